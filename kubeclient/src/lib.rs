@@ -1,0 +1,11 @@
+//! kubeclient: a Kubernetes client for Rust that does what Go's client-go does.
+//!
+//! The crate is being built issue by issue; its layout follows client-go so a Go user finds
+//! `config` (clientcmd and in-cluster config), `rest` (transport, request builder, throttling,
+//! retries), the typed clientset, `discovery` and `cache` (informers) where they expect them.
+//!
+//! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
+//! on loopback (`controlplane/cluster up`).
+
+/// The version of this crate, as sent in the default user agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
