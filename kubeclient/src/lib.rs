@@ -7,5 +7,7 @@
 //! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
 //! on loopback (`controlplane/cluster up`).
 
+pub mod config;
+
 /// The version of this crate, as sent in the default user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

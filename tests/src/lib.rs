@@ -57,6 +57,12 @@ fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// The kubectl that `controlplane/build` builds with the control plane
+/// (`target/controlplane/bin/kubectl` in the repository).
+pub fn kubectl_binary() -> PathBuf {
+    repo_root().join("target/controlplane/bin/kubectl")
+}
+
 impl TestCluster {
     fn from_env() -> Result<Self, Error> {
         let dir = std::env::var_os("KUBECLIENT_CLUSTER_DIR")
@@ -91,8 +97,7 @@ impl TestCluster {
 
     /// The kubectl built with the control plane.
     pub fn kubectl(&self) -> Command {
-        let bin = repo_root().join("target/controlplane/bin/kubectl");
-        let mut cmd = Command::new(bin);
+        let mut cmd = Command::new(kubectl_binary());
         cmd.arg("--kubeconfig").arg(self.kubeconfig());
         cmd
     }

@@ -1,0 +1,53 @@
+//! Configuration: kubeconfig files (client-go's `tools/clientcmd`) and, alongside, in-cluster
+//! configuration and credentials.
+//!
+//! The kubeconfig half, from file to effective settings:
+//!
+//! 1. [`LoadingRules`] pick the files — `--kubeconfig`, else every file of `KUBECONFIG`, else
+//!    `~/.kube/config` — and [`LoadingRules::load`] merges them into one [`Kubeconfig`] with
+//!    client-go's rules (the first file to define a name wins), resolving relative paths
+//!    against the file they appear in and recording each entry's file.
+//! 2. [`ConfigOverrides`] carry kubectl's global flags (`--context`, `--cluster`, `--user`,
+//!    `--namespace`, `--server`, `--token`, …).
+//! 3. [`ClientConfig::resolve`] applies them with client-go's precedence and yields a
+//!    [`ResolvedConfig`]: the context name, the effective [`Cluster`], [`AuthInfo`] and
+//!    namespace, and with [`ResolvedConfig::to_kubeconfig`] the minified kubeconfig
+//!    (`kubectl config view --minify`), which [`Kubeconfig::flatten`] makes self-contained.
+//!
+//! ```no_run
+//! use kubeclient::config::{ClientConfig, ConfigOverrides, LoadingRules};
+//!
+//! # fn main() -> Result<(), kubeclient::config::KubeconfigError> {
+//! let rules = LoadingRules::from_env();
+//! let overrides = ConfigOverrides::default().with_namespace("kube-system");
+//! let resolved = ClientConfig::load(&rules, overrides)?.resolve()?;
+//! println!("{} at {} in {}", resolved.context_name, resolved.cluster.server, resolved.namespace);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! This part does no network I/O and starts no processes: exec plugins, OIDC refresh and
+//! token files are modelled faithfully and used elsewhere. Secrets are held in [`Secret`] and
+//! never appear in `Debug` output or error messages.
+
+mod client_config;
+mod error;
+mod loader;
+mod model;
+mod parse;
+mod secret;
+mod serde_util;
+mod view;
+mod write;
+
+pub use client_config::{ClientConfig, ConfigOverrides, DEFAULT_NAMESPACE, ResolvedConfig};
+pub use error::KubeconfigError;
+pub use loader::{KUBECONFIG_ENV, LoadingRules, home_dir, resolve_local_paths};
+pub use model::{
+    AuthInfo, AuthProviderConfig, Cluster, Context, ExecConfig, ExecEnvVar, Kubeconfig,
+    NamedAuthInfo, NamedCluster, NamedContext, NamedExtension, Preferences, UnknownFields,
+};
+pub use parse::INLINE_SOURCE;
+pub use secret::{REDACTED_PLACEHOLDER, Secret};
+pub use view::{DATA_OMITTED, REDACTED};
+pub use write::{current_context_file, write_atomic, write_current_context};
