@@ -8,6 +8,7 @@
 //! on loopback (`controlplane/cluster up`).
 
 pub mod config;
+pub mod rest;
 
 /// The version of this crate, as sent in the default user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -14,8 +14,10 @@
 //! This crate reads kubeconfigs and speaks HTTP with its own small, independent client
 //! (reqwest): it only sets up and inspects, so a bug in kubeclient cannot hide itself here.
 
+pub mod api;
 mod gate;
 mod kubeconfig;
+pub mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -95,12 +97,34 @@ impl TestCluster {
         &self.admin
     }
 
+    /// kubeclient's own client configuration for the admin kubeconfig, loaded the way users
+    /// load theirs.
+    ///
+    /// # Panics
+    /// If the kubeconfig cannot be loaded: the test cannot run without it.
+    pub fn rest_config(&self) -> kubeclient::rest::Config {
+        rest_config_from(self.kubeconfig())
+    }
+
     /// The kubectl built with the control plane.
     pub fn kubectl(&self) -> Command {
         let mut cmd = Command::new(kubectl_binary());
         cmd.arg("--kubeconfig").arg(self.kubeconfig());
         cmd
     }
+}
+
+/// kubeclient's client configuration for the current context of the kubeconfig at `path`.
+///
+/// # Panics
+/// If the kubeconfig cannot be loaded.
+pub fn rest_config_from(path: &Path) -> kubeclient::rest::Config {
+    use kubeclient::config::{ClientConfig, ConfigOverrides, LoadingRules, from_resolved};
+    let rules = LoadingRules::from_env_values(None, None).with_explicit_path(path);
+    let loaded = ClientConfig::load(&rules, ConfigOverrides::default())
+        .and_then(|c| c.resolve())
+        .unwrap_or_else(|e| panic!("loading {}: {e}", path.display()));
+    from_resolved(&loaded).unwrap_or_else(|e| panic!("client config from {}: {e}", path.display()))
 }
 
 /// A namespace made for one test and deleted when the value is dropped.

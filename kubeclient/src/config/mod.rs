@@ -30,11 +30,17 @@
 //! token files are modelled faithfully and used elsewhere. Secrets are held in [`Secret`] and
 //! never appear in `Debug` output or error messages.
 
+pub mod auth;
 mod client_config;
 mod error;
+pub mod exec;
+pub mod incluster;
 mod loader;
 mod model;
+pub mod oidc;
 mod parse;
+pub mod proxy;
+mod rest_config;
 mod secret;
 mod serde_util;
 mod view;
@@ -48,6 +54,9 @@ pub use model::{
     NamedAuthInfo, NamedCluster, NamedContext, NamedExtension, Preferences, UnknownFields,
 };
 pub use parse::INLINE_SOURCE;
+pub use rest_config::{
+    Inferred, RestConfigError, Source, from_in_cluster, from_resolved, infer, infer_with,
+};
 pub use secret::{REDACTED_PLACEHOLDER, Secret};
 pub use view::{DATA_OMITTED, REDACTED};
 pub use write::{current_context_file, write_atomic, write_current_context};

@@ -1,0 +1,492 @@
+//! The `oidc` auth provider, as client-go's `plugin/pkg/client/auth/oidc`:
+//!
+//! - the `id-token` is sent as the bearer token while it is valid: its `exp` claim is more
+//!   than ten seconds away (the token's signature is the server's business, not the client's);
+//! - otherwise, with a `refresh-token`, the issuer's token endpoint (found through
+//!   `{idp-issuer-url}/.well-known/openid-configuration`, trusted through
+//!   `idp-certificate-authority(-data)` or the platform's roots) is asked for fresh tokens
+//!   with the refresh-token grant, authenticating as `client-id`/`client-secret`;
+//! - the answer must carry an `id_token`; a new `refresh_token` replaces the old one;
+//! - the new tokens are written back into the kubeconfig file the user came from,
+//!   atomically, changing nothing else in it.
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::Kubeconfig;
+use super::auth::AuthError;
+use super::model::AuthProviderConfig;
+use super::secret::Secret;
+use crate::rest::transport::send_without_credentials;
+use crate::rest::{self, Pem};
+
+/// How long before its expiry an id-token is treated as expired (client-go's `expiryDelta`).
+const EXPIRY_MARGIN_SECONDS: i64 = 10;
+/// The largest token endpoint answer read.
+const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// Supplies OIDC id-tokens, refreshing and persisting them as needed.
+pub struct OidcAuthenticator {
+    client_id: String,
+    client_secret: Option<SecretString>,
+    issuer: url::Url,
+    issuer_ca: Option<Pem>,
+    tokens: tokio::sync::Mutex<Tokens>,
+    /// Where refreshed tokens are written back: the file and the user's name in it.
+    persist_to: Option<(PathBuf, String)>,
+}
+
+struct Tokens {
+    id_token: Option<SecretString>,
+    refresh_token: Option<SecretString>,
+}
+
+impl std::fmt::Debug for OidcAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcAuthenticator")
+            .field("client_id", &self.client_id)
+            .field("issuer", &self.issuer.as_str())
+            .field("persist_to", &self.persist_to)
+            .finish_non_exhaustive()
+    }
+}
+
+fn oidc_error(reason: impl Into<String>) -> AuthError {
+    AuthError::Oidc {
+        reason: reason.into(),
+    }
+}
+
+fn non_empty(config: &AuthProviderConfig, key: &str) -> Option<String> {
+    config
+        .config
+        .get(key)
+        .map(|v| v.expose_secret().clone())
+        .filter(|v| !v.is_empty())
+}
+
+/// The `exp` claim of a JWT, without verifying it.
+fn jwt_expiry(token: &str) -> Result<i64, AuthError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| oidc_error("the id-token is not a JWT"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| oidc_error("the id-token's payload is not base64url"))?;
+    #[derive(Deserialize)]
+    struct Claims {
+        exp: Option<f64>,
+    }
+    let claims: Claims = serde_json::from_slice(&bytes)
+        .map_err(|_| oidc_error("the id-token's payload is not JSON"))?;
+    claims
+        .exp
+        .map(|e| e as i64)
+        .ok_or_else(|| oidc_error("the id-token has no exp claim"))
+}
+
+fn still_valid(token: &str, now: i64) -> bool {
+    jwt_expiry(token).is_ok_and(|exp| now + EXPIRY_MARGIN_SECONDS < exp)
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    token_endpoint: String,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    id_token: Option<String>,
+    refresh_token: Option<String>,
+}
+
+impl OidcAuthenticator {
+    /// Reads the provider's settings; `persist_to` names the kubeconfig file and user that
+    /// refreshed tokens are written back to.
+    pub fn new(
+        config: &AuthProviderConfig,
+        persist_to: Option<(PathBuf, String)>,
+    ) -> Result<Self, AuthError> {
+        let client_id =
+            non_empty(config, "client-id").ok_or_else(|| oidc_error("client-id is not set"))?;
+        let issuer = non_empty(config, "idp-issuer-url")
+            .ok_or_else(|| oidc_error("idp-issuer-url is not set"))?;
+        let issuer = url::Url::parse(&issuer)
+            .map_err(|e| oidc_error(format!("idp-issuer-url {issuer:?}: {e}")))?;
+        let issuer_ca = match (
+            non_empty(config, "idp-certificate-authority-data"),
+            non_empty(config, "idp-certificate-authority"),
+        ) {
+            (Some(data), _) => Some(Pem::Data(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data.trim())
+                    .map_err(|_| oidc_error("idp-certificate-authority-data is not base64"))?,
+            )),
+            (None, Some(file)) => Some(Pem::File(file.into())),
+            (None, None) => None,
+        };
+        Ok(OidcAuthenticator {
+            client_id,
+            client_secret: non_empty(config, "client-secret").map(SecretString::from),
+            issuer,
+            issuer_ca,
+            tokens: tokio::sync::Mutex::new(Tokens {
+                id_token: non_empty(config, "id-token").map(SecretString::from),
+                refresh_token: non_empty(config, "refresh-token").map(SecretString::from),
+            }),
+            persist_to,
+        })
+    }
+
+    /// A valid id-token, refreshed (and persisted) first if the current one has expired.
+    pub async fn id_token(&self) -> Result<SecretString, AuthError> {
+        let mut tokens = self.tokens.lock().await;
+        let now = jiff::Timestamp::now().as_second();
+        if let Some(id) = &tokens.id_token
+            && still_valid(id.expose_secret(), now)
+        {
+            return Ok(id.clone());
+        }
+        let refresh = tokens.refresh_token.clone().ok_or_else(|| {
+            oidc_error("the id-token has expired and there is no refresh-token to renew it")
+        })?;
+        let fresh = self.refresh(&refresh).await?;
+        let id_token = fresh
+            .id_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| oidc_error("the token endpoint's answer has no id_token"))?;
+        tokens.id_token = Some(SecretString::from(id_token));
+        if let Some(r) = fresh.refresh_token.filter(|t| !t.is_empty()) {
+            tokens.refresh_token = Some(SecretString::from(r));
+        }
+        self.persist(&tokens)?;
+        tokens
+            .id_token
+            .clone()
+            .ok_or_else(|| oidc_error("no id-token after refresh"))
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        config: &rest::Config,
+        request: http::Request<Full<Bytes>>,
+        what: &str,
+    ) -> Result<T, AuthError> {
+        let url = request.uri().to_string();
+        let response = send_without_credentials(config, request)
+            .await
+            .map_err(|e| oidc_error(format!("{what} ({url}): {e}")))?;
+        let status = response.status();
+        let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| oidc_error(format!("{what} ({url}): reading the answer: {e}")))?
+            .to_bytes();
+        if !status.is_success() {
+            // The error answer of a token endpoint names the problem (invalid_grant, ...); it
+            // holds no tokens, but keep it short.
+            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+            return Err(oidc_error(format!("{what} ({url}): HTTP {status}: {text}")));
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            oidc_error(format!(
+                "{what} ({url}): the answer is not the expected JSON ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenResponse, AuthError> {
+        let mut config = rest::Config::new(self.issuer.clone());
+        config.tls.ca = self.issuer_ca.clone();
+
+        let mut discovery_url = self.issuer.clone();
+        let path = format!(
+            "{}/.well-known/openid-configuration",
+            discovery_url.path().trim_end_matches('/')
+        );
+        discovery_url.set_path(&path);
+        let request = http::Request::get(discovery_url.as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| oidc_error(e.to_string()))?;
+        let discovery: Discovery = self.get_json(&config, request, "OIDC discovery").await?;
+
+        let mut fields = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        let mut request = http::Request::post(&discovery.token_endpoint)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json");
+        match &self.client_secret {
+            Some(secret) => {
+                // OAuth 2 client authentication in the header; both parts form-encoded first.
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let pair = format!("{}:{}", enc(&self.client_id), enc(secret.expose_secret()));
+                let mut value = http::HeaderValue::from_str(&format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ))
+                .map_err(|_| oidc_error("client credentials are not a valid header"))?;
+                value.set_sensitive(true);
+                request = request.header(http::header::AUTHORIZATION, value);
+            }
+            None => fields.push(("client_id", &self.client_id)),
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| oidc_error(e.to_string()))?;
+        self.get_json(&config, request, "OIDC token refresh").await
+    }
+
+    /// Writes the current tokens into the user's auth-provider config in its own file.
+    fn persist(&self, tokens: &Tokens) -> Result<(), AuthError> {
+        let Some((path, user)) = &self.persist_to else {
+            return Ok(());
+        };
+        let fail = |e: String| {
+            oidc_error(format!(
+                "saving refreshed tokens to {}: {e}",
+                path.display()
+            ))
+        };
+        let mut file = Kubeconfig::read_file(path).map_err(|e| fail(e.to_string()))?;
+        let entry = file
+            .users
+            .iter_mut()
+            .find(|u| &u.name == user)
+            .ok_or_else(|| fail(format!("user {user:?} is no longer in the file")))?;
+        let provider = entry
+            .auth_info
+            .auth_provider
+            .as_mut()
+            .ok_or_else(|| fail(format!("user {user:?} no longer has an auth-provider")))?;
+        for (key, value) in [
+            ("id-token", &tokens.id_token),
+            ("refresh-token", &tokens.refresh_token),
+        ] {
+            if let Some(v) = value {
+                provider
+                    .config
+                    .insert(key.to_string(), Secret::new(v.expose_secret().to_string()));
+            }
+        }
+        file.write_file(path).map_err(|e| fail(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    fn jwt(exp: i64) -> String {
+        let enc = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        format!(
+            "{}.{}.sig",
+            enc(serde_json::json!({"alg": "none"})),
+            enc(serde_json::json!({"exp": exp}))
+        )
+    }
+
+    fn now() -> i64 {
+        jiff::Timestamp::now().as_second()
+    }
+
+    /// A stand-in OIDC issuer on loopback: discovery, then a token endpoint answering
+    /// `token_answer` (status, body). Records each request's head and body.
+    async fn issuer(token_answer: (u16, String)) -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("addr").port()
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (record, base_for_task) = (seen.clone(), base.clone());
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 16384];
+                let n = conn.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let (status, body) = if request.starts_with("GET /.well-known/openid-configuration")
+                {
+                    (
+                        200,
+                        serde_json::json!({"token_endpoint": format!("{base_for_task}/token")})
+                            .to_string(),
+                    )
+                } else {
+                    token_answer.clone()
+                };
+                if let Ok(mut r) = record.lock() {
+                    r.push(request);
+                }
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(reply.as_bytes()).await;
+            }
+        });
+        (base, seen)
+    }
+
+    fn provider(issuer: &str, id_token: &str, refresh: &str) -> AuthProviderConfig {
+        let mut config = BTreeMap::new();
+        for (k, v) in [
+            ("client-id", "kubectl"),
+            ("client-secret", "shh"),
+            ("idp-issuer-url", issuer),
+            ("id-token", id_token),
+            ("refresh-token", refresh),
+        ] {
+            config.insert(k.to_string(), Secret::new(v.to_string()));
+        }
+        AuthProviderConfig {
+            name: "oidc".into(),
+            config,
+            ..AuthProviderConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_valid_id_token_is_used_as_it_is() {
+        let token = jwt(now() + 3600);
+        let auth = OidcAuthenticator::new(&provider("http://127.0.0.1:9", &token, ""), None)
+            .expect("valid");
+        assert_eq!(auth.id_token().await.expect("token").expose_secret(), token);
+    }
+
+    #[tokio::test]
+    async fn an_expired_id_token_is_refreshed_and_written_back_to_its_file() {
+        let fresh = jwt(now() + 3600);
+        let (issuer_url, seen) = issuer((
+            200,
+            serde_json::json!({"id_token": fresh, "refresh_token": "refresh-2", "access_token": "x"}).to_string(),
+        ))
+        .await;
+        let dir = std::env::temp_dir().join(format!("kubeclient-oidc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("config");
+        let kubeconfig = serde_json::json!({
+            "apiVersion": "v1", "kind": "Config", "custom-top-level": {"keep": true},
+            "users": [{"name": "me", "user": {"auth-provider": {"name": "oidc", "config": {
+                "client-id": "kubectl", "client-secret": "shh", "idp-issuer-url": issuer_url,
+                "id-token": jwt(now() - 60), "refresh-token": "refresh-1", "extra-scopes": "groups"}}}}],
+        });
+        std::fs::write(&file, kubeconfig.to_string()).expect("write kubeconfig");
+        let loaded = Kubeconfig::read_file(&file).expect("read");
+        let provider_config = loaded.users[0]
+            .auth_info
+            .auth_provider
+            .clone()
+            .expect("provider");
+
+        let auth = OidcAuthenticator::new(&provider_config, Some((file.clone(), "me".into())))
+            .expect("valid");
+        assert_eq!(
+            auth.id_token().await.expect("refreshed").expose_secret(),
+            fresh
+        );
+
+        let requests = seen.lock().map(|r| r.clone()).unwrap_or_default();
+        assert_eq!(requests.len(), 2, "{requests:?}");
+        let token_request = &requests[1];
+        assert!(token_request.starts_with("POST /token"), "{token_request}");
+        assert!(
+            token_request.contains("grant_type=refresh_token&refresh_token=refresh-1"),
+            "{token_request}"
+        );
+        // client-id:client-secret, "kubectl:shh", in the Authorization header.
+        assert!(
+            token_request.contains("authorization: Basic a3ViZWN0bDpzaGg="),
+            "{token_request}"
+        );
+
+        let saved = Kubeconfig::read_file(&file).expect("reread");
+        let saved_config = &saved.users[0]
+            .auth_info
+            .auth_provider
+            .as_ref()
+            .expect("provider")
+            .config;
+        assert_eq!(saved_config["id-token"].expose_secret(), &fresh);
+        assert_eq!(saved_config["refresh-token"].expose_secret(), "refresh-2");
+        assert_eq!(saved_config["extra-scopes"].expose_secret(), "groups");
+        let raw: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&file).expect("text")).expect("yaml");
+        assert_eq!(
+            raw["custom-top-level"]["keep"], true,
+            "unknown fields survive"
+        );
+
+        // Now valid: no further requests.
+        auth.id_token().await.expect("cached");
+        assert_eq!(seen.lock().map(|r| r.len()).unwrap_or_default(), 2);
+    }
+
+    #[tokio::test]
+    async fn refresh_failures_are_clear_and_hold_no_tokens() {
+        let (issuer_url, _) = issuer((400, r#"{"error":"invalid_grant"}"#.to_string())).await;
+        let auth = OidcAuthenticator::new(
+            &provider(&issuer_url, &jwt(now() - 1), "refresh-SECRET"),
+            None,
+        )
+        .expect("valid");
+        let err = auth.id_token().await.expect_err("rejected").to_string();
+        assert!(
+            err.contains("400") && err.contains("invalid_grant"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "{err}");
+
+        let (issuer_url, _) = issuer((200, r#"{"access_token":"a"}"#.to_string())).await;
+        let auth = OidcAuthenticator::new(&provider(&issuer_url, "", "r"), None).expect("valid");
+        let err = auth.id_token().await.expect_err("no id_token").to_string();
+        assert!(err.contains("no id_token"), "{err}");
+
+        let auth =
+            OidcAuthenticator::new(&provider("http://127.0.0.1:9", &jwt(now() - 1), ""), None)
+                .expect("valid");
+        let err = auth
+            .id_token()
+            .await
+            .expect_err("no refresh token")
+            .to_string();
+        assert!(err.contains("no refresh-token"), "{err}");
+    }
+
+    #[test]
+    fn expiry_has_a_ten_second_margin_and_bad_tokens_are_expired() {
+        let t = now();
+        assert!(still_valid(&jwt(t + 60), t));
+        assert!(!still_valid(&jwt(t + 5), t));
+        assert!(!still_valid("not-a-jwt", t));
+        assert!(!still_valid("a.!!!.c", t));
+    }
+}

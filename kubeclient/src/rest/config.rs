@@ -1,0 +1,191 @@
+//! `rest::Config`: everything needed to talk to one API server as one identity, as client-go's
+//! `rest.Config`. The `config` module produces it from a kubeconfig or from inside a pod; it
+//! can also be built by hand.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{SecretBox, SecretString};
+use url::Url;
+
+use crate::config::auth::TokenFile;
+use crate::config::exec::ExecAuthenticator;
+use crate::config::oidc::OidcAuthenticator;
+
+/// Default queries per second of the client-side token bucket (client-go's `DefaultQPS`).
+pub const DEFAULT_QPS: f32 = 5.0;
+/// Default burst of the client-side token bucket (client-go's `DefaultBurst`).
+pub const DEFAULT_BURST: u32 = 10;
+
+/// How to reach and authenticate to one API server.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The server's base URL, e.g. `https://127.0.0.1:6443` (it may carry a path prefix).
+    pub host: Url,
+    /// Server verification and client certificate.
+    pub tls: TlsConfig,
+    /// How requests authenticate.
+    pub auth: Auth,
+    /// Whom to act as (`Impersonate-*` headers).
+    pub impersonate: Impersonation,
+    /// A proxy for every request to this server (a kubeconfig cluster's `proxy-url`); when
+    /// `None`, the `HTTPS_PROXY`/`NO_PROXY` environment decides.
+    pub proxy_url: Option<Url>,
+    /// The `User-Agent` header; `None` means kubeclient's default.
+    pub user_agent: Option<String>,
+    /// Client-side rate limit: sustained queries per second. Negative disables throttling.
+    pub qps: f32,
+    /// Client-side rate limit: bucket size.
+    pub burst: u32,
+    /// A timeout for each request; `None` means no timeout beyond the server's.
+    pub timeout: Option<Duration>,
+    /// Ask the server not to compress responses.
+    pub disable_compression: bool,
+}
+
+impl Config {
+    /// A configuration for `host` with no credentials and client-go's defaults.
+    pub fn new(host: Url) -> Self {
+        Config {
+            host,
+            tls: TlsConfig::default(),
+            auth: Auth::None,
+            impersonate: Impersonation::default(),
+            proxy_url: None,
+            user_agent: None,
+            qps: DEFAULT_QPS,
+            burst: DEFAULT_BURST,
+            timeout: None,
+            disable_compression: false,
+        }
+    }
+}
+
+/// PEM material, either inline or in a file read when the transport is built.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Pem {
+    /// The PEM text itself.
+    Data(Vec<u8>),
+    /// A file holding it.
+    File(PathBuf),
+}
+
+impl fmt::Debug for Pem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pem::Data(d) => write!(f, "Data({} bytes)", d.len()),
+            Pem::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// TLS settings.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// CA bundle that signs the server certificate; `None` uses the platform's roots.
+    pub ca: Option<Pem>,
+    /// Client certificate chain.
+    pub client_cert: Option<Pem>,
+    /// Client private key (RSA, ECDSA or PKCS#8, including Ed25519).
+    pub client_key: Option<ClientKey>,
+    /// Skip server certificate verification (dangerous; kubeconfig
+    /// `insecure-skip-tls-verify`).
+    pub insecure: bool,
+    /// The name to verify the server certificate against (and send as SNI) instead of the
+    /// host in the URL.
+    pub server_name: Option<String>,
+}
+
+/// A client private key; never shown by `Debug`.
+#[derive(Clone)]
+pub enum ClientKey {
+    /// The PEM text.
+    Data(Arc<SecretBox<Vec<u8>>>),
+    /// A file holding it.
+    File(PathBuf),
+}
+
+impl fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientKey::Data(_) => f.write_str("Data([REDACTED])"),
+            ClientKey::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// How requests authenticate, besides a client certificate.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No credentials (a client certificate in [`TlsConfig`] may still be presented).
+    #[default]
+    None,
+    /// A fixed bearer token.
+    Bearer(SecretString),
+    /// A bearer token read from a file and re-read as it rotates.
+    TokenFile(Arc<TokenFile>),
+    /// An exec credential plugin: the bearer token and/or client certificate it prints,
+    /// cached until they expire and fetched again after a 401.
+    Exec(Arc<ExecAuthenticator>),
+    /// The `oidc` auth provider: its id-token, refreshed when it expires.
+    Oidc(Arc<OidcAuthenticator>),
+    /// HTTP basic authentication.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: SecretString,
+    },
+}
+
+/// Impersonation: act as another user (client-go's `ImpersonationConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Impersonation {
+    /// `Impersonate-User`.
+    pub user: Option<String>,
+    /// `Impersonate-Uid`.
+    pub uid: Option<String>,
+    /// `Impersonate-Group`, one header per group.
+    pub groups: Vec<String>,
+    /// `Impersonate-Extra-<key>`, one header per value.
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_keys_tokens_and_passwords() {
+        let mut config = Config::new(Url::parse("https://example.test").expect("url"));
+        config.tls.client_key = Some(ClientKey::Data(Arc::new(SecretBox::new(Box::new(
+            b"-----BEGIN PRIVATE KEY-----very-secret-key".to_vec(),
+        )))));
+        config.tls.ca = Some(Pem::Data(b"ca-bytes".to_vec()));
+        config.auth = Auth::Basic {
+            username: "me".into(),
+            password: SecretString::from("hunter2-password"),
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("very-secret-key"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("me"), "{shown}");
+        config.auth = Auth::Bearer(SecretString::from("bearer-s3cret"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("bearer-s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn defaults_match_client_go() {
+        let config = Config::new(Url::parse("https://example.test").expect("url"));
+        assert_eq!(config.qps, 5.0);
+        assert_eq!(config.burst, 10);
+        assert!(matches!(config.auth, Auth::None));
+    }
+}

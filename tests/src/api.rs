@@ -1,0 +1,111 @@
+//! Calls through kubeclient's own transport, and kubeconfigs for the test cluster with the
+//! cluster or user entry changed: what the auth and proxy tests share.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use kubeclient::config::Kubeconfig;
+use kubeclient::rest::{self, Transport};
+use serde_json::{Value, json};
+
+use crate::cluster;
+
+/// Sends `method path` (with an optional JSON body) through kubeclient's transport and
+/// returns the status and the JSON answer (`Null` when the answer is not JSON).
+///
+/// # Panics
+/// When the request cannot be sent: tests that expect that use [`Transport`] directly.
+pub async fn call(
+    config: &rest::Config,
+    method: http::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let transport = Transport::new(config).expect("transport");
+    let url = config.host.join(path).expect("url");
+    let request = http::Request::builder()
+        .method(method)
+        .uri(url.as_str())
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(Full::new(Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .expect("request");
+    let response = transport
+        .send(request)
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// The user name the server authenticated `config` as (a SelfSubjectReview), or the HTTP
+/// status when it refused.
+pub async fn whoami(config: &rest::Config) -> Result<String, u16> {
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let path = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    match call(config, http::Method::POST, path, Some(review)).await {
+        (201, body) => Ok(body["status"]["userInfo"]["username"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()),
+        (status, _) => Err(status),
+    }
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kubeclient-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The admin kubeconfig's cluster entry: server and CA.
+pub fn admin_cluster() -> kubeclient::config::Cluster {
+    let admin = Kubeconfig::read_file(cluster().kubeconfig()).expect("admin kubeconfig");
+    admin.clusters[0].cluster.clone()
+}
+
+/// The token user's bearer token, from the cluster's user kubeconfig.
+pub fn user_token() -> String {
+    let config = Kubeconfig::read_file(cluster().user_kubeconfig()).expect("user kubeconfig");
+    config.users[0].auth_info.token.expose_secret().clone()
+}
+
+/// Writes `dir/kubeconfig` for the test cluster: its server and CA, with the fields of
+/// `cluster_fields` set on top, and `user` as the user entry. Returns the path.
+pub fn write_kubeconfig(dir: &Path, cluster_fields: Value, user: Value) -> PathBuf {
+    let base = admin_cluster();
+    let mut cluster_entry = json!({
+        "server": base.server,
+        "certificate-authority-data":
+            base64::engine::general_purpose::STANDARD.encode(&base.certificate_authority_data),
+    });
+    if let (Some(entry), Some(extra)) = (cluster_entry.as_object_mut(), cluster_fields.as_object())
+    {
+        entry.extend(extra.clone());
+    }
+    let config = json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "test", "cluster": cluster_entry}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "c", "context": {"cluster": "test", "user": "u"}}],
+        "current-context": "c",
+    });
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, config.to_string()).expect("write kubeconfig");
+    path
+}

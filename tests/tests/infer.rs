@@ -1,0 +1,181 @@
+//! The seed program's configuration order, end to end in a process of its own (`probe`, so
+//! each case has its own environment): in-cluster configuration when in a pod, else
+//! `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`; and `HTTPS_PROXY`/`NO_PROXY`.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use test_support::api::{admin_cluster, scratch_dir, user_token, write_kubeconfig};
+use test_support::cluster;
+use test_support::proxy::TestProxy;
+
+struct Probe {
+    ok: bool,
+    /// `<source> namespace=<ns>`
+    source: String,
+    status: u16,
+    body: Value,
+    stderr: String,
+}
+
+/// Runs `probe args...` with exactly the environment `env` (plus PATH), HOME in `home`.
+async fn probe(home: &Path, env: &[(&str, String)], args: &[&str]) -> Probe {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_probe"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run probe");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut parts = stdout.splitn(4, ' ');
+    let source = format!(
+        "{} {}",
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default()
+    );
+    let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = parts
+        .next()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    Probe {
+        ok: out.status.success(),
+        source,
+        status,
+        body,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn user_of(p: &Probe) -> &str {
+    p.body["status"]["userInfo"]["username"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[tokio::test]
+async fn kubeconfig_env_then_home_then_explicit_flag() {
+    let home = scratch_dir("infer-home");
+    let admin = path_str(cluster().kubeconfig());
+    let user = path_str(&cluster().user_kubeconfig());
+
+    // KUBECONFIG names the user's file.
+    let p = probe(&home, &[("KUBECONFIG", user.clone())], &["whoami"]).await;
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!((p.status, user_of(&p)), (201, "kubeclient-user"));
+    assert_eq!(
+        p.source,
+        "context=kubeclient-user@kubeclient-local namespace=default"
+    );
+
+    // No KUBECONFIG: ~/.kube/config.
+    std::fs::create_dir_all(home.join(".kube")).expect(".kube");
+    std::fs::copy(cluster().kubeconfig(), home.join(".kube/config")).expect("copy");
+    let p = probe(&home, &[], &["whoami"]).await;
+    assert_eq!(user_of(&p), "admin", "{}", p.stderr);
+
+    // --kubeconfig wins over KUBECONFIG.
+    let p = probe(
+        &home,
+        &[("KUBECONFIG", admin)],
+        &["--kubeconfig", &user, "whoami"],
+    )
+    .await;
+    assert_eq!(user_of(&p), "kubeclient-user", "{}", p.stderr);
+
+    // An explicit file that does not exist is an error naming it.
+    let p = probe(
+        &home,
+        &[],
+        &["--kubeconfig", "/nonexistent/kubeconfig", "whoami"],
+    )
+    .await;
+    assert!(
+        !p.ok && p.stderr.contains("/nonexistent/kubeconfig"),
+        "{}",
+        p.stderr
+    );
+}
+
+#[tokio::test]
+async fn in_cluster_configuration_wins_inside_a_pod() {
+    let home = scratch_dir("infer-pod");
+    let sa = scratch_dir("infer-sa");
+    let server = url::Url::parse(&admin_cluster().server).expect("server");
+    std::fs::write(sa.join("token"), user_token()).expect("token");
+    std::fs::write(
+        sa.join("ca.crt"),
+        admin_cluster().certificate_authority_data,
+    )
+    .expect("ca");
+    std::fs::write(sa.join("namespace"), "team-b").expect("namespace");
+    let env = [
+        (
+            "KUBERNETES_SERVICE_HOST",
+            server.host_str().unwrap_or_default().to_string(),
+        ),
+        (
+            "KUBERNETES_SERVICE_PORT",
+            server.port().unwrap_or_default().to_string(),
+        ),
+        // Present but ignored: in a pod, in-cluster configuration comes first.
+        ("KUBECONFIG", path_str(cluster().kubeconfig())),
+    ];
+    let p = probe(
+        &home,
+        &env,
+        &["--service-account-dir", &path_str(&sa), "whoami"],
+    )
+    .await;
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!(p.source, "in-cluster namespace=team-b");
+    assert_eq!(user_of(&p), "kubeclient-user");
+}
+
+#[tokio::test]
+async fn https_proxy_and_no_proxy_from_the_environment() {
+    let proxy = TestProxy::http_connect().await;
+    let home = scratch_dir("infer-proxy");
+    let port = url::Url::parse(&admin_cluster().server)
+        .expect("server")
+        .port()
+        .unwrap_or_default();
+    // A name only the proxy can resolve; the serving certificate carries it.
+    let kubeconfig = write_kubeconfig(
+        &home,
+        json!({"server": format!("https://kubernetes.default.svc:{port}")}),
+        json!({"token": user_token()}),
+    );
+    let kc = path_str(&kubeconfig);
+    let via_proxy = [("HTTPS_PROXY", format!("127.0.0.1:{}", proxy.port()))];
+    let p = probe(&home, &via_proxy, &["--kubeconfig", &kc, "whoami"]).await;
+    assert_eq!(user_of(&p), "kubeclient-user", "{}", p.stderr);
+    assert_eq!(
+        proxy.requests(),
+        vec![format!("kubernetes.default.svc:{port}")]
+    );
+
+    // NO_PROXY exempts the name, so the client connects directly, and cannot resolve it.
+    let exempt = [
+        ("https_proxy", format!("http://127.0.0.1:{}", proxy.port())),
+        ("NO_PROXY", ".svc".to_string()),
+    ];
+    let p = probe(&home, &exempt, &["--kubeconfig", &kc, "whoami"]).await;
+    assert!(
+        !p.ok && p.stderr.contains("kubernetes.default.svc"),
+        "{}",
+        p.stderr
+    );
+    assert_eq!(
+        proxy.requests().len(),
+        1,
+        "the exempt request did not go through the proxy"
+    );
+}
