@@ -4,12 +4,15 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use secrecy::{SecretBox, SecretString};
 use url::Url;
 
+use super::metrics::RequestMetrics;
+use super::throttle::{RateLimiter, limiter_for};
+use super::warnings::WarningHandler;
 use crate::config::auth::TokenFile;
 use crate::config::exec::ExecAuthenticator;
 use crate::config::oidc::OidcAuthenticator;
@@ -44,6 +47,28 @@ pub struct Config {
     pub timeout: Option<Duration>,
     /// Ask the server not to compress responses.
     pub disable_compression: bool,
+    /// A limiter of your own instead of the `qps`/`burst` token bucket.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// Where `Warning` headers go; `None` logs each distinct warning once.
+    pub warning_handler: Option<Arc<dyn WarningHandler>>,
+    /// Receives one record per request, e.g. to feed Prometheus.
+    pub metrics: Option<Arc<dyn RequestMetrics>>,
+    /// The token bucket every client built from this configuration (and its clones) shares;
+    /// made by the first of them from `qps` and `burst`.
+    pub(crate) shared_limiter: Arc<OnceLock<Option<Arc<dyn RateLimiter>>>>,
+}
+
+impl Config {
+    /// The limiter requests built from this configuration pass: the custom one, else the
+    /// token bucket shared by every client built from this configuration.
+    pub(crate) fn limiter(&self) -> Option<Arc<dyn RateLimiter>> {
+        if let Some(custom) = &self.rate_limiter {
+            return Some(custom.clone());
+        }
+        self.shared_limiter
+            .get_or_init(|| limiter_for(self.qps, self.burst))
+            .clone()
+    }
 }
 
 impl Config {
@@ -60,6 +85,10 @@ impl Config {
             burst: DEFAULT_BURST,
             timeout: None,
             disable_compression: false,
+            rate_limiter: None,
+            warning_handler: None,
+            metrics: None,
+            shared_limiter: Arc::new(OnceLock::new()),
         }
     }
 }

@@ -1,14 +1,25 @@
-//! The REST layer, as client-go's `rest` and `transport`: the client configuration, TLS, and
-//! the transport that authenticates requests (the request builder, throttling and retries
-//! come next).
+//! The REST layer, as client-go's `rest`, `transport` and `util/flowcontrol`: the client
+//! configuration, and (issue #4) the transport, request builder, throttling and retries.
 
+mod client;
 mod config;
+mod metrics;
 mod proxy_connector;
+mod request;
+mod status;
+mod throttle;
 mod tls;
 pub(crate) mod transport;
+mod warnings;
+pub mod watch;
 
+pub use client::{DEFAULT_MAX_RETRIES, Error, MAX_RETRY_AFTER, Request, Response, RestClient};
 pub use config::{
     Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_QPS, Impersonation, Pem, TlsConfig,
 };
+pub use metrics::{RequestMetric, RequestMetrics};
+pub use status::{ApiError, Status, StatusCause, StatusDetails};
+pub use throttle::{RateLimiter, TokenBucket};
 pub use tls::{TlsError, client_config};
 pub use transport::{Transport, TransportError, default_user_agent};
+pub use warnings::{LogWarningsOnce, WarningHandler, parse_warning_header};

@@ -1,0 +1,819 @@
+//! [`RestClient`] and its chainable [`Request`], as client-go's `rest.RESTClient`:
+//!
+//! ```no_run
+//! # async fn demo(config: kubeclient::rest::Config) -> Result<(), kubeclient::rest::Error> {
+//! use kubeclient::rest::RestClient;
+//! let client = RestClient::new(&config)?;
+//! let pods: serde_json::Value = client
+//!     .get()
+//!     .group_version("v1")
+//!     .namespace("default")
+//!     .resource("pods")
+//!     .param("limit", "10")
+//!     .into_json()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The request loop follows client-go's `Request.request`:
+//! - every attempt first passes the client-side rate limiter (shared by all clients built
+//!   from one [`Config`]);
+//! - a 429 or 5xx answer carrying `Retry-After: <seconds>` is retried after that many seconds
+//!   (at most [`MAX_RETRY_AFTER`]), up to [`DEFAULT_MAX_RETRIES`] times;
+//! - a GET whose connection was reset or closed early is retried after one second (client-go's
+//!   artificial `Retry-After: 1`); other verbs are never retried on transport errors, since the
+//!   server may have acted on them;
+//! - the final error says how many attempts were made.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER,
+};
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::config::Config;
+use super::metrics::{RequestMetric, RequestMetrics};
+use super::request::PathSpec;
+use super::status::ApiError;
+use super::throttle::{RateLimiter, throttle};
+use super::transport::{Transport, TransportError};
+use super::warnings::{LogWarningsOnce, WarningHandler, parse_warning_header};
+use super::watch::{DEFAULT_MAX_FRAME, FrameDecoder, WatchError, WatchEvent, decode_event};
+
+/// Retries of a request answered with `Retry-After` (client-go's default).
+pub const DEFAULT_MAX_RETRIES: u32 = 10;
+/// The longest `Retry-After` wait honoured; longer values are cut to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// What can go wrong with a request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The request was built with invalid parts; nothing was sent.
+    #[error("{verb} request: {reason}")]
+    InvalidRequest {
+        /// The verb.
+        verb: Method,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The request could not be sent or its answer not received.
+    #[error("{verb} {path}: after {attempts} attempt(s): {source}")]
+    Transport {
+        /// The verb.
+        verb: Method,
+        /// The path.
+        path: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        source: Box<TransportError>,
+    },
+    /// The answer's body could not be read.
+    #[error("{verb} {path}: reading the answer: {reason}")]
+    Body {
+        /// The verb.
+        verb: Method,
+        /// The path.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The answer is not the JSON expected. The reason gives the position, never the content.
+    #[error("{verb} {path}: decoding the answer: {reason}")]
+    Decode {
+        /// The verb.
+        verb: Method,
+        /// The path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A request body could not be encoded.
+    #[error("encoding the request body: {0}")]
+    Encode(String),
+    /// A watch stream broke.
+    #[error("watch {path}: {source}")]
+    Watch {
+        /// The path watched.
+        path: String,
+        /// What went wrong.
+        source: WatchError,
+    },
+}
+
+impl Error {
+    /// The server's refusal, if that is what this is.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            Error::Watch { .. }
+            | Error::InvalidRequest { .. }
+            | Error::Transport { .. }
+            | Error::Body { .. }
+            | Error::Decode { .. }
+            | Error::Encode(_) => None,
+        }
+    }
+
+    /// 404 NotFound; see [`ApiError::is_not_found`].
+    pub fn is_not_found(&self) -> bool {
+        self.api().is_some_and(ApiError::is_not_found)
+    }
+
+    /// 409 AlreadyExists; see [`ApiError::is_already_exists`].
+    pub fn is_already_exists(&self) -> bool {
+        self.api().is_some_and(ApiError::is_already_exists)
+    }
+
+    /// 409 Conflict; see [`ApiError::is_conflict`].
+    pub fn is_conflict(&self) -> bool {
+        self.api().is_some_and(ApiError::is_conflict)
+    }
+
+    /// 410 Gone or Expired; see [`ApiError::is_gone`].
+    pub fn is_gone(&self) -> bool {
+        self.api().is_some_and(ApiError::is_gone)
+    }
+}
+
+/// A response read whole.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Response {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body, decompressed.
+    pub body: Bytes,
+}
+
+struct Inner {
+    base: url::Url,
+    transport: Transport,
+    limiter: Option<Arc<dyn RateLimiter>>,
+    warnings: Arc<dyn WarningHandler>,
+    metrics: Option<Arc<dyn RequestMetrics>>,
+    compression: bool,
+}
+
+/// A client for one API server: cheap to clone, shares its connections and rate limiter.
+#[derive(Clone)]
+pub struct RestClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestClient")
+            .field("base", &self.inner.base.as_str())
+            .field("limiter", &self.inner.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RestClient {
+    /// A client for `config`'s server.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        let transport = Transport::new(config).map_err(|source| Error::Transport {
+            verb: Method::GET,
+            path: config.host.path().to_string(),
+            attempts: 0,
+            source: Box::new(source),
+        })?;
+        Ok(RestClient {
+            inner: Arc::new(Inner {
+                base: config.host.clone(),
+                transport,
+                limiter: config.limiter(),
+                warnings: config
+                    .warning_handler
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(LogWarningsOnce::default())),
+                metrics: config.metrics.clone(),
+                compression: !config.disable_compression,
+            }),
+        })
+    }
+
+    /// A request with `verb`.
+    pub fn verb(&self, verb: Method) -> Request {
+        Request {
+            client: self.clone(),
+            verb,
+            path: PathSpec::default(),
+            params: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            timeout: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+            error: None,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(&self) -> Request {
+        self.verb(Method::GET)
+    }
+
+    /// A POST request.
+    pub fn post(&self) -> Request {
+        self.verb(Method::POST)
+    }
+
+    /// A PUT request.
+    pub fn put(&self) -> Request {
+        self.verb(Method::PUT)
+    }
+
+    /// A PATCH request; set the patch type with [`Request::content_type`].
+    pub fn patch(&self) -> Request {
+        self.verb(Method::PATCH)
+    }
+
+    /// A DELETE request.
+    pub fn delete(&self) -> Request {
+        self.verb(Method::DELETE)
+    }
+}
+
+/// A request being built; see [`RestClient`]. Nothing is sent until a terminal call
+/// ([`Request::send`], [`Request::into_json`], [`Request::raw`], [`Request::watch`],
+/// [`Request::stream`]).
+#[must_use = "a request does nothing until it is sent"]
+pub struct Request {
+    client: RestClient,
+    verb: Method,
+    path: PathSpec,
+    params: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+    timeout: Option<Duration>,
+    max_retries: u32,
+    /// The first builder mistake, reported when the request is sent.
+    error: Option<String>,
+}
+
+impl Request {
+    /// The API group version: `v1` for the core group, `group/version` otherwise.
+    pub fn group_version(mut self, group_version: &str) -> Self {
+        self.path.group_version = Some(group_version.to_string());
+        self
+    }
+
+    /// An absolute path (e.g. `/version`), replacing every other path part.
+    pub fn abs_path(mut self, path: &str) -> Self {
+        self.path.abs_path = Some(path.to_string());
+        self
+    }
+
+    /// The namespace.
+    pub fn namespace(mut self, namespace: &str) -> Self {
+        self.path.namespace = Some(namespace.to_string());
+        self
+    }
+
+    /// The namespace, if the resource is namespaced (client-go's `NamespaceIfScoped`).
+    pub fn namespace_if_scoped(self, namespace: &str, scoped: bool) -> Self {
+        if scoped {
+            self.namespace(namespace)
+        } else {
+            self
+        }
+    }
+
+    /// The resource (plural, lower case), e.g. `pods`.
+    pub fn resource(mut self, resource: &str) -> Self {
+        self.path.resource = Some(resource.to_string());
+        self
+    }
+
+    /// The object's name.
+    pub fn name(mut self, name: &str) -> Self {
+        self.path.name = Some(name.to_string());
+        self
+    }
+
+    /// The subresource, e.g. `status`.
+    pub fn subresource(mut self, subresource: &str) -> Self {
+        self.path.subresource = Some(subresource.to_string());
+        self
+    }
+
+    /// Further path segments after the subresource.
+    pub fn suffix(mut self, segments: &[&str]) -> Self {
+        self.path
+            .suffix
+            .extend(segments.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// A query parameter (repeatable).
+    pub fn param(mut self, key: &str, value: &str) -> Self {
+        self.params.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Query parameters from a serializable options struct (its fields as `key=value`;
+    /// `None` fields are left out).
+    pub fn params<T: Serialize>(mut self, options: &T) -> Self {
+        match serde_json::to_value(options) {
+            Ok(serde_json::Value::Object(map)) => {
+                for (k, v) in map {
+                    match v {
+                        serde_json::Value::Null => {}
+                        serde_json::Value::String(s) => self.params.push((k, s)),
+                        serde_json::Value::Array(items) => {
+                            for item in items {
+                                let text = item
+                                    .as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| item.to_string());
+                                self.params.push((k.clone(), text));
+                            }
+                        }
+                        other => self.params.push((k, other.to_string())),
+                    }
+                }
+            }
+            Ok(_) => self.fail("options must serialize to an object".into()),
+            Err(e) => self.fail(format!("options cannot be serialized: {e}")),
+        }
+        self
+    }
+
+    fn fail(&mut self, reason: String) {
+        self.error.get_or_insert(reason);
+    }
+
+    /// A header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.append(n, v);
+            }
+            _ => self.fail(format!("invalid header {name:?}")),
+        }
+        self
+    }
+
+    /// The `Content-Type` (e.g. `application/merge-patch+json` for a merge patch).
+    pub fn content_type(self, content_type: &str) -> Self {
+        self.header(CONTENT_TYPE.as_str(), content_type)
+    }
+
+    /// A raw body.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// A JSON body (and `Content-Type: application/json` unless set).
+    pub fn json<T: Serialize>(mut self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => self.body = bytes.into(),
+            Err(e) => self.fail(format!("the body cannot be encoded as JSON: {e}")),
+        }
+        if !self.headers.contains_key(CONTENT_TYPE) {
+            self.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        self
+    }
+
+    /// A timeout for the whole request, retries included (also sent to the server as
+    /// `timeout`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// How many times a `Retry-After` answer (or a reset GET) is retried; 0 disables retries.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    fn path_for_errors(&self) -> String {
+        self.path
+            .url(&self.client.inner.base, &[])
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| self.path.template())
+    }
+
+    /// Sends the request and returns the response head; the body is left to the caller.
+    async fn execute(
+        mut self,
+        streaming: bool,
+    ) -> Result<(http::Response<Incoming>, Context), Error> {
+        if let Some(reason) = self.error.take() {
+            return Err(Error::InvalidRequest {
+                verb: self.verb,
+                reason,
+            });
+        }
+        if let Some(timeout) = self.timeout {
+            self.params
+                .push(("timeout".into(), format!("{}s", timeout.as_secs().max(1))));
+        }
+        let url = self
+            .path
+            .url(&self.client.inner.base, &self.params)
+            .map_err(|e| Error::InvalidRequest {
+                verb: self.verb.clone(),
+                reason: e.to_string(),
+            })?;
+        let inner = self.client.inner.clone();
+        let mut ctx = Context {
+            verb: self.verb.clone(),
+            path: url.path().to_string(),
+            template: self.path.template(),
+            started: Instant::now(),
+            attempts: 0,
+            throttle_wait: Duration::ZERO,
+            request_bytes: self.body.len(),
+            metrics: inner.metrics.clone(),
+        };
+        if !self.headers.contains_key(ACCEPT) {
+            self.headers
+                .insert(ACCEPT, HeaderValue::from_static("application/json"));
+        }
+        if inner.compression && !streaming && !self.headers.contains_key(ACCEPT_ENCODING) {
+            self.headers
+                .insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        let span = tracing::debug_span!("kubeclient.request", verb = %ctx.verb, path = %ctx.template, status = tracing::field::Empty, attempts = tracing::field::Empty);
+        let run = async {
+            loop {
+                ctx.attempts += 1;
+                let what = format!("{} {}", ctx.verb, ctx.path);
+                ctx.throttle_wait += throttle(inner.limiter.as_ref(), &what).await;
+                let mut request = http::Request::builder()
+                    .method(self.verb.clone())
+                    .uri(url.as_str())
+                    .body(Full::new(self.body.clone()))
+                    .map_err(|e| Error::InvalidRequest {
+                        verb: self.verb.clone(),
+                        reason: e.to_string(),
+                    })?;
+                *request.headers_mut() = self.headers.clone();
+                let retries_left = ctx.attempts <= self.max_retries;
+                match inner.transport.send(request).await {
+                    Err(e)
+                        if self.verb == Method::GET && retries_left && is_connection_lost(&e) =>
+                    {
+                        tracing::debug!(error = %e, attempt = ctx.attempts, "connection lost; retrying the GET in 1s");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    Err(source) => {
+                        ctx.observe(None, None);
+                        return Err(Error::Transport {
+                            verb: ctx.verb.clone(),
+                            path: ctx.path.clone(),
+                            attempts: ctx.attempts,
+                            source: Box::new(source),
+                        });
+                    }
+                    Ok(response) => {
+                        for value in response.headers().get_all("warning") {
+                            for message in parse_warning_header(value.to_str().unwrap_or_default())
+                            {
+                                inner.warnings.handle_warning(&message);
+                            }
+                        }
+                        let status = response.status();
+                        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS
+                            || status.is_server_error())
+                        .then(|| retry_after(response.headers()))
+                        .flatten();
+                        match retry_after {
+                            Some(wait) if retries_left => {
+                                tracing::debug!(status = status.as_u16(), wait = ?wait, attempt = ctx.attempts, "retrying after Retry-After");
+                                // Drain the body so the connection can be reused.
+                                let _ = response.into_body().collect().await;
+                                tokio::time::sleep(wait).await;
+                            }
+                            _ => return Ok(response),
+                        }
+                    }
+                }
+            }
+        };
+        let _entered = span.enter();
+        let response = match self.timeout {
+            Some(timeout) => {
+                tokio::time::timeout(timeout, run)
+                    .await
+                    .map_err(|_| Error::Transport {
+                        verb: ctx.verb.clone(),
+                        path: ctx.path.clone(),
+                        attempts: ctx.attempts,
+                        source: Box::new(TransportError::Timeout {
+                            method: ctx.verb.clone(),
+                            url: ctx.path.clone(),
+                            timeout,
+                        }),
+                    })??
+            }
+            None => run.await?,
+        };
+        span.record("status", response.status().as_u16());
+        span.record("attempts", ctx.attempts);
+        Ok((response, ctx))
+    }
+
+    /// Sends the request and reads the whole answer, whatever its status.
+    pub async fn send(self) -> Result<Response, Error> {
+        let (response, ctx) = self.execute(false).await?;
+        let (parts, body) = response.into_parts();
+        let body = ctx.read_body(&parts.headers, body).await?;
+        ctx.observe(Some(parts.status.as_u16()), Some(body.len()));
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    /// Sends the request; the body of a 2xx answer, or the server's error.
+    pub async fn raw(self) -> Result<Bytes, Error> {
+        let verb = self.verb.clone();
+        let path = self.path_for_errors();
+        let response = self.send().await?;
+        if response.status.is_success() {
+            Ok(response.body)
+        } else {
+            Err(Error::Api(Box::new(ApiError::from_response(
+                verb.as_str(),
+                &path,
+                response.status.as_u16(),
+                &response.body,
+            ))))
+        }
+    }
+
+    /// Sends the request and decodes a 2xx answer as JSON into `T`.
+    pub async fn into_json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let verb = self.verb.clone();
+        let path = self.path_for_errors();
+        let body = self.raw().await?;
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            verb,
+            path,
+            reason: format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        })
+    }
+
+    /// Sends the request with `watch=1` and returns the typed events as they arrive. The
+    /// stream ends when the server closes the watch; an `ERROR` event ends it too, as
+    /// [`WatchEvent::Error`]. Frames larger than [`DEFAULT_MAX_FRAME`] are an error.
+    pub async fn watch<T: DeserializeOwned>(
+        self,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<T>, Error>>, Error> {
+        self.watch_with_limit(DEFAULT_MAX_FRAME).await
+    }
+
+    /// [`Request::watch`] with a limit on one event's size.
+    pub async fn watch_with_limit<T: DeserializeOwned>(
+        self,
+        max_frame: usize,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<T>, Error>>, Error> {
+        let path = self.path_for_errors();
+        let body = self.param("watch", "1").open_stream().await?;
+        let state = (body, FrameDecoder::new(max_frame), false, path);
+        Ok(futures_util::stream::unfold(
+            state,
+            |(mut body, mut decoder, mut done, path)| async move {
+                loop {
+                    if done {
+                        return None;
+                    }
+                    let item = match decoder.next_frame() {
+                        Ok(Some(frame)) => Some(decode_event::<T>(&frame, &path)),
+                        Ok(None) => None,
+                        Err(e) => Some(Err(e)),
+                    };
+                    if let Some(item) = item {
+                        let item = item.map_err(|source| Error::Watch {
+                            path: path.clone(),
+                            source,
+                        });
+                        done = item.is_err() || matches!(item, Ok(WatchEvent::Error(_)));
+                        return Some((item, (body, decoder, done, path)));
+                    }
+                    match body.frame().await {
+                        Some(Ok(frame)) => {
+                            if let Ok(data) = frame.into_data() {
+                                decoder.push(&data);
+                            }
+                        }
+                        Some(Err(e)) => {
+                            let err = Error::Body {
+                                verb: Method::GET,
+                                path: path.clone(),
+                                reason: e.to_string(),
+                            };
+                            return Some((Err(err), (body, decoder, true, path)));
+                        }
+                        None => {
+                            done = true;
+                            let last = match decoder.finish() {
+                                Ok(Some(frame)) => decode_event::<T>(&frame, &path),
+                                Ok(None) => return None,
+                                Err(e) => Err(e),
+                            };
+                            let item = last.map_err(|source| Error::Watch {
+                                path: path.clone(),
+                                source,
+                            });
+                            return Some((item, (body, decoder, done, path)));
+                        }
+                    }
+                }
+            },
+        ))
+    }
+
+    /// Sends the request and returns the body of a 2xx answer as a stream of chunks (for
+    /// logs); a non-2xx answer is the server's error.
+    pub async fn stream(self) -> Result<impl Stream<Item = Result<Bytes, Error>>, Error> {
+        let path = self.path_for_errors();
+        let body = self.open_stream().await?;
+        Ok(futures_util::stream::unfold(Some(body), move |body| {
+            let path = path.clone();
+            async move {
+                let mut body = body?;
+                loop {
+                    match body.frame().await? {
+                        Ok(frame) => {
+                            if let Ok(data) = frame.into_data() {
+                                return Some((Ok(data), Some(body)));
+                            }
+                        }
+                        Err(e) => {
+                            let err = Error::Body {
+                                verb: Method::GET,
+                                path,
+                                reason: e.to_string(),
+                            };
+                            return Some((Err(err), None));
+                        }
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Sends the request for a streamed answer: the body if 2xx, else the server's error.
+    async fn open_stream(self) -> Result<Incoming, Error> {
+        let (response, ctx) = self.execute(true).await?;
+        let (parts, body) = response.into_parts();
+        ctx.observe(Some(parts.status.as_u16()), None);
+        if parts.status.is_success() {
+            return Ok(body);
+        }
+        let body = ctx.read_body(&parts.headers, body).await?;
+        Err(Error::Api(Box::new(ApiError::from_response(
+            ctx.verb.as_str(),
+            &ctx.path,
+            parts.status.as_u16(),
+            &body,
+        ))))
+    }
+}
+
+/// The per-request bookkeeping shared by the terminal calls.
+struct Context {
+    verb: Method,
+    path: String,
+    template: String,
+    started: Instant,
+    attempts: u32,
+    throttle_wait: Duration,
+    request_bytes: usize,
+    metrics: Option<Arc<dyn RequestMetrics>>,
+}
+
+impl Context {
+    fn observe(&self, status: Option<u16>, response_bytes: Option<usize>) {
+        if let Some(metrics) = &self.metrics {
+            metrics.observe(&RequestMetric {
+                verb: self.verb.to_string(),
+                path_template: self.template.clone(),
+                status,
+                attempts: self.attempts,
+                latency: self.started.elapsed(),
+                throttle_wait: self.throttle_wait,
+                request_bytes: self.request_bytes,
+                response_bytes,
+            });
+        }
+    }
+
+    async fn read_body(&self, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Error> {
+        let body_error = |reason: String| Error::Body {
+            verb: self.verb.clone(),
+            path: self.path.clone(),
+            reason,
+        };
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| body_error(e.to_string()))?
+            .to_bytes();
+        let gzip = headers
+            .get(CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        if !gzip {
+            return Ok(bytes);
+        }
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut decoded)
+            .map_err(|e| body_error(format!("gzip: {e}")))?;
+        Ok(decoded.into())
+    }
+}
+
+/// The wait a `Retry-After: <seconds>` header asks for, capped at [`MAX_RETRY_AFTER`].
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Whether `e` means the connection went away under the request (reset, closed early, an
+/// HTTP/2 connection lost): client-go retries GETs on these.
+fn is_connection_lost(e: &TransportError) -> bool {
+    let TransportError::Http { source, .. } = e else {
+        return false;
+    };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source);
+    while let Some(err) = cause {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
+        {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_caps_them() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("86400"));
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+        // An HTTP date is not honoured (client-go reads seconds only).
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! Watch framing: the API server streams a watch as newline-delimited JSON events
+//! (`{"type":"ADDED","object":{...}}`), split across chunks wherever the network pleases.
+//! [`FrameDecoder`] reassembles whole lines whatever the chunk boundaries, and refuses a line
+//! longer than its limit instead of buffering without bound; [`decode_event`] turns a line
+//! into a typed [`WatchEvent`] (an `ERROR` event carries a Status, e.g. 410 Expired).
+
+use bytes::{Buf, Bytes, BytesMut};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::status::{ApiError, Status};
+
+/// The default limit on one event's size: generous for the largest objects (etcd's default
+/// request limit is 1.5 MiB; a watch event wraps one object).
+pub const DEFAULT_MAX_FRAME: usize = 16 << 20;
+
+/// Why a watch stream could not be decoded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WatchError {
+    /// One event is larger than the configured limit.
+    #[error("a watch event exceeds the limit of {limit} bytes")]
+    FrameTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The stream ended in the middle of an event.
+    #[error("the watch stream ended inside an event ({0} bytes unread)")]
+    Truncated(usize),
+    /// An event is not valid JSON of the expected shape. The message gives the position and
+    /// the kind of problem, never the event's content.
+    #[error("a watch event could not be decoded: {0}")]
+    Decode(String),
+    /// An event of a type Kubernetes does not define.
+    #[error("a watch event has the unknown type {0:?}")]
+    UnknownType(String),
+}
+
+/// Reassembles newline-delimited frames from arbitrary chunks.
+#[derive(Debug)]
+pub struct FrameDecoder {
+    buf: BytesMut,
+    /// How far into `buf` we already know there is no newline.
+    scanned: usize,
+    max_frame: usize,
+}
+
+impl FrameDecoder {
+    /// A decoder refusing frames longer than `max_frame` bytes.
+    pub fn new(max_frame: usize) -> Self {
+        FrameDecoder {
+            buf: BytesMut::new(),
+            scanned: 0,
+            max_frame,
+        }
+    }
+
+    /// Appends a chunk of the stream.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next whole frame (without its newline; blank lines are skipped), `None` until one is
+    /// complete, or an error once the incomplete frame is longer than the limit.
+    pub fn next_frame(&mut self) -> Result<Option<Bytes>, WatchError> {
+        loop {
+            let Some(offset) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') else {
+                self.scanned = self.buf.len();
+                if self.buf.len() > self.max_frame {
+                    return Err(WatchError::FrameTooLarge {
+                        limit: self.max_frame,
+                    });
+                }
+                return Ok(None);
+            };
+            let end = self.scanned + offset;
+            self.scanned = 0;
+            if end > self.max_frame {
+                return Err(WatchError::FrameTooLarge {
+                    limit: self.max_frame,
+                });
+            }
+            let mut line = self.buf.split_to(end + 1);
+            line.truncate(end);
+            if line.ends_with(b"\r") {
+                line.truncate(end - 1);
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(line.freeze()));
+        }
+    }
+
+    /// Called at the end of the stream: the last frame may lack its newline (a complete JSON
+    /// document is accepted); anything else left over is a truncated event.
+    pub fn finish(&mut self) -> Result<Option<Bytes>, WatchError> {
+        let rest = self.buf.split().freeze();
+        self.scanned = 0;
+        if rest.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if serde_json::from_slice::<serde::de::IgnoredAny>(&rest).is_ok() {
+            return Ok(Some(rest));
+        }
+        Err(WatchError::Truncated(rest.remaining()))
+    }
+}
+
+/// One watch event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent<K> {
+    /// An object was created (or, at the start of a watch, already existed).
+    Added(K),
+    /// An object changed.
+    Modified(K),
+    /// An object was deleted; its last state.
+    Deleted(K),
+    /// A progress marker: only the object's `metadata.resourceVersion` is meaningful.
+    Bookmark(K),
+    /// The server ended the watch with an error, e.g. 410 Expired for a too-old
+    /// resourceVersion.
+    Error(Box<ApiError>),
+}
+
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow)]
+    object: &'a serde_json::value::RawValue,
+}
+
+fn decode_error(e: &serde_json::Error) -> WatchError {
+    WatchError::Decode(format!(
+        "{:?} error at line {} column {}",
+        e.classify(),
+        e.line(),
+        e.column()
+    ))
+}
+
+/// Decodes one frame. `path` names the watch in an `ERROR` event's [`ApiError`].
+pub fn decode_event<K: DeserializeOwned>(
+    frame: &[u8],
+    path: &str,
+) -> Result<WatchEvent<K>, WatchError> {
+    let raw: RawEvent<'_> = serde_json::from_slice(frame).map_err(|e| decode_error(&e))?;
+    let object = || serde_json::from_str::<K>(raw.object.get()).map_err(|e| decode_error(&e));
+    Ok(match raw.kind {
+        "ADDED" => WatchEvent::Added(object()?),
+        "MODIFIED" => WatchEvent::Modified(object()?),
+        "DELETED" => WatchEvent::Deleted(object()?),
+        "BOOKMARK" => WatchEvent::Bookmark(object()?),
+        "ERROR" => {
+            let status: Status =
+                serde_json::from_str(raw.object.get()).map_err(|e| decode_error(&e))?;
+            WatchEvent::Error(Box::new(ApiError {
+                verb: "WATCH".into(),
+                path: path.to_string(),
+                status,
+            }))
+        }
+        other => return Err(WatchError::UnknownType(other.to_string())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENTS: &str = concat!(
+        r#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}"#,
+        "\n",
+        r#"{"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":"2"}}}"#,
+        "\r\n\n",
+        r#"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"3"}}}"#,
+        "\n",
+        r#"{"type":"ERROR","object":{"kind":"Status","status":"Failure","message":"too old resource version: 1 (5)","reason":"Expired","code":410}}"#,
+        "\n",
+    );
+
+    fn frames_with_chunk_size(input: &[u8], size: usize) -> Vec<Bytes> {
+        let mut decoder = FrameDecoder::new(1024);
+        let mut frames = Vec::new();
+        for chunk in input.chunks(size) {
+            decoder.push(chunk);
+            while let Some(frame) = decoder.next_frame().expect("frame within limit") {
+                frames.push(frame);
+            }
+        }
+        frames.extend(decoder.finish().expect("clean end"));
+        frames
+    }
+
+    #[test]
+    fn frames_are_the_same_whatever_the_chunk_boundaries() {
+        let whole = frames_with_chunk_size(EVENTS.as_bytes(), EVENTS.len());
+        assert_eq!(whole.len(), 4);
+        for size in 1..40 {
+            assert_eq!(
+                frames_with_chunk_size(EVENTS.as_bytes(), size),
+                whole,
+                "chunk size {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_decode_into_types_and_errors_into_api_errors() {
+        let frames = frames_with_chunk_size(EVENTS.as_bytes(), 7);
+        let events: Vec<WatchEvent<serde_json::Value>> = frames
+            .iter()
+            .map(|f| decode_event(f, "/api/v1/pods").expect("event"))
+            .collect();
+        assert!(matches!(&events[0], WatchEvent::Added(o) if o["metadata"]["name"] == "a"));
+        assert!(
+            matches!(&events[1], WatchEvent::Modified(o) if o["metadata"]["resourceVersion"] == "2")
+        );
+        assert!(matches!(&events[2], WatchEvent::Bookmark(_)));
+        match &events[3] {
+            WatchEvent::Error(e) => {
+                assert!(e.is_gone(), "{e}");
+                assert_eq!(e.path, "/api/v1/pods");
+            }
+            other => panic!("expected an error event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn oversized_frames_are_refused_without_a_newline_in_sight() {
+        let mut decoder = FrameDecoder::new(16);
+        decoder.push(b"{\"type\":\"ADDED\",");
+        assert!(decoder.next_frame().expect("at the limit").is_none());
+        decoder.push(b"\"object\":{}}");
+        assert!(matches!(
+            decoder.next_frame(),
+            Err(WatchError::FrameTooLarge { limit: 16 })
+        ));
+        let mut decoder = FrameDecoder::new(4);
+        decoder.push(b"12345\n");
+        assert!(matches!(
+            decoder.next_frame(),
+            Err(WatchError::FrameTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_never_a_panic_and_never_quoted() {
+        let mut decoder = FrameDecoder::new(1024);
+        decoder.push(br#"{"type":"ADDED","object":{"metadata""#);
+        assert!(decoder.next_frame().expect("incomplete").is_none());
+        assert!(matches!(decoder.finish(), Err(WatchError::Truncated(_))));
+
+        let secret = r#"{"type":"ADDED","object":{"data":{"token":"SECRET"}"#;
+        let err =
+            decode_event::<serde_json::Value>(secret.as_bytes(), "/x").expect_err("truncated JSON");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        let err =
+            decode_event::<serde_json::Value>(b"\xff\xfe not utf8", "/x").expect_err("garbage");
+        assert!(matches!(err, WatchError::Decode(_)));
+        let err = decode_event::<serde_json::Value>(br#"{"type":"NEW","object":{}}"#, "/x")
+            .expect_err("type");
+        assert!(matches!(err, WatchError::UnknownType(t) if t == "NEW"));
+        #[derive(Debug, Deserialize)]
+        struct Typed {
+            #[allow(dead_code)]
+            count: u32,
+        }
+        let err = decode_event::<Typed>(br#"{"type":"ADDED","object":{"count":"SECRET"}}"#, "/x")
+            .expect_err("type");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+}

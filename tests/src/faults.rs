@@ -1,0 +1,230 @@
+//! A fault-injecting HTTP proxy between a client under test and the real API server.
+//!
+//! Clients talk plain HTTP/1.1 to the proxy (one request per connection); the proxy forwards
+//! each request over TLS to the API server as the admin, unless a planned fault comes first:
+//! an answer with a status code (and optionally `Retry-After`), a connection reset, or a stall.
+//! Every request it receives is logged with its arrival time.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::cluster;
+
+/// What the proxy does to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with `code`, a Status body and `Retry-After: <seconds>` when given.
+    Status {
+        /// The HTTP status code.
+        code: u16,
+        /// The `Retry-After` value in seconds.
+        retry_after: Option<u64>,
+    },
+    /// Reset the connection after reading the request, without answering.
+    Reset,
+    /// Wait this long, then forward.
+    Stall(Duration),
+}
+
+/// One request the proxy received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// The method.
+    pub method: String,
+    /// The path and query.
+    pub target: String,
+    /// When it arrived.
+    pub at: Instant,
+    /// What the proxy did: the fault, or `None` for forwarded.
+    pub fault: Option<Fault>,
+}
+
+/// A running fault proxy; stops when dropped.
+pub struct FaultProxy {
+    port: u16,
+    plan: Arc<Mutex<VecDeque<Fault>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of the test cluster's API server.
+    pub async fn start() -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fault proxy");
+        let port = listener.local_addr().expect("address").port();
+        let plan = Arc::new(Mutex::new(VecDeque::new()));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (plan2, seen2) = (plan.clone(), seen.clone());
+        let upstream = cluster().admin().clone();
+        let task = tokio::spawn(async move {
+            let client = upstream.client();
+            while let Ok((conn, _)) = listener.accept().await {
+                let (plan, seen, client, upstream) = (
+                    plan2.clone(),
+                    seen2.clone(),
+                    client.clone(),
+                    upstream.clone(),
+                );
+                tokio::spawn(async move {
+                    if let Err(e) = serve(conn, &plan, &seen, &client, &upstream).await {
+                        eprintln!("fault proxy: {e}");
+                    }
+                });
+            }
+        });
+        FaultProxy {
+            port,
+            plan,
+            seen,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Appends faults to the plan; each request takes the next one, and once the plan is empty
+    /// requests are forwarded.
+    pub fn plan(&self, faults: impl IntoIterator<Item = Fault>) {
+        if let Ok(mut plan) = self.plan.lock() {
+            plan.extend(faults);
+        }
+    }
+
+    /// The requests received so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Reads one request: method, target, headers and body.
+async fn read_request(
+    conn: &mut TcpStream,
+) -> Result<(String, String, Vec<(String, String)>, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Err("connection closed before a request".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_string();
+    let target = first.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok((method, target, headers, body))
+}
+
+async fn respond(
+    conn: &mut TcpStream,
+    code: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {code} Fault\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    conn.write_all(head.as_bytes()).await?;
+    conn.write_all(body).await?;
+    conn.shutdown().await?;
+    Ok(())
+}
+
+async fn serve(
+    mut conn: TcpStream,
+    plan: &Mutex<VecDeque<Fault>>,
+    seen: &Mutex<Vec<Seen>>,
+    client: &reqwest::Client,
+    upstream: &crate::Access,
+) -> Result<()> {
+    let (method, target, headers, body) = read_request(&mut conn).await?;
+    let fault = plan.lock().ok().and_then(|mut p| p.pop_front());
+    if let Ok(mut s) = seen.lock() {
+        s.push(Seen {
+            method: method.clone(),
+            target: target.clone(),
+            at: Instant::now(),
+            fault: fault.clone(),
+        });
+    }
+    match fault {
+        Some(Fault::Status { code, retry_after }) => {
+            let status = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "message": format!("injected by the fault proxy ({code})"), "code": code});
+            let mut extra = vec![("content-type".to_string(), "application/json".to_string())];
+            if let Some(seconds) = retry_after {
+                extra.push(("retry-after".to_string(), seconds.to_string()));
+            }
+            return respond(&mut conn, code, &extra, status.to_string().as_bytes()).await;
+        }
+        Some(Fault::Reset) => {
+            // Linger 0: closing sends a TCP RST instead of a FIN (and does not block).
+            socket2::SockRef::from(&conn).set_linger(Some(Duration::ZERO))?;
+            drop(conn);
+            return Ok(());
+        }
+        Some(Fault::Stall(d)) => tokio::time::sleep(d).await,
+        None => {}
+    }
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let mut request = client.request(method, upstream.url(&target)).body(body);
+    for (k, v) in &headers {
+        if matches!(k.as_str(), "content-type" | "accept" | "user-agent") {
+            request = request.header(k, v);
+        }
+    }
+    let response = request.send().await?;
+    let code = response.status().as_u16();
+    let mut out = Vec::new();
+    for (k, v) in response.headers() {
+        if matches!(k.as_str(), "content-type" | "warning" | "retry-after") {
+            out.push((k.to_string(), v.to_str().unwrap_or_default().to_string()));
+        }
+    }
+    let bytes = response.bytes().await?;
+    respond(&mut conn, code, &out, &bytes).await
+}
