@@ -24,6 +24,13 @@ pub enum Fault {
         /// The `Retry-After` value in seconds.
         retry_after: Option<u64>,
     },
+    /// Answer with `code` and exactly this body (for malformed answers).
+    Respond {
+        /// The HTTP status code.
+        code: u16,
+        /// The body, sent as `application/json` whatever it holds.
+        body: Vec<u8>,
+    },
     /// Reset the connection after reading the request, without answering.
     Reset,
     /// Wait this long, then forward.
@@ -200,6 +207,10 @@ async fn serve(
                 extra.push(("retry-after".to_string(), seconds.to_string()));
             }
             return respond(&mut conn, code, &extra, status.to_string().as_bytes()).await;
+        }
+        Some(Fault::Respond { code, body }) => {
+            let extra = [("content-type".to_string(), "application/json".to_string())];
+            return respond(&mut conn, code, &extra, &body).await;
         }
         Some(Fault::Reset) => {
             // Linger 0: closing sends a TCP RST instead of a FIN (and does not block).

@@ -338,3 +338,235 @@ async fn stream_and_send_return_the_body() {
     assert_eq!(response.status, 404);
     assert!(String::from_utf8_lossy(&response.body).contains("NotFound"));
 }
+
+#[tokio::test]
+async fn typed_options_reach_the_server() {
+    use kubeclient::rest::{
+        CreateOptions, DeleteOptions, DryRun, ListOptions, PatchOptions, Preconditions,
+    };
+    let ns = namespace().await;
+    let c = client();
+    for name in ["a", "b", "c"] {
+        cms(&c, http::Method::POST, ns.name())
+            .json(&configmap(name, json!({})))
+            .raw()
+            .await
+            .expect("create");
+    }
+    // Pages of two: a, b, then c.
+    let mut options = ListOptions {
+        limit: Some(2),
+        ..ListOptions::default()
+    };
+    let first: Value = cms(&c, http::Method::GET, ns.name())
+        .params(&options)
+        .into_json()
+        .await
+        .expect("page 1");
+    options.continue_token = first["metadata"]["continue"].as_str().map(str::to_string);
+    let second: Value = cms(&c, http::Method::GET, ns.name())
+        .params(&options)
+        .into_json()
+        .await
+        .expect("page 2");
+    let names: Vec<&str> = [&first, &second]
+        .iter()
+        .flat_map(|page| page["items"].as_array().into_iter().flatten())
+        .filter_map(|item| item["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["a", "b", "c"]);
+
+    // Dry run: answered, not stored.
+    let dry = CreateOptions {
+        dry_run: Some(DryRun::All),
+        ..CreateOptions::default()
+    };
+    cms(&c, http::Method::POST, ns.name())
+        .params(&dry)
+        .json(&configmap("dry", json!({})))
+        .raw()
+        .await
+        .expect("dry run");
+    let err = cms(&c, http::Method::GET, ns.name())
+        .name("dry")
+        .raw()
+        .await
+        .expect_err("not stored");
+    assert!(err.is_not_found(), "{err}");
+
+    // Server-side apply: a second manager conflicts, then forces.
+    let apply = |manager: &str, force: bool, value: &str| {
+        cms(&c, http::Method::PATCH, ns.name())
+            .name("applied")
+            .content_type("application/apply-patch+yaml")
+            .params(&PatchOptions {
+                field_manager: Some(manager.into()),
+                force: Some(force),
+                ..PatchOptions::default()
+            })
+            .body(configmap("applied", json!({"k": value})).to_string())
+    };
+    apply("first", false, "1").raw().await.expect("first apply");
+    let err = apply("second", false, "2")
+        .raw()
+        .await
+        .expect_err("conflict");
+    assert!(err.is_conflict(), "{err}");
+    assert!(
+        err.to_string().contains("first"),
+        "names the other manager: {err}"
+    );
+    apply("second", true, "2").raw().await.expect("forced");
+
+    // Delete with a precondition that does not hold, then one that does.
+    let got: Value = cms(&c, http::Method::GET, ns.name())
+        .name("a")
+        .into_json()
+        .await
+        .expect("get");
+    let wrong = DeleteOptions {
+        preconditions: Some(Preconditions {
+            uid: Some("not-the-uid".into()),
+            ..Preconditions::default()
+        }),
+        ..DeleteOptions::default()
+    };
+    let err = cms(&c, http::Method::DELETE, ns.name())
+        .name("a")
+        .json(&wrong)
+        .raw()
+        .await
+        .expect_err("precondition");
+    assert!(err.is_conflict(), "{err}");
+    let right = DeleteOptions {
+        preconditions: Some(Preconditions {
+            uid: got["metadata"]["uid"].as_str().map(str::to_string),
+            ..Preconditions::default()
+        }),
+        ..DeleteOptions::default()
+    };
+    cms(&c, http::Method::DELETE, ns.name())
+        .name("a")
+        .json(&right)
+        .raw()
+        .await
+        .expect("delete");
+}
+
+#[tokio::test]
+async fn impersonation_acts_as_the_other_user() {
+    let mut config = cluster().rest_config();
+    config.impersonate.user = Some("kubeclient-user".into());
+    config.impersonate.groups = vec!["system:authenticated".into()];
+    let c = RestClient::new(&config).expect("client");
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let reviewed: Value = c
+        .post()
+        .abs_path("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+        .json(&review)
+        .into_json()
+        .await
+        .expect("review");
+    assert_eq!(
+        reviewed["status"]["userInfo"]["username"],
+        "kubeclient-user"
+    );
+    let err = c
+        .get()
+        .group_version("v1")
+        .namespace("kube-system")
+        .resource("secrets")
+        .raw()
+        .await
+        .expect_err("forbidden");
+    assert!(err.api().is_some_and(|a| a.is_forbidden()), "{err}");
+}
+
+#[tokio::test]
+async fn large_answers_arrive_gzipped_and_are_decoded() {
+    let c = client();
+    let response = c
+        .get()
+        .abs_path("/openapi/v2")
+        .send()
+        .await
+        .expect("openapi");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response
+            .headers
+            .get("content-encoding")
+            .map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let doc: Value = serde_json::from_slice(&response.body).expect("decoded JSON");
+    assert_eq!(doc["swagger"], "2.0");
+    // With compression disabled the server sends it plain.
+    let mut config = cluster().rest_config();
+    config.disable_compression = true;
+    let plain = RestClient::new(&config)
+        .expect("client")
+        .get()
+        .abs_path("/openapi/v2")
+        .send()
+        .await
+        .expect("openapi");
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.body.len(), response.body.len());
+}
+
+#[tokio::test]
+async fn malformed_answers_are_errors_naming_the_request() {
+    use test_support::faults::{Fault, FaultProxy};
+    let proxy = FaultProxy::start().await;
+    let c = RestClient::new(&rest::Config::new(
+        url::Url::parse(&proxy.url()).expect("url"),
+    ))
+    .expect("client");
+    proxy.plan([
+        Fault::Respond {
+            code: 500,
+            body: b"<html><body>upstream exploded</body></html>".to_vec(),
+        },
+        Fault::Respond {
+            code: 200,
+            body: br#"{"kind":"ConfigMapList","items":[{"meta"#.to_vec(),
+        },
+        Fault::Respond {
+            code: 200,
+            body: b"\xff\xfe\x00 not utf-8".to_vec(),
+        },
+        Fault::Respond {
+            code: 502,
+            body: Vec::new(),
+        },
+    ]);
+    let get = || {
+        c.get()
+            .group_version("v1")
+            .namespace("default")
+            .resource("configmaps")
+    };
+
+    let err = get().raw().await.expect_err("HTML 500");
+    let api = err.api().expect("api error");
+    assert_eq!(api.status.code, 500);
+    assert!(api.status.message.contains("upstream exploded"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("/api/v1/namespaces/default/configmaps"),
+        "{err}"
+    );
+
+    for what in ["truncated JSON", "invalid UTF-8"] {
+        let err = get().into_json::<Value>().await.expect_err(what);
+        assert!(matches!(err, rest::Error::Decode { .. }), "{what}: {err}");
+        assert!(
+            err.to_string()
+                .contains("/api/v1/namespaces/default/configmaps"),
+            "{err}"
+        );
+    }
+    let err = get().raw().await.expect_err("empty 502");
+    assert!(err.to_string().contains("empty body"), "{err}");
+}

@@ -42,7 +42,7 @@ use serde::de::DeserializeOwned;
 
 use super::config::Config;
 use super::metrics::{RequestMetric, RequestMetrics};
-use super::request::PathSpec;
+use super::request::{PathSpec, query_pairs};
 use super::status::ApiError;
 use super::throttle::{RateLimiter, throttle};
 use super::transport::{Transport, TransportError};
@@ -330,27 +330,9 @@ impl Request {
     /// Query parameters from a serializable options struct (its fields as `key=value`;
     /// `None` fields are left out).
     pub fn params<T: Serialize>(mut self, options: &T) -> Self {
-        match serde_json::to_value(options) {
-            Ok(serde_json::Value::Object(map)) => {
-                for (k, v) in map {
-                    match v {
-                        serde_json::Value::Null => {}
-                        serde_json::Value::String(s) => self.params.push((k, s)),
-                        serde_json::Value::Array(items) => {
-                            for item in items {
-                                let text = item
-                                    .as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| item.to_string());
-                                self.params.push((k.clone(), text));
-                            }
-                        }
-                        other => self.params.push((k, other.to_string())),
-                    }
-                }
-            }
-            Ok(_) => self.fail("options must serialize to an object".into()),
-            Err(e) => self.fail(format!("options cannot be serialized: {e}")),
+        match query_pairs(options) {
+            Ok(pairs) => self.params.extend(pairs),
+            Err(reason) => self.fail(reason),
         }
         self
     }

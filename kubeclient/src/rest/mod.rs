@@ -4,8 +4,9 @@
 mod client;
 mod config;
 mod metrics;
+mod options;
 mod proxy_connector;
-mod request;
+pub(crate) mod request;
 mod status;
 mod throttle;
 mod tls;
@@ -18,6 +19,10 @@ pub use config::{
     Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_QPS, Impersonation, Pem, TlsConfig,
 };
 pub use metrics::{RequestMetric, RequestMetrics};
+pub use options::{
+    CreateOptions, DeleteOptions, DryRun, FieldValidation, GetOptions, ListOptions, PatchOptions,
+    Preconditions, PropagationPolicy, ResourceVersionMatch, UpdateOptions,
+};
 pub use status::{ApiError, Status, StatusCause, StatusDetails};
 pub use throttle::{RateLimiter, TokenBucket};
 pub use tls::{TlsError, client_config};

@@ -142,6 +142,33 @@ impl PathSpec {
     }
 }
 
+/// The query parameters of a serializable options struct: its fields as `key=value`, `None`
+/// fields left out, lists repeated (`dryRun=All&dryRun=...`).
+pub(crate) fn query_pairs<T: serde::Serialize>(
+    options: &T,
+) -> Result<Vec<(String, String)>, String> {
+    let value =
+        serde_json::to_value(options).map_err(|e| format!("options cannot be serialized: {e}"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err("options must serialize to an object".into());
+    };
+    let mut pairs = Vec::new();
+    for (key, value) in map {
+        let items = match value {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        for item in items {
+            match item {
+                serde_json::Value::Null => {}
+                serde_json::Value::String(s) => pairs.push((key.clone(), s)),
+                other => pairs.push((key.clone(), other.to_string())),
+            }
+        }
+    }
+    Ok(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
