@@ -58,9 +58,15 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server answered with an error status.
-    #[error(transparent)]
-    Api(Box<ApiError>),
+    /// The server answered with an error status (after `attempts` tries: more than one when
+    /// `Retry-After` answers were retried and the last one still failed).
+    #[error("{error}{}", attempts_suffix(*.attempts))]
+    Api {
+        /// What the server said.
+        error: Box<ApiError>,
+        /// Attempts made.
+        attempts: u32,
+    },
     /// The request was built with invalid parts; nothing was sent.
     #[error("{verb} request: {reason}")]
     InvalidRequest {
@@ -118,7 +124,7 @@ impl Error {
     /// The server's refusal, if that is what this is.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) => Some(e),
+            Error::Api { error, .. } => Some(error),
             Error::Watch { .. }
             | Error::InvalidRequest { .. }
             | Error::Transport { .. }
@@ -146,6 +152,14 @@ impl Error {
     /// 410 Gone or Expired; see [`ApiError::is_gone`].
     pub fn is_gone(&self) -> bool {
         self.api().is_some_and(ApiError::is_gone)
+    }
+}
+
+fn attempts_suffix(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
     }
 }
 
@@ -522,31 +536,40 @@ impl Request {
 
     /// Sends the request and reads the whole answer, whatever its status.
     pub async fn send(self) -> Result<Response, Error> {
+        Ok(self.send_counting().await?.0)
+    }
+
+    /// [`Request::send`], also returning the number of attempts made.
+    async fn send_counting(self) -> Result<(Response, u32), Error> {
         let (response, ctx) = self.execute(false).await?;
         let (parts, body) = response.into_parts();
         let body = ctx.read_body(&parts.headers, body).await?;
         ctx.observe(Some(parts.status.as_u16()), Some(body.len()));
-        Ok(Response {
+        let response = Response {
             status: parts.status,
             headers: parts.headers,
             body,
-        })
+        };
+        Ok((response, ctx.attempts))
     }
 
     /// Sends the request; the body of a 2xx answer, or the server's error.
     pub async fn raw(self) -> Result<Bytes, Error> {
         let verb = self.verb.clone();
         let path = self.path_for_errors();
-        let response = self.send().await?;
+        let (response, attempts) = self.send_counting().await?;
         if response.status.is_success() {
             Ok(response.body)
         } else {
-            Err(Error::Api(Box::new(ApiError::from_response(
-                verb.as_str(),
-                &path,
-                response.status.as_u16(),
-                &response.body,
-            ))))
+            Err(Error::Api {
+                error: Box::new(ApiError::from_response(
+                    verb.as_str(),
+                    &path,
+                    response.status.as_u16(),
+                    &response.body,
+                )),
+                attempts,
+            })
         }
     }
 
@@ -676,12 +699,15 @@ impl Request {
             return Ok(body);
         }
         let body = ctx.read_body(&parts.headers, body).await?;
-        Err(Error::Api(Box::new(ApiError::from_response(
-            ctx.verb.as_str(),
-            &ctx.path,
-            parts.status.as_u16(),
-            &body,
-        ))))
+        Err(Error::Api {
+            error: Box::new(ApiError::from_response(
+                ctx.verb.as_str(),
+                &ctx.path,
+                parts.status.as_u16(),
+                &body,
+            )),
+            attempts: ctx.attempts,
+        })
     }
 }
 
