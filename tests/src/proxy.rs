@@ -1,11 +1,11 @@
-//! Small forward proxies for tests: an HTTP `CONNECT` proxy and a SOCKS5 proxy, both on
-//! loopback. Whatever host a client asks for, they connect to that port on 127.0.0.1, so a
+//! Small forward proxies for tests: an HTTP `CONNECT` proxy (plain, or over TLS with a
+//! certificate the test cluster's CA signed) and a SOCKS5 proxy, all on loopback. Whatever host a client asks for, they connect to that port on 127.0.0.1, so a
 //! client given an unresolvable server name (`kubernetes.default.svc`) can only reach the API
 //! server through them; they record what each client asked for.
 
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A running proxy; stops when dropped.
@@ -38,6 +38,33 @@ impl TestProxy {
         Self::start(Kind::Connect).await
     }
 
+    /// Starts an HTTP proxy over TLS (`https://127.0.0.1:<port>`), serving the certificate
+    /// `controlplane/cluster up` made for it (`pki/proxy.crt`, signed by the cluster's CA).
+    pub async fn https_connect() -> TestProxy {
+        let pki = crate::cluster().dir().join("pki");
+        let read = |name: &str| {
+            std::fs::read(pki.join(name))
+                .unwrap_or_else(|e| panic!("{}: {e}", pki.join(name).display()))
+        };
+        use rustls::pki_types::pem::PemObject;
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&read("proxy.crt"))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .expect("proxy certificate");
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&read("proxy.key"))
+            .expect("proxy key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server config");
+        Self::start(Kind::TlsConnect(tokio_rustls::TlsAcceptor::from(Arc::new(
+            config,
+        ))))
+        .await
+    }
+
     /// Starts a SOCKS5 proxy (no authentication, or user/password).
     pub async fn socks5() -> TestProxy {
         Self::start(Kind::Socks5).await
@@ -50,10 +77,14 @@ impl TestProxy {
         let seen = requests.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let seen = seen.clone();
+                let (seen, kind) = (seen.clone(), kind.clone());
                 tokio::spawn(async move {
                     let result = match kind {
                         Kind::Connect => connect(client, &seen).await,
+                        Kind::TlsConnect(acceptor) => match acceptor.accept(client).await {
+                            Ok(tls) => connect(tls, &seen).await,
+                            Err(e) => Err(e.into()),
+                        },
                         Kind::Socks5 => socks5(client, &seen).await,
                     };
                     if let Err(e) = result {
@@ -70,9 +101,10 @@ impl TestProxy {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Kind {
     Connect,
+    TlsConnect(tokio_rustls::TlsAcceptor),
     Socks5,
 }
 
@@ -94,7 +126,10 @@ async fn upstream(target: &str) -> Result<TcpStream> {
     Ok(TcpStream::connect(format!("127.0.0.1:{port}")).await?)
 }
 
-async fn connect(client: TcpStream, seen: &Mutex<Vec<String>>) -> Result<()> {
+async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
+    client: S,
+    seen: &Mutex<Vec<String>>,
+) -> Result<()> {
     let mut reader = BufReader::new(client);
     let mut line = String::new();
     reader.read_line(&mut line).await?;

@@ -82,3 +82,22 @@ async fn without_the_proxy_the_name_does_not_resolve() {
         .expect_err("no route without the proxy");
     assert!(err.to_string().contains("kubernetes.default.svc"), "{err}");
 }
+
+#[tokio::test]
+async fn https_proxy_is_verified_with_the_cluster_ca() {
+    let proxy = TestProxy::https_connect().await;
+    let (server, target) = unresolvable_server();
+    let dir = scratch_dir("proxy-https");
+    let kubeconfig = write_kubeconfig(
+        &dir,
+        json!({"server": server, "proxy-url": format!("https://u:p@127.0.0.1:{}", proxy.port())}),
+        json!({"token": user_token()}),
+    );
+    let config = rest_config_from(&kubeconfig);
+    assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
+    // "u:p", base64.
+    assert_eq!(
+        proxy.requests().first(),
+        Some(&format!("{target} auth=Basic dTpw"))
+    );
+}

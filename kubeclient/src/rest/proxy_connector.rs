@@ -1,8 +1,9 @@
 //! The connector under TLS: connects directly, or through the proxy that
-//! [`crate::config::proxy`] picks for the target — an HTTP proxy with `CONNECT`, or a SOCKS5
-//! proxy (`socks5` resolves the target's name locally, `socks5h` lets the proxy resolve it).
-//! Credentials in the proxy URL authenticate to the proxy. The protocols themselves are
-//! hyper-util's.
+//! [`crate::config::proxy`] picks for the target — an HTTP proxy with `CONNECT` (over TLS for
+//! an `https://` proxy, which is verified with the same roots and client certificate as the
+//! API server, as Go's transport does), or a SOCKS5 proxy (`socks5` resolves the target's name
+//! locally, `socks5h` lets the proxy resolve it). Credentials in the proxy URL authenticate to
+//! the proxy. The protocols themselves are hyper-util's and hyper-rustls's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,10 +12,9 @@ use std::task::{Context, Poll};
 
 use base64::Engine;
 use http::Uri;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::proxy::{SocksV5, Tunnel};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use tower_service::Service;
 use url::Url;
 
@@ -26,6 +26,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone, Debug)]
 pub(crate) struct ProxyConnector {
     http: HttpConnector,
+    /// TLS to an `https://` proxy.
+    proxy_tls: HttpsConnector<HttpConnector>,
     /// A proxy for every target (a cluster's `proxy-url`).
     fixed: Option<Url>,
     /// Otherwise the environment decides per target.
@@ -33,12 +35,84 @@ pub(crate) struct ProxyConnector {
 }
 
 impl ProxyConnector {
-    pub(crate) fn new(http: HttpConnector, fixed: Option<Url>, env: ProxyEnv) -> Self {
+    /// `tls` is the API server's TLS configuration; an `https://` proxy is reached with it
+    /// (speaking HTTP/1.1, which `CONNECT` needs).
+    pub(crate) fn new(
+        http: HttpConnector,
+        tls: rustls::ClientConfig,
+        fixed: Option<Url>,
+        env: ProxyEnv,
+    ) -> Self {
+        let proxy_tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .wrap_connector(http.clone());
         ProxyConnector {
             http,
+            proxy_tls,
             fixed,
             env: Arc::new(env),
         }
+    }
+}
+
+/// Any of the streams a connection can run over: TCP, or a tunnel through a proxy (which may
+/// itself be TLS to the proxy).
+pub(crate) struct ProxyStream(Pin<Box<dyn Io>>);
+
+trait Io: hyper::rt::Read + hyper::rt::Write + Send {}
+impl<T: hyper::rt::Read + hyper::rt::Write + Send> Io for T {}
+
+impl ProxyStream {
+    fn new(io: impl hyper::rt::Read + hyper::rt::Write + Send + 'static) -> Self {
+        ProxyStream(Box::pin(io))
+    }
+}
+
+impl hyper::rt::Read for ProxyStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.0.as_mut().poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for ProxyStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.as_mut().poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.0.as_mut().poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.0.as_mut().poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.as_mut().poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+}
+
+impl Connection for ProxyStream {
+    fn connected(&self) -> Connected {
+        Connected::new()
     }
 }
 
@@ -68,7 +142,7 @@ fn split_proxy(proxy: &Url) -> Result<(Uri, Option<(String, String)>), BoxError>
 }
 
 impl Service<Uri> for ProxyConnector {
-    type Response = TokioIo<TcpStream>;
+    type Response = ProxyStream;
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
 
@@ -84,33 +158,47 @@ impl Service<Uri> for ProxyConnector {
                 .and_then(|target| self.env.proxy_for(&target).cloned()),
         };
         let mut http = self.http.clone();
+        let proxy_tls = self.proxy_tls.clone();
         Box::pin(async move {
             let Some(proxy) = proxy else {
-                return http.call(dst).await.map_err(Into::into);
+                return Ok(ProxyStream::new(http.call(dst).await?));
             };
             let (proxy_uri, auth) = split_proxy(&proxy)?;
+            let basic = match &auth {
+                Some((user, pass)) => {
+                    let pair =
+                        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+                    Some(http::HeaderValue::from_str(&format!("Basic {pair}"))?)
+                }
+                None => None,
+            };
             match proxy.scheme() {
                 "http" => {
                     let mut tunnel = Tunnel::new(proxy_uri, http);
-                    if let Some((user, pass)) = auth {
-                        let basic = base64::engine::general_purpose::STANDARD
-                            .encode(format!("{user}:{pass}"));
-                        tunnel = tunnel
-                            .with_auth(http::HeaderValue::from_str(&format!("Basic {basic}"))?);
+                    if let Some(basic) = basic {
+                        tunnel = tunnel.with_auth(basic);
                     }
-                    tunnel.call(dst).await.map_err(Into::into)
+                    Ok(ProxyStream::new(tunnel.call(dst).await?))
+                }
+                "https" => {
+                    let proxy_uri: Uri = proxy_uri
+                        .to_string()
+                        .replacen("http://", "https://", 1)
+                        .parse()?;
+                    let mut tunnel = Tunnel::new(proxy_uri, proxy_tls);
+                    if let Some(basic) = basic {
+                        tunnel = tunnel.with_auth(basic);
+                    }
+                    Ok(ProxyStream::new(tunnel.call(dst).await?))
                 }
                 scheme @ ("socks5" | "socks5h") => {
                     let mut socks = SocksV5::new(proxy_uri, http).local_dns(scheme == "socks5");
                     if let Some((user, pass)) = auth {
                         socks = socks.with_auth(user, pass);
                     }
-                    socks.call(dst).await.map_err(Into::into)
+                    Ok(ProxyStream::new(socks.call(dst).await?))
                 }
-                other => Err(format!(
-                    "{other} proxies are not supported yet; use an http or socks5 proxy"
-                )
-                .into()),
+                other => Err(format!("unsupported proxy scheme {other:?}").into()),
             }
         })
     }

@@ -197,7 +197,7 @@ fn connector(
 ) -> Result<HttpsConnector<ProxyConnector>, TransportError> {
     let tls = client_config_with(&config.tls, dynamic)?;
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
+        .with_tls_config(tls.clone())
         .https_or_http();
     let builder = match &config.tls.server_name {
         Some(name) => {
@@ -211,7 +211,7 @@ fn connector(
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(Duration::from_secs(30)));
-    let proxies = ProxyConnector::new(http, config.proxy_url.clone(), ProxyEnv::from_env()?);
+    let proxies = ProxyConnector::new(http, tls, config.proxy_url.clone(), ProxyEnv::from_env()?);
     Ok(builder.enable_all_versions().wrap_connector(proxies))
 }
 
