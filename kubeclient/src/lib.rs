@@ -7,6 +7,7 @@
 //! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
 //! on loopback (`controlplane/cluster up`).
 
+pub mod client;
 pub mod config;
 pub mod rest;
 

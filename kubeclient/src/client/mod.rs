@@ -1,0 +1,12 @@
+//! Typed clients: the [`Resource`] trait and the one generic [`Client<K>`] that serves every
+//! resource type, built-in or custom.
+
+#[cfg(feature = "k8s-openapi")]
+mod k8s_openapi_impls;
+mod resource;
+mod typed;
+
+#[cfg(feature = "k8s-openapi")]
+pub use k8s_openapi_impls::OpenApiScope;
+pub use resource::{ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope};
+pub use typed::{Client, DEFAULT_PAGE_SIZE, Patch};

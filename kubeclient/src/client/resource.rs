@@ -1,0 +1,146 @@
+//! The trait every resource type implements to be served by the generic [`Client`]: where it
+//! lives in the API (group, version, plural), its kind and scope, and access to the metadata
+//! the client needs. Built-in types get it from `k8s-openapi` (feature `k8s-openapi`); your own
+//! types (custom resources) implement it directly — no code generation step.
+//!
+//! [`Client`]: super::Client
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Where objects of a resource live: in a namespace, or cluster-wide.
+pub trait Scope: sealed::Sealed + Send + Sync + 'static {
+    /// Whether the resource is namespaced.
+    const NAMESPACED: bool;
+}
+
+/// Marker: the resource lives in namespaces (Pods, Deployments, ConfigMaps, ...).
+#[derive(Debug, Clone, Copy)]
+pub enum Namespaced {}
+
+/// Marker: the resource is cluster-wide (Namespaces, Nodes, ClusterRoles, ...).
+#[derive(Debug, Clone, Copy)]
+pub enum ClusterScoped {}
+
+impl Scope for Namespaced {
+    const NAMESPACED: bool = true;
+}
+
+impl Scope for ClusterScoped {
+    const NAMESPACED: bool = false;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Namespaced {}
+    impl Sealed for super::ClusterScoped {}
+}
+
+/// A Kubernetes resource type.
+///
+/// ```
+/// use kubeclient::client::{Namespaced, Resource};
+///
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// struct Backup {
+///     metadata: kubeclient::client::ObjectMeta,
+///     spec: serde_json::Value,
+/// }
+///
+/// impl Resource for Backup {
+///     const GROUP: &'static str = "example.com";
+///     const VERSION: &'static str = "v1";
+///     const KIND: &'static str = "Backup";
+///     const PLURAL: &'static str = "backups";
+///     type Scope = Namespaced;
+///     fn name(&self) -> Option<&str> { self.metadata.name.as_deref() }
+///     fn namespace(&self) -> Option<&str> { self.metadata.namespace.as_deref() }
+///     fn resource_version(&self) -> Option<&str> { self.metadata.resource_version.as_deref() }
+/// }
+/// ```
+pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The API group; empty for the core group.
+    const GROUP: &'static str;
+    /// The version, e.g. `v1`.
+    const VERSION: &'static str;
+    /// The kind, e.g. `Deployment`.
+    const KIND: &'static str;
+    /// The resource name in URLs: lower-case plural, e.g. `deployments`.
+    const PLURAL: &'static str;
+    /// [`Namespaced`] or [`ClusterScoped`].
+    type Scope: Scope;
+
+    /// `metadata.name`.
+    fn name(&self) -> Option<&str>;
+    /// `metadata.namespace`.
+    fn namespace(&self) -> Option<&str>;
+    /// `metadata.resourceVersion`.
+    fn resource_version(&self) -> Option<&str>;
+
+    /// `group/version`, or `version` for the core group (the `apiVersion` field).
+    fn api_version() -> String {
+        if Self::GROUP.is_empty() {
+            Self::VERSION.to_string()
+        } else {
+            format!("{}/{}", Self::GROUP, Self::VERSION)
+        }
+    }
+}
+
+/// Object metadata for your own resource types (a subset of `metav1.ObjectMeta` that keeps
+/// every other field it reads).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    /// `name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `generateName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generate_name: Option<String>,
+    /// `namespace`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `uid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// `resourceVersion`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    /// `labels`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `annotations`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// Every other field (creationTimestamp, managedFields, ownerReferences, ...).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `metav1.ListMeta`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct ListMeta {
+    /// The version the list was read at; watch from here.
+    pub resource_version: Option<String>,
+    /// The token for the next page; `None` on the last.
+    #[serde(rename = "continue")]
+    pub continue_token: Option<String>,
+    /// How many items are left after this page, when the server knows.
+    pub remaining_item_count: Option<i64>,
+}
+
+/// A list of objects, as every `...List` kind of the API.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(bound = "K: Resource")]
+#[non_exhaustive]
+pub struct ObjectList<K: Resource> {
+    /// The list's metadata.
+    #[serde(default)]
+    pub metadata: ListMeta,
+    /// The objects.
+    #[serde(default)]
+    pub items: Vec<K>,
+}

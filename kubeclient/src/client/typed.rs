@@ -1,0 +1,363 @@
+//! [`Client<K>`]: one generic typed client for every resource type, as client-go's `gentype`
+//! client that all its generated typed clients wrap. Scope is enforced by the types: a
+//! namespaced resource is reached through [`Client::namespaced`] (or across namespaces with
+//! [`Client::all`], for lists and watches), a cluster-scoped one through [`Client::cluster`].
+
+use std::marker::PhantomData;
+
+use futures_util::Stream;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::resource::{ClusterScoped, Namespaced, ObjectList, Resource, Scope};
+use crate::rest::watch::WatchEvent;
+use crate::rest::{
+    CreateOptions, DeleteOptions, Error, GetOptions, ListOptions, PatchOptions, Request,
+    RestClient, UpdateOptions,
+};
+
+/// The page size [`Client::list_all`] uses unless the options set one (client-go's pager).
+pub const DEFAULT_PAGE_SIZE: u32 = 500;
+
+/// A patch, by the content type the server reads it as.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch {
+    /// RFC 6902 JSON patch: a list of operations.
+    Json(Value),
+    /// RFC 7386 JSON merge patch.
+    Merge(Value),
+    /// Kubernetes strategic merge patch (built-in types only).
+    Strategic(Value),
+    /// Server-side apply: the fields this manager wants, as a (partial) object.
+    Apply(Value),
+}
+
+impl Patch {
+    fn content_type(&self) -> &'static str {
+        match self {
+            Patch::Json(_) => "application/json-patch+json",
+            Patch::Merge(_) => "application/merge-patch+json",
+            Patch::Strategic(_) => "application/strategic-merge-patch+json",
+            Patch::Apply(_) => "application/apply-patch+yaml",
+        }
+    }
+
+    fn body(&self) -> &Value {
+        match self {
+            Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => v,
+        }
+    }
+}
+
+/// Typed access to one resource type, in one namespace or across all of them.
+pub struct Client<K> {
+    rest: RestClient,
+    namespace: Option<String>,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Clone for Client<K> {
+    fn clone(&self) -> Self {
+        Client {
+            rest: self.rest.clone(),
+            namespace: self.namespace.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K: Resource> std::fmt::Debug for Client<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field(
+                "resource",
+                &format_args!("{}.{}", K::PLURAL, K::api_version()),
+            )
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+impl<K: Resource<Scope = Namespaced>> Client<K> {
+    /// The objects of namespace `namespace`.
+    pub fn namespaced(rest: RestClient, namespace: &str) -> Self {
+        Client {
+            rest,
+            namespace: Some(namespace.to_string()),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K: Resource<Scope = ClusterScoped>> Client<K> {
+    /// The cluster-scoped objects.
+    pub fn cluster(rest: RestClient) -> Self {
+        Client {
+            rest,
+            namespace: None,
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K: Resource> Client<K> {
+    /// Every namespace at once (for a namespaced resource: lists and watches only; calls that
+    /// name one object need [`Client::namespaced`]).
+    pub fn all(rest: RestClient) -> Self {
+        Client {
+            rest,
+            namespace: None,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The namespace this client works in (`None`: all, or cluster-scoped).
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    fn request(&self, verb: http::Method) -> Request {
+        let request = self
+            .rest
+            .verb(verb)
+            .group_version(&K::api_version())
+            .resource(K::PLURAL);
+        match &self.namespace {
+            Some(ns) if K::Scope::NAMESPACED => request.namespace(ns),
+            _ => request,
+        }
+    }
+
+    /// A request for the object `name`; refused for a namespaced resource without a namespace.
+    fn object(&self, verb: http::Method, name: &str) -> Result<Request, Error> {
+        if K::Scope::NAMESPACED && self.namespace.is_none() {
+            return Err(Error::InvalidRequest {
+                verb,
+                reason: format!(
+                    "{} {name:?}: {} are namespaced; use a client for one namespace",
+                    K::KIND,
+                    K::PLURAL
+                ),
+            });
+        }
+        Ok(self.request(verb).name(name))
+    }
+
+    fn name_of(obj: &K, verb: &http::Method) -> Result<String, Error> {
+        obj.name()
+            .map(str::to_string)
+            .ok_or_else(|| Error::InvalidRequest {
+                verb: verb.clone(),
+                reason: format!("the {} has no metadata.name", K::KIND),
+            })
+    }
+
+    /// GET one object.
+    pub async fn get(&self, name: &str) -> Result<K, Error> {
+        self.get_with(name, &GetOptions::default()).await
+    }
+
+    /// GET one object with options.
+    pub async fn get_with(&self, name: &str, options: &GetOptions) -> Result<K, Error> {
+        self.object(http::Method::GET, name)?
+            .params(options)
+            .into_json()
+            .await
+    }
+
+    /// GET one page of objects.
+    pub async fn list(&self, options: &ListOptions) -> Result<ObjectList<K>, Error> {
+        self.request(http::Method::GET)
+            .params(options)
+            .into_json()
+            .await
+    }
+
+    /// Every object, page by page (`limit` from the options, else [`DEFAULT_PAGE_SIZE`]),
+    /// following `continue` tokens, as client-go's pager does.
+    pub fn list_all(&self, options: &ListOptions) -> impl Stream<Item = Result<K, Error>> + use<K> {
+        let mut options = options.clone();
+        options.limit.get_or_insert(DEFAULT_PAGE_SIZE);
+        let client = self.clone();
+        let state = (client, options, Vec::<K>::new().into_iter(), false);
+        futures_util::stream::unfold(
+            state,
+            |(client, mut options, mut page, mut last)| async move {
+                loop {
+                    if let Some(item) = page.next() {
+                        return Some((Ok(item), (client, options, page, last)));
+                    }
+                    if last {
+                        return None;
+                    }
+                    match client.list(&options).await {
+                        Ok(list) => {
+                            options.continue_token =
+                                list.metadata.continue_token.filter(|c| !c.is_empty());
+                            last = options.continue_token.is_none();
+                            page = list.items.into_iter();
+                        }
+                        Err(e) => return Some((Err(e), (client, options, page, true))),
+                    }
+                }
+            },
+        )
+    }
+
+    /// Watch the objects: the options' `resourceVersion` says from where.
+    pub async fn watch(
+        &self,
+        options: &ListOptions,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + use<K>, Error> {
+        self.request(http::Method::GET)
+            .params(options)
+            .watch::<K>()
+            .await
+    }
+
+    /// POST a new object (in this client's namespace, for a namespaced resource).
+    pub async fn create(&self, obj: &K, options: &CreateOptions) -> Result<K, Error> {
+        if K::Scope::NAMESPACED && self.namespace.is_none() {
+            return Err(Error::InvalidRequest {
+                verb: http::Method::POST,
+                reason: format!(
+                    "{} are namespaced; use a client for one namespace",
+                    K::PLURAL
+                ),
+            });
+        }
+        self.request(http::Method::POST)
+            .params(options)
+            .json(obj)
+            .into_json()
+            .await
+    }
+
+    /// PUT the object (named by its metadata; its resourceVersion guards against lost updates).
+    pub async fn update(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
+        let name = Self::name_of(obj, &http::Method::PUT)?;
+        self.object(http::Method::PUT, &name)?
+            .params(options)
+            .json(obj)
+            .into_json()
+            .await
+    }
+
+    /// PUT the object's status subresource.
+    pub async fn update_status(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
+        let name = Self::name_of(obj, &http::Method::PUT)?;
+        self.object(http::Method::PUT, &name)?
+            .subresource("status")
+            .params(options)
+            .json(obj)
+            .into_json()
+            .await
+    }
+
+    /// PATCH one object.
+    pub async fn patch(
+        &self,
+        name: &str,
+        patch: &Patch,
+        options: &PatchOptions,
+    ) -> Result<K, Error> {
+        self.patch_request(name, None, patch, options)?
+            .into_json()
+            .await
+    }
+
+    /// PATCH the object's status subresource.
+    pub async fn patch_status(
+        &self,
+        name: &str,
+        patch: &Patch,
+        options: &PatchOptions,
+    ) -> Result<K, Error> {
+        self.patch_request(name, Some("status"), patch, options)?
+            .into_json()
+            .await
+    }
+
+    fn patch_request(
+        &self,
+        name: &str,
+        sub: Option<&str>,
+        patch: &Patch,
+        options: &PatchOptions,
+    ) -> Result<Request, Error> {
+        let mut request = self.object(http::Method::PATCH, name)?;
+        if let Some(sub) = sub {
+            request = request.subresource(sub);
+        }
+        Ok(request
+            .params(options)
+            .content_type(patch.content_type())
+            .body(patch.body().to_string()))
+    }
+
+    /// Server-side apply of `obj` (a full or partial object) as `field_manager`; `force` takes
+    /// over fields other managers own instead of failing with a conflict.
+    pub async fn apply<T: Serialize>(
+        &self,
+        name: &str,
+        obj: &T,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<K, Error> {
+        self.apply_to(name, None, obj, field_manager, force).await
+    }
+
+    /// Server-side apply of the status subresource.
+    pub async fn apply_status<T: Serialize>(
+        &self,
+        name: &str,
+        obj: &T,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<K, Error> {
+        self.apply_to(name, Some("status"), obj, field_manager, force)
+            .await
+    }
+
+    async fn apply_to<T: Serialize>(
+        &self,
+        name: &str,
+        sub: Option<&str>,
+        obj: &T,
+        field_manager: &str,
+        force: bool,
+    ) -> Result<K, Error> {
+        let body = serde_json::to_value(obj).map_err(|e| Error::Encode(e.to_string()))?;
+        let options = PatchOptions {
+            field_manager: Some(field_manager.to_string()),
+            force: Some(force),
+            ..PatchOptions::default()
+        };
+        self.patch_request(name, sub, &Patch::Apply(body), &options)?
+            .into_json()
+            .await
+    }
+
+    /// DELETE one object (client-go returns only the error; so does this).
+    pub async fn delete(&self, name: &str, options: &DeleteOptions) -> Result<(), Error> {
+        self.object(http::Method::DELETE, name)?
+            .json(options)
+            .raw()
+            .await
+            .map(|_| ())
+    }
+
+    /// DELETE every object the list options select.
+    pub async fn delete_collection(
+        &self,
+        options: &DeleteOptions,
+        list: &ListOptions,
+    ) -> Result<(), Error> {
+        self.request(http::Method::DELETE)
+            .params(list)
+            .json(options)
+            .raw()
+            .await
+            .map(|_| ())
+    }
+}

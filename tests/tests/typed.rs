@@ -1,0 +1,471 @@
+//! The generic typed client against the real API server: built-in types from k8s-openapi and a
+//! custom resource type of our own, every verb, scope, paging and watch.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kubeclient::client::{Client, Namespaced, ObjectMeta, Patch, Resource};
+use kubeclient::rest::watch::WatchEvent;
+use kubeclient::rest::{
+    CreateOptions, DeleteOptions, ListOptions, PatchOptions, Preconditions, PropagationPolicy,
+    RestClient,
+};
+use serde_json::{Value, json};
+use test_support::{cluster, namespace};
+
+fn rest() -> RestClient {
+    RestClient::new(&cluster().rest_config()).expect("client")
+}
+
+fn unthrottled() -> RestClient {
+    let mut config = cluster().rest_config();
+    config.qps = -1.0;
+    RestClient::new(&config).expect("client")
+}
+
+fn configmap(name: &str, data: &[(&str, &str)]) -> ConfigMap {
+    ConfigMap {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(name.into()),
+            labels: Some(BTreeMap::from([("app".to_string(), "typed".to_string())])),
+            ..Default::default()
+        },
+        data: Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn configmaps_through_every_verb() {
+    let ns = namespace().await;
+    let cms: Client<ConfigMap> = Client::namespaced(rest(), ns.name());
+    let created = cms
+        .create(&configmap("one", &[("k", "1")]), &CreateOptions::default())
+        .await
+        .expect("create");
+    assert_eq!(created.metadata.namespace.as_deref(), Some(ns.name()));
+
+    let mut got = cms.get("one").await.expect("get");
+    assert_eq!(
+        got.data
+            .as_ref()
+            .and_then(|d| d.get("k"))
+            .map(String::as_str),
+        Some("1")
+    );
+
+    got.data = Some(BTreeMap::from([("k".to_string(), "2".to_string())]));
+    let updated = cms
+        .update(&got, &CreateOptions::default())
+        .await
+        .expect("update");
+    // The stale copy conflicts.
+    let err = cms
+        .update(&got, &CreateOptions::default())
+        .await
+        .expect_err("stale update");
+    assert!(err.is_conflict(), "{err}");
+
+    let merged = cms
+        .patch(
+            "one",
+            &Patch::Merge(json!({"data": {"m": "yes"}})),
+            &PatchOptions::default(),
+        )
+        .await
+        .expect("merge patch");
+    assert_eq!(
+        merged
+            .data
+            .as_ref()
+            .and_then(|d| d.get("m"))
+            .map(String::as_str),
+        Some("yes")
+    );
+    let strategic = cms
+        .patch(
+            "one",
+            &Patch::Strategic(json!({"data": {"s": "yes"}})),
+            &PatchOptions::default(),
+        )
+        .await
+        .expect("strategic merge patch");
+    assert_eq!(strategic.data.as_ref().map(BTreeMap::len), Some(3));
+    let json_patched = cms
+        .patch(
+            "one",
+            &Patch::Json(json!([{"op": "remove", "path": "/data/m"}])),
+            &PatchOptions::default(),
+        )
+        .await
+        .expect("json patch");
+    assert!(
+        json_patched
+            .data
+            .as_ref()
+            .is_some_and(|d| !d.contains_key("m"))
+    );
+    assert_ne!(
+        json_patched.metadata.resource_version,
+        updated.metadata.resource_version
+    );
+
+    // Server-side apply: a conflict without force names the other manager.
+    cms.apply("applied", &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "1"}}), "first", false)
+        .await
+        .expect("apply");
+    let again = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "2"}});
+    let err = cms
+        .apply("applied", &again, "second", false)
+        .await
+        .expect_err("conflict");
+    assert!(
+        err.is_conflict() && err.to_string().contains("first"),
+        "{err}"
+    );
+    let forced = cms
+        .apply("applied", &again, "second", true)
+        .await
+        .expect("forced");
+    assert_eq!(
+        forced
+            .data
+            .as_ref()
+            .and_then(|d| d.get("a"))
+            .map(String::as_str),
+        Some("2")
+    );
+
+    let list = cms.list(&ListOptions::default()).await.expect("list");
+    assert_eq!(list.items.len(), 2);
+    assert!(list.metadata.resource_version.is_some());
+
+    // Delete with a precondition that fails, then for real; then a collection by label.
+    let wrong = DeleteOptions {
+        preconditions: Some(Preconditions {
+            uid: Some("nope".into()),
+            ..Preconditions::default()
+        }),
+        ..DeleteOptions::default()
+    };
+    assert!(
+        cms.delete("one", &wrong)
+            .await
+            .expect_err("precondition")
+            .is_conflict()
+    );
+    cms.delete(
+        "one",
+        &DeleteOptions {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..DeleteOptions::default()
+        },
+    )
+    .await
+    .expect("delete");
+    assert!(cms.get("one").await.expect_err("gone").is_not_found());
+    cms.create(&configmap("two", &[]), &CreateOptions::default())
+        .await
+        .expect("create two");
+    cms.delete_collection(
+        &DeleteOptions::default(),
+        &ListOptions {
+            label_selector: Some("app=typed".into()),
+            ..ListOptions::default()
+        },
+    )
+    .await
+    .expect("delete collection");
+    let left: Vec<String> = cms
+        .list(&ListOptions::default())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
+    assert_eq!(left, ["applied"], "only the unlabelled one is left");
+}
+
+#[tokio::test]
+async fn scope_is_enforced_and_cluster_resources_work() {
+    let ns = namespace().await;
+    let namespaces: Client<Namespace> = Client::cluster(rest());
+    let mine = namespaces.get(ns.name()).await.expect("get namespace");
+    assert_eq!(mine.metadata.name.as_deref(), Some(ns.name()));
+    // A namespaced resource across all namespaces lists, but cannot name one object.
+    let everywhere: Client<ConfigMap> = Client::all(rest());
+    let all = everywhere
+        .list(&ListOptions {
+            limit: Some(1),
+            ..ListOptions::default()
+        })
+        .await
+        .expect("list all");
+    assert_eq!(all.items.len(), 1);
+    let err = everywhere.get("x").await.expect_err("no namespace");
+    assert!(err.to_string().contains("namespaced"), "{err}");
+}
+
+#[tokio::test]
+async fn paging_yields_every_item_exactly_once() {
+    let ns = namespace().await;
+    let cms: Client<ConfigMap> = Client::namespaced(unthrottled(), ns.name());
+    let names: Vec<String> = (0..1200).map(|i| format!("cm-{i:04}")).collect();
+    futures_util::stream::iter(names.iter().map(|n| {
+        let cms = cms.clone();
+        async move {
+            cms.create(&configmap(n, &[]), &CreateOptions::default())
+                .await
+        }
+    }))
+    .buffer_unordered(32)
+    .try_collect::<Vec<_>>()
+    .await
+    .expect("create 1,200 ConfigMaps");
+
+    let first = cms
+        .list(&ListOptions {
+            limit: Some(500),
+            ..ListOptions::default()
+        })
+        .await
+        .expect("page");
+    assert_eq!(first.items.len(), 500);
+    assert!(first.metadata.continue_token.is_some());
+
+    let all: Vec<ConfigMap> = cms
+        .list_all(&ListOptions {
+            limit: Some(500),
+            ..ListOptions::default()
+        })
+        .try_collect()
+        .await
+        .expect("all pages");
+    let unique: HashSet<String> = all.iter().filter_map(|c| c.metadata.name.clone()).collect();
+    assert_eq!(all.len(), 1200);
+    assert_eq!(unique.len(), 1200);
+    assert!(names.iter().all(|n| unique.contains(n)));
+}
+
+#[tokio::test]
+async fn typed_watch_and_status_subresource() {
+    let ns = namespace().await;
+    let deployments: Client<Deployment> = Client::namespaced(rest(), ns.name());
+    let list = deployments
+        .list(&ListOptions::default())
+        .await
+        .expect("list");
+    let mut events = Box::pin(
+        deployments
+            .watch(&ListOptions {
+                resource_version: list.metadata.resource_version.clone(),
+                timeout_seconds: Some(30),
+                ..ListOptions::default()
+            })
+            .await
+            .expect("watch"),
+    );
+    let deployment: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}}},
+    }))
+    .expect("deployment");
+    let created = deployments
+        .create(&deployment, &CreateOptions::default())
+        .await
+        .expect("create");
+
+    let mut with_status = created.clone();
+    with_status.status = Some(
+        serde_json::from_value(json!({"observedGeneration": 1, "replicas": 0})).expect("status"),
+    );
+    let updated = deployments
+        .update_status(&with_status, &CreateOptions::default())
+        .await
+        .expect("update status");
+    assert_eq!(
+        updated.status.as_ref().and_then(|s| s.observed_generation),
+        Some(1)
+    );
+    let applied = deployments
+        .apply_status("web", &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": {"observedGeneration": 7}}), "status-test", true)
+        .await
+        .expect("apply status");
+    assert_eq!(
+        applied.status.as_ref().and_then(|s| s.observed_generation),
+        Some(7)
+    );
+
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.next())
+            .await
+            .expect("event in time")
+            .expect("open")
+            .expect("decodes");
+        kinds.push(match event {
+            WatchEvent::Added(d) => ("ADDED", d.metadata.name),
+            WatchEvent::Modified(d) => ("MODIFIED", d.metadata.name),
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(kinds[0], ("ADDED", Some("web".to_string())));
+    assert!(kinds[1..].iter().all(|(k, _)| *k == "MODIFIED"));
+}
+
+/// A custom resource type of our own: no code generation, just the trait.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Backup {
+    #[serde(rename = "apiVersion", default)]
+    api_version: String,
+    #[serde(default)]
+    kind: String,
+    metadata: ObjectMeta,
+    spec: BackupSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<Value>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct BackupSpec {
+    schedule: String,
+}
+
+const BACKUP_GROUP: &str = "typed.kubeclient.test";
+
+impl Resource for Backup {
+    const GROUP: &'static str = BACKUP_GROUP;
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "Backup";
+    const PLURAL: &'static str = "backups";
+    type Scope = Namespaced;
+
+    fn name(&self) -> Option<&str> {
+        self.metadata.name.as_deref()
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.metadata.namespace.as_deref()
+    }
+
+    fn resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version.as_deref()
+    }
+}
+
+/// Creates the Backup CRD (once per cluster; later runs find it) and waits until established.
+async fn ensure_backup_crd() {
+    let rest = rest();
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("backups.{BACKUP_GROUP}")},
+        "spec": {"group": BACKUP_GROUP, "scope": "Namespaced",
+                 "names": {"plural": "backups", "singular": "backup", "kind": "Backup", "shortNames": ["bk"]},
+                 "versions": [{"name": "v1", "served": true, "storage": true,
+                               "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                   "spec": {"type": "object", "properties": {"schedule": {"type": "string"}}},
+                                   "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]},
+    });
+    let crds = || {
+        rest.verb(http::Method::GET)
+            .group_version("apiextensions.k8s.io/v1")
+            .resource("customresourcedefinitions")
+    };
+    match rest
+        .post()
+        .group_version("apiextensions.k8s.io/v1")
+        .resource("customresourcedefinitions")
+        .json(&crd)
+        .raw()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.is_already_exists() => {}
+        Err(e) => panic!("create CRD: {e}"),
+    }
+    for _ in 0..100 {
+        let got: Value = crds()
+            .name(&format!("backups.{BACKUP_GROUP}"))
+            .into_json()
+            .await
+            .expect("get CRD");
+        let established = got["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Established" && c["status"] == "True");
+        if established {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the CRD did not become Established in 10 s");
+}
+
+#[tokio::test]
+async fn custom_resources_through_the_same_client() {
+    ensure_backup_crd().await;
+    let ns = namespace().await;
+    let backups: Client<Backup> = Client::namespaced(rest(), ns.name());
+    let backup = Backup {
+        api_version: Backup::api_version(),
+        kind: "Backup".into(),
+        metadata: ObjectMeta {
+            name: Some("nightly".into()),
+            ..ObjectMeta::default()
+        },
+        spec: BackupSpec {
+            schedule: "0 3 * * *".into(),
+        },
+        status: None,
+    };
+    // The API may need a moment after Established before it serves the new type.
+    let mut created = None;
+    for _ in 0..50 {
+        match backups.create(&backup, &CreateOptions::default()).await {
+            Ok(b) => {
+                created = Some(b);
+                break;
+            }
+            Err(e) if e.is_not_found() => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => panic!("create Backup: {e}"),
+        }
+    }
+    let created = created.expect("the Backup type is served");
+    assert_eq!(created.spec.schedule, "0 3 * * *");
+    assert!(created.metadata.uid.is_some());
+
+    let mut with_status = created.clone();
+    with_status.status = Some(json!({"lastRun": "never"}));
+    let updated = backups
+        .update_status(&with_status, &CreateOptions::default())
+        .await
+        .expect("status");
+    assert_eq!(updated.status, Some(json!({"lastRun": "never"})));
+    let patched = backups
+        .patch(
+            "nightly",
+            &Patch::Merge(json!({"spec": {"schedule": "@hourly"}})),
+            &PatchOptions::default(),
+        )
+        .await
+        .expect("patch");
+    assert_eq!(patched.spec.schedule, "@hourly");
+    let list = backups.list(&ListOptions::default()).await.expect("list");
+    assert_eq!(list.items.len(), 1);
+    backups
+        .delete("nightly", &DeleteOptions::default())
+        .await
+        .expect("delete");
+}
