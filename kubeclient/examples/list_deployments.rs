@@ -2,9 +2,7 @@
 //! (`--kubeconfig PATH`, else `KUBECONFIG`, else `~/.kube/config`); list the Deployments of
 //! `default` and print `1 -> name`, `2 -> name`, ...
 //!
-//! `cargo run -p kubeclient --example list_deployments -- --kubeconfig target/controlplane/admin.kubeconfig`
-//!
-//! (Until the typed clientset lands, the list is read through the REST client as JSON.)
+//! `cargo run -p kubeclient --features k8s-openapi --example list_deployments -- --kubeconfig target/controlplane/admin.kubeconfig`
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -8,6 +8,8 @@
 //! on loopback (`controlplane/cluster up`).
 
 pub mod client;
+#[cfg(feature = "k8s-openapi")]
+pub mod clientset;
 pub mod config;
 pub mod rest;
 
