@@ -4,9 +4,11 @@
 #[cfg(feature = "k8s-openapi")]
 mod k8s_openapi_impls;
 mod resource;
+mod subresources;
 mod typed;
 
 #[cfg(feature = "k8s-openapi")]
 pub use k8s_openapi_impls::OpenApiScope;
 pub use resource::{ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope};
+pub use subresources::LogParams;
 pub use typed::{Client, DEFAULT_PAGE_SIZE, Patch};

@@ -338,6 +338,80 @@ impl<K: Resource> Client<K> {
             .await
     }
 
+    /// GET a subresource of one object (e.g. `scale`), decoded as `T`.
+    pub async fn get_subresource<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        subresource: &str,
+    ) -> Result<T, Error> {
+        self.object(http::Method::GET, name)?
+            .subresource(subresource)
+            .into_json()
+            .await
+    }
+
+    /// PUT a subresource of one object (e.g. `scale`, `approval`, `resize`,
+    /// `ephemeralcontainers`), returning what the server answers, decoded as `R`.
+    pub async fn replace_subresource<T: Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        subresource: &str,
+        body: &T,
+        options: &UpdateOptions,
+    ) -> Result<R, Error> {
+        self.object(http::Method::PUT, name)?
+            .subresource(subresource)
+            .params(options)
+            .json(body)
+            .into_json()
+            .await
+    }
+
+    /// POST to a subresource of one object (e.g. `eviction`, `binding`, `token`).
+    pub async fn create_subresource<T: Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        subresource: &str,
+        body: &T,
+        options: &CreateOptions,
+    ) -> Result<R, Error> {
+        self.object(http::Method::POST, name)?
+            .subresource(subresource)
+            .params(options)
+            .json(body)
+            .into_json()
+            .await
+    }
+
+    /// PATCH a subresource of one object, decoded as `R`.
+    pub async fn patch_subresource<R: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        subresource: &str,
+        patch: &Patch,
+        options: &PatchOptions,
+    ) -> Result<R, Error> {
+        self.patch_request(name, Some(subresource), patch, options)?
+            .into_json()
+            .await
+    }
+
+    /// GET a subresource as a stream of bytes (e.g. a pod's `log` with `follow`); `params`
+    /// are its query parameters.
+    pub async fn stream_subresource<P: Serialize>(
+        &self,
+        name: &str,
+        subresource: &str,
+        params: &P,
+    ) -> Result<impl Stream<Item = Result<bytes::Bytes, Error>> + use<K, P>, Error> {
+        self.object(http::Method::GET, name)?
+            .subresource(subresource)
+            .params(params)
+            .header("accept", "*/*")
+            .stream()
+            .await
+    }
+
     /// DELETE one object (client-go returns only the error; so does this).
     pub async fn delete(&self, name: &str, options: &DeleteOptions) -> Result<(), Error> {
         self.object(http::Method::DELETE, name)?
