@@ -246,11 +246,7 @@ impl<K: Resource> Client<K> {
     /// PUT the object's status subresource.
     pub async fn update_status(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
         let name = Self::name_of(obj, &http::Method::PUT)?;
-        self.object(http::Method::PUT, &name)?
-            .subresource("status")
-            .params(options)
-            .json(obj)
-            .into_json()
+        self.write_subresource(http::Method::PUT, &name, "status", obj, options)
             .await
     }
 
@@ -359,11 +355,7 @@ impl<K: Resource> Client<K> {
         body: &T,
         options: &UpdateOptions,
     ) -> Result<R, Error> {
-        self.object(http::Method::PUT, name)?
-            .subresource(subresource)
-            .params(options)
-            .json(body)
-            .into_json()
+        self.write_subresource(http::Method::PUT, name, subresource, body, options)
             .await
     }
 
@@ -375,7 +367,19 @@ impl<K: Resource> Client<K> {
         body: &T,
         options: &CreateOptions,
     ) -> Result<R, Error> {
-        self.object(http::Method::POST, name)?
+        self.write_subresource(http::Method::POST, name, subresource, body, options)
+            .await
+    }
+
+    async fn write_subresource<T: Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        verb: http::Method,
+        name: &str,
+        subresource: &str,
+        body: &T,
+        options: &CreateOptions,
+    ) -> Result<R, Error> {
+        self.object(verb, name)?
             .subresource(subresource)
             .params(options)
             .json(body)
