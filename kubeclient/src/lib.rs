@@ -11,6 +11,7 @@ pub mod client;
 #[cfg(feature = "k8s-openapi")]
 pub mod clientset;
 pub mod config;
+pub mod discovery;
 pub mod rest;
 
 /// The version of this crate, as sent in the default user agent.

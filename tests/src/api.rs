@@ -109,3 +109,50 @@ pub fn write_kubeconfig(dir: &Path, cluster_fields: Value, user: Value) -> PathB
     std::fs::write(&path, config.to_string()).expect("write kubeconfig");
     path
 }
+
+/// Creates the CustomResourceDefinition `crd` (one of the same name already there is fine)
+/// and waits until the API server reports it Established.
+///
+/// # Panics
+/// If it cannot be created, or is not established within 30 seconds.
+pub async fn create_crd(crd: &Value) {
+    let rest = kubeclient::rest::RestClient::new(&cluster().rest_config()).expect("client");
+    let name = crd["metadata"]["name"]
+        .as_str()
+        .expect("the CRD has a name")
+        .to_string();
+    let crds = || {
+        rest.get()
+            .group_version("apiextensions.k8s.io/v1")
+            .resource("customresourcedefinitions")
+    };
+    match rest
+        .post()
+        .group_version("apiextensions.k8s.io/v1")
+        .resource("customresourcedefinitions")
+        .json(crd)
+        .raw()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.is_already_exists() => {}
+        Err(e) => panic!("creating CRD {name}: {e}"),
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let got: Value = crds().name(&name).into_json().await.expect("get CRD");
+        let established = got["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Established" && c["status"] == "True");
+        if established {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "CRD {name} never established: {got}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -365,7 +365,6 @@ impl Resource for Backup {
 
 /// Creates the Backup CRD (once per cluster; later runs find it) and waits until established.
 async fn ensure_backup_crd() {
-    let rest = rest();
     let crd = json!({
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": format!("backups.{BACKUP_GROUP}")},
@@ -377,40 +376,7 @@ async fn ensure_backup_crd() {
                                    "spec": {"type": "object", "properties": {"schedule": {"type": "string"}}},
                                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}}]},
     });
-    let crds = || {
-        rest.verb(http::Method::GET)
-            .group_version("apiextensions.k8s.io/v1")
-            .resource("customresourcedefinitions")
-    };
-    match rest
-        .post()
-        .group_version("apiextensions.k8s.io/v1")
-        .resource("customresourcedefinitions")
-        .json(&crd)
-        .raw()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) if e.is_already_exists() => {}
-        Err(e) => panic!("create CRD: {e}"),
-    }
-    for _ in 0..100 {
-        let got: Value = crds()
-            .name(&format!("backups.{BACKUP_GROUP}"))
-            .into_json()
-            .await
-            .expect("get CRD");
-        let established = got["status"]["conditions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|c| c["type"] == "Established" && c["status"] == "True");
-        if established {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the CRD did not become Established in 10 s");
+    test_support::api::create_crd(&crd).await;
 }
 
 #[tokio::test]
