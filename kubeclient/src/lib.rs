@@ -12,6 +12,7 @@ pub mod client;
 pub mod clientset;
 pub mod config;
 pub mod discovery;
+pub mod dynamic;
 pub mod rest;
 
 /// The version of this crate, as sent in the default user agent.

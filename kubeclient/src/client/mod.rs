@@ -11,4 +11,5 @@ mod typed;
 pub use k8s_openapi_impls::OpenApiScope;
 pub use resource::{ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope};
 pub use subresources::LogParams;
-pub use typed::{Client, DEFAULT_PAGE_SIZE, Patch};
+pub(crate) use typed::Target;
+pub use typed::{Client, DEFAULT_PAGE_SIZE, Object, Patch};

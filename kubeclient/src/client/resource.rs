@@ -134,9 +134,9 @@ pub struct ListMeta {
 
 /// A list of objects, as every `...List` kind of the API.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(bound = "K: Resource")]
+#[serde(bound = "K: serde::de::DeserializeOwned")]
 #[non_exhaustive]
-pub struct ObjectList<K: Resource> {
+pub struct ObjectList<K> {
     /// The list's metadata.
     #[serde(default)]
     pub metadata: ListMeta,

@@ -49,10 +49,53 @@ impl Patch {
     }
 }
 
+/// What a client's requests address: the resource and, for a namespaced one, the namespace.
+/// Typed clients fill it from their type; the dynamic client from discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// `v1` or `group/version`.
+    pub api_version: String,
+    /// The plural resource name.
+    pub plural: String,
+    /// The kind, for messages.
+    pub kind: String,
+    /// Whether the resource is namespaced.
+    pub namespaced: bool,
+    /// The namespace (`None`: all namespaces, or cluster-scoped).
+    pub namespace: Option<String>,
+    /// Ask for `PartialObjectMetadata` instead of whole objects (the metadata client).
+    pub metadata_only: bool,
+}
+
+impl Target {
+    fn of<K: Resource>(namespace: Option<&str>) -> Self {
+        Target {
+            api_version: K::api_version(),
+            plural: K::PLURAL.to_string(),
+            kind: K::KIND.to_string(),
+            namespaced: K::Scope::NAMESPACED,
+            namespace: namespace.map(str::to_string),
+            metadata_only: false,
+        }
+    }
+}
+
+/// What a client needs to know of the objects it sends and receives.
+pub trait Object: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {
+    /// `metadata.name`.
+    fn object_name(&self) -> Option<&str>;
+}
+
+impl<K: Resource> Object for K {
+    fn object_name(&self) -> Option<&str> {
+        self.name()
+    }
+}
+
 /// Typed access to one resource type, in one namespace or across all of them.
 pub struct Client<K> {
     rest: RestClient,
-    namespace: Option<String>,
+    target: Target,
     _kind: PhantomData<fn() -> K>,
 }
 
@@ -60,43 +103,46 @@ impl<K> Clone for Client<K> {
     fn clone(&self) -> Self {
         Client {
             rest: self.rest.clone(),
-            namespace: self.namespace.clone(),
+            target: self.target.clone(),
             _kind: PhantomData,
         }
     }
 }
 
-impl<K: Resource> std::fmt::Debug for Client<K> {
+impl<K> std::fmt::Debug for Client<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field(
                 "resource",
-                &format_args!("{}.{}", K::PLURAL, K::api_version()),
+                &format_args!("{}.{}", self.target.plural, self.target.api_version),
             )
-            .field("namespace", &self.namespace)
+            .field("namespace", &self.target.namespace)
             .finish()
+    }
+}
+
+impl<K> Client<K> {
+    /// A client for `target`, whatever `K` is (the dynamic client's constructor).
+    pub(crate) fn for_target(rest: RestClient, target: Target) -> Self {
+        Client {
+            rest,
+            target,
+            _kind: PhantomData,
+        }
     }
 }
 
 impl<K: Resource<Scope = Namespaced>> Client<K> {
     /// The objects of namespace `namespace`.
     pub fn namespaced(rest: RestClient, namespace: &str) -> Self {
-        Client {
-            rest,
-            namespace: Some(namespace.to_string()),
-            _kind: PhantomData,
-        }
+        Client::for_target(rest, Target::of::<K>(Some(namespace)))
     }
 }
 
 impl<K: Resource<Scope = ClusterScoped>> Client<K> {
     /// The cluster-scoped objects.
     pub fn cluster(rest: RestClient) -> Self {
-        Client {
-            rest,
-            namespace: None,
-            _kind: PhantomData,
-        }
+        Client::for_target(rest, Target::of::<K>(None))
     }
 }
 
@@ -104,51 +150,65 @@ impl<K: Resource> Client<K> {
     /// Every namespace at once (for a namespaced resource: lists and watches only; calls that
     /// name one object need [`Client::namespaced`]).
     pub fn all(rest: RestClient) -> Self {
-        Client {
-            rest,
-            namespace: None,
-            _kind: PhantomData,
-        }
+        Client::for_target(rest, Target::of::<K>(None))
     }
+}
 
+impl<K: Object> Client<K> {
     /// The namespace this client works in (`None`: all, or cluster-scoped).
     pub fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
+        self.target.namespace.as_deref()
     }
 
     fn request(&self, verb: http::Method) -> Request {
         let request = self
             .rest
             .verb(verb)
-            .group_version(&K::api_version())
-            .resource(K::PLURAL);
-        match &self.namespace {
-            Some(ns) if K::Scope::NAMESPACED => request.namespace(ns),
+            .group_version(&self.target.api_version)
+            .resource(&self.target.plural);
+        match &self.target.namespace {
+            Some(ns) if self.target.namespaced => request.namespace(ns),
             _ => request,
         }
     }
 
+    /// `request` asking for metadata only, when this is a metadata client: one object
+    /// (`as=PartialObjectMetadata`) or a list (`as=PartialObjectMetadataList`).
+    fn accept(&self, request: Request, list: bool) -> Request {
+        if !self.target.metadata_only {
+            return request;
+        }
+        let r#as = if list {
+            "PartialObjectMetadataList"
+        } else {
+            "PartialObjectMetadata"
+        };
+        request.header(
+            "accept",
+            &format!("application/json;as={as};g=meta.k8s.io;v=v1"),
+        )
+    }
+
     /// A request for the object `name`; refused for a namespaced resource without a namespace.
     fn object(&self, verb: http::Method, name: &str) -> Result<Request, Error> {
-        if K::Scope::NAMESPACED && self.namespace.is_none() {
+        if self.target.namespaced && self.target.namespace.is_none() {
             return Err(Error::InvalidRequest {
                 verb,
                 reason: format!(
                     "{} {name:?}: {} are namespaced; use a client for one namespace",
-                    K::KIND,
-                    K::PLURAL
+                    self.target.kind, self.target.plural
                 ),
             });
         }
-        Ok(self.request(verb).name(name))
+        Ok(self.accept(self.request(verb).name(name), false))
     }
 
-    fn name_of(obj: &K, verb: &http::Method) -> Result<String, Error> {
-        obj.name()
+    fn name_of(&self, obj: &K, verb: &http::Method) -> Result<String, Error> {
+        obj.object_name()
             .map(str::to_string)
             .ok_or_else(|| Error::InvalidRequest {
                 verb: verb.clone(),
-                reason: format!("the {} has no metadata.name", K::KIND),
+                reason: format!("the {} has no metadata.name", self.target.kind),
             })
     }
 
@@ -167,7 +227,7 @@ impl<K: Resource> Client<K> {
 
     /// GET one page of objects.
     pub async fn list(&self, options: &ListOptions) -> Result<ObjectList<K>, Error> {
-        self.request(http::Method::GET)
+        self.accept(self.request(http::Method::GET), true)
             .params(options)
             .into_json()
             .await
@@ -209,7 +269,7 @@ impl<K: Resource> Client<K> {
         &self,
         options: &ListOptions,
     ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + use<K>, Error> {
-        self.request(http::Method::GET)
+        self.accept(self.request(http::Method::GET), false)
             .params(options)
             .watch::<K>()
             .await
@@ -217,12 +277,12 @@ impl<K: Resource> Client<K> {
 
     /// POST a new object (in this client's namespace, for a namespaced resource).
     pub async fn create(&self, obj: &K, options: &CreateOptions) -> Result<K, Error> {
-        if K::Scope::NAMESPACED && self.namespace.is_none() {
+        if self.target.namespaced && self.target.namespace.is_none() {
             return Err(Error::InvalidRequest {
                 verb: http::Method::POST,
                 reason: format!(
                     "{} are namespaced; use a client for one namespace",
-                    K::PLURAL
+                    self.target.plural
                 ),
             });
         }
@@ -235,7 +295,7 @@ impl<K: Resource> Client<K> {
 
     /// PUT the object (named by its metadata; its resourceVersion guards against lost updates).
     pub async fn update(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
-        let name = Self::name_of(obj, &http::Method::PUT)?;
+        let name = self.name_of(obj, &http::Method::PUT)?;
         self.object(http::Method::PUT, &name)?
             .params(options)
             .json(obj)
@@ -245,7 +305,7 @@ impl<K: Resource> Client<K> {
 
     /// PUT the object's status subresource.
     pub async fn update_status(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
-        let name = Self::name_of(obj, &http::Method::PUT)?;
+        let name = self.name_of(obj, &http::Method::PUT)?;
         self.write_subresource(http::Method::PUT, &name, "status", obj, options)
             .await
     }
