@@ -187,3 +187,34 @@ async fn exec_plugin_client_certificate_is_presented() {
     let config = rest_config_from(&kubeconfig);
     assert_eq!(whoami(&config).await, Ok("admin".to_string()));
 }
+
+#[tokio::test]
+async fn tls_server_name_overrides_the_name_verified() {
+    // The server is reached by IP; its certificate also names kubernetes.default.svc.
+    let dir = scratch_dir("tls-server-name");
+    let kubeconfig = write_kubeconfig(
+        &dir,
+        json!({"tls-server-name": "kubernetes.default.svc"}),
+        json!({"token": user_token()}),
+    );
+    let config = rest_config_from(&kubeconfig);
+    assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
+
+    // A name the certificate does not carry fails verification.
+    let kubeconfig = write_kubeconfig(
+        &dir,
+        json!({"tls-server-name": "not-the-server.example"}),
+        json!({"token": user_token()}),
+    );
+    let config = rest_config_from(&kubeconfig);
+    let transport = Transport::new(&config).expect("transport");
+    let request = http::Request::get(config.host.join("/version").expect("url").as_str())
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let err = transport.send(request).await.expect_err("wrong name");
+    let chain = format!("{err:?}");
+    assert!(
+        chain.contains("NotValidForName") || chain.contains("certificate"),
+        "{chain}"
+    );
+}

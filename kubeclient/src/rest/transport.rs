@@ -50,7 +50,7 @@ pub enum TransportError {
         what: String,
     },
     /// The request failed on the wire.
-    #[error("{method} {url}: {source}")]
+    #[error("{method} {url}: {}", error_chain(source))]
     Http {
         /// The request's method.
         method: http::Method,
@@ -87,6 +87,21 @@ fn http_client(connector: HttpsConnector<ProxyConnector>) -> HttpClient {
 struct ExecCertSlot {
     resolver: Arc<DynamicClientCert>,
     installed_from: Mutex<Option<Weak<ExecCredential>>>,
+}
+
+/// `error` and its causes, `: `-separated, without repeats (hyper's own message, "client
+/// error (Connect)", says little without the TLS or socket error under it).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Which credential a request was sent with.
