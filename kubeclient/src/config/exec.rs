@@ -106,6 +106,25 @@ struct Status {
     client_key_data: Option<String>,
 }
 
+/// Runs `cmd`, retrying briefly while the executable is "busy" (ETXTBSY): the file was just
+/// written and some process forked meanwhile still holds it open for writing. It happens
+/// when a plugin is installed or replaced while a multi-threaded program runs others.
+async fn run_retrying_busy(
+    cmd: &mut tokio::process::Command,
+) -> std::io::Result<std::process::Output> {
+    const ETXTBSY: i32 = 26;
+    let mut attempt = 0;
+    loop {
+        match cmd.output().await {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && attempt < 20 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 fn invalid(command: &str, reason: impl Into<String>) -> AuthError {
     AuthError::Exec {
         command: command.to_string(),
@@ -262,7 +281,7 @@ impl ExecAuthenticator {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .kill_on_drop(true);
-        let output = cmd.output().await.map_err(|e| {
+        let output = run_retrying_busy(&mut cmd).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 let mut reason = format!(
                     "executable {command} not found\n\nIt looks like you are trying to use a \
