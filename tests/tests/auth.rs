@@ -78,14 +78,14 @@ async fn token_file_rotated_mid_test_is_picked_up_after_a_401() {
 #[tokio::test]
 async fn exec_plugin_token_is_used_and_refreshed_on_expiry_and_on_401() {
     let dir = scratch_dir("exec");
-    // Run 1 prints a token the server rejects; later runs print the real one, valid for 2 s.
+    // Run 1 prints a token the server rejects; later runs print the real one, valid for 4 s (at least 3 s, the timestamp has whole seconds).
     script(
         &dir.join("plugin.sh"),
         &format!(
             r#"echo run >> "$(dirname "$0")/runs"
 n=$(wc -l < "$(dirname "$0")/runs")
 if [ "$n" -eq 1 ]; then token=rejected-token; else token={token}; fi
-exp=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
+exp=$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)
 printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"token":"%s","expirationTimestamp":"%s"}}}}' "$token" "$exp""#,
             token = user_token()
         ),
@@ -107,7 +107,7 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"
     assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
     assert_eq!(runs(&dir), 2);
     // Expired: fetched again.
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
     assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
     assert_eq!(runs(&dir), 3);
 }
