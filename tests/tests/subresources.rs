@@ -267,3 +267,38 @@ async fn certificate_signing_request_approval() {
         .await
         .expect("delete CSR");
 }
+
+#[tokio::test]
+async fn exec_attach_and_portforward_without_a_running_pod_are_decoded_errors() {
+    let ns = namespace().await;
+    let cs = clientset();
+    pod(&cs.core_v1().pods(ns.name()), "idle").await;
+    for (sub, params) in [
+        ("exec", vec![("command", "ls"), ("stdout", "true")]),
+        ("attach", vec![("stdout", "true")]),
+        ("portforward", vec![("ports", "80")]),
+    ] {
+        let mut request = cs
+            .rest()
+            .post()
+            .group_version("v1")
+            .namespace(ns.name())
+            .resource("pods")
+            .name("idle")
+            .subresource(sub);
+        for (k, v) in params {
+            request = request.param(k, v);
+        }
+        // Without a connection upgrade (WebSocket/SPDY) and without a node, the API server
+        // refuses; the refusal must come back as a decoded Status.
+        let err = request.raw().await.expect_err(sub);
+        let api = err
+            .api()
+            .unwrap_or_else(|| panic!("{sub}: not an API error: {err}"));
+        assert!(
+            api.status.code >= 400 && api.status.code < 500,
+            "{sub}: {err}"
+        );
+        assert!(!api.status.message.is_empty(), "{sub}: {err}");
+    }
+}
