@@ -191,16 +191,22 @@ impl<K: Object> Client<K> {
 
     /// A request for the object `name`; refused for a namespaced resource without a namespace.
     fn object(&self, verb: http::Method, name: &str) -> Result<Request, Error> {
+        self.require_namespace(&verb, &format!("{} {name:?}: ", self.target.kind))?;
+        Ok(self.accept(self.request(verb).name(name), false))
+    }
+
+    /// Refuses a call that needs one namespace on a namespaced client without one.
+    fn require_namespace(&self, verb: &http::Method, what: &str) -> Result<(), Error> {
         if self.target.namespaced && self.target.namespace.is_none() {
             return Err(Error::InvalidRequest {
-                verb,
+                verb: verb.clone(),
                 reason: format!(
-                    "{} {name:?}: {} are namespaced; use a client for one namespace",
-                    self.target.kind, self.target.plural
+                    "{what}{} are namespaced; use a client for one namespace",
+                    self.target.plural
                 ),
             });
         }
-        Ok(self.accept(self.request(verb).name(name), false))
+        Ok(())
     }
 
     fn name_of(&self, obj: &K, verb: &http::Method) -> Result<String, Error> {
@@ -277,15 +283,7 @@ impl<K: Object> Client<K> {
 
     /// POST a new object (in this client's namespace, for a namespaced resource).
     pub async fn create(&self, obj: &K, options: &CreateOptions) -> Result<K, Error> {
-        if self.target.namespaced && self.target.namespace.is_none() {
-            return Err(Error::InvalidRequest {
-                verb: http::Method::POST,
-                reason: format!(
-                    "{} are namespaced; use a client for one namespace",
-                    self.target.plural
-                ),
-            });
-        }
+        self.require_namespace(&http::Method::POST, "")?;
         self.request(http::Method::POST)
             .params(options)
             .json(obj)
