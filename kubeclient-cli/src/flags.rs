@@ -82,10 +82,6 @@ impl GlobalFlags {
     }
 
     /// The overrides these flags make.
-    #[expect(
-        dead_code,
-        reason = "for the API commands to come; `config` reads only --context, as kubectl"
-    )]
     pub fn overrides(&self) -> Result<ConfigOverrides, String> {
         let mut o = ConfigOverrides::default()
             .with_context(&self.context)
