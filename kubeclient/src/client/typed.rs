@@ -284,21 +284,13 @@ impl<K: Object> Client<K> {
     /// POST a new object (in this client's namespace, for a namespaced resource).
     pub async fn create(&self, obj: &K, options: &CreateOptions) -> Result<K, Error> {
         self.require_namespace(&http::Method::POST, "")?;
-        self.request(http::Method::POST)
-            .params(options)
-            .json(obj)
-            .into_json()
-            .await
+        send_body(self.request(http::Method::POST), obj, options).await
     }
 
     /// PUT the object (named by its metadata; its resourceVersion guards against lost updates).
     pub async fn update(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
         let name = self.name_of(obj, &http::Method::PUT)?;
-        self.object(http::Method::PUT, &name)?
-            .params(options)
-            .json(obj)
-            .into_json()
-            .await
+        send_body(self.object(http::Method::PUT, &name)?, obj, options).await
     }
 
     /// PUT the object's status subresource.
@@ -437,12 +429,12 @@ impl<K: Object> Client<K> {
         body: &T,
         options: &CreateOptions,
     ) -> Result<R, Error> {
-        self.object(verb, name)?
-            .subresource(subresource)
-            .params(options)
-            .json(body)
-            .into_json()
-            .await
+        send_body(
+            self.object(verb, name)?.subresource(subresource),
+            body,
+            options,
+        )
+        .await
     }
 
     /// PATCH a subresource of one object, decoded as `R`.
@@ -496,4 +488,13 @@ impl<K: Object> Client<K> {
             .await
             .map(|_| ())
     }
+}
+
+/// Sends `body` as JSON with the write options in the query; decodes the answer.
+async fn send_body<T: Serialize, R: serde::de::DeserializeOwned>(
+    request: Request,
+    body: &T,
+    options: &CreateOptions,
+) -> Result<R, Error> {
+    request.params(options).json(body).into_json().await
 }

@@ -455,10 +455,10 @@ impl Request {
                 .insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         }
         let span = tracing::debug_span!("kubeclient.request", verb = %ctx.verb, path = %ctx.template, status = tracing::field::Empty, attempts = tracing::field::Empty);
+        let what = format!("{} {}", ctx.verb, ctx.path);
         let run = async {
             loop {
                 ctx.attempts += 1;
-                let what = format!("{} {}", ctx.verb, ctx.path);
                 ctx.throttle_wait += throttle(inner.limiter.as_ref(), &what).await;
                 let mut request = http::Request::builder()
                     .method(self.verb.clone())
@@ -539,8 +539,8 @@ impl Request {
         Ok(self.send_counting().await?.0)
     }
 
-    /// [`Request::send`], also returning the number of attempts made.
-    async fn send_counting(self) -> Result<(Response, u32), Error> {
+    /// [`Request::send`], also returning the request's bookkeeping (attempts, path).
+    async fn send_counting(self) -> Result<(Response, Context), Error> {
         let (response, ctx) = self.execute(false).await?;
         let (parts, body) = response.into_parts();
         let body = ctx.read_body(&parts.headers, body).await?;
@@ -550,34 +550,36 @@ impl Request {
             headers: parts.headers,
             body,
         };
-        Ok((response, ctx.attempts))
+        Ok((response, ctx))
     }
 
     /// Sends the request; the body of a 2xx answer, or the server's error.
     pub async fn raw(self) -> Result<Bytes, Error> {
+        Ok(self.raw_with_path().await?.0)
+    }
+
+    /// [`Request::raw`], also returning the request's path (for later errors).
+    async fn raw_with_path(self) -> Result<(Bytes, String), Error> {
         let verb = self.verb.clone();
-        let path = self.path_for_errors();
-        let (response, attempts) = self.send_counting().await?;
+        let (response, ctx) = self.send_counting().await?;
         if response.status.is_success() {
-            Ok(response.body)
-        } else {
-            Err(Error::Api {
-                error: Box::new(ApiError::from_response(
-                    verb.as_str(),
-                    &path,
-                    response.status.as_u16(),
-                    &response.body,
-                )),
-                attempts,
-            })
+            return Ok((response.body, ctx.path));
         }
+        Err(Error::Api {
+            error: Box::new(ApiError::from_response(
+                verb.as_str(),
+                &ctx.path,
+                response.status.as_u16(),
+                &response.body,
+            )),
+            attempts: ctx.attempts,
+        })
     }
 
     /// Sends the request and decodes a 2xx answer as JSON into `T`.
     pub async fn into_json<T: DeserializeOwned>(self) -> Result<T, Error> {
         let verb = self.verb.clone();
-        let path = self.path_for_errors();
-        let body = self.raw().await?;
+        let (body, path) = self.raw_with_path().await?;
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
             verb,
             path,
