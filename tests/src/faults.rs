@@ -4,6 +4,11 @@
 //! each request over TLS to the API server as the admin, unless a planned fault comes first:
 //! an answer with a status code (and optionally `Retry-After`), a connection reset, or a stall.
 //! Every request it receives is logged with its arrival time.
+//!
+//! Forwarded answers are streamed back chunk by chunk as they arrive (so watches work through
+//! the proxy), and [`FaultProxy::cut_streams`] breaks every answer still streaming, as a
+//! network failure would. [`FaultProxy::refuse_matching`] answers every request whose target
+//! contains a string with an error status, for as long as the proxy runs.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -35,6 +40,8 @@ pub enum Fault {
     Reset,
     /// Wait this long, then forward.
     Stall(Duration),
+    /// Forward, send the answer's head, then wait this long before sending its body.
+    StallBody(Duration),
 }
 
 /// One request the proxy received.
@@ -55,7 +62,20 @@ pub struct FaultProxy {
     port: u16,
     plan: Arc<Mutex<VecDeque<Fault>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    refusals: Arc<Mutex<Vec<(String, u16)>>>,
+    cut: tokio::sync::watch::Sender<u64>,
+    paused: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What every connection of the proxy shares.
+#[derive(Clone)]
+struct Shared {
+    plan: Arc<Mutex<VecDeque<Fault>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    refusals: Arc<Mutex<Vec<(String, u16)>>>,
+    cut: tokio::sync::watch::Receiver<u64>,
+    paused: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Drop for FaultProxy {
@@ -71,21 +91,27 @@ impl FaultProxy {
             .await
             .expect("bind fault proxy");
         let port = listener.local_addr().expect("address").port();
-        let plan = Arc::new(Mutex::new(VecDeque::new()));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let (plan2, seen2) = (plan.clone(), seen.clone());
+        let (cut, cut_rx) = tokio::sync::watch::channel(0u64);
+        let (paused, paused_rx) = tokio::sync::watch::channel(false);
+        let shared = Shared {
+            plan: Arc::new(Mutex::new(VecDeque::new())),
+            seen: Arc::new(Mutex::new(Vec::new())),
+            refusals: Arc::new(Mutex::new(Vec::new())),
+            cut: cut_rx,
+            paused: paused_rx,
+        };
+        let (plan, seen, refusals) = (
+            shared.plan.clone(),
+            shared.seen.clone(),
+            shared.refusals.clone(),
+        );
         let upstream = cluster().admin().clone();
         let task = tokio::spawn(async move {
             let client = upstream.client();
             while let Ok((conn, _)) = listener.accept().await {
-                let (plan, seen, client, upstream) = (
-                    plan2.clone(),
-                    seen2.clone(),
-                    client.clone(),
-                    upstream.clone(),
-                );
+                let (shared, client, upstream) = (shared.clone(), client.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = serve(conn, &plan, &seen, &client, &upstream).await {
+                    if let Err(e) = serve(conn, &shared, &client, &upstream).await {
                         eprintln!("fault proxy: {e}");
                     }
                 });
@@ -95,8 +121,36 @@ impl FaultProxy {
             port,
             plan,
             seen,
+            refusals,
+            cut,
+            paused,
             task,
         }
+    }
+
+    /// Holds every request that arrives from now on (before it is logged or planned) until
+    /// [`FaultProxy::resume`].
+    pub fn pause(&self) {
+        self.paused.send_replace(true);
+    }
+
+    /// Lets held and new requests through again.
+    pub fn resume(&self) {
+        self.paused.send_replace(false);
+    }
+
+    /// From now on, answers every request whose target (path and query) contains `needle`
+    /// with `code` and a Status body, without forwarding it.
+    pub fn refuse_matching(&self, needle: &str, code: u16) {
+        if let Ok(mut r) = self.refusals.lock() {
+            r.push((needle.to_string(), code));
+        }
+    }
+
+    /// Breaks every answer still being streamed (watches): the connection is closed in the
+    /// middle of the body.
+    pub fn cut_streams(&self) {
+        self.cut.send_modify(|generation| *generation += 1);
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -183,14 +237,22 @@ async fn respond(
 
 async fn serve(
     mut conn: TcpStream,
-    plan: &Mutex<VecDeque<Fault>>,
-    seen: &Mutex<Vec<Seen>>,
+    shared: &Shared,
     client: &reqwest::Client,
     upstream: &crate::Access,
 ) -> Result<()> {
     let (method, target, headers, body) = read_request(&mut conn).await?;
-    let fault = plan.lock().ok().and_then(|mut p| p.pop_front());
-    if let Ok(mut s) = seen.lock() {
+    let _ = shared.paused.clone().wait_for(|paused| !paused).await;
+    let refusal = shared.refusals.lock().ok().and_then(|r| {
+        r.iter()
+            .find(|(needle, _)| target.contains(needle.as_str()))
+            .map(|(_, code)| Fault::Status {
+                code: *code,
+                retry_after: None,
+            })
+    });
+    let fault = refusal.or_else(|| shared.plan.lock().ok().and_then(|mut p| p.pop_front()));
+    if let Ok(mut s) = shared.seen.lock() {
         s.push(Seen {
             method: method.clone(),
             target: target.clone(),
@@ -198,7 +260,7 @@ async fn serve(
             fault: fault.clone(),
         });
     }
-    match fault {
+    match fault.clone() {
         Some(Fault::Status { code, retry_after }) => {
             let status = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                 "message": format!("injected by the fault proxy ({code})"), "code": code});
@@ -219,7 +281,7 @@ async fn serve(
             return Ok(());
         }
         Some(Fault::Stall(d)) => tokio::time::sleep(d).await,
-        None => {}
+        Some(Fault::StallBody(_)) | None => {}
     }
     let method = reqwest::Method::from_bytes(method.as_bytes())?;
     let mut request = client.request(method, upstream.url(&target)).body(body);
@@ -228,14 +290,47 @@ async fn serve(
             request = request.header(k, v);
         }
     }
+    let mut cut = shared.cut.clone();
+    cut.mark_unchanged();
     let response = request.send().await?;
     let code = response.status().as_u16();
-    let mut out = Vec::new();
+    let mut head =
+        format!("HTTP/1.1 {code} Proxied\r\ntransfer-encoding: chunked\r\nconnection: close\r\n");
     for (k, v) in response.headers() {
         if matches!(k.as_str(), "content-type" | "warning" | "retry-after") {
-            out.push((k.to_string(), v.to_str().unwrap_or_default().to_string()));
+            head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap_or_default()));
         }
     }
-    let bytes = response.bytes().await?;
-    respond(&mut conn, code, &out, &bytes).await
+    head.push_str("\r\n");
+    conn.write_all(head.as_bytes()).await?;
+    conn.flush().await?;
+    if let Some(Fault::StallBody(d)) = fault {
+        tokio::time::sleep(d).await;
+    }
+    let mut body = response.bytes_stream();
+    loop {
+        let chunk = tokio::select! {
+            _ = cut.changed() => {
+                // A network failure in the middle of the body: no final chunk, a reset.
+                socket2::SockRef::from(&conn).set_linger(Some(Duration::ZERO))?;
+                return Ok(());
+            }
+            chunk = futures_util::StreamExt::next(&mut body) => chunk,
+        };
+        match chunk {
+            Some(Ok(bytes)) if bytes.is_empty() => {}
+            Some(Ok(bytes)) => {
+                conn.write_all(format!("{:x}\r\n", bytes.len()).as_bytes())
+                    .await?;
+                conn.write_all(&bytes).await?;
+                conn.write_all(b"\r\n").await?;
+                conn.flush().await?;
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => break,
+        }
+    }
+    conn.write_all(b"0\r\n\r\n").await?;
+    conn.shutdown().await?;
+    Ok(())
 }

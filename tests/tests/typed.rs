@@ -361,6 +361,14 @@ impl Resource for Backup {
     fn resource_version(&self) -> Option<&str> {
         self.metadata.resource_version.as_deref()
     }
+
+    fn uid(&self) -> Option<&str> {
+        self.metadata.uid.as_deref()
+    }
+
+    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        Some(&self.metadata.labels)
+    }
 }
 
 /// Creates the Backup CRD (once per cluster; later runs find it) and waits until established.

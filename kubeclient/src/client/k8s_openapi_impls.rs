@@ -49,6 +49,14 @@ where
     fn resource_version(&self) -> Option<&str> {
         self.metadata().resource_version.as_deref()
     }
+
+    fn uid(&self) -> Option<&str> {
+        self.metadata().uid.as_deref()
+    }
+
+    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        self.metadata().labels.as_ref()
+    }
 }
 
 /// `pods/log` on a Pod client.

@@ -5,6 +5,8 @@
 //!
 //! [`Client`]: super::Client
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -39,6 +41,7 @@ mod sealed {
 /// A Kubernetes resource type.
 ///
 /// ```
+/// use std::collections::BTreeMap;
 /// use kubeclient::client::{Namespaced, Resource};
 ///
 /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -56,6 +59,8 @@ mod sealed {
 ///     fn name(&self) -> Option<&str> { self.metadata.name.as_deref() }
 ///     fn namespace(&self) -> Option<&str> { self.metadata.namespace.as_deref() }
 ///     fn resource_version(&self) -> Option<&str> { self.metadata.resource_version.as_deref() }
+///     fn uid(&self) -> Option<&str> { self.metadata.uid.as_deref() }
+///     fn labels(&self) -> Option<&BTreeMap<String, String>> { Some(&self.metadata.labels) }
 /// }
 /// ```
 pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
@@ -76,6 +81,10 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
     fn namespace(&self) -> Option<&str>;
     /// `metadata.resourceVersion`.
     fn resource_version(&self) -> Option<&str>;
+    /// `metadata.uid`.
+    fn uid(&self) -> Option<&str>;
+    /// `metadata.labels` (what label selectors in caches and listers match against).
+    fn labels(&self) -> Option<&BTreeMap<String, String>>;
 
     /// `group/version`, or `version` for the core group (the `apiVersion` field).
     fn api_version() -> String {

@@ -68,7 +68,7 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    fn of<K: Resource>(namespace: Option<&str>) -> Self {
+    pub(crate) fn of<K: Resource>(namespace: Option<&str>) -> Self {
         Target {
             api_version: K::api_version(),
             plural: K::PLURAL.to_string(),
@@ -80,15 +80,40 @@ impl Target {
     }
 }
 
-/// What a client needs to know of the objects it sends and receives.
+/// What clients and caches need to know of the objects they send, receive and hold: typed
+/// resources, dynamic objects and metadata-only objects alike.
 pub trait Object: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {
     /// `metadata.name`.
     fn object_name(&self) -> Option<&str>;
+    /// `metadata.namespace`.
+    fn object_namespace(&self) -> Option<&str>;
+    /// `metadata.resourceVersion`.
+    fn object_resource_version(&self) -> Option<&str>;
+    /// `metadata.uid`.
+    fn object_uid(&self) -> Option<&str>;
+    /// The value of label `key` in `metadata.labels`.
+    fn object_label(&self, key: &str) -> Option<&str>;
 }
 
 impl<K: Resource> Object for K {
     fn object_name(&self) -> Option<&str> {
         self.name()
+    }
+
+    fn object_namespace(&self) -> Option<&str> {
+        self.namespace()
+    }
+
+    fn object_resource_version(&self) -> Option<&str> {
+        self.resource_version()
+    }
+
+    fn object_uid(&self) -> Option<&str> {
+        self.uid()
+    }
+
+    fn object_label(&self, key: &str) -> Option<&str> {
+        self.labels()?.get(key).map(String::as_str)
     }
 }
 
@@ -277,6 +302,20 @@ impl<K: Object> Client<K> {
     ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + use<K>, Error> {
         self.accept(self.request(http::Method::GET), false)
             .params(options)
+            .watch::<K>()
+            .await
+    }
+
+    /// [`Client::watch`], ending the stream with an error when nothing at all (no event, no
+    /// bookmark) arrives for `idle` (see [`Request::idle_timeout`]).
+    pub async fn watch_with_idle_timeout(
+        &self,
+        options: &ListOptions,
+        idle: std::time::Duration,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + use<K>, Error> {
+        self.accept(self.request(http::Method::GET), false)
+            .params(options)
+            .idle_timeout(idle)
             .watch::<K>()
             .await
     }

@@ -78,6 +78,22 @@ impl Object for DynamicObject {
     fn object_name(&self) -> Option<&str> {
         self.name()
     }
+
+    fn object_namespace(&self) -> Option<&str> {
+        self.namespace()
+    }
+
+    fn object_resource_version(&self) -> Option<&str> {
+        self.resource_version()
+    }
+
+    fn object_uid(&self) -> Option<&str> {
+        self.uid()
+    }
+
+    fn object_label(&self, key: &str) -> Option<&str> {
+        self.0.get("metadata")?.get("labels")?.get(key)?.as_str()
+    }
 }
 
 /// `metav1.PartialObjectMetadata`: an object's type and metadata, without spec or status.
@@ -98,6 +114,22 @@ pub struct PartialObjectMetadata {
 impl Object for PartialObjectMetadata {
     fn object_name(&self) -> Option<&str> {
         self.metadata.name.as_deref()
+    }
+
+    fn object_namespace(&self) -> Option<&str> {
+        self.metadata.namespace.as_deref()
+    }
+
+    fn object_resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version.as_deref()
+    }
+
+    fn object_uid(&self) -> Option<&str> {
+        self.metadata.uid.as_deref()
+    }
+
+    fn object_label(&self, key: &str) -> Option<&str> {
+        self.metadata.labels.get(key).map(String::as_str)
     }
 }
 

@@ -20,15 +20,18 @@
 //!   from one [`Config`]);
 //! - a 429 or 5xx answer carrying `Retry-After: <seconds>` is retried after that many seconds
 //!   (at most [`MAX_RETRY_AFTER`]), up to [`DEFAULT_MAX_RETRIES`] times;
-//! - a GET whose connection was reset or closed early is retried after one second (client-go's
-//!   artificial `Retry-After: 1`); other verbs are never retried on transport errors, since the
+//! - a GET whose connection was reset or closed early is retried after one to two seconds
+//!   (client-go's artificial `Retry-After: 1`, with jitter); other verbs are never retried on transport errors, since the
 //!   server may have acted on them;
-//! - the final error says how many attempts were made.
+//! - the final error says how many attempts were made;
+//! - a timeout ([`Request::timeout`], else `Config::timeout`) covers the whole exchange: retries,
+//!   the answer's head and a body read whole; a stream is guarded by [`Request::idle_timeout`].
 
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backon::BackoffBuilder;
 use bytes::Bytes;
 use futures_util::Stream;
 use http::header::{
@@ -182,6 +185,8 @@ struct Inner {
     warnings: Arc<dyn WarningHandler>,
     metrics: Option<Arc<dyn RequestMetrics>>,
     compression: bool,
+    /// `Config::timeout`: the default deadline of a whole exchange.
+    timeout: Option<Duration>,
 }
 
 /// A client for one API server: cheap to clone, shares its connections and rate limiter.
@@ -219,6 +224,7 @@ impl RestClient {
                     .unwrap_or_else(|| Arc::new(LogWarningsOnce::default())),
                 metrics: config.metrics.clone(),
                 compression: !config.disable_compression,
+                timeout: config.timeout,
             }),
         })
     }
@@ -233,6 +239,7 @@ impl RestClient {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             timeout: None,
+            idle_timeout: None,
             max_retries: DEFAULT_MAX_RETRIES,
             error: None,
         }
@@ -276,6 +283,7 @@ pub struct Request {
     headers: HeaderMap,
     body: Bytes,
     timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     max_retries: u32,
     /// The first builder mistake, reported when the request is sent.
     error: Option<String>,
@@ -393,10 +401,20 @@ impl Request {
         self
     }
 
-    /// A timeout for the whole request, retries included (also sent to the server as
-    /// `timeout`).
+    /// A deadline for the whole exchange: retries, the answer's head and, for
+    /// [`Request::send`], [`Request::raw`] and [`Request::into_json`], its whole body (also
+    /// sent to the server as `timeout`). Without it, `Config::timeout` applies. For
+    /// [`Request::watch`] and [`Request::stream`] it covers the answer's head only: a stream
+    /// lasts as long as the server keeps it open, guarded by [`Request::idle_timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// For [`Request::watch`] and [`Request::stream`]: end the stream with an error when
+    /// nothing at all arrives for this long (a dead connection that never closes).
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = Some(idle);
         self
     }
 
@@ -436,11 +454,13 @@ impl Request {
                 reason: e.to_string(),
             })?;
         let inner = self.client.inner.clone();
+        let timeout = self.timeout.or(inner.timeout);
         let mut ctx = Context {
             verb: self.verb.clone(),
             path: url.path().to_string(),
             template: self.path.template(),
             started: Instant::now(),
+            deadline: timeout.map(|t| (tokio::time::Instant::now() + t, t)),
             attempts: 0,
             throttle_wait: Duration::ZERO,
             request_bytes: self.body.len(),
@@ -456,6 +476,15 @@ impl Request {
         }
         let span = tracing::debug_span!("kubeclient.request", verb = %ctx.verb, path = %ctx.template, status = tracing::field::Empty, attempts = tracing::field::Empty);
         let what = format!("{} {}", ctx.verb, ctx.path);
+        // client-go retries a reset GET after an artificial `Retry-After: 1`; here the wait is
+        // one second plus a random part of up to another second (backon's jitter), so that many
+        // clients cut off at once do not come back in step.
+        let deadline = ctx.deadline;
+        let mut reset_backoff = backon::ConstantBuilder::new()
+            .with_delay(Duration::from_secs(1))
+            .with_jitter()
+            .without_max_times()
+            .build();
         let run = async {
             loop {
                 ctx.attempts += 1;
@@ -474,8 +503,9 @@ impl Request {
                     Err(e)
                         if self.verb == Method::GET && retries_left && is_connection_lost(&e) =>
                     {
-                        tracing::debug!(error = %e, attempt = ctx.attempts, "connection lost; retrying the GET in 1s");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        let wait = reset_backoff.next().unwrap_or(Duration::from_secs(1));
+                        tracing::debug!(error = %e, attempt = ctx.attempts, wait = ?wait, "connection lost; retrying the GET");
+                        tokio::time::sleep(wait).await;
                     }
                     Err(source) => {
                         ctx.observe(None, None);
@@ -512,21 +542,14 @@ impl Request {
             }
         };
         let _entered = span.enter();
-        let response = match self.timeout {
-            Some(timeout) => {
-                tokio::time::timeout(timeout, run)
-                    .await
-                    .map_err(|_| Error::Transport {
-                        verb: ctx.verb.clone(),
-                        path: ctx.path.clone(),
-                        attempts: ctx.attempts,
-                        source: Box::new(TransportError::Timeout {
-                            method: ctx.verb.clone(),
-                            url: ctx.path.clone(),
-                            timeout,
-                        }),
-                    })??
-            }
+        let response = match deadline {
+            Some((deadline, _)) => match tokio::time::timeout_at(deadline, run).await {
+                Ok(result) => result?,
+                Err(_) => {
+                    ctx.observe(None, None);
+                    return Err(ctx.timed_out());
+                }
+            },
             None => run.await?,
         };
         span.record("status", response.status().as_u16());
@@ -607,11 +630,12 @@ impl Request {
         max_frame: usize,
     ) -> Result<impl Stream<Item = Result<WatchEvent<T>, Error>>, Error> {
         let path = self.path_for_errors();
+        let idle = self.idle_timeout;
         let body = self.param("watch", "1").open_stream().await?;
         let state = (body, FrameDecoder::new(max_frame), false, path);
         Ok(futures_util::stream::unfold(
             state,
-            |(mut body, mut decoder, mut done, path)| async move {
+            move |(mut body, mut decoder, mut done, path)| async move {
                 loop {
                     if done {
                         return None;
@@ -629,20 +653,9 @@ impl Request {
                         done = item.is_err() || matches!(item, Ok(WatchEvent::Error(_)));
                         return Some((item, (body, decoder, done, path)));
                     }
-                    match body.frame().await {
-                        Some(Ok(frame)) => {
-                            if let Ok(data) = frame.into_data() {
-                                decoder.push(&data);
-                            }
-                        }
-                        Some(Err(e)) => {
-                            let err = Error::Body {
-                                verb: Method::GET,
-                                path: path.clone(),
-                                reason: e.to_string(),
-                            };
-                            return Some((Err(err), (body, decoder, true, path)));
-                        }
+                    match next_chunk(&mut body, idle, &path).await {
+                        Some(Ok(data)) => decoder.push(&data),
+                        Some(Err(err)) => return Some((Err(err), (body, decoder, true, path))),
                         None => {
                             done = true;
                             let last = match decoder.finish() {
@@ -666,27 +679,15 @@ impl Request {
     /// logs); a non-2xx answer is the server's error.
     pub async fn stream(self) -> Result<impl Stream<Item = Result<Bytes, Error>>, Error> {
         let path = self.path_for_errors();
+        let idle = self.idle_timeout;
         let body = self.open_stream().await?;
         Ok(futures_util::stream::unfold(Some(body), move |body| {
             let path = path.clone();
             async move {
                 let mut body = body?;
-                loop {
-                    match body.frame().await? {
-                        Ok(frame) => {
-                            if let Ok(data) = frame.into_data() {
-                                return Some((Ok(data), Some(body)));
-                            }
-                        }
-                        Err(e) => {
-                            let err = Error::Body {
-                                verb: Method::GET,
-                                path,
-                                reason: e.to_string(),
-                            };
-                            return Some((Err(err), None));
-                        }
-                    }
+                match next_chunk(&mut body, idle, &path).await? {
+                    Ok(data) => Some((Ok(data), Some(body))),
+                    Err(err) => Some((Err(err), None)),
                 }
             }
         }))
@@ -719,6 +720,8 @@ struct Context {
     path: String,
     template: String,
     started: Instant,
+    /// When the whole exchange must be over, and the timeout it came from.
+    deadline: Option<(tokio::time::Instant, Duration)>,
     attempts: u32,
     throttle_wait: Duration,
     request_bytes: usize,
@@ -741,17 +744,35 @@ impl Context {
         }
     }
 
+    /// The error for an exchange that passed its deadline.
+    fn timed_out(&self) -> Error {
+        let timeout = self.deadline.map(|(_, t)| t).unwrap_or_default();
+        Error::Transport {
+            verb: self.verb.clone(),
+            path: self.path.clone(),
+            attempts: self.attempts,
+            source: Box::new(TransportError::Timeout {
+                method: self.verb.clone(),
+                url: self.path.clone(),
+                timeout,
+            }),
+        }
+    }
+
+    /// Reads a whole body, within the exchange's deadline.
     async fn read_body(&self, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Error> {
         let body_error = |reason: String| Error::Body {
             verb: self.verb.clone(),
             path: self.path.clone(),
             reason,
         };
-        let bytes = body
-            .collect()
-            .await
-            .map_err(|e| body_error(e.to_string()))?
-            .to_bytes();
+        let collected = match self.deadline {
+            Some((deadline, _)) => tokio::time::timeout_at(deadline, body.collect())
+                .await
+                .map_err(|_| self.timed_out())?,
+            None => body.collect().await,
+        };
+        let bytes = collected.map_err(|e| body_error(e.to_string()))?.to_bytes();
         let gzip = headers
             .get(CONTENT_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
@@ -763,6 +784,43 @@ impl Context {
             .read_to_end(&mut decoded)
             .map_err(|e| body_error(format!("gzip: {e}")))?;
         Ok(decoded.into())
+    }
+}
+
+/// The next data chunk of a streamed body (`None` at its end); an error when the body breaks
+/// or, with an idle limit, when nothing arrives for that long.
+async fn next_chunk(
+    body: &mut Incoming,
+    idle: Option<Duration>,
+    path: &str,
+) -> Option<Result<Bytes, Error>> {
+    loop {
+        let frame = match idle {
+            Some(limit) => match tokio::time::timeout(limit, body.frame()).await {
+                Ok(frame) => frame,
+                Err(_) => {
+                    return Some(Err(Error::Watch {
+                        path: path.to_string(),
+                        source: WatchError::Idle(limit),
+                    }));
+                }
+            },
+            None => body.frame().await,
+        };
+        match frame? {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    return Some(Ok(data));
+                }
+            }
+            Err(e) => {
+                return Some(Err(Error::Body {
+                    verb: Method::GET,
+                    path: path.to_string(),
+                    reason: e.to_string(),
+                }));
+            }
+        }
     }
 }
 

@@ -3,6 +3,13 @@
 //! [`FrameDecoder`] reassembles whole lines whatever the chunk boundaries, and refuses a line
 //! longer than its limit instead of buffering without bound; [`decode_event`] turns a line
 //! into a typed [`WatchEvent`] (an `ERROR` event carries a Status, e.g. 410 Expired).
+//!
+//! A `BOOKMARK` event's object carries only `metadata.resourceVersion` (and annotations such as
+//! [`INITIAL_EVENTS_END_ANNOTATION`]), whatever the kind: it is decoded as a [`Bookmark`], never
+//! as the watched type, so a type with required fields still reads bookmarks.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use serde::Deserialize;
@@ -34,6 +41,47 @@ pub enum WatchError {
     /// An event of a type Kubernetes does not define.
     #[error("a watch event has the unknown type {0:?}")]
     UnknownType(String),
+    /// Nothing arrived on the stream (no event, no bookmark, no byte) for this long: the
+    /// connection is presumed dead.
+    #[error("nothing received for {0:?}; the watch is presumed dead")]
+    Idle(Duration),
+}
+
+/// The annotation the API server sets on the bookmark that ends the initial events of a watch
+/// started with `sendInitialEvents=true` (a streaming list, "WatchList").
+pub const INITIAL_EVENTS_END_ANNOTATION: &str = "k8s.io/initial-events-end";
+
+/// A `BOOKMARK` event: a progress marker carrying a resourceVersion to resume from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bookmark {
+    /// `metadata.resourceVersion`: every change up to here has been sent.
+    pub resource_version: String,
+    /// `metadata.annotations`, e.g. [`INITIAL_EVENTS_END_ANNOTATION`].
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Bookmark {
+    /// Whether this bookmark ends the initial events of a streaming list.
+    pub fn is_initial_events_end(&self) -> bool {
+        self.annotations
+            .get(INITIAL_EVENTS_END_ANNOTATION)
+            .is_some_and(|v| v == "true")
+    }
+}
+
+#[derive(Deserialize)]
+struct BookmarkObject {
+    #[serde(default)]
+    metadata: BookmarkMeta,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BookmarkMeta {
+    #[serde(default)]
+    resource_version: Option<String>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
 }
 
 /// Reassembles newline-delimited frames from arbitrary chunks.
@@ -116,8 +164,8 @@ pub enum WatchEvent<K> {
     Modified(K),
     /// An object was deleted; its last state.
     Deleted(K),
-    /// A progress marker: only the object's `metadata.resourceVersion` is meaningful.
-    Bookmark(K),
+    /// A progress marker (only the metadata of the object is read).
+    Bookmark(Bookmark),
     /// The server ended the watch with an error, e.g. 410 Expired for a too-old
     /// resourceVersion.
     Error(Box<ApiError>),
@@ -151,7 +199,14 @@ pub fn decode_event<K: DeserializeOwned>(
         "ADDED" => WatchEvent::Added(object()?),
         "MODIFIED" => WatchEvent::Modified(object()?),
         "DELETED" => WatchEvent::Deleted(object()?),
-        "BOOKMARK" => WatchEvent::Bookmark(object()?),
+        "BOOKMARK" => {
+            let object: BookmarkObject =
+                serde_json::from_str(raw.object.get()).map_err(|e| decode_error(&e))?;
+            WatchEvent::Bookmark(Bookmark {
+                resource_version: object.metadata.resource_version.unwrap_or_default(),
+                annotations: object.metadata.annotations.unwrap_or_default(),
+            })
+        }
         "ERROR" => {
             let status: Status =
                 serde_json::from_str(raw.object.get()).map_err(|e| decode_error(&e))?;
@@ -217,7 +272,9 @@ mod tests {
         assert!(
             matches!(&events[1], WatchEvent::Modified(o) if o["metadata"]["resourceVersion"] == "2")
         );
-        assert!(matches!(&events[2], WatchEvent::Bookmark(_)));
+        assert!(
+            matches!(&events[2], WatchEvent::Bookmark(b) if b.resource_version == "3" && !b.is_initial_events_end())
+        );
         match &events[3] {
             WatchEvent::Error(e) => {
                 assert!(e.is_gone(), "{e}");
@@ -225,6 +282,26 @@ mod tests {
             }
             other => panic!("expected an error event, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn bookmarks_decode_as_metadata_whatever_the_watched_type() {
+        #[derive(Debug, Deserialize)]
+        struct Strict {
+            #[allow(dead_code)]
+            spec: u32,
+        }
+        let frame = br#"{"type":"BOOKMARK","object":{"kind":"Backup","apiVersion":"x/v1","metadata":{"resourceVersion":"12","annotations":{"k8s.io/initial-events-end":"true"}}}}"#;
+        match decode_event::<Strict>(frame, "/x").expect("a bookmark needs no spec") {
+            WatchEvent::Bookmark(b) => {
+                assert_eq!(b.resource_version, "12");
+                assert!(b.is_initial_events_end());
+            }
+            other => panic!("expected a bookmark, got {other:?}"),
+        }
+        let err = decode_event::<Strict>(br#"{"type":"ADDED","object":{"metadata":{}}}"#, "/x")
+            .expect_err("an ADDED object must be whole");
+        assert!(matches!(err, WatchError::Decode(_)));
     }
 
     #[test]
