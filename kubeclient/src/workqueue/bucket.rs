@@ -119,7 +119,11 @@ mod tests {
     async fn burst_at_once_then_spaced_by_the_rate() {
         let limiter = BucketRateLimiter::new(10.0, 100);
         for i in 0..100 {
-            assert_eq!(when(&limiter), Duration::ZERO, "call {i} is within the burst");
+            assert_eq!(
+                when(&limiter),
+                Duration::ZERO,
+                "call {i} is within the burst"
+            );
         }
         for k in 1..=20u32 {
             assert_eq!(when(&limiter), k * 100 * MS, "call {} after the burst", k);

@@ -134,3 +134,197 @@ impl<T: Eq + Hash + Clone> MetricsState<T> {
         self.sink.set_unfinished_work(&self.name, total, longest);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workqueue::{DelayingQueue, QueueConfig, RateLimitedQueue};
+    use std::sync::Mutex;
+    use tokio::time::{advance, sleep};
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Event {
+        Depth(usize),
+        Add,
+        Latency(Duration),
+        Work(Duration),
+        Unfinished(Duration, Duration),
+        Retry,
+    }
+
+    /// Records every hook call with the queue name it got.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, Event)>>);
+
+    impl Recorder {
+        fn push(&self, queue: &str, event: Event) {
+            self.0
+                .lock()
+                .expect("recorder lock")
+                .push((queue.to_string(), event));
+        }
+
+        /// The events since the last call, checking they all name `queue`.
+        fn take(&self, queue: &str) -> Vec<Event> {
+            let events = std::mem::take(&mut *self.0.lock().expect("recorder lock"));
+            events
+                .into_iter()
+                .map(|(name, event)| {
+                    assert_eq!(name, queue, "hook called with the wrong queue name");
+                    event
+                })
+                .collect()
+        }
+    }
+
+    impl QueueMetrics for Recorder {
+        fn set_depth(&self, queue: &str, depth: usize) {
+            self.push(queue, Event::Depth(depth));
+        }
+        fn inc_adds(&self, queue: &str) {
+            self.push(queue, Event::Add);
+        }
+        fn observe_queue_latency(&self, queue: &str, latency: Duration) {
+            self.push(queue, Event::Latency(latency));
+        }
+        fn observe_work_duration(&self, queue: &str, duration: Duration) {
+            self.push(queue, Event::Work(duration));
+        }
+        fn set_unfinished_work(&self, queue: &str, total: Duration, longest: Duration) {
+            self.push(queue, Event::Unfinished(total, longest));
+        }
+        fn inc_retries(&self, queue: &str) {
+            self.push(queue, Event::Retry);
+        }
+    }
+
+    fn measured() -> (DelayingQueue<&'static str>, Arc<Recorder>) {
+        let recorder = Arc::new(Recorder::default());
+        let config = QueueConfig::new().name("jobs").metrics(recorder.clone());
+        (DelayingQueue::with_config(config), recorder)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn adds_depth_latency_and_work_duration() {
+        use Event::*;
+        let (q, rec) = measured();
+        q.add("a");
+        q.add("a");
+        q.add("b");
+        assert_eq!(rec.take("jobs"), vec![Add, Depth(1), Add, Depth(2)]);
+
+        advance(10 * MS).await;
+        assert_eq!(q.get().await, Some("a"));
+        assert_eq!(rec.take("jobs"), vec![Depth(1), Latency(10 * MS)]);
+
+        advance(5 * MS).await;
+        q.add("a");
+        assert_eq!(
+            rec.take("jobs"),
+            vec![Add, Depth(2)],
+            "re-added while processed"
+        );
+
+        advance(20 * MS).await;
+        q.done(&"a");
+        assert_eq!(rec.take("jobs"), vec![Work(25 * MS)]);
+        q.done(&"a");
+        assert_eq!(rec.take("jobs"), vec![], "a second done measures nothing");
+
+        assert_eq!(q.get().await, Some("b"));
+        assert_eq!(q.get().await, Some("a"));
+        assert_eq!(
+            rec.take("jobs"),
+            vec![Depth(1), Latency(35 * MS), Depth(0), Latency(20 * MS)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delayed_items_count_retries_and_wait_from_their_ready_time() {
+        use Event::*;
+        let (q, rec) = measured();
+        q.add_after("x", 100 * MS);
+        q.add_after("y", Duration::ZERO);
+        assert_eq!(rec.take("jobs"), vec![Retry, Retry, Add, Depth(1)]);
+        advance(300 * MS).await;
+        assert_eq!(q.get().await, Some("y"));
+        assert_eq!(q.get().await, Some("x"));
+        assert_eq!(
+            rec.take("jobs"),
+            vec![
+                // x came due at 100 ms: it is queued (behind y) before y is handed out.
+                Add,
+                Depth(2),
+                Depth(1),
+                Latency(300 * MS),
+                Depth(0),
+                Latency(200 * MS)
+            ]
+        );
+        q.shut_down();
+        rec.take("jobs");
+        q.add_after("z", MS);
+        q.add("z");
+        assert_eq!(
+            rec.take("jobs"),
+            vec![],
+            "nothing is counted after shutdown"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn add_rate_limited_counts_a_retry() {
+        let recorder = Arc::new(Recorder::default());
+        let config = QueueConfig::new().name("rl").metrics(recorder.clone());
+        let q = RateLimitedQueue::with_config(
+            crate::workqueue::default_controller_rate_limiter::<&str>(),
+            config,
+        );
+        q.add_rate_limited("x");
+        q.add_rate_limited("x");
+        assert_eq!(recorder.take("rl"), vec![Event::Retry, Event::Retry]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unfinished_work_is_reported_every_500ms_until_shutdown() {
+        use Event::*;
+        let (q, rec) = measured();
+        q.add("a");
+        q.add("b");
+        advance(10 * MS).await;
+        assert_eq!(q.get().await, Some("a"));
+        rec.take("jobs");
+        sleep(200 * MS).await;
+        assert_eq!(q.get().await, Some("b"));
+        // Reports at 500 ms and 1000 ms after the first get.
+        sleep(801 * MS).await;
+        let reports: Vec<_> = rec
+            .take("jobs")
+            .into_iter()
+            .filter(|e| matches!(e, Unfinished(..)))
+            .collect();
+        assert_eq!(
+            reports,
+            vec![
+                Unfinished(800 * MS, 500 * MS),
+                Unfinished(1800 * MS, 1000 * MS)
+            ]
+        );
+        q.done(&"a");
+        q.done(&"b");
+        sleep(500 * MS).await;
+        assert_eq!(
+            rec.take("jobs"),
+            vec![
+                Work(1001 * MS),
+                Work(801 * MS),
+                Unfinished(Duration::ZERO, Duration::ZERO)
+            ]
+        );
+        q.shut_down();
+        sleep(2000 * MS).await;
+        assert_eq!(rec.take("jobs"), vec![], "no reports after shutdown");
+    }
+}

@@ -536,6 +536,42 @@ mod tests {
         assert!(processed.load(Ordering::SeqCst) >= 3);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn threads_share_the_queue_without_losing_or_doubling_work() {
+        let q = Queue::new();
+        let busy = Arc::new(Mutex::new(HashSet::new()));
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let (q, busy) = (q.clone(), busy.clone());
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    while let Some(item) = q.get().await {
+                        assert!(
+                            busy.lock().expect("lock").insert(item),
+                            "{item} twice at once"
+                        );
+                        tokio::task::yield_now().await;
+                        busy.lock().expect("lock").remove(&item);
+                        seen.push(item);
+                        q.done(&item);
+                    }
+                    seen
+                })
+            })
+            .collect();
+        for item in 0..500u32 {
+            q.add(item);
+            q.add(item % 50);
+        }
+        q.shut_down_with_drain().await;
+        let mut seen = HashSet::new();
+        for worker in workers {
+            seen.extend(worker.await.expect("worker"));
+        }
+        assert_eq!(seen, (0..500).collect(), "every item was processed");
+        assert!(q.is_empty());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn shutdown_wakes_waiting_getters_with_none() {
         let q: Queue<&str> = Queue::new();

@@ -50,7 +50,9 @@ impl<T> Clone for RateLimitedQueue<T> {
 
 impl<T> fmt::Debug for RateLimitedQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RateLimitedQueue").field(&self.queue).finish()
+        f.debug_tuple("RateLimitedQueue")
+            .field(&self.queue)
+            .finish()
     }
 }
 

@@ -310,7 +310,10 @@ mod tests {
     #[test]
     fn max_of_takes_the_longest_and_forgets_in_all() {
         let limiter: MaxOfRateLimiter<&str> = MaxOfRateLimiter::new(vec![
-            Box::new(ItemExponentialFailureRateLimiter::new(MS, Duration::from_secs(1))),
+            Box::new(ItemExponentialFailureRateLimiter::new(
+                MS,
+                Duration::from_secs(1),
+            )),
             Box::new(ItemFastSlowRateLimiter::new(5 * MS, 3 * MS, 2)),
         ]);
         // exponential: 1, 2, 4, 8; fast/slow: 5, 5, 3, 3
