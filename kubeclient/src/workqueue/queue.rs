@@ -4,6 +4,7 @@
 use std::fmt;
 use std::hash::Hash;
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
@@ -64,7 +65,7 @@ pub(crate) struct Shared<T> {
     drained: Notify,
     /// Stops the unfinished-work reporter on shutdown.
     stopped: CancellationToken,
-    reporter_started: std::sync::atomic::AtomicBool,
+    reporter_started: AtomicBool,
 }
 
 impl<T> Shared<T> {
@@ -86,7 +87,7 @@ impl<T: Clone + Eq + Hash + Send + 'static> Shared<T> {
             item_ready: Notify::new(),
             drained: Notify::new(),
             stopped: CancellationToken::new(),
-            reporter_started: std::sync::atomic::AtomicBool::new(false),
+            reporter_started: AtomicBool::new(false),
         }
     }
 
@@ -226,7 +227,6 @@ impl<T: Clone + Eq + Hash + Send + 'static> Shared<T> {
     /// Starts, once, the task reporting unfinished work every 500 ms until shutdown (client-go's
     /// `updateUnfinishedWorkLoop`). It holds the queue weakly: dropping every handle ends it too.
     fn start_unfinished_work_reporter(self: &Arc<Self>) {
-        use std::sync::atomic::Ordering;
         if self.reporter_started.swap(true, Ordering::AcqRel) {
             return;
         }
