@@ -32,12 +32,15 @@ const RELEASED_LEASE_DURATION_SECONDS: i32 = 1;
 type StartedLeading =
     Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> + Send>;
 
+type StoppedLeading = Box<dyn FnOnce() + Send>;
+type NewLeader = Box<dyn FnMut(&str) + Send>;
+
 /// What to do when leadership starts and stops, and when a new leader is seen (client-go's
 /// `LeaderCallbacks`).
 pub struct LeaderCallbacks {
     started: Option<StartedLeading>,
-    stopped: Option<Box<dyn FnOnce() + Send>>,
-    new_leader: Option<Box<dyn FnMut(&str) + Send>>,
+    stopped: Option<StoppedLeading>,
+    new_leader: Option<NewLeader>,
 }
 
 impl std::fmt::Debug for LeaderCallbacks {
