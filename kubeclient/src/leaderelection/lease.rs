@@ -62,6 +62,14 @@ impl Resource for Lease {
     fn resource_version(&self) -> Option<&str> {
         self.metadata.resource_version.as_deref()
     }
+
+    fn uid(&self) -> Option<&str> {
+        self.metadata.uid.as_deref()
+    }
+
+    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        Some(&self.metadata.labels)
+    }
 }
 
 /// `coordinationv1.LeaseSpec`.
