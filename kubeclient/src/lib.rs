@@ -7,12 +7,14 @@
 //! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
 //! on loopback (`controlplane/cluster up`).
 
+pub mod cache;
 pub mod client;
 #[cfg(feature = "k8s-openapi")]
 pub mod clientset;
 pub mod config;
 pub mod discovery;
 pub mod dynamic;
+pub mod labels;
 pub mod leaderelection;
 pub mod rest;
 pub mod workqueue;
