@@ -14,6 +14,7 @@ pub mod config;
 pub mod discovery;
 pub mod dynamic;
 pub mod rest;
+pub mod retry;
 
 /// The version of this crate, as sent in the default user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
