@@ -13,6 +13,7 @@ pub mod clientset;
 pub mod config;
 pub mod discovery;
 pub mod dynamic;
+pub mod record;
 pub mod rest;
 pub mod retry;
 

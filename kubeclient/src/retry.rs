@@ -211,7 +211,10 @@ mod tests {
             no_jitter.delays().collect::<Vec<_>>(),
             vec![Duration::from_secs(1); 2]
         );
-        let one = Backoff { steps: 1, ..no_jitter };
+        let one = Backoff {
+            steps: 1,
+            ..no_jitter
+        };
         assert_eq!(one.delays().count(), 0);
     }
 
@@ -294,9 +297,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_retry_future_can_be_spawned() {
-        let handle = tokio::spawn(retry_on_conflict(DEFAULT_RETRY, async || {
-            Ok::<_, Error>(7)
-        }));
+        let handle = tokio::spawn(retry_on_conflict(DEFAULT_RETRY, async || Ok::<_, Error>(7)));
         assert_eq!(handle.await.expect("join").expect("ok"), 7);
     }
 }
