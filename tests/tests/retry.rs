@@ -60,8 +60,17 @@ async fn two_writers_both_land_with_retry_on_conflict() {
     attempts.sort();
     assert_eq!(attempts, [1, 2], "attempts of the two writers");
 
-    let data = cms.get("shared").await.expect("get").data.unwrap_or_default();
+    let data = cms
+        .get("shared")
+        .await
+        .expect("get")
+        .data
+        .unwrap_or_default();
     assert_eq!(data.get("base").map(String::as_str), Some("0"), "{data:?}");
     assert_eq!(data.get("first").map(String::as_str), Some("1"), "{data:?}");
-    assert_eq!(data.get("second").map(String::as_str), Some("2"), "{data:?}");
+    assert_eq!(
+        data.get("second").map(String::as_str),
+        Some("2"),
+        "{data:?}"
+    );
 }

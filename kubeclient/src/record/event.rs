@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::client::{Namespaced, ObjectMeta, Resource};
 
 /// The longest note the API accepts, in bytes (`NoteLengthLimit` in Kubernetes' event
-/// validation); longer notes are cut by [`truncate_note`].
+/// validation); the recorder cuts longer notes to fit, ending them with ` ...`.
 pub const NOTE_LENGTH_LIMIT: usize = 1024;
 /// The longest `reason`, `action` and `reportingInstance` the API accepts, in bytes
 /// (`ReasonLengthLimit`, `ActionLengthLimit`, `ReportingInstanceLengthLimit`).
