@@ -142,8 +142,13 @@ async fn repeats_are_one_event_whose_series_counts_them() {
     assert_eq!(got[0].note, "attempt 0", "the series keeps the first note");
     let series = got[0].series.as_ref().expect("series");
     assert!(series.last_observed_time >= got[0].event_time.expect("eventTime"));
-    let stats = broadcaster.stats();
+    // Created, patched at the first repeat, patched when finished: nothing more.
+    let stats = broadcaster
+        .shutdown(Duration::from_secs(10))
+        .await
+        .expect("shutdown");
     assert_eq!((stats.recorded, stats.written), (5, 3), "{stats:?}");
+    assert_eq!(count(&events(ns.name()).await[0]), Some(5));
 }
 
 #[tokio::test]
@@ -204,10 +209,11 @@ async fn the_spam_filter_drops_events_beyond_the_burst() {
         e.len() >= DEFAULT_SPAM_BURST as usize
     })
     .await;
-    broadcaster
+    let stats = broadcaster
         .shutdown(Duration::from_secs(30))
         .await
         .expect("shutdown");
+    assert_eq!(stats.spam_filtered, 5, "{stats:?}");
     let all = events(ns.name()).await;
     assert_eq!(
         all.len(),

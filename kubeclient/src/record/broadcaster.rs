@@ -347,20 +347,17 @@ impl EventBroadcaster {
     }
 
     /// Stops taking events, writes those already buffered and the series counts not yet
-    /// written, then stops the task; gives up after `timeout` (the rest is dropped). client-go's
-    /// `Shutdown` stops without writing either.
-    pub async fn shutdown(mut self, timeout: Duration) -> Result<(), Error> {
+    /// written, then stops the task and returns the final [`EventStats`]; gives up after
+    /// `timeout` (the rest is dropped). client-go's `Shutdown` stops without writing either.
+    pub async fn shutdown(mut self, timeout: Duration) -> Result<EventStats, Error> {
         self.drain.cancel();
-        let Some(mut task) = self.task.take() else {
-            return Ok(());
-        };
-        match tokio::time::timeout(timeout, &mut task).await {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                task.abort();
-                Err(Error::ShutdownTimedOut { timeout })
-            }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(timeout, &mut task).await.is_err()
+        {
+            task.abort();
+            return Err(Error::ShutdownTimedOut { timeout });
         }
+        Ok(self.counters.snapshot())
     }
 }
 

@@ -6,7 +6,6 @@
 //! dropped and counted ([`EventStats`]) when the buffer is full.
 //!
 //! ```no_run
-//! # async fn demo(rest: kubeclient::rest::RestClient, pod: Widget) -> Result<(), Box<dyn std::error::Error>> {
 //! # #[derive(Clone, serde::Serialize, serde::Deserialize)]
 //! # struct Widget { metadata: kubeclient::client::ObjectMeta }
 //! # impl kubeclient::client::Resource for Widget {
@@ -17,13 +16,14 @@
 //! #     fn namespace(&self) -> Option<&str> { self.metadata.namespace.as_deref() }
 //! #     fn resource_version(&self) -> Option<&str> { self.metadata.resource_version.as_deref() }
 //! # }
+//! # async fn demo(rest: kubeclient::rest::RestClient, widget: Widget) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use kubeclient::record::{EventBroadcaster, EventType, ObjectReference};
 //!
 //! let broadcaster = EventBroadcaster::new(rest)?;
 //! let recorder = broadcaster.recorder("example.com/widget-controller", "widget-controller-0")?;
-//! let widget = ObjectReference::from_object(&pod);
-//! recorder.event(&widget, None, EventType::Warning, "SizeTooLarge", "Resize", "size 12 is over the limit");
+//! let regarding = ObjectReference::from_object(&widget);
+//! recorder.event(&regarding, None, EventType::Warning, "SizeTooLarge", "Resize", "size 12 is over the limit");
 //! // Before exiting: write what is still buffered.
 //! broadcaster.shutdown(Duration::from_secs(10)).await?;
 //! # Ok(()) }
@@ -48,8 +48,11 @@
 //! Where this differs from client-go: the spam filter and aggregation (which client-go only
 //! applies to `core/v1` events) also run here; [`EventBroadcaster::shutdown`] writes what is
 //! buffered and the unwritten series counts before it stops (within a timeout); a finished
-//! series whose count the API already has is not written again; an event type is an enum, so
-//! an invalid type cannot be recorded.
+//! series whose count the API already has is not written again; a repeat's
+//! `lastObservedTime` is the time it was recorded, not the time the task reached it; Event
+//! names get a nanosecond count one higher than the last when two fall on the same
+//! nanosecond; one task writes (client-go runs eight workers); an event type is an enum, so an
+//! invalid type cannot be recorded.
 
 mod broadcaster;
 mod correlator;

@@ -449,7 +449,12 @@ async fn a_full_buffer_drops_without_waiting_and_shutdown_writes_the_rest() {
     let shutdown = tokio::spawn(b.shutdown(Duration::from_secs(30)));
     settle().await;
     drop(blocked);
-    shutdown.await.expect("join").expect("flushed in time");
+    let stats = shutdown.await.expect("join").expect("flushed in time");
+    assert_eq!(
+        (stats.recorded, stats.dropped, stats.written),
+        (6, 8, 5),
+        "{stats:?}"
+    );
     let calls = sink.calls();
     let r0 = names(&calls)[0].to_string();
     assert_eq!(
@@ -461,7 +466,7 @@ async fn a_full_buffer_drops_without_waiting_and_shutdown_writes_the_rest() {
         ],
         "{calls:?}"
     );
-    // Recording after shutdown is a counted drop.
+    // Recording after shutdown goes nowhere, quietly.
     rec.event(&pod("web"), None, EventType::Normal, "Late", "Act", "n");
 }
 
