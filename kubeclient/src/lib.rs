@@ -16,7 +16,9 @@ pub mod discovery;
 pub mod dynamic;
 pub mod labels;
 pub mod leaderelection;
+pub mod record;
 pub mod rest;
+pub mod retry;
 pub mod workqueue;
 
 /// The version of this crate, as sent in the default user agent.
