@@ -489,17 +489,35 @@ async fn a_transform_runs_before_objects_are_stored() {
     cms.create(&config_map("managed", "x"), &Default::default())
         .await
         .expect("create");
-    let informer = SharedInformerFactory::builder(direct())
+    // A per-type transform given to the factory, and one set on an informer directly.
+    let factory = SharedInformerFactory::builder(direct())
         .namespace(ns.name())
-        .build()
-        .informer::<ConfigMap>();
-    informer
-        .set_transform(|mut cm: ConfigMap| {
+        .transform(|mut cm: ConfigMap| {
             cm.metadata.managed_fields = None;
             cm
         })
+        .build();
+    let informer = factory.informer::<ConfigMap>();
+    let gvr = GroupVersionResource {
+        group: String::new(),
+        version: "v1".into(),
+        resource: "configmaps".into(),
+    };
+    let metadata = factory.metadata_informer(&gvr, true);
+    metadata
+        .set_transform(|mut m: kubeclient::dynamic::PartialObjectMetadata| {
+            m.metadata.other.remove("managedFields");
+            m
+        })
         .expect("before start");
-    informer.start().expect("start");
+    factory.start().expect("start");
+    let meta = metadata.wait_for_cache_sync().await;
+    assert!(meta);
+    let m = metadata
+        .store()
+        .get_by_key(&format!("{}/managed", ns.name()))
+        .expect("cached");
+    assert!(!m.metadata.other.contains_key("managedFields"));
     synced(&informer).await;
     let cm = informer
         .store()

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::Error;
-use super::informer::SharedIndexInformer;
+use super::informer::{SharedIndexInformer, Transform};
 use super::lister::Lister;
 use super::reflector::ReflectorOptions;
 use crate::client::{Client, Object, Resource, Scope, Target};
@@ -34,6 +34,8 @@ use crate::dynamic::{DynamicClient, DynamicObject, MetadataClient, PartialObject
 use crate::rest::{ListOptions, RestClient};
 
 type Tweak = Arc<dyn Fn(&mut ListOptions) + Send + Sync>;
+/// A `Transform<K>` (see the informer), type-erased and keyed by `K`'s `TypeId`.
+type AnyTransform = Box<dyn Any + Send + Sync>;
 
 /// What the factory needs of an informer whatever its type.
 trait Managed: Send + Sync {
@@ -88,9 +90,20 @@ pub struct SharedInformerFactoryBuilder {
     tweak: Option<Tweak>,
     default_resync: Duration,
     use_watch_list: bool,
+    transforms: HashMap<TypeId, AnyTransform>,
 }
 
 impl SharedInformerFactoryBuilder {
+    /// A transform for every informer of objects of type `K` (typed `K`, or all dynamic or
+    /// all metadata informers), run on each object before it is stored: e.g. to drop
+    /// `managedFields`.
+    pub fn transform<K: Object>(mut self, f: impl Fn(K) -> K + Send + Sync + 'static) -> Self {
+        let transform: Transform<K> = Arc::new(f);
+        self.transforms
+            .insert(TypeId::of::<K>(), Box::new(transform));
+        self
+    }
+
     /// Only this namespace (namespaced resources; cluster-scoped ones are unaffected).
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_string());
@@ -127,6 +140,7 @@ impl SharedInformerFactoryBuilder {
                 tweak: self.tweak,
                 default_resync: self.default_resync,
                 use_watch_list: self.use_watch_list,
+                transforms: self.transforms,
                 informers: Mutex::new(Vec::new()),
             }),
         }
@@ -139,6 +153,7 @@ struct FactoryInner {
     tweak: Option<Tweak>,
     default_resync: Duration,
     use_watch_list: bool,
+    transforms: HashMap<TypeId, AnyTransform>,
     informers: Mutex<Vec<(InformerKey, Arc<dyn Managed>)>>,
 }
 
@@ -181,6 +196,7 @@ impl SharedInformerFactory {
             tweak: None,
             default_resync: Duration::ZERO,
             use_watch_list: true,
+            transforms: HashMap::new(),
         }
     }
 
@@ -211,6 +227,14 @@ impl SharedInformerFactory {
             return informer.clone();
         }
         let informer = SharedIndexInformer::new(make(), self.options(), self.inner.default_resync);
+        if let Some(transform) = self
+            .inner
+            .transforms
+            .get(&TypeId::of::<K>())
+            .and_then(|t| t.downcast_ref::<Transform<K>>())
+        {
+            informer.set_shared_transform(transform.clone());
+        }
         informers.push((key, Arc::new(informer.clone())));
         informer
     }

@@ -190,7 +190,8 @@ struct Dispatch<K> {
     synced: bool,
 }
 
-type Transform<K> = Arc<dyn Fn(K) -> K + Send + Sync>;
+/// A function run on every object before it is stored.
+pub(crate) type Transform<K> = Arc<dyn Fn(K) -> K + Send + Sync>;
 type ErrorHandler = Arc<dyn Fn(&Error) + Send + Sync>;
 
 struct Shared<K> {
@@ -298,6 +299,11 @@ impl<K: Object> SharedIndexInformer<K> {
         self.before_start()?;
         *lock(&self.shared.transform) = Some(Arc::new(f));
         Ok(())
+    }
+
+    /// Sets a transform before start (the factory's per-type transform).
+    pub(crate) fn set_shared_transform(&self, f: Transform<K>) {
+        *lock(&self.shared.transform) = Some(f);
     }
 
     /// Sets what is done with list and watch errors (default: a `tracing` warning); refused
