@@ -1,8 +1,15 @@
 //! kubeclient: a Kubernetes client for Rust that does what Go's client-go does.
 //!
-//! The crate is being built issue by issue; its layout follows client-go so a Go user finds
-//! `config` (clientcmd and in-cluster config), `rest` (transport, request builder, throttling,
-//! retries), the typed clientset, `discovery` and `cache` (informers) where they expect them.
+//! Its layout follows client-go, so a Go user finds things where they expect them:
+//! - [`config`]: kubeconfig loading and merging (clientcmd), in-cluster configuration;
+//! - [`rest`]: the transport, the chainable request builder, throttling, retries, watches;
+//! - [`client`] and `clientset` (feature `k8s-openapi`): one generic typed client and
+//!   accessors for every built-in API; [`dynamic`]: unstructured and metadata-only clients;
+//! - [`discovery`]: API discovery, caches and a RESTMapper;
+//! - [`cache`]: reflectors, indexed stores, shared informers, their factory and listers
+//!   (`tools/cache`); [`labels`]: label selectors;
+//! - [`workqueue`], [`leaderelection`], [`record`] (Events) and [`retry`]: the rest of the
+//!   controller toolkit.
 //!
 //! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
 //! on loopback (`controlplane/cluster up`).
