@@ -158,6 +158,16 @@ impl FaultProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// kubeclient's configuration for reaching the API server through this proxy (plain
+    /// HTTP, no credentials: the proxy adds them), without client-side throttling.
+    pub fn client_config(&self) -> kubeclient::rest::Config {
+        let mut config = kubeclient::rest::Config::new(
+            url::Url::parse(&self.url()).unwrap_or_else(|e| panic!("proxy url: {e}")),
+        );
+        config.qps = -1.0;
+        config
+    }
+
     /// Appends faults to the plan; each request takes the next one, and once the plan is empty
     /// requests are forwarded.
     pub fn plan(&self, faults: impl IntoIterator<Item = Fault>) {

@@ -107,6 +107,17 @@ impl TestCluster {
         rest_config_from(self.kubeconfig())
     }
 
+    /// A client with the admin's configuration and no client-side throttling, for tests that
+    /// write a lot.
+    ///
+    /// # Panics
+    /// If the client cannot be built.
+    pub fn unthrottled_client(&self) -> kubeclient::rest::RestClient {
+        let mut config = self.rest_config();
+        config.qps = -1.0;
+        kubeclient::rest::RestClient::new(&config).unwrap_or_else(|e| panic!("client: {e}"))
+    }
+
     /// The kubectl built with the control plane.
     pub fn kubectl(&self) -> Command {
         let mut cmd = Command::new(kubectl_binary());

@@ -18,21 +18,16 @@ use kubeclient::cache::{
 use kubeclient::client::Client;
 use kubeclient::discovery::GroupVersionResource;
 use kubeclient::labels::Selector;
-use kubeclient::rest::{self, DeleteOptions, ListOptions, RestClient};
+use kubeclient::rest::{DeleteOptions, ListOptions, RestClient};
 use test_support::faults::{Fault, FaultProxy};
 use test_support::{cluster, namespace};
 
-/// A client straight to the API server, without client-side throttling.
 fn direct() -> RestClient {
-    let mut config = cluster().rest_config();
-    config.qps = -1.0;
-    RestClient::new(&config).expect("client")
+    cluster().unthrottled_client()
 }
 
 fn via(proxy: &FaultProxy) -> RestClient {
-    let mut config = rest::Config::new(url::Url::parse(&proxy.url()).expect("proxy url"));
-    config.qps = -1.0;
-    RestClient::new(&config).expect("client")
+    RestClient::new(&proxy.client_config()).expect("client")
 }
 
 fn config_map(name: &str, value: &str) -> ConfigMap {

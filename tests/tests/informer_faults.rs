@@ -9,21 +9,17 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kubeclient::cache::{HandlerFns, SharedIndexInformer, SharedInformerFactory};
 use kubeclient::client::Client;
-use kubeclient::rest::{self, DeleteOptions, ListOptions, RestClient};
+use kubeclient::rest::{DeleteOptions, ListOptions, RestClient};
 use std::sync::{Arc, Mutex};
 use test_support::cluster;
 use test_support::faults::FaultProxy;
 
 fn direct() -> RestClient {
-    let mut config = cluster().rest_config();
-    config.qps = -1.0;
-    RestClient::new(&config).expect("client")
+    cluster().unthrottled_client()
 }
 
 fn via(proxy: &FaultProxy) -> RestClient {
-    let mut config = rest::Config::new(url::Url::parse(&proxy.url()).expect("proxy url"));
-    config.qps = -1.0;
-    RestClient::new(&config).expect("client")
+    RestClient::new(&proxy.client_config()).expect("client")
 }
 
 fn config_map(name: &str) -> ConfigMap {

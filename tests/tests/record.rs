@@ -288,24 +288,7 @@ impl Resource for Widget {
     const KIND: &'static str = "Widget";
     const PLURAL: &'static str = "widgets";
     type Scope = Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        Some(&self.metadata.labels)
-    }
+    kubeclient::object_meta_accessors!();
 }
 
 #[tokio::test]

@@ -349,26 +349,7 @@ impl Resource for Backup {
     const KIND: &'static str = "Backup";
     const PLURAL: &'static str = "backups";
     type Scope = Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        Some(&self.metadata.labels)
-    }
+    kubeclient::object_meta_accessors!();
 }
 
 /// Creates the Backup CRD (once per cluster; later runs find it) and waits until established.

@@ -2,7 +2,6 @@
 //! bookmarks of a custom type with required fields, for typed, dynamic and metadata clients;
 //! timeouts that cover a body that stalls; watches that go silent end instead of hanging.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -39,22 +38,7 @@ impl Resource for Gadget {
     const KIND: &'static str = "Gadget";
     const PLURAL: &'static str = "gadgets";
     type Scope = Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&BTreeMap<String, String>> {
-        Some(&self.metadata.labels)
-    }
+    kubeclient::object_meta_accessors!();
 }
 
 async fn gadget_crd() {

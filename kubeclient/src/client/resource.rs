@@ -96,6 +96,53 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
     }
 }
 
+/// The five metadata accessors of [`Resource`] (`name`, `namespace`, `resource_version`,
+/// `uid`, `labels`) for a type whose `metadata` field is an [`ObjectMeta`]; use it inside the
+/// `impl Resource` block:
+///
+/// ```
+/// use kubeclient::client::{Namespaced, ObjectMeta, Resource};
+///
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// struct Backup {
+///     metadata: ObjectMeta,
+///     spec: serde_json::Value,
+/// }
+///
+/// impl Resource for Backup {
+///     const GROUP: &'static str = "example.com";
+///     const VERSION: &'static str = "v1";
+///     const KIND: &'static str = "Backup";
+///     const PLURAL: &'static str = "backups";
+///     type Scope = Namespaced;
+///     kubeclient::object_meta_accessors!();
+/// }
+/// ```
+#[macro_export]
+macro_rules! object_meta_accessors {
+    () => {
+        fn name(&self) -> ::std::option::Option<&str> {
+            self.metadata.name.as_deref()
+        }
+        fn namespace(&self) -> ::std::option::Option<&str> {
+            self.metadata.namespace.as_deref()
+        }
+        fn resource_version(&self) -> ::std::option::Option<&str> {
+            self.metadata.resource_version.as_deref()
+        }
+        fn uid(&self) -> ::std::option::Option<&str> {
+            self.metadata.uid.as_deref()
+        }
+        fn labels(
+            &self,
+        ) -> ::std::option::Option<
+            &::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        > {
+            ::std::option::Option::Some(&self.metadata.labels)
+        }
+    };
+}
+
 /// Object metadata for your own resource types (a subset of `metav1.ObjectMeta` that keeps
 /// every other field it reads).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]

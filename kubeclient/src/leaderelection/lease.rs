@@ -50,26 +50,7 @@ impl Resource for Lease {
     const KIND: &'static str = "Lease";
     const PLURAL: &'static str = "leases";
     type Scope = Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        Some(&self.metadata.labels)
-    }
+    crate::object_meta_accessors!();
 }
 
 /// `coordinationv1.LeaseSpec`.

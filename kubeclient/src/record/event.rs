@@ -185,24 +185,7 @@ impl Resource for Event {
     const KIND: &'static str = "Event";
     const PLURAL: &'static str = "events";
     type Scope = Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        Some(&self.metadata.labels)
-    }
+    crate::object_meta_accessors!();
 }
 
 /// `note` cut to at most [`NOTE_LENGTH_LIMIT`] bytes on a character boundary, ending with
@@ -381,21 +364,7 @@ mod tests {
         const KIND: &'static str = "Widget";
         const PLURAL: &'static str = "widgets";
         type Scope = Namespaced;
-        fn name(&self) -> Option<&str> {
-            self.metadata.name.as_deref()
-        }
-        fn namespace(&self) -> Option<&str> {
-            self.metadata.namespace.as_deref()
-        }
-        fn resource_version(&self) -> Option<&str> {
-            self.metadata.resource_version.as_deref()
-        }
-        fn uid(&self) -> Option<&str> {
-            self.metadata.uid.as_deref()
-        }
-        fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-            Some(&self.metadata.labels)
-        }
+        crate::object_meta_accessors!();
     }
 
     #[test]
