@@ -374,7 +374,8 @@ impl<K: Object> SharedIndexInformer<K> {
         }
     }
 
-    /// Removes a handler; it gets nothing more (what is buffered for it is dropped).
+    /// Removes a handler: nothing is sent to it after this call (what was already buffered
+    /// for it is still delivered).
     pub fn remove_event_handler(&self, registration: &HandlerRegistration) {
         lock(&self.shared.dispatch)
             .listeners
