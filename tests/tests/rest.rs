@@ -516,6 +516,67 @@ async fn large_answers_arrive_gzipped_and_are_decoded() {
 }
 
 #[tokio::test]
+async fn answers_over_the_size_limit_are_refused_counting_after_decompression() {
+    // The compressed size, read by the support client (which does not decompress).
+    let access = cluster().admin();
+    let compressed = access
+        .client()
+        .get(access.url("/openapi/v2"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("openapi")
+        .bytes()
+        .await
+        .expect("body")
+        .len();
+    let whole = client()
+        .get()
+        .abs_path("/openapi/v2")
+        .raw()
+        .await
+        .expect("openapi")
+        .len();
+    assert!(
+        compressed * 2 < whole,
+        "{compressed} compressed, {whole} whole"
+    );
+
+    let limited = |limit: usize| {
+        let mut config = cluster().rest_config();
+        config.max_response_bytes = limit;
+        RestClient::new(&config).expect("client")
+    };
+    // Exactly the decompressed size: fine. One byte less: refused, though the compressed
+    // body is far below the limit.
+    let exact = limited(whole)
+        .get()
+        .abs_path("/openapi/v2")
+        .raw()
+        .await
+        .expect("at the limit");
+    assert_eq!(exact.len(), whole);
+    let err = limited(whole - 1)
+        .get()
+        .abs_path("/openapi/v2")
+        .raw()
+        .await
+        .expect_err("over the limit once decompressed");
+    assert!(
+        matches!(&err, rest::Error::TooLarge { limit, path, .. } if *limit == whole - 1 && path == "/openapi/v2"),
+        "{err}"
+    );
+    // Uncompressed answers are limited too.
+    let err = limited(100)
+        .get()
+        .abs_path("/api/v1/namespaces")
+        .raw()
+        .await
+        .expect_err("a namespace list is larger than 100 bytes");
+    assert!(matches!(err, rest::Error::TooLarge { .. }), "{err}");
+}
+
+#[tokio::test]
 async fn malformed_answers_are_errors_naming_the_request() {
     use test_support::faults::{Fault, FaultProxy};
     let proxy = FaultProxy::start().await;

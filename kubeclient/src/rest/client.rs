@@ -110,6 +110,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The answer's body is larger than the limit (`Config::max_response_bytes`, counted after
+    /// decompression); reading stopped there.
+    #[error("{verb} {path}: the answer exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The verb.
+        verb: Method,
+        /// The path.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
     /// A request body could not be encoded.
     #[error("encoding the request body: {0}")]
     Encode(String),
@@ -133,6 +144,7 @@ impl Error {
             | Error::Transport { .. }
             | Error::Body { .. }
             | Error::Decode { .. }
+            | Error::TooLarge { .. }
             | Error::Encode(_) => None,
         }
     }
@@ -187,6 +199,8 @@ struct Inner {
     compression: bool,
     /// `Config::timeout`: the default deadline of a whole exchange.
     timeout: Option<Duration>,
+    /// `Config::max_response_bytes`.
+    max_response_bytes: usize,
 }
 
 /// A client for one API server: cheap to clone, shares its connections and rate limiter.
@@ -225,6 +239,7 @@ impl RestClient {
                 metrics: config.metrics.clone(),
                 compression: !config.disable_compression,
                 timeout: config.timeout,
+                max_response_bytes: config.max_response_bytes,
             }),
         })
     }
@@ -461,6 +476,7 @@ impl Request {
             template: self.path.template(),
             started: Instant::now(),
             deadline: timeout.map(|t| (tokio::time::Instant::now() + t, t)),
+            max_body: inner.max_response_bytes,
             attempts: 0,
             throttle_wait: Duration::ZERO,
             request_bytes: self.body.len(),
@@ -722,6 +738,8 @@ struct Context {
     started: Instant,
     /// When the whole exchange must be over, and the timeout it came from.
     deadline: Option<(tokio::time::Instant, Duration)>,
+    /// The largest body read whole, after decompression.
+    max_body: usize,
     attempts: u32,
     throttle_wait: Duration,
     request_bytes: usize,
@@ -766,23 +784,41 @@ impl Context {
             path: self.path.clone(),
             reason,
         };
+        let too_large = || Error::TooLarge {
+            verb: self.verb.clone(),
+            path: self.path.clone(),
+            limit: self.max_body,
+        };
+        let limited = http_body_util::Limited::new(body, self.max_body);
         let collected = match self.deadline {
-            Some((deadline, _)) => tokio::time::timeout_at(deadline, body.collect())
+            Some((deadline, _)) => tokio::time::timeout_at(deadline, limited.collect())
                 .await
                 .map_err(|_| self.timed_out())?,
-            None => body.collect().await,
+            None => limited.collect().await,
         };
-        let bytes = collected.map_err(|e| body_error(e.to_string()))?.to_bytes();
+        let bytes = match collected {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+            Err(e) => return Err(body_error(e.to_string())),
+        };
         let gzip = headers
             .get(CONTENT_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
         if !gzip {
             return Ok(bytes);
         }
+        // The limit applies to what the body decompresses to: read one byte past it to tell.
         let mut decoded = Vec::new();
+        let allowed = u64::try_from(self.max_body)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
         flate2::read::GzDecoder::new(&bytes[..])
+            .take(allowed)
             .read_to_end(&mut decoded)
             .map_err(|e| body_error(format!("gzip: {e}")))?;
+        if decoded.len() > self.max_body {
+            return Err(too_large());
+        }
         Ok(decoded.into())
     }
 }

@@ -21,6 +21,9 @@ use crate::config::oidc::OidcAuthenticator;
 pub const DEFAULT_QPS: f32 = 5.0;
 /// Default burst of the client-side token bucket (client-go's `DefaultBurst`).
 pub const DEFAULT_BURST: u32 = 10;
+/// Default limit on an answer's body read whole (after decompression): 1 GiB, room for a
+/// JSON list of about 90,000 typical pods from the watch cache, which does not page.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 30;
 
 /// How to reach and authenticate to one API server.
 #[derive(Debug, Clone)]
@@ -47,6 +50,10 @@ pub struct Config {
     pub timeout: Option<Duration>,
     /// Ask the server not to compress responses.
     pub disable_compression: bool,
+    /// The largest answer body read whole, counted after decompression; a larger one is an
+    /// error ([`Error::TooLarge`](super::Error::TooLarge)), so a broken or hostile server cannot
+    /// exhaust memory. Streams (watches, logs) are not read whole and are not limited by it.
+    pub max_response_bytes: usize,
     /// A limiter of your own instead of the `qps`/`burst` token bucket.
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
     /// Where `Warning` headers go; `None` logs each distinct warning once.
@@ -85,6 +92,7 @@ impl Config {
             burst: DEFAULT_BURST,
             timeout: None,
             disable_compression: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             rate_limiter: None,
             warning_handler: None,
             metrics: None,

@@ -16,7 +16,8 @@ pub mod watch;
 
 pub use client::{DEFAULT_MAX_RETRIES, Error, MAX_RETRY_AFTER, Request, Response, RestClient};
 pub use config::{
-    Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_QPS, Impersonation, Pem, TlsConfig,
+    Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_QPS, Impersonation,
+    Pem, TlsConfig,
 };
 pub use metrics::{RequestMetric, RequestMetrics};
 pub use options::{
