@@ -11,6 +11,8 @@
 //! - [`workqueue`], [`leaderelection`], [`record`] (Events) and [`retry`]: the rest of the
 //!   controller toolkit.
 //!
+//! Each module has its own error type; all of them convert into the crate's [`Error`].
+//!
 //! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
 //! on loopback (`controlplane/cluster up`).
 
@@ -21,12 +23,15 @@ pub mod clientset;
 pub mod config;
 pub mod discovery;
 pub mod dynamic;
+mod error;
 pub mod labels;
 pub mod leaderelection;
 pub mod record;
 pub mod rest;
 pub mod retry;
 pub mod workqueue;
+
+pub use error::Error;
 
 /// The version of this crate, as sent in the default user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,7 +2,7 @@
 //! otherwise), keeps it in memory, and optionally in a [`DiskCache`].
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -83,7 +83,7 @@ impl DiscoveryClient {
         if config.rate_limiter.is_none() {
             config.qps = DEFAULT_QPS;
             config.burst = DEFAULT_BURST;
-            config.shared_limiter = Arc::new(OnceLock::new());
+            config.shared_limiter = Default::default();
         }
         config.timeout.get_or_insert(DEFAULT_TIMEOUT);
         Ok(DiscoveryClient::from_client(RestClient::new(&config)?))

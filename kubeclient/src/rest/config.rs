@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use secrecy::{SecretBox, SecretString};
@@ -43,6 +43,8 @@ pub struct Config {
     /// The `User-Agent` header; `None` means kubeclient's default.
     pub user_agent: Option<String>,
     /// Client-side rate limit: sustained queries per second. Negative disables throttling.
+    /// Clients built from this configuration (and its clones) share one token bucket while
+    /// `qps` and `burst` stay the same; changing them gives later clients a new bucket.
     pub qps: f32,
     /// Client-side rate limit: bucket size.
     pub burst: u32,
@@ -60,21 +62,49 @@ pub struct Config {
     pub warning_handler: Option<Arc<dyn WarningHandler>>,
     /// Receives one record per request, e.g. to feed Prometheus.
     pub metrics: Option<Arc<dyn RequestMetrics>>,
-    /// The token bucket every client built from this configuration (and its clones) shares;
-    /// made by the first of them from `qps` and `burst`.
-    pub(crate) shared_limiter: Arc<OnceLock<Option<Arc<dyn RateLimiter>>>>,
+    /// The token bucket every client built from this configuration (and its clones) shares,
+    /// with the `qps` and `burst` it was made for.
+    pub(crate) shared_limiter: Arc<Mutex<Option<SharedLimiter>>>,
+}
+
+/// A token bucket and the settings it was made from.
+#[derive(Debug)]
+pub(crate) struct SharedLimiter {
+    qps: f32,
+    burst: u32,
+    limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl Config {
     /// The limiter requests built from this configuration pass: the custom one, else the
-    /// token bucket shared by every client built from this configuration.
+    /// token bucket shared by every client built from this configuration and its clones.
+    ///
+    /// The sharing rule: clients built while `qps` and `burst` keep the same values share one
+    /// bucket (as clients built from one client-go `rest.Config` do). Changing `qps` or
+    /// `burst` afterwards is not ignored: the next client built gets a new bucket with the new
+    /// values (and shares it with later ones), while clients built before keep theirs.
     pub(crate) fn limiter(&self) -> Option<Arc<dyn RateLimiter>> {
         if let Some(custom) = &self.rate_limiter {
             return Some(custom.clone());
         }
-        self.shared_limiter
-            .get_or_init(|| limiter_for(self.qps, self.burst))
-            .clone()
+        let mut shared = self
+            .shared_limiter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match &*shared {
+            Some(s) if s.qps.to_bits() == self.qps.to_bits() && s.burst == self.burst => {
+                s.limiter.clone()
+            }
+            _ => {
+                let limiter = limiter_for(self.qps, self.burst);
+                *shared = Some(SharedLimiter {
+                    qps: self.qps,
+                    burst: self.burst,
+                    limiter: limiter.clone(),
+                });
+                limiter
+            }
+        }
     }
 }
 
@@ -96,7 +126,7 @@ impl Config {
             rate_limiter: None,
             warning_handler: None,
             metrics: None,
-            shared_limiter: Arc::new(OnceLock::new()),
+            shared_limiter: Arc::new(Mutex::new(None)),
         }
     }
 }
