@@ -8,7 +8,7 @@
 use clap::Args;
 use kubeclient::discovery::{RestMapping, Scope};
 use kubeclient::dynamic::DynamicClient;
-use kubeclient::rest::{DeleteOptions, PropagationPolicy};
+use kubeclient::rest::{ApplyOptions, DeleteOptions, PropagationPolicy};
 use serde_json::Value;
 
 use crate::flags::GlobalFlags;
@@ -99,8 +99,10 @@ pub async fn apply(flags: &GlobalFlags, args: &ApplyArgs) -> Result<(), CliError
                 )));
             }
             let client = dynamic.for_mapping(&mapping, ns.as_deref());
+            let mut options = ApplyOptions::new(&args.field_manager);
+            options.force = args.force_conflicts;
             client
-                .apply(name, &obj, &args.field_manager, args.force_conflicts)
+                .apply(name, &obj, &options)
                 .await
                 .map_err(apply_failure)?;
             out(&format!(

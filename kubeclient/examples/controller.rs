@@ -30,7 +30,7 @@ use kubeclient::leaderelection::{
     CancellationToken, LeaderCallbacks, LeaderElectionConfig, LeaderElector, Lease, LeaseLock,
 };
 use kubeclient::record::{EventBroadcaster, EventRecorder, EventType, ObjectReference};
-use kubeclient::rest::RestClient;
+use kubeclient::rest::{ApplyOptions, RestClient};
 use kubeclient::workqueue::{RateLimitedQueue, default_controller_rate_limiter};
 
 const CONTROLLER: &str = "kubeclient.dev/example-controller";
@@ -133,7 +133,11 @@ impl Controller {
         });
         let client = Client::<ConfigMap>::namespaced(self.rest.clone(), ns);
         let applied = client
-            .apply(CONFIG_MAP, &desired, FIELD_MANAGER, true)
+            .apply(
+                CONFIG_MAP,
+                &desired,
+                &ApplyOptions::new(FIELD_MANAGER).force(),
+            )
             .await?;
         let (reason, note) = match current {
             None => ("Created", format!("created ConfigMap {ns}/{CONFIG_MAP}")),

@@ -29,7 +29,7 @@ async fn typed_accessors_reach_their_resources() {
     let got = cs
         .core_v1()
         .config_maps(ns.name())
-        .get("via-clientset")
+        .get("via-clientset", &Default::default())
         .await
         .expect("get");
     assert_eq!(got.metadata.namespace.as_deref(), Some(ns.name()));
@@ -55,7 +55,7 @@ async fn typed_accessors_reach_their_resources() {
     let namespaces = cs
         .core_v1()
         .namespaces()
-        .get(ns.name())
+        .get(ns.name(), &Default::default())
         .await
         .expect("namespace");
     assert_eq!(namespaces.metadata.name.as_deref(), Some(ns.name()));

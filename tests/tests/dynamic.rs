@@ -9,7 +9,9 @@ use kubeclient::client::Patch;
 use kubeclient::discovery::{DiscoveryClient, GroupVersionResource};
 use kubeclient::dynamic::{DynamicClient, DynamicObject, MetadataClient};
 use kubeclient::rest::watch::WatchEvent;
-use kubeclient::rest::{CreateOptions, DeleteOptions, ListOptions, PatchOptions, RestClient};
+use kubeclient::rest::{
+    ApplyOptions, CreateOptions, DeleteOptions, ListOptions, PatchOptions, RestClient,
+};
 use serde_json::json;
 use test_support::{cluster, namespace};
 
@@ -40,7 +42,7 @@ async fn any_resource_through_the_mapper_every_verb() {
         Some("dynamic")
     );
 
-    let mut got = cms.get("dyn").await.expect("get");
+    let mut got = cms.get("dyn", &Default::default()).await.expect("get");
     got.0["data"]["k"] = json!("2");
     let updated = cms
         .update(&got, &CreateOptions::default())
@@ -60,8 +62,7 @@ async fn any_resource_through_the_mapper_every_verb() {
         .apply(
             "applied",
             &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "1"}}),
-            "dynamic-test",
-            true,
+            &ApplyOptions::new("dynamic-test").force(),
         )
         .await
         .expect("apply");
@@ -78,11 +79,19 @@ async fn any_resource_through_the_mapper_every_verb() {
     cms.delete("dyn", &DeleteOptions::default())
         .await
         .expect("delete");
-    assert!(cms.get("dyn").await.expect_err("gone").is_not_found());
+    assert!(
+        cms.get("dyn", &Default::default())
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
 
     // Cluster-scoped, named directly.
     let namespaces = dynamic.cluster(&GroupVersionResource::new("", "v1", "namespaces"), false);
-    let mine = namespaces.get(ns.name()).await.expect("namespace");
+    let mine = namespaces
+        .get(ns.name(), &Default::default())
+        .await
+        .expect("namespace");
     assert_eq!(mine.kind(), Some("Namespace"));
     assert_eq!(mine.api_version(), Some("v1"));
 }
@@ -168,7 +177,7 @@ async fn metadata_client_reads_partial_object_metadata() {
         &GroupVersionResource::new("", "v1", "configmaps"),
         ns.name(),
     );
-    let one = cms.get("big").await.expect("get");
+    let one = cms.get("big", &Default::default()).await.expect("get");
     assert_eq!(one.kind, "PartialObjectMetadata");
     assert_eq!(
         one.metadata.labels.get("size").map(String::as_str),

@@ -105,7 +105,7 @@ async fn managed_config_map(ns: &str) -> String {
     eventually("the managed ConfigMap", Duration::from_secs(60), || {
         let cms = cms.clone();
         async move {
-            let cm = cms.get(CONFIG_MAP).await.ok()?;
+            let cm = cms.get(CONFIG_MAP, &Default::default()).await.ok()?;
             let data = cm.data.as_ref()?;
             (data.get("namespace").map(String::as_str) == Some(ns))
                 .then(|| cm.metadata.uid.clone().unwrap_or_default())
@@ -116,7 +116,7 @@ async fn managed_config_map(ns: &str) -> String {
 
 async fn lease_holder() -> Option<String> {
     let lease = Client::<Lease>::namespaced(rest(), "default")
-        .get("kubeclient-example-controller")
+        .get("kubeclient-example-controller", &Default::default())
         .await
         .ok()?;
     lease.spec.holder_identity.filter(|h| !h.is_empty())

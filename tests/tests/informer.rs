@@ -167,7 +167,7 @@ async fn writer(ns: String, id: usize, ops: usize) -> HashSet<String> {
             exists.remove(&name);
             deleted.insert(name);
         } else {
-            let mut cm = cms.get(&name).await.expect("get");
+            let mut cm = cms.get(&name, &Default::default()).await.expect("get");
             cm.data = Some(BTreeMap::from([("v".to_string(), op.to_string())]));
             cms.update(&cm, &Default::default()).await.expect("update");
         }
@@ -519,7 +519,7 @@ async fn a_transform_runs_before_objects_are_stored() {
         .get_by_key(&format!("{}/managed", ns.name()))
         .expect("cached");
     assert!(cm.metadata.managed_fields.is_none());
-    let direct_cm = cms.get("managed").await.expect("get");
+    let direct_cm = cms.get("managed", &Default::default()).await.expect("get");
     assert!(
         direct_cm.metadata.managed_fields.is_some(),
         "the server keeps them"
@@ -592,7 +592,7 @@ async fn wait_for_sees_the_current_state_and_later_changes() {
         let cms = cms.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            let mut cm = cms.get("target").await.expect("get");
+            let mut cm = cms.get("target", &Default::default()).await.expect("get");
             cm.data = Some(BTreeMap::from([("v".into(), "1".into())]));
             cms.update(&cm, &Default::default()).await.expect("update");
         })

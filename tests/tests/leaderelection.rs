@@ -169,7 +169,11 @@ async fn until(what: &str, timeout: Duration, done: impl Fn() -> bool) -> Instan
 }
 
 async fn lease_spec(ns: &str, name: &str) -> LeaseSpec {
-    leases(ns).get(name).await.expect("read the lease").spec
+    leases(ns)
+        .get(name, &Default::default())
+        .await
+        .expect("read the lease")
+        .spec
 }
 
 fn assert_no_overlap(log: &Log, a: &str, b: &str) {
@@ -452,7 +456,10 @@ async fn skewed_times_in_the_lease_do_not_shorten_or_stretch_the_wait() {
     }
 
     for (name, who) in [("behind", "me"), ("ahead", "me-too")] {
-        let lease = leases(ns.name()).get(name).await.expect("read the lease");
+        let lease = leases(ns.name())
+            .get(name, &Default::default())
+            .await
+            .expect("read the lease");
         assert_eq!(lease.spec.holder_identity.as_deref(), Some(who));
         assert_eq!(lease.spec.lease_transitions, Some(8));
         assert_eq!(
@@ -483,7 +490,10 @@ async fn a_leader_whose_lease_is_taken_stops_within_the_renew_deadline() {
     // Someone else writes the lease over a's (retrying if a renewal lands in between).
     let client = leases(ns.name());
     loop {
-        let mut lease = client.get("lock").await.expect("read the lease");
+        let mut lease = client
+            .get("lock", &Default::default())
+            .await
+            .expect("read the lease");
         lease.spec.holder_identity = Some("thief".to_string());
         lease.spec.lease_duration_seconds = Some(60);
         match client.update(&lease, &UpdateOptions::default()).await {

@@ -101,7 +101,7 @@ async fn an_event_appears_with_the_fields_recorded() {
 
     // k8s-openapi's own Event type reads the same object.
     let reference = Client::<k8s_openapi::api::events::v1::Event>::namespaced(rest(), ns.name())
-        .get(name)
+        .get(name, &Default::default())
         .await
         .expect("get as k8s-openapi Event");
     assert_eq!(reference.note.as_deref(), Some("synced 3 keys"));

@@ -24,7 +24,7 @@ async fn set_key(cms: Client<ConfigMap>, barrier: Arc<Barrier>, key: &str, value
     let attempts = AtomicU32::new(0);
     retry_on_conflict(DEFAULT_RETRY, async || {
         let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut cm = cms.get("shared").await?;
+        let mut cm = cms.get("shared", &Default::default()).await?;
         if attempt == 1 {
             barrier.wait().await;
         }
@@ -61,7 +61,7 @@ async fn two_writers_both_land_with_retry_on_conflict() {
     assert_eq!(attempts, [1, 2], "attempts of the two writers");
 
     let data = cms
-        .get("shared")
+        .get("shared", &Default::default())
         .await
         .expect("get")
         .data

@@ -70,7 +70,10 @@ async fn deployment_scale_get_update_patch() {
         .await
         .expect("patch scale");
     assert_eq!(patched.spec.as_ref().and_then(|s| s.replicas), Some(5));
-    let got = deployments.get("web").await.expect("get");
+    let got = deployments
+        .get("web", &Default::default())
+        .await
+        .expect("get");
     assert_eq!(got.spec.replicas, Some(5));
 }
 
@@ -128,7 +131,7 @@ async fn binding_ephemeral_containers_and_eviction() {
         .create_subresource("bound", "binding", &binding, &CreateOptions::default())
         .await
         .expect("bind");
-    let got = pods.get("bound").await.expect("get");
+    let got = pods.get("bound", &Default::default()).await.expect("get");
     assert_eq!(
         got.spec.as_ref().and_then(|s| s.node_name.as_deref()),
         Some("node-a")
@@ -166,7 +169,7 @@ async fn binding_ephemeral_containers_and_eviction() {
         .expect("evict");
     // Not on a node: deleted at once.
     assert!(
-        pods.get("evicted")
+        pods.get("evicted", &Default::default())
             .await
             .expect_err("evicted")
             .is_not_found()

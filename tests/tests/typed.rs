@@ -10,8 +10,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kubeclient::client::{Client, Namespaced, ObjectMeta, Patch, Resource};
 use kubeclient::rest::watch::WatchEvent;
 use kubeclient::rest::{
-    CreateOptions, DeleteOptions, ListOptions, PatchOptions, Preconditions, PropagationPolicy,
-    RestClient,
+    ApplyOptions, CreateOptions, DeleteOptions, ListOptions, PatchOptions, Preconditions,
+    PropagationPolicy, RestClient,
 };
 use serde_json::{Value, json};
 use test_support::{cluster, namespace};
@@ -52,7 +52,7 @@ async fn configmaps_through_every_verb() {
         .expect("create");
     assert_eq!(created.metadata.namespace.as_deref(), Some(ns.name()));
 
-    let mut got = cms.get("one").await.expect("get");
+    let mut got = cms.get("one", &Default::default()).await.expect("get");
     assert_eq!(
         got.data
             .as_ref()
@@ -118,12 +118,12 @@ async fn configmaps_through_every_verb() {
     );
 
     // Server-side apply: a conflict without force names the other manager.
-    cms.apply("applied", &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "1"}}), "first", false)
+    cms.apply("applied", &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "1"}}), &ApplyOptions::new("first"))
         .await
         .expect("apply");
     let again = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "applied"}, "data": {"a": "2"}});
     let err = cms
-        .apply("applied", &again, "second", false)
+        .apply("applied", &again, &ApplyOptions::new("second"))
         .await
         .expect_err("conflict");
     assert!(
@@ -131,7 +131,7 @@ async fn configmaps_through_every_verb() {
         "{err}"
     );
     let forced = cms
-        .apply("applied", &again, "second", true)
+        .apply("applied", &again, &ApplyOptions::new("second").force())
         .await
         .expect("forced");
     assert_eq!(
@@ -170,7 +170,12 @@ async fn configmaps_through_every_verb() {
     )
     .await
     .expect("delete");
-    assert!(cms.get("one").await.expect_err("gone").is_not_found());
+    assert!(
+        cms.get("one", &Default::default())
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
     cms.create(&configmap("two", &[]), &CreateOptions::default())
         .await
         .expect("create two");
@@ -198,7 +203,10 @@ async fn configmaps_through_every_verb() {
 async fn scope_is_enforced_and_cluster_resources_work() {
     let ns = namespace().await;
     let namespaces: Client<Namespace> = Client::cluster(rest());
-    let mine = namespaces.get(ns.name()).await.expect("get namespace");
+    let mine = namespaces
+        .get(ns.name(), &Default::default())
+        .await
+        .expect("get namespace");
     assert_eq!(mine.metadata.name.as_deref(), Some(ns.name()));
     // A namespaced resource across all namespaces lists, but cannot name one object.
     let everywhere: Client<ConfigMap> = Client::all(rest());
@@ -210,7 +218,10 @@ async fn scope_is_enforced_and_cluster_resources_work() {
         .await
         .expect("list all");
     assert_eq!(all.items.len(), 1);
-    let err = everywhere.get("x").await.expect_err("no namespace");
+    let err = everywhere
+        .get("x", &Default::default())
+        .await
+        .expect_err("no namespace");
     assert!(err.to_string().contains("namespaced"), "{err}");
 }
 
@@ -298,7 +309,7 @@ async fn typed_watch_and_status_subresource() {
         Some(1)
     );
     let applied = deployments
-        .apply_status("web", &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": {"observedGeneration": 7}}), "status-test", true)
+        .apply_status("web", &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "status": {"observedGeneration": 7}}), &ApplyOptions::new("status-test").force())
         .await
         .expect("apply status");
     assert_eq!(
@@ -423,4 +434,95 @@ async fn custom_resources_through_the_same_client() {
         .delete("nightly", &DeleteOptions::default())
         .await
         .expect("delete");
+}
+
+/// A watch kept in a struct field: the stream type can be named.
+struct Watcher {
+    events: kubeclient::client::WatchStream<ConfigMap>,
+}
+
+#[tokio::test]
+async fn typed_patches_apply_options_and_a_nameable_watch_stream() {
+    let ns = namespace().await;
+    let cms = Client::<ConfigMap>::namespaced(rest(), ns.name());
+    let created = cms
+        .create(
+            &configmap("typed-patch", &[("a", "1")]),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    let mut watcher = Watcher {
+        events: cms
+            .watch(&ListOptions {
+                resource_version: created.metadata.resource_version.clone(),
+                ..ListOptions::default()
+            })
+            .await
+            .expect("watch"),
+    };
+
+    // A merge patch from a typed value of our own, not a serde_json::Value.
+    #[derive(serde::Serialize)]
+    struct DataPatch {
+        data: BTreeMap<&'static str, &'static str>,
+    }
+    let patched = cms
+        .patch(
+            "typed-patch",
+            &Patch::Merge(DataPatch {
+                data: BTreeMap::from([("b", "2")]),
+            }),
+            &PatchOptions::default(),
+        )
+        .await
+        .expect("typed merge patch");
+    assert_eq!(
+        patched
+            .data
+            .as_ref()
+            .and_then(|d| d.get("b"))
+            .map(String::as_str),
+        Some("2")
+    );
+    match watcher.events.next().await {
+        Some(Ok(kubeclient::client::WatchEvent::Modified(cm))) => {
+            assert_eq!(
+                cm.metadata.resource_version,
+                patched.metadata.resource_version
+            )
+        }
+        other => panic!("expected the patch as a MODIFIED event, got {other:?}"),
+    }
+
+    // Apply a typed object with options: a dry run changes nothing.
+    let desired = configmap("typed-patch", &[("a", "dry")]);
+    let dry = cms
+        .apply(
+            "typed-patch",
+            &desired,
+            &ApplyOptions::new("typed-test").force().dry_run(),
+        )
+        .await
+        .expect("dry-run apply");
+    assert_eq!(
+        dry.data
+            .as_ref()
+            .and_then(|d| d.get("a"))
+            .map(String::as_str),
+        Some("dry")
+    );
+    let stored = cms
+        .get("typed-patch", &Default::default())
+        .await
+        .expect("get");
+    assert_eq!(
+        stored
+            .data
+            .as_ref()
+            .and_then(|d| d.get("a"))
+            .map(String::as_str),
+        Some("1"),
+        "the dry run stored nothing"
+    );
 }

@@ -7,9 +7,10 @@ mod resource;
 mod subresources;
 mod typed;
 
+pub use crate::rest::watch::{Bookmark, WatchEvent};
 #[cfg(feature = "k8s-openapi")]
 pub use k8s_openapi_impls::OpenApiScope;
 pub use resource::{ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope};
 pub use subresources::LogParams;
 pub(crate) use typed::Target;
-pub use typed::{Client, DEFAULT_PAGE_SIZE, Object, Patch};
+pub use typed::{Client, DEFAULT_PAGE_SIZE, Object, Patch, WatchStream};

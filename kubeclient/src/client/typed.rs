@@ -12,27 +12,32 @@ use serde_json::Value;
 use super::resource::{ClusterScoped, Namespaced, ObjectList, Resource, Scope};
 use crate::rest::watch::WatchEvent;
 use crate::rest::{
-    CreateOptions, DeleteOptions, Error, GetOptions, ListOptions, PatchOptions, Request,
-    RestClient, UpdateOptions,
+    ApplyOptions, CreateOptions, DeleteOptions, Error, GetOptions, ListOptions, PatchOptions,
+    Request, RestClient, UpdateOptions,
 };
+
+/// The stream of events of a watch: a type you can name (e.g. in a struct field).
+pub type WatchStream<K> =
+    std::pin::Pin<Box<dyn Stream<Item = Result<WatchEvent<K>, Error>> + Send>>;
 
 /// The page size [`Client::list_all`] uses unless the options set one (client-go's pager).
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 
-/// A patch, by the content type the server reads it as.
+/// A patch, by the content type the server reads it as. The body is any serializable value:
+/// a `serde_json::Value` (the default), or a typed (partial) object of your own.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Patch {
+pub enum Patch<P = Value> {
     /// RFC 6902 JSON patch: a list of operations.
-    Json(Value),
+    Json(P),
     /// RFC 7386 JSON merge patch.
-    Merge(Value),
+    Merge(P),
     /// Kubernetes strategic merge patch (built-in types only).
-    Strategic(Value),
+    Strategic(P),
     /// Server-side apply: the fields this manager wants, as a (partial) object.
-    Apply(Value),
+    Apply(P),
 }
 
-impl Patch {
+impl<P: Serialize> Patch<P> {
     fn content_type(&self) -> &'static str {
         match self {
             Patch::Json(_) => "application/json-patch+json",
@@ -42,7 +47,7 @@ impl Patch {
         }
     }
 
-    fn body(&self) -> &Value {
+    fn body(&self) -> &P {
         match self {
             Patch::Json(v) | Patch::Merge(v) | Patch::Strategic(v) | Patch::Apply(v) => v,
         }
@@ -243,13 +248,8 @@ impl<K: Object> Client<K> {
             })
     }
 
-    /// GET one object.
-    pub async fn get(&self, name: &str) -> Result<K, Error> {
-        self.get_with(name, &GetOptions::default()).await
-    }
-
-    /// GET one object with options.
-    pub async fn get_with(&self, name: &str, options: &GetOptions) -> Result<K, Error> {
+    /// GET one object (`&GetOptions::default()` for the latest state).
+    pub async fn get(&self, name: &str, options: &GetOptions) -> Result<K, Error> {
         self.object(http::Method::GET, name)?
             .params(options)
             .into_json()
@@ -296,14 +296,13 @@ impl<K: Object> Client<K> {
     }
 
     /// Watch the objects: the options' `resourceVersion` says from where.
-    pub async fn watch(
-        &self,
-        options: &ListOptions,
-    ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + use<K>, Error> {
-        self.accept(self.request(http::Method::GET), false)
+    pub async fn watch(&self, options: &ListOptions) -> Result<WatchStream<K>, Error> {
+        let events = self
+            .accept(self.request(http::Method::GET), false)
             .params(options)
             .watch::<K>()
-            .await
+            .await?;
+        Ok(Box::pin(events))
     }
 
     /// [`Client::watch`], ending the stream with an error when nothing at all (no event, no
@@ -312,12 +311,14 @@ impl<K: Object> Client<K> {
         &self,
         options: &ListOptions,
         idle: std::time::Duration,
-    ) -> Result<impl Stream<Item = Result<WatchEvent<K>, Error>> + use<K>, Error> {
-        self.accept(self.request(http::Method::GET), false)
+    ) -> Result<WatchStream<K>, Error> {
+        let events = self
+            .accept(self.request(http::Method::GET), false)
             .params(options)
             .idle_timeout(idle)
             .watch::<K>()
-            .await
+            .await?;
+        Ok(Box::pin(events))
     }
 
     /// POST a new object (in this client's namespace, for a namespaced resource).
@@ -340,10 +341,10 @@ impl<K: Object> Client<K> {
     }
 
     /// PATCH one object.
-    pub async fn patch(
+    pub async fn patch<P: Serialize>(
         &self,
         name: &str,
-        patch: &Patch,
+        patch: &Patch<P>,
         options: &PatchOptions,
     ) -> Result<K, Error> {
         self.patch_request(name, None, patch, options)?
@@ -352,10 +353,10 @@ impl<K: Object> Client<K> {
     }
 
     /// PATCH the object's status subresource.
-    pub async fn patch_status(
+    pub async fn patch_status<P: Serialize>(
         &self,
         name: &str,
-        patch: &Patch,
+        patch: &Patch<P>,
         options: &PatchOptions,
     ) -> Result<K, Error> {
         self.patch_request(name, Some("status"), patch, options)?
@@ -363,33 +364,36 @@ impl<K: Object> Client<K> {
             .await
     }
 
-    fn patch_request(
+    fn patch_request<P: Serialize>(
         &self,
         name: &str,
         sub: Option<&str>,
-        patch: &Patch,
+        patch: &Patch<P>,
         options: &PatchOptions,
     ) -> Result<Request, Error> {
         let mut request = self.object(http::Method::PATCH, name)?;
         if let Some(sub) = sub {
             request = request.subresource(sub);
         }
+        let body = serde_json::to_vec(patch.body()).map_err(|e| Error::Encode(e.to_string()))?;
         Ok(request
             .params(options)
             .content_type(patch.content_type())
-            .body(patch.body().to_string()))
+            .body(body))
     }
 
-    /// Server-side apply of `obj` (a full or partial object) as `field_manager`; `force` takes
-    /// over fields other managers own instead of failing with a conflict.
+    /// Server-side apply of `obj` (a full or partial object, typed or not) with the options'
+    /// field manager; with `force`, fields other managers own are taken over instead of
+    /// failing with a conflict.
     pub async fn apply<T: Serialize>(
         &self,
         name: &str,
         obj: &T,
-        field_manager: &str,
-        force: bool,
+        options: &ApplyOptions,
     ) -> Result<K, Error> {
-        self.apply_to(name, None, obj, field_manager, force).await
+        self.patch_request(name, None, &Patch::Apply(obj), &options.patch_options())?
+            .into_json()
+            .await
     }
 
     /// Server-side apply of the status subresource.
@@ -397,30 +401,16 @@ impl<K: Object> Client<K> {
         &self,
         name: &str,
         obj: &T,
-        field_manager: &str,
-        force: bool,
+        options: &ApplyOptions,
     ) -> Result<K, Error> {
-        self.apply_to(name, Some("status"), obj, field_manager, force)
-            .await
-    }
-
-    async fn apply_to<T: Serialize>(
-        &self,
-        name: &str,
-        sub: Option<&str>,
-        obj: &T,
-        field_manager: &str,
-        force: bool,
-    ) -> Result<K, Error> {
-        let body = serde_json::to_value(obj).map_err(|e| Error::Encode(e.to_string()))?;
-        let options = PatchOptions {
-            field_manager: Some(field_manager.to_string()),
-            force: Some(force),
-            ..PatchOptions::default()
-        };
-        self.patch_request(name, sub, &Patch::Apply(body), &options)?
-            .into_json()
-            .await
+        self.patch_request(
+            name,
+            Some("status"),
+            &Patch::Apply(obj),
+            &options.patch_options(),
+        )?
+        .into_json()
+        .await
     }
 
     /// GET a subresource of one object (e.g. `scale`), decoded as `T`.
@@ -477,11 +467,11 @@ impl<K: Object> Client<K> {
     }
 
     /// PATCH a subresource of one object, decoded as `R`.
-    pub async fn patch_subresource<R: serde::de::DeserializeOwned>(
+    pub async fn patch_subresource<P: Serialize, R: serde::de::DeserializeOwned>(
         &self,
         name: &str,
         subresource: &str,
-        patch: &Patch,
+        patch: &Patch<P>,
         options: &PatchOptions,
     ) -> Result<R, Error> {
         self.patch_request(name, Some(subresource), patch, options)?

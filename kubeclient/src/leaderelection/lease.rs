@@ -203,7 +203,7 @@ impl LeaseLock {
     pub(crate) async fn get(&mut self) -> Result<LeaderElectionRecord, Error> {
         let lease = self
             .client
-            .get(&self.name)
+            .get(&self.name, &Default::default())
             .await
             .map_err(|source| self.error(source))?;
         let record = LeaderElectionRecord::from_spec(&lease.spec);

@@ -21,8 +21,8 @@ pub use config::{
 };
 pub use metrics::{RequestMetric, RequestMetrics};
 pub use options::{
-    CreateOptions, DeleteOptions, DryRun, FieldValidation, GetOptions, ListOptions, PatchOptions,
-    Preconditions, PropagationPolicy, ResourceVersionMatch, UpdateOptions,
+    ApplyOptions, CreateOptions, DeleteOptions, DryRun, FieldValidation, GetOptions, ListOptions,
+    PatchOptions, Preconditions, PropagationPolicy, ResourceVersionMatch, UpdateOptions,
 };
 pub use status::{ApiError, Status, StatusCause, StatusDetails};
 pub use throttle::{RateLimiter, TokenBucket};

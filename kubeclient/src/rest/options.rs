@@ -116,6 +116,60 @@ pub struct PatchOptions {
     pub field_validation: Option<FieldValidation>,
 }
 
+/// Options of a server-side apply: who applies (the field manager, required), whether to take
+/// over fields other managers own instead of failing with a conflict, and dry run.
+///
+/// ```
+/// use kubeclient::rest::ApplyOptions;
+/// let options = ApplyOptions::new("my-controller").force();
+/// assert!(options.force);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// The field manager recorded in managedFields.
+    pub field_manager: String,
+    /// Take ownership of fields other managers own.
+    pub force: bool,
+    /// Validate without storing.
+    pub dry_run: Option<DryRun>,
+}
+
+impl ApplyOptions {
+    /// Apply as `field_manager`, without force.
+    pub fn new(field_manager: &str) -> Self {
+        ApplyOptions {
+            field_manager: field_manager.to_string(),
+            force: false,
+            dry_run: None,
+        }
+    }
+
+    /// Take over conflicting fields.
+    #[must_use]
+    pub fn force(mut self) -> Self {
+        self.force = true;
+        self
+    }
+
+    /// Validate and admit, but store nothing.
+    #[must_use]
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = Some(DryRun::All);
+        self
+    }
+
+    /// The query options of the PATCH that carries the apply.
+    pub fn patch_options(&self) -> PatchOptions {
+        PatchOptions {
+            dry_run: self.dry_run,
+            field_manager: Some(self.field_manager.clone()),
+            force: Some(self.force),
+            field_validation: None,
+        }
+    }
+}
+
 /// `propagationPolicy`: what happens to an object's dependents when it is deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
