@@ -38,31 +38,10 @@ impl TestProxy {
         Self::start(Kind::Connect).await
     }
 
-    /// Starts an HTTP proxy over TLS (`https://127.0.0.1:<port>`), serving the certificate
-    /// `controlplane/cluster up` made for it (`pki/proxy.crt`, signed by the cluster's CA).
+    /// Starts an HTTP proxy over TLS (`https://127.0.0.1:<port>`), serving
+    /// [`loopback_tls_acceptor`]'s certificate.
     pub async fn https_connect() -> TestProxy {
-        let pki = crate::cluster().dir().join("pki");
-        let read = |name: &str| {
-            std::fs::read(pki.join(name))
-                .unwrap_or_else(|e| panic!("{}: {e}", pki.join(name).display()))
-        };
-        use rustls::pki_types::pem::PemObject;
-        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&read("proxy.crt"))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .expect("proxy certificate");
-        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&read("proxy.key"))
-            .expect("proxy key");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("server config");
-        Self::start(Kind::TlsConnect(tokio_rustls::TlsAcceptor::from(Arc::new(
-            config,
-        ))))
-        .await
+        Self::start(Kind::TlsConnect(loopback_tls_acceptor())).await
     }
 
     /// Starts a SOCKS5 proxy (no authentication, or user/password).
@@ -99,6 +78,31 @@ impl TestProxy {
             task,
         }
     }
+}
+
+/// A TLS acceptor for test servers on loopback, serving the certificate `controlplane/cluster
+/// up` made for them (`pki/proxy.crt`, for `127.0.0.1` and `localhost`, signed by the
+/// cluster's CA, so clients trust it through the admin kubeconfig's CA).
+pub fn loopback_tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    let pki = crate::cluster().dir().join("pki");
+    let read = |name: &str| {
+        std::fs::read(pki.join(name))
+            .unwrap_or_else(|e| panic!("{}: {e}", pki.join(name).display()))
+    };
+    use rustls::pki_types::pem::PemObject;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&read("proxy.crt"))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .expect("proxy certificate");
+    let key =
+        rustls::pki_types::PrivateKeyDer::from_pem_slice(&read("proxy.key")).expect("proxy key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 #[derive(Clone)]

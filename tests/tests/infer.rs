@@ -178,4 +178,13 @@ async fn https_proxy_and_no_proxy_from_the_environment() {
         1,
         "the exempt request did not go through the proxy"
     );
+
+    // A proxy that cannot be reached: the error names no credentials of it.
+    let unreachable = [(
+        "HTTPS_PROXY",
+        "http://env-user:env-SECRET@127.0.0.1:1".to_string(),
+    )];
+    let p = probe(&home, &unreachable, &["--kubeconfig", &kc, "whoami"]).await;
+    assert!(!p.ok && !p.stderr.is_empty(), "{}", p.stderr);
+    assert!(!p.stderr.contains("SECRET"), "{}", p.stderr);
 }

@@ -40,6 +40,18 @@ async fn http_connect_proxy_with_credentials() {
         "{:?}",
         proxy.requests()
     );
+
+    // The password is used, and shown nowhere: not by the configuration, what
+    // `config::infer` returns, the client, or the kubeconfig as loaded.
+    let inferred = kubeclient::config::infer(Some(&kubeconfig)).expect("infer");
+    let client = kubeclient::rest::RestClient::new(&config).expect("client");
+    let loaded = kubeclient::config::Kubeconfig::read_file(&kubeconfig).expect("kubeconfig");
+    let shown = format!("{config:?} {inferred:?} {client:?} {loaded:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(
+        shown.contains(&format!("127.0.0.1:{}", proxy.port())),
+        "{shown}"
+    );
 }
 
 #[tokio::test]

@@ -29,6 +29,8 @@ use super::model::{Cluster, ExecConfig};
 
 const API_V1: &str = "client.authentication.k8s.io/v1";
 const API_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+/// The removed version, refused in configuration but named if a plugin prints it.
+const API_V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 /// The cluster extension passed to plugins as `spec.cluster.config`.
 const CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
 
@@ -318,10 +320,16 @@ impl ExecAuthenticator {
         let command = &self.config.command;
         let version = out.api_version.unwrap_or_default();
         if version != self.config.api_version {
+            // Quoted only when it is an ExecCredential version: the output may hold secrets.
+            let printed = match version.as_str() {
+                API_V1 | API_V1BETA1 | API_V1ALPHA1 => format!("{version:?}"),
+                "" => "no apiVersion".to_string(),
+                _ => "an unknown apiVersion".to_string(),
+            };
             return Err(invalid(
                 command,
                 format!(
-                    "it is configured for apiVersion {} but printed {version:?}",
+                    "it is configured for apiVersion {} but printed {printed}",
                     self.config.api_version
                 ),
             ));
@@ -361,12 +369,9 @@ impl ExecAuthenticator {
             .expiration_timestamp
             .filter(|t| !t.is_empty())
             .map(|t| {
-                t.parse::<jiff::Timestamp>().map_err(|e| {
-                    invalid(
-                        command,
-                        format!("its expirationTimestamp {t:?} is not RFC 3339: {e}"),
-                    )
-                })
+                // Neither the value nor the parser's message (which quotes it) is shown.
+                t.parse::<jiff::Timestamp>()
+                    .map_err(|_| invalid(command, "its expirationTimestamp is not RFC 3339"))
             })
             .transpose()?;
         Ok(ExecCredential {
@@ -558,9 +563,14 @@ mod tests {
                 "badtime",
                 credential_json(
                     API_V1,
-                    r#"{"token":"SECRET-abc","expirationTimestamp":"soon"}"#,
+                    r#"{"token":"SECRET-abc","expirationTimestamp":"SECRET-soon"}"#,
                 ),
                 "not RFC 3339",
+            ),
+            (
+                "badversion",
+                "echo '{\"apiVersion\":\"SECRET-abc\",\"kind\":\"ExecCredential\"}'".to_string(),
+                "but printed an unknown apiVersion",
             ),
             (
                 "badtype",
@@ -607,6 +617,36 @@ mod tests {
         let mut bad = config(&cmd, API_V1);
         bad.interactive_mode = "Sometimes".into();
         assert!(ExecAuthenticator::new(bad, &Cluster::default()).is_err());
+    }
+
+    #[tokio::test]
+    async fn debug_hides_what_the_plugin_printed_and_its_settings() {
+        let (script, _) = plugin(
+            "debug",
+            &credential_json(
+                API_V1,
+                r#"{"token":"exec-SECRET","clientCertificateData":"cert","clientKeyData":"key-SECRET"}"#,
+            ),
+        );
+        let mut cfg = config(&script, API_V1);
+        cfg.env = vec![ExecEnvVar {
+            name: "PLUGIN_PASSWORD".into(),
+            value: Secret::new("env-SECRET".to_string()),
+            ..ExecEnvVar::default()
+        }];
+        cfg.provide_cluster_info = true;
+        let cluster = Cluster {
+            server: "https://10.0.0.1:6443".into(),
+            proxy_url: "http://u:proxy-SECRET@proxy.test:3128".into(),
+            ..Cluster::default()
+        };
+        let auth = Arc::new(ExecAuthenticator::new(cfg, &cluster).expect("valid"));
+        let cred = auth.credential().await.expect("credential");
+        let mut rest = crate::rest::Config::new(url::Url::parse("https://k").expect("url"));
+        rest.auth = crate::rest::Auth::Exec(auth.clone());
+        let shown = format!("{auth:?} {auth:#?} {cred:?} {rest:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("plugin.sh"), "{shown}");
     }
 
     #[test]

@@ -28,7 +28,8 @@
 //!
 //! This part does no network I/O and starts no processes: exec plugins, OIDC refresh and
 //! token files are modelled faithfully and used elsewhere. Secrets are held in [`Secret`] and
-//! never appear in `Debug` output or error messages.
+//! never appear in `Debug` output or error messages; neither does a user name or password in a
+//! server, proxy or issuer URL (masked as `xxxxx`, as Go's `url.URL.Redacted` does).
 
 pub mod auth;
 mod client_config;
@@ -58,5 +59,6 @@ pub use rest_config::{
     Inferred, RestConfigError, Source, from_in_cluster, from_resolved, infer, infer_with,
 };
 pub use secret::{REDACTED_PLACEHOLDER, Secret};
+pub(crate) use secret::{redact_url, redact_url_str};
 pub use view::{DATA_OMITTED, REDACTED};
 pub use write::{current_context_file, write_atomic, write_current_context};

@@ -6,7 +6,8 @@
 //! as unset, and fields without `omitempty` in client-go (`server`, `current-context`, the
 //! three lists, exec's `args`/`env`/`provideClusterInfo`, …) are always written. Every struct
 //! carries [`UnknownFields`], so a file read and written back loses nothing, even fields a newer
-//! kubectl added. Secrets sit in [`Secret`] and never show in `Debug`.
+//! kubectl added. Secrets sit in [`Secret`] and never show in `Debug`, nor do credentials in a
+//! cluster's `server` or `proxy-url`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::secret::Secret;
+use super::secret::{Secret, redact_url_str};
 use super::serde_util as su;
 
 /// Fields this model does not know, kept as they were read so that writing the file back
@@ -158,8 +159,9 @@ pub struct NamedCluster {
     pub origin: Option<PathBuf>,
 }
 
-/// How to reach one API server (client-go's `Cluster`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// How to reach one API server (client-go's `Cluster`). `Debug` masks a user name and
+/// password in `server` or `proxy-url`.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Cluster {
     /// `server`: `https://host:port`, possibly with a path prefix.
@@ -217,6 +219,34 @@ pub struct Cluster {
     /// Fields this model does not know.
     #[serde(flatten)]
     pub unknown_fields: UnknownFields,
+}
+
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named, so that a new one is a compile error here until it is shown.
+        let Cluster {
+            server,
+            tls_server_name,
+            insecure_skip_tls_verify,
+            certificate_authority,
+            certificate_authority_data,
+            proxy_url,
+            disable_compression,
+            extensions,
+            unknown_fields,
+        } = self;
+        f.debug_struct("Cluster")
+            .field("server", &redact_url_str(server))
+            .field("tls_server_name", tls_server_name)
+            .field("insecure_skip_tls_verify", insecure_skip_tls_verify)
+            .field("certificate_authority", certificate_authority)
+            .field("certificate_authority_data", certificate_authority_data)
+            .field("proxy_url", &redact_url_str(proxy_url))
+            .field("disable_compression", disable_compression)
+            .field("extensions", extensions)
+            .field("unknown_fields", unknown_fields)
+            .finish()
+    }
 }
 
 /// An entry of `users`.

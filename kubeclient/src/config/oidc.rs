@@ -9,6 +9,18 @@
 //! - the answer must carry an `id_token`; a new `refresh_token` replaces the old one;
 //! - the new tokens are written back into the kubeconfig file the user came from,
 //!   atomically, changing nothing else in it.
+//!
+//! Two deliberate differences from client-go, which sends the refresh-token and client
+//! secret wherever the issuer points:
+//! - a refresh needs an `https` issuer and an `https` token endpoint; anything else is
+//!   refused before a connection is made (an id-token that is still valid is used whatever
+//!   the issuer, since using it sends nothing to the issuer);
+//! - a failed discovery or refresh is described by its HTTP status and, for a token
+//!   endpoint's OAuth error answer, its `error` code when that is one of OAuth's registered
+//!   codes (`invalid_grant`, `invalid_client`, ...); the answer's text (`error_description`,
+//!   an HTML page) is never quoted, since it may echo what was sent. client-go quotes the
+//!   first 80 bytes of a failed discovery answer and, through `golang.org/x/oauth2`, the token
+//!   endpoint's error answer.
 
 use std::path::PathBuf;
 
@@ -21,7 +33,7 @@ use serde::Deserialize;
 use super::Kubeconfig;
 use super::auth::AuthError;
 use super::model::AuthProviderConfig;
-use super::secret::Secret;
+use super::secret::{Secret, redact_url, redact_url_str};
 use crate::rest::transport::send_without_credentials;
 use crate::rest::{self, Pem};
 
@@ -29,6 +41,29 @@ use crate::rest::{self, Pem};
 const EXPIRY_MARGIN_SECONDS: i64 = 10;
 /// The largest token endpoint answer read.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// The OAuth `error` codes a failed refresh may name: RFC 6749 section 5.2's token endpoint
+/// codes, its `server_error`, `temporarily_unavailable` and `access_denied`, and the codes
+/// later RFCs registered for the token endpoint (8628, 8707, 7009, 9449). Any other value is
+/// free text from the server and is not shown.
+const OAUTH_ERROR_CODES: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "server_error",
+    "temporarily_unavailable",
+    "access_denied",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "invalid_target",
+    "unsupported_token_type",
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
+];
 
 /// Supplies OIDC id-tokens, refreshing and persisting them as needed.
 pub struct OidcAuthenticator {
@@ -50,7 +85,7 @@ impl std::fmt::Debug for OidcAuthenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OidcAuthenticator")
             .field("client_id", &self.client_id)
-            .field("issuer", &self.issuer.as_str())
+            .field("issuer", &redact_url(&self.issuer))
             .field("persist_to", &self.persist_to)
             .finish_non_exhaustive()
     }
@@ -95,6 +130,34 @@ fn still_valid(token: &str, now: i64) -> bool {
     jwt_expiry(token).is_ok_and(|exp| now + EXPIRY_MARGIN_SECONDS < exp)
 }
 
+/// Refuses `url` unless it is `https`: a refresh sends the refresh-token and client secret.
+fn require_https(url: &url::Url, what: &str) -> Result<(), AuthError> {
+    if url.scheme() == "https" {
+        return Ok(());
+    }
+    Err(oidc_error(format!(
+        "{what} {:?} is not https; refusing to send the refresh-token and client secret \
+         over it",
+        redact_url(url)
+    )))
+}
+
+/// A failed answer in words: its status and, when the body is an OAuth error answer with one
+/// of `OAUTH_ERROR_CODES`, that code. Nothing else of the body: it may echo what was sent.
+fn describe_failure(status: http::StatusCode, body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct OAuthError {
+        error: String,
+    }
+    let code = serde_json::from_slice::<OAuthError>(body)
+        .ok()
+        .and_then(|e| OAUTH_ERROR_CODES.iter().find(|c| **c == e.error));
+    match code {
+        Some(code) => format!("HTTP {status}, OAuth error {code}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
 #[derive(Deserialize)]
 struct Discovery {
     token_endpoint: String,
@@ -117,8 +180,9 @@ impl OidcAuthenticator {
             non_empty(config, "client-id").ok_or_else(|| oidc_error("client-id is not set"))?;
         let issuer = non_empty(config, "idp-issuer-url")
             .ok_or_else(|| oidc_error("idp-issuer-url is not set"))?;
-        let issuer = url::Url::parse(&issuer)
-            .map_err(|e| oidc_error(format!("idp-issuer-url {issuer:?}: {e}")))?;
+        let issuer = url::Url::parse(&issuer).map_err(|e| {
+            oidc_error(format!("idp-issuer-url {:?}: {e}", redact_url_str(&issuer)))
+        })?;
         let issuer_ca = match (
             non_empty(config, "idp-certificate-authority-data"),
             non_empty(config, "idp-certificate-authority"),
@@ -178,7 +242,7 @@ impl OidcAuthenticator {
         request: http::Request<Full<Bytes>>,
         what: &str,
     ) -> Result<T, AuthError> {
-        let url = request.uri().to_string();
+        let url = redact_url_str(&request.uri().to_string());
         let response = send_without_credentials(config, request)
             .await
             .map_err(|e| oidc_error(format!("{what} ({url}): {e}")))?;
@@ -189,10 +253,10 @@ impl OidcAuthenticator {
             .map_err(|e| oidc_error(format!("{what} ({url}): reading the answer: {e}")))?
             .to_bytes();
         if !status.is_success() {
-            // The error answer of a token endpoint names the problem (invalid_grant, ...); it
-            // holds no tokens, but keep it short.
-            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-            return Err(oidc_error(format!("{what} ({url}): HTTP {status}: {text}")));
+            return Err(oidc_error(format!(
+                "{what} ({url}): {}",
+                describe_failure(status, &body)
+            )));
         }
         serde_json::from_slice(&body).map_err(|e| {
             oidc_error(format!(
@@ -205,6 +269,7 @@ impl OidcAuthenticator {
     }
 
     async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenResponse, AuthError> {
+        require_https(&self.issuer, "idp-issuer-url")?;
         let mut config = rest::Config::new(self.issuer.clone());
         config.tls.ca = self.issuer_ca.clone();
 
@@ -219,12 +284,18 @@ impl OidcAuthenticator {
             .body(Full::new(Bytes::new()))
             .map_err(|e| oidc_error(e.to_string()))?;
         let discovery: Discovery = self.get_json(&config, request, "OIDC discovery").await?;
+        let token_endpoint = url::Url::parse(&discovery.token_endpoint).map_err(|e| {
+            oidc_error(format!(
+                "the issuer's discovery document has an invalid token_endpoint: {e}"
+            ))
+        })?;
+        require_https(&token_endpoint, "the token endpoint the issuer names")?;
 
         let mut fields = vec![
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token.expose_secret()),
         ];
-        let mut request = http::Request::post(&discovery.token_endpoint)
+        let mut request = http::Request::post(token_endpoint.as_str())
             .header(
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
@@ -295,9 +366,6 @@ impl OidcAuthenticator {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
 
@@ -314,46 +382,6 @@ mod tests {
 
     fn now() -> i64 {
         jiff::Timestamp::now().as_second()
-    }
-
-    /// A stand-in OIDC issuer on loopback: discovery, then a token endpoint answering
-    /// `token_answer` (status, body). Records each request's head and body.
-    async fn issuer(token_answer: (u16, String)) -> (String, Arc<Mutex<Vec<String>>>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!(
-            "http://127.0.0.1:{}",
-            listener.local_addr().expect("addr").port()
-        );
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let (record, base_for_task) = (seen.clone(), base.clone());
-        tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let mut buf = vec![0u8; 16384];
-                let n = conn.read(&mut buf).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buf[..n]).into_owned();
-                let (status, body) = if request.starts_with("GET /.well-known/openid-configuration")
-                {
-                    (
-                        200,
-                        serde_json::json!({"token_endpoint": format!("{base_for_task}/token")})
-                            .to_string(),
-                    )
-                } else {
-                    token_answer.clone()
-                };
-                if let Ok(mut r) = record.lock() {
-                    r.push(request);
-                }
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(reply.as_bytes()).await;
-            }
-        });
-        (base, seen)
     }
 
     fn provider(issuer: &str, id_token: &str, refresh: &str) -> AuthProviderConfig {
@@ -383,95 +411,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_expired_id_token_is_refreshed_and_written_back_to_its_file() {
-        let fresh = jwt(now() + 3600);
-        let (issuer_url, seen) = issuer((
-            200,
-            serde_json::json!({"id_token": fresh, "refresh_token": "refresh-2", "access_token": "x"}).to_string(),
-        ))
-        .await;
-        let dir = std::env::temp_dir().join(format!("kubeclient-oidc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let file = dir.join("config");
-        let kubeconfig = serde_json::json!({
-            "apiVersion": "v1", "kind": "Config", "custom-top-level": {"keep": true},
-            "users": [{"name": "me", "user": {"auth-provider": {"name": "oidc", "config": {
-                "client-id": "kubectl", "client-secret": "shh", "idp-issuer-url": issuer_url,
-                "id-token": jwt(now() - 60), "refresh-token": "refresh-1", "extra-scopes": "groups"}}}}],
-        });
-        std::fs::write(&file, kubeconfig.to_string()).expect("write kubeconfig");
-        let loaded = Kubeconfig::read_file(&file).expect("read");
-        let provider_config = loaded.users[0]
-            .auth_info
-            .auth_provider
-            .clone()
-            .expect("provider");
-
-        let auth = OidcAuthenticator::new(&provider_config, Some((file.clone(), "me".into())))
-            .expect("valid");
-        assert_eq!(
-            auth.id_token().await.expect("refreshed").expose_secret(),
-            fresh
-        );
-
-        let requests = seen.lock().map(|r| r.clone()).unwrap_or_default();
-        assert_eq!(requests.len(), 2, "{requests:?}");
-        let token_request = &requests[1];
-        assert!(token_request.starts_with("POST /token"), "{token_request}");
-        assert!(
-            token_request.contains("grant_type=refresh_token&refresh_token=refresh-1"),
-            "{token_request}"
-        );
-        // client-id:client-secret, "kubectl:shh", in the Authorization header.
-        assert!(
-            token_request.contains("authorization: Basic a3ViZWN0bDpzaGg="),
-            "{token_request}"
-        );
-
-        let saved = Kubeconfig::read_file(&file).expect("reread");
-        let saved_config = &saved.users[0]
-            .auth_info
-            .auth_provider
-            .as_ref()
-            .expect("provider")
-            .config;
-        assert_eq!(saved_config["id-token"].expose_secret(), &fresh);
-        assert_eq!(saved_config["refresh-token"].expose_secret(), "refresh-2");
-        assert_eq!(saved_config["extra-scopes"].expose_secret(), "groups");
-        let raw: serde_json::Value =
-            serde_saphyr::from_str(&std::fs::read_to_string(&file).expect("text")).expect("yaml");
-        assert_eq!(
-            raw["custom-top-level"]["keep"], true,
-            "unknown fields survive"
-        );
-
-        // Now valid: no further requests.
-        auth.id_token().await.expect("cached");
-        assert_eq!(seen.lock().map(|r| r.len()).unwrap_or_default(), 2);
-    }
-
-    #[tokio::test]
-    async fn refresh_failures_are_clear_and_hold_no_tokens() {
-        let (issuer_url, _) = issuer((400, r#"{"error":"invalid_grant"}"#.to_string())).await;
-        let auth = OidcAuthenticator::new(
-            &provider(&issuer_url, &jwt(now() - 1), "refresh-SECRET"),
-            None,
-        )
-        .expect("valid");
-        let err = auth.id_token().await.expect_err("rejected").to_string();
-        assert!(
-            err.contains("400") && err.contains("invalid_grant"),
-            "{err}"
-        );
-        assert!(!err.contains("SECRET"), "{err}");
-
-        let (issuer_url, _) = issuer((200, r#"{"access_token":"a"}"#.to_string())).await;
-        let auth = OidcAuthenticator::new(&provider(&issuer_url, "", "r"), None).expect("valid");
-        let err = auth.id_token().await.expect_err("no id_token").to_string();
-        assert!(err.contains("no id_token"), "{err}");
-
+    async fn without_a_refresh_token_an_expired_id_token_is_a_clear_error() {
         let auth =
-            OidcAuthenticator::new(&provider("http://127.0.0.1:9", &jwt(now() - 1), ""), None)
+            OidcAuthenticator::new(&provider("https://127.0.0.1:9", &jwt(now() - 1), ""), None)
                 .expect("valid");
         let err = auth
             .id_token()
@@ -479,6 +421,68 @@ mod tests {
             .expect_err("no refresh token")
             .to_string();
         assert!(err.contains("no refresh-token"), "{err}");
+    }
+
+    #[test]
+    fn only_https_is_trusted_with_the_refresh_token() {
+        let url = |s: &str| url::Url::parse(s).expect("url");
+        assert!(require_https(&url("https://issuer.test/token"), "t").is_ok());
+        for bad in [
+            "http://issuer.test/token",
+            "HTTP://u:pw-SECRET@issuer.test/token",
+            "ftp://issuer.test/token",
+        ] {
+            let err = require_https(&url(bad), "the token endpoint")
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                err.contains("not https") && err.contains("issuer.test"),
+                "{err}"
+            );
+            assert!(!err.contains("SECRET"), "{err}");
+        }
+    }
+
+    #[test]
+    fn failures_say_the_status_and_a_registered_oauth_code_only() {
+        let bad = http::StatusCode::BAD_REQUEST;
+        assert_eq!(
+            describe_failure(
+                bad,
+                br#"{"error":"invalid_grant","error_description":"token refresh-SECRET revoked"}"#
+            ),
+            "HTTP 400 Bad Request, OAuth error invalid_grant"
+        );
+        for body in [
+            &br#"{"error":"refresh-SECRET"}"#[..],
+            br#"{"error":"invalid_grant refresh-SECRET"}"#,
+            br#"{"error_description":"refresh-SECRET"}"#,
+            b"<html>refresh-SECRET</html>",
+            b"",
+        ] {
+            assert_eq!(describe_failure(bad, body), "HTTP 400 Bad Request");
+        }
+    }
+
+    #[test]
+    fn the_issuer_url_is_shown_without_credentials() {
+        let auth = OidcAuthenticator::new(
+            &provider("https://u:iss-SECRET@issuer.test/", "id-SECRET", "r-SECRET"),
+            None,
+        )
+        .expect("valid");
+        let shown = format!("{auth:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("issuer.test"),
+            "{shown}"
+        );
+        let err = OidcAuthenticator::new(&provider("https://u:iss-SECRET@[bad/", "", ""), None)
+            .expect_err("bad issuer")
+            .to_string();
+        assert!(
+            !err.contains("SECRET") && err.contains("idp-issuer-url"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //!   `[::1]:443`), or a domain with an optional port: `example.com` matches it and its
 //!   subdomains, `.example.com` and `*.example.com` only subdomains.
 //!
+//! Proxy URLs may carry credentials (`http://user:pass@proxy:3128`); they authenticate to the
+//! proxy and are masked (`xxxxx`) wherever a proxy URL is shown.
+//!
 //! One deliberate difference: Go silently ignores a proxy variable it cannot parse and
 //! connects directly; here that is an error naming the variable, so a typo does not quietly
 //! bypass a required proxy.
@@ -21,13 +24,27 @@ use std::net::IpAddr;
 
 use url::Url;
 
-/// Proxy settings from the environment (or any lookup function, for tests).
-#[derive(Debug, Clone, Default)]
+use super::secret::redact_url;
+
+/// Proxy settings from the environment (or any lookup function, for tests). `Debug` masks
+/// the proxies' user names and passwords.
+#[derive(Clone, Default)]
 pub struct ProxyEnv {
     http: Option<Url>,
     https: Option<Url>,
     no_proxy: NoProxy,
     cgi: bool,
+}
+
+impl std::fmt::Debug for ProxyEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyEnv")
+            .field("http", &self.http.as_ref().map(redact_url))
+            .field("https", &self.https.as_ref().map(redact_url))
+            .field("no_proxy", &self.no_proxy)
+            .field("cgi", &self.cgi)
+            .finish()
+    }
 }
 
 /// A bad proxy setting.
@@ -55,8 +72,10 @@ pub enum ProxyError {
 }
 
 /// Parses a proxy URL as Go does: a value without a scheme (or host) is tried again with
-/// `http://` in front (only when it has no `://` of its own: `http://[bad` stays an error). Credentials in the URL (`http://user:pass@proxy`) are kept for the
-/// proxy's own authentication and never shown in errors.
+/// `http://` in front (only when it has no `://` of its own: `http://[bad` stays an error).
+/// Credentials in the URL (`http://user:pass@proxy`) are kept for the proxy's own
+/// authentication; errors never show them, and neither does the `Debug` of anything that
+/// holds the URL ([`ProxyEnv`], `rest::Config`).
 pub fn parse_proxy_url(value: &str, source_name: &str) -> Result<Url, ProxyError> {
     let parsed = match Url::parse(value) {
         Ok(url) if url.has_host() => url,
@@ -337,6 +356,39 @@ mod tests {
         ]);
         assert_eq!(via(&cgi, "http://a.example"), None);
         assert!(via(&cgi, "https://a.example").is_some());
+    }
+
+    #[test]
+    fn debug_and_errors_never_show_proxy_credentials() {
+        let e = env(&[
+            ("HTTPS_PROXY", "http://env-user:env-SECRET@secure.test:3128"),
+            ("http_proxy", "plain-user:plain-SECRET@plain.test:8080"),
+        ]);
+        let shown = format!("{e:?} {e:#?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("-user"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("secure.test:3128") && shown.contains("plain.test:8080"),
+            "{shown}"
+        );
+        // The credentials are still there for the proxy itself.
+        let url = Url::parse("https://api.example").expect("url");
+        assert_eq!(
+            e.proxy_for(&url).and_then(|u| u.password()),
+            Some("env-SECRET")
+        );
+        for bad in [
+            "http://u:bad-SECRET@[bad:1",
+            "ftp://u:bad-SECRET@p:21",
+            "u:bad-SECRET@p:notaport",
+        ] {
+            let err = ProxyEnv::from_lookup(|n| (n == "HTTPS_PROXY").then(|| bad.to_string()))
+                .expect_err("bad proxy");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
     }
 
     #[test]

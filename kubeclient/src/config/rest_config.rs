@@ -23,6 +23,7 @@ use super::exec::ExecAuthenticator;
 use super::incluster::{InClusterConfig, InClusterError, ServiceAccountFiles};
 use super::oidc::OidcAuthenticator;
 use super::proxy::{ProxyError, parse_proxy_url};
+use super::secret::redact_url_str;
 use super::{ClientConfig, ConfigOverrides, KubeconfigError, LoadingRules, ResolvedConfig};
 use crate::rest::{self, Auth, ClientKey, Pem};
 
@@ -55,21 +56,24 @@ fn origin_suffix(origin: &Option<PathBuf>) -> String {
         .unwrap_or_default()
 }
 
-/// The server URL as client-go's `DefaultServerURL` reads it.
+/// The server URL as client-go's `DefaultServerURL` reads it. Errors show it with any
+/// credentials masked.
 fn server_url(server: &str, tls: bool) -> Result<Url, String> {
     if server.is_empty() {
         return Err("no server is set".to_string());
     }
+    let shown = || redact_url_str(server);
     match Url::parse(server) {
         Ok(url) if url.has_host() && matches!(url.scheme(), "http" | "https") => Ok(url),
         Ok(url) if url.has_host() => Err(format!(
-            "unsupported scheme {:?} in server {server:?}",
-            url.scheme()
+            "unsupported scheme {:?} in server {:?}",
+            url.scheme(),
+            shown()
         )),
         _ => {
             let scheme = if tls { "https" } else { "http" };
             Url::parse(&format!("{scheme}://{server}"))
-                .map_err(|e| format!("invalid server {server:?}: {e}"))
+                .map_err(|e| format!("invalid server {:?}: {e}", shown()))
         }
     }
 }
@@ -367,6 +371,21 @@ mod tests {
             text.contains("user \"u\"") && text.contains("/nonexistent/kubeclient-token"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn errors_never_show_url_credentials() {
+        for cluster in [
+            "server: 'u:srv-SECRET@[bad'",
+            "server: 'ftp://u:srv-SECRET@k'",
+            "server: 'https://k', proxy-url: 'http://u:proxy-SECRET@[bad'",
+            "server: 'https://k', proxy-url: 'ftp://u:proxy-SECRET@p'",
+        ] {
+            let err = from_resolved(&resolve(&kubeconfig(cluster, ""))).expect_err("unusable URL");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+            assert!(shown.contains("cluster \"c\""), "{shown}");
+        }
     }
 
     #[test]

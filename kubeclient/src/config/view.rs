@@ -250,9 +250,25 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let k = sample();
-        let printed = format!("{k:?} {k:#?}");
-        for secret in ["tok-123", "pw-456", "idt-789"] {
+        let mut k = sample();
+        // Credentials in a proxy URL or a server URL, parseable or not, and with no scheme.
+        k.clusters[0].cluster.proxy_url = "http://proxy-user:proxy-pw-555@proxy.test:3128".into();
+        k.clusters[0].cluster.server = "https://srv-user:srv-pw-666@s1.test".into();
+        k.clusters[1].cluster.proxy_url = "p-user:proxy-pw-777@proxy.test:3128".into();
+        k.clusters[1].cluster.server = "https://s-user:srv-pw-888@s2.test:notaport".into();
+        let resolved = super::super::ClientConfig::new(k.clone(), Default::default())
+            .resolve()
+            .expect("resolves");
+        let printed = format!("{k:?} {k:#?} {resolved:?}");
+        for secret in [
+            "tok-123",
+            "pw-456",
+            "idt-789",
+            "proxy-pw-555",
+            "srv-pw-666",
+            "proxy-pw-777",
+            "srv-pw-888",
+        ] {
             assert!(!printed.contains(secret), "{secret} leaked");
         }
         // client-key-data is bytes: neither the text nor the byte list may show.
@@ -260,6 +276,8 @@ mod tests {
             !printed.contains("KEY") && !printed.contains("75, 69, 89"),
             "{printed}"
         );
+        // What is not secret still shows.
+        assert!(printed.contains("proxy.test:3128") && printed.contains("s1.test"));
     }
 
     #[test]

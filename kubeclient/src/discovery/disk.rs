@@ -4,7 +4,8 @@
 //! - the root is `$KUBECACHEDIR`, else `~/.kube/cache`; discovery lives in
 //!   `<root>/discovery/<host>`, where `<host>` is the server URL without its `https://` or
 //!   `http://` and with every character other than ASCII letters, digits, `_`, `/`, `.`, `(`
-//!   and `)` replaced by `_` (`https://127.0.0.1:6443` → `127.0.0.1_6443`);
+//!   and `)` replaced by `_` (`https://127.0.0.1:6443` → `127.0.0.1_6443`); unlike kubectl, a
+//!   user name and password in the server URL are left out of it;
 //! - `servergroups.json` holds the groups (`APIGroupList`) and
 //!   `<group>/<version>/serverresources.json` each group version's resources
 //!   (`APIResourceList`), in the legacy JSON format, so kubectl reads our files and we read
@@ -68,8 +69,14 @@ pub fn cache_dir_for_host(parent: &Path, host: &str) -> PathBuf {
 
 /// The server URL as kubectl would see it in a kubeconfig: without the trailing `/` a parsed
 /// URL gains. (A parsed URL also lower-cases the host and drops a default port, which a raw
-/// kubeconfig string keeps, so such hosts map to a different directory than kubectl's.)
+/// kubeconfig string keeps, so such hosts map to a different directory than kubectl's.) A user
+/// name and password in the URL are left out, unlike kubectl: the directory's name shows in
+/// logs and `Debug`, and must not hold a password.
 pub(crate) fn host_string(host: &Url) -> String {
+    let mut host = host.clone();
+    // Only URLs that cannot carry credentials refuse these, and they have none to remove.
+    let _ = host.set_username("");
+    let _ = host.set_password(None);
     let text = host.as_str();
     text.strip_suffix('/').unwrap_or(text).to_string()
 }
@@ -297,6 +304,11 @@ mod tests {
         }
         let url = Url::parse("https://127.0.0.1:6443").expect("url");
         assert_eq!(host_string(&url), "https://127.0.0.1:6443");
+        // Credentials in the server URL never reach the directory's name.
+        let url = Url::parse("https://me:pw-SECRET@127.0.0.1:6443/").expect("url");
+        assert_eq!(host_string(&url), "https://127.0.0.1:6443");
+        let cache = DiskCache::in_root(Path::new("/c"), &url);
+        assert!(!format!("{cache:?}").contains("SECRET"));
         let cache = DiskCache::in_root(Path::new("/r"), &url);
         assert_eq!(cache.dir(), Path::new("/r/discovery/127.0.0.1_6443"));
         assert_eq!(

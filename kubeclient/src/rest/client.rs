@@ -212,7 +212,7 @@ pub struct RestClient {
 impl std::fmt::Debug for RestClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RestClient")
-            .field("base", &self.inner.base.as_str())
+            .field("base", &crate::config::redact_url(&self.inner.base))
             .field("limiter", &self.inner.limiter)
             .finish_non_exhaustive()
     }

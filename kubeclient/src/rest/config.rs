@@ -16,6 +16,7 @@ use super::warnings::WarningHandler;
 use crate::config::auth::TokenFile;
 use crate::config::exec::ExecAuthenticator;
 use crate::config::oidc::OidcAuthenticator;
+use crate::config::redact_url;
 
 /// Default queries per second of the client-side token bucket (client-go's `DefaultQPS`).
 pub const DEFAULT_QPS: f32 = 5.0;
@@ -26,7 +27,10 @@ pub const DEFAULT_BURST: u32 = 10;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 30;
 
 /// How to reach and authenticate to one API server.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows no secret: credentials are redacted, and so are a user name and password in
+/// `host` or `proxy_url` (shown as `xxxxx`).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// The server's base URL, e.g. `https://127.0.0.1:6443` (it may carry a path prefix).
@@ -105,6 +109,46 @@ impl Config {
                 limiter
             }
         }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named, so that a new one is a compile error here until it is shown.
+        let Config {
+            host,
+            tls,
+            auth,
+            impersonate,
+            proxy_url,
+            user_agent,
+            qps,
+            burst,
+            timeout,
+            disable_compression,
+            max_response_bytes,
+            rate_limiter,
+            warning_handler,
+            metrics,
+            shared_limiter,
+        } = self;
+        f.debug_struct("Config")
+            .field("host", &redact_url(host))
+            .field("tls", tls)
+            .field("auth", auth)
+            .field("impersonate", impersonate)
+            .field("proxy_url", &proxy_url.as_ref().map(redact_url))
+            .field("user_agent", user_agent)
+            .field("qps", qps)
+            .field("burst", burst)
+            .field("timeout", timeout)
+            .field("disable_compression", disable_compression)
+            .field("max_response_bytes", max_response_bytes)
+            .field("rate_limiter", rate_limiter)
+            .field("warning_handler", warning_handler)
+            .field("metrics", metrics)
+            .field("shared_limiter", shared_limiter)
+            .finish()
     }
 }
 
@@ -246,6 +290,88 @@ mod tests {
         config.auth = Auth::Bearer(SecretString::from("bearer-s3cret"));
         let shown = format!("{config:?}");
         assert!(!shown.contains("bearer-s3cret"), "{shown}");
+    }
+
+    /// Every credential a `Config` can hold, in one place.
+    fn config_with_every_secret() -> Config {
+        let mut config = Config::new(
+            Url::parse("https://host-user:host-SECRET@example.test:6443/prefix").expect("url"),
+        );
+        config.proxy_url =
+            Some(Url::parse("http://proxy-user:proxy-SECRET@proxy.test:3128").expect("url"));
+        config
+    }
+
+    #[test]
+    fn debug_redacts_url_credentials() {
+        let config = config_with_every_secret();
+        let shown = format!("{config:?} {config:#?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(!shown.contains("-user"), "{shown}");
+        // The rest of each URL still shows.
+        assert!(shown.contains("example.test:6443/prefix"), "{shown}");
+        assert!(shown.contains("proxy.test:3128"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn debug_redacts_token_files_and_oidc_settings() {
+        use crate::config::{AuthProviderConfig, Secret};
+
+        let dir = std::env::temp_dir().join(format!("kubeclient-redact-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("token");
+        std::fs::write(&path, "tokenfile-SECRET\n").expect("write token");
+        let file = TokenFile::new(&path);
+        file.token().expect("read token"); // now cached inside
+        let mut config = config_with_every_secret();
+        config.auth = Auth::TokenFile(Arc::new(file));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("token"), "the file's path shows: {shown}");
+
+        let mut provider = AuthProviderConfig {
+            name: "oidc".into(),
+            ..AuthProviderConfig::default()
+        };
+        for (k, v) in [
+            ("client-id", "kubectl"),
+            ("client-secret", "client-SECRET"),
+            ("idp-issuer-url", "https://iss-user:iss-SECRET@issuer.test/"),
+            ("id-token", "idtoken-SECRET"),
+            ("refresh-token", "refresh-SECRET"),
+            ("idp-certificate-authority-data", "Q0EtU0VDUkVU"),
+        ] {
+            provider.config.insert(k.into(), Secret::new(v.to_string()));
+        }
+        let oidc = OidcAuthenticator::new(&provider, None).expect("valid provider");
+        config.auth = Auth::Oidc(Arc::new(oidc));
+        let shown = format!("{config:?} {config:#?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("iss-user"),
+            "{shown}"
+        );
+        assert!(shown.contains("issuer.test"), "{shown}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn clients_and_their_errors_never_show_url_credentials() {
+        // Nothing listens on port 1: the request fails to connect.
+        let mut config =
+            Config::new(Url::parse("http://host-user:host-SECRET@127.0.0.1:1/").expect("url"));
+        config.qps = -1.0;
+        let client = crate::rest::RestClient::new(&config).expect("client");
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        let err = client
+            .post()
+            .abs_path("/api")
+            .send()
+            .await
+            .expect_err("nothing listens");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("127.0.0.1:1"), "{shown}");
     }
 
     #[test]

@@ -19,11 +19,12 @@ use tower_service::Service;
 use url::Url;
 
 use crate::config::proxy::ProxyEnv;
+use crate::config::redact_url;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Connects to a target directly or through its proxy.
-#[derive(Clone, Debug)]
+/// Connects to a target directly or through its proxy. `Debug` masks proxy credentials.
+#[derive(Clone)]
 pub(crate) struct ProxyConnector {
     http: HttpConnector,
     /// TLS to an `https://` proxy.
@@ -32,6 +33,15 @@ pub(crate) struct ProxyConnector {
     fixed: Option<Url>,
     /// Otherwise the environment decides per target.
     env: Arc<ProxyEnv>,
+}
+
+impl std::fmt::Debug for ProxyConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyConnector")
+            .field("fixed", &self.fixed.as_ref().map(redact_url))
+            .field("env", &self.env)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ProxyConnector {
@@ -207,6 +217,25 @@ impl Service<Uri> for ProxyConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_proxy_credentials() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let env = ProxyEnv::from_lookup(|n| {
+            (n == "HTTPS_PROXY").then(|| "http://e-user:env-SECRET@env.test:1".to_string())
+        })
+        .expect("env");
+        let fixed = Url::parse("socks5://f-user:fixed-SECRET@fixed.test:1080").expect("url");
+        let connector = ProxyConnector::new(HttpConnector::new(), tls, Some(fixed), env);
+        let shown = format!("{connector:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("fixed.test:1080"), "{shown}");
+    }
 
     #[test]
     fn proxy_credentials_are_split_off_and_decoded() {

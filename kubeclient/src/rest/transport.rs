@@ -26,6 +26,7 @@ use super::tls::{DynamicClientCert, TlsError, certified_key, client_config_with}
 use crate::config::auth::AuthError;
 use crate::config::exec::ExecCredential;
 use crate::config::proxy::{ProxyEnv, ProxyError};
+use crate::config::redact_url_str;
 
 /// Why a request could not be sent or answered.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +55,7 @@ pub enum TransportError {
     Http {
         /// The request's method.
         method: http::Method,
-        /// The request's URL (no credentials are ever part of it).
+        /// The request's URL, a user name and password in it masked.
         url: String,
         /// What went wrong.
         source: hyper_util::client::legacy::Error,
@@ -64,7 +65,7 @@ pub enum TransportError {
     Timeout {
         /// The request's method.
         method: http::Method,
-        /// The request's URL.
+        /// The request's URL, a user name and password in it masked.
         url: String,
         /// The configured timeout.
         timeout: Duration,
@@ -243,7 +244,7 @@ pub(crate) async fn send_without_credentials(
         .headers_mut()
         .insert(USER_AGENT, header_value(&user_agent, "user-agent")?);
     let method = request.method().clone();
-    let url = request.uri().to_string();
+    let url = redact_url_str(&request.uri().to_string());
     client
         .request(request)
         .await
@@ -404,7 +405,7 @@ impl Transport {
             headers.append(name.clone(), value.clone());
         }
         let method = request.method().clone();
-        let url = request.uri().to_string();
+        let url = redact_url_str(&request.uri().to_string());
         let client = self
             .client
             .read()
