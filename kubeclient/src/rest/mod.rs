@@ -3,6 +3,7 @@
 
 mod client;
 mod config;
+mod log;
 mod metrics;
 mod options;
 mod proxy_connector;
@@ -18,7 +19,8 @@ pub use client::{DEFAULT_MAX_RETRIES, Error, MAX_RETRY_AFTER, Request, Response,
 pub use config::{
     Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_QPS, Impersonation, Pem, TlsConfig,
 };
-pub use metrics::{RequestMetric, RequestMetrics};
+pub use log::{BODY_TARGET, ROUND_TRIP_TARGET};
+pub use metrics::{RequestMetric, RequestMetrics, RequestOutcome};
 pub use options::{
     CreateOptions, DeleteOptions, DryRun, FieldValidation, GetOptions, ListOptions, PatchOptions,
     Preconditions, PropagationPolicy, ResourceVersionMatch, UpdateOptions,
