@@ -8,6 +8,7 @@ mod metrics;
 mod options;
 mod proxy_connector;
 pub(crate) mod request;
+mod retry_rules;
 mod status;
 mod throttle;
 mod tls;
