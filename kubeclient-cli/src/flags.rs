@@ -69,6 +69,15 @@ pub struct GlobalFlags {
     /// Do not ask the server for compressed responses.
     #[arg(long, global = true)]
     pub disable_compression: bool,
+    /// Log verbosity, as kubectl's: 6 shows each request, 8 adds bodies (secrets redacted).
+    #[arg(
+        short = 'v',
+        long = "v",
+        global = true,
+        default_value_t = 0,
+        value_name = "LEVEL"
+    )]
+    pub verbosity: u8,
 }
 
 impl GlobalFlags {

@@ -5,10 +5,12 @@ mod config_cmd;
 mod flags;
 mod get;
 mod info;
+mod logging;
 mod manifest;
 mod raw;
 mod session;
 mod table;
+mod warnings;
 
 use std::process::ExitCode;
 
@@ -53,6 +55,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let global = &cli.global;
+    logging::init(global.verbosity);
     let result = match cli.command {
         Command::Version(args) => block_on(info::version(global, &args)),
         Command::Config { command } => config_cmd::run(global, command).map_err(CliError::Message),

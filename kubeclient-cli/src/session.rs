@@ -1,7 +1,7 @@
 //! What every API command shares: the client configuration built from the global flags
-//! (kubectl's loading rules and overrides), a REST client, discovery with kubectl's disk
-//! cache, the default namespace, and the command-line error type that prints the way
-//! kubectl prints its errors.
+//! (kubectl's loading rules and overrides) with server warnings printed on stderr, a REST
+//! client, discovery with kubectl's disk cache, the default namespace, and the command-line
+//! error type that prints the way kubectl prints its errors.
 
 use std::io::Write;
 
@@ -95,7 +95,8 @@ impl Session {
         let resolved = ClientConfig::load(&flags.loading_rules(), overrides)
             .and_then(|c| c.resolve())
             .map_err(|e| msg(e.to_string()))?;
-        let config = from_resolved(&resolved).map_err(|e| msg(e.to_string()))?;
+        let mut config = from_resolved(&resolved).map_err(|e| msg(e.to_string()))?;
+        config.warning_handler = Some(crate::warnings::stderr_printer());
         let rest = RestClient::new(&config)?;
         let discovery = DiscoveryClient::new(&config)?
             .with_disk_cache(DiskCache::kubectl_default(&config.host));

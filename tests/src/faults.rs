@@ -29,6 +29,14 @@ pub enum Fault {
         /// The `Retry-After` value in seconds.
         retry_after: Option<u64>,
     },
+    /// Answer with `code`, a Status body and `Retry-After` as an HTTP date (IMF-fixdate) this
+    /// far ahead of now, rounded down to the second as the format has it.
+    StatusRetryAt {
+        /// The HTTP status code.
+        code: u16,
+        /// How far ahead the date is.
+        ahead: Duration,
+    },
     /// Answer with `code` and exactly this body (for malformed answers).
     Respond {
         /// The HTTP status code.
@@ -278,6 +286,18 @@ async fn serve(
             if let Some(seconds) = retry_after {
                 extra.push(("retry-after".to_string(), seconds.to_string()));
             }
+            return respond(&mut conn, code, &extra, status.to_string().as_bytes()).await;
+        }
+        Some(Fault::StatusRetryAt { code, ahead }) => {
+            let at = jiff::Timestamp::now().checked_add(ahead)?;
+            let date =
+                jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&at)?;
+            let extra = [
+                ("content-type".to_string(), "application/json".to_string()),
+                ("retry-after".to_string(), date),
+            ];
+            let status = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "message": format!("injected by the fault proxy ({code})"), "code": code});
             return respond(&mut conn, code, &extra, status.to_string().as_bytes()).await;
         }
         Some(Fault::Respond { code, body }) => {

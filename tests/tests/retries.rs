@@ -1,14 +1,17 @@
 //! client-go's request loop, driven through faults injected between kubeclient and the real
-//! API server: Retry-After retries (count and waits), GETs retried after a connection reset
-//! and writes not, every attempt passing the rate limiter, and the achieved rate of the token
-//! bucket under load.
+//! API server: Retry-After retries (count and waits, in seconds or as an HTTP date), GETs
+//! retried after a connection reset and writes not, every attempt passing the rate limiter,
+//! one metric record for a request however it ends (timed out, refused at connect), and the
+//! achieved rate of the token bucket under load.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
-use kubeclient::rest::{self, RateLimiter, RestClient};
+use kubeclient::rest::{
+    self, RateLimiter, RequestMetric, RequestMetrics, RequestOutcome, RestClient,
+};
 use serde_json::{Value, json};
 use test_support::faults::{Fault, FaultProxy};
 use test_support::{cluster, namespace};
@@ -54,6 +57,45 @@ async fn retry_after_answers_are_retried_after_the_wait() {
         waits[1] >= Duration::from_millis(1950) && waits[1] < Duration::from_millis(2900),
         "{waits:?}"
     );
+}
+
+#[tokio::test]
+async fn a_retry_after_date_is_waited_for_from_now() {
+    let proxy = FaultProxy::start().await;
+    // Three seconds ahead, rounded down to the second: a wait of more than two seconds.
+    proxy.plan([Fault::StatusRetryAt {
+        code: 503,
+        ahead: Duration::from_secs(3),
+    }]);
+    let client = RestClient::new(&via(&proxy)).expect("client");
+    let version: Value = client
+        .get()
+        .abs_path("/version")
+        .into_json()
+        .await
+        .expect("the retry after the date succeeds");
+    assert!(version["gitVersion"].is_string());
+    assert_eq!(proxy.seen().len(), 2);
+    let waits = gaps(&proxy);
+    assert!(
+        waits[0] >= Duration::from_millis(1950) && waits[0] < Duration::from_millis(3500),
+        "{waits:?}"
+    );
+
+    // A date already past means at once.
+    proxy.plan([Fault::StatusRetryAt {
+        code: 429,
+        ahead: Duration::ZERO,
+    }]);
+    client
+        .get()
+        .abs_path("/version")
+        .raw()
+        .await
+        .expect("retried at once");
+    let waits = gaps(&proxy);
+    assert_eq!(waits.len(), 3);
+    assert!(waits[2] < Duration::from_millis(900), "{waits:?}");
 }
 
 #[tokio::test]
@@ -187,6 +229,124 @@ async fn a_stalled_request_times_out() {
         .expect_err("timed out");
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[derive(Debug, Default)]
+struct Record(Mutex<Vec<RequestMetric>>);
+
+impl RequestMetrics for Record {
+    fn observe(&self, metric: &RequestMetric) {
+        if let Ok(mut m) = self.0.lock() {
+            m.push(metric.clone());
+        }
+    }
+}
+
+impl Record {
+    /// The records so far, emptied.
+    fn take(&self) -> Vec<RequestMetric> {
+        self.0
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+}
+
+/// A client of `config` whose metrics go to the returned record.
+fn recorded(mut config: rest::Config) -> (RestClient, Arc<Record>) {
+    let record = Arc::new(Record::default());
+    config.metrics = Some(record.clone());
+    (RestClient::new(&config).expect("client"), record)
+}
+
+#[tokio::test]
+async fn requests_that_get_no_answer_are_recorded_once_with_the_reason() {
+    let proxy = FaultProxy::start().await;
+    let (client, record) = recorded(via(&proxy));
+
+    // No answer before the deadline.
+    proxy.plan([Fault::Stall(Duration::from_secs(5))]);
+    let err = client
+        .get()
+        .abs_path("/version")
+        .timeout(Duration::from_millis(500))
+        .raw()
+        .await
+        .expect_err("timed out");
+    assert!(err.to_string().contains("timed out"), "{err}");
+    let records = record.take();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].outcome, RequestOutcome::Timeout);
+    assert_eq!((records[0].status, records[0].attempts), (None, 1));
+    assert_eq!(records[0].path_template, "/version");
+
+    // The answer's head in time, its body not.
+    proxy.plan([Fault::StallBody(Duration::from_secs(5))]);
+    client
+        .get()
+        .abs_path("/version")
+        .timeout(Duration::from_millis(500))
+        .raw()
+        .await
+        .expect_err("timed out reading the body");
+    let records = record.take();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].outcome, RequestOutcome::Timeout);
+    assert_eq!(records[0].status, Some(200));
+    assert_eq!(records[0].response_bytes, None);
+
+    // A POST whose connection is reset: sent, no answer, not retried.
+    proxy.plan([Fault::Reset]);
+    client
+        .post()
+        .abs_path("/api/v1/namespaces/default/configmaps")
+        .json(&serde_json::json!({}))
+        .raw()
+        .await
+        .expect_err("reset");
+    let records = record.take();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].outcome, RequestOutcome::TransportError);
+    assert_eq!(records[0].status, None);
+
+    // An answer is recorded as answered.
+    client
+        .get()
+        .abs_path("/version")
+        .raw()
+        .await
+        .expect("version");
+    let records = record.take();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].outcome, RequestOutcome::Answered);
+    assert_eq!(records[0].status, Some(200));
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_recorded_once() {
+    // A port nobody listens on: bound, then released.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let mut config =
+        rest::Config::new(url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("url"));
+    config.qps = -1.0;
+    let (client, record) = recorded(config);
+    let err = client
+        .get()
+        .abs_path("/version")
+        .raw()
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, rest::Error::Transport { attempts: 1, .. }),
+        "{err}"
+    );
+    let records = record.take();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].outcome, RequestOutcome::ConnectFailed);
+    assert_eq!((records[0].status, records[0].attempts), (None, 1));
 }
 
 #[tokio::test]

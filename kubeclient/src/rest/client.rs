@@ -18,14 +18,21 @@
 //! The request loop follows client-go's `Request.request`:
 //! - every attempt first passes the client-side rate limiter (shared by all clients built
 //!   from one [`Config`]);
-//! - a 429 or 5xx answer carrying `Retry-After: <seconds>` is retried after that many seconds
-//!   (at most [`MAX_RETRY_AFTER`]), up to [`DEFAULT_MAX_RETRIES`] times;
+//! - a 429 or 5xx answer carrying `Retry-After` is retried after the wait it asks for, up to
+//!   [`DEFAULT_MAX_RETRIES`] times: a number of seconds (client-go reads only this form; a
+//!   negative number means at once, as in client-go), or an HTTP date (RFC 9110's IMF-fixdate,
+//!   e.g. `Wed, 21 Oct 2015 07:28:00 GMT`; the obsolete RFC 850 and asctime forms are not read),
+//!   waited for from now and at once when it has passed; either wait is cut to
+//!   [`MAX_RETRY_AFTER`];
 //! - a GET whose connection was reset or closed early is retried after one to two seconds
 //!   (client-go's artificial `Retry-After: 1`, with jitter); other verbs are never retried on transport errors, since the
 //!   server may have acted on them;
 //! - the final error says how many attempts were made;
 //! - a timeout ([`Request::timeout`], else `Config::timeout`) covers the whole exchange: retries,
-//!   the answer's head and a body read whole; a stream is guarded by [`Request::idle_timeout`].
+//!   the answer's head and a body read whole; a stream is guarded by [`Request::idle_timeout`];
+//! - every request handed to the loop is recorded once by the `Config::metrics` hook, however
+//!   it ends (see [`RequestOutcome`](super::RequestOutcome)), and each attempt and body is
+//!   reported through `tracing` (see [`ROUND_TRIP_TARGET`](super::ROUND_TRIP_TARGET)).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -35,17 +42,20 @@ use backon::BackoffBuilder;
 use bytes::Bytes;
 use futures_util::Stream;
 use http::header::{
-    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER,
+    ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue,
 };
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use super::config::Config;
-use super::metrics::{RequestMetric, RequestMetrics};
+use super::log::{BODY_TARGET, ROUND_TRIP_TARGET, redacted_body, url_for_logs};
+use super::metrics::{RequestMetric, RequestMetrics, RequestOutcome};
 use super::request::{PathSpec, query_pairs};
+use super::retry_rules::{is_connection_lost, retry_after};
 use super::status::ApiError;
 use super::throttle::{RateLimiter, throttle};
 use super::transport::{Transport, TransportError};
@@ -473,6 +483,7 @@ impl Request {
         let mut ctx = Context {
             verb: self.verb.clone(),
             path: url.path().to_string(),
+            shown_url: url_for_logs(&url),
             template: self.path.template(),
             started: Instant::now(),
             deadline: timeout.map(|t| (tokio::time::Instant::now() + t, t)),
@@ -492,6 +503,9 @@ impl Request {
         }
         let span = tracing::debug_span!("kubeclient.request", verb = %ctx.verb, path = %ctx.template, status = tracing::field::Empty, attempts = tracing::field::Empty);
         let what = format!("{} {}", ctx.verb, ctx.path);
+        if !self.body.is_empty() {
+            span.in_scope(|| ctx.log_body("request body", &self.body));
+        }
         // client-go retries a reset GET after an artificial `Retry-After: 1`; here the wait is
         // one second plus a random part of up to another second (backon's jitter), so that many
         // clients cut off at once do not come back in step.
@@ -515,7 +529,10 @@ impl Request {
                     })?;
                 *request.headers_mut() = self.headers.clone();
                 let retries_left = ctx.attempts <= self.max_retries;
-                match inner.transport.send(request).await {
+                let sent = Instant::now();
+                let result = inner.transport.send(request).await;
+                ctx.log_round_trip(&result, sent.elapsed());
+                match result {
                     Err(e)
                         if self.verb == Method::GET && retries_left && is_connection_lost(&e) =>
                     {
@@ -524,7 +541,7 @@ impl Request {
                         tokio::time::sleep(wait).await;
                     }
                     Err(source) => {
-                        ctx.observe(None, None);
+                        ctx.observe(None, None, transport_outcome(&source));
                         return Err(Error::Transport {
                             verb: ctx.verb.clone(),
                             path: ctx.path.clone(),
@@ -542,7 +559,7 @@ impl Request {
                         let status = response.status();
                         let retry_after = (status == StatusCode::TOO_MANY_REQUESTS
                             || status.is_server_error())
-                        .then(|| retry_after(response.headers()))
+                        .then(|| retry_after(response.headers(), jiff::Timestamp::now()))
                         .flatten();
                         match retry_after {
                             Some(wait) if retries_left => {
@@ -557,13 +574,17 @@ impl Request {
                 }
             }
         };
-        let _entered = span.enter();
+        let run = run.instrument(span.clone());
         let response = match deadline {
             Some((deadline, _)) => match tokio::time::timeout_at(deadline, run).await {
                 Ok(result) => result?,
                 Err(_) => {
-                    ctx.observe(None, None);
-                    return Err(ctx.timed_out());
+                    let error = ctx.timed_out();
+                    span.in_scope(|| {
+                        tracing::debug!(target: ROUND_TRIP_TARGET, verb = %ctx.verb, url = %ctx.shown_url, error = %error, milliseconds = millis(ctx.started.elapsed()), "no response");
+                    });
+                    ctx.observe(None, None, RequestOutcome::Timeout);
+                    return Err(error);
                 }
             },
             None => run.await?,
@@ -582,8 +603,12 @@ impl Request {
     async fn send_counting(self) -> Result<(Response, Context), Error> {
         let (response, ctx) = self.execute(false).await?;
         let (parts, body) = response.into_parts();
-        let body = ctx.read_body(&parts.headers, body).await?;
-        ctx.observe(Some(parts.status.as_u16()), Some(body.len()));
+        let body = ctx.read_body(parts.status, &parts.headers, body).await?;
+        ctx.observe(
+            Some(parts.status.as_u16()),
+            Some(body.len()),
+            RequestOutcome::Answered,
+        );
         let response = Response {
             status: parts.status,
             headers: parts.headers,
@@ -713,11 +738,16 @@ impl Request {
     async fn open_stream(self) -> Result<Incoming, Error> {
         let (response, ctx) = self.execute(true).await?;
         let (parts, body) = response.into_parts();
-        ctx.observe(Some(parts.status.as_u16()), None);
         if parts.status.is_success() {
+            ctx.observe(Some(parts.status.as_u16()), None, RequestOutcome::Answered);
             return Ok(body);
         }
-        let body = ctx.read_body(&parts.headers, body).await?;
+        let body = ctx.read_body(parts.status, &parts.headers, body).await?;
+        ctx.observe(
+            Some(parts.status.as_u16()),
+            Some(body.len()),
+            RequestOutcome::Answered,
+        );
         Err(Error::Api {
             error: Box::new(ApiError::from_response(
                 ctx.verb.as_str(),
@@ -734,6 +764,8 @@ impl Request {
 struct Context {
     verb: Method,
     path: String,
+    /// The whole URL, as it may be logged.
+    shown_url: String,
     template: String,
     started: Instant,
     /// When the whole exchange must be over, and the timeout it came from.
@@ -747,12 +779,13 @@ struct Context {
 }
 
 impl Context {
-    fn observe(&self, status: Option<u16>, response_bytes: Option<usize>) {
+    fn observe(&self, status: Option<u16>, response_bytes: Option<usize>, outcome: RequestOutcome) {
         if let Some(metrics) = &self.metrics {
             metrics.observe(&RequestMetric {
                 verb: self.verb.to_string(),
                 path_template: self.template.clone(),
                 status,
+                outcome,
                 attempts: self.attempts,
                 latency: self.started.elapsed(),
                 throttle_wait: self.throttle_wait,
@@ -777,8 +810,55 @@ impl Context {
         }
     }
 
-    /// Reads a whole body, within the exchange's deadline.
-    async fn read_body(&self, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Error> {
+    /// One attempt's end, for [`ROUND_TRIP_TARGET`].
+    fn log_round_trip(
+        &self,
+        result: &Result<http::Response<Incoming>, TransportError>,
+        took: Duration,
+    ) {
+        let milliseconds = millis(took);
+        match result {
+            Ok(response) => {
+                tracing::debug!(target: ROUND_TRIP_TARGET, verb = %self.verb, url = %self.shown_url, status = response.status().as_u16(), milliseconds, "response");
+            }
+            Err(error) => {
+                tracing::debug!(target: ROUND_TRIP_TARGET, verb = %self.verb, url = %self.shown_url, error = %error, milliseconds, "no response");
+            }
+        }
+    }
+
+    /// A body sent or received, for [`BODY_TARGET`], with its secrets taken out; nothing is
+    /// prepared unless a subscriber wants it.
+    fn log_body(&self, message: &str, body: &[u8]) {
+        if tracing::enabled!(target: BODY_TARGET, tracing::Level::TRACE) {
+            let body = redacted_body(&self.path, body);
+            tracing::trace!(target: BODY_TARGET, verb = %self.verb, url = %self.shown_url, body = %body, "{message}");
+        }
+    }
+
+    /// Reads a whole body, within the exchange's deadline. A failure is recorded by the
+    /// metrics hook (with the answer's `status`), since the request ends with it.
+    async fn read_body(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Incoming,
+    ) -> Result<Bytes, Error> {
+        let result = self.read_whole_body(headers, body).await;
+        match &result {
+            Ok(body) => self.log_body("response body", body),
+            Err(error) => {
+                let outcome = match error {
+                    Error::Transport { source, .. } => transport_outcome(source),
+                    _ => RequestOutcome::TransportError,
+                };
+                self.observe(Some(status.as_u16()), None, outcome);
+            }
+        }
+        result
+    }
+
+    async fn read_whole_body(&self, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Error> {
         let body_error = |reason: String| Error::Body {
             verb: self.verb.clone(),
             path: self.path.clone(),
@@ -860,64 +940,17 @@ async fn next_chunk(
     }
 }
 
-/// The wait a `Retry-After: <seconds>` header asks for, capped at [`MAX_RETRY_AFTER`].
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+/// How a request that failed in the transport ended, for [`RequestMetric::outcome`].
+fn transport_outcome(error: &TransportError) -> RequestOutcome {
+    match error {
+        TransportError::Timeout { .. } => RequestOutcome::Timeout,
+        TransportError::Auth(_) => RequestOutcome::CredentialsFailed,
+        TransportError::Http { source, .. } if source.is_connect() => RequestOutcome::ConnectFailed,
+        _ => RequestOutcome::TransportError,
+    }
 }
 
-/// Whether `e` means the connection went away under the request (reset, closed early, an
-/// HTTP/2 connection lost): client-go retries GETs on these.
-fn is_connection_lost(e: &TransportError) -> bool {
-    let TransportError::Http { source, .. } = e else {
-        return false;
-    };
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source);
-    while let Some(err) = cause {
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::UnexpectedEof
-            )
-        {
-            return true;
-        }
-        if let Some(h) = err.downcast_ref::<hyper::Error>()
-            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
-        {
-            return true;
-        }
-        cause = err.source();
-    }
-    false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_reads_seconds_and_caps_them() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(retry_after(&headers), None);
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("86400"));
-        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
-        // An HTTP date is not honoured (client-go reads seconds only).
-        headers.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&headers), None);
-    }
+/// `duration` in whole milliseconds, as client-go's debug lines give it.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

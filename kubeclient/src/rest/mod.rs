@@ -3,10 +3,12 @@
 
 mod client;
 mod config;
+mod log;
 mod metrics;
 mod options;
 mod proxy_connector;
 pub(crate) mod request;
+mod retry_rules;
 mod status;
 mod throttle;
 mod tls;
@@ -19,7 +21,8 @@ pub use config::{
     Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_QPS, Impersonation,
     Pem, TlsConfig,
 };
-pub use metrics::{RequestMetric, RequestMetrics};
+pub use log::{BODY_TARGET, ROUND_TRIP_TARGET};
+pub use metrics::{RequestMetric, RequestMetrics, RequestOutcome};
 pub use options::{
     ApplyOptions, CreateOptions, DeleteOptions, DryRun, FieldValidation, GetOptions, ListOptions,
     PatchOptions, Preconditions, PropagationPolicy, ResourceVersionMatch, UpdateOptions,
