@@ -10,9 +10,7 @@
 //! #     const GROUP: &'static str = ""; const VERSION: &'static str = "v1";
 //! #     const KIND: &'static str = "ConfigMap"; const PLURAL: &'static str = "configmaps";
 //! #     type Scope = kubeclient::client::Namespaced;
-//! #     fn name(&self) -> Option<&str> { self.metadata.name.as_deref() }
-//! #     fn namespace(&self) -> Option<&str> { self.metadata.namespace.as_deref() }
-//! #     fn resource_version(&self) -> Option<&str> { self.metadata.resource_version.as_deref() }
+//! #     kubeclient::object_meta_accessors!();
 //! # }
 //! use kubeclient::client::Client;
 //! use kubeclient::rest::UpdateOptions;
@@ -21,7 +19,7 @@
 //! let config_maps: Client<ConfigMap> = Client::namespaced(rest, "default");
 //! retry_on_conflict(DEFAULT_RETRY, async || {
 //!     // Read the current version on every attempt, change it, write it back.
-//!     let mut cm = config_maps.get("settings").await?;
+//!     let mut cm = config_maps.get("settings", &Default::default()).await?;
 //!     cm.metadata.labels.insert("touched".into(), "yes".into());
 //!     config_maps.update(&cm, &UpdateOptions::default()).await
 //! })

@@ -12,9 +12,7 @@
 //! #     const GROUP: &'static str = "example.com"; const VERSION: &'static str = "v1";
 //! #     const KIND: &'static str = "Widget"; const PLURAL: &'static str = "widgets";
 //! #     type Scope = kubeclient::client::Namespaced;
-//! #     fn name(&self) -> Option<&str> { self.metadata.name.as_deref() }
-//! #     fn namespace(&self) -> Option<&str> { self.metadata.namespace.as_deref() }
-//! #     fn resource_version(&self) -> Option<&str> { self.metadata.resource_version.as_deref() }
+//! #     kubeclient::object_meta_accessors!();
 //! # }
 //! # async fn demo(rest: kubeclient::rest::RestClient, widget: Widget) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
