@@ -2,31 +2,7 @@
 //! `DirectClientConfig.ClientConfig`), in-cluster configuration (`rest.InClusterConfig`), and
 //! both chosen as kubectl chooses them, [`infer`] (client-go's `DeferredLoadingClientConfig`).
 //!
-//! The order [`infer`] follows, that of client-go's deferred loading (`merged_client_builder.go`,
-//! used by kubectl and `NewNonInteractiveDeferredLoadingClientConfig`):
-//! 1. the kubeconfig files are loaded first: `--kubeconfig` alone, else every file of
-//!    `KUBECONFIG`, else `~/.kube/config` ([`LoadingRules`]);
-//! 2. if they select a usable context, that is the configuration — even inside a pod, so an
-//!    explicit `--kubeconfig`, `KUBECONFIG`, or a `~/.kube/config` in the container wins over
-//!    the service account;
-//! 3. only if they select nothing at all (no file found, empty files, no `current-context`:
-//!    client-go's "empty config" error) is in-cluster configuration used, when it is possible:
-//!    `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` set and the service-account token
-//!    file present ([`InClusterConfig::possible`]); otherwise the empty-config error stands;
-//! 4. any other kubeconfig error (an explicit file that does not exist, a file that does not
-//!    parse, a missing context, cluster or user) is returned as it is: in-cluster configuration
-//!    is not a fallback for a broken kubeconfig (client-go returns every error but the empty
-//!    config one);
-//! 5. the namespace: the context's; if the context names none and in-cluster configuration is
-//!    possible, the pod's (`POD_NAMESPACE`, else the service account's `namespace` file), as
-//!    client-go's `DeferredLoadingClientConfig.Namespace` does; else `default`.
-//!
-//! Other orders upstream, for comparison: kube-rs's `Config::infer` also tries the kubeconfig
-//! first, but falls back to in-cluster configuration on any kubeconfig error; client-go's
-//! `BuildConfigFromFlags(masterURL, path)` tries in-cluster configuration first only when
-//! both arguments are empty, and then ignores `KUBECONFIG` and `~/.kube/config`;
-//! controller-runtime's `GetConfig` puts in-cluster configuration between `KUBECONFIG` and
-//! `~/.kube/config`.
+//! [`infer`] documents the order it follows, client-go's deferred loading, next to the code.
 //!
 //! client-go's rules kept here:
 //! - a server without a scheme gets `https://` when any TLS setting is present, else `http://`;
@@ -271,11 +247,33 @@ pub enum Source {
 /// The configuration kubectl would use: the kubeconfig named by `explicit` (the
 /// `--kubeconfig` flag), else by `KUBECONFIG`, else `~/.kube/config`; in-cluster
 /// configuration (the pod's service account) only when those select no context at all and
-/// this process runs in a pod. The rules, client-go's deferred loading, are in the
-/// [module documentation](self).
+/// this process runs in a pod.
 ///
-/// A kubeconfig that exists but is broken is an error, in a pod too. The namespace is the
-/// context's, else (in a pod) the pod's, else `default`.
+/// The order is client-go's deferred loading (`DeferredLoadingClientConfig` in
+/// `tools/clientcmd/merged_client_builder.go`, which kubectl uses):
+/// 1. the kubeconfig files are loaded first: `--kubeconfig` alone, else every file of
+///    `KUBECONFIG`, else `~/.kube/config` ([`LoadingRules`]);
+/// 2. if they select a usable context, that is the configuration — even inside a pod, so an
+///    explicit `--kubeconfig`, `KUBECONFIG`, or a `~/.kube/config` in the container wins over
+///    the service account;
+/// 3. only if they select nothing at all (no file found, empty files, no `current-context`:
+///    client-go's "empty config" error) is in-cluster configuration used, when it is possible:
+///    `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` set and the service-account token
+///    file present ([`InClusterConfig::possible`]); otherwise the empty-config error stands;
+/// 4. any other kubeconfig error (an explicit file that does not exist, a file that does not
+///    parse, a missing context, cluster or user) is returned as it is: in-cluster configuration
+///    is not a fallback for a broken kubeconfig (client-go returns every error but the empty
+///    config one);
+/// 5. the namespace: the context's; if the context names none and in-cluster configuration is
+///    possible, the pod's (`POD_NAMESPACE`, else the service account's `namespace` file), as
+///    client-go's `DeferredLoadingClientConfig.Namespace` does; else `default`.
+///
+/// Other orders upstream, for comparison: kube-rs's `Config::infer` also tries the kubeconfig
+/// first, but falls back to in-cluster configuration on any kubeconfig error; client-go's
+/// `BuildConfigFromFlags(masterURL, path)` reads only the file given, and with neither
+/// argument tries in-cluster configuration and never reads `KUBECONFIG` or
+/// `~/.kube/config`; controller-runtime's `GetConfig` puts in-cluster configuration between
+/// `KUBECONFIG` and `~/.kube/config`.
 pub fn infer(explicit: Option<&Path>) -> Result<Inferred, RestConfigError> {
     infer_with(explicit, &ServiceAccountFiles::default())
 }
