@@ -631,6 +631,73 @@ fn use_context_writes_the_file_kubectl_writes() {
 }
 
 #[test]
+fn use_context_respects_kubectls_lock_file() {
+    // kubectl locks every file of the chain (`<file>.lock`, created exclusively) while it
+    // reads and writes, and fails at once when a lock is already there. So must kubeclient.
+    let fx = Fixture::new("lock");
+    let names = ["missing.yaml", "first.yaml", "second.yaml"];
+    let chain = fx.chain(&names);
+    let before: Vec<Option<String>> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(fx.file(n)).ok())
+        .collect();
+    // A lock on a file of the chain that use-context would not even write, then on the
+    // file it writes, then on one that does not exist.
+    for locked in ["second.yaml", "first.yaml", "missing.yaml"] {
+        let lock = fx.file(&format!("{locked}.lock"));
+        std::fs::write(&lock, "").unwrap_or_else(|e| panic!("{e}"));
+        let needle = lock.to_string_lossy().into_owned();
+        assert_both_fail(
+            &fx,
+            Some(&chain),
+            &["config", "use-context", "second-ctx"],
+            &[&needle],
+        );
+        assert!(lock.exists(), "the other writer's lock was removed");
+        std::fs::remove_file(&lock).unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Nothing was written by either.
+    let after: Vec<Option<String>> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(fx.file(n)).ok())
+        .collect();
+    assert_eq!(before, after);
+
+    // An explicit file: only its lock matters.
+    let first = fx.file("first.yaml");
+    let first_arg = first.to_string_lossy().into_owned();
+    std::fs::write(fx.file("first.yaml.lock"), "").unwrap_or_else(|e| panic!("{e}"));
+    let args = [
+        "--kubeconfig",
+        &first_arg,
+        "config",
+        "use-context",
+        "merged",
+    ];
+    assert_both_fail(&fx, None, &args, &["first.yaml.lock"]);
+    std::fs::remove_file(fx.file("first.yaml.lock")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(fx.file("second.yaml.lock"), "").unwrap_or_else(|e| panic!("{e}"));
+    let ours = fx.run(kubeclient_binary(), Some(&chain), &args);
+    assert_eq!(ours.code, 0, "{ours:#?}");
+    std::fs::remove_file(fx.file("second.yaml.lock")).unwrap_or_else(|e| panic!("{e}"));
+
+    // Unlocked: it succeeds and leaves no lock behind.
+    let ours = fx.run(
+        kubeclient_binary(),
+        Some(&chain),
+        &["config", "use-context", "second-ctx"],
+    );
+    assert_eq!(ours.code, 0, "{ours:#?}");
+    let locks: Vec<String> = std::fs::read_dir(fx.root.join("data"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".lock"))
+        .collect();
+    assert!(locks.is_empty(), "{locks:?}");
+}
+
+#[test]
 fn bad_input_fails_like_kubectl_and_names_the_culprit() {
     let fx = Fixture::new("bad");
     let malformed = fx.file("malformed.yaml.bad");

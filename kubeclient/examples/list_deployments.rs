@@ -1,6 +1,7 @@
-//! The seed program: in-cluster configuration when running in a pod, else the kubeconfig
-//! (`--kubeconfig PATH`, else `KUBECONFIG`, else `~/.kube/config`); list the Deployments of
-//! `default` and print `1 -> name`, `2 -> name`, ...
+//! The seed program: the kubeconfig (`--kubeconfig PATH`, else `KUBECONFIG`, else
+//! `~/.kube/config`), or, in a pod where no kubeconfig is found, the pod's service account
+//! (client-go's order, see `kubeclient::config::infer`); list the Deployments of `default`
+//! and print `1 -> name`, `2 -> name`, ...
 //!
 //! `cargo run -p kubeclient --features k8s-openapi --example list_deployments -- --kubeconfig target/controlplane/admin.kubeconfig`
 

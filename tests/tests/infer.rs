@@ -1,6 +1,8 @@
 //! The seed program's configuration order, end to end in a process of its own (`probe`, so
-//! each case has its own environment): in-cluster configuration when in a pod, else
-//! `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`; and `HTTPS_PROXY`/`NO_PROXY`.
+//! each case has its own environment): `--kubeconfig`, else `KUBECONFIG`, else
+//! `~/.kube/config`, and in-cluster configuration (emulated: the service-account variables and
+//! a token directory of our own) only when no kubeconfig is found, as client-go's deferred
+//! loading; and `HTTPS_PROXY`/`NO_PROXY`.
 
 use std::path::Path;
 
@@ -104,10 +106,10 @@ async fn kubeconfig_env_then_home_then_explicit_flag() {
     );
 }
 
-#[tokio::test]
-async fn in_cluster_configuration_wins_inside_a_pod() {
-    let home = scratch_dir("infer-pod");
-    let sa = scratch_dir("infer-sa");
+/// An emulated pod: a service-account directory holding the test user's token, the
+/// cluster's CA and namespace `team-b`, and the environment variables a pod gets.
+fn emulated_pod(tag: &str) -> (std::path::PathBuf, Vec<(&'static str, String)>) {
+    let sa = scratch_dir(tag);
     let server = url::Url::parse(&admin_cluster().server).expect("server");
     std::fs::write(sa.join("token"), user_token()).expect("token");
     std::fs::write(
@@ -116,7 +118,7 @@ async fn in_cluster_configuration_wins_inside_a_pod() {
     )
     .expect("ca");
     std::fs::write(sa.join("namespace"), "team-b").expect("namespace");
-    let env = [
+    let env = vec![
         (
             "KUBERNETES_SERVICE_HOST",
             server.host_str().unwrap_or_default().to_string(),
@@ -125,9 +127,14 @@ async fn in_cluster_configuration_wins_inside_a_pod() {
             "KUBERNETES_SERVICE_PORT",
             server.port().unwrap_or_default().to_string(),
         ),
-        // Present but ignored: in a pod, in-cluster configuration comes first.
-        ("KUBECONFIG", path_str(cluster().kubeconfig())),
     ];
+    (sa, env)
+}
+
+#[tokio::test]
+async fn in_cluster_configuration_when_no_kubeconfig_is_found() {
+    let home = scratch_dir("infer-pod");
+    let (sa, env) = emulated_pod("infer-sa");
     let p = probe(
         &home,
         &env,
@@ -137,6 +144,91 @@ async fn in_cluster_configuration_wins_inside_a_pod() {
     assert!(p.ok, "{}", p.stderr);
     assert_eq!(p.source, "in-cluster namespace=team-b");
     assert_eq!(user_of(&p), "kubeclient-user");
+}
+
+#[tokio::test]
+async fn a_kubeconfig_wins_over_in_cluster_configuration() {
+    // client-go's deferred loading: in a pod, a kubeconfig that selects a context is used;
+    // the service account only when none is found.
+    let home = scratch_dir("infer-pod-kubeconfig");
+    let (sa, pod) = emulated_pod("infer-sa-kubeconfig");
+    let sa_arg = path_str(&sa);
+    let admin = path_str(cluster().kubeconfig());
+    let user = path_str(&cluster().user_kubeconfig());
+
+    // KUBECONFIG.
+    let mut env = pod.clone();
+    env.push(("KUBECONFIG", admin.clone()));
+    let p = probe(&home, &env, &["--service-account-dir", &sa_arg, "whoami"]).await;
+    assert!(p.ok, "{}", p.stderr);
+    assert!(p.source.starts_with("context="), "{}", p.source);
+    assert_eq!(user_of(&p), "admin");
+
+    // --kubeconfig, over KUBECONFIG too; its context names namespace `default`, which stays.
+    let p = probe(
+        &home,
+        &env,
+        &[
+            "--kubeconfig",
+            &user,
+            "--service-account-dir",
+            &sa_arg,
+            "whoami",
+        ],
+    )
+    .await;
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!(
+        p.source,
+        "context=kubeclient-user@kubeclient-local namespace=default"
+    );
+    assert_eq!(user_of(&p), "kubeclient-user");
+
+    // A context that names no namespace: in a pod, the pod's is the default one (client-go's
+    // DeferredLoadingClientConfig.Namespace).
+    let bare = write_kubeconfig(&home, json!({}), json!({"token": user_token()}));
+    let p = probe(
+        &home,
+        &env,
+        &[
+            "--kubeconfig",
+            &path_str(&bare),
+            "--service-account-dir",
+            &sa_arg,
+            "whoami",
+        ],
+    )
+    .await;
+    assert!(p.ok, "{}", p.stderr);
+    assert_eq!(p.source, "context=c namespace=team-b");
+    assert_eq!(user_of(&p), "kubeclient-user");
+
+    // ~/.kube/config.
+    std::fs::create_dir_all(home.join(".kube")).expect(".kube");
+    std::fs::copy(cluster().kubeconfig(), home.join(".kube/config")).expect("copy");
+    let p = probe(&home, &pod, &["--service-account-dir", &sa_arg, "whoami"]).await;
+    assert!(p.ok, "{}", p.stderr);
+    assert!(p.source.starts_with("context="), "{}", p.source);
+    assert_eq!(user_of(&p), "admin");
+
+    // A kubeconfig that is named but missing is an error, not a reason to use the pod's.
+    let p = probe(
+        &home,
+        &pod,
+        &[
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+            "--service-account-dir",
+            &sa_arg,
+            "whoami",
+        ],
+    )
+    .await;
+    assert!(
+        !p.ok && p.stderr.contains("/nonexistent/kubeconfig"),
+        "{}",
+        p.stderr
+    );
 }
 
 #[tokio::test]

@@ -137,6 +137,29 @@ pub enum KubeconfigError {
         /// Why.
         source: std::io::Error,
     },
+    /// Another writer holds kubectl's lock on a kubeconfig file (its `.lock` file exists), so
+    /// the file was left unchanged. As kubectl, kubeclient does not wait for it.
+    #[error(
+        "kubeconfig {} is locked: {} exists (another kubectl or kubeclient is changing it; if none is, remove the stale lock file)",
+        .path.display(),
+        .lock.display()
+    )]
+    Locked {
+        /// The kubeconfig file.
+        path: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+    },
+    /// kubectl's lock on a kubeconfig file could not be created.
+    #[error("locking kubeconfig {}: creating {}: {source}", .path.display(), .lock.display())]
+    Lock {
+        /// The kubeconfig file.
+        path: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A kubeconfig could not be serialized.
     #[error("serializing kubeconfig as {format}: {message}")]
     Serialize {

@@ -89,6 +89,17 @@ impl InClusterConfig {
         )
     }
 
+    /// Whether in-cluster configuration is worth trying (client-go's
+    /// `inClusterClientConfig.Possible`): `KUBERNETES_SERVICE_HOST` and
+    /// `KUBERNETES_SERVICE_PORT` are set and not empty, and the token file exists and is not a
+    /// directory. [`infer`](super::infer) uses in-cluster configuration only then.
+    pub fn possible(env: impl Fn(&str) -> Option<String>, files: &ServiceAccountFiles) -> bool {
+        let set = |name| env(name).is_some_and(|v| !v.is_empty());
+        set("KUBERNETES_SERVICE_HOST")
+            && set("KUBERNETES_SERVICE_PORT")
+            && std::fs::metadata(&files.token).is_ok_and(|m| !m.is_dir())
+    }
+
     /// Reads the in-cluster configuration with `env` looking up environment variables and the
     /// service-account files at `files`.
     pub fn load_from(
@@ -110,21 +121,30 @@ impl InClusterConfig {
             path: files.ca.clone(),
             source,
         })?;
-        let namespace = non_empty("POD_NAMESPACE")
-            .or_else(|| {
-                std::fs::read_to_string(&files.namespace)
-                    .ok()
-                    .map(|ns| ns.trim().to_string())
-                    .filter(|ns| !ns.is_empty())
-            })
-            .unwrap_or_else(|| "default".to_string());
         Ok(InClusterConfig {
             server: format!("https://{}", join_host_port(&host, &port)),
             ca_pem,
             token,
-            namespace,
+            namespace: pod_namespace(&env, files),
         })
     }
+}
+
+/// The pod's namespace as clientcmd's in-cluster config finds it: `$POD_NAMESPACE`, else the
+/// service account's `namespace` file (trimmed), else `default`.
+pub(crate) fn pod_namespace(
+    env: impl Fn(&str) -> Option<String>,
+    files: &ServiceAccountFiles,
+) -> String {
+    env("POD_NAMESPACE")
+        .filter(|v| !v.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string(&files.namespace)
+                .ok()
+                .map(|ns| ns.trim().to_string())
+                .filter(|ns| !ns.is_empty())
+        })
+        .unwrap_or_else(|| "default".to_string())
 }
 
 /// `host:port`, with an IPv6 host in brackets (Go's `net.JoinHostPort`).
@@ -202,6 +222,35 @@ mod tests {
         ];
         let config = InClusterConfig::load_from(env(&vars), &files).expect("in-cluster");
         assert_eq!(config.namespace, "from-env");
+    }
+
+    #[test]
+    fn possible_needs_host_port_and_a_token_file() {
+        let files = service_account("possible", None);
+        let both = [
+            ("KUBERNETES_SERVICE_HOST", "h"),
+            ("KUBERNETES_SERVICE_PORT", "1"),
+        ];
+        assert!(InClusterConfig::possible(env(&both), &files));
+        assert!(!InClusterConfig::possible(
+            env(&[("KUBERNETES_SERVICE_HOST", "h")]),
+            &files
+        ));
+        assert!(!InClusterConfig::possible(
+            env(&[
+                ("KUBERNETES_SERVICE_HOST", "h"),
+                ("KUBERNETES_SERVICE_PORT", "")
+            ]),
+            &files
+        ));
+        // A directory where the token should be is not a token.
+        let dir_token = ServiceAccountFiles {
+            token: files.ca.parent().expect("dir").to_path_buf(),
+            ..files.clone()
+        };
+        assert!(!InClusterConfig::possible(env(&both), &dir_token));
+        std::fs::remove_file(&files.token).expect("remove token");
+        assert!(!InClusterConfig::possible(env(&both), &files));
     }
 
     #[test]

@@ -26,6 +26,9 @@
 //! # }
 //! ```
 //!
+//! Kubeconfig files are changed (`write_current_context`, the OIDC token write-back) under
+//! kubectl's lock, `<file>.lock`: see [`Kubeconfig::update_file`].
+//!
 //! This part does no network I/O and starts no processes: exec plugins, OIDC refresh and
 //! token files are modelled faithfully and used elsewhere. Secrets are held in [`Secret`] and
 //! never appear in `Debug` output or error messages; neither does a user name or password in a
@@ -37,6 +40,7 @@ mod error;
 pub mod exec;
 pub mod incluster;
 mod loader;
+mod lock;
 mod model;
 pub mod oidc;
 mod parse;

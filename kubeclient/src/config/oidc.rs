@@ -8,7 +8,12 @@
 //!   with the refresh-token grant, authenticating as `client-id`/`client-secret`;
 //! - the answer must carry an `id_token`; a new `refresh_token` replaces the old one;
 //! - the new tokens are written back into the kubeconfig file the user came from,
-//!   atomically, changing nothing else in it.
+//!   atomically, changing nothing else in it, under kubectl's lock (`<file>.lock`, see
+//!   [`Kubeconfig::update_file`]; a lock held by another process fails the refresh, as
+//!   client-go's persister does).
+//!
+//! Files (the kubeconfig written back, an `idp-certificate-authority` file) are read and
+//! written on tokio's blocking threads, never on the async caller's.
 //!
 //! Two deliberate differences from client-go, which sends the refresh-token and client
 //! secret wherever the issuer points:
@@ -30,10 +35,10 @@ use http_body_util::{BodyExt, Full};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::Kubeconfig;
 use super::auth::AuthError;
 use super::model::AuthProviderConfig;
 use super::secret::{Secret, redact_url, redact_url_str};
+use super::{Kubeconfig, KubeconfigError};
 use crate::rest::transport::send_without_credentials;
 use crate::rest::{self, Pem};
 
@@ -229,7 +234,7 @@ impl OidcAuthenticator {
         if let Some(r) = fresh.refresh_token.filter(|t| !t.is_empty()) {
             tokens.refresh_token = Some(SecretString::from(r));
         }
-        self.persist(&tokens)?;
+        self.persist(&tokens).await?;
         tokens
             .id_token
             .clone()
@@ -271,7 +276,25 @@ impl OidcAuthenticator {
     async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenResponse, AuthError> {
         require_https(&self.issuer, "idp-issuer-url")?;
         let mut config = rest::Config::new(self.issuer.clone());
-        config.tls.ca = self.issuer_ca.clone();
+        config.tls.ca = match &self.issuer_ca {
+            // Read here, off the async threads, rather than while the transport is built.
+            Some(Pem::File(path)) => {
+                let path = path.clone();
+                let read = tokio::task::spawn_blocking({
+                    let path = path.clone();
+                    move || std::fs::read(path)
+                })
+                .await
+                .map_err(|e| oidc_error(format!("reading idp-certificate-authority: {e}")))?;
+                Some(Pem::Data(read.map_err(|e| {
+                    oidc_error(format!(
+                        "reading idp-certificate-authority {}: {e}",
+                        path.display()
+                    ))
+                })?))
+            }
+            other => other.clone(),
+        };
 
         let mut discovery_url = self.issuer.clone();
         let path = format!(
@@ -327,39 +350,69 @@ impl OidcAuthenticator {
         self.get_json(&config, request, "OIDC token refresh").await
     }
 
-    /// Writes the current tokens into the user's auth-provider config in its own file.
-    fn persist(&self, tokens: &Tokens) -> Result<(), AuthError> {
-        let Some((path, user)) = &self.persist_to else {
+    /// Writes the current tokens into the user's auth-provider config in its own file, under
+    /// kubectl's lock, on a blocking thread.
+    async fn persist(&self, tokens: &Tokens) -> Result<(), AuthError> {
+        let Some((path, user)) = self.persist_to.clone() else {
             return Ok(());
         };
-        let fail = |e: String| {
-            oidc_error(format!(
-                "saving refreshed tokens to {}: {e}",
-                path.display()
-            ))
-        };
-        let mut file = Kubeconfig::read_file(path).map_err(|e| fail(e.to_string()))?;
+        let shown = path.display().to_string();
+        let (id_token, refresh_token) = (tokens.id_token.clone(), tokens.refresh_token.clone());
+        tokio::task::spawn_blocking(move || {
+            persist_tokens(&path, &user, id_token.as_ref(), refresh_token.as_ref())
+        })
+        .await
+        .map_err(|e| oidc_error(format!("saving refreshed tokens to {shown}: {e}")))?
+    }
+}
+
+/// Sets `id-token` and `refresh-token` (those given) in the auth-provider config of `user`
+/// in the kubeconfig file `path`, changing nothing else, under kubectl's lock.
+fn persist_tokens(
+    path: &std::path::Path,
+    user: &str,
+    id_token: Option<&SecretString>,
+    refresh_token: Option<&SecretString>,
+) -> Result<(), AuthError> {
+    let fail = |e: String| {
+        oidc_error(format!(
+            "saving refreshed tokens to {}: {e}",
+            path.display()
+        ))
+    };
+    Kubeconfig::update_file(path, |file| {
         let entry = file
             .users
             .iter_mut()
-            .find(|u| &u.name == user)
-            .ok_or_else(|| fail(format!("user {user:?} is no longer in the file")))?;
-        let provider = entry
-            .auth_info
-            .auth_provider
-            .as_mut()
-            .ok_or_else(|| fail(format!("user {user:?} no longer has an auth-provider")))?;
-        for (key, value) in [
-            ("id-token", &tokens.id_token),
-            ("refresh-token", &tokens.refresh_token),
-        ] {
+            .find(|u| u.name == user)
+            .ok_or_else(|| PersistError::Gone(format!("user {user:?} is no longer in the file")))?;
+        let provider = entry.auth_info.auth_provider.as_mut().ok_or_else(|| {
+            PersistError::Gone(format!("user {user:?} no longer has an auth-provider"))
+        })?;
+        for (key, value) in [("id-token", id_token), ("refresh-token", refresh_token)] {
             if let Some(v) = value {
                 provider
                     .config
                     .insert(key.to_string(), Secret::new(v.expose_secret().to_string()));
             }
         }
-        file.write_file(path).map_err(|e| fail(e.to_string()))
+        Ok(())
+    })
+    .map_err(|e| match e {
+        PersistError::Gone(reason) => fail(reason),
+        PersistError::File(e) => fail(e.to_string()),
+    })
+}
+
+/// Why tokens could not be written back: the file (read, lock, write) or its content.
+enum PersistError {
+    File(KubeconfigError),
+    Gone(String),
+}
+
+impl From<KubeconfigError> for PersistError {
+    fn from(e: KubeconfigError) -> Self {
+        PersistError::File(e)
     }
 }
 
@@ -421,6 +474,97 @@ mod tests {
             .expect_err("no refresh token")
             .to_string();
         assert!(err.contains("no refresh-token"), "{err}");
+    }
+
+    const OIDC_KUBECONFIG: &str = "contexts:\n- name: x\n  context: {cluster: c, user: me}\n\
+        - name: y\n  context: {cluster: c, user: me}\n\
+        users:\n- name: me\n  user:\n    auth-provider:\n      name: oidc\n      config:\n\
+        \x20       client-id: kubectl\n        id-token: old\n        refresh-token: r0\n";
+
+    fn saved_tokens(file: &std::path::Path) -> (String, String, String) {
+        let saved = Kubeconfig::read_file(file).expect("reread");
+        let config = saved.users[0]
+            .auth_info
+            .auth_provider
+            .as_ref()
+            .map(|p| p.config.clone())
+            .unwrap_or_default();
+        let get = |k: &str| {
+            config
+                .get(k)
+                .map(|v| v.expose_secret().to_string())
+                .unwrap_or_default()
+        };
+        (saved.current_context, get("id-token"), get("refresh-token"))
+    }
+
+    #[test]
+    fn write_back_and_use_context_at_once_both_land() {
+        let dir = std::env::temp_dir().join(format!("kubeclient-oidc-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("config");
+        std::fs::write(&file, OIDC_KUBECONFIG).expect("write kubeconfig");
+        let rules = crate::config::LoadingRules::default().with_explicit_path(&file);
+        for round in 0..20 {
+            let context = if round % 2 == 0 { "x" } else { "y" };
+            let (id, refresh) = (
+                SecretString::from(format!("id-{round}")),
+                SecretString::from(format!("r-{round}")),
+            );
+            let start = std::sync::Barrier::new(2);
+            std::thread::scope(|s| {
+                let switch = s.spawn(|| {
+                    start.wait();
+                    crate::config::write_current_context(&rules, context).map(|_| ())
+                });
+                let persist = s.spawn(|| {
+                    start.wait();
+                    persist_tokens(&file, "me", Some(&id), Some(&refresh))
+                });
+                switch.join().expect("switch").expect("use-context");
+                persist.join().expect("persist").expect("write-back");
+            });
+            assert_eq!(
+                saved_tokens(&file),
+                (context.into(), format!("id-{round}"), format!("r-{round}")),
+                "round {round}: a write was lost"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn write_back_under_a_held_lock_fails_naming_it() {
+        let dir = std::env::temp_dir().join(format!("kubeclient-oidc-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("config");
+        std::fs::write(&file, OIDC_KUBECONFIG).expect("write kubeconfig");
+        let lock = dir.join("config.lock");
+        std::fs::write(&lock, "").expect("foreign lock");
+        let err = persist_tokens(&file, "me", Some(&SecretString::from("new-SECRET")), None)
+            .expect_err("locked")
+            .to_string();
+        assert!(err.contains(&*lock.to_string_lossy()), "{err}");
+        assert!(!err.contains("SECRET"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("read"),
+            OIDC_KUBECONFIG
+        );
+        assert!(lock.exists(), "someone else's lock was removed");
+        std::fs::remove_file(&lock).expect("unlock");
+        persist_tokens(&file, "me", Some(&SecretString::from("new")), None).expect("saved");
+        assert_eq!(
+            saved_tokens(&file),
+            (String::new(), "new".into(), "r0".into())
+        );
+        let err = persist_tokens(&file, "someone-else", None, None)
+            .expect_err("no such user")
+            .to_string();
+        assert!(
+            err.contains("\"someone-else\" is no longer in the file"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! From configuration to a [`rest::Config`]: a resolved kubeconfig context (client-go's
 //! `DirectClientConfig.ClientConfig`), in-cluster configuration (`rest.InClusterConfig`), and
-//! the seed program's order as one call, [`infer`]: in a pod, in-cluster configuration; else
-//! the kubeconfig (`--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`).
+//! both chosen as kubectl chooses them, [`infer`] (client-go's `DeferredLoadingClientConfig`).
+//!
+//! [`infer`] documents the order it follows, client-go's deferred loading, next to the code.
 //!
 //! client-go's rules kept here:
 //! - a server without a scheme gets `https://` when any TLS setting is present, else `http://`;
@@ -20,7 +21,7 @@ use url::Url;
 
 use super::auth::TokenFile;
 use super::exec::ExecAuthenticator;
-use super::incluster::{InClusterConfig, InClusterError, ServiceAccountFiles};
+use super::incluster::{InClusterConfig, InClusterError, ServiceAccountFiles, pod_namespace};
 use super::oidc::OidcAuthenticator;
 use super::proxy::{ProxyError, parse_proxy_url};
 use super::secret::redact_url_str;
@@ -247,9 +248,36 @@ pub enum Source {
     },
 }
 
-/// The seed program's order as one call: in a pod (`KUBERNETES_SERVICE_HOST` and
-/// `KUBERNETES_SERVICE_PORT` set), in-cluster configuration; otherwise the kubeconfig named by
-/// `explicit` (the `--kubeconfig` flag), else by `KUBECONFIG`, else `~/.kube/config`.
+/// The configuration kubectl would use: the kubeconfig named by `explicit` (the
+/// `--kubeconfig` flag), else by `KUBECONFIG`, else `~/.kube/config`; in-cluster
+/// configuration (the pod's service account) only when those select no context at all and
+/// this process runs in a pod.
+///
+/// The order is client-go's deferred loading (`DeferredLoadingClientConfig` in
+/// `tools/clientcmd/merged_client_builder.go`, which kubectl uses):
+/// 1. the kubeconfig files are loaded first: `--kubeconfig` alone, else every file of
+///    `KUBECONFIG`, else `~/.kube/config` ([`LoadingRules`]);
+/// 2. if they select a usable context, that is the configuration — even inside a pod, so an
+///    explicit `--kubeconfig`, `KUBECONFIG`, or a `~/.kube/config` in the container wins over
+///    the service account;
+/// 3. only if they select nothing at all (no file found, empty files, no `current-context`:
+///    client-go's "empty config" error) is in-cluster configuration used, when it is possible:
+///    `KUBERNETES_SERVICE_HOST` and `KUBERNETES_SERVICE_PORT` set and the service-account token
+///    file present ([`InClusterConfig::possible`]); otherwise the empty-config error stands;
+/// 4. any other kubeconfig error (an explicit file that does not exist, a file that does not
+///    parse, a missing context, cluster or user) is returned as it is: in-cluster configuration
+///    is not a fallback for a broken kubeconfig (client-go returns every error but the empty
+///    config one);
+/// 5. the namespace: the context's; if the context names none and in-cluster configuration is
+///    possible, the pod's (`POD_NAMESPACE`, else the service account's `namespace` file), as
+///    client-go's `DeferredLoadingClientConfig.Namespace` does; else `default`.
+///
+/// Other orders upstream, for comparison: kube-rs's `Config::infer` also tries the kubeconfig
+/// first, but falls back to in-cluster configuration on any kubeconfig error; client-go's
+/// `BuildConfigFromFlags(masterURL, path)` reads only the file given, and with neither
+/// argument tries in-cluster configuration and never reads `KUBECONFIG` or
+/// `~/.kube/config`; controller-runtime's `GetConfig` puts in-cluster configuration between
+/// `KUBECONFIG` and `~/.kube/config`.
 pub fn infer(explicit: Option<&Path>) -> Result<Inferred, RestConfigError> {
     infer_with(explicit, &ServiceAccountFiles::default())
 }
@@ -259,30 +287,48 @@ pub fn infer_with(
     explicit: Option<&Path>,
     service_account: &ServiceAccountFiles,
 ) -> Result<Inferred, RestConfigError> {
-    match InClusterConfig::load_from(|name| std::env::var(name).ok(), service_account) {
-        Ok(in_cluster) => {
-            let namespace = in_cluster.namespace.clone();
-            return Ok(Inferred {
-                config: from_in_cluster(in_cluster)?,
-                namespace,
-                source: Source::InCluster,
-            });
-        }
-        Err(InClusterError::NotInCluster) => {}
-        Err(e) => return Err(e.into()),
-    }
     let mut rules = LoadingRules::from_env();
     if let Some(path) = explicit {
         rules = rules.with_explicit_path(path);
     }
-    let resolved = ClientConfig::load(&rules, ConfigOverrides::default())?.resolve()?;
-    Ok(Inferred {
-        config: from_resolved(&resolved)?,
-        namespace: resolved.namespace.clone(),
-        source: Source::Kubeconfig {
-            context: resolved.context_name.clone(),
-        },
-    })
+    infer_from(&rules, |name| std::env::var(name).ok(), service_account)
+}
+
+/// [`infer`] with the loading rules and the environment given.
+fn infer_from(
+    rules: &LoadingRules,
+    env: impl Fn(&str) -> Option<String>,
+    service_account: &ServiceAccountFiles,
+) -> Result<Inferred, RestConfigError> {
+    let loaded = ClientConfig::load(rules, ConfigOverrides::default()).and_then(|c| c.resolve());
+    let in_cluster_possible = || InClusterConfig::possible(&env, service_account);
+    match loaded {
+        Ok(resolved) => {
+            let namespace = if resolved.context.namespace.is_empty() && in_cluster_possible() {
+                pod_namespace(&env, service_account)
+            } else {
+                resolved.namespace.clone()
+            };
+            Ok(Inferred {
+                config: from_resolved(&resolved)?,
+                namespace,
+                source: Source::Kubeconfig {
+                    context: resolved.context_name.clone(),
+                },
+            })
+        }
+        Err(KubeconfigError::EmptyConfig) if in_cluster_possible() => {
+            tracing::debug!("no kubeconfig selects a cluster; using in-cluster configuration");
+            let in_cluster = InClusterConfig::load_from(&env, service_account)?;
+            let namespace = in_cluster.namespace.clone();
+            Ok(Inferred {
+                config: from_in_cluster(in_cluster)?,
+                namespace,
+                source: Source::InCluster,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
@@ -371,6 +417,180 @@ mod tests {
             text.contains("user \"u\"") && text.contains("/nonexistent/kubeclient-token"),
             "{text}"
         );
+    }
+
+    /// A scratch directory with a service account (`sa/`) and kubeconfig files.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Self {
+            let dir =
+                std::env::temp_dir().join(format!("kubeclient-infer-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("sa")).expect("scratch dir");
+            std::fs::write(dir.join("sa/token"), "sa-token").expect("token");
+            std::fs::write(dir.join("sa/ca.crt"), "CA").expect("ca");
+            std::fs::write(dir.join("sa/namespace"), "pod-ns").expect("namespace");
+            Scratch(dir)
+        }
+
+        fn service_account(&self) -> ServiceAccountFiles {
+            ServiceAccountFiles::in_dir(self.0.join("sa"))
+        }
+
+        fn kubeconfig(&self, name: &str, namespace: &str) -> PathBuf {
+            let path = self.0.join(name);
+            let text = format!(
+                "clusters: [{{name: c, cluster: {{server: 'https://{name}.example'}}}}]\n\
+                 users: [{{name: u, user: {{token: t}}}}]\n\
+                 contexts: [{{name: {name}, context: {{cluster: c, user: u, namespace: '{namespace}'}}}}]\n\
+                 current-context: {name}\n"
+            );
+            std::fs::write(&path, text).expect("kubeconfig");
+            path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn in_a_pod(name: &str) -> Option<String> {
+        match name {
+            "KUBERNETES_SERVICE_HOST" => Some("10.0.0.1".into()),
+            "KUBERNETES_SERVICE_PORT" => Some("6443".into()),
+            _ => None,
+        }
+    }
+
+    fn outside(_: &str) -> Option<String> {
+        None
+    }
+
+    fn source_of(result: Result<Inferred, RestConfigError>) -> (String, String, String) {
+        let inferred = result.expect("configuration inferred");
+        let source = match inferred.source {
+            Source::InCluster => "in-cluster".to_string(),
+            Source::Kubeconfig { context } => context,
+        };
+        (source, inferred.config.host.to_string(), inferred.namespace)
+    }
+
+    #[test]
+    fn any_kubeconfig_that_selects_a_context_wins_over_in_cluster() {
+        let dir = Scratch::new("kubeconfig-wins");
+        let sa = dir.service_account();
+        let explicit = dir.kubeconfig("explicit", "flag-ns");
+        let listed = dir.kubeconfig("listed", "");
+        let env_list = std::env::join_paths([&listed]).ok();
+        let home = dir.0.join("home");
+        std::fs::create_dir_all(home.join(".kube")).expect("home");
+        std::fs::copy(
+            dir.kubeconfig("homefile", "home-ns"),
+            home.join(".kube/config"),
+        )
+        .expect("home config");
+
+        // --kubeconfig, inside a pod.
+        let rules = LoadingRules::from_env_values(env_list.clone(), Some(home.clone()))
+            .with_explicit_path(&explicit);
+        assert_eq!(
+            source_of(infer_from(&rules, in_a_pod, &sa)),
+            (
+                "explicit".into(),
+                "https://explicit.example/".into(),
+                "flag-ns".into()
+            )
+        );
+        // KUBECONFIG, inside a pod: the context names no namespace, so the pod's is used.
+        let rules = LoadingRules::from_env_values(env_list, Some(home.clone()));
+        assert_eq!(
+            source_of(infer_from(&rules, in_a_pod, &sa)),
+            (
+                "listed".into(),
+                "https://listed.example/".into(),
+                "pod-ns".into()
+            )
+        );
+        // POD_NAMESPACE comes before the service account's file.
+        let with_pod_namespace = |name: &str| match name {
+            "POD_NAMESPACE" => Some("env-ns".to_string()),
+            other => in_a_pod(other),
+        };
+        assert_eq!(
+            source_of(infer_from(&rules, with_pod_namespace, &sa)).2,
+            "env-ns"
+        );
+        // Outside a pod the same context's namespace is `default`.
+        assert_eq!(source_of(infer_from(&rules, outside, &sa)).2, "default");
+        // ~/.kube/config, inside a pod.
+        let rules = LoadingRules::from_env_values(None, Some(home));
+        assert_eq!(
+            source_of(infer_from(&rules, in_a_pod, &sa)),
+            (
+                "homefile".into(),
+                "https://homefile.example/".into(),
+                "home-ns".into()
+            )
+        );
+    }
+
+    #[test]
+    fn in_cluster_only_when_no_kubeconfig_selects_anything() {
+        let dir = Scratch::new("in-cluster");
+        let sa = dir.service_account();
+        let nowhere = LoadingRules::from_env_values(None, Some(dir.0.join("no-home")));
+        assert_eq!(
+            source_of(infer_from(&nowhere, in_a_pod, &sa)),
+            (
+                "in-cluster".into(),
+                "https://10.0.0.1:6443/".into(),
+                "pod-ns".into()
+            )
+        );
+        // An explicit file that exists but selects nothing: in-cluster too, as client-go.
+        let empty = dir.0.join("empty");
+        std::fs::write(&empty, "").expect("empty file");
+        let rules = LoadingRules::default().with_explicit_path(&empty);
+        assert_eq!(source_of(infer_from(&rules, in_a_pod, &sa)).0, "in-cluster");
+
+        // Not in a pod, or no token mounted: the empty-config error.
+        for (env, sa) in [
+            (outside as fn(&str) -> Option<String>, sa),
+            (in_a_pod, ServiceAccountFiles::in_dir(dir.0.join("no-sa"))),
+        ] {
+            let err = infer_from(&nowhere, env, &sa).expect_err("nothing configured");
+            assert!(
+                matches!(
+                    err,
+                    RestConfigError::Kubeconfig(KubeconfigError::EmptyConfig)
+                ),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_kubeconfig_is_an_error_in_a_pod_too() {
+        let dir = Scratch::new("broken");
+        let sa = dir.service_account();
+        let missing = dir.0.join("missing");
+        let rules = LoadingRules::default().with_explicit_path(&missing);
+        let err = infer_from(&rules, in_a_pod, &sa).expect_err("explicit file missing");
+        assert!(
+            matches!(
+                err,
+                RestConfigError::Kubeconfig(KubeconfigError::ExplicitFileMissing { .. })
+            ),
+            "{err:?}"
+        );
+        let dangling = dir.0.join("dangling");
+        std::fs::write(&dangling, "current-context: gone\n").expect("dangling");
+        let rules = LoadingRules::default().with_explicit_path(&dangling);
+        let err = infer_from(&rules, in_a_pod, &sa).expect_err("missing context");
+        assert!(err.to_string().contains("\"gone\""), "{err}");
     }
 
     #[test]

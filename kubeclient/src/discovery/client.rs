@@ -1,7 +1,9 @@
 //! [`DiscoveryClient`]: fetches discovery (aggregated when the server offers it, legacy
-//! otherwise), keeps it in memory, and optionally in a [`DiskCache`].
+//! otherwise), keeps it in memory, and optionally in a [`DiskCache`], whose files are read
+//! and written on tokio's blocking threads, never on the async caller's.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +65,17 @@ fn merge(core: TopLevel, apis: TopLevel) -> Live {
     live
 }
 
+/// One group version's resources from a disk cache file; `None` (logged) if corrupt.
+fn parse_cached_resources(path: &Path, bytes: &[u8]) -> Option<Vec<ApiResource>> {
+    match wire::parse_resource_list(bytes) {
+        Ok(resources) => Some(resources),
+        Err(e) => {
+            tracing::debug!(file = %path.display(), error = %wire::describe(&e), "ignoring a corrupt discovery cache file");
+            None
+        }
+    }
+}
+
 /// A discovery client (client-go's `DiscoveryClient` with its memory cache, and kubectl's
 /// disk cache when [`DiscoveryClient::with_disk_cache`] is set). Concurrent callers share one
 /// download.
@@ -70,7 +83,7 @@ fn merge(core: TopLevel, apis: TopLevel) -> Live {
 pub struct DiscoveryClient {
     client: RestClient,
     legacy_only: bool,
-    disk: Option<DiskCache>,
+    disk: Option<Arc<DiskCache>>,
     memory: tokio::sync::Mutex<Option<Arc<Discovery>>>,
 }
 
@@ -102,7 +115,7 @@ impl DiscoveryClient {
     /// Also keep discovery in `cache`, kubectl's way (see [`DiskCache`]).
     #[must_use]
     pub fn with_disk_cache(mut self, cache: DiskCache) -> Self {
-        self.disk = Some(cache);
+        self.disk = Some(Arc::new(cache));
         self
     }
 
@@ -116,7 +129,7 @@ impl DiscoveryClient {
 
     /// The disk cache, if any.
     pub fn disk_cache(&self) -> Option<&DiskCache> {
-        self.disk.as_ref()
+        self.disk.as_deref()
     }
 
     /// The server's version (`GET /version`); never cached.
@@ -149,7 +162,7 @@ impl DiscoveryClient {
     /// Whether what is discovered is as fresh as this process can make it: nothing came
     /// from disk cache files written before this process wrote them (client-go's `Fresh`).
     pub fn fresh(&self) -> bool {
-        self.disk.as_ref().is_none_or(DiskCache::fresh)
+        self.disk.as_deref().is_none_or(DiskCache::fresh)
     }
 
     /// A [`RestMapper`] over what is discovered.
@@ -172,8 +185,10 @@ impl DiscoveryClient {
     }
 
     async fn load(&self) -> Result<Discovery, Error> {
+        // Cache files to write, written together once everything is known.
+        let mut writes = Vec::new();
         let mut live = None;
-        let groups = match self.cached_groups() {
+        let groups = match self.cached_groups().await {
             Some(groups) => groups,
             None => {
                 let fetched = self.fetch_live().await?;
@@ -181,7 +196,7 @@ impl DiscoveryClient {
                     && !fetched.groups.is_empty()
                 {
                     match wire::encode_group_list(&fetched.groups) {
-                        Ok(bytes) => disk.write(&disk.groups_file(), &bytes),
+                        Ok(bytes) => writes.push((disk.groups_file(), bytes)),
                         Err(e) => tracing::debug!(error = %e, "encoding the groups for the cache"),
                     }
                 }
@@ -195,8 +210,21 @@ impl DiscoveryClient {
             ..Discovery::default()
         };
         let mut missing = Vec::new();
-        for gv in out.group_versions() {
-            match self.cached_resources(&gv) {
+        let group_versions = out.group_versions();
+        let files: Vec<PathBuf> = match &self.disk {
+            Some(disk) => group_versions
+                .iter()
+                .map(|gv| disk.resources_file(gv))
+                .collect(),
+            None => Vec::new(),
+        };
+        let contents = self.read_cached(files.clone()).await;
+        let mut cached = files.iter().zip(contents);
+        for gv in group_versions {
+            let resources = cached
+                .next()
+                .and_then(|(file, bytes)| parse_cached_resources(file, &bytes?));
+            match resources {
                 Some(resources) => {
                     out.resources.insert(gv, resources);
                 }
@@ -212,7 +240,9 @@ impl DiscoveryClient {
             Some(all) => {
                 for gv in missing {
                     match all.get(&gv) {
-                        Some(resources) => self.store(&mut out, gv, resources.clone()),
+                        Some(resources) => {
+                            self.store(&mut out, &mut writes, gv, resources.clone());
+                        }
                         None => {
                             if !live.as_ref().is_some_and(|l| l.failed.contains_key(&gv)) {
                                 out.failed
@@ -229,7 +259,7 @@ impl DiscoveryClient {
                 .await;
                 for (gv, result) in missing.into_iter().zip(fetched) {
                     match result {
-                        Ok(resources) => self.store(&mut out, gv, resources),
+                        Ok(resources) => self.store(&mut out, &mut writes, gv, resources),
                         Err(e) => {
                             tracing::debug!(group_version = %gv, error = %e, "group version discovery failed");
                             out.failed.insert(gv, e.to_string());
@@ -241,43 +271,72 @@ impl DiscoveryClient {
         if let Some(live) = live {
             out.failed.extend(live.failed);
         }
+        self.write_cached(writes).await;
         Ok(out)
     }
 
-    /// Records one group version's resources, and writes them to the disk cache (unless
+    /// Records one group version's resources, and queues them for the disk cache (unless
     /// empty, as client-go).
-    fn store(&self, out: &mut Discovery, gv: GroupVersion, resources: Vec<ApiResource>) {
+    fn store(
+        &self,
+        out: &mut Discovery,
+        writes: &mut Vec<(PathBuf, Vec<u8>)>,
+        gv: GroupVersion,
+        resources: Vec<ApiResource>,
+    ) {
         if let Some(disk) = &self.disk
             && !resources.is_empty()
         {
             match wire::encode_resource_list(&gv, &resources) {
-                Ok(bytes) => disk.write(&disk.resources_file(&gv), &bytes),
+                Ok(bytes) => writes.push((disk.resources_file(&gv), bytes)),
                 Err(e) => tracing::debug!(error = %e, "encoding resources for the cache"),
             }
         }
         out.resources.insert(gv, resources);
     }
 
-    fn cached_groups(&self) -> Option<Vec<ApiGroup>> {
-        let disk = self.disk.as_ref()?;
-        let path = disk.groups_file();
-        let bytes = disk.read(&path)?;
-        match wire::parse_group_list(&bytes) {
-            Ok(groups) if !groups.is_empty() => Some(groups),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::debug!(file = %path.display(), error = %wire::describe(&e), "ignoring a corrupt discovery cache file");
-                None
+    /// The usable contents of disk cache `files` (`None` where missing, expired or
+    /// invalidated), read on a blocking thread; one entry per file.
+    async fn read_cached(&self, files: Vec<PathBuf>) -> Vec<Option<Vec<u8>>> {
+        let (Some(disk), false) = (self.disk.clone(), files.is_empty()) else {
+            return Vec::new();
+        };
+        let count = files.len();
+        tokio::task::spawn_blocking(move || files.iter().map(|f| disk.read(f)).collect())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "reading the discovery cache");
+                vec![None; count]
+            })
+    }
+
+    /// Writes disk cache files on a blocking thread; failures are logged, as client-go.
+    async fn write_cached(&self, files: Vec<(PathBuf, Vec<u8>)>) {
+        let (Some(disk), false) = (self.disk.clone(), files.is_empty()) else {
+            return;
+        };
+        let written = tokio::task::spawn_blocking(move || {
+            for (path, bytes) in &files {
+                disk.write(path, bytes);
             }
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "writing the discovery cache");
         }
     }
 
-    fn cached_resources(&self, gv: &GroupVersion) -> Option<Vec<ApiResource>> {
-        let disk = self.disk.as_ref()?;
-        let path = disk.resources_file(gv);
-        let bytes = disk.read(&path)?;
-        match wire::parse_resource_list(&bytes) {
-            Ok(resources) => Some(resources),
+    async fn cached_groups(&self) -> Option<Vec<ApiGroup>> {
+        let path = self.disk.as_ref()?.groups_file();
+        let bytes = self
+            .read_cached(vec![path.clone()])
+            .await
+            .into_iter()
+            .next()
+            .flatten()?;
+        match wire::parse_group_list(&bytes) {
+            Ok(groups) if !groups.is_empty() => Some(groups),
+            Ok(_) => None,
             Err(e) => {
                 tracing::debug!(file = %path.display(), error = %wire::describe(&e), "ignoring a corrupt discovery cache file");
                 None

@@ -284,7 +284,7 @@ impl Transport {
                 UsedCredential::Fixed,
             ),
             Auth::TokenFile(file) => (
-                file.bearer()?.expose_secret().to_string(),
+                file.bearer_async().await?.expose_secret().to_string(),
                 UsedCredential::TokenFile,
             ),
             Auth::Exec(exec) => {

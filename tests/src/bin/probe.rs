@@ -1,5 +1,5 @@
 //! `probe [--kubeconfig FILE] [--service-account-dir DIR] PATH`: loads configuration the way
-//! the seed program does (`kubeclient::config::infer`: in-cluster, else the kubeconfig), sends
+//! the seed program does (`kubeclient::config::infer`: the kubeconfig, else in-cluster), sends
 //! `GET PATH` (or, for `whoami`, a SelfSubjectReview) and prints `<source> <status> <body>`.
 //!
 //! Tests run it as a separate process so that each run has an environment of its own

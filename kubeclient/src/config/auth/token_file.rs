@@ -8,9 +8,12 @@
 //! - surrounding whitespace is trimmed; an empty file is an error;
 //! - if a re-read fails while the cached token is still within its minute, the cached token is
 //!   used and the failure logged; after that the error is returned.
+//!
+//! Async callers (the transport) use [`TokenFile::bearer_async`], which reads the file on
+//! tokio's blocking threads.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -62,11 +65,23 @@ impl TokenFile {
 
     /// The token as a header value, `Bearer <token>`, for the auth layer.
     pub fn bearer(&self) -> Result<SecretString, AuthError> {
-        let token = self.token()?;
-        Ok(SecretString::from(format!(
-            "Bearer {}",
-            token.expose_secret()
-        )))
+        Ok(bearer_header(&self.token()?))
+    }
+
+    /// As [`TokenFile::bearer`], for async code: a cached token is returned at once, and when
+    /// the file has to be read that happens on tokio's blocking threads
+    /// (`tokio::task::spawn_blocking`), not on the caller's. Needs a tokio runtime.
+    pub async fn bearer_async(self: &Arc<Self>) -> Result<SecretString, AuthError> {
+        if let Some(token) = self.fresh_at(Instant::now()) {
+            return Ok(bearer_header(&token));
+        }
+        let file = Arc::clone(self);
+        tokio::task::spawn_blocking(move || file.bearer())
+            .await
+            .map_err(|e| AuthError::ReadTokenFile {
+                path: self.path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?
     }
 
     /// Forgets the cached token, so the next [`TokenFile::token`] reads the file (used after
@@ -78,6 +93,14 @@ impl TokenFile {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
         // The cache is a plain value: a panic elsewhere cannot leave it half-written.
         self.cached.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached token, if it is fresh at `now` (no file I/O).
+    fn fresh_at(&self, now: Instant) -> Option<SecretString> {
+        self.lock()
+            .as_ref()
+            .filter(|c| now.saturating_duration_since(c.read_at) + LEEWAY < VALIDITY)
+            .map(|c| c.token.clone())
     }
 
     fn token_at(&self, now: Instant) -> Result<SecretString, AuthError> {
@@ -104,6 +127,10 @@ impl TokenFile {
             },
         }
     }
+}
+
+fn bearer_header(token: &SecretString) -> SecretString {
+    SecretString::from(format!("Bearer {}", token.expose_secret()))
 }
 
 fn read_token(path: &Path) -> Result<SecretString, AuthError> {
@@ -193,6 +220,28 @@ mod tests {
         std::fs::write(&path, "two").expect("rotate");
         source.invalidate();
         assert_eq!(source.token().expect("token").expose_secret(), "two");
+    }
+
+    #[tokio::test]
+    async fn bearer_async_reads_off_the_runtime_and_uses_the_cache() {
+        let path = temp_file("async", "one\n");
+        let source = Arc::new(TokenFile::new(&path));
+        let header = source.bearer_async().await.expect("bearer");
+        assert_eq!(header.expose_secret(), "Bearer one");
+        std::fs::write(&path, "two").expect("rotate");
+        // Cached: the file is not read again yet.
+        let header = source.bearer_async().await.expect("bearer");
+        assert_eq!(header.expose_secret(), "Bearer one");
+        source.invalidate();
+        let header = source.bearer_async().await.expect("bearer");
+        assert_eq!(header.expose_secret(), "Bearer two");
+        std::fs::remove_file(&path).expect("remove");
+        source.invalidate();
+        let err = source.bearer_async().await.expect_err("missing");
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
     }
 
     #[test]
