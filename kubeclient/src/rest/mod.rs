@@ -1,5 +1,5 @@
 //! The REST layer, as client-go's `rest`, `transport` and `util/flowcontrol`: the client
-//! configuration, and (issue #4) the transport, request builder, throttling and retries.
+//! configuration, the transport, the request builder, throttling, retries and watch streams.
 
 mod client;
 mod config;

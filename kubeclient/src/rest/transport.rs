@@ -3,7 +3,8 @@
 //! and that adds to every request the authentication, impersonation and user-agent headers
 //! the configuration asks for.
 //!
-//! Throttling, retries, decompression and tracing are layered above this (issue #4).
+//! Throttling, retries, decompression and tracing are layered above this, in the request
+//! loop of [`RestClient`](super::RestClient).
 
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;

@@ -1,6 +1,7 @@
-//! Credentials that change while a client runs: token files (re-read periodically), and, in
-//! later work, exec credential plugins and the OIDC auth provider. What they share is the
-//! error type; none of them ever puts a secret into an error, `Debug` or a log line.
+//! Credentials that change while a client runs: token files (re-read periodically); exec
+//! credential plugins and the OIDC auth provider live in [`exec`](super::exec) and
+//! [`oidc`](super::oidc). What they share is the error type; none of them ever puts a secret
+//! into an error, `Debug` or a log line.
 
 mod token_file;
 
