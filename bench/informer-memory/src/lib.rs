@@ -29,8 +29,9 @@ impl Heap {
     pub fn now() -> Heap {
         let s = INSTRUMENTED_SYSTEM.stats();
         Heap {
-            bytes: s.bytes_allocated as i64 - s.bytes_deallocated as i64
-                + s.bytes_reallocated as i64,
+            // stats_alloc already adds a realloc's growth to `bytes_allocated` and its
+            // shrinking to `bytes_deallocated`; `bytes_reallocated` is only their net sum.
+            bytes: s.bytes_allocated as i64 - s.bytes_deallocated as i64,
             allocations: s.allocations as i64 - s.deallocations as i64,
         }
     }
