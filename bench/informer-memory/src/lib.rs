@@ -63,6 +63,18 @@ pub struct Args {
     pub expect: Option<usize>,
     /// `--settle-ms MS`: how long to wait after the sync before measuring (default 1500).
     pub settle: Duration,
+    /// `--initial-list paged|streaming`: how the informer gets the initial state; `None`
+    /// keeps the client's default (kubeclient: streaming, kube-rs: paged).
+    pub initial_list: Option<InitialList>,
+}
+
+/// How an informer gets its initial state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialList {
+    /// LIST requests, page by page.
+    Paged,
+    /// One WATCH with `sendInitialEvents=true` (WatchList).
+    Streaming,
 }
 
 impl Args {
@@ -70,7 +82,7 @@ impl Args {
     pub fn parse(program: &str) -> Args {
         let usage = format!(
             "usage: {program} --kubeconfig PATH [--namespace NS] [--drop-managed-fields] \
-             [--expect N] [--settle-ms MS]"
+             [--expect N] [--settle-ms MS] [--initial-list paged|streaming]"
         );
         let fail = |msg: &str| -> ! {
             eprintln!("{program}: {msg}\n{usage}");
@@ -83,6 +95,7 @@ impl Args {
             drop_managed_fields: false,
             expect: None,
             settle: Duration::from_millis(1500),
+            initial_list: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -100,6 +113,13 @@ impl Args {
                         v.parse()
                             .unwrap_or_else(|_| fail(&format!("bad --expect {v}"))),
                     );
+                }
+                "--initial-list" => {
+                    args.initial_list = match value().as_str() {
+                        "paged" => Some(InitialList::Paged),
+                        "streaming" => Some(InitialList::Streaming),
+                        other => fail(&format!("bad --initial-list {other}")),
+                    }
                 }
                 "--settle-ms" => {
                     let v = value();
@@ -142,7 +162,14 @@ impl Baseline {
 
 /// Measures now and prints the run's JSON line on stdout; exits non-zero if the cache does not
 /// hold the expected number of pods. Call it while the informer (and its cache) is alive.
-pub fn report(client: &str, args: &Args, baseline: &Baseline, sync: Duration, pods: usize) {
+pub fn report(
+    client: &str,
+    args: &Args,
+    initial_list: InitialList,
+    baseline: &Baseline,
+    sync: Duration,
+    pods: usize,
+) {
     let heap = Heap::now();
     let bytes = heap.bytes - baseline.heap.bytes;
     let allocations = heap.allocations - baseline.heap.allocations;
@@ -156,6 +183,10 @@ pub fn report(client: &str, args: &Args, baseline: &Baseline, sync: Duration, po
     let line = serde_json::json!({
         "client": client,
         "managed_fields": if args.drop_managed_fields { "dropped" } else { "kept" },
+        "initial_list": match initial_list {
+            InitialList::Paged => "paged",
+            InitialList::Streaming => "streaming",
+        },
         "pods": pods,
         "heap_bytes": bytes,
         "allocations": allocations,

@@ -278,7 +278,7 @@ fn status(i: u64, pod: &Value) -> Value {
         .enumerate()
         .map(|(c, container)| {
             // One app container in four has restarted once, as after an OOM kill.
-            let (restarts, last_state) = if c == 0 && i % 4 == 0 {
+            let (restarts, last_state) = if c == 0 && i.is_multiple_of(4) {
                 let id = hex(i * 2 + 9_000_000, 64);
                 (
                     1,

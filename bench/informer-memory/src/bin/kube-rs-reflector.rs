@@ -6,7 +6,7 @@
 use std::error::Error;
 
 use futures_util::StreamExt;
-use informer_memory::{Args, Baseline, report};
+use informer_memory::{Args, Baseline, InitialList, report};
 use k8s_openapi::api::core::v1::Pod;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
@@ -19,10 +19,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
     let client = Client::try_from(config)?;
 
+    let initial_list = args.initial_list.unwrap_or(InitialList::Paged);
+    let mut config = watcher::Config::default();
+    if initial_list == InitialList::Streaming {
+        config = config.streaming_lists();
+    }
     let baseline = Baseline::take();
     let api: Api<Pod> = Api::namespaced(client, &args.namespace);
     let (reader, writer) = reflector::store();
-    let events = watcher(api, watcher::Config::default()).default_backoff();
+    let events = watcher(api, config).default_backoff();
     let events = if args.drop_managed_fields {
         events
             .modify(|pod| pod.managed_fields_mut().clear())
@@ -40,7 +45,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let sync = baseline.elapsed();
     tokio::time::sleep(args.settle).await;
 
-    report("kube-rs", &args, &baseline, sync, reader.len());
+    report(
+        "kube-rs",
+        &args,
+        initial_list,
+        &baseline,
+        sync,
+        reader.len(),
+    );
     driver.abort();
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use informer_memory::{Args, Baseline, report};
+use informer_memory::{Args, Baseline, InitialList, report};
 use k8s_openapi::api::core::v1::Pod;
 use kubeclient::cache::SharedInformerFactory;
 use kubeclient::rest::RestClient;
@@ -14,9 +14,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let config = kubeclient::config::infer(Some(&args.kubeconfig))?.config;
     let rest = RestClient::new(&config)?;
 
+    let initial_list = args.initial_list.unwrap_or(InitialList::Streaming);
     let baseline = Baseline::take();
     let factory = SharedInformerFactory::builder(rest)
         .namespace(&args.namespace)
+        .use_watch_list(initial_list == InitialList::Streaming)
         .build();
     let informer = factory.informer::<Pod>();
     if args.drop_managed_fields {
@@ -32,7 +34,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let sync = baseline.elapsed();
     tokio::time::sleep(args.settle).await;
 
-    report("kubeclient", &args, &baseline, sync, informer.store().len());
+    let pods = informer.store().len();
+    report("kubeclient", &args, initial_list, &baseline, sync, pods);
     informer.shutdown_and_wait().await;
     Ok(())
 }
