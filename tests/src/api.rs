@@ -156,3 +156,32 @@ pub async fn create_crd(crd: &Value) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The namespace's ConfigMaps as name → resourceVersion, by a fresh LIST through the support
+/// crate's own client (so a cache built by kubeclient is compared with an independent reading).
+///
+/// # Panics
+/// If the list fails.
+pub async fn config_map_versions(namespace: &str) -> std::collections::HashMap<String, String> {
+    let access = cluster().admin();
+    let list: Value = access
+        .client()
+        .get(access.url(&format!("/api/v1/namespaces/{namespace}/configmaps")))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .unwrap_or_else(|e| panic!("listing the ConfigMaps of {namespace}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("decoding the ConfigMaps of {namespace}: {e}"));
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|cm| {
+            let meta = &cm["metadata"];
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (text(&meta["name"]), text(&meta["resourceVersion"]))
+        })
+        .collect()
+}

@@ -18,7 +18,7 @@ use kubeclient::cache::{
 use kubeclient::client::Client;
 use kubeclient::discovery::GroupVersionResource;
 use kubeclient::labels::Selector;
-use kubeclient::rest::{DeleteOptions, ListOptions, RestClient};
+use kubeclient::rest::{DeleteOptions, RestClient};
 use test_support::faults::{Fault, FaultProxy};
 use test_support::{cluster, namespace};
 
@@ -108,14 +108,7 @@ impl Recorder {
 
 /// Names and resourceVersions of the namespace's ConfigMaps, by a fresh LIST.
 async fn fresh_list(ns: &str) -> HashMap<String, String> {
-    Client::<ConfigMap>::namespaced(direct(), ns)
-        .list(&ListOptions::default())
-        .await
-        .expect("list")
-        .items
-        .iter()
-        .map(name_rv)
-        .collect()
+    test_support::api::config_map_versions(ns).await
 }
 
 fn cached(informer: &SharedIndexInformer<ConfigMap>) -> HashMap<String, String> {

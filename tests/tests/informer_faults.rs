@@ -9,7 +9,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kubeclient::cache::{HandlerFns, SharedIndexInformer, SharedInformerFactory};
 use kubeclient::client::Client;
-use kubeclient::rest::{DeleteOptions, ListOptions, RestClient};
+use kubeclient::rest::{DeleteOptions, RestClient};
 use std::sync::{Arc, Mutex};
 use test_support::cluster;
 use test_support::faults::FaultProxy;
@@ -40,15 +40,9 @@ fn name_rv(cm: &ConfigMap) -> (String, String) {
     )
 }
 
+/// Names and resourceVersions of the namespace's ConfigMaps, by a fresh LIST.
 async fn fresh_list(ns: &str) -> HashMap<String, String> {
-    Client::<ConfigMap>::namespaced(direct(), ns)
-        .list(&ListOptions::default())
-        .await
-        .expect("list")
-        .items
-        .iter()
-        .map(name_rv)
-        .collect()
+    test_support::api::config_map_versions(ns).await
 }
 
 async fn converge(informer: &SharedIndexInformer<ConfigMap>, ns: &str) {

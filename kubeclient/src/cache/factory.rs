@@ -268,16 +268,10 @@ impl SharedInformerFactory {
         gvr: &GroupVersionResource,
         namespaced: bool,
     ) -> SharedIndexInformer<DynamicObject> {
-        let key = InformerKey {
-            object: TypeId::of::<DynamicObject>(),
-            resource: gvr.to_string(),
-        };
-        self.get_or_make(key, || {
-            let dynamic = DynamicClient::new(self.inner.rest.clone());
-            match (&self.inner.namespace, namespaced) {
-                (Some(ns), true) => dynamic.namespaced(gvr, ns),
-                _ => dynamic.cluster(gvr, namespaced),
-            }
+        let dynamic = DynamicClient::new(self.inner.rest.clone());
+        self.gvr_informer(gvr, namespaced, |ns| match ns {
+            Some(ns) => dynamic.namespaced(gvr, ns),
+            None => dynamic.cluster(gvr, namespaced),
         })
     }
 
@@ -288,17 +282,27 @@ impl SharedInformerFactory {
         gvr: &GroupVersionResource,
         namespaced: bool,
     ) -> SharedIndexInformer<PartialObjectMetadata> {
+        let metadata = MetadataClient::new(self.inner.rest.clone());
+        self.gvr_informer(gvr, namespaced, |ns| match ns {
+            Some(ns) => metadata.namespaced(gvr, ns),
+            None => metadata.cluster(gvr, namespaced),
+        })
+    }
+
+    /// The informer of `K` objects for `gvr`; `client` makes its client for the factory's
+    /// namespace (`None`: cluster-wide, or every namespace).
+    fn gvr_informer<K: Object>(
+        &self,
+        gvr: &GroupVersionResource,
+        namespaced: bool,
+        client: impl FnOnce(Option<&str>) -> Client<K>,
+    ) -> SharedIndexInformer<K> {
         let key = InformerKey {
-            object: TypeId::of::<PartialObjectMetadata>(),
+            object: TypeId::of::<K>(),
             resource: gvr.to_string(),
         };
-        self.get_or_make(key, || {
-            let metadata = MetadataClient::new(self.inner.rest.clone());
-            match (&self.inner.namespace, namespaced) {
-                (Some(ns), true) => metadata.namespaced(gvr, ns),
-                _ => metadata.cluster(gvr, namespaced),
-            }
-        })
+        let namespace = self.inner.namespace.as_deref().filter(|_| namespaced);
+        self.get_or_make(key, || client(namespace))
     }
 
     fn all(&self) -> Vec<(InformerKey, Arc<dyn Managed>)> {
