@@ -27,6 +27,7 @@ mod error;
 pub mod labels;
 pub mod leaderelection;
 pub mod record;
+mod redact;
 pub mod rest;
 pub mod retry;
 pub mod workqueue;

@@ -63,6 +63,5 @@ pub use rest_config::{
     Inferred, RestConfigError, Source, from_in_cluster, from_resolved, infer, infer_with,
 };
 pub use secret::{REDACTED_PLACEHOLDER, Secret};
-pub(crate) use secret::{redact_url, redact_url_str};
 pub use view::{DATA_OMITTED, REDACTED};
 pub use write::{current_context_file, write_atomic, write_current_context};

@@ -37,8 +37,9 @@ use serde::Deserialize;
 
 use super::auth::AuthError;
 use super::model::AuthProviderConfig;
-use super::secret::{Secret, redact_url, redact_url_str};
+use super::secret::Secret;
 use super::{Kubeconfig, KubeconfigError};
+use crate::redact::{redact_url, redact_url_str};
 use crate::rest::transport::send_without_credentials;
 use crate::rest::{self, Pem};
 

@@ -24,7 +24,7 @@ use std::net::IpAddr;
 
 use url::Url;
 
-use super::secret::redact_url;
+use crate::redact::redact_url;
 
 /// Proxy settings from the environment (or any lookup function, for tests). `Debug` masks
 /// the proxies' user names and passwords.

@@ -24,8 +24,8 @@ use super::exec::ExecAuthenticator;
 use super::incluster::{InClusterConfig, InClusterError, ServiceAccountFiles, pod_namespace};
 use super::oidc::OidcAuthenticator;
 use super::proxy::{ProxyError, parse_proxy_url};
-use super::secret::redact_url_str;
 use super::{ClientConfig, ConfigOverrides, KubeconfigError, LoadingRules, ResolvedConfig};
+use crate::redact::redact_url_str;
 use crate::rest::{self, Auth, ClientKey, Pem};
 
 /// Why a configuration could not become a [`rest::Config`].

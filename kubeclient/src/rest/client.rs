@@ -52,7 +52,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::config::Config;
-use super::log::{BODY_TARGET, ROUND_TRIP_TARGET, redacted_body, url_for_logs};
+use super::log::{BODY_TARGET, ROUND_TRIP_TARGET, redacted_body};
 use super::metrics::{RequestMetric, RequestMetrics, RequestOutcome};
 use super::request::{PathSpec, query_pairs};
 use super::retry_rules::{is_connection_lost, retry_after};
@@ -61,6 +61,7 @@ use super::throttle::{RateLimiter, throttle};
 use super::transport::{Transport, TransportError};
 use super::warnings::{LogWarningsOnce, WarningHandler, parse_warning_header};
 use super::watch::{DEFAULT_MAX_FRAME, FrameDecoder, WatchError, WatchEvent, decode_event};
+use crate::redact::url_for_logs;
 
 /// Retries of a request answered with `Retry-After` (client-go's default).
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
@@ -222,7 +223,7 @@ pub struct RestClient {
 impl std::fmt::Debug for RestClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RestClient")
-            .field("base", &crate::config::redact_url(&self.inner.base))
+            .field("base", &crate::redact::redact_url(&self.inner.base))
             .field("limiter", &self.inner.limiter)
             .finish_non_exhaustive()
     }

@@ -16,7 +16,7 @@ use super::warnings::WarningHandler;
 use crate::config::auth::TokenFile;
 use crate::config::exec::ExecAuthenticator;
 use crate::config::oidc::OidcAuthenticator;
-use crate::config::redact_url;
+use crate::redact::redact_url;
 
 /// Default queries per second of the client-side token bucket (client-go's `DefaultQPS`).
 pub const DEFAULT_QPS: f32 = 5.0;

@@ -32,19 +32,7 @@ pub const ROUND_TRIP_TARGET: &str = "kubeclient::rest::round_trip";
 /// bodies are shown as their size. Headers are never logged.
 pub const BODY_TARGET: &str = "kubeclient::rest::body";
 
-/// What replaces a secret value.
-const REDACTED: &str = "[REDACTED]";
-
-/// `url` as it may be logged: without a user name or password.
-pub(crate) fn url_for_logs(url: &url::Url) -> String {
-    if url.username().is_empty() && url.password().is_none() {
-        return url.to_string();
-    }
-    let mut shown = url.clone();
-    let _ = shown.set_password(None);
-    let _ = shown.set_username("");
-    shown.to_string()
-}
+use crate::redact::REDACTED_PLACEHOLDER as REDACTED;
 
 /// `body`, sent to or received from `path`, as it may be logged.
 ///
@@ -211,13 +199,5 @@ mod tests {
             shown("/api/v1/namespaces/ns/configmaps/c", &cm),
             cm.to_string()
         );
-    }
-
-    #[test]
-    fn urls_lose_their_credentials() {
-        let url = url::Url::parse("https://me:hunter2@example.test:6443/api?x=1").expect("url");
-        assert_eq!(url_for_logs(&url), "https://example.test:6443/api?x=1");
-        let url = url::Url::parse("https://example.test/api").expect("url");
-        assert_eq!(url_for_logs(&url), "https://example.test/api");
     }
 }

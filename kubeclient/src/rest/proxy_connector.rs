@@ -19,7 +19,7 @@ use tower_service::Service;
 use url::Url;
 
 use crate::config::proxy::ProxyEnv;
-use crate::config::redact_url;
+use crate::redact::redact_url;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

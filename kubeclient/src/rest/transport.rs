@@ -27,7 +27,7 @@ use super::tls::{DynamicClientCert, TlsError, certified_key, client_config_with}
 use crate::config::auth::AuthError;
 use crate::config::exec::ExecCredential;
 use crate::config::proxy::{ProxyEnv, ProxyError};
-use crate::config::redact_url_str;
+use crate::redact::redact_url_str;
 
 /// Why a request could not be sent or answered.
 #[derive(Debug, thiserror::Error)]
