@@ -42,6 +42,7 @@ trait Managed: Send + Sync {
     fn start(&self) -> Result<(), Error>;
     fn shutdown(&self);
     fn has_synced(&self) -> bool;
+    fn is_started(&self) -> bool;
     fn wait_synced(&self) -> futures_util::future::BoxFuture<'static, bool>;
     fn wait_stopped(&self) -> futures_util::future::BoxFuture<'static, ()>;
     fn as_any(&self) -> &dyn Any;
@@ -58,6 +59,10 @@ impl<K: Object> Managed for SharedIndexInformer<K> {
 
     fn has_synced(&self) -> bool {
         SharedIndexInformer::has_synced(self)
+    }
+
+    fn is_started(&self) -> bool {
+        SharedIndexInformer::is_started(self)
     }
 
     fn wait_synced(&self) -> futures_util::future::BoxFuture<'static, bool> {
@@ -323,10 +328,13 @@ impl SharedInformerFactory {
     }
 
     /// Waits until every started informer has synced; the resources that have and have not.
+    /// An informer made after the last [`SharedInformerFactory::start`] is not waited for: it
+    /// is reported as not synced.
     pub async fn wait_for_cache_sync(&self) -> HashMap<String, bool> {
         let mut out = HashMap::new();
         for (key, informer) in self.all() {
-            out.insert(key.resource, informer.wait_synced().await);
+            let synced = informer.is_started() && informer.wait_synced().await;
+            out.insert(key.resource, synced);
         }
         out
     }
@@ -345,5 +353,33 @@ impl SharedInformerFactory {
         for (_, informer) in all {
             informer.wait_stopped().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::GroupVersionResource;
+
+    #[tokio::test]
+    async fn informers_made_after_start_are_reported_not_waited_for() {
+        let config = crate::rest::Config::new(url::Url::parse("https://127.0.0.1:1").expect("url"));
+        let factory = SharedInformerFactory::new(RestClient::new(&config).expect("client"));
+        factory.start().expect("nothing to start yet");
+        let gvr = GroupVersionResource {
+            group: String::new(),
+            version: "v1".into(),
+            resource: "configmaps".into(),
+        };
+        let informer = factory.dynamic_informer(&gvr, true);
+        let same = factory.dynamic_informer(&gvr, true);
+        assert!(!informer.is_started() && !same.is_started());
+        let synced = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            factory.wait_for_cache_sync(),
+        )
+        .await
+        .expect("an informer that was never started is not waited for");
+        assert_eq!(synced.get("configmaps.v1."), Some(&false), "{synced:?}");
     }
 }

@@ -21,7 +21,6 @@
 //! - Handlers run on the Tokio runtime: keep them short (typically: put a key on a work
 //!   queue); a handler that blocks its thread holds up a runtime worker.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -147,26 +146,11 @@ impl<K: Send + Sync + 'static> EventHandler<K> for HandlerFns<K> {
     }
 }
 
+#[derive(Clone)]
 enum Notification<K> {
     Add(Arc<K>, bool),
     Update(Arc<K>, Arc<K>),
     Delete(Deleted<K>),
-}
-
-impl<K> Clone for Notification<K> {
-    fn clone(&self) -> Self {
-        match self {
-            Notification::Add(o, i) => Notification::Add(o.clone(), *i),
-            Notification::Update(o, n) => Notification::Update(o.clone(), n.clone()),
-            Notification::Delete(d) => Notification::Delete(match d {
-                Deleted::Final(o) => Deleted::Final(o.clone()),
-                Deleted::StateUnknown { key, last } => Deleted::StateUnknown {
-                    key: key.clone(),
-                    last: last.clone(),
-                },
-            }),
-        }
-    }
 }
 
 /// What a listener's task is started with: its buffer's receiving end and its handler.
@@ -476,6 +460,11 @@ impl<K: Object> SharedIndexInformer<K> {
         Ok(())
     }
 
+    /// Whether [`SharedIndexInformer::start`] was called.
+    pub fn is_started(&self) -> bool {
+        self.shared.started.load(Ordering::Acquire)
+    }
+
     /// Whether the initial state has been stored.
     pub fn has_synced(&self) -> bool {
         *self.shared.synced_tx.borrow()
@@ -538,17 +527,19 @@ impl<K: Object> ReflectorSink<K> for Shared<K> {
         for obj in objects {
             let notification = match old.remove(&object_key(obj.as_ref())) {
                 Some(previous) => Notification::Update(previous, obj),
-                None => Notification::Add(obj, initial),
-            };
-            if initial {
-                for listener in &dispatch.listeners {
-                    listener.initial_pending.fetch_add(1, Ordering::AcqRel);
+                None => {
+                    // Only initial adds are counted down by the listeners.
+                    if initial {
+                        for listener in &dispatch.listeners {
+                            listener.initial_pending.fetch_add(1, Ordering::AcqRel);
+                        }
+                    }
+                    Notification::Add(obj, initial)
                 }
-            }
+            };
             Self::send_all(&dispatch, notification);
         }
-        let mut gone: HashMap<String, Arc<K>> = old;
-        for (key, last) in gone.drain() {
+        for (key, last) in old {
             Self::send_all(
                 &dispatch,
                 Notification::Delete(Deleted::StateUnknown { key, last }),

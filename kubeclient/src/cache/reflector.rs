@@ -8,8 +8,8 @@
 //!    current state; that state replaces the sink's contents in one step, and the same stream
 //!    goes on as the watch. If the server refuses the streaming list, a paginated LIST
 //!    ([`DEFAULT_PAGE_SIZE`] per page) is used instead. Unlike client-go, which tries the
-//!    streaming list again before every relist, a refusal with a client error (4xx other than
-//!    410 and 429) is remembered, so a server without the feature is not asked twice.
+//!    streaming list again before every relist, a refusal that means the feature is missing
+//!    (400, 405, 415, 422) is remembered, so such a server is not asked twice.
 //! 2. **Which resourceVersion to list at.** The first LIST asks for `resourceVersion=0`
 //!    (served from the API server's watch cache); a relist asks for the last resourceVersion
 //!    seen, so that a fleet of controllers relisting at once does not all read from etcd; only
@@ -168,13 +168,13 @@ impl<K> std::fmt::Debug for Reflector<K> {
     }
 }
 
-/// Whether the server refused the request itself (a client error other than 410 and 429): a
-/// streaming list it does not support.
+/// Whether the server refused the streaming list as such (400 Bad Request, 405, 415 or 422
+/// Invalid: a server without the feature), as opposed to a passing failure (401 while a
+/// credential rotates, 403, 410, 429, ...), after which it is tried again.
 fn is_refusal(e: &Error) -> bool {
     let Error::Rest(e) = e else { return false };
-    e.api().is_some_and(|api| {
-        (400..=499).contains(&api.status.code) && api.status.code != 429 && !api.is_gone()
-    })
+    e.api()
+        .is_some_and(|api| matches!(api.status.code, 400 | 405 | 415 | 422))
 }
 
 /// Whether a new watch should simply be retried later: the server could not be reached, or
@@ -194,11 +194,6 @@ impl<K: Object> Reflector<K> {
             watch_list_refused: false,
             backoff: ResettingBackoff::new(),
         }
-    }
-
-    /// The last resourceVersion seen (empty before the first list).
-    pub fn last_sync_resource_version(&self) -> &str {
-        &self.last_sync_rv
     }
 
     /// Runs until `cancel` is cancelled.
@@ -475,7 +470,11 @@ impl<K: Object> Reflector<K> {
                     self.track(&obj);
                     sink.deleted(sink.transform(obj));
                 }
-                WatchEvent::Bookmark(b) => self.last_sync_rv = b.resource_version,
+                // A bookmark without a version says nothing; watching from "" would skip events.
+                WatchEvent::Bookmark(b) if !b.resource_version.is_empty() => {
+                    self.last_sync_rv = b.resource_version;
+                }
+                WatchEvent::Bookmark(_) => {}
                 WatchEvent::Error(e) => {
                     let gone = e.is_gone();
                     let err = Error::Rest(rest::Error::Api {

@@ -310,6 +310,9 @@ impl<K> Inner<K> {
                 }
             }
             for value in new_values {
+                if old_values.contains(&value) {
+                    continue; // already indexed under this value
+                }
                 by_value.entry(value).or_default().insert(key.to_string());
             }
         }
