@@ -297,12 +297,7 @@ impl<K: Object> Client<K> {
 
     /// Watch the objects: the options' `resourceVersion` says from where.
     pub async fn watch(&self, options: &ListOptions) -> Result<WatchStream<K>, Error> {
-        let events = self
-            .accept(self.request(http::Method::GET), false)
-            .params(options)
-            .watch::<K>()
-            .await?;
-        Ok(Box::pin(events))
+        self.watch_request(options, None).await
     }
 
     /// [`Client::watch`], ending the stream with an error when nothing at all (no event, no
@@ -312,13 +307,21 @@ impl<K: Object> Client<K> {
         options: &ListOptions,
         idle: std::time::Duration,
     ) -> Result<WatchStream<K>, Error> {
-        let events = self
+        self.watch_request(options, Some(idle)).await
+    }
+
+    async fn watch_request(
+        &self,
+        options: &ListOptions,
+        idle: Option<std::time::Duration>,
+    ) -> Result<WatchStream<K>, Error> {
+        let mut request = self
             .accept(self.request(http::Method::GET), false)
-            .params(options)
-            .idle_timeout(idle)
-            .watch::<K>()
-            .await?;
-        Ok(Box::pin(events))
+            .params(options);
+        if let Some(idle) = idle {
+            request = request.idle_timeout(idle);
+        }
+        Ok(Box::pin(request.watch::<K>().await?))
     }
 
     /// POST a new object (in this client's namespace, for a namespaced resource).
@@ -391,8 +394,7 @@ impl<K: Object> Client<K> {
         obj: &T,
         options: &ApplyOptions,
     ) -> Result<K, Error> {
-        self.patch_request(name, None, &Patch::Apply(obj), &options.patch_options())?
-            .into_json()
+        self.patch(name, &Patch::Apply(obj), &options.patch_options())
             .await
     }
 
@@ -403,14 +405,8 @@ impl<K: Object> Client<K> {
         obj: &T,
         options: &ApplyOptions,
     ) -> Result<K, Error> {
-        self.patch_request(
-            name,
-            Some("status"),
-            &Patch::Apply(obj),
-            &options.patch_options(),
-        )?
-        .into_json()
-        .await
+        self.patch_status(name, &Patch::Apply(obj), &options.patch_options())
+            .await
     }
 
     /// GET a subresource of one object (e.g. `scale`), decoded as `T`.

@@ -484,7 +484,14 @@ impl Request {
         let mut ctx = Context {
             verb: self.verb.clone(),
             path: url.path().to_string(),
-            shown_url: url_for_logs(&url),
+            // Only built when a request or body event will be recorded.
+            shown_url: if tracing::enabled!(target: ROUND_TRIP_TARGET, tracing::Level::DEBUG)
+                || tracing::enabled!(target: BODY_TARGET, tracing::Level::TRACE)
+            {
+                url_for_logs(&url)
+            } else {
+                String::new()
+            },
             template: self.path.template(),
             started: Instant::now(),
             deadline: timeout.map(|t| (tokio::time::Instant::now() + t, t)),
