@@ -27,7 +27,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kubeclient::cache::{HandlerFns, Lister, SharedInformerFactory};
 use kubeclient::client::Client;
 use kubeclient::leaderelection::{
-    CancellationToken, LeaderCallbacks, LeaderElectionConfig, LeaderElector, Lease, LeaseLock,
+    CancellationToken, DEFAULT_LEASE_DURATION, DEFAULT_RENEW_DEADLINE, DEFAULT_RETRY_PERIOD,
+    LeaderCallbacks, LeaderElectionConfig, LeaderElector, Lease, LeaseLock,
 };
 use kubeclient::record::{EventBroadcaster, EventRecorder, EventType, ObjectReference};
 use kubeclient::rest::{ApplyOptions, RestClient};
@@ -59,9 +60,9 @@ fn parse_args() -> Result<Options, String> {
             std::env::var("HOSTNAME").unwrap_or_else(|_| "controller".into()),
             std::process::id()
         ),
-        lease_duration: Duration::from_secs(15),
-        renew_deadline: Duration::from_secs(10),
-        retry_period: Duration::from_secs(2),
+        lease_duration: DEFAULT_LEASE_DURATION,
+        renew_deadline: DEFAULT_RENEW_DEADLINE,
+        retry_period: DEFAULT_RETRY_PERIOD,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -159,10 +160,18 @@ impl Controller {
     }
 }
 
-/// The controller proper, run while this copy leads; returns when `stop` is cancelled.
-async fn run_controller(rest: RestClient, identity: String, stop: CancellationToken) {
+/// The controller proper, run while this copy leads; returns when `stop` is cancelled. If it
+/// cannot start, it ends the term (`term`), so the lease is released rather than held by a
+/// copy that does nothing.
+async fn run_controller(
+    rest: RestClient,
+    identity: String,
+    stop: CancellationToken,
+    term: CancellationToken,
+) {
     if let Err(e) = lead(rest, &identity, stop).await {
-        tracing::error!(error = %e, "the controller failed");
+        tracing::error!(error = %e, "the controller failed; giving up the lease");
+        term.cancel();
     }
 }
 
@@ -276,11 +285,18 @@ async fn run(options: Options) -> Result<(), Error> {
                 .release_on_cancel(true),
         )?;
         let (rest, identity) = (rest.clone(), options.identity.clone());
-        let callbacks = LeaderCallbacks::new(move |stop| run_controller(rest, identity, stop))
-            .on_new_leader(|leader| tracing::info!(leader, "new leader observed"));
-        elector.run(shutdown.child_token(), callbacks).await;
+        let term = shutdown.child_token();
+        let end_term = term.clone();
+        let callbacks =
+            LeaderCallbacks::new(move |stop| run_controller(rest, identity, stop, end_term))
+                .on_new_leader(|leader| tracing::info!(leader, "new leader observed"));
+        elector.run(term, callbacks).await;
         if !shutdown.is_cancelled() {
-            tracing::warn!("lost the lease; standing again");
+            tracing::warn!("not leading any more; standing again");
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(options.retry_period) => {}
+            }
         }
     }
     tracing::info!("stopped");

@@ -102,7 +102,7 @@ impl Backoff {
 }
 
 /// `delay` plus a random part of up to `jitter × delay` (apimachinery's `wait.Jitter`).
-fn add_jitter(delay: Duration, jitter: f64) -> Duration {
+pub(crate) fn add_jitter(delay: Duration, jitter: f64) -> Duration {
     if jitter <= 0.0 || !jitter.is_finite() {
         return delay;
     }

@@ -147,7 +147,7 @@ fn next_record(
 /// `period` stretched by a random part of up to `JITTER_FACTOR × period` (apimachinery's
 /// `wait.Jitter`): the wait between tries to acquire.
 fn jittered(period: Duration) -> Duration {
-    period + period.mul_f64(fastrand::f64() * JITTER_FACTOR)
+    crate::retry::add_jitter(period, JITTER_FACTOR)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -225,7 +225,7 @@ impl LeaderElector {
     }
 
     /// Runs the election until `cancel` is cancelled or leadership is lost, as client-go's
-    /// `Run`: tries to acquire the lease every retry period (jittered by up to 1.2×); once it
+    /// `Run`: tries to acquire the lease every retry period (plus a random part of up to 1.2× the period); once it
     /// holds it, spawns `on_started_leading` and renews every retry period. When no renewal
     /// succeeds within the renew deadline, or `cancel` fires, it stops leading: the leading
     /// token is cancelled and, with `release_on_cancel`, the elector waits for the leading task

@@ -4,7 +4,7 @@
 //! Candidates share one Lease; each runs a [`LeaderElector`] with its own identity. The one
 //! that acquires the lease renews it every retry period and runs the work given to
 //! [`LeaderCallbacks::new`] until it stops leading; the others retry every retry period
-//! (jittered by up to [`JITTER_FACTOR`]) and take over once the holder's lease has expired.
+//! (plus a random part of up to [`JITTER_FACTOR`] times that period) and take over once the holder's lease has expired.
 //!
 //! What matches client-go:
 //! - timings and their checks: lease duration 15 s, renew deadline 10 s, retry period 2 s by

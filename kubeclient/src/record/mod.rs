@@ -41,7 +41,8 @@
 //!    repeat) or at the periodic refresh ([`DEFAULT_SERIES_REFRESH`]). A patch answered 404
 //!    creates the Event anew. Isomorphic means the same type, action, reason, reporting
 //!    controller and instance, regarding and related references (the note is not compared).
-//! 4. Failed writes are retried up to [`MAX_TRIES_PER_EVENT`] times, [`RETRY_WAIT`] apart.
+//! 4. A failed write is tried again, [`RETRY_WAIT`] apart, for at most
+//!    [`MAX_TRIES_PER_EVENT`] tries in all.
 //!
 //! Where this differs from client-go: the spam filter and aggregation (which client-go only
 //! applies to `core/v1` events) also run here; [`EventBroadcaster::shutdown`] writes what is
