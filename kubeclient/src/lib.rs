@@ -11,7 +11,9 @@
 //! - [`workqueue`], [`leaderelection`], [`record`] (Events) and [`retry`]: the rest of the
 //!   controller toolkit.
 //!
-//! Each module has its own error type; all of them convert into the crate's [`Error`].
+//! Each module has its own error type; the errors the modules' main entry points return
+//! (loading a configuration, requests, discovery, informers, leader election, events, label
+//! selectors) convert into the crate's [`Error`].
 //!
 //! Every behaviour is tested against a real kube-apiserver that the repository builds and runs
 //! on loopback (`controlplane/cluster up`).
