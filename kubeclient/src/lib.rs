@@ -26,7 +26,7 @@ pub mod config;
 pub mod discovery;
 pub mod dynamic;
 mod error;
-pub mod labels;
+pub use kubeclient_core::labels;
 pub mod leaderelection;
 pub mod record;
 mod redact;
@@ -35,6 +35,7 @@ pub mod retry;
 pub mod workqueue;
 
 pub use error::Error;
+pub use kubeclient_core::object_meta_accessors;
 
 /// The version of this crate, as sent in the default user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,14 +3,15 @@
 
 #[cfg(feature = "k8s-openapi")]
 mod k8s_openapi_impls;
-mod resource;
 mod subresources;
 mod typed;
 
 pub use crate::rest::watch::{Bookmark, WatchEvent};
 #[cfg(feature = "k8s-openapi")]
-pub use k8s_openapi_impls::OpenApiScope;
-pub use resource::{ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope};
+pub use kubeclient_core::OpenApiScope;
+pub use kubeclient_core::resource::{
+    ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope,
+};
 pub use subresources::LogParams;
 pub(crate) use typed::Target;
 pub use typed::{Client, DEFAULT_PAGE_SIZE, Object, Patch, WatchStream};

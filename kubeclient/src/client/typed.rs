@@ -9,12 +9,12 @@ use futures_util::Stream;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::resource::{ClusterScoped, Namespaced, ObjectList, Resource, Scope};
 use crate::rest::watch::WatchEvent;
 use crate::rest::{
     ApplyOptions, CreateOptions, DeleteOptions, Error, GetOptions, ListOptions, PatchOptions,
     Request, RestClient, UpdateOptions,
 };
+use kubeclient_core::resource::{ClusterScoped, Namespaced, ObjectList, Resource, Scope};
 
 /// The stream of events of a watch: a type you can name (e.g. in a struct field).
 pub type WatchStream<K> =

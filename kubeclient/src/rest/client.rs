@@ -54,14 +54,16 @@ use tracing::Instrument;
 use super::config::Config;
 use super::log::{BODY_TARGET, ROUND_TRIP_TARGET, redacted_body};
 use super::metrics::{RequestMetric, RequestMetrics, RequestOutcome};
-use super::request::{PathSpec, query_pairs};
 use super::retry_rules::{is_connection_lost, retry_after};
-use super::status::ApiError;
 use super::throttle::{RateLimiter, throttle};
 use super::transport::{Transport, TransportError};
 use super::warnings::{LogWarningsOnce, WarningHandler, parse_warning_header};
-use super::watch::{DEFAULT_MAX_FRAME, FrameDecoder, WatchError, WatchEvent, decode_event};
 use crate::redact::url_for_logs;
+use kubeclient_core::request::{PathSpec, query_pairs};
+use kubeclient_core::status::ApiError;
+use kubeclient_core::watch::{
+    DEFAULT_MAX_FRAME, FrameDecoder, WatchError, WatchEvent, decode_event,
+};
 
 /// Retries of a request answered with `Retry-After` (client-go's default).
 pub const DEFAULT_MAX_RETRIES: u32 = 10;

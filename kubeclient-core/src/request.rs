@@ -12,14 +12,18 @@ use url::Url;
 
 /// The path of a request, part by part.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct PathSpec {
+pub struct PathSpec {
     /// An absolute path that replaces everything else (`AbsPath`).
     pub abs_path: Option<String>,
     /// `v1` (core, under `/api`) or `group/version` (under `/apis`).
     pub group_version: Option<String>,
+    /// The namespace (`namespaces/<ns>/` before the resource).
     pub namespace: Option<String>,
+    /// The resource's plural name, e.g. `pods`.
     pub resource: Option<String>,
+    /// The object's name.
     pub name: Option<String>,
+    /// A subresource such as `status` or `log`.
     pub subresource: Option<String>,
     /// Segments after the subresource (client-go's `Suffix`).
     pub suffix: Vec<String>,
@@ -27,8 +31,10 @@ pub(crate) struct PathSpec {
 
 /// Why a path part is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct InvalidPart {
+pub struct InvalidPart {
+    /// Which part: `namespace`, `name`, `resource`, ...
     pub what: &'static str,
+    /// The value refused.
     pub value: String,
 }
 
@@ -53,7 +59,7 @@ fn check_segment(what: &'static str, value: &str) -> Result<(), InvalidPart> {
 }
 
 /// `/api/v1` for the core group, `/apis/<group>/<version>` otherwise.
-pub(crate) fn api_prefix(group_version: &str) -> String {
+pub fn api_prefix(group_version: &str) -> String {
     if group_version.contains('/') {
         format!("/apis/{group_version}")
     } else {
@@ -114,7 +120,7 @@ impl PathSpec {
     }
 
     /// The full URL below `base` (whose own path is kept as a prefix), with `params`.
-    pub(crate) fn url(&self, base: &Url, params: &[(String, String)]) -> Result<Url, InvalidPart> {
+    pub fn url(&self, base: &Url, params: &[(String, String)]) -> Result<Url, InvalidPart> {
         let segments = self.segments(false)?;
         let mut url = base.clone();
         url.set_query(None);
@@ -134,7 +140,7 @@ impl PathSpec {
     }
 
     /// The path with names replaced by placeholders, for metrics and tracing.
-    pub(crate) fn template(&self) -> String {
+    pub fn template(&self) -> String {
         match self.segments(true) {
             Ok(segments) => format!("/{}", segments.join("/")),
             Err(_) => "{invalid}".to_string(),
@@ -144,9 +150,7 @@ impl PathSpec {
 
 /// The query parameters of a serializable options struct: its fields as `key=value`, `None`
 /// fields left out, lists repeated (`dryRun=All&dryRun=...`).
-pub(crate) fn query_pairs<T: serde::Serialize>(
-    options: &T,
-) -> Result<Vec<(String, String)>, String> {
+pub fn query_pairs<T: serde::Serialize>(options: &T) -> Result<Vec<(String, String)>, String> {
     let value =
         serde_json::to_value(options).map_err(|e| format!("options cannot be serialized: {e}"))?;
     let serde_json::Value::Object(map) = value else {

@@ -1,9 +1,7 @@
-//! The trait every resource type implements to be served by the generic [`Client`]: where it
+//! The trait every resource type implements to be served by kubeclient's generic typed client: where it
 //! lives in the API (group, version, plural), its kind and scope, and access to the metadata
 //! the client needs. Built-in types get it from `k8s-openapi` (feature `k8s-openapi`); your own
 //! types (custom resources) implement it directly — no code generation step.
-//!
-//! [`Client`]: super::Client
 
 use std::collections::BTreeMap;
 
@@ -42,11 +40,11 @@ mod sealed {
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use kubeclient::client::{Namespaced, Resource};
+/// use kubeclient_core::resource::{Namespaced, Resource};
 ///
 /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
 /// struct Backup {
-///     metadata: kubeclient::client::ObjectMeta,
+///     metadata: kubeclient_core::resource::ObjectMeta,
 ///     spec: serde_json::Value,
 /// }
 ///
@@ -101,7 +99,7 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
 /// `impl Resource` block:
 ///
 /// ```
-/// use kubeclient::client::{Namespaced, ObjectMeta, Resource};
+/// use kubeclient_core::resource::{Namespaced, ObjectMeta, Resource};
 ///
 /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
 /// struct Backup {
@@ -115,7 +113,7 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
 ///     const KIND: &'static str = "Backup";
 ///     const PLURAL: &'static str = "backups";
 ///     type Scope = Namespaced;
-///     kubeclient::object_meta_accessors!();
+///     kubeclient_core::object_meta_accessors!();
 /// }
 /// ```
 #[macro_export]

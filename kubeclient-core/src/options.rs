@@ -1,10 +1,8 @@
 //! The typed options of requests (apimachinery's `metav1.ListOptions`, `GetOptions`,
 //! `CreateOptions`, `UpdateOptions`, `PatchOptions`, `DeleteOptions`), serialized with the
-//! API's own field names. The first five go into the query string ([`Request::params`]);
-//! `DeleteOptions` is a request body, as client-go sends it ([`Request::json`]).
-//!
-//! [`Request::params`]: super::Request::params
-//! [`Request::json`]: super::Request::json
+//! API's own field names. The first five go into the query string (see
+//! [`query_pairs`](crate::request::query_pairs)); `DeleteOptions` is a request body, as
+//! client-go sends it.
 
 use serde::Serialize;
 
@@ -120,7 +118,7 @@ pub struct PatchOptions {
 /// over fields other managers own instead of failing with a conflict, and dry run.
 ///
 /// ```
-/// use kubeclient::rest::ApplyOptions;
+/// use kubeclient_core::options::ApplyOptions;
 /// let options = ApplyOptions::new("my-controller").force();
 /// assert!(options.force);
 /// ```
@@ -218,7 +216,7 @@ mod tests {
 
     fn query<T: Serialize>(options: &T) -> String {
         let url = url::Url::parse("https://k").expect("url");
-        let client_side = crate::rest::request::query_pairs(options).expect("object");
+        let client_side = crate::request::query_pairs(options).expect("object");
         let mut url = url;
         url.query_pairs_mut().extend_pairs(client_side);
         url.query().unwrap_or_default().to_string()

@@ -15,7 +15,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::status::{ApiError, Status};
+use crate::status::{ApiError, Status};
 
 /// The default limit on one event's size: generous for the largest objects (etcd's default
 /// request limit is 1.5 MiB; a watch event wraps one object).
