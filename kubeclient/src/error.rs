@@ -40,7 +40,7 @@ pub enum Error {
     Record(#[from] crate::record::Error),
     /// A label selector could not be parsed.
     #[error(transparent)]
-    LabelSelector(#[from] crate::labels::ParseError),
+    LabelSelector(#[from] kubeclient_core::labels::ParseError),
 }
 
 impl Error {
@@ -68,8 +68,8 @@ impl Error {
 mod tests {
     use super::*;
 
-    fn parse_selector(s: &str) -> Result<crate::labels::Selector, Error> {
-        Ok(crate::labels::Selector::parse(s)?)
+    fn parse_selector(s: &str) -> Result<kubeclient_core::labels::Selector, Error> {
+        Ok(kubeclient_core::labels::Selector::parse(s)?)
     }
 
     #[test]

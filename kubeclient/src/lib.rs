@@ -32,6 +32,7 @@ pub mod record;
 mod redact;
 pub mod rest;
 pub mod retry;
+mod secret;
 pub mod workqueue;
 
 pub use error::Error;

@@ -1,7 +1,7 @@
 //! kubeclient connects to the real API server the way users' kubeconfigs and pods ask it to:
 //! client certificate, bearer token, token file rotated mid-test, exec credential plugins
-//! (including one whose credential expires and one the server rejects), and in-cluster
-//! configuration emulated with environment variables and files.
+//! (including one whose credential expires and one the server rejects), a token source of the
+//! caller's own, and in-cluster configuration emulated with environment variables and files.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -10,8 +10,12 @@ use bytes::Bytes;
 use http_body_util::Full;
 use kubeclient::config::from_in_cluster;
 use kubeclient::config::incluster::{InClusterConfig, ServiceAccountFiles};
-use kubeclient::rest::Transport;
+use kubeclient::rest::auth::{AuthError, TokenFuture, TokenSource};
+use kubeclient::rest::{Auth, Transport};
+use secrecy::SecretString;
 use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use test_support::api::{admin_cluster, call, scratch_dir, user_token, whoami, write_kubeconfig};
 use test_support::{cluster, rest_config_from};
 
@@ -73,6 +77,68 @@ async fn token_file_rotated_mid_test_is_picked_up_after_a_401() {
     // Rotate the file: the 401 dropped the cached token, so the next request re-reads it.
     std::fs::write(&token_file, format!("{}\n", user_token())).expect("rotate token");
     assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
+}
+
+/// A token source of a user's own: hands out its tokens in turn, one more after each 401.
+#[derive(Debug)]
+struct Rotating {
+    tokens: Vec<String>,
+    at: std::sync::atomic::AtomicUsize,
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenSource for Rotating {
+    fn token(self: Arc<Self>) -> TokenFuture {
+        Box::pin(async move {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let at = self.at.load(Ordering::SeqCst);
+            self.tokens
+                .get(at)
+                .map(|t| SecretString::from(t.clone()))
+                .ok_or_else(|| AuthError::Source {
+                    reason: "no tokens left".into(),
+                })
+        })
+    }
+
+    fn unauthorized(&self) -> bool {
+        self.at.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_token_source_of_ones_own_is_asked_per_request_and_told_of_a_401() {
+    let source = Arc::new(Rotating {
+        tokens: vec!["rejected-token".into(), user_token()],
+        at: Default::default(),
+        asked: Default::default(),
+    });
+    let mut config = cluster().rest_config();
+    config.tls.client_cert = None;
+    config.tls.client_key = None;
+    config.auth = Auth::TokenSource(source.clone());
+    // The first token is refused; the 401 moves the source on and the request is retried once.
+    assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
+    assert_eq!(source.asked.load(Ordering::SeqCst), 2);
+    assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
+    assert_eq!(
+        source.asked.load(Ordering::SeqCst),
+        3,
+        "asked before every request"
+    );
+    // A source that fails fails the request with its reason.
+    source.at.store(9, Ordering::SeqCst);
+    let transport = Transport::new(&config).expect("transport");
+    let request = http::Request::get(config.host.join("/version").expect("url").as_str())
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let err = transport
+        .send(request)
+        .await
+        .expect_err("no token")
+        .to_string();
+    assert!(err.contains("no tokens left"), "{err}");
 }
 
 #[tokio::test]

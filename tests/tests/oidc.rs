@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use kubeclient::config::oidc::OidcAuthenticator;
-use kubeclient::config::{AuthProviderConfig, Kubeconfig};
+use kubeclient::config::{AuthProviderConfig, Kubeconfig, KubeconfigPersister};
+use kubeclient::rest::auth::OidcAuthenticator;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use test_support::api::{admin_cluster, scratch_dir};
@@ -224,9 +224,13 @@ fn kubeconfig(name: &str, config: serde_json::Value) -> (PathBuf, AuthProviderCo
     (file, provider)
 }
 
+fn persister(file: PathBuf) -> Option<std::sync::Arc<dyn kubeclient::rest::auth::PersistTokens>> {
+    Some(std::sync::Arc::new(KubeconfigPersister::new(file, "me")))
+}
+
 fn authenticator(name: &str, config: serde_json::Value) -> OidcAuthenticator {
     let (file, provider) = kubeconfig(name, config);
-    OidcAuthenticator::new(&provider, Some((file, "me".into()))).expect("valid provider")
+    OidcAuthenticator::new(&provider.config, persister(file)).expect("valid provider")
 }
 
 #[tokio::test]
@@ -245,8 +249,8 @@ async fn an_expired_id_token_is_refreshed_over_https_and_written_back() {
         "oidc-refresh",
         provider_config(&issuer.url, &jwt(now() - 60), "refresh-1"),
     );
-    let auth = OidcAuthenticator::new(&provider, Some((file.clone(), "me".into())))
-        .expect("valid provider");
+    let auth =
+        OidcAuthenticator::new(&provider.config, persister(file.clone())).expect("valid provider");
     assert_eq!(
         auth.id_token().await.expect("refreshed").expose_secret(),
         &fresh

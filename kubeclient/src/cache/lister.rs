@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::store::{NAMESPACE_INDEX, Store};
 use crate::client::Object;
-use crate::labels::Selector;
+use kubeclient_core::labels::Selector;
 
 /// Lists and gets objects from a cache.
 pub struct Lister<K> {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::auth::TokenFile;
+use crate::rest::auth::TokenFile;
 
 /// Where a pod's service-account credentials are mounted.
 pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -76,7 +76,7 @@ pub enum InClusterError {
     },
     /// The service-account token could not be used.
     #[error(transparent)]
-    Token(#[from] super::auth::AuthError),
+    Token(#[from] crate::rest::auth::AuthError),
 }
 
 impl InClusterConfig {

@@ -29,28 +29,30 @@
 //! Kubeconfig files are changed (`write_current_context`, the OIDC token write-back) under
 //! kubectl's lock, `<file>.lock`: see [`Kubeconfig::update_file`].
 //!
-//! This part does no network I/O and starts no processes: exec plugins, OIDC refresh and
-//! token files are modelled faithfully and used elsewhere. Secrets are held in [`Secret`] and
+//! Configuration sits above [`rest`](crate::rest) and below everything else: it reads and
+//! writes kubeconfig files and the in-cluster settings, and turns them into a
+//! [`rest::Config`](crate::rest::Config) ([`infer`], [`from_resolved`], [`from_in_cluster`]).
+//! It does no network I/O and starts no processes: a user's token file, exec plugin or OIDC
+//! provider becomes one of the credential sources of [`rest::auth`](crate::rest::auth), which
+//! the transport calls; refreshed OIDC tokens come back through [`KubeconfigPersister`].
+//! Secrets are held in [`Secret`] and
 //! never appear in `Debug` output or error messages; neither does a user name or password in a
 //! server, proxy or issuer URL (masked as `xxxxx`, as Go's `url.URL.Redacted` does).
 
-pub mod auth;
 mod client_config;
 mod error;
-pub mod exec;
 pub mod incluster;
 mod loader;
 mod lock;
 mod model;
-pub mod oidc;
 mod parse;
-pub mod proxy;
+mod persist;
 mod rest_config;
-mod secret;
 mod serde_util;
 mod view;
 mod write;
 
+pub use crate::secret::{REDACTED_PLACEHOLDER, Secret};
 pub use client_config::{ClientConfig, ConfigOverrides, DEFAULT_NAMESPACE, ResolvedConfig};
 pub use error::KubeconfigError;
 pub use loader::{KUBECONFIG_ENV, LoadingRules, home_dir, resolve_local_paths};
@@ -59,9 +61,9 @@ pub use model::{
     NamedAuthInfo, NamedCluster, NamedContext, NamedExtension, Preferences, UnknownFields,
 };
 pub use parse::INLINE_SOURCE;
+pub use persist::KubeconfigPersister;
 pub use rest_config::{
     Inferred, RestConfigError, Source, from_in_cluster, from_resolved, infer, infer_with,
 };
-pub use secret::{REDACTED_PLACEHOLDER, Secret};
 pub use view::{DATA_OMITTED, REDACTED};
 pub use write::{current_context_file, write_atomic, write_current_context};

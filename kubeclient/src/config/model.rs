@@ -15,9 +15,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::secret::Secret;
 use super::serde_util as su;
 use crate::redact::redact_url_str;
+use crate::secret::Secret;
 
 /// Fields this model does not know, kept as they were read so that writing the file back
 /// loses nothing. `Debug` shows only their names: an unknown field may hold a secret.

@@ -19,14 +19,94 @@ use std::sync::Arc;
 use secrecy::{SecretBox, SecretString};
 use url::Url;
 
-use super::auth::TokenFile;
-use super::exec::ExecAuthenticator;
 use super::incluster::{InClusterConfig, InClusterError, ServiceAccountFiles, pod_namespace};
-use super::oidc::OidcAuthenticator;
-use super::proxy::{ProxyError, parse_proxy_url};
+use super::model::{Cluster, ExecConfig};
+use super::persist::KubeconfigPersister;
 use super::{ClientConfig, ConfigOverrides, KubeconfigError, LoadingRules, ResolvedConfig};
 use crate::redact::redact_url_str;
+use crate::rest::auth::{
+    ExecAuthenticator, ExecPlugin, OidcAuthenticator, PersistTokens, TokenFile,
+};
+use crate::rest::proxy::{ProxyError, parse_proxy_url};
 use crate::rest::{self, Auth, ClientKey, Pem};
+
+/// The cluster extension passed to exec plugins as `spec.cluster.config`.
+const EXEC_CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
+
+/// A kubeconfig user's `exec` block as the plugin the transport runs, with the cluster's
+/// description for `KUBERNETES_EXEC_INFO` when the block sets `provideClusterInfo`.
+fn exec_plugin(exec: &ExecConfig, cluster: &Cluster) -> ExecPlugin {
+    ExecPlugin {
+        command: exec.command.clone(),
+        args: exec.args.clone(),
+        env: exec
+            .env
+            .iter()
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    SecretString::from(e.value.expose_secret().clone()),
+                )
+            })
+            .collect(),
+        api_version: exec.api_version.clone(),
+        install_hint: exec.install_hint.clone(),
+        interactive_mode: exec.interactive_mode.clone(),
+        cluster: exec
+            .provide_cluster_info
+            .then(|| exec_cluster_info(cluster)),
+    }
+}
+
+/// The `spec.cluster` an exec plugin gets with `provideClusterInfo` (client-go's
+/// `clientauthentication.Cluster`): fields the kubeconfig leaves empty are left out.
+fn exec_cluster_info(cluster: &Cluster) -> serde_json::Value {
+    use base64::Engine;
+    use serde_json::json;
+
+    let mut info = serde_json::Map::new();
+    info.insert("server".into(), json!(cluster.server));
+    let mut set = |key: &str, value: serde_json::Value, present: bool| {
+        if present {
+            info.insert(key.into(), value);
+        }
+    };
+    set(
+        "tls-server-name",
+        json!(cluster.tls_server_name),
+        !cluster.tls_server_name.is_empty(),
+    );
+    set(
+        "insecure-skip-tls-verify",
+        json!(true),
+        cluster.insecure_skip_tls_verify,
+    );
+    set(
+        "certificate-authority-data",
+        json!(
+            base64::engine::general_purpose::STANDARD.encode(&cluster.certificate_authority_data)
+        ),
+        !cluster.certificate_authority_data.is_empty(),
+    );
+    set(
+        "proxy-url",
+        json!(cluster.proxy_url),
+        !cluster.proxy_url.is_empty(),
+    );
+    set(
+        "disable-compression",
+        json!(true),
+        cluster.disable_compression,
+    );
+    if let Some(ext) = cluster
+        .extensions
+        .iter()
+        .find(|e| e.name == EXEC_CLUSTER_EXTENSION)
+    {
+        info.insert("config".into(), ext.extension.clone());
+    }
+    serde_json::Value::Object(info)
+}
 
 /// Why a configuration could not become a [`rest::Config`].
 #[derive(Debug, thiserror::Error)]
@@ -161,7 +241,7 @@ pub fn from_resolved(resolved: &ResolvedConfig) -> Result<rest::Config, RestConf
         let file = TokenFile::new(&user.token_file);
         // Read now, as client-go does, so a missing file is reported with the user at fault.
         file.token().map_err(|e| user_err(e.to_string()))?;
-        Auth::TokenFile(Arc::new(file))
+        Auth::TokenSource(Arc::new(file))
     } else if !user.token.is_empty() {
         Auth::Bearer(SecretString::from(user.token.expose_secret().clone()))
     } else if has_basic {
@@ -170,17 +250,19 @@ pub fn from_resolved(resolved: &ResolvedConfig) -> Result<rest::Config, RestConf
             password: SecretString::from(user.password.expose_secret().clone()),
         }
     } else if let Some(exec) = &user.exec {
-        let authenticator =
-            ExecAuthenticator::new(exec.clone(), cluster).map_err(|e| user_err(e.to_string()))?;
+        let authenticator = ExecAuthenticator::new(exec_plugin(exec, cluster))
+            .map_err(|e| user_err(e.to_string()))?;
         Auth::Exec(Arc::new(authenticator))
     } else if let Some(provider) = user.auth_provider.as_ref().filter(|p| p.name == "oidc") {
-        let persist_to = resolved
-            .user_origin
-            .clone()
-            .map(|file| (file, resolved.user_name.clone()));
-        let oidc =
-            OidcAuthenticator::new(provider, persist_to).map_err(|e| user_err(e.to_string()))?;
-        Auth::Oidc(Arc::new(oidc))
+        let persist_to = resolved.user_origin.clone().map(|path| {
+            Arc::new(KubeconfigPersister {
+                path,
+                user: resolved.user_name.clone(),
+            }) as Arc<dyn PersistTokens>
+        });
+        let oidc = OidcAuthenticator::new(&provider.config, persist_to)
+            .map_err(|e| user_err(e.to_string()))?;
+        Auth::TokenSource(Arc::new(oidc))
     } else if let Some(provider) = &user.auth_provider {
         let reason = removed_provider(&provider.name)
             .map(str::to_string)
@@ -219,7 +301,7 @@ pub fn from_in_cluster(in_cluster: InClusterConfig) -> Result<rest::Config, Rest
     })?;
     let mut config = rest::Config::new(host);
     config.tls.ca = Some(Pem::Data(in_cluster.ca_pem));
-    config.auth = Auth::TokenFile(Arc::new(in_cluster.token));
+    config.auth = Auth::TokenSource(Arc::new(in_cluster.token));
     Ok(config)
 }
 
@@ -335,6 +417,54 @@ fn infer_from(
 mod tests {
     use super::*;
     use crate::config::Kubeconfig;
+    use crate::config::{ExecEnvVar, NamedExtension};
+    use crate::secret::Secret;
+
+    #[test]
+    fn exec_plugins_get_the_cluster_only_when_asked() {
+        let mut exec = ExecConfig {
+            command: "plugin".into(),
+            args: vec!["--flag".into()],
+            env: vec![ExecEnvVar {
+                name: "EXTRA".into(),
+                value: Secret::new("value".to_string()),
+                ..ExecEnvVar::default()
+            }],
+            api_version: "client.authentication.k8s.io/v1".into(),
+            interactive_mode: "Never".into(),
+            ..ExecConfig::default()
+        };
+        let cluster = Cluster {
+            server: "https://10.0.0.1:6443".into(),
+            certificate_authority_data: b"CA".to_vec(),
+            extensions: vec![NamedExtension {
+                name: EXEC_CLUSTER_EXTENSION.into(),
+                extension: serde_json::json!({"audience": "k8s"}),
+                ..NamedExtension::default()
+            }],
+            ..Cluster::default()
+        };
+        let plugin = exec_plugin(&exec, &cluster);
+        assert_eq!(plugin.args, ["--flag"]);
+        assert_eq!(plugin.env.len(), 1);
+        assert_eq!(plugin.env[0].0, "EXTRA");
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&plugin.env[0].1),
+            "value"
+        );
+        assert!(plugin.cluster.is_none(), "provideClusterInfo is off");
+
+        exec.provide_cluster_info = true;
+        let info = exec_plugin(&exec, &cluster).cluster.expect("cluster info");
+        assert_eq!(
+            info,
+            serde_json::json!({
+                "server": "https://10.0.0.1:6443",
+                "certificate-authority-data": "Q0E=",
+                "config": {"audience": "k8s"},
+            })
+        );
+    }
 
     fn resolve(yaml: &str) -> ResolvedConfig {
         let config = Kubeconfig::from_slice(yaml.as_bytes()).expect("valid kubeconfig");

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Go's `base64.StdEncoding`: padded, but lenient about the unused trailing bits.
 const GO_STD: GeneralPurpose = GeneralPurpose::new(

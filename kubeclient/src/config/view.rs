@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::error::KubeconfigError;
 use super::loader::clean_join;
 use super::model::Kubeconfig;
-use super::secret::Secret;
 use super::serde_util::decode_base64;
+use crate::secret::Secret;
 
 /// What kubectl prints instead of a token or password.
 pub const REDACTED: &str = "REDACTED";
@@ -256,7 +256,7 @@ mod tests {
         k.clusters[0].cluster.server = "https://srv-user:srv-pw-666@s1.test".into();
         k.clusters[1].cluster.proxy_url = "p-user:proxy-pw-777@proxy.test:3128".into();
         k.clusters[1].cluster.server = "https://s-user:srv-pw-888@s2.test:notaport".into();
-        let resolved = super::super::ClientConfig::new(k.clone(), Default::default())
+        let resolved = crate::config::ClientConfig::new(k.clone(), Default::default())
             .resolve()
             .expect("resolves");
         let printed = format!("{k:?} {k:#?} {resolved:?}");

@@ -10,12 +10,10 @@ use std::time::Duration;
 use secrecy::{SecretBox, SecretString};
 use url::Url;
 
+use super::auth::{ExecAuthenticator, TokenSource};
 use super::metrics::RequestMetrics;
 use super::throttle::{RateLimiter, limiter_for};
 use super::warnings::WarningHandler;
-use crate::config::auth::TokenFile;
-use crate::config::exec::ExecAuthenticator;
-use crate::config::oidc::OidcAuthenticator;
 use crate::redact::redact_url;
 
 /// Default queries per second of the client-side token bucket (client-go's `DefaultQPS`).
@@ -238,13 +236,16 @@ pub enum Auth {
     None,
     /// A fixed bearer token.
     Bearer(SecretString),
-    /// A bearer token read from a file and re-read as it rotates.
-    TokenFile(Arc<TokenFile>),
+    /// A bearer token from a [`TokenSource`], asked before every request: a token file
+    /// ([`TokenFile`], re-read as it rotates), the `oidc` auth provider
+    /// ([`OidcAuthenticator`], refreshed when it expires), or a source of your own.
+    ///
+    /// [`TokenFile`]: super::auth::TokenFile
+    /// [`OidcAuthenticator`]: super::auth::OidcAuthenticator
+    TokenSource(Arc<dyn TokenSource>),
     /// An exec credential plugin: the bearer token and/or client certificate it prints,
     /// cached until they expire and fetched again after a 401.
     Exec(Arc<ExecAuthenticator>),
-    /// The `oidc` auth provider: its id-token, refreshed when it expires.
-    Oidc(Arc<OidcAuthenticator>),
     /// HTTP basic authentication.
     Basic {
         /// The user name.
@@ -271,6 +272,7 @@ pub struct Impersonation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rest::auth::{OidcAuthenticator, TokenFile};
 
     #[test]
     fn debug_redacts_keys_tokens_and_passwords() {
@@ -315,7 +317,7 @@ mod tests {
 
     #[tokio::test]
     async fn debug_redacts_token_files_and_oidc_settings() {
-        use crate::config::{AuthProviderConfig, Secret};
+        use crate::secret::Secret;
 
         let dir = std::env::temp_dir().join(format!("kubeclient-redact-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -324,15 +326,12 @@ mod tests {
         let file = TokenFile::new(&path);
         file.token().expect("read token"); // now cached inside
         let mut config = config_with_every_secret();
-        config.auth = Auth::TokenFile(Arc::new(file));
+        config.auth = Auth::TokenSource(Arc::new(file));
         let shown = format!("{config:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("token"), "the file's path shows: {shown}");
 
-        let mut provider = AuthProviderConfig {
-            name: "oidc".into(),
-            ..AuthProviderConfig::default()
-        };
+        let mut provider = std::collections::BTreeMap::new();
         for (k, v) in [
             ("client-id", "kubectl"),
             ("client-secret", "client-SECRET"),
@@ -341,10 +340,10 @@ mod tests {
             ("refresh-token", "refresh-SECRET"),
             ("idp-certificate-authority-data", "Q0EtU0VDUkVU"),
         ] {
-            provider.config.insert(k.into(), Secret::new(v.to_string()));
+            provider.insert(k.into(), Secret::new(v.to_string()));
         }
         let oidc = OidcAuthenticator::new(&provider, None).expect("valid provider");
-        config.auth = Auth::Oidc(Arc::new(oidc));
+        config.auth = Auth::TokenSource(Arc::new(oidc));
         let shown = format!("{config:?} {config:#?}");
         assert!(
             !shown.contains("SECRET") && !shown.contains("iss-user"),

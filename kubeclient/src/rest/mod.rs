@@ -1,10 +1,12 @@
 //! The REST layer, as client-go's `rest`, `transport` and `util/flowcontrol`: the client
 //! configuration, the transport, the request builder, throttling, retries and watch streams.
 
+pub mod auth;
 mod client;
 mod config;
 mod log;
 mod metrics;
+pub mod proxy;
 mod proxy_connector;
 mod retry_rules;
 mod throttle;

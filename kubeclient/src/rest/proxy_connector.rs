@@ -1,5 +1,5 @@
 //! The connector under TLS: connects directly, or through the proxy that
-//! [`crate::config::proxy`] picks for the target — an HTTP proxy with `CONNECT` (over TLS for
+//! [`super::proxy`] picks for the target — an HTTP proxy with `CONNECT` (over TLS for
 //! an `https://` proxy, which is verified with the same roots and client certificate as the
 //! API server, as Go's transport does), or a SOCKS5 proxy (`socks5` resolves the target's name
 //! locally, `socks5h` lets the proxy resolve it). Credentials in the proxy URL authenticate to
@@ -18,7 +18,7 @@ use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use tower_service::Service;
 use url::Url;
 
-use crate::config::proxy::ProxyEnv;
+use super::proxy::ProxyEnv;
 use crate::redact::redact_url;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

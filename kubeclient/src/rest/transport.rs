@@ -21,12 +21,12 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::ServerName;
 use secrecy::ExposeSecret;
 
+use super::auth::AuthError;
+use super::auth::exec::ExecCredential;
 use super::config::{Auth, Config, Impersonation};
+use super::proxy::{ProxyEnv, ProxyError};
 use super::proxy_connector::ProxyConnector;
 use super::tls::{DynamicClientCert, TlsError, certified_key, client_config_with};
-use crate::config::auth::AuthError;
-use crate::config::exec::ExecCredential;
-use crate::config::proxy::{ProxyEnv, ProxyError};
 use crate::redact::redact_url_str;
 
 /// Why a request could not be sent or answered.
@@ -110,8 +110,8 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 enum UsedCredential {
     /// One that cannot change (none, a fixed token, basic auth, the caller's own header).
     Fixed,
-    /// The token file's current token.
-    TokenFile,
+    /// A token source's token.
+    Source,
     /// An exec plugin's credential.
     Exec(Arc<ExecCredential>),
 }
@@ -284,9 +284,12 @@ impl Transport {
                 format!("Bearer {}", token.expose_secret()),
                 UsedCredential::Fixed,
             ),
-            Auth::TokenFile(file) => (
-                file.bearer_async().await?.expose_secret().to_string(),
-                UsedCredential::TokenFile,
+            Auth::TokenSource(source) => (
+                format!(
+                    "Bearer {}",
+                    Arc::clone(source).token().await?.expose_secret()
+                ),
+                UsedCredential::Source,
             ),
             Auth::Exec(exec) => {
                 let cred = exec.credential().await?;
@@ -297,10 +300,6 @@ impl Transport {
                     None => return Ok((None, used)),
                 }
             }
-            Auth::Oidc(oidc) => (
-                format!("Bearer {}", oidc.id_token().await?.expose_secret()),
-                UsedCredential::Fixed,
-            ),
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose_secret());
                 (
@@ -349,10 +348,7 @@ impl Transport {
     /// whether a fresh one can differ (so that retrying once is worth it).
     async fn unauthorized(&self, used: &UsedCredential) -> bool {
         match (&self.auth, used) {
-            (Auth::TokenFile(file), UsedCredential::TokenFile) => {
-                file.invalidate();
-                true
-            }
+            (Auth::TokenSource(source), UsedCredential::Source) => source.unauthorized(),
             (Auth::Exec(exec), UsedCredential::Exec(cred)) => {
                 exec.unauthorized(cred).await;
                 true

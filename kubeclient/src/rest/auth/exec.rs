@@ -19,20 +19,51 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use base64::Engine;
-use secrecy::{SecretBox, SecretString};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::AuthError;
-use super::model::{Cluster, ExecConfig};
+use super::AuthError;
 
 const API_V1: &str = "client.authentication.k8s.io/v1";
 const API_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 /// The removed version, refused in configuration but named if a plugin prints it.
 const API_V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
-/// The cluster extension passed to plugins as `spec.cluster.config`.
-const CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
+
+/// An exec credential plugin: what to run and how (a kubeconfig user's `exec` block, turned
+/// into this by [`config`](crate::config)), with the cluster description it gets when the
+/// kubeconfig sets `provideClusterInfo`.
+///
+/// `Debug` shows the command and apiVersion only: environment values are secret, and the
+/// cluster description may hold a proxy URL with credentials.
+#[derive(Clone, Default)]
+pub struct ExecPlugin {
+    /// The command: a name looked up in `PATH`, or a path.
+    pub command: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Environment variables added to this process's for the command; the values are secret.
+    pub env: Vec<(String, SecretString)>,
+    /// The `ExecCredential` apiVersion exchanged (`client.authentication.k8s.io/v1` or
+    /// `v1beta1`).
+    pub api_version: String,
+    /// Shown when the command is missing.
+    pub install_hint: String,
+    /// `Never`, `IfAvailable` or `Always` (empty means `IfAvailable` in v1beta1).
+    pub interactive_mode: String,
+    /// `spec.cluster` of `KUBERNETES_EXEC_INFO` (server, CA, `config` from the cluster's
+    /// `client.authentication.k8s.io/exec` extension, ...), when the plugin is to get it.
+    pub cluster: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for ExecPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecPlugin")
+            .field("command", &self.command)
+            .field("api_version", &self.api_version)
+            .finish_non_exhaustive()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Interactive {
@@ -75,10 +106,8 @@ impl std::fmt::Debug for ExecCredential {
 
 /// Runs an exec plugin when a credential is needed and caches what it prints.
 pub struct ExecAuthenticator {
-    config: ExecConfig,
+    config: ExecPlugin,
     interactive: Interactive,
-    /// `KUBERNETES_EXEC_INFO` minus the `interactive` flag decided at each run.
-    cluster_info: Option<serde_json::Value>,
     cached: tokio::sync::Mutex<Option<Arc<ExecCredential>>>,
 }
 
@@ -134,55 +163,9 @@ fn invalid(command: &str, reason: impl Into<String>) -> AuthError {
     }
 }
 
-/// The `spec.cluster` the plugin gets with `provideClusterInfo`.
-fn cluster_info(cluster: &Cluster) -> serde_json::Value {
-    let mut info = serde_json::Map::new();
-    info.insert("server".into(), json!(cluster.server));
-    let mut set = |key: &str, value: serde_json::Value, present: bool| {
-        if present {
-            info.insert(key.into(), value);
-        }
-    };
-    set(
-        "tls-server-name",
-        json!(cluster.tls_server_name),
-        !cluster.tls_server_name.is_empty(),
-    );
-    set(
-        "insecure-skip-tls-verify",
-        json!(true),
-        cluster.insecure_skip_tls_verify,
-    );
-    set(
-        "certificate-authority-data",
-        json!(
-            base64::engine::general_purpose::STANDARD.encode(&cluster.certificate_authority_data)
-        ),
-        !cluster.certificate_authority_data.is_empty(),
-    );
-    set(
-        "proxy-url",
-        json!(cluster.proxy_url),
-        !cluster.proxy_url.is_empty(),
-    );
-    set(
-        "disable-compression",
-        json!(true),
-        cluster.disable_compression,
-    );
-    if let Some(ext) = cluster
-        .extensions
-        .iter()
-        .find(|e| e.name == CLUSTER_EXTENSION)
-    {
-        info.insert("config".into(), ext.extension.clone());
-    }
-    serde_json::Value::Object(info)
-}
-
 impl ExecAuthenticator {
-    /// Validates `config` (apiVersion, interactiveMode) for use with `cluster`.
-    pub fn new(config: ExecConfig, cluster: &Cluster) -> Result<Self, AuthError> {
+    /// Validates the plugin's settings (apiVersion, interactiveMode).
+    pub fn new(config: ExecPlugin) -> Result<Self, AuthError> {
         let command = config.command.clone();
         if command.is_empty() {
             return Err(invalid(&command, "no command is set"));
@@ -213,11 +196,9 @@ impl ExecAuthenticator {
                 ));
             }
         };
-        let cluster_info = config.provide_cluster_info.then(|| cluster_info(cluster));
         Ok(ExecAuthenticator {
             config,
             interactive,
-            cluster_info,
             cached: tokio::sync::Mutex::new(None),
         })
     }
@@ -261,7 +242,7 @@ impl ExecAuthenticator {
             }
         };
         let mut spec = json!({"interactive": interactive});
-        if let Some(cluster) = &self.cluster_info {
+        if let Some(cluster) = &self.config.cluster {
             spec["cluster"] = cluster.clone();
         }
         let info =
@@ -272,7 +253,7 @@ impl ExecAuthenticator {
                 self.config
                     .env
                     .iter()
-                    .map(|e| (&e.name, e.value.expose_secret())),
+                    .map(|(name, value)| (name, value.expose_secret())),
             )
             .env("KUBERNETES_EXEC_INFO", info.to_string())
             .stdin(if interactive {
@@ -386,12 +367,9 @@ impl ExecAuthenticator {
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
-    use secrecy::ExposeSecret;
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::config::model::{ExecEnvVar, NamedExtension};
-    use crate::config::secret::Secret;
 
     /// A plugin script in a fresh temp dir; it appends a line to `runs` each time it runs.
     fn plugin(name: &str, body: &str) -> (PathBuf, PathBuf) {
@@ -416,12 +394,12 @@ mod tests {
             .unwrap_or(0)
     }
 
-    fn config(command: &Path, api: &str) -> ExecConfig {
-        ExecConfig {
+    fn config(command: &Path, api: &str) -> ExecPlugin {
+        ExecPlugin {
             command: command.display().to_string(),
             api_version: api.to_string(),
             interactive_mode: "Never".to_string(),
-            ..ExecConfig::default()
+            ..ExecPlugin::default()
         }
     }
 
@@ -440,8 +418,7 @@ mod tests {
                 r#"{"token":"tok-1","expirationTimestamp":"2999-01-01T00:00:00Z"}"#,
             ),
         );
-        let auth =
-            ExecAuthenticator::new(config(&script, API_V1), &Cluster::default()).expect("valid");
+        let auth = ExecAuthenticator::new(config(&script, API_V1)).expect("valid");
         let first = auth.credential().await.expect("credential");
         assert_eq!(
             first
@@ -466,7 +443,7 @@ mod tests {
         );
         let mut beta = config(&script, API_V1BETA1);
         beta.interactive_mode.clear(); // v1beta1 defaults to IfAvailable
-        let auth = ExecAuthenticator::new(beta, &Cluster::default()).expect("valid");
+        let auth = ExecAuthenticator::new(beta).expect("valid");
         auth.credential().await.expect("credential");
         auth.credential().await.expect("credential");
         assert_eq!(runs(&count), 2, "an expired credential is fetched again");
@@ -484,23 +461,13 @@ mod tests {
         );
         let mut cfg = config(&script, API_V1);
         cfg.args = vec!["--flag".into()];
-        cfg.env = vec![ExecEnvVar {
-            name: "EXTRA".into(),
-            value: Secret::new("value".to_string()),
-            ..ExecEnvVar::default()
-        }];
-        cfg.provide_cluster_info = true;
-        let cluster = Cluster {
-            server: "https://10.0.0.1:6443".into(),
-            certificate_authority_data: b"CA".to_vec(),
-            extensions: vec![NamedExtension {
-                name: CLUSTER_EXTENSION.into(),
-                extension: json!({"audience": "k8s"}),
-                ..NamedExtension::default()
-            }],
-            ..Cluster::default()
-        };
-        let auth = ExecAuthenticator::new(cfg, &cluster).expect("valid");
+        cfg.env = vec![("EXTRA".into(), SecretString::from("value"))];
+        cfg.cluster = Some(json!({
+            "server": "https://10.0.0.1:6443",
+            "certificate-authority-data": "Q0E=",
+            "config": {"audience": "k8s"},
+        }));
+        let auth = ExecAuthenticator::new(cfg).expect("valid");
         auth.credential().await.expect("credential");
         let info: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(script.with_file_name("info")).expect("info written"),
@@ -526,8 +493,7 @@ mod tests {
                 r#"{"clientCertificateData":"CERT","clientKeyData":"KEY"}"#,
             ),
         );
-        let auth =
-            ExecAuthenticator::new(config(&script, API_V1), &Cluster::default()).expect("valid");
+        let auth = ExecAuthenticator::new(config(&script, API_V1)).expect("valid");
         let cred = auth.credential().await.expect("credential");
         let cert = cred.client_certificate.as_ref().expect("cert");
         assert_eq!(cert.cert_pem, b"CERT");
@@ -580,8 +546,7 @@ mod tests {
         ];
         for (name, body, expected) in cases {
             let (script, _) = plugin(name, &body);
-            let auth = ExecAuthenticator::new(config(&script, API_V1), &Cluster::default())
-                .expect("valid");
+            let auth = ExecAuthenticator::new(config(&script, API_V1)).expect("valid");
             let err = auth.credential().await.expect_err(name).to_string();
             assert!(err.contains(expected), "{name}: {err}");
             assert!(
@@ -595,7 +560,7 @@ mod tests {
     async fn missing_command_shows_the_install_hint() {
         let mut cfg = config(&PathBuf::from("kubeclient-no-such-plugin"), API_V1);
         cfg.install_hint = "install it with: brew install no-such-plugin".into();
-        let auth = ExecAuthenticator::new(cfg, &Cluster::default()).expect("valid");
+        let auth = ExecAuthenticator::new(cfg).expect("valid");
         let err = auth.credential().await.expect_err("missing").to_string();
         assert!(err.contains("kubeclient-no-such-plugin not found"), "{err}");
         assert!(err.contains("brew install no-such-plugin"), "{err}");
@@ -606,17 +571,17 @@ mod tests {
         let cmd = PathBuf::from("p");
         let mut v1 = config(&cmd, API_V1);
         v1.interactive_mode.clear();
-        let err = ExecAuthenticator::new(v1, &Cluster::default()).expect_err("v1 needs a mode");
+        let err = ExecAuthenticator::new(v1).expect_err("v1 needs a mode");
         assert!(
             err.to_string().contains("interactiveMode must be set"),
             "{err}"
         );
         let old = config(&cmd, "client.authentication.k8s.io/v1alpha1");
-        let err = ExecAuthenticator::new(old, &Cluster::default()).expect_err("v1alpha1");
+        let err = ExecAuthenticator::new(old).expect_err("v1alpha1");
         assert!(err.to_string().contains("unsupported apiVersion"), "{err}");
         let mut bad = config(&cmd, API_V1);
         bad.interactive_mode = "Sometimes".into();
-        assert!(ExecAuthenticator::new(bad, &Cluster::default()).is_err());
+        assert!(ExecAuthenticator::new(bad).is_err());
     }
 
     #[tokio::test]
@@ -629,18 +594,12 @@ mod tests {
             ),
         );
         let mut cfg = config(&script, API_V1);
-        cfg.env = vec![ExecEnvVar {
-            name: "PLUGIN_PASSWORD".into(),
-            value: Secret::new("env-SECRET".to_string()),
-            ..ExecEnvVar::default()
-        }];
-        cfg.provide_cluster_info = true;
-        let cluster = Cluster {
-            server: "https://10.0.0.1:6443".into(),
-            proxy_url: "http://u:proxy-SECRET@proxy.test:3128".into(),
-            ..Cluster::default()
-        };
-        let auth = Arc::new(ExecAuthenticator::new(cfg, &cluster).expect("valid"));
+        cfg.env = vec![("PLUGIN_PASSWORD".into(), SecretString::from("env-SECRET"))];
+        cfg.cluster = Some(json!({
+            "server": "https://10.0.0.1:6443",
+            "proxy-url": "http://u:proxy-SECRET@proxy.test:3128",
+        }));
+        let auth = Arc::new(ExecAuthenticator::new(cfg).expect("valid"));
         let cred = auth.credential().await.expect("credential");
         let mut rest = crate::rest::Config::new(url::Url::parse("https://k").expect("url"));
         rest.auth = crate::rest::Auth::Exec(auth.clone());

@@ -7,12 +7,11 @@
 //!   `idp-certificate-authority(-data)` or the platform's roots) is asked for fresh tokens
 //!   with the refresh-token grant, authenticating as `client-id`/`client-secret`;
 //! - the answer must carry an `id_token`; a new `refresh_token` replaces the old one;
-//! - the new tokens are written back into the kubeconfig file the user came from,
-//!   atomically, changing nothing else in it, under kubectl's lock (`<file>.lock`, see
-//!   [`Kubeconfig::update_file`]; a lock held by another process fails the refresh, as
-//!   client-go's persister does).
+//! - the new tokens are handed to a [`PersistTokens`] (client-go's persister), which for a
+//!   user from a kubeconfig writes them back into the file it came from: see
+//!   [`config`](crate::config); a persister that fails fails the refresh, as in client-go.
 //!
-//! Files (the kubeconfig written back, an `idp-certificate-authority` file) are read and
+//! Files (an `idp-certificate-authority` file, and whatever the persister writes) are read and
 //! written on tokio's blocking threads, never on the async caller's.
 //!
 //! Two deliberate differences from client-go, which sends the refresh-token and client
@@ -27,7 +26,8 @@
 //!   first 80 bytes of a failed discovery answer and, through `golang.org/x/oauth2`, the token
 //!   endpoint's error answer.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -35,13 +35,11 @@ use http_body_util::{BodyExt, Full};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::auth::AuthError;
-use super::model::AuthProviderConfig;
-use super::secret::Secret;
-use super::{Kubeconfig, KubeconfigError};
+use super::{AuthError, TokenFuture, TokenSource};
 use crate::redact::{redact_url, redact_url_str};
 use crate::rest::transport::send_without_credentials;
 use crate::rest::{self, Pem};
+use crate::secret::Secret;
 
 /// How long before its expiry an id-token is treated as expired (client-go's `expiryDelta`).
 const EXPIRY_MARGIN_SECONDS: i64 = 10;
@@ -71,6 +69,21 @@ const OAUTH_ERROR_CODES: &[&str] = &[
     "use_dpop_nonce",
 ];
 
+/// Keeps the tokens of a refresh (client-go's `AuthProviderConfigPersister`). Called on one of
+/// tokio's blocking threads, so it may do file I/O.
+pub trait PersistTokens: Send + Sync {
+    /// Saves the provider's new `id-token` and `refresh-token` (those given, the others left
+    /// as they are). An error says what failed and never holds a token.
+    fn persist(
+        &self,
+        id_token: Option<&SecretString>,
+        refresh_token: Option<&SecretString>,
+    ) -> Result<(), String>;
+
+    /// Where the tokens go, for `Debug` and error messages (e.g. a file name).
+    fn describe(&self) -> String;
+}
+
 /// Supplies OIDC id-tokens, refreshing and persisting them as needed.
 pub struct OidcAuthenticator {
     client_id: String,
@@ -78,8 +91,8 @@ pub struct OidcAuthenticator {
     issuer: url::Url,
     issuer_ca: Option<Pem>,
     tokens: tokio::sync::Mutex<Tokens>,
-    /// Where refreshed tokens are written back: the file and the user's name in it.
-    persist_to: Option<(PathBuf, String)>,
+    /// Where refreshed tokens are kept.
+    persist_to: Option<Arc<dyn PersistTokens>>,
 }
 
 struct Tokens {
@@ -92,7 +105,10 @@ impl std::fmt::Debug for OidcAuthenticator {
         f.debug_struct("OidcAuthenticator")
             .field("client_id", &self.client_id)
             .field("issuer", &redact_url(&self.issuer))
-            .field("persist_to", &self.persist_to)
+            .field(
+                "persist_to",
+                &self.persist_to.as_ref().map(|p| p.describe()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -103,9 +119,8 @@ fn oidc_error(reason: impl Into<String>) -> AuthError {
     }
 }
 
-fn non_empty(config: &AuthProviderConfig, key: &str) -> Option<String> {
+fn non_empty(config: &BTreeMap<String, Secret<String>>, key: &str) -> Option<String> {
     config
-        .config
         .get(key)
         .map(|v| v.expose_secret().clone())
         .filter(|v| !v.is_empty())
@@ -176,11 +191,12 @@ struct TokenResponse {
 }
 
 impl OidcAuthenticator {
-    /// Reads the provider's settings; `persist_to` names the kubeconfig file and user that
-    /// refreshed tokens are written back to.
+    /// Reads the provider's settings (the `config` map of a kubeconfig's `auth-provider`:
+    /// `client-id`, `client-secret`, `idp-issuer-url`, `idp-certificate-authority(-data)`,
+    /// `id-token`, `refresh-token`); refreshed tokens are handed to `persist_to`.
     pub fn new(
-        config: &AuthProviderConfig,
-        persist_to: Option<(PathBuf, String)>,
+        config: &BTreeMap<String, Secret<String>>,
+        persist_to: Option<Arc<dyn PersistTokens>>,
     ) -> Result<Self, AuthError> {
         let client_id =
             non_empty(config, "client-id").ok_or_else(|| oidc_error("client-id is not set"))?;
@@ -351,76 +367,32 @@ impl OidcAuthenticator {
         self.get_json(&config, request, "OIDC token refresh").await
     }
 
-    /// Writes the current tokens into the user's auth-provider config in its own file, under
-    /// kubectl's lock, on a blocking thread.
+    /// Hands the current tokens to the persister, on a blocking thread.
     async fn persist(&self, tokens: &Tokens) -> Result<(), AuthError> {
-        let Some((path, user)) = self.persist_to.clone() else {
+        let Some(persister) = self.persist_to.clone() else {
             return Ok(());
         };
-        let shown = path.display().to_string();
+        let shown = persister.describe();
+        let fail = |e: String| oidc_error(format!("saving refreshed tokens to {shown}: {e}"));
         let (id_token, refresh_token) = (tokens.id_token.clone(), tokens.refresh_token.clone());
         tokio::task::spawn_blocking(move || {
-            persist_tokens(&path, &user, id_token.as_ref(), refresh_token.as_ref())
+            persister.persist(id_token.as_ref(), refresh_token.as_ref())
         })
         .await
-        .map_err(|e| oidc_error(format!("saving refreshed tokens to {shown}: {e}")))?
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(fail)
     }
 }
 
-/// Sets `id-token` and `refresh-token` (those given) in the auth-provider config of `user`
-/// in the kubeconfig file `path`, changing nothing else, under kubectl's lock.
-fn persist_tokens(
-    path: &std::path::Path,
-    user: &str,
-    id_token: Option<&SecretString>,
-    refresh_token: Option<&SecretString>,
-) -> Result<(), AuthError> {
-    let fail = |e: String| {
-        oidc_error(format!(
-            "saving refreshed tokens to {}: {e}",
-            path.display()
-        ))
-    };
-    Kubeconfig::update_file(path, |file| {
-        let entry = file
-            .users
-            .iter_mut()
-            .find(|u| u.name == user)
-            .ok_or_else(|| PersistError::Gone(format!("user {user:?} is no longer in the file")))?;
-        let provider = entry.auth_info.auth_provider.as_mut().ok_or_else(|| {
-            PersistError::Gone(format!("user {user:?} no longer has an auth-provider"))
-        })?;
-        for (key, value) in [("id-token", id_token), ("refresh-token", refresh_token)] {
-            if let Some(v) = value {
-                provider
-                    .config
-                    .insert(key.to_string(), Secret::new(v.expose_secret().to_string()));
-            }
-        }
-        Ok(())
-    })
-    .map_err(|e| match e {
-        PersistError::Gone(reason) => fail(reason),
-        PersistError::File(e) => fail(e.to_string()),
-    })
-}
-
-/// Why tokens could not be written back: the file (read, lock, write) or its content.
-enum PersistError {
-    File(KubeconfigError),
-    Gone(String),
-}
-
-impl From<KubeconfigError> for PersistError {
-    fn from(e: KubeconfigError) -> Self {
-        PersistError::File(e)
+/// The transport's use: the id-token while it is valid, refreshed (and persisted) when not.
+impl TokenSource for OidcAuthenticator {
+    fn token(self: Arc<Self>) -> TokenFuture {
+        Box::pin(async move { self.id_token().await })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     fn jwt(exp: i64) -> String {
@@ -438,7 +410,7 @@ mod tests {
         jiff::Timestamp::now().as_second()
     }
 
-    fn provider(issuer: &str, id_token: &str, refresh: &str) -> AuthProviderConfig {
+    fn provider(issuer: &str, id_token: &str, refresh: &str) -> BTreeMap<String, Secret<String>> {
         let mut config = BTreeMap::new();
         for (k, v) in [
             ("client-id", "kubectl"),
@@ -449,11 +421,7 @@ mod tests {
         ] {
             config.insert(k.to_string(), Secret::new(v.to_string()));
         }
-        AuthProviderConfig {
-            name: "oidc".into(),
-            config,
-            ..AuthProviderConfig::default()
-        }
+        config
     }
 
     #[tokio::test]
@@ -475,97 +443,6 @@ mod tests {
             .expect_err("no refresh token")
             .to_string();
         assert!(err.contains("no refresh-token"), "{err}");
-    }
-
-    const OIDC_KUBECONFIG: &str = "contexts:\n- name: x\n  context: {cluster: c, user: me}\n\
-        - name: y\n  context: {cluster: c, user: me}\n\
-        users:\n- name: me\n  user:\n    auth-provider:\n      name: oidc\n      config:\n\
-        \x20       client-id: kubectl\n        id-token: old\n        refresh-token: r0\n";
-
-    fn saved_tokens(file: &std::path::Path) -> (String, String, String) {
-        let saved = Kubeconfig::read_file(file).expect("reread");
-        let config = saved.users[0]
-            .auth_info
-            .auth_provider
-            .as_ref()
-            .map(|p| p.config.clone())
-            .unwrap_or_default();
-        let get = |k: &str| {
-            config
-                .get(k)
-                .map(|v| v.expose_secret().to_string())
-                .unwrap_or_default()
-        };
-        (saved.current_context, get("id-token"), get("refresh-token"))
-    }
-
-    #[test]
-    fn write_back_and_use_context_at_once_both_land() {
-        let dir = std::env::temp_dir().join(format!("kubeclient-oidc-race-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let file = dir.join("config");
-        std::fs::write(&file, OIDC_KUBECONFIG).expect("write kubeconfig");
-        let rules = crate::config::LoadingRules::default().with_explicit_path(&file);
-        for round in 0..20 {
-            let context = if round % 2 == 0 { "x" } else { "y" };
-            let (id, refresh) = (
-                SecretString::from(format!("id-{round}")),
-                SecretString::from(format!("r-{round}")),
-            );
-            let start = std::sync::Barrier::new(2);
-            std::thread::scope(|s| {
-                let switch = s.spawn(|| {
-                    start.wait();
-                    crate::config::write_current_context(&rules, context).map(|_| ())
-                });
-                let persist = s.spawn(|| {
-                    start.wait();
-                    persist_tokens(&file, "me", Some(&id), Some(&refresh))
-                });
-                switch.join().expect("switch").expect("use-context");
-                persist.join().expect("persist").expect("write-back");
-            });
-            assert_eq!(
-                saved_tokens(&file),
-                (context.into(), format!("id-{round}"), format!("r-{round}")),
-                "round {round}: a write was lost"
-            );
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn write_back_under_a_held_lock_fails_naming_it() {
-        let dir = std::env::temp_dir().join(format!("kubeclient-oidc-lock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let file = dir.join("config");
-        std::fs::write(&file, OIDC_KUBECONFIG).expect("write kubeconfig");
-        let lock = dir.join("config.lock");
-        std::fs::write(&lock, "").expect("foreign lock");
-        let err = persist_tokens(&file, "me", Some(&SecretString::from("new-SECRET")), None)
-            .expect_err("locked")
-            .to_string();
-        assert!(err.contains(&*lock.to_string_lossy()), "{err}");
-        assert!(!err.contains("SECRET"), "{err}");
-        assert_eq!(
-            std::fs::read_to_string(&file).expect("read"),
-            OIDC_KUBECONFIG
-        );
-        assert!(lock.exists(), "someone else's lock was removed");
-        std::fs::remove_file(&lock).expect("unlock");
-        persist_tokens(&file, "me", Some(&SecretString::from("new")), None).expect("saved");
-        assert_eq!(
-            saved_tokens(&file),
-            (String::new(), "new".into(), "r0".into())
-        );
-        let err = persist_tokens(&file, "someone-else", None, None)
-            .expect_err("no such user")
-            .to_string();
-        assert!(
-            err.contains("\"someone-else\" is no longer in the file"),
-            "{err}"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

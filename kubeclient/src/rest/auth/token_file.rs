@@ -9,16 +9,16 @@
 //! - if a re-read fails while the cached token is still within its minute, the cached token is
 //!   used and the failure logged; after that the error is returned.
 //!
-//! Async callers (the transport) use [`TokenFile::bearer_async`], which reads the file on
-//! tokio's blocking threads.
+//! The transport uses it as a [`TokenSource`], which reads the file on tokio's blocking
+//! threads.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use super::AuthError;
+use super::{AuthError, TokenFuture, TokenSource};
 
 /// How long a token read from a file is treated as valid.
 const VALIDITY: Duration = Duration::from_secs(60);
@@ -61,27 +61,6 @@ impl TokenFile {
     /// The current token: the cached one while it is fresh, else the file's content now.
     pub fn token(&self) -> Result<SecretString, AuthError> {
         self.token_at(Instant::now())
-    }
-
-    /// The token as a header value, `Bearer <token>`, for the auth layer.
-    pub fn bearer(&self) -> Result<SecretString, AuthError> {
-        Ok(bearer_header(&self.token()?))
-    }
-
-    /// As [`TokenFile::bearer`], for async code: a cached token is returned at once, and when
-    /// the file has to be read that happens on tokio's blocking threads
-    /// (`tokio::task::spawn_blocking`), not on the caller's. Needs a tokio runtime.
-    pub async fn bearer_async(self: &Arc<Self>) -> Result<SecretString, AuthError> {
-        if let Some(token) = self.fresh_at(Instant::now()) {
-            return Ok(bearer_header(&token));
-        }
-        let file = Arc::clone(self);
-        tokio::task::spawn_blocking(move || file.bearer())
-            .await
-            .map_err(|e| AuthError::ReadTokenFile {
-                path: self.path.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?
     }
 
     /// Forgets the cached token, so the next [`TokenFile::token`] reads the file (used after
@@ -129,10 +108,6 @@ impl TokenFile {
     }
 }
 
-fn bearer_header(token: &SecretString) -> SecretString {
-    SecretString::from(format!("Bearer {}", token.expose_secret()))
-}
-
 fn read_token(path: &Path) -> Result<SecretString, AuthError> {
     let bytes = std::fs::read(path).map_err(|source| AuthError::ReadTokenFile {
         path: path.to_path_buf(),
@@ -150,9 +125,35 @@ fn read_token(path: &Path) -> Result<SecretString, AuthError> {
     Ok(SecretString::from(token))
 }
 
+/// The transport's use: a cached token is returned at once; when the file has to be read,
+/// that happens on tokio's blocking threads (`tokio::task::spawn_blocking`), not on the
+/// caller's. After a 401 the cache is dropped, so the retry reads the file again.
+impl TokenSource for TokenFile {
+    fn token(self: Arc<Self>) -> TokenFuture {
+        Box::pin(async move {
+            if let Some(token) = self.fresh_at(Instant::now()) {
+                return Ok(token);
+            }
+            let path = self.path.clone();
+            tokio::task::spawn_blocking(move || TokenFile::token(&self))
+                .await
+                .map_err(|e| AuthError::ReadTokenFile {
+                    path,
+                    source: std::io::Error::other(e.to_string()),
+                })?
+        })
+    }
+
+    fn unauthorized(&self) -> bool {
+        self.invalidate();
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     fn temp_file(name: &str, content: &str) -> PathBuf {
         let dir =
@@ -223,21 +224,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn bearer_async_reads_off_the_runtime_and_uses_the_cache() {
+    async fn as_a_token_source_it_reads_off_the_runtime_and_uses_the_cache() {
         let path = temp_file("async", "one\n");
         let source = Arc::new(TokenFile::new(&path));
-        let header = source.bearer_async().await.expect("bearer");
-        assert_eq!(header.expose_secret(), "Bearer one");
+        let header = Arc::clone(&source).token().await.expect("bearer");
+        assert_eq!(header.expose_secret(), "one");
         std::fs::write(&path, "two").expect("rotate");
         // Cached: the file is not read again yet.
-        let header = source.bearer_async().await.expect("bearer");
-        assert_eq!(header.expose_secret(), "Bearer one");
-        source.invalidate();
-        let header = source.bearer_async().await.expect("bearer");
-        assert_eq!(header.expose_secret(), "Bearer two");
+        let header = Arc::clone(&source).token().await.expect("bearer");
+        assert_eq!(header.expose_secret(), "one");
+        assert!(source.unauthorized(), "a fresh token may differ");
+        let header = Arc::clone(&source).token().await.expect("bearer");
+        assert_eq!(header.expose_secret(), "two");
         std::fs::remove_file(&path).expect("remove");
         source.invalidate();
-        let err = source.bearer_async().await.expect_err("missing");
+        let err = Arc::clone(&source).token().await.expect_err("missing");
         assert!(
             err.to_string().contains(&path.display().to_string()),
             "{err}"
@@ -249,8 +250,8 @@ mod tests {
         let path = temp_file("debug", "s3cr3t-token");
         let source = TokenFile::new(&path);
         source.token().expect("token");
-        let bearer = source.bearer().expect("bearer");
-        let shown = format!("{source:?} {bearer:?}");
+        let token = source.token().expect("token");
+        let shown = format!("{source:?} {token:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 }
