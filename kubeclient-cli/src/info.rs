@@ -115,7 +115,9 @@ pub async fn api_versions(flags: &GlobalFlags) -> Result<(), CliError> {
         text.push('\n');
     }
     out(&text);
-    discovery.ensure_complete().map_err(CliError::from)
+    discovery
+        .ensure_complete()
+        .map_err(|e| CliError::from(kubeclient::discovery::Error::from(e)))
 }
 
 /// Output formats of `api-resources`.
@@ -199,5 +201,7 @@ pub async fn api_resources(flags: &GlobalFlags, args: &ApiResourcesArgs) -> Resu
             out(&writer.flush());
         }
     }
-    discovery.ensure_complete().map_err(CliError::from)
+    discovery
+        .ensure_complete()
+        .map_err(|e| CliError::from(kubeclient::discovery::Error::from(e)))
 }

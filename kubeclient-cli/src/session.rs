@@ -130,7 +130,7 @@ impl Session {
         if api_version.is_empty() || kind.is_empty() {
             return Err(msg("object has no apiVersion or kind"));
         }
-        let gv = discovery::GroupVersion::parse(api_version)?;
+        let gv = discovery::GroupVersion::parse(api_version).map_err(discovery::Error::from)?;
         let gvk = gv.with_kind(kind);
         let mapper = self.discovery.rest_mapper().await?;
         match mapper.mapping_for_kind(&gvk) {

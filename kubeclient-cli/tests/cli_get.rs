@@ -143,6 +143,11 @@ fn assert_tables_match(args: &[&str]) {
     );
     let age = header.iter().position(|h| *h == "AGE");
     for (x, y) in a.iter().zip(&b).skip(1) {
+        // Equal lines need no reading; this also passes the header of each further table
+        // (`get cm,deploy,po` prints one per kind), whose AGE is not an age.
+        if x == y {
+            continue;
+        }
         let (xs, ys): (Vec<&str>, Vec<&str>) = (
             x.split_whitespace().collect(),
             y.split_whitespace().collect(),

@@ -8,6 +8,8 @@
 //! - [`status`]: `metav1.Status` and the typed [`ApiError`](status::ApiError) made of it;
 //! - [`watch`]: watch events, bookmarks and the framing of a watch stream;
 //! - [`labels`]: label selectors, parsed and matched;
+//! - [`discovery`]: group/version/kind/resource names and the discovery documents, both
+//!   formats;
 //! - [`request`]: request paths (group version, namespace, resource, name, subresource) and
 //!   query parameters.
 //!
@@ -16,6 +18,7 @@
 //! `kubeclient::labels::Selector`, ...). Depend on this crate directly to share types with
 //! kubeclient without its transport.
 
+pub mod discovery;
 #[cfg(feature = "k8s-openapi")]
 mod k8s_openapi_impls;
 pub mod labels;

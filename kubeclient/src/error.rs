@@ -43,6 +43,20 @@ pub enum Error {
     LabelSelector(#[from] kubeclient_core::labels::ParseError),
 }
 
+/// A malformed group version (from the wire layer) is a discovery error.
+impl From<kubeclient_core::discovery::InvalidGroupVersion> for Error {
+    fn from(e: kubeclient_core::discovery::InvalidGroupVersion) -> Self {
+        Error::Discovery(e.into())
+    }
+}
+
+/// Incomplete discovery (from the wire layer) is a discovery error.
+impl From<kubeclient_core::discovery::GroupDiscoveryFailed> for Error {
+    fn from(e: kubeclient_core::discovery::GroupDiscoveryFailed) -> Self {
+        Error::Discovery(e.into())
+    }
+}
+
 impl Error {
     /// The API server's refusal behind this error, if that is what it is (directly or through
     /// an informer).
@@ -80,5 +94,12 @@ mod tests {
         let cache: Error = crate::cache::Error::AlreadyStarted.into();
         assert_eq!(cache.to_string(), "the informer has already started");
         assert!(cache.api().is_none() && !cache.is_not_found());
+        let gv = || -> Result<(), Error> {
+            crate::discovery::GroupVersion::parse("a/b/c")?;
+            Ok(())
+        };
+        let err = gv().expect_err("three parts");
+        assert!(matches!(err, Error::Discovery(_)), "{err:?}");
+        assert!(err.to_string().contains("\"a/b/c\""), "{err}");
     }
 }

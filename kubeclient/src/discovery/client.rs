@@ -13,9 +13,9 @@ use http::header::CONTENT_TYPE;
 use super::Error;
 use super::disk::DiskCache;
 use super::mapper::{RestMapper, RestMapping};
-use super::types::{ApiGroup, ApiResource, Discovery, GroupVersion, Info};
-use super::wire;
 use crate::rest::{self, ApiError, RestClient};
+use kubeclient_core::discovery::wire;
+use kubeclient_core::discovery::{ApiGroup, ApiResource, Discovery, GroupVersion, Info};
 
 /// Queries per second kubectl allows discovery (`WithDiscoveryQPS(50)`).
 pub const DEFAULT_QPS: f32 = 50.0;
@@ -205,10 +205,8 @@ impl DiscoveryClient {
                 groups
             }
         };
-        let mut out = Discovery {
-            groups,
-            ..Discovery::default()
-        };
+        let mut out = Discovery::default();
+        out.groups = groups;
         let mut missing = Vec::new();
         let group_versions = out.group_versions();
         let files: Vec<PathBuf> = match &self.disk {

@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use super::types::GroupVersion;
+use kubeclient_core::discovery::GroupVersion;
 
 /// How long cached discovery is used: 6 hours, as kubectl.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 60 * 60);

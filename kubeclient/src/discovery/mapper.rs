@@ -23,7 +23,7 @@
 use std::collections::HashSet;
 
 use super::Error;
-use super::types::{
+use kubeclient_core::discovery::{
     Discovery, GroupKind, GroupResource, GroupVersion, GroupVersionKind, GroupVersionResource,
     Scope,
 };

@@ -10,20 +10,17 @@ fn resource(
     namespaced: bool,
     short: &[&str],
 ) -> ApiResource {
-    ApiResource {
-        name: name.into(),
-        singular_name: singular.into(),
-        namespaced,
-        kind: kind.into(),
-        verbs: vec!["get".into(), "list".into()],
-        short_names: short.iter().map(|s| s.to_string()).collect(),
-        categories: if kind == "Pod" || kind == "Deployment" {
-            vec!["all".into()]
-        } else {
-            Vec::new()
-        },
-        subresources: Vec::new(),
+    let mut r = ApiResource::default();
+    r.name = name.into();
+    r.singular_name = singular.into();
+    r.namespaced = namespaced;
+    r.kind = kind.into();
+    r.verbs = vec!["get".into(), "list".into()];
+    r.short_names = short.iter().map(|s| s.to_string()).collect();
+    if kind == "Pod" || kind == "Deployment" {
+        r.categories = vec!["all".into()];
     }
+    r
 }
 
 fn discovery() -> Discovery {

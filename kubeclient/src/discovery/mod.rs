@@ -32,16 +32,15 @@
 mod client;
 mod disk;
 mod mapper;
-mod types;
-mod wire;
 
 pub use client::{DEFAULT_BURST, DEFAULT_QPS, DEFAULT_TIMEOUT, DiscoveryClient};
 pub use disk::{DEFAULT_TTL, DiskCache, cache_dir_for_host, default_cache_root};
-pub use mapper::{RestMapper, RestMapping};
-pub use types::{
+pub use kubeclient_core::discovery::GroupDiscoveryFailed;
+pub use kubeclient_core::discovery::{
     ApiGroup, ApiResource, ApiSubresource, Discovery, GroupKind, GroupResource, GroupVersion,
-    GroupVersionKind, GroupVersionResource, Info, Scope,
+    GroupVersionKind, GroupVersionResource, Info, InvalidGroupVersion, Scope,
 };
+pub use mapper::{RestMapper, RestMapping};
 
 use crate::rest;
 
@@ -62,14 +61,11 @@ pub enum Error {
         reason: String,
     },
     /// Some group versions could not be discovered (client-go's `ErrGroupDiscoveryFailed`).
-    #[error("unable to retrieve the complete list of server APIs: {}", failed_list(.failed))]
-    GroupDiscoveryFailed {
-        /// Each failed group version and why.
-        failed: Vec<(GroupVersion, String)>,
-    },
+    #[error(transparent)]
+    GroupDiscoveryFailed(#[from] GroupDiscoveryFailed),
     /// A group version string is not `version` or `group/version`.
-    #[error("invalid group version {0:?}: expected \"version\" or \"group/version\"")]
-    InvalidGroupVersion(String),
+    #[error(transparent)]
+    InvalidGroupVersion(#[from] InvalidGroupVersion),
     /// Nothing the server offers matches the input.
     #[error("the server doesn't have a resource type {input:?}{}", did_you_mean(.suggestions))]
     NotFound {
@@ -86,14 +82,6 @@ pub enum Error {
         /// Every match.
         candidates: Vec<String>,
     },
-}
-
-fn failed_list(failed: &[(GroupVersion, String)]) -> String {
-    failed
-        .iter()
-        .map(|(gv, reason)| format!("{gv}: {reason}"))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn did_you_mean(names: &[String]) -> String {

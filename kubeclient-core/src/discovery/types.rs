@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::Error;
+use super::{GroupDiscoveryFailed, InvalidGroupVersion};
 
 /// An API group and version; the core group is the empty string (`v1`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,7 +28,7 @@ impl GroupVersion {
 
     /// Parses `v1` (core) or `group/version`, as client-go's `schema.ParseGroupVersion`; the
     /// empty string is the empty group version.
-    pub fn parse(value: &str) -> Result<Self, Error> {
+    pub fn parse(value: &str) -> Result<Self, InvalidGroupVersion> {
         let mut parts = value.split('/');
         match (parts.next(), parts.next(), parts.next()) {
             (Some(""), None, None) => Ok(GroupVersion::default()),
@@ -36,7 +36,7 @@ impl GroupVersion {
             (Some(group), Some(version), None) if !version.is_empty() => {
                 Ok(GroupVersion::new(group, version))
             }
-            _ => Err(Error::InvalidGroupVersion(value.to_string())),
+            _ => Err(InvalidGroupVersion(value.to_string())),
         }
     }
 
@@ -426,11 +426,11 @@ impl Discovery {
 
     /// `Ok` when every group version was discovered, else client-go's
     /// `ErrGroupDiscoveryFailed` naming each failure.
-    pub fn ensure_complete(&self) -> Result<(), Error> {
+    pub fn ensure_complete(&self) -> Result<(), GroupDiscoveryFailed> {
         if self.failed.is_empty() {
             return Ok(());
         }
-        Err(Error::GroupDiscoveryFailed {
+        Err(GroupDiscoveryFailed {
             failed: self
                 .failed
                 .iter()

@@ -14,19 +14,19 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{ApiGroup, ApiResource, ApiSubresource, GroupVersion};
+use super::{ApiGroup, ApiResource, ApiSubresource, GroupVersion};
 
 /// The `Accept` header asking for aggregated discovery, with the legacy format as fallback
 /// (client-go's `acceptDiscoveryFormats`).
-pub(crate) const ACCEPT_AGGREGATED: &str =
+pub const ACCEPT_AGGREGATED: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
 /// The `Accept` header for the legacy documents only.
-pub(crate) const ACCEPT_LEGACY: &str = "application/json";
+pub const ACCEPT_LEGACY: &str = "application/json";
 
 /// Whether a `Content-Type` says the body is an aggregated `APIGroupDiscoveryList`:
 /// `application/json` with `g=apidiscovery.k8s.io`, `v=v2` and `as=APIGroupDiscoveryList`, in
 /// any order, other parameters allowed (client-go's `ContentTypeIsGVK`).
-pub(crate) fn is_aggregated(content_type: &str) -> bool {
+pub fn is_aggregated(content_type: &str) -> bool {
     let mut parts = content_type.split(';');
     let base = parts.next().unwrap_or_default().trim();
     if !base.eq_ignore_ascii_case("application/json") {
@@ -199,14 +199,17 @@ struct AggregatedSubresource {
 
 /// What an aggregated document holds, split as client-go splits it.
 #[derive(Debug, Default)]
-pub(crate) struct Aggregated {
+pub struct Aggregated {
+    /// The groups, each with its versions and preferred version.
     pub groups: Vec<ApiGroup>,
+    /// The resources of each group version.
     pub resources: BTreeMap<GroupVersion, Vec<ApiResource>>,
+    /// The group versions the server reports as stale, and why.
     pub failed: BTreeMap<GroupVersion, String>,
 }
 
 /// Decoding errors: position and category only, never the content.
-pub(crate) fn describe(e: &serde_json::Error) -> String {
+pub fn describe(e: &serde_json::Error) -> String {
     format!(
         "{:?} error at line {} column {}",
         e.classify(),
@@ -216,7 +219,7 @@ pub(crate) fn describe(e: &serde_json::Error) -> String {
 }
 
 /// Parses an aggregated `APIGroupDiscoveryList`.
-pub(crate) fn parse_aggregated(body: &[u8]) -> Result<Aggregated, serde_json::Error> {
+pub fn parse_aggregated(body: &[u8]) -> Result<Aggregated, serde_json::Error> {
     let list: AggregatedList = serde_json::from_slice(body)?;
     let mut out = Aggregated::default();
     for item in list.items {
@@ -299,7 +302,7 @@ fn from_aggregated(r: AggregatedResource, gv: &GroupVersion) -> ApiResource {
 
 /// Parses a legacy `APIVersions` (`/api`) into the core group; `None` when it lists no
 /// version. The first version is the preferred one.
-pub(crate) fn parse_api_versions(body: &[u8]) -> Result<Option<ApiGroup>, serde_json::Error> {
+pub fn parse_api_versions(body: &[u8]) -> Result<Option<ApiGroup>, serde_json::Error> {
     let versions: ApiVersions = serde_json::from_slice(body)?;
     let Some(first) = versions.versions.first() else {
         return Ok(None);
@@ -312,7 +315,7 @@ pub(crate) fn parse_api_versions(body: &[u8]) -> Result<Option<ApiGroup>, serde_
 }
 
 /// Parses a legacy `APIGroupList` (`/apis`, or the disk cache's `servergroups.json`).
-pub(crate) fn parse_group_list(body: &[u8]) -> Result<Vec<ApiGroup>, serde_json::Error> {
+pub fn parse_group_list(body: &[u8]) -> Result<Vec<ApiGroup>, serde_json::Error> {
     let list: GroupList = serde_json::from_slice(body)?;
     Ok(list
         .groups
@@ -327,7 +330,7 @@ pub(crate) fn parse_group_list(body: &[u8]) -> Result<Vec<ApiGroup>, serde_json:
 
 /// Parses a legacy `APIResourceList`, attaching `parent/sub` entries to their parent as
 /// subresources. A subresource whose parent is not listed gets a parent with no kind.
-pub(crate) fn parse_resource_list(body: &[u8]) -> Result<Vec<ApiResource>, serde_json::Error> {
+pub fn parse_resource_list(body: &[u8]) -> Result<Vec<ApiResource>, serde_json::Error> {
     let list: ResourceList = serde_json::from_slice(body)?;
     let parent = GroupVersion::parse(&list.group_version).unwrap_or_default();
     let mut resources: Vec<ApiResource> = Vec::new();
@@ -383,7 +386,7 @@ fn gv_for_discovery(group: &str, version: &str) -> GroupVersionForDiscovery {
 
 /// The legacy `APIGroupList` for `groups`, the core group included as client-go's
 /// `ServerGroups` includes it (the disk cache's `servergroups.json`).
-pub(crate) fn encode_group_list(groups: &[ApiGroup]) -> Result<Vec<u8>, serde_json::Error> {
+pub fn encode_group_list(groups: &[ApiGroup]) -> Result<Vec<u8>, serde_json::Error> {
     let list = GroupList {
         kind: "APIGroupList".into(),
         api_version: "v1".into(),
@@ -407,7 +410,7 @@ pub(crate) fn encode_group_list(groups: &[ApiGroup]) -> Result<Vec<u8>, serde_js
 /// The legacy `APIResourceList` for one group version, subresources flattened as
 /// `parent/sub` the way client-go converts aggregated discovery (the disk cache's
 /// `serverresources.json`). Parents without a kind are left out, their subresources kept.
-pub(crate) fn encode_resource_list(
+pub fn encode_resource_list(
     group_version: &GroupVersion,
     resources: &[ApiResource],
 ) -> Result<Vec<u8>, serde_json::Error> {
