@@ -18,11 +18,13 @@
 //! `kubeclient::labels::Selector`, ...). Depend on this crate directly to share types with
 //! kubeclient without its transport.
 
+pub mod api;
 pub mod discovery;
 #[cfg(feature = "k8s-openapi")]
 mod k8s_openapi_impls;
 pub mod labels;
 pub mod options;
+pub mod primitives;
 pub mod request;
 pub mod resource;
 pub mod status;

@@ -15,6 +15,7 @@
 //! (reqwest): it only sets up and inspects, so a bug in kubeclient cannot hide itself here.
 
 pub mod api;
+pub mod api_round_trip;
 pub mod faults;
 mod gate;
 mod kubeconfig;
