@@ -20,6 +20,11 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+/// The string type of the generated types' string fields: up to 24 bytes are kept inline, with
+/// no allocation (most names, kinds, reasons and paths in an object are that short). It
+/// dereferences to `str`, and `"text".into()` makes one.
+pub type Str = compact_str::CompactString;
+
 /// The `apiVersion` and `kind` of a generated type.
 pub trait TypeInfo {
     /// `group/version`, or `version` for the core group.
@@ -28,11 +33,12 @@ pub trait TypeInfo {
     const KIND: &'static str;
 }
 
-/// A quantity (`resource.Quantity`): `"100m"`, `"1Gi"`, `"2"`, kept as the server wrote it.
-/// A JSON number is accepted and kept as its text.
+/// A quantity (`resource.Quantity`): `"100m"`, `"1Gi"`, `"2"`, kept as the server wrote it
+/// (inline, with no allocation, as nearly every quantity is short). A JSON number is accepted
+/// and kept as its text.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct Quantity(pub String);
+pub struct Quantity(pub Str);
 
 impl<'de> Deserialize<'de> for Quantity {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -43,19 +49,16 @@ impl<'de> Deserialize<'de> for Quantity {
                 f.write_str("a quantity (string or number)")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
-                Ok(Quantity(v.to_string()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Quantity, E> {
-                Ok(Quantity(v))
+                Ok(Quantity(v.into()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Quantity, E> {
-                Ok(Quantity(v.to_string()))
+                Ok(Quantity(v.to_string().into()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Quantity, E> {
-                Ok(Quantity(v.to_string()))
+                Ok(Quantity(v.to_string().into()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Quantity, E> {
-                Ok(Quantity(v.to_string()))
+                Ok(Quantity(v.to_string().into()))
             }
         }
         d.deserialize_any(V)
@@ -132,6 +135,176 @@ pub fn serialize_option_float<S: Serializer>(value: &Option<f64>, s: S) -> Resul
     match value {
         Some(v) => serialize_float(v, s),
         None => s.serialize_none(),
+    }
+}
+
+/// Reads a list into a `Vec` without spare capacity (a decoded list grows by doubling; a
+/// cached object should not keep the unused half). Used by the generated types.
+pub fn deserialize_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    let mut items = Vec::<T>::deserialize(d)?;
+    items.shrink_to_fit();
+    Ok(items)
+}
+
+/// [`deserialize_vec`] for an optional list.
+pub fn deserialize_option_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    let mut items = Option::<Vec<T>>::deserialize(d)?;
+    if let Some(items) = items.as_mut() {
+        items.shrink_to_fit();
+    }
+    Ok(items)
+}
+
+/// A JSON object with string keys (`resources.requests`, `ConfigMap.data`, `nodeSelector`,
+/// ...), kept as one boxed slice of entries sorted by key: one allocation and no spare room,
+/// where a `BTreeMap` takes a node of room for eleven entries. Lookups are binary searches;
+/// it is written with its keys in order, as Go writes a map.
+#[derive(Clone, PartialEq)]
+pub struct Map<V>(Box<[(Str, V)]>);
+
+impl<V> Default for Map<V> {
+    fn default() -> Self {
+        Map(Box::new([]))
+    }
+}
+
+impl<V> Map<V> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Map::default()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.position(key).ok().map(|i| &self.0[i].1)
+    }
+
+    /// The value of `key`, to change it.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.position(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// Whether `key` is there.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_ok()
+    }
+
+    /// Sets `key` to `value`; returns the value it replaces.
+    pub fn insert(&mut self, key: impl Into<Str>, value: V) -> Option<V> {
+        let key = key.into();
+        match self.position(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                let mut entries = std::mem::take(&mut self.0).into_vec();
+                entries.insert(i, (key, value));
+                self.0 = entries.into_boxed_slice();
+                None
+            }
+        }
+    }
+
+    /// Removes `key`; returns its value.
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        let i = self.position(key).ok()?;
+        let mut entries = std::mem::take(&mut self.0).into_vec();
+        let (_, value) = entries.remove(i);
+        self.0 = entries.into_boxed_slice();
+        Some(value)
+    }
+
+    /// The entries, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// The values, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl<K: Into<Str>, V> FromIterator<(K, V)> for Map<V> {
+    /// Collects entries; of two with the same key the later wins, as in a JSON object.
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        let mut entries: Vec<(Str, V)> = entries.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        // A stable sort keeps equal keys in input order; the last of each run is kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(Str, V)> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match kept.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => kept.push(entry),
+            }
+        }
+        Map(kept.into_boxed_slice())
+    }
+}
+
+impl<K: Into<Str>, V, const N: usize> From<[(K, V); N]> for Map<V> {
+    fn from(entries: [(K, V); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl<V> From<std::collections::BTreeMap<String, V>> for Map<V> {
+    fn from(map: std::collections::BTreeMap<String, V>) -> Self {
+        map.into_iter().collect()
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Map<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<V: Serialize> Serialize for Map<V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = Map<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut access: A) -> Result<Map<V>, A::Error> {
+                let mut entries: Vec<(Str, V)> =
+                    Vec::with_capacity(access.size_hint().unwrap_or(0));
+                while let Some(entry) = access.next_entry::<Str, V>()? {
+                    entries.push(entry);
+                }
+                Ok(entries.into_iter().collect())
+            }
+        }
+        d.deserialize_map(Entries(PhantomData))
     }
 }
 
@@ -356,6 +529,8 @@ mod tests {
         assert!(serde_json::from_value::<IntOrString>(json!(1u64 << 40)).is_err());
         let q: Quantity = serde_json::from_value(json!(2)).expect("number");
         assert_eq!(q, Quantity("2".into()));
+        let q: Quantity = serde_json::from_value(json!("250m")).expect("string");
+        assert_eq!(serde_json::to_value(&q).expect("json"), json!("250m"));
         let b: ByteString = serde_json::from_value(json!("aGk=")).expect("base64");
         assert_eq!(b.0, b"hi");
         assert_eq!(serde_json::to_value(&b).expect("json"), json!("aGk="));
@@ -369,6 +544,29 @@ mod tests {
         let b: RawJson = serde_json::from_str(r#"{ "f:b": {".": {}}, "f:a": {} }"#).expect("raw");
         assert_eq!(a, b);
         assert_eq!(RawJson::default().get(), "{}");
+    }
+
+    #[test]
+    fn maps_are_sorted_slices_with_map_semantics() {
+        let mut m: Map<Quantity> =
+            serde_json::from_value(json!({"memory": "64Mi", "cpu": "250m"})).expect("map");
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["cpu", "memory"]);
+        assert_eq!(m.get("cpu"), Some(&Quantity("250m".into())));
+        assert_eq!(
+            m.insert("cpu", Quantity("1".into())),
+            Some(Quantity("250m".into()))
+        );
+        assert_eq!(m.insert("ephemeral-storage", Quantity("1Gi".into())), None);
+        assert_eq!(m.remove("memory"), Some(Quantity("64Mi".into())));
+        assert_eq!(
+            serde_json::to_string(&m).expect("json"),
+            r#"{"cpu":"1","ephemeral-storage":"1Gi"}"#
+        );
+        let dup: Map<i32> = serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).expect("dup");
+        assert_eq!(dup.iter().collect::<Vec<_>>(), [("a", &3), ("b", &2)]);
+        let empty: Map<i32> = Map::new();
+        assert!(empty.is_empty() && empty.get("a").is_none());
+        assert_eq!(format!("{:?}", Map::from([("k", 1)])), r#"{"k": 1}"#);
     }
 
     struct Thing;

@@ -112,7 +112,7 @@ impl FrameDecoder {
     /// complete, or an error once the incomplete frame is longer than the limit.
     pub fn next_frame(&mut self) -> Result<Option<Bytes>, WatchError> {
         loop {
-            let Some(offset) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') else {
+            let Some(offset) = memchr::memchr(b'\n', &self.buf[self.scanned..]) else {
                 self.scanned = self.buf.len();
                 if self.buf.len() > self.max_frame {
                     return Err(WatchError::FrameTooLarge {
@@ -171,14 +171,6 @@ pub enum WatchEvent<K> {
     Error(Box<ApiError>),
 }
 
-#[derive(Deserialize)]
-struct RawEvent<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(borrow)]
-    object: &'a serde_json::value::RawValue,
-}
-
 fn decode_error(e: &serde_json::Error) -> WatchError {
     WatchError::Decode(format!(
         "{:?} error at line {} column {}",
@@ -188,41 +180,132 @@ fn decode_error(e: &serde_json::Error) -> WatchError {
     ))
 }
 
+/// The members of an event.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Member {
+    Type,
+    Object,
+    #[serde(other)]
+    Other,
+}
+
+/// An event's object, decoded as its type says.
+enum Decoded<K> {
+    Object(K),
+    Bookmark(BookmarkObject),
+    Status(Status),
+    /// The object came before the type (the server writes the type first): kept raw and
+    /// decoded once the type is known.
+    Raw(Box<serde_json::value::RawValue>),
+}
+
+/// Reads an event in one pass: once `type` is read, `object` is decoded straight into the
+/// type it names, without first collecting it as raw JSON.
+struct EventVisitor<K>(std::marker::PhantomData<K>);
+
+impl<'de, K: DeserializeOwned> serde::de::Visitor<'de> for EventVisitor<K> {
+    type Value = (Option<String>, Option<Decoded<K>>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a watch event object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kind: Option<String> = None;
+        let mut object = None;
+        while let Some(member) = map.next_key::<Member>()? {
+            match member {
+                Member::Type => kind = Some(map.next_value()?),
+                Member::Object => {
+                    object = Some(match kind.as_deref() {
+                        Some("ADDED" | "MODIFIED" | "DELETED") => {
+                            Decoded::Object(map.next_value()?)
+                        }
+                        Some("BOOKMARK") => Decoded::Bookmark(map.next_value()?),
+                        Some("ERROR") => Decoded::Status(map.next_value()?),
+                        _ => Decoded::Raw(map.next_value()?),
+                    })
+                }
+                Member::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((kind, object))
+    }
+}
+
 /// Decodes one frame. `path` names the watch in an `ERROR` event's [`ApiError`].
 pub fn decode_event<K: DeserializeOwned>(
     frame: &[u8],
     path: &str,
 ) -> Result<WatchEvent<K>, WatchError> {
-    let raw: RawEvent<'_> = serde_json::from_slice(frame).map_err(|e| decode_error(&e))?;
-    let object = || serde_json::from_str::<K>(raw.object.get()).map_err(|e| decode_error(&e));
-    Ok(match raw.kind {
-        "ADDED" => WatchEvent::Added(object()?),
-        "MODIFIED" => WatchEvent::Modified(object()?),
-        "DELETED" => WatchEvent::Deleted(object()?),
-        "BOOKMARK" => {
-            let object: BookmarkObject =
-                serde_json::from_str(raw.object.get()).map_err(|e| decode_error(&e))?;
-            WatchEvent::Bookmark(Bookmark {
-                resource_version: object.metadata.resource_version.unwrap_or_default(),
-                annotations: object.metadata.annotations.unwrap_or_default(),
-            })
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(frame);
+    let (kind, object) = de
+        .deserialize_map(EventVisitor::<K>(std::marker::PhantomData))
+        .and_then(|decoded| de.end().map(|()| decoded))
+        .map_err(|e| decode_error(&e))?;
+    let kind = kind.ok_or_else(|| WatchError::Decode("the event has no type".into()))?;
+    let object =
+        object.ok_or_else(|| WatchError::Decode(format!("the {kind} event has no object")))?;
+    // An object read before its type is decoded now, as the type says.
+    let object = match object {
+        Decoded::Raw(raw) => {
+            let text = raw.get();
+            let parse_err = |e: serde_json::Error| decode_error(&e);
+            match kind.as_str() {
+                "ADDED" | "MODIFIED" | "DELETED" => {
+                    Decoded::Object(serde_json::from_str(text).map_err(parse_err)?)
+                }
+                "BOOKMARK" => Decoded::Bookmark(serde_json::from_str(text).map_err(parse_err)?),
+                "ERROR" => Decoded::Status(serde_json::from_str(text).map_err(parse_err)?),
+                _ => return Err(WatchError::UnknownType(kind)),
+            }
         }
-        "ERROR" => {
-            let status: Status =
-                serde_json::from_str(raw.object.get()).map_err(|e| decode_error(&e))?;
-            WatchEvent::Error(Box::new(ApiError {
-                verb: "WATCH".into(),
-                path: path.to_string(),
-                status,
-            }))
-        }
-        other => return Err(WatchError::UnknownType(other.to_string())),
+        decoded => decoded,
+    };
+    Ok(match (kind.as_str(), object) {
+        ("ADDED", Decoded::Object(o)) => WatchEvent::Added(o),
+        ("MODIFIED", Decoded::Object(o)) => WatchEvent::Modified(o),
+        ("DELETED", Decoded::Object(o)) => WatchEvent::Deleted(o),
+        ("BOOKMARK", Decoded::Bookmark(object)) => WatchEvent::Bookmark(Bookmark {
+            resource_version: object.metadata.resource_version.unwrap_or_default(),
+            annotations: object.metadata.annotations.unwrap_or_default(),
+        }),
+        ("ERROR", Decoded::Status(status)) => WatchEvent::Error(Box::new(ApiError {
+            verb: "WATCH".into(),
+            path: path.to_string(),
+            status,
+        })),
+        _ => return Err(WatchError::UnknownType(kind)),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_object_before_its_type_and_unknown_members_still_decode() {
+        let frame =
+            br#"{"object":{"metadata":{"name":"a"}},"extra":[1,{"x":2}],"type":"MODIFIED"}"#;
+        let event = decode_event::<serde_json::Value>(frame, "/x").expect("decodes");
+        assert!(matches!(event, WatchEvent::Modified(ref o) if o["metadata"]["name"] == "a"));
+        let frame = br#"{"object":{"metadata":{"resourceVersion":"7"}},"type":"BOOKMARK"}"#;
+        let event = decode_event::<serde_json::Value>(frame, "/x").expect("bookmark");
+        assert!(matches!(event, WatchEvent::Bookmark(ref b) if b.resource_version == "7"));
+        let err =
+            decode_event::<serde_json::Value>(br#"{"object":{}}"#, "/x").expect_err("no type");
+        assert!(err.to_string().contains("no type"), "{err}");
+        let err =
+            decode_event::<serde_json::Value>(br#"{"type":"ADDED"}"#, "/x").expect_err("no object");
+        assert!(err.to_string().contains("no object"), "{err}");
+        let err = decode_event::<serde_json::Value>(br#"{"type":"ADDED","object":{}} x"#, "/x")
+            .expect_err("trailing");
+        assert!(matches!(err, WatchError::Decode(_)), "{err}");
+    }
 
     const EVENTS: &str = concat!(
         r#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}"#,

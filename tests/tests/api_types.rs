@@ -270,13 +270,14 @@ async fn the_typed_client_serves_the_generated_types() {
     use kubeclient_core::api::apps::v1::{Deployment, DeploymentSpec};
     use kubeclient_core::api::core::v1::{ConfigMap, Container, PodSpec, PodTemplateSpec};
     use kubeclient_core::api::meta::v1::{LabelSelector, ObjectMeta};
+    use kubeclient_core::primitives::Str;
 
     let ns = test_support::namespace().await;
     let rest = cluster().unthrottled_client();
     let maps = Client::<ConfigMap>::namespaced(rest.clone(), ns.name());
     let mut map = ConfigMap::default();
     map.metadata.name = Some("lean".into());
-    map.data = Some([("key".to_string(), "value".to_string())].into());
+    map.data = Some([("key", Str::from("value"))].into());
     let created = maps
         .create(&map, &CreateOptions::default())
         .await
@@ -294,7 +295,7 @@ async fn the_typed_client_serves_the_generated_types() {
     assert_eq!(got, created);
     got.data
         .get_or_insert_default()
-        .insert("more".into(), "data".into());
+        .insert("more", "data".into());
     let updated = maps
         .update(&got, &UpdateOptions::default())
         .await
@@ -312,7 +313,13 @@ async fn the_typed_client_serves_the_generated_types() {
         spec: DeploymentSpec {
             replicas: Some(2),
             selector: LabelSelector {
-                match_labels: Some(labels.clone()),
+                match_labels: Some(
+                    labels
+                        .clone()
+                        .into_iter()
+                        .map(|(k, v)| (k, Str::from(v)))
+                        .collect(),
+                ),
                 ..LabelSelector::default()
             },
             template: PodTemplateSpec {

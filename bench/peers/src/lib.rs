@@ -6,6 +6,8 @@
 //! process, start-up included. The Go client (`client-go/internal/measure`) measures the same
 //! way.
 
+pub mod kubeclient_side;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -403,7 +403,7 @@ fn rust_type(
     match prop["type"].as_str() {
         Some("string") => Ok(match prop["format"].as_str() {
             Some("byte") => "crate::primitives::ByteString".into(),
-            _ => "String".into(),
+            _ => "crate::primitives::Str".into(),
         }),
         Some("integer") => Ok(match prop["format"].as_str() {
             Some("int32") => "i32".into(),
@@ -417,7 +417,7 @@ fn rust_type(
         )),
         Some("object") => match prop.get("additionalProperties") {
             Some(inner) => Ok(format!(
-                "std::collections::BTreeMap<String, {}>",
+                "crate::primitives::Map<{}>",
                 rust_type(inputs, inner, false, deps)?
             )),
             None => Ok("serde_json::Value".into()),
@@ -505,13 +505,28 @@ fn render_struct(
             continue;
         }
         let is_required = required.contains(json.as_str());
+        // An object's labels and annotations stay `String` maps: what `Resource::labels` and
+        // label selectors work with.
+        if name == "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+            && (json == "labels" || json == "annotations")
+        {
+            let _ = writeln!(
+                out,
+                "    #[serde(rename = {json:?}, default, skip_serializing_if = \"Option::is_none\")]\n    pub {field}: Option<std::collections::BTreeMap<String, String>>,"
+            );
+            continue;
+        }
         let boxed = target.is_some_and(|t| is_struct(inputs, t));
         // Numbers are written as Go writes them (100, not 100.0).
         let float = prop["type"] == "number";
+        // Lists are read without spare capacity.
+        let list = prop["type"] == "array";
         if is_required {
             let ty = rust_type(inputs, prop, false, &mut module.deps)?;
             let with = if float {
                 ", serialize_with = \"crate::primitives::serialize_float\""
+            } else if list {
+                ", deserialize_with = \"crate::primitives::deserialize_vec\""
             } else {
                 ""
             };
@@ -523,6 +538,8 @@ fn render_struct(
             let ty = rust_type(inputs, prop, boxed, &mut module.deps)?;
             let with = if float {
                 ", serialize_with = \"crate::primitives::serialize_option_float\""
+            } else if list {
+                ", deserialize_with = \"crate::primitives::deserialize_option_vec\""
             } else {
                 ""
             };

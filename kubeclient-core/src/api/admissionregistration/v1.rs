@@ -42,7 +42,7 @@ pub struct ApplyConfiguration {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub expression: Option<String>,
+    pub expression: Option<crate::primitives::Str>,
 }
 
 /// AuditAnnotation describes how to produce an audit annotation for an API request.
@@ -56,14 +56,14 @@ pub struct AuditAnnotation {
     ///
     /// Required.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// valueExpression represents the expression which is evaluated by CEL to produce an audit annotation value. The expression must evaluate to either a string or null value. If the expression evaluates to a string, the audit annotation is included with the string value. If the expression evaluates to null or empty string the audit annotation will be omitted. The valueExpression may be no longer than 5kb in length. If the result of the valueExpression is more than 10kb in length, it will be truncated to 10kb.
     ///
     /// If multiple ValidatingAdmissionPolicyBinding resources match an API request, then the valueExpression will be evaluated for each binding. All unique values produced by the valueExpressions will be joined together in a comma-separated list.
     ///
     /// Required.
     #[serde(rename = "valueExpression", default)]
-    pub value_expression: String,
+    pub value_expression: crate::primitives::Str,
 }
 
 /// ExpressionWarning is a warning information that targets a specific expression.
@@ -71,10 +71,10 @@ pub struct AuditAnnotation {
 pub struct ExpressionWarning {
     /// fieldRef is the path to the field that refers to the expression. For example, the reference to the expression of the first item of validations is "spec.validations\[0\].expression"
     #[serde(rename = "fieldRef", default)]
-    pub field_ref: String,
+    pub field_ref: crate::primitives::Str,
     /// warning contains the content of type checking information in a human-readable form. Each line of the warning contains the type that the expression is checked against, followed by the type check error from the compiler.
     #[serde(rename = "warning", default)]
-    pub warning: String,
+    pub warning: crate::primitives::Str,
 }
 
 /// JSONPatch defines a JSON Patch.
@@ -139,7 +139,7 @@ pub struct JSONPatch {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub expression: Option<String>,
+    pub expression: Option<crate::primitives::Str>,
 }
 
 /// MatchCondition represents a condition which must by fulfilled for a request to be sent to a webhook.
@@ -155,12 +155,12 @@ pub struct MatchCondition {
     ///
     /// Required.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
     /// name is an identifier for this match condition, used for strategic merging of MatchConditions, as well as providing an identifier for logging purposes. A good name should be descriptive of the associated expression. Name must be a qualified name consisting of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '(\[A-Za-z0-9\]\[-A-Za-z0-9_.\]*)?\[A-Za-z0-9\]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')
     ///
     /// Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
@@ -170,7 +170,8 @@ pub struct MatchResources {
     #[serde(
         rename = "excludeResourceRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub exclude_resource_rules:
         Option<Vec<crate::api::admissionregistration::v1::NamedRuleWithOperations>>,
@@ -186,7 +187,7 @@ pub struct MatchResources {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_policy: Option<String>,
+    pub match_policy: Option<crate::primitives::Str>,
     /// namespaceSelector decides whether to run the admission control policy on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the policy.
     ///
     /// For example, to run the webhook on any objects whose namespace is not associated with "runlevel" of "0" or "1";  you will set the selector as follows: "namespaceSelector": {
@@ -235,7 +236,8 @@ pub struct MatchResources {
     #[serde(
         rename = "resourceRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_rules: Option<Vec<crate::api::admissionregistration::v1::NamedRuleWithOperations>>,
 }
@@ -344,7 +346,11 @@ pub struct MutatingAdmissionPolicyBindingList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of PolicyBinding.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1::MutatingAdmissionPolicyBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -378,7 +384,7 @@ pub struct MutatingAdmissionPolicyBindingSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub policy_name: Option<String>,
+    pub policy_name: Option<crate::primitives::Str>,
 }
 
 /// MutatingAdmissionPolicyList is a list of MutatingAdmissionPolicy.
@@ -388,7 +394,11 @@ pub struct MutatingAdmissionPolicyList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingAdmissionPolicy.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1::MutatingAdmissionPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -418,7 +428,7 @@ pub struct MutatingAdmissionPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failure_policy: Option<String>,
+    pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the matchConstraints. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
     /// If a parameter object is provided, it can be accessed via the 'params' handle in the same manner as validation expressions.
@@ -432,7 +442,8 @@ pub struct MutatingAdmissionPolicySpec {
     #[serde(
         rename = "matchConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchConstraints specifies what resources this policy is designed to validate. The MutatingAdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API MutatingAdmissionPolicy cannot match MutatingAdmissionPolicy and MutatingAdmissionPolicyBinding. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT. Required.
@@ -443,7 +454,12 @@ pub struct MutatingAdmissionPolicySpec {
     )]
     pub match_constraints: Option<Box<crate::api::admissionregistration::v1::MatchResources>>,
     /// mutations contain operations to perform on matching objects. mutations may not be empty; a minimum of one mutation is required. mutations are evaluated in order, and are reinvoked according to the reinvocationPolicy. The mutations of a policy are invoked for each binding of this policy and reinvocation of mutations occurs on a per binding basis.
-    #[serde(rename = "mutations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mutations",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub mutations: Option<Vec<crate::api::admissionregistration::v1::Mutation>>,
     /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If paramKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in MutatingAdmissionPolicyBinding, the params variable will be null.
     #[serde(rename = "paramKind", default, skip_serializing_if = "Option::is_none")]
@@ -458,11 +474,16 @@ pub struct MutatingAdmissionPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reinvocation_policy: Option<String>,
+    pub reinvocation_policy: Option<crate::primitives::Str>,
     /// variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under 'variables' in other expressions of the policy except matchConditions because matchConditions are evaluated before the rest of the policy.
     ///
     /// The expression of a variable can refer to other variables defined earlier in the list but not those after. Thus, variables must be sorted by the order of first appearance and acyclic.
-    #[serde(rename = "variables", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "variables",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub variables: Option<Vec<crate::api::admissionregistration::v1::Variable>>,
 }
 
@@ -470,8 +491,12 @@ pub struct MutatingAdmissionPolicySpec {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MutatingWebhook {
     /// admissionReviewVersions is an ordered list of preferred 'AdmissionReview' versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy.
-    #[serde(rename = "admissionReviewVersions", default)]
-    pub admission_review_versions: Vec<String>,
+    #[serde(
+        rename = "admissionReviewVersions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub admission_review_versions: Vec<crate::primitives::Str>,
     /// clientConfig defines how to communicate with the hook. Required
     #[serde(rename = "clientConfig", default)]
     pub client_config: crate::api::admissionregistration::v1::WebhookClientConfig,
@@ -481,7 +506,7 @@ pub struct MutatingWebhook {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failure_policy: Option<String>,
+    pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
     /// The exact matching logic is (in order):
@@ -493,7 +518,8 @@ pub struct MutatingWebhook {
     #[serde(
         rename = "matchConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchPolicy defines how the "rules" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
@@ -508,10 +534,10 @@ pub struct MutatingWebhook {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_policy: Option<String>,
+    pub match_policy: Option<crate::primitives::Str>,
     /// name is the name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where "imagepolicy" is the name of the webhook, and kubernetes.io is the name of the organization. Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.
     ///
     /// For example, to run the webhook on any objects whose namespace is not associated with "runlevel" of "0" or "1";  you will set the selector as follows: "namespaceSelector": {
@@ -568,13 +594,18 @@ pub struct MutatingWebhook {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reinvocation_policy: Option<String>,
+    pub reinvocation_policy: Option<crate::primitives::Str>,
     /// rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub rules: Option<Vec<crate::api::admissionregistration::v1::RuleWithOperations>>,
     /// sideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some.
     #[serde(rename = "sideEffects", default)]
-    pub side_effects: String,
+    pub side_effects: crate::primitives::Str,
     /// timeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds.
     #[serde(
         rename = "timeoutSeconds",
@@ -597,7 +628,12 @@ pub struct MutatingWebhookConfiguration {
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// webhooks is a list of webhooks and the affected resources and operations.
-    #[serde(rename = "webhooks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webhooks",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub webhooks: Option<Vec<crate::api::admissionregistration::v1::MutatingWebhook>>,
 }
 
@@ -637,7 +673,11 @@ pub struct MutatingWebhookConfigurationList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of MutatingWebhookConfiguration.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1::MutatingWebhookConfiguration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -667,36 +707,44 @@ pub struct Mutation {
     pub json_patch: Option<Box<crate::api::admissionregistration::v1::JSONPatch>>,
     /// patchType indicates the patch strategy used. Allowed values are "ApplyConfiguration" and "JSONPatch". Required.
     #[serde(rename = "patchType", default)]
-    pub patch_type: String,
+    pub patch_type: crate::primitives::Str,
 }
 
 /// NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamedRuleWithOperations {
     /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
-    #[serde(rename = "apiGroups", default, skip_serializing_if = "Option::is_none")]
-    pub api_groups: Option<Vec<String>>,
+    #[serde(
+        rename = "apiGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
     #[serde(
         rename = "apiVersions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub api_versions: Option<Vec<String>>,
+    pub api_versions: Option<Vec<crate::primitives::Str>>,
     /// operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
     #[serde(
         rename = "operations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub operations: Option<Vec<String>>,
+    pub operations: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.
     #[serde(
         rename = "resourceNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub resource_names: Option<Vec<String>>,
+    pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.
     ///
     /// For example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.
@@ -704,11 +752,16 @@ pub struct NamedRuleWithOperations {
     /// If wildcard is present, the validation rule will ensure resources do not overlap with each other.
     ///
     /// Depending on the enclosing object, subresources might not be allowed. Required.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<String>>,
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub resources: Option<Vec<crate::primitives::Str>>,
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<crate::primitives::Str>,
 }
 
 /// ParamKind is a tuple of Group Kind and Version.
@@ -720,10 +773,10 @@ pub struct ParamKind {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// kind is the API kind the resources belong to. Required.
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
 }
 
 /// ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.
@@ -735,7 +788,7 @@ pub struct ParamRef {
     ///
     /// A single parameter used for all admission requests can be configured by setting the 'name' field, leaving 'selector' blank, and setting namespace if 'paramKind' is namespace-scoped.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// namespace is the namespace of the referenced resource. Allows limiting the search for params to a specific namespace. Applies to both 'name' and 'selector' fields.
     ///
     /// A per-namespace parameter may be used by specifying a namespace-scoped 'paramKind' in the policy and leaving this field empty.
@@ -744,7 +797,7 @@ pub struct ParamRef {
     ///
     /// - If 'paramKind' is namespace-scoped, the namespace of the object being evaluated for admission will be used when this field is left unset. Take care that if this is left empty the binding must not match any cluster-scoped resources, which will result in an error.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// parameterNotFoundAction controls the behavior of the binding when the resource exists, and name or selector is valid, but there are no parameters matched by the binding. If the value is set to 'Allow', then no matched parameters will be treated as successful validation by the binding. If set to 'Deny', then no matched parameters will be subject to the 'failurePolicy' of the policy.
     ///
     /// Allowed values are 'Allow' or 'Deny'
@@ -755,7 +808,7 @@ pub struct ParamRef {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub parameter_not_found_action: Option<String>,
+    pub parameter_not_found_action: Option<crate::primitives::Str>,
     /// selector can be used to match multiple param objects based on their labels. Supply selector: {} to match all resources of the ParamKind.
     ///
     /// If multiple params are found, they are all evaluated with the policy expressions and the results are ANDed together.
@@ -769,22 +822,29 @@ pub struct ParamRef {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleWithOperations {
     /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
-    #[serde(rename = "apiGroups", default, skip_serializing_if = "Option::is_none")]
-    pub api_groups: Option<Vec<String>>,
+    #[serde(
+        rename = "apiGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
     #[serde(
         rename = "apiVersions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub api_versions: Option<Vec<String>>,
+    pub api_versions: Option<Vec<crate::primitives::Str>>,
     /// operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
     #[serde(
         rename = "operations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub operations: Option<Vec<String>>,
+    pub operations: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.
     ///
     /// For example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.
@@ -792,11 +852,16 @@ pub struct RuleWithOperations {
     /// If wildcard is present, the validation rule will ensure resources do not overlap with each other.
     ///
     /// Depending on the enclosing object, subresources might not be allowed. Required.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<String>>,
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub resources: Option<Vec<crate::primitives::Str>>,
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<crate::primitives::Str>,
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io
@@ -804,13 +869,13 @@ pub struct RuleWithOperations {
 pub struct ServiceReference {
     /// name is the name of the service. Required
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespace is the namespace of the service. Required
     #[serde(rename = "namespace", default)]
-    pub namespace: String,
+    pub namespace: crate::primitives::Str,
     /// path is an optional URL path which will be sent in any request to this service.
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// port is the port on the service that hosts the webhook. Default to 443 for backward compatibility. 'port' should be a valid port number (1-65535, inclusive).
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
@@ -823,7 +888,8 @@ pub struct TypeChecking {
     #[serde(
         rename = "expressionWarnings",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub expression_warnings: Option<Vec<crate::api::admissionregistration::v1::ExpressionWarning>>,
 }
@@ -934,7 +1000,11 @@ pub struct ValidatingAdmissionPolicyBindingList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of PolicyBinding.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -964,7 +1034,7 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
     pub param_ref: Option<Box<crate::api::admissionregistration::v1::ParamRef>>,
     /// policyName references a ValidatingAdmissionPolicy name which the ValidatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this binding is considered invalid and will be ignored Required.
     #[serde(rename = "policyName", default)]
-    pub policy_name: String,
+    pub policy_name: crate::primitives::Str,
     /// validationActions declares how Validations of the referenced ValidatingAdmissionPolicy are enforced. If a validation evaluates to false it is always enforced according to these actions.
     ///
     /// Failures defined by the ValidatingAdmissionPolicy's FailurePolicy are enforced according to these actions only if the FailurePolicy is set to Fail, otherwise the failures are ignored. This includes compilation errors, runtime errors and misconfigurations of the policy.
@@ -984,8 +1054,12 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
     /// "Deny" and "Warn" may not be used together since this combination needlessly duplicates the validation failure both in the API response body and the HTTP warning headers.
     ///
     /// Required.
-    #[serde(rename = "validationActions", default)]
-    pub validation_actions: Vec<String>,
+    #[serde(
+        rename = "validationActions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub validation_actions: Vec<crate::primitives::Str>,
 }
 
 /// ValidatingAdmissionPolicyList is a list of ValidatingAdmissionPolicy.
@@ -995,7 +1069,11 @@ pub struct ValidatingAdmissionPolicyList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingAdmissionPolicy.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1::ValidatingAdmissionPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1017,7 +1095,8 @@ pub struct ValidatingAdmissionPolicySpec {
     #[serde(
         rename = "auditAnnotations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub audit_annotations: Option<Vec<crate::api::admissionregistration::v1::AuditAnnotation>>,
     /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
@@ -1034,7 +1113,7 @@ pub struct ValidatingAdmissionPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failure_policy: Option<String>,
+    pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
     /// If a parameter object is provided, it can be accessed via the 'params' handle in the same manner as validation expressions.
@@ -1048,7 +1127,8 @@ pub struct ValidatingAdmissionPolicySpec {
     #[serde(
         rename = "matchConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchConstraints specifies what resources this policy is designed to validate. The AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API ValidatingAdmissionPolicy cannot match ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding. Required.
@@ -1065,13 +1145,19 @@ pub struct ValidatingAdmissionPolicySpec {
     #[serde(
         rename = "validations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub validations: Option<Vec<crate::api::admissionregistration::v1::Validation>>,
     /// variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under 'variables' in other expressions of the policy except MatchConditions because MatchConditions are evaluated before the rest of the policy.
     ///
     /// The expression of a variable can refer to other variables defined earlier in the list but not those after. Thus, Variables must be sorted by the order of first appearance and acyclic.
-    #[serde(rename = "variables", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "variables",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub variables: Option<Vec<crate::api::admissionregistration::v1::Variable>>,
 }
 
@@ -1082,7 +1168,8 @@ pub struct ValidatingAdmissionPolicyStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// observedGeneration is the generation observed by the controller.
@@ -1105,8 +1192,12 @@ pub struct ValidatingAdmissionPolicyStatus {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValidatingWebhook {
     /// admissionReviewVersions is an ordered list of preferred 'AdmissionReview' versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy.
-    #[serde(rename = "admissionReviewVersions", default)]
-    pub admission_review_versions: Vec<String>,
+    #[serde(
+        rename = "admissionReviewVersions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub admission_review_versions: Vec<crate::primitives::Str>,
     /// clientConfig defines how to communicate with the hook. Required
     #[serde(rename = "clientConfig", default)]
     pub client_config: crate::api::admissionregistration::v1::WebhookClientConfig,
@@ -1116,7 +1207,7 @@ pub struct ValidatingWebhook {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failure_policy: Option<String>,
+    pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
     /// The exact matching logic is (in order):
@@ -1128,7 +1219,8 @@ pub struct ValidatingWebhook {
     #[serde(
         rename = "matchConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchPolicy defines how the "rules" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
@@ -1143,10 +1235,10 @@ pub struct ValidatingWebhook {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_policy: Option<String>,
+    pub match_policy: Option<crate::primitives::Str>,
     /// name is the name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where "imagepolicy" is the name of the webhook, and kubernetes.io is the name of the organization. Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.
     ///
     /// For example, to run the webhook on any objects whose namespace is not associated with "runlevel" of "0" or "1";  you will set the selector as follows: "namespaceSelector": {
@@ -1192,11 +1284,16 @@ pub struct ValidatingWebhook {
     )]
     pub object_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub rules: Option<Vec<crate::api::admissionregistration::v1::RuleWithOperations>>,
     /// sideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some.
     #[serde(rename = "sideEffects", default)]
-    pub side_effects: String,
+    pub side_effects: crate::primitives::Str,
     /// timeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds.
     #[serde(
         rename = "timeoutSeconds",
@@ -1219,7 +1316,12 @@ pub struct ValidatingWebhookConfiguration {
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// webhooks is a list of webhooks and the affected resources and operations.
-    #[serde(rename = "webhooks", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "webhooks",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub webhooks: Option<Vec<crate::api::admissionregistration::v1::ValidatingWebhook>>,
 }
 
@@ -1259,7 +1361,11 @@ pub struct ValidatingWebhookConfigurationList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingWebhookConfiguration.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1::ValidatingWebhookConfiguration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1304,20 +1410,20 @@ pub struct Validation {
     /// non-intersecting keys are appended, retaining their partial order.
     /// Required.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
     /// message represents the message displayed when validation fails. The message is required if the Expression contains line breaks. The message must not contain line breaks. If unset, the message is "failed rule: {Rule}". e.g. "must be a URL with the host matching spec.host" If the Expression contains line breaks. Message is required. The message must not contain line breaks. If unset, the message is "failed Expression: {Expression}".
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// messageExpression declares a CEL expression that evaluates to the validation failure message that is returned when this rule fails. Since messageExpression is used as a failure message, it must evaluate to a string. If both message and messageExpression are present on a validation, then messageExpression will be used if validation fails. If messageExpression results in a runtime error, the runtime error is logged, and the validation failure message is produced as if the messageExpression field were unset. If messageExpression evaluates to an empty string, a string with only spaces, or a string that contains line breaks, then the validation failure message will also be produced as if the messageExpression field were unset, and the fact that messageExpression produced an empty string/string with only spaces/string with line breaks will be logged. messageExpression has access to all the same variables as the 'expression' except for 'authorizer' and 'authorizer.requestResource'. Example: "object.x must be less than max ("+string(params.max)+")"
     #[serde(
         rename = "messageExpression",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub message_expression: Option<String>,
+    pub message_expression: Option<crate::primitives::Str>,
     /// reason represents a machine-readable description of why this validation failed. If this is the first validation in the list to fail, this reason, as well as the corresponding HTTP response code, are used in the HTTP response to the client. The currently supported reasons are: "Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge". If not set, StatusReasonInvalid is used in the response to the client.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
 }
 
 /// Variable is the definition of a variable that is used for composition. A variable is defined as a named expression.
@@ -1325,10 +1431,10 @@ pub struct Validation {
 pub struct Variable {
     /// expression is the expression that will be evaluated as the value of the variable. The CEL expression has access to the same identifiers as the CEL expressions in Validation.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
     /// name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through 'variables' For example, if name is "foo", the variable will be available as 'variables.foo'
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// WebhookClientConfig contains the information to make a TLS connection with the webhook
@@ -1354,5 +1460,5 @@ pub struct WebhookClientConfig {
     ///
     /// Attempting to use a user or basic auth e.g. "user:password@" is not allowed. Fragments ("#...") and query parameters ("?...") are not allowed, either.
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<crate::primitives::Str>,
 }

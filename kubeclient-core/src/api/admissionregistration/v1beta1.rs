@@ -42,7 +42,7 @@ pub struct ApplyConfiguration {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub expression: Option<String>,
+    pub expression: Option<crate::primitives::Str>,
 }
 
 /// JSONPatch defines a JSON Patch.
@@ -107,7 +107,7 @@ pub struct JSONPatch {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub expression: Option<String>,
+    pub expression: Option<crate::primitives::Str>,
 }
 
 /// MatchCondition represents a condition which must be fulfilled for a request to be sent to a webhook.
@@ -123,12 +123,12 @@ pub struct MatchCondition {
     ///
     /// Required.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
     /// name is an identifier for this match condition, used for strategic merging of MatchConditions, as well as providing an identifier for logging purposes. A good name should be descriptive of the associated expression. Name must be a qualified name consisting of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '(\[A-Za-z0-9\]\[-A-Za-z0-9_.\]*)?\[A-Za-z0-9\]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')
     ///
     /// Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
@@ -138,7 +138,8 @@ pub struct MatchResources {
     #[serde(
         rename = "excludeResourceRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub exclude_resource_rules:
         Option<Vec<crate::api::admissionregistration::v1beta1::NamedRuleWithOperations>>,
@@ -154,7 +155,7 @@ pub struct MatchResources {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_policy: Option<String>,
+    pub match_policy: Option<crate::primitives::Str>,
     /// namespaceSelector decides whether to run the admission control policy on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the policy.
     ///
     /// For example, to run the webhook on any objects whose namespace is not associated with "runlevel" of "0" or "1";  you will set the selector as follows: "namespaceSelector": {
@@ -203,7 +204,8 @@ pub struct MatchResources {
     #[serde(
         rename = "resourceRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_rules:
         Option<Vec<crate::api::admissionregistration::v1beta1::NamedRuleWithOperations>>,
@@ -313,7 +315,11 @@ pub struct MutatingAdmissionPolicyBindingList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of PolicyBinding.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1beta1::MutatingAdmissionPolicyBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -347,7 +353,7 @@ pub struct MutatingAdmissionPolicyBindingSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub policy_name: Option<String>,
+    pub policy_name: Option<crate::primitives::Str>,
 }
 
 /// MutatingAdmissionPolicyList is a list of MutatingAdmissionPolicy.
@@ -357,7 +363,11 @@ pub struct MutatingAdmissionPolicyList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingAdmissionPolicy.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::admissionregistration::v1beta1::MutatingAdmissionPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -387,7 +397,7 @@ pub struct MutatingAdmissionPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failure_policy: Option<String>,
+    pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the matchConstraints. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
     /// If a parameter object is provided, it can be accessed via the 'params' handle in the same manner as validation expressions.
@@ -401,7 +411,8 @@ pub struct MutatingAdmissionPolicySpec {
     #[serde(
         rename = "matchConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1beta1::MatchCondition>>,
     /// matchConstraints specifies what resources this policy is designed to validate. The MutatingAdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API MutatingAdmissionPolicy cannot match MutatingAdmissionPolicy and MutatingAdmissionPolicyBinding. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT. Required.
@@ -412,7 +423,12 @@ pub struct MutatingAdmissionPolicySpec {
     )]
     pub match_constraints: Option<Box<crate::api::admissionregistration::v1beta1::MatchResources>>,
     /// mutations contain operations to perform on matching objects. mutations may not be empty; a minimum of one mutation is required. mutations are evaluated in order, and are reinvoked according to the reinvocationPolicy. The mutations of a policy are invoked for each binding of this policy and reinvocation of mutations occurs on a per binding basis.
-    #[serde(rename = "mutations", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mutations",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub mutations: Option<Vec<crate::api::admissionregistration::v1beta1::Mutation>>,
     /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If paramKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in MutatingAdmissionPolicyBinding, the params variable will be null.
     #[serde(rename = "paramKind", default, skip_serializing_if = "Option::is_none")]
@@ -427,11 +443,16 @@ pub struct MutatingAdmissionPolicySpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reinvocation_policy: Option<String>,
+    pub reinvocation_policy: Option<crate::primitives::Str>,
     /// variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under 'variables' in other expressions of the policy except matchConditions because matchConditions are evaluated before the rest of the policy.
     ///
     /// The expression of a variable can refer to other variables defined earlier in the list but not those after. Thus, variables must be sorted by the order of first appearance and acyclic.
-    #[serde(rename = "variables", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "variables",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub variables: Option<Vec<crate::api::admissionregistration::v1beta1::Variable>>,
 }
 
@@ -451,36 +472,44 @@ pub struct Mutation {
     pub json_patch: Option<Box<crate::api::admissionregistration::v1beta1::JSONPatch>>,
     /// patchType indicates the patch strategy used. Allowed values are "ApplyConfiguration" and "JSONPatch". Required.
     #[serde(rename = "patchType", default)]
-    pub patch_type: String,
+    pub patch_type: crate::primitives::Str,
 }
 
 /// NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamedRuleWithOperations {
     /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
-    #[serde(rename = "apiGroups", default, skip_serializing_if = "Option::is_none")]
-    pub api_groups: Option<Vec<String>>,
+    #[serde(
+        rename = "apiGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
     #[serde(
         rename = "apiVersions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub api_versions: Option<Vec<String>>,
+    pub api_versions: Option<Vec<crate::primitives::Str>>,
     /// operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
     #[serde(
         rename = "operations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub operations: Option<Vec<String>>,
+    pub operations: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.
     #[serde(
         rename = "resourceNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub resource_names: Option<Vec<String>>,
+    pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.
     ///
     /// For example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.
@@ -488,11 +517,16 @@ pub struct NamedRuleWithOperations {
     /// If wildcard is present, the validation rule will ensure resources do not overlap with each other.
     ///
     /// Depending on the enclosing object, subresources might not be allowed. Required.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<String>>,
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub resources: Option<Vec<crate::primitives::Str>>,
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<crate::primitives::Str>,
 }
 
 /// ParamKind is a tuple of Group Kind and Version.
@@ -504,10 +538,10 @@ pub struct ParamKind {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// kind is the API kind the resources belong to. Required.
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
 }
 
 /// ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.
@@ -519,7 +553,7 @@ pub struct ParamRef {
     ///
     /// A single parameter used for all admission requests can be configured by setting the 'name' field, leaving 'selector' blank, and setting namespace if 'paramKind' is namespace-scoped.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// namespace is the namespace of the referenced resource. Allows limiting the search for params to a specific namespace. Applies to both 'name' and 'selector' fields.
     ///
     /// A per-namespace parameter may be used by specifying a namespace-scoped 'paramKind' in the policy and leaving this field empty.
@@ -528,7 +562,7 @@ pub struct ParamRef {
     ///
     /// - If 'paramKind' is namespace-scoped, the namespace of the object being evaluated for admission will be used when this field is left unset. Take care that if this is left empty the binding must not match any cluster-scoped resources, which will result in an error.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// parameterNotFoundAction controls the behavior of the binding when the resource exists, and name or selector is valid, but there are no parameters matched by the binding. If the value is set to 'Allow', then no matched parameters will be treated as successful validation by the binding. If set to 'Deny', then no matched parameters will be subject to the 'failurePolicy' of the policy.
     ///
     /// Allowed values are 'Allow' or 'Deny'
@@ -539,7 +573,7 @@ pub struct ParamRef {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub parameter_not_found_action: Option<String>,
+    pub parameter_not_found_action: Option<crate::primitives::Str>,
     /// selector can be used to match multiple param objects based on their labels. Supply selector: {} to match all resources of the ParamKind.
     ///
     /// If multiple params are found, they are all evaluated with the policy expressions and the results are ANDed together.
@@ -554,8 +588,8 @@ pub struct ParamRef {
 pub struct Variable {
     /// expression is the expression that will be evaluated as the value of the variable. The CEL expression has access to the same identifiers as the CEL expressions in Validation.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
     /// name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through 'variables' For example, if name is "foo", the variable will be available as 'variables.foo'
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }

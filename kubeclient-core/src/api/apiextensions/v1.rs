@@ -15,22 +15,22 @@ pub struct CustomResourceColumnDefinition {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description: Option<String>,
+    pub description: Option<crate::primitives::Str>,
     /// format is an optional OpenAPI type definition for this column. The 'name' format is applied to the primary identifier column to assist in clients identifying column is the resource name. See <https://github.com/OAI/OpenAPI-Specification/blob/master/versions/2.0.md#data-types> for details.
     #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub format: Option<crate::primitives::Str>,
     /// jsonPath is a simple JSON path (i.e. with array notation) which is evaluated against each custom resource to produce the value for this column.
     #[serde(rename = "jsonPath", default)]
-    pub json_path: String,
+    pub json_path: crate::primitives::Str,
     /// name is a human readable name for the column.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// priority is an integer defining the relative importance of this column compared to others. Lower numbers are considered higher priority. Columns that may be omitted in limited space scenarios should be given a priority greater than 0.
     #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// type is an OpenAPI type definition for this column. See <https://github.com/OAI/OpenAPI-Specification/blob/master/versions/2.0.md#data-types> for details.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// CustomResourceConversion describes how to convert different versions of a CR.
@@ -39,7 +39,7 @@ pub struct CustomResourceConversion {
     /// strategy specifies how custom resources are converted between versions. Allowed values are: - '"None"': The converter only change the apiVersion and would not touch any other field in the custom resource. - '"Webhook"': API Server will call to an external webhook to do the conversion. Additional information
     /// is needed for this option. This requires spec.preserveUnknownFields to be false, and spec.conversion.webhook to be set.
     #[serde(rename = "strategy", default)]
-    pub strategy: String,
+    pub strategy: crate::primitives::Str,
     /// webhook describes how to call the conversion webhook. Required when 'strategy' is set to '"Webhook"'.
     #[serde(rename = "webhook", default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Box<crate::api::apiextensions::v1::WebhookConversion>>,
@@ -106,7 +106,7 @@ pub struct CustomResourceDefinitionCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions\[x\].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
     #[serde(
         rename = "observedGeneration",
@@ -116,13 +116,13 @@ pub struct CustomResourceDefinitionCondition {
     pub observed_generation: Option<i64>,
     /// reason is a unique, one-word, CamelCase reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// status is the status of the condition. Can be True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// type is the type of the condition. Types include Established, NamesAccepted and Terminating.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// CustomResourceDefinitionList is a list of CustomResourceDefinition objects.
@@ -132,7 +132,11 @@ pub struct CustomResourceDefinitionList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items list individual CustomResourceDefinition objects
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apiextensions::v1::CustomResourceDefinition>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -154,28 +158,30 @@ pub struct CustomResourceDefinitionNames {
     #[serde(
         rename = "categories",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub categories: Option<Vec<String>>,
+    pub categories: Option<Vec<crate::primitives::Str>>,
     /// kind is the serialized kind of the resource. It is normally CamelCase and singular. Custom resource instances will use this value as the 'kind' attribute in API calls.
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// listKind is the serialized kind of the list for this resource. Defaults to "'kind'List".
     #[serde(rename = "listKind", default, skip_serializing_if = "Option::is_none")]
-    pub list_kind: Option<String>,
+    pub list_kind: Option<crate::primitives::Str>,
     /// plural is the plural name of the resource to serve. The custom resources are served under '/apis/&lt;group&gt;/&lt;version&gt;/.../&lt;plural&gt;'. Must match the name of the CustomResourceDefinition (in the form '&lt;names.plural&gt;.&lt;group&gt;'). Must be all lowercase.
     #[serde(rename = "plural", default)]
-    pub plural: String,
+    pub plural: crate::primitives::Str,
     /// shortNames are short names for the resource, exposed in API discovery documents, and used by clients to support invocations like 'kubectl get &lt;shortname&gt;'. It must be all lowercase.
     #[serde(
         rename = "shortNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub short_names: Option<Vec<String>>,
+    pub short_names: Option<Vec<crate::primitives::Str>>,
     /// singular is the singular name of the resource. It must be all lowercase. Defaults to lowercased 'kind'.
     #[serde(rename = "singular", default, skip_serializing_if = "Option::is_none")]
-    pub singular: Option<String>,
+    pub singular: Option<crate::primitives::Str>,
 }
 
 /// CustomResourceDefinitionSpec describes how a user wants their resource to appear
@@ -190,7 +196,7 @@ pub struct CustomResourceDefinitionSpec {
     pub conversion: Option<Box<crate::api::apiextensions::v1::CustomResourceConversion>>,
     /// group is the API group of the defined custom resource. The custom resources are served under '/apis/&lt;group&gt;/...'. Must match the name of the CustomResourceDefinition (in the form '&lt;names.plural&gt;.&lt;group&gt;').
     #[serde(rename = "group", default)]
-    pub group: String,
+    pub group: crate::primitives::Str,
     /// names specify the resource and kind names for the custom resource.
     #[serde(rename = "names", default)]
     pub names: crate::api::apiextensions::v1::CustomResourceDefinitionNames,
@@ -203,9 +209,13 @@ pub struct CustomResourceDefinitionSpec {
     pub preserve_unknown_fields: Option<bool>,
     /// scope indicates whether the defined custom resource is cluster- or namespace-scoped. Allowed values are 'Cluster' and 'Namespaced'.
     #[serde(rename = "scope", default)]
-    pub scope: String,
+    pub scope: crate::primitives::Str,
     /// versions is the list of all API versions of the defined custom resource. Version names are used to compute the order in which served versions are listed in API discovery. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA &gt; beta &gt; alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
-    #[serde(rename = "versions", default)]
+    #[serde(
+        rename = "versions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub versions: Vec<crate::api::apiextensions::v1::CustomResourceDefinitionVersion>,
 }
 
@@ -223,7 +233,8 @@ pub struct CustomResourceDefinitionStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apiextensions::v1::CustomResourceDefinitionCondition>>,
     /// The generation observed by the CRD controller.
@@ -237,9 +248,10 @@ pub struct CustomResourceDefinitionStatus {
     #[serde(
         rename = "storedVersions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub stored_versions: Option<Vec<String>>,
+    pub stored_versions: Option<Vec<crate::primitives::Str>>,
 }
 
 /// CustomResourceDefinitionVersion describes a version for CRD.
@@ -249,7 +261,8 @@ pub struct CustomResourceDefinitionVersion {
     #[serde(
         rename = "additionalPrinterColumns",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub additional_printer_columns:
         Option<Vec<crate::api::apiextensions::v1::CustomResourceColumnDefinition>>,
@@ -266,10 +279,10 @@ pub struct CustomResourceDefinitionVersion {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub deprecation_warning: Option<String>,
+    pub deprecation_warning: Option<crate::primitives::Str>,
     /// name is the version name, e.g. “v1”, “v2beta1”, etc. The custom resources are served under this version at '/apis/&lt;group&gt;/&lt;version&gt;/...' if 'served' is true.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// schema describes the schema used for validation, pruning, and defaulting of this version of the custom resource.
     #[serde(rename = "schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Box<crate::api::apiextensions::v1::CustomResourceValidation>>,
@@ -277,7 +290,8 @@ pub struct CustomResourceDefinitionVersion {
     #[serde(
         rename = "selectableFields",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub selectable_fields: Option<Vec<crate::api::apiextensions::v1::SelectableField>>,
     /// served is a flag enabling/disabling this version from being served via REST APIs
@@ -304,13 +318,13 @@ pub struct CustomResourceSubresourceScale {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub label_selector_path: Option<String>,
+    pub label_selector_path: Option<crate::primitives::Str>,
     /// specReplicasPath defines the JSON path inside of a custom resource that corresponds to Scale 'spec.replicas'. Only JSON paths without the array notation are allowed. Must be a JSON Path under '.spec'. If there is no value under the given path in the custom resource, the '/scale' subresource will return an error on GET.
     #[serde(rename = "specReplicasPath", default)]
-    pub spec_replicas_path: String,
+    pub spec_replicas_path: crate::primitives::Str,
     /// statusReplicasPath defines the JSON path inside of a custom resource that corresponds to Scale 'status.replicas'. Only JSON paths without the array notation are allowed. Must be a JSON Path under '.status'. If there is no value under the given path in the custom resource, the 'status.replicas' value in the '/scale' subresource will default to 0.
     #[serde(rename = "statusReplicasPath", default)]
-    pub status_replicas_path: String,
+    pub status_replicas_path: crate::primitives::Str,
 }
 
 /// CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources. Status is represented by the '.status' JSON path inside of a CustomResource. When set, * exposes a /status subresource for the custom resource * PUT requests to the /status subresource take a custom resource object, and ignore changes to anything except the status stanza * PUT/POST/PATCH requests to the custom resource ignore changes to the status stanza
@@ -349,10 +363,10 @@ pub struct ExternalDocumentation {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description: Option<String>,
+    pub description: Option<crate::primitives::Str>,
     /// url.
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<crate::primitives::Str>,
 }
 
 /// JSONSchemaProps is a JSON-Schema following Specification Draft 4 (<http://json-schema.org/>).
@@ -360,10 +374,10 @@ pub struct ExternalDocumentation {
 pub struct JSONSchemaProps {
     /// $ref.
     #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
-    pub ref_path: Option<String>,
+    pub ref_path: Option<crate::primitives::Str>,
     /// $schema.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
+    pub schema: Option<crate::primitives::Str>,
     /// additionalItems.
     #[serde(
         rename = "additionalItems",
@@ -379,10 +393,20 @@ pub struct JSONSchemaProps {
     )]
     pub additional_properties: Option<serde_json::Value>,
     /// allOf.
-    #[serde(rename = "allOf", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "allOf",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub all_of: Option<Vec<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// anyOf.
-    #[serde(rename = "anyOf", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "anyOf",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub any_of: Option<Vec<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.
     #[serde(rename = "default", default, skip_serializing_if = "Option::is_none")]
@@ -393,24 +417,28 @@ pub struct JSONSchemaProps {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub definitions:
-        Option<std::collections::BTreeMap<String, crate::api::apiextensions::v1::JSONSchemaProps>>,
+    pub definitions: Option<crate::primitives::Map<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// dependencies.
     #[serde(
         rename = "dependencies",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub dependencies: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub dependencies: Option<crate::primitives::Map<serde_json::Value>>,
     /// description.
     #[serde(
         rename = "description",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub description: Option<String>,
+    pub description: Option<crate::primitives::Str>,
     /// enum.
-    #[serde(rename = "enum", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "enum",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub enum_: Option<Vec<serde_json::Value>>,
     /// example.
     #[serde(rename = "example", default, skip_serializing_if = "Option::is_none")]
@@ -440,10 +468,10 @@ pub struct JSONSchemaProps {
     ///
     /// - bsonobjectid: a bson object ID, i.e. a 24 characters hex string - uri: an URI as parsed by Golang net/url.ParseRequestURI - email: an email address as parsed by Golang net/mail.ParseAddress - hostname: a valid representation for an Internet host name, as defined by RFC 1034, section 3.1 \[RFC1034\]. - ipv4: an IPv4 IP as parsed by Golang net.ParseIP - ipv6: an IPv6 IP as parsed by Golang net.ParseIP - cidr: a CIDR as parsed by Golang net.ParseCIDR - mac: a MAC address as parsed by Golang net.ParseMAC - uuid: an UUID that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?\[0-9a-f\]{4}-?\[0-9a-f\]{4}-?\[0-9a-f\]{12}$ - uuid3: an UUID3 that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?3\[0-9a-f\]{3}-?\[0-9a-f\]{4}-?\[0-9a-f\]{12}$ - uuid4: an UUID4 that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?4\[0-9a-f\]{3}-?\[89ab\]\[0-9a-f\]{3}-?\[0-9a-f\]{12}$ - uuid5: an UUID5 that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?5\[0-9a-f\]{3}-?\[89ab\]\[0-9a-f\]{3}-?\[0-9a-f\]{12}$ - isbn: an ISBN10 or ISBN13 number string like "0321751043" or "978-0321751041" - isbn10: an ISBN10 number string like "0321751043" - isbn13: an ISBN13 number string like "978-0321751041" - creditcard: a credit card number defined by the regex ^(?:4\[0-9\]{12}(?:\[0-9\]{3})?|5\[1-5\]\[0-9\]{14}|6(?:011|5\[0-9\]\[0-9\])\[0-9\]{12}|3\[47\]\[0-9\]{13}|3(?:0\[0-5\]|\[68\]\[0-9\])\[0-9\]{11}|(?:2131|1800|35\\\\d{3})\\\\d{11})$ with any non digit characters mixed in - ssn: a U.S. social security number following the regex ^\\\\d{3}\[- \]?\\\\d{2}\[- \]?\\\\d{4}$ - hexcolor: an hexadecimal color code like "#FFFFFF: following the regex ^#?(\[0-9a-fA-F\]{3}|\[0-9a-fA-F\]{6})$ - rgbcolor: an RGB color code like rgb like "rgb(255,255,2559" - byte: base64 encoded binary data - password: any kind of string - date: a date string like "2006-01-02" as defined by full-date in RFC3339 - duration: a duration string like "22 ns" as parsed by Golang time.ParseDuration or compatible with Scala duration format - datetime: a date time string like "2014-12-15T19:30:20.000Z" as defined by date-time in RFC3339.
     #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub format: Option<crate::primitives::Str>,
     /// id.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<crate::primitives::Str>,
     /// items.
     #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
     pub items: Option<serde_json::Value>,
@@ -504,11 +532,16 @@ pub struct JSONSchemaProps {
     #[serde(rename = "nullable", default, skip_serializing_if = "Option::is_none")]
     pub nullable: Option<bool>,
     /// oneOf.
-    #[serde(rename = "oneOf", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "oneOf",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub one_of: Option<Vec<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// pattern.
     #[serde(rename = "pattern", default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
+    pub pattern: Option<crate::primitives::Str>,
     /// patternProperties.
     #[serde(
         rename = "patternProperties",
@@ -516,24 +549,28 @@ pub struct JSONSchemaProps {
         skip_serializing_if = "Option::is_none"
     )]
     pub pattern_properties:
-        Option<std::collections::BTreeMap<String, crate::api::apiextensions::v1::JSONSchemaProps>>,
+        Option<crate::primitives::Map<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// properties.
     #[serde(
         rename = "properties",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub properties:
-        Option<std::collections::BTreeMap<String, crate::api::apiextensions::v1::JSONSchemaProps>>,
+    pub properties: Option<crate::primitives::Map<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// required.
-    #[serde(rename = "required", default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<Vec<String>>,
+    #[serde(
+        rename = "required",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub required: Option<Vec<crate::primitives::Str>>,
     /// title.
     #[serde(rename = "title", default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<crate::primitives::Str>,
     /// type.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
     /// uniqueItems.
     #[serde(
         rename = "uniqueItems",
@@ -572,9 +609,10 @@ pub struct JSONSchemaProps {
     #[serde(
         rename = "x-kubernetes-list-map-keys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub x_kubernetes_list_map_keys: Option<Vec<String>>,
+    pub x_kubernetes_list_map_keys: Option<Vec<crate::primitives::Str>>,
     /// x-kubernetes-list-type annotates an array to further describe its topology. This extension must only be used on lists and may have 3 possible values:
     ///
     /// 1) 'atomic': the list is treated as a single entity, like a scalar.
@@ -594,7 +632,7 @@ pub struct JSONSchemaProps {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub x_kubernetes_list_type: Option<String>,
+    pub x_kubernetes_list_type: Option<crate::primitives::Str>,
     /// x-kubernetes-map-type annotates an object to further describe its topology. This extension must only be used when type is object and may have 2 possible values:
     ///
     /// 1) 'granular':
@@ -608,7 +646,7 @@ pub struct JSONSchemaProps {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub x_kubernetes_map_type: Option<String>,
+    pub x_kubernetes_map_type: Option<crate::primitives::Str>,
     /// x-kubernetes-preserve-unknown-fields stops the API server decoding step from pruning fields which are not specified in the validation schema. This affects fields recursively, but switches back to normal pruning behaviour if nested properties or additionalProperties are specified in the schema. This can either be true or undefined. False is forbidden.
     #[serde(
         rename = "x-kubernetes-preserve-unknown-fields",
@@ -620,7 +658,8 @@ pub struct JSONSchemaProps {
     #[serde(
         rename = "x-kubernetes-validations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub x_kubernetes_validations: Option<Vec<crate::api::apiextensions::v1::ValidationRule>>,
 }
@@ -630,7 +669,7 @@ pub struct JSONSchemaProps {
 pub struct SelectableField {
     /// jsonPath is a simple JSON path which is evaluated against each custom resource to produce a field selector value. Only JSON paths without the array notation are allowed. Must point to a field of type string, boolean or integer. Types with enum values and strings with formats are allowed. If jsonPath refers to absent field in a resource, the jsonPath evaluates to an empty string. Must not point to metdata fields. Required.
     #[serde(rename = "jsonPath", default)]
-    pub json_path: String,
+    pub json_path: crate::primitives::Str,
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io
@@ -638,13 +677,13 @@ pub struct SelectableField {
 pub struct ServiceReference {
     /// name is the name of the service. Required
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespace is the namespace of the service. Required
     #[serde(rename = "namespace", default)]
-    pub namespace: String,
+    pub namespace: crate::primitives::Str,
     /// path is an optional URL path at which the webhook will be contacted.
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// port is an optional service port at which the webhook will be contacted. 'port' should be a valid port number (1-65535, inclusive). Defaults to 443 for backward compatibility.
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
@@ -655,17 +694,17 @@ pub struct ServiceReference {
 pub struct ValidationRule {
     /// fieldPath represents the field path returned when the validation fails. It must be a relative JSON path (i.e. with array notation) scoped to the location of this x-kubernetes-validations extension in the schema and refer to an existing field. e.g. when validation checks if a specific attribute 'foo' under a map 'testMap', the fieldPath could be set to '.testMap.foo' If the validation checks two lists must have unique attributes, the fieldPath could be set to either of the list: e.g. '.testList' It does not support list numeric index. It supports child operation to refer to an existing field currently. Refer to \[JSONPath support in Kubernetes\](<https://kubernetes.io/docs/reference/kubectl/jsonpath/>) for more info. Numeric index of array is not supported. For field name which contains special characters, use '\['specialName'\]' to refer the field name. e.g. for attribute 'foo.34$' appears in a list 'testList', the fieldPath could be set to '.testList\['foo.34$'\]'
     #[serde(rename = "fieldPath", default, skip_serializing_if = "Option::is_none")]
-    pub field_path: Option<String>,
+    pub field_path: Option<crate::primitives::Str>,
     /// Message represents the message displayed when validation fails. The message is required if the Rule contains line breaks. The message must not contain line breaks. If unset, the message is "failed rule: {Rule}". e.g. "must be a URL with the host matching spec.host"
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// MessageExpression declares a CEL expression that evaluates to the validation failure message that is returned when this rule fails. Since messageExpression is used as a failure message, it must evaluate to a string. If both message and messageExpression are present on a rule, then messageExpression will be used if validation fails. If messageExpression results in a runtime error, the runtime error is logged, and the validation failure message is produced as if the messageExpression field were unset. If messageExpression evaluates to an empty string, a string with only spaces, or a string that contains line breaks, then the validation failure message will also be produced as if the messageExpression field were unset, and the fact that messageExpression produced an empty string/string with only spaces/string with line breaks will be logged. messageExpression has access to all the same variables as the rule; the only difference is the return type. Example: "x must be less than max ("+string(self.max)+")"
     #[serde(
         rename = "messageExpression",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub message_expression: Option<String>,
+    pub message_expression: Option<crate::primitives::Str>,
     /// optionalOldSelf is used to opt a transition rule into evaluation even when the object is first created, or if the old object is missing the value.
     ///
     /// When enabled 'oldSelf' will be a CEL optional whose value will be 'None' if there is no old value, or when the object is initially created.
@@ -681,7 +720,7 @@ pub struct ValidationRule {
     pub optional_old_self: Option<bool>,
     /// reason provides a machine-readable validation failure reason that is returned to the caller when a request fails this validation rule. The HTTP status code returned to the caller will match the reason of the reason of the first failed validation rule. The currently supported reasons are: "FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate". If not set, default to use "FieldValueInvalid". All future added reasons must be accepted by clients when reading this value and unknown reasons should be treated as FieldValueInvalid.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Rule represents the expression which will be evaluated by CEL. ref: <https://github.com/google/cel-spec> The Rule is scoped to the location of the x-kubernetes-validations extension in the schema. The 'self' variable in the CEL expression is bound to the scoped value. Example: - Rule scoped to the root of a resource with a status subresource: {"rule": "self.status.actual &lt;= self.spec.maxDesired"}
     ///
     /// If the Rule is scoped to an object with properties, the accessible properties of the object are field selectable via 'self.field' and field presence can be checked via 'has(self.field)'. Null valued fields are treated as absent fields in CEL expressions. If the Rule is scoped to an object with additionalProperties (i.e. a map) the value of the map are accessible via 'self\[mapKey\]', map containment can be checked via 'mapKey in self' and all entries of the map are accessible via CEL macros and functions such as 'self.all(...)'. If the Rule is scoped to an array, the elements of the array are accessible via 'self\[i\]' and also by macros and functions. If the Rule is scoped to a scalar, 'self' is bound to the scalar value. Examples: - Rule scoped to a map of objects: {"rule": "self.components\['Widget'\].priority &lt; 10"} - Rule scoped to a list of integers: {"rule": "self.values.all(value, value &gt;= 0 && value &lt; 100)"} - Rule scoped to a string value: {"rule": "self.startsWith('kube')"}
@@ -716,7 +755,7 @@ pub struct ValidationRule {
     ///
     /// Transition rules by default are applied only on UPDATE requests and are skipped if an old value could not be found. You can opt a transition rule into unconditional evaluation by setting 'optionalOldSelf' to true.
     #[serde(rename = "rule", default)]
-    pub rule: String,
+    pub rule: crate::primitives::Str,
 }
 
 /// WebhookClientConfig contains the information to make a TLS connection with the webhook.
@@ -742,7 +781,7 @@ pub struct WebhookClientConfig {
     ///
     /// Attempting to use a user or basic auth e.g. "user:password@" is not allowed. Fragments ("#...") and query parameters ("?...") are not allowed, either.
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<crate::primitives::Str>,
 }
 
 /// WebhookConversion describes how to call a conversion webhook
@@ -756,6 +795,10 @@ pub struct WebhookConversion {
     )]
     pub client_config: Option<Box<crate::api::apiextensions::v1::WebhookClientConfig>>,
     /// conversionReviewVersions is an ordered list of preferred 'ConversionReview' versions the Webhook expects. The API server will use the first version in the list which it supports. If none of the versions specified in this list are supported by API server, conversion will fail for the custom resource. If a persisted Webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail.
-    #[serde(rename = "conversionReviewVersions", default)]
-    pub conversion_review_versions: Vec<String>,
+    #[serde(
+        rename = "conversionReviewVersions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub conversion_review_versions: Vec<crate::primitives::Str>,
 }

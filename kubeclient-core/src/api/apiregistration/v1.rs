@@ -67,16 +67,16 @@ pub struct APIServiceCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// Unique, one-word, CamelCase reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status is the status of the condition. Can be True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type is the type of the condition.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// APIServiceList is a list of APIService objects.
@@ -86,7 +86,11 @@ pub struct APIServiceList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of APIService
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apiregistration::v1::APIService>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -109,7 +113,7 @@ pub struct APIServiceSpec {
     pub ca_bundle: Option<crate::primitives::ByteString>,
     /// Group is the API group name this server hosts
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<crate::primitives::Str>,
     /// GroupPriorityMinimum is the priority this group should have at least. Higher priority means that the group is preferred by clients over lower priority ones. Note that other versions of this group might specify even higher GroupPriorityMinimum values such that the whole group gets a higher priority. The primary sort is based on GroupPriorityMinimum, ordered highest number to lowest (20 before 10). The secondary sort is based on the alphabetical comparison of the name of the object.  (v1.bar before v1.foo) We'd recommend something like: *.k8s.io (except extensions) at 18000 and PaaSes (OpenShift, Deis) are recommended to be in the 2000s
     #[serde(rename = "groupPriorityMinimum", default)]
     pub group_priority_minimum: i32,
@@ -125,7 +129,7 @@ pub struct APIServiceSpec {
     pub service: Option<Box<crate::api::apiregistration::v1::ServiceReference>>,
     /// Version is the API version this server hosts.  For example, "v1"
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<crate::primitives::Str>,
     /// VersionPriority controls the ordering of this API version inside of its group.  Must be greater than zero. The primary sort is based on VersionPriority, ordered highest to lowest (20 before 10). Since it's inside of a group, the number can be small, probably in the 10s. In case of equal version priorities, the version string will be used to compute the order inside a group. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA &gt; beta &gt; alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
     #[serde(rename = "versionPriority", default)]
     pub version_priority: i32,
@@ -138,7 +142,8 @@ pub struct APIServiceStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apiregistration::v1::APIServiceCondition>>,
 }
@@ -148,10 +153,10 @@ pub struct APIServiceStatus {
 pub struct ServiceReference {
     /// Name is the name of the service
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Namespace is the namespace of the service
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// If specified, the port on the service that hosting webhook. Default to 443 for backward compatibility. 'port' should be a valid port number (1-65535, inclusive).
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,

@@ -11,20 +11,25 @@
 pub struct ServerStorageVersion {
     /// apiServerID is the ID of the reporting API server.
     #[serde(rename = "apiServerID", default)]
-    pub api_server_id: String,
+    pub api_server_id: crate::primitives::Str,
     /// decodableVersions are the encoding versions the API server can handle to decode. The API server can decode objects encoded in these versions. The encodingVersion must be included in the decodableVersions.
-    #[serde(rename = "decodableVersions", default)]
-    pub decodable_versions: Vec<String>,
+    #[serde(
+        rename = "decodableVersions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub decodable_versions: Vec<crate::primitives::Str>,
     /// encodingVersion the API server encodes the object to when persisting it in the backend (e.g., etcd).
     #[serde(rename = "encodingVersion", default)]
-    pub encoding_version: String,
+    pub encoding_version: crate::primitives::Str,
     /// servedVersions lists all versions the API server can serve. DecodableVersions must include all ServedVersions.
     #[serde(
         rename = "servedVersions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub served_versions: Option<Vec<String>>,
+    pub served_versions: Option<Vec<crate::primitives::Str>>,
 }
 
 /// Storage version of a specific resource.
@@ -88,7 +93,7 @@ pub struct StorageVersionCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human readable string indicating details about the transition.
     #[serde(rename = "message", default)]
-    pub message: String,
+    pub message: crate::primitives::Str,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon, if field is set.
     #[serde(
         rename = "observedGeneration",
@@ -98,13 +103,13 @@ pub struct StorageVersionCondition {
     pub observed_generation: Option<i64>,
     /// reason for the condition's last transition.
     #[serde(rename = "reason", default)]
-    pub reason: String,
+    pub reason: crate::primitives::Str,
     /// status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// type of the condition.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// A list of StorageVersions.
@@ -114,7 +119,11 @@ pub struct StorageVersionList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items holds a list of StorageVersion
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apiserverinternal::v1alpha1::StorageVersion>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -142,19 +151,21 @@ pub struct StorageVersionStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub common_encoding_version: Option<String>,
+    pub common_encoding_version: Option<crate::primitives::Str>,
     /// conditions lists the latest available observations of the storageVersion's state.
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apiserverinternal::v1alpha1::StorageVersionCondition>>,
     /// storageVersions lists the reported versions per API server instance.
     #[serde(
         rename = "storageVersions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub storage_versions:
         Option<Vec<crate::api::apiserverinternal::v1alpha1::ServerStorageVersion>>,

@@ -62,7 +62,11 @@ pub struct ControllerRevisionList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of ControllerRevisions
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apps::v1::ControllerRevision>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -138,16 +142,16 @@ pub struct DaemonSetCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// Type of DaemonSet condition.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// DaemonSetList is a collection of daemon sets.
@@ -157,7 +161,11 @@ pub struct DaemonSetList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// A list of daemon sets.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apps::v1::DaemonSet>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -218,7 +226,8 @@ pub struct DaemonSetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apps::v1::DaemonSetCondition>>,
     /// The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/>
@@ -275,7 +284,7 @@ pub struct DaemonSetUpdateStrategy {
     pub rolling_update: Option<Box<crate::api::apps::v1::RollingUpdateDaemonSet>>,
     /// Type of daemon set update. Can be "RollingUpdate" or "OnDelete". Default is RollingUpdate.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// Deployment enables declarative updates for Pods and ReplicaSets.
@@ -346,16 +355,16 @@ pub struct DeploymentCondition {
     pub last_update_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// Type of deployment condition.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// DeploymentList is a list of Deployments.
@@ -365,7 +374,11 @@ pub struct DeploymentList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of Deployments.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apps::v1::Deployment>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -442,7 +455,8 @@ pub struct DeploymentStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apps::v1::DeploymentCondition>>,
     /// The generation observed by the deployment controller.
@@ -499,7 +513,7 @@ pub struct DeploymentStrategy {
     pub rolling_update: Option<Box<crate::api::apps::v1::RollingUpdateDeployment>>,
     /// Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// ReplicaSet ensures that a specified number of pod replicas are running at any given time.
@@ -563,16 +577,16 @@ pub struct ReplicaSetCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// Type of replica set condition.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// ReplicaSetList is a collection of ReplicaSets.
@@ -582,7 +596,11 @@ pub struct ReplicaSetList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ReplicaSets. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicaset>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apps::v1::ReplicaSet>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -632,7 +650,8 @@ pub struct ReplicaSetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apps::v1::ReplicaSetCondition>>,
     /// The number of non-terminating pods that have labels matching the labels of the pod template of the replicaset.
@@ -780,16 +799,16 @@ pub struct StatefulSetCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// Type of statefulset condition.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// StatefulSetList is a collection of StatefulSets.
@@ -799,7 +818,11 @@ pub struct StatefulSetList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of stateful sets.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::apps::v1::StatefulSet>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -834,14 +857,14 @@ pub struct StatefulSetPersistentVolumeClaimRetentionPolicy {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub when_deleted: Option<String>,
+    pub when_deleted: Option<crate::primitives::Str>,
     /// WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is scaled down. The default policy of 'Retain' causes PVCs to not be affected by a scaledown. The 'Delete' policy causes the associated PVCs for any excess pods above the replica count to be deleted.
     #[serde(
         rename = "whenScaled",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub when_scaled: Option<String>,
+    pub when_scaled: Option<crate::primitives::Str>,
 }
 
 /// A StatefulSetSpec is the specification of a StatefulSet.
@@ -871,7 +894,7 @@ pub struct StatefulSetSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_management_policy: Option<String>,
+    pub pod_management_policy: Option<crate::primitives::Str>,
     /// replicas is the desired number of replicas of the given Template. These are replicas in the sense that they are instantiations of the same Template, but individual replicas also have a consistent identity. If unspecified, defaults to 1.
     #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
@@ -891,7 +914,7 @@ pub struct StatefulSetSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_name: Option<String>,
+    pub service_name: Option<crate::primitives::Str>,
     /// template is the object that describes the pod that will be created if insufficient replicas are detected. Each pod stamped out by the StatefulSet will fulfill this Template, but have a unique identity from the rest of the StatefulSet. Each pod will be named with the format &lt;statefulsetname&gt;-&lt;podindex&gt;. For example, a pod in a StatefulSet named "web" with index number "3" would be named "web-3". The only allowed template.spec.restartPolicy value is "Always".
     #[serde(rename = "template", default)]
     pub template: crate::api::core::v1::PodTemplateSpec,
@@ -906,7 +929,8 @@ pub struct StatefulSetSpec {
     #[serde(
         rename = "volumeClaimTemplates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_claim_templates: Option<Vec<crate::api::core::v1::PersistentVolumeClaim>>,
 }
@@ -932,7 +956,8 @@ pub struct StatefulSetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apps::v1::StatefulSetCondition>>,
     /// currentReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by currentRevision.
@@ -948,7 +973,7 @@ pub struct StatefulSetStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub current_revision: Option<String>,
+    pub current_revision: Option<crate::primitives::Str>,
     /// observedGeneration is the most recent generation observed for this StatefulSet. It corresponds to the StatefulSet's generation, which is updated on mutation by the API Server.
     #[serde(
         rename = "observedGeneration",
@@ -972,7 +997,7 @@ pub struct StatefulSetStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub update_revision: Option<String>,
+    pub update_revision: Option<crate::primitives::Str>,
     /// updatedReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by updateRevision.
     #[serde(
         rename = "updatedReplicas",
@@ -994,5 +1019,5 @@ pub struct StatefulSetUpdateStrategy {
     pub rolling_update: Option<Box<crate::api::apps::v1::RollingUpdateStatefulSetStrategy>>,
     /// Type indicates the type of the StatefulSetUpdateStrategy. Default is RollingUpdate.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }

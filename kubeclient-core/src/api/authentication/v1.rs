@@ -15,16 +15,16 @@ pub struct BoundObjectReference {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// kind of the referent. Valid kinds are 'Pod', 'Secret', 'Node', 'ValidatingWebhookConfiguration', and 'MutatingWebhookConfiguration'.
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
     /// name of the referent.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// uid of the referent.
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
 }
 
 /// SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request. When using impersonation, users will receive the user info of the user being impersonated.  If impersonation or request header authentication is used, any extra keys will have their case ignored and returned as lowercase.
@@ -91,10 +91,15 @@ pub struct TokenRequestSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attestations: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    pub attestations: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences.
-    #[serde(rename = "audiences", default, skip_serializing_if = "Option::is_none")]
-    pub audiences: Option<Vec<String>>,
+    #[serde(
+        rename = "audiences",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub audiences: Option<Vec<crate::primitives::Str>>,
     /// boundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation.
     #[serde(
         rename = "boundObjectRef",
@@ -123,7 +128,7 @@ pub struct TokenRequestStatus {
     pub expiration_timestamp: Option<crate::primitives::Time>,
     /// token is the opaque bearer token.
     #[serde(rename = "token", default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
+    pub token: Option<crate::primitives::Str>,
 }
 
 /// TokenReview attempts to authenticate a token to a known user. Note: TokenReview requests may be cached by the webhook token authenticator plugin in the kube-apiserver.
@@ -155,19 +160,29 @@ impl crate::primitives::TypeInfo for TokenReview {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenReviewSpec {
     /// audiences is a list of the identifiers that the resource server presented with the token identifies as. Audience-aware token authenticators will verify that the token was intended for at least one of the audiences in this list. If no audiences are provided, the audience will default to the audience of the Kubernetes apiserver.
-    #[serde(rename = "audiences", default, skip_serializing_if = "Option::is_none")]
-    pub audiences: Option<Vec<String>>,
+    #[serde(
+        rename = "audiences",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub audiences: Option<Vec<crate::primitives::Str>>,
     /// token is the opaque bearer token.
     #[serde(rename = "token", default)]
-    pub token: String,
+    pub token: crate::primitives::Str,
 }
 
 /// TokenReviewStatus is the result of the token authentication request.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenReviewStatus {
     /// audiences are audience identifiers chosen by the authenticator that are compatible with both the TokenReview and token. An identifier is any identifier in the intersection of the TokenReviewSpec audiences and the token's audiences. A client of the TokenReview API that sets the spec.audiences field should validate that a compatible audience identifier is returned in the status.audiences field to ensure that the TokenReview server is audience aware. If a TokenReview returns an empty status.audience field where status.authenticated is "true", the token is valid against the audience of the Kubernetes API server.
-    #[serde(rename = "audiences", default, skip_serializing_if = "Option::is_none")]
-    pub audiences: Option<Vec<String>>,
+    #[serde(
+        rename = "audiences",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub audiences: Option<Vec<crate::primitives::Str>>,
     /// authenticated indicates that the token was associated with a known user.
     #[serde(
         rename = "authenticated",
@@ -177,7 +192,7 @@ pub struct TokenReviewStatus {
     pub authenticated: Option<bool>,
     /// error indicates that the token couldn't be checked
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<crate::primitives::Str>,
     /// user is the UserInfo associated with the provided token.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Box<crate::api::authentication::v1::UserInfo>>,
@@ -188,14 +203,19 @@ pub struct TokenReviewStatus {
 pub struct UserInfo {
     /// extra is any additional information provided by the authenticator.
     #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    pub extra: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// groups is the names of groups this user is a part of.
-    #[serde(rename = "groups", default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
+    #[serde(
+        rename = "groups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub groups: Option<Vec<crate::primitives::Str>>,
     /// uid is a unique value that identifies this user across time. If this user is deleted and another user by the same name is added, they will have different UIDs.
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
     /// username is the name that uniquely identifies this user among all active users.
     #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<crate::primitives::Str>,
 }

@@ -15,12 +15,13 @@ pub struct FieldSelectorAttributes {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub raw_selector: Option<String>,
+    pub raw_selector: Option<crate::primitives::Str>,
     /// requirements is the parsed interpretation of a field selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood.
     #[serde(
         rename = "requirements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub requirements: Option<Vec<crate::api::meta::v1::FieldSelectorRequirement>>,
 }
@@ -34,12 +35,13 @@ pub struct LabelSelectorAttributes {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub raw_selector: Option<String>,
+    pub raw_selector: Option<crate::primitives::Str>,
     /// requirements is the parsed interpretation of a label selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood.
     #[serde(
         rename = "requirements",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub requirements: Option<Vec<crate::api::meta::v1::LabelSelectorRequirement>>,
 }
@@ -74,10 +76,10 @@ impl crate::primitives::TypeInfo for LocalSubjectAccessReview {
 pub struct NonResourceAttributes {
     /// path is the URL path of the request
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// verb is the standard HTTP verb
     #[serde(rename = "verb", default, skip_serializing_if = "Option::is_none")]
-    pub verb: Option<String>,
+    pub verb: Option<crate::primitives::Str>,
 }
 
 /// NonResourceRule holds information that describes a rule for the non-resource
@@ -87,12 +89,17 @@ pub struct NonResourceRule {
     #[serde(
         rename = "nonResourceURLs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub non_resource_urls: Option<Vec<String>>,
+    pub non_resource_urls: Option<Vec<crate::primitives::Str>>,
     /// verbs is a list of kubernetes non-resource API verbs, like: get, post, put, delete, patch, head, options.  "*" means all.
-    #[serde(rename = "verbs", default)]
-    pub verbs: Vec<String>,
+    #[serde(
+        rename = "verbs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub verbs: Vec<crate::primitives::Str>,
 }
 
 /// ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface
@@ -107,7 +114,7 @@ pub struct ResourceAttributes {
     pub field_selector: Option<Box<crate::api::authorization::v1::FieldSelectorAttributes>>,
     /// group is the API Group of the Resource.  "*" means all.
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<crate::primitives::Str>,
     /// labelSelector describes the limitation on access based on labels.  It can only limit access, not broaden it.
     #[serde(
         rename = "labelSelector",
@@ -117,48 +124,63 @@ pub struct ResourceAttributes {
     pub label_selector: Option<Box<crate::api::authorization::v1::LabelSelectorAttributes>>,
     /// name is the name of the resource being requested for a "get" or deleted for a "delete". "" (empty) means all.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// namespace is the namespace of the action being requested.  Currently, there is no distinction between no namespace and all namespaces "" (empty) is defaulted for LocalSubjectAccessReviews "" (empty) is empty for cluster-scoped resources "" (empty) means "all" for namespace scoped resources from a SubjectAccessReview or SelfSubjectAccessReview
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// resource is one of the existing resource types.  "*" means all.
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
+    pub resource: Option<crate::primitives::Str>,
     /// subresource is one of the existing resource types.  "" means none.
     #[serde(
         rename = "subresource",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subresource: Option<String>,
+    pub subresource: Option<crate::primitives::Str>,
     /// verb is a kubernetes resource API verb, like: get, list, watch, create, update, delete, proxy.  "*" means all.
     #[serde(rename = "verb", default, skip_serializing_if = "Option::is_none")]
-    pub verb: Option<String>,
+    pub verb: Option<crate::primitives::Str>,
     /// version is the API Version of the Resource.  "*" means all.
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<crate::primitives::Str>,
 }
 
 /// ResourceRule is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceRule {
     /// apiGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed.  "*" means all.
-    #[serde(rename = "apiGroups", default, skip_serializing_if = "Option::is_none")]
-    pub api_groups: Option<Vec<String>>,
+    #[serde(
+        rename = "apiGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.  "*" means all.
     #[serde(
         rename = "resourceNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub resource_names: Option<Vec<String>>,
+    pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.  "*" means all in the specified apiGroups.
     /// "*/foo" represents the subresource 'foo' for all resources in the specified apiGroups.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<String>>,
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub resources: Option<Vec<crate::primitives::Str>>,
     /// verbs is a list of kubernetes resource API verbs, like: get, list, watch, create, update, delete, proxy.  "*" means all.
-    #[serde(rename = "verbs", default)]
-    pub verbs: Vec<String>,
+    #[serde(
+        rename = "verbs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub verbs: Vec<crate::primitives::Str>,
 }
 
 /// SelfSubjectAccessReview checks whether or the current user can perform an action.  Not filling in a spec.namespace means "in all namespaces".  Self is a special case, because users should always be able to check whether they can perform an action
@@ -235,7 +257,7 @@ impl crate::primitives::TypeInfo for SelfSubjectRulesReview {
 pub struct SelfSubjectRulesReviewSpec {
     /// namespace to evaluate rules for. Required.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
 }
 
 /// SubjectAccessReview checks whether or not a user or group can perform an action.
@@ -268,10 +290,15 @@ impl crate::primitives::TypeInfo for SubjectAccessReview {
 pub struct SubjectAccessReviewSpec {
     /// extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here.
     #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    pub extra: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// groups is the groups you're testing for.
-    #[serde(rename = "groups", default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
+    #[serde(
+        rename = "groups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub groups: Option<Vec<crate::primitives::Str>>,
     /// nonResourceAttributes describes information for a non-resource access request
     #[serde(
         rename = "nonResourceAttributes",
@@ -288,10 +315,10 @@ pub struct SubjectAccessReviewSpec {
     pub resource_attributes: Option<Box<crate::api::authorization::v1::ResourceAttributes>>,
     /// uid information about the requesting user.
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
     /// user is the user you're testing for. If you specify "User" but not "Groups", then is it interpreted as "What if User were not a member of any groups
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
 }
 
 /// SubjectAccessReviewStatus
@@ -309,10 +336,10 @@ pub struct SubjectAccessReviewStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub evaluation_error: Option<String>,
+    pub evaluation_error: Option<crate::primitives::Str>,
     /// reason is optional.  It indicates why a request was allowed or denied.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
 }
 
 /// SubjectRulesReviewStatus contains the result of a rules check. This check can be incomplete depending on the set of authorizers the server is configured with and any errors experienced during evaluation. Because authorization rules are additive, if a rule appears in a list it's safe to assume the subject has that permission, even if that list is incomplete.
@@ -324,14 +351,22 @@ pub struct SubjectRulesReviewStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub evaluation_error: Option<String>,
+    pub evaluation_error: Option<crate::primitives::Str>,
     /// incomplete is true when the rules returned by this call are incomplete. This is most commonly encountered when an authorizer, such as an external authorizer, doesn't support rules evaluation.
     #[serde(rename = "incomplete", default)]
     pub incomplete: bool,
     /// nonResourceRules is the list of actions the subject is allowed to perform on non-resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
-    #[serde(rename = "nonResourceRules", default)]
+    #[serde(
+        rename = "nonResourceRules",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub non_resource_rules: Vec<crate::api::authorization::v1::NonResourceRule>,
     /// resourceRules is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
-    #[serde(rename = "resourceRules", default)]
+    #[serde(
+        rename = "resourceRules",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub resource_rules: Vec<crate::api::authorization::v1::ResourceRule>,
 }

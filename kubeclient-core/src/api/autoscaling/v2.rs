@@ -11,10 +11,10 @@
 pub struct ContainerResourceMetricSource {
     /// container is the name of the container in the pods of the scaling target
     #[serde(rename = "container", default)]
-    pub container: String,
+    pub container: crate::primitives::Str,
     /// name is the name of the resource in question.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// target specifies the target value for the given metric
     #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
@@ -25,13 +25,13 @@ pub struct ContainerResourceMetricSource {
 pub struct ContainerResourceMetricStatus {
     /// container is the name of the container in the pods of the scaling target
     #[serde(rename = "container", default)]
-    pub container: String,
+    pub container: crate::primitives::Str,
     /// current contains the current value for the given metric
     #[serde(rename = "current", default)]
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// name is the name of the resource in question.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// CrossVersionObjectReference contains enough information to let you identify the referred resource.
@@ -43,13 +43,13 @@ pub struct CrossVersionObjectReference {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// kind is the kind of the referent; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// name is the name of the referent; More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
@@ -82,7 +82,7 @@ pub struct HPAScalingPolicy {
     pub period_seconds: i32,
     /// type is used to specify the scaling policy.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
     /// value contains the amount of change which is permitted by the policy. It must be greater than zero
     #[serde(rename = "value", default)]
     pub value: i32,
@@ -96,7 +96,12 @@ pub struct HPAScalingPolicy {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HPAScalingRules {
     /// policies is a list of potential scaling polices which can be used during scaling. If not set, use the default values: - For scale up: allow doubling the number of pods, or an absolute change of 4 pods in a 15s window. - For scale down: allow all pods to be removed in a 15s window.
-    #[serde(rename = "policies", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "policies",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub policies: Option<Vec<crate::api::autoscaling::v2::HPAScalingPolicy>>,
     /// selectPolicy is used to specify which policy should be used. If not set, the default value Max is used.
     #[serde(
@@ -104,7 +109,7 @@ pub struct HPAScalingRules {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub select_policy: Option<String>,
+    pub select_policy: Option<crate::primitives::Str>,
     /// stabilizationWindowSeconds is the number of seconds for which past recommendations should be considered while scaling up or scaling down. StabilizationWindowSeconds must be greater than or equal to zero and less than or equal to 3600 (one hour). If not set, use the default values: - For scale up: 0 (i.e. no stabilization is done). - For scale down: 300 (i.e. the stabilization window is 300 seconds long).
     #[serde(
         rename = "stabilizationWindowSeconds",
@@ -194,7 +199,7 @@ pub struct HorizontalPodAutoscalerCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable explanation containing details about the transition
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions\[x\].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
     #[serde(
         rename = "observedGeneration",
@@ -204,13 +209,13 @@ pub struct HorizontalPodAutoscalerCondition {
     pub observed_generation: Option<i64>,
     /// reason is the reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// status is the status of the condition (True, False, Unknown)
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// type describes the current condition
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.
@@ -220,7 +225,11 @@ pub struct HorizontalPodAutoscalerList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of horizontal pod autoscaler objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::autoscaling::v2::HorizontalPodAutoscaler>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -245,7 +254,12 @@ pub struct HorizontalPodAutoscalerSpec {
     #[serde(rename = "maxReplicas", default)]
     pub max_replicas: i32,
     /// metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).  The desired replica count is calculated multiplying the ratio between the target value and the current value by the current number of pods.  Ergo, metrics used must decrease as the pod count is increased, and vice-versa.  See the individual metric source types for more information about how each type of metric must respond. If not set, the default metric will be set to 80% average CPU utilization.
-    #[serde(rename = "metrics", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "metrics",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub metrics: Option<Vec<crate::api::autoscaling::v2::MetricSpec>>,
     /// minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature gate HPAScaleToZero is enabled and at least one Object or External metric is configured.  Scaling is active as long as at least one metric value is available.
     #[serde(
@@ -266,14 +280,16 @@ pub struct HorizontalPodAutoscalerStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::autoscaling::v2::HorizontalPodAutoscalerCondition>>,
     /// currentMetrics is the last read state of the metrics used by this autoscaler.
     #[serde(
         rename = "currentMetrics",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub current_metrics: Option<Vec<crate::api::autoscaling::v2::MetricStatus>>,
     /// currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.
@@ -307,7 +323,7 @@ pub struct HorizontalPodAutoscalerStatus {
 pub struct MetricIdentifier {
     /// name is the name of the given metric
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// selector is the string-encoded form of a standard kubernetes label selector for the given metric When set, it is passed as an additional parameter to the metrics server for more specific metrics scoping. When unset, just the metricName will be used to gather metrics.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
@@ -337,7 +353,7 @@ pub struct MetricSpec {
     pub resource: Option<Box<crate::api::autoscaling::v2::ResourceMetricSource>>,
     /// type is the type of metric source.  It should be one of "ContainerResource", "External", "Object", "Pods" or "Resource", each mapping to a matching field in the object.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// MetricStatus describes the last-read state of a single metric.
@@ -364,7 +380,7 @@ pub struct MetricStatus {
     pub resource: Option<Box<crate::api::autoscaling::v2::ResourceMetricStatus>>,
     /// type is the type of metric source.  It will be one of "ContainerResource", "External", "Object", "Pods" or "Resource", each corresponds to a matching field in the object.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// MetricTarget defines the target value, average value, or average utilization of a specific metric
@@ -386,7 +402,7 @@ pub struct MetricTarget {
     pub average_value: Option<crate::primitives::Quantity>,
     /// type represents whether the metric type is Utilization, Value, or AverageValue
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
     /// value is the target value of the metric (as a quantity).
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Quantity>,
@@ -469,7 +485,7 @@ pub struct PodsMetricStatus {
 pub struct ResourceMetricSource {
     /// name is the name of the resource in question.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// target specifies the target value for the given metric
     #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
@@ -483,5 +499,5 @@ pub struct ResourceMetricStatus {
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// name is the name of the resource in question.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }

@@ -62,7 +62,11 @@ pub struct CronJobList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CronJobs.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::batch::v1::CronJob>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -88,7 +92,7 @@ pub struct CronJobSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub concurrency_policy: Option<String>,
+    pub concurrency_policy: Option<crate::primitives::Str>,
     /// The number of failed finished jobs to retain. Value must be non-negative integer. Defaults to 1.
     #[serde(
         rename = "failedJobsHistoryLimit",
@@ -101,7 +105,7 @@ pub struct CronJobSpec {
     pub job_template: crate::api::batch::v1::JobTemplateSpec,
     /// The schedule in Cron format, see <https://en.wikipedia.org/wiki/Cron>.
     #[serde(rename = "schedule", default)]
-    pub schedule: String,
+    pub schedule: crate::primitives::Str,
     /// Optional deadline in seconds for starting the job if it misses scheduled time for any reason.  Missed jobs executions will be counted as failed ones.
     #[serde(
         rename = "startingDeadlineSeconds",
@@ -121,14 +125,19 @@ pub struct CronJobSpec {
     pub suspend: Option<bool>,
     /// The time zone name for the given schedule, see <https://en.wikipedia.org/wiki/List_of_tz_database_time_zones>. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in <https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones>
     #[serde(rename = "timeZone", default, skip_serializing_if = "Option::is_none")]
-    pub time_zone: Option<String>,
+    pub time_zone: Option<crate::primitives::Str>,
 }
 
 /// CronJobStatus represents the current state of a cron job.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CronJobStatus {
     /// A list of pointers to currently running jobs.
-    #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "active",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub active: Option<Vec<crate::api::core::v1::ObjectReference>>,
     /// Information when was the last time the job was successfully scheduled.
     #[serde(
@@ -214,16 +223,16 @@ pub struct JobCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// (brief) reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type of job condition, Complete or Failed.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// JobList is a collection of jobs.
@@ -233,7 +242,11 @@ pub struct JobList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Jobs.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::batch::v1::Job>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -263,7 +276,8 @@ pub struct JobSchedulingConfiguration {
     #[serde(
         rename = "resourceClaims",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_claims:
         Option<Vec<crate::api::scheduling::v1alpha3::WorkloadPodGroupResourceClaim>>,
@@ -321,7 +335,7 @@ pub struct JobSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub completion_mode: Option<String>,
+    pub completion_mode: Option<crate::primitives::Str>,
     /// Specifies the desired number of successfully finished pods the job should be run with.  Setting to null means that the success of any pod signals the success of all pods, and allows parallelism to have any positive value.  Setting to 1 means that parallelism is limited to 1 and the success of that pod signals the success of the job. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/>
     #[serde(
         rename = "completions",
@@ -331,7 +345,7 @@ pub struct JobSpec {
     pub completions: Option<i32>,
     /// ManagedBy field indicates the controller that manages a Job. The k8s Job controller reconciles jobs which don't have this field at all or the field value is the reserved string 'kubernetes.io/job-controller', but skips reconciling Jobs with a custom value for this field. The value must be a valid domain-prefixed path (e.g. acme.io/foo) - all characters before the first "/" must be a valid subdomain as defined by RFC 1123. All characters trailing the first "/" must be valid HTTP Path characters as defined by RFC 3986. The value cannot exceed 63 characters. This field is immutable.
     #[serde(rename = "managedBy", default, skip_serializing_if = "Option::is_none")]
-    pub managed_by: Option<String>,
+    pub managed_by: Option<crate::primitives::Str>,
     /// manualSelector controls generation of pod labels and pod selectors. Leave 'manualSelector' unset unless you are certain what you are doing. When false or unset, the system pick labels unique to this job and appends those labels to the pod template.  When true, the user is responsible for picking unique labels and specifying the selector.  Failure to pick a unique label may cause this and other jobs to not function correctly.  However, You may see 'manualSelector=true' in jobs that were created with the old 'extensions/v1beta1' API. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/#specifying-your-own-pod-selector>
     #[serde(
         rename = "manualSelector",
@@ -371,7 +385,7 @@ pub struct JobSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_replacement_policy: Option<String>,
+    pub pod_replacement_policy: Option<crate::primitives::Str>,
     /// scheduling defines the Workload-aware Scheduling configuration for this Job. When set, it specifies the scheduling policy (basic or gang), topology constraints, disruption mode, and shared resource claims. When omitted, the Job defaults to the basic scheduling policy, which behaves as standard pod-by-pod scheduling. This field is alpha-level and requires the WorkloadWithJob feature gate. This field is immutable, including whether it is set at all, only policy.gang.minCount may be changed after creation.
     #[serde(
         rename = "scheduling",
@@ -416,7 +430,7 @@ pub struct JobStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub completed_indexes: Option<String>,
+    pub completed_indexes: Option<crate::primitives::Str>,
     /// Represents time when the job was completed. It is not guaranteed to be set in happens-before order across separate operations. It is represented in RFC3339 form and is in UTC. The completion time is set when the job finishes successfully, and only then. The value cannot be updated or removed. The value indicates the same or later point in time as the startTime field.
     #[serde(
         rename = "completionTime",
@@ -432,7 +446,8 @@ pub struct JobStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::batch::v1::JobCondition>>,
     /// The number of pods which reached phase Failed. The value increases monotonically.
@@ -444,7 +459,7 @@ pub struct JobStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub failed_indexes: Option<String>,
+    pub failed_indexes: Option<crate::primitives::Str>,
     /// The number of active pods which have a Ready condition and are not terminating (without a deletionTimestamp).
     #[serde(rename = "ready", default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<i32>,
@@ -494,7 +509,11 @@ pub struct JobTemplateSpec {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodFailurePolicy {
     /// A list of pod failure policy rules. The rules are evaluated in order. Once a rule matches a Pod failure, the remaining of the rules are ignored. When no rule matches the Pod failure, the default handling applies - the counter of pod failures is incremented and it is checked against the backoffLimit. At most 20 elements are allowed.
-    #[serde(rename = "rules", default)]
+    #[serde(
+        rename = "rules",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub rules: Vec<crate::api::batch::v1::PodFailurePolicyRule>,
 }
 
@@ -507,7 +526,7 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub container_name: Option<String>,
+    pub container_name: Option<crate::primitives::Str>,
     /// Represents the relationship between the container exit code(s) and the specified values. Containers completed with success (exit code 0) are excluded from the requirement check. Possible values are:
     ///
     /// - In: the requirement is satisfied if at least one container exit code
@@ -518,9 +537,13 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
     /// by the 'containerName' field) is not in the set of specified values.
     /// Additional values are considered to be added in the future. Clients should react to an unknown operator by assuming the requirement is not satisfied.
     #[serde(rename = "operator", default)]
-    pub operator: String,
+    pub operator: crate::primitives::Str,
     /// Specifies the set of values. Each returned container exit code (might be multiple in case of multiple containers) is checked against this set of values with respect to the operator. The list of values must be ordered and must not contain duplicates. Value '0' cannot be used for the In operator. At least one element is required. At most 255 elements are allowed.
-    #[serde(rename = "values", default)]
+    #[serde(
+        rename = "values",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub values: Vec<i32>,
 }
 
@@ -529,10 +552,10 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
 pub struct PodFailurePolicyOnPodConditionsPattern {
     /// Specifies the required Pod condition status. To match a pod condition it is required that the specified status equals the pod condition status. Defaults to True.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// Specifies the required Pod condition type. To match a pod condition it is required that specified type equals the pod condition type.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule.
@@ -550,7 +573,7 @@ pub struct PodFailurePolicyRule {
     /// counter towards the .backoffLimit is incremented.
     /// Additional values are considered to be added in the future. Clients should react to an unknown action by skipping the rule.
     #[serde(rename = "action", default)]
-    pub action: String,
+    pub action: crate::primitives::Str,
     /// Represents the requirement on the container exit codes.
     #[serde(
         rename = "onExitCodes",
@@ -562,7 +585,8 @@ pub struct PodFailurePolicyRule {
     #[serde(
         rename = "onPodConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub on_pod_conditions:
         Option<Vec<crate::api::batch::v1::PodFailurePolicyOnPodConditionsPattern>>,
@@ -572,7 +596,11 @@ pub struct PodFailurePolicyRule {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SuccessPolicy {
     /// rules represents the list of alternative rules for the declaring the Jobs as successful before '.status.succeeded &gt;= .spec.completions'. Once any of the rules are met, the "SuccessCriteriaMet" condition is added, and the lingering pods are removed. The terminal state for such a Job has the "Complete" condition. Additionally, these rules are evaluated in order; Once the Job meets one of the rules, other rules are ignored. At most 20 elements are allowed.
-    #[serde(rename = "rules", default)]
+    #[serde(
+        rename = "rules",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub rules: Vec<crate::api::batch::v1::SuccessPolicyRule>,
 }
 
@@ -592,16 +620,26 @@ pub struct SuccessPolicyRule {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub succeeded_indexes: Option<String>,
+    pub succeeded_indexes: Option<crate::primitives::Str>,
 }
 
 /// UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UncountedTerminatedPods {
     /// failed holds UIDs of failed Pods.
-    #[serde(rename = "failed", default, skip_serializing_if = "Option::is_none")]
-    pub failed: Option<Vec<String>>,
+    #[serde(
+        rename = "failed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub failed: Option<Vec<crate::primitives::Str>>,
     /// succeeded holds UIDs of succeeded Pods.
-    #[serde(rename = "succeeded", default, skip_serializing_if = "Option::is_none")]
-    pub succeeded: Option<Vec<String>>,
+    #[serde(
+        rename = "succeeded",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub succeeded: Option<Vec<crate::primitives::Str>>,
 }

@@ -80,13 +80,13 @@ pub struct CertificateSigningRequestCondition {
     pub last_update_time: Option<crate::primitives::Time>,
     /// message contains a human readable message with details about the request state
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// reason indicates a brief reason for the request state
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// status of the condition, one of True, False, Unknown. Approved, Denied, and Failed conditions may not be "False" or "Unknown".
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// type of the condition. Known conditions are "Approved", "Denied", and "Failed".
     ///
     /// An "Approved" condition is added via the /approval subresource, indicating the request was approved and should be issued by the signer.
@@ -99,7 +99,7 @@ pub struct CertificateSigningRequestCondition {
     ///
     /// Only one condition of a given type is allowed.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// CertificateSigningRequestList is a collection of CertificateSigningRequest objects
@@ -109,7 +109,11 @@ pub struct CertificateSigningRequestList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of CertificateSigningRequest objects
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::certificates::v1::CertificateSigningRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -147,10 +151,15 @@ pub struct CertificateSigningRequestSpec {
     pub expiration_seconds: Option<i32>,
     /// extra contains extra attributes of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
     #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    pub extra: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// groups contains group membership of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
-    #[serde(rename = "groups", default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
+    #[serde(
+        rename = "groups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub groups: Option<Vec<crate::primitives::Str>>,
     /// request contains an x509 certificate signing request encoded in a "CERTIFICATE REQUEST" PEM block. When serialized as JSON or YAML, the data is additionally base64-encoded.
     #[serde(rename = "request", default)]
     pub request: crate::primitives::ByteString,
@@ -176,10 +185,10 @@ pub struct CertificateSigningRequestSpec {
     /// 5. Expiration/certificate lifetime: whether it is fixed by the signer, configurable by the admin.
     /// 6. Whether or not requests for CA certificates are allowed.
     #[serde(rename = "signerName", default)]
-    pub signer_name: String,
+    pub signer_name: crate::primitives::Str,
     /// uid contains the uid of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
     /// usages specifies a set of key usages requested in the issued certificate.
     ///
     /// Requests for TLS client certificates typically request: "digital signature", "key encipherment", "client auth".
@@ -194,11 +203,16 @@ pub struct CertificateSigningRequestSpec {
     /// "code signing", "email protection", "s/mime",
     /// "ipsec end system", "ipsec tunnel", "ipsec user",
     /// "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"
-    #[serde(rename = "usages", default, skip_serializing_if = "Option::is_none")]
-    pub usages: Option<Vec<String>>,
+    #[serde(
+        rename = "usages",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub usages: Option<Vec<crate::primitives::Str>>,
     /// username contains the name of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
     #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<crate::primitives::Str>,
 }
 
 /// CertificateSigningRequestStatus contains conditions used to indicate approved/denied/failed status of the request, and the issued certificate.
@@ -236,7 +250,8 @@ pub struct CertificateSigningRequestStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::certificates::v1::CertificateSigningRequestCondition>>,
 }
@@ -298,7 +313,11 @@ pub struct ClusterTrustBundleList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of ClusterTrustBundle objects
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::certificates::v1::ClusterTrustBundle>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -330,14 +349,14 @@ pub struct ClusterTrustBundleSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub signer_name: Option<String>,
+    pub signer_name: Option<crate::primitives::Str>,
     /// trustBundle contains the individual X.509 trust anchors for this bundle, as PEM bundle of PEM-wrapped, DER-formatted X.509 certificates.
     ///
     /// The data must consist only of PEM certificate blocks that parse as valid X.509 certificates.  Each certificate must include a basic constraints extension with the CA bit set.  The API server will reject objects that contain duplicate certificates, or that use PEM block headers.
     ///
     /// Users of ClusterTrustBundles, including Kubelet, are free to reorder and deduplicate certificate blocks in this file according to their own logic, as well as to drop PEM block headers and inter-block data.
     #[serde(rename = "trustBundle", default)]
-    pub trust_bundle: String,
+    pub trust_bundle: crate::primitives::Str,
 }
 
 /// PodCertificateRequest encodes a pod requesting a certificate from a given signer.
@@ -398,7 +417,11 @@ pub struct PodCertificateRequestList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of PodCertificateRequest objects
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::certificates::v1::PodCertificateRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -429,27 +452,27 @@ pub struct PodCertificateRequestSpec {
     pub max_expiration_seconds: Option<i32>,
     /// nodeName is the name of the node the pod is assigned to.
     #[serde(rename = "nodeName", default)]
-    pub node_name: String,
+    pub node_name: crate::primitives::Str,
     /// nodeUID is the UID of the node the pod is assigned to.
     #[serde(rename = "nodeUID", default)]
-    pub node_uid: String,
+    pub node_uid: crate::primitives::Str,
     /// podName is the name of the pod into which the certificate will be mounted.
     #[serde(rename = "podName", default)]
-    pub pod_name: String,
+    pub pod_name: crate::primitives::Str,
     /// podUID is the UID of the pod into which the certificate will be mounted.
     #[serde(rename = "podUID", default)]
-    pub pod_uid: String,
+    pub pod_uid: crate::primitives::Str,
     /// serviceAccountName is the name of the service account the pod is running as.
     #[serde(rename = "serviceAccountName", default)]
-    pub service_account_name: String,
+    pub service_account_name: crate::primitives::Str,
     /// serviceAccountUID is the UID of the service account the pod is running as.
     #[serde(rename = "serviceAccountUID", default)]
-    pub service_account_uid: String,
+    pub service_account_uid: crate::primitives::Str,
     /// signerName indicates the requested signer.
     ///
     /// All signer names beginning with 'kubernetes.io' are reserved for use by the Kubernetes project.  There is currently one well-known signer documented by the Kubernetes project, 'kubernetes.io/kube-apiserver-client-pod', which will issue client certificates understood by kube-apiserver.  It is currently unimplemented.
     #[serde(rename = "signerName", default)]
-    pub signer_name: String,
+    pub signer_name: crate::primitives::Str,
     /// A PKCS#10 certificate signing request (DER-serialized) generated by Kubelet using the subject private key.
     ///
     /// Most signer implementations will ignore the contents of the CSR except to extract the subject public key. The API server automatically verifies the CSR signature during admission, so the signer does not need to repeat the verification.  CSRs generated by kubelet are completely empty.
@@ -469,7 +492,7 @@ pub struct PodCertificateRequestSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub unverified_user_annotations: Option<std::collections::BTreeMap<String, String>>,
+    pub unverified_user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
 /// PodCertificateRequestStatus describes the status of the request, and holds the certificate data if the request is issued.
@@ -499,7 +522,7 @@ pub struct PodCertificateRequestStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub certificate_chain: Option<String>,
+    pub certificate_chain: Option<crate::primitives::Str>,
     /// conditions applied to the request.
     ///
     /// The types "Issued", "Denied", and "Failed" have special handling.  At most one of these conditions may be present, and they must have status "True".
@@ -508,7 +531,8 @@ pub struct PodCertificateRequestStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// notAfter is the time at which the certificate expires.  The value must be the same as the notAfter value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable.  The signer must set this field at the same time it sets certificateChain.

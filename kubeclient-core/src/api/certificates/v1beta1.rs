@@ -63,7 +63,11 @@ pub struct ClusterTrustBundleList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of ClusterTrustBundle objects
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::certificates::v1beta1::ClusterTrustBundle>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -95,14 +99,14 @@ pub struct ClusterTrustBundleSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub signer_name: Option<String>,
+    pub signer_name: Option<crate::primitives::Str>,
     /// trustBundle contains the individual X.509 trust anchors for this bundle, as PEM bundle of PEM-wrapped, DER-formatted X.509 certificates.
     ///
     /// The data must consist only of PEM certificate blocks that parse as valid X.509 certificates.  Each certificate must include a basic constraints extension with the CA bit set.  The API server will reject objects that contain duplicate certificates, or that use PEM block headers.
     ///
     /// Users of ClusterTrustBundles, including Kubelet, are free to reorder and deduplicate certificate blocks in this file according to their own logic, as well as to drop PEM block headers and inter-block data.
     #[serde(rename = "trustBundle", default)]
-    pub trust_bundle: String,
+    pub trust_bundle: crate::primitives::Str,
 }
 
 /// PodCertificateRequest encodes a pod requesting a certificate from a given signer.
@@ -163,7 +167,11 @@ pub struct PodCertificateRequestList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of PodCertificateRequest objects
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::certificates::v1beta1::PodCertificateRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -194,10 +202,10 @@ pub struct PodCertificateRequestSpec {
     pub max_expiration_seconds: Option<i32>,
     /// nodeName is the name of the node the pod is assigned to.
     #[serde(rename = "nodeName", default)]
-    pub node_name: String,
+    pub node_name: crate::primitives::Str,
     /// nodeUID is the UID of the node the pod is assigned to.
     #[serde(rename = "nodeUID", default)]
-    pub node_uid: String,
+    pub node_uid: crate::primitives::Str,
     /// The PKIX-serialized public key the signer will issue the certificate to.
     ///
     /// The key must be one of RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, or ED25519. Note that this list may be expanded in the future.
@@ -213,10 +221,10 @@ pub struct PodCertificateRequestSpec {
     pub pkix_public_key: Option<crate::primitives::ByteString>,
     /// podName is the name of the pod into which the certificate will be mounted.
     #[serde(rename = "podName", default)]
-    pub pod_name: String,
+    pub pod_name: crate::primitives::Str,
     /// podUID is the UID of the pod into which the certificate will be mounted.
     #[serde(rename = "podUID", default)]
-    pub pod_uid: String,
+    pub pod_uid: crate::primitives::Str,
     /// A proof that the requesting kubelet holds the private key corresponding to pkixPublicKey.
     ///
     /// It is contructed by signing the ASCII bytes of the pod's UID using 'pkixPublicKey'.
@@ -238,15 +246,15 @@ pub struct PodCertificateRequestSpec {
     pub proof_of_possession: Option<crate::primitives::ByteString>,
     /// serviceAccountName is the name of the service account the pod is running as.
     #[serde(rename = "serviceAccountName", default)]
-    pub service_account_name: String,
+    pub service_account_name: crate::primitives::Str,
     /// serviceAccountUID is the UID of the service account the pod is running as.
     #[serde(rename = "serviceAccountUID", default)]
-    pub service_account_uid: String,
+    pub service_account_uid: crate::primitives::Str,
     /// signerName indicates the requested signer.
     ///
     /// All signer names beginning with 'kubernetes.io' are reserved for use by the Kubernetes project.  There is currently one well-known signer documented by the Kubernetes project, 'kubernetes.io/kube-apiserver-client-pod', which will issue client certificates understood by kube-apiserver.  It is currently unimplemented.
     #[serde(rename = "signerName", default)]
-    pub signer_name: String,
+    pub signer_name: crate::primitives::Str,
     /// A PKCS#10 certificate signing request (DER-serialized) generated by Kubelet using the subject private key.
     ///
     /// Most signer implementations will ignore the contents of the CSR except to extract the subject public key. The API server automatically verifies the CSR signature during admission, so the signer does not need to repeat the verification.  CSRs generated by kubelet are completely empty.
@@ -266,7 +274,7 @@ pub struct PodCertificateRequestSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub unverified_user_annotations: Option<std::collections::BTreeMap<String, String>>,
+    pub unverified_user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
 /// PodCertificateRequestStatus describes the status of the request, and holds the certificate data if the request is issued.
@@ -296,7 +304,7 @@ pub struct PodCertificateRequestStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub certificate_chain: Option<String>,
+    pub certificate_chain: Option<crate::primitives::Str>,
     /// conditions applied to the request.
     ///
     /// The types "Issued", "Denied", and "Failed" have special handling.  At most one of these conditions may be present, and they must have status "True".
@@ -305,7 +313,8 @@ pub struct PodCertificateRequestStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// notAfter is the time at which the certificate expires.  The value must be the same as the notAfter value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable.  The signer must set this field at the same time it sets certificateChain.

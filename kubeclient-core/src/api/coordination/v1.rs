@@ -59,7 +59,11 @@ pub struct LeaseList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::coordination::v1::Lease>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -90,7 +94,7 @@ pub struct LeaseSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub holder_identity: Option<String>,
+    pub holder_identity: Option<crate::primitives::Str>,
     /// leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it. This is measured against the time of last observed renewTime.
     #[serde(
         rename = "leaseDurationSeconds",
@@ -111,11 +115,11 @@ pub struct LeaseSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preferred_holder: Option<String>,
+    pub preferred_holder: Option<crate::primitives::Str>,
     /// renewTime is a time when the current holder of a lease has last updated the lease.
     #[serde(rename = "renewTime", default, skip_serializing_if = "Option::is_none")]
     pub renew_time: Option<crate::primitives::MicroTime>,
     /// strategy indicates the strategy for picking the leader for coordinated leader election. If the field is not specified, there is no active coordination for this lease. (Alpha) Using this field requires the CoordinatedLeaderElection feature gate to be enabled.
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
+    pub strategy: Option<crate::primitives::Str>,
 }

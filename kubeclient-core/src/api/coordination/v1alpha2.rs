@@ -59,7 +59,11 @@ pub struct LeaseCandidateList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::coordination::v1alpha2::LeaseCandidate>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -79,17 +83,17 @@ impl crate::primitives::TypeInfo for LeaseCandidateList {
 pub struct LeaseCandidateSpec {
     /// binaryVersion is the binary version. It must be in a semver format without leading 'v'. This field is required.
     #[serde(rename = "binaryVersion", default)]
-    pub binary_version: String,
+    pub binary_version: crate::primitives::Str,
     /// emulationVersion is the emulation version. It must be in a semver format without leading 'v'. EmulationVersion must be less than or equal to BinaryVersion. This field is required when strategy is "OldestEmulationVersion"
     #[serde(
         rename = "emulationVersion",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub emulation_version: Option<String>,
+    pub emulation_version: Option<crate::primitives::Str>,
     /// leaseName is the name of the lease for which this candidate is contending. This field is immutable.
     #[serde(rename = "leaseName", default)]
-    pub lease_name: String,
+    pub lease_name: crate::primitives::Str,
     /// pingTime is the last time that the server has requested the LeaseCandidate to renew. It is only done during leader election to check if any LeaseCandidates have become ineligible. When PingTime is updated, the LeaseCandidate will respond by updating RenewTime.
     #[serde(rename = "pingTime", default, skip_serializing_if = "Option::is_none")]
     pub ping_time: Option<crate::primitives::MicroTime>,
@@ -98,5 +102,5 @@ pub struct LeaseCandidateSpec {
     pub renew_time: Option<crate::primitives::MicroTime>,
     /// strategy is the strategy that coordinated leader election will use for picking the leader. If multiple candidates for the same Lease return different strategies, the strategy provided by the candidate with the latest BinaryVersion will be used. If there is still conflict, this is a user error and coordinated leader election will not operate the Lease until resolved.
     #[serde(rename = "strategy", default)]
-    pub strategy: String,
+    pub strategy: crate::primitives::Str,
 }

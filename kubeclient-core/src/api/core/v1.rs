@@ -13,7 +13,7 @@
 pub struct AWSElasticBlockStoreVolumeSource {
     /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// partition is the partition in the volume that you want to mount. If omitted, the default is to mount by volume name. Examples: For volume /dev/sda1, you specify the partition as "1". Similarly, the volume partition for /dev/sda is "0" (or you can leave the property empty).
     #[serde(rename = "partition", default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
@@ -22,7 +22,7 @@ pub struct AWSElasticBlockStoreVolumeSource {
     pub read_only: Option<bool>,
     /// volumeID is unique ID of the persistent disk resource in AWS (Amazon EBS volume). More info: <https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore>
     #[serde(rename = "volumeID", default)]
-    pub volume_id: String,
+    pub volume_id: crate::primitives::Str,
 }
 
 /// Affinity is a group of affinity scheduling rules.
@@ -60,13 +60,13 @@ pub struct AppArmorProfile {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub localhost_profile: Option<String>,
+    pub localhost_profile: Option<crate::primitives::Str>,
     /// type indicates which kind of AppArmor profile will be applied. Valid options are:
     /// Localhost - a profile pre-loaded on the node.
     /// RuntimeDefault - the container runtime's default profile.
     /// Unconfined - no AppArmor enforcement.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// AttachedVolume describes a volume attached to a node
@@ -74,10 +74,10 @@ pub struct AppArmorProfile {
 pub struct AttachedVolume {
     /// DevicePath represents the device path where the volume should be available
     #[serde(rename = "devicePath", default)]
-    pub device_path: String,
+    pub device_path: crate::primitives::Str,
     /// Name of the attached volume
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
@@ -89,19 +89,19 @@ pub struct AzureDiskVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub caching_mode: Option<String>,
+    pub caching_mode: Option<crate::primitives::Str>,
     /// diskName is the Name of the data disk in the blob storage
     #[serde(rename = "diskName", default)]
-    pub disk_name: String,
+    pub disk_name: crate::primitives::Str,
     /// diskURI is the URI of data disk in the blob storage
     #[serde(rename = "diskURI", default)]
-    pub disk_uri: String,
+    pub disk_uri: crate::primitives::Str,
     /// fsType is Filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// kind expected values are Shared: multiple blob disks per storage account  Dedicated: single blob disk per storage account  Managed: azure managed data disk (only in managed availability set). defaults to shared
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
     /// readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -115,17 +115,17 @@ pub struct AzureFilePersistentVolumeSource {
     pub read_only: Option<bool>,
     /// secretName is the name of secret that contains Azure Storage Account Name and Key
     #[serde(rename = "secretName", default)]
-    pub secret_name: String,
+    pub secret_name: crate::primitives::Str,
     /// secretNamespace is the namespace of the secret that contains Azure Storage Account Name and Key default is the same as the Pod
     #[serde(
         rename = "secretNamespace",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_namespace: Option<String>,
+    pub secret_namespace: Option<crate::primitives::Str>,
     /// shareName is the azure Share Name
     #[serde(rename = "shareName", default)]
-    pub share_name: String,
+    pub share_name: crate::primitives::Str,
 }
 
 /// AzureFile represents an Azure File Service mount on the host and bind mount to the pod.
@@ -136,10 +136,10 @@ pub struct AzureFileVolumeSource {
     pub read_only: Option<bool>,
     /// secretName is the  name of secret that contains Azure Storage Account Name and Key
     #[serde(rename = "secretName", default)]
-    pub secret_name: String,
+    pub secret_name: crate::primitives::Str,
     /// shareName is the azure share Name
     #[serde(rename = "shareName", default)]
-    pub share_name: String,
+    pub share_name: crate::primitives::Str,
 }
 
 /// Binding ties one object to another; for example, a pod is bound to a node by a scheduler.
@@ -183,10 +183,10 @@ pub struct CSIPersistentVolumeSource {
     pub controller_publish_secret_ref: Option<Box<crate::api::core::v1::SecretReference>>,
     /// driver is the name of the driver to use for this volume. Required.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// fsType to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs".
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// nodeExpandSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI NodeExpandVolume call. This field is optional, may be omitted if no secret is required. If the secret object contains more than one secret, all secrets are passed.
     #[serde(
         rename = "nodeExpandSecretRef",
@@ -217,10 +217,10 @@ pub struct CSIPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub volume_attributes: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// volumeHandle is the unique volume name returned by the CSI volume plugin’s CreateVolume to refer to the volume on all subsequent calls. Required.
     #[serde(rename = "volumeHandle", default)]
-    pub volume_handle: String,
+    pub volume_handle: crate::primitives::Str,
 }
 
 /// Represents a source location of a volume to mount, managed by an external CSI driver
@@ -228,10 +228,10 @@ pub struct CSIPersistentVolumeSource {
 pub struct CSIVolumeSource {
     /// driver is the name of the CSI driver that handles this volume. Consult with your admin for the correct name as registered in the cluster.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// fsType to mount. Ex. "ext4", "xfs", "ntfs". If not provided, the empty value is passed to the associated CSI driver which will determine the default filesystem to apply.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// nodePublishSecretRef is a reference to the secret object containing sensitive information to pass to the CSI driver to complete the CSI NodePublishVolume and NodeUnpublishVolume calls. This field is optional, and  may be empty if no secret is required. If the secret object contains more than one secret, all secret references are passed.
     #[serde(
         rename = "nodePublishSecretRef",
@@ -248,29 +248,43 @@ pub struct CSIVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub volume_attributes: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
 /// Adds and removes POSIX capabilities from running containers.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Capabilities {
     /// Added capabilities
-    #[serde(rename = "add", default, skip_serializing_if = "Option::is_none")]
-    pub add: Option<Vec<String>>,
+    #[serde(
+        rename = "add",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub add: Option<Vec<crate::primitives::Str>>,
     /// Removed capabilities
-    #[serde(rename = "drop", default, skip_serializing_if = "Option::is_none")]
-    pub drop: Option<Vec<String>>,
+    #[serde(
+        rename = "drop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub drop: Option<Vec<crate::primitives::Str>>,
 }
 
 /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CephFSPersistentVolumeSource {
     /// monitors is Required: Monitors is a collection of Ceph monitors More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
-    #[serde(rename = "monitors", default)]
-    pub monitors: Vec<String>,
+    #[serde(
+        rename = "monitors",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub monitors: Vec<crate::primitives::Str>,
     /// path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -280,24 +294,28 @@ pub struct CephFSPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_file: Option<String>,
+    pub secret_file: Option<crate::primitives::Str>,
     /// secretRef is Optional: SecretRef is reference to the authentication secret for User, default is empty. More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<Box<crate::api::core::v1::SecretReference>>,
     /// user is Optional: User is the rados user name, default is admin More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
 }
 
 /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CephFSVolumeSource {
     /// monitors is Required: Monitors is a collection of Ceph monitors More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
-    #[serde(rename = "monitors", default)]
-    pub monitors: Vec<String>,
+    #[serde(
+        rename = "monitors",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub monitors: Vec<crate::primitives::Str>,
     /// path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -307,13 +325,13 @@ pub struct CephFSVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_file: Option<String>,
+    pub secret_file: Option<crate::primitives::Str>,
     /// secretRef is Optional: SecretRef is reference to the authentication secret for User, default is empty. More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<Box<crate::api::core::v1::LocalObjectReference>>,
     /// user is optional: User is the rados user name, default is admin More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
 }
 
 /// Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.
@@ -321,7 +339,7 @@ pub struct CephFSVolumeSource {
 pub struct CinderPersistentVolumeSource {
     /// fsType Filesystem type to mount. Must be a filesystem type supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -330,7 +348,7 @@ pub struct CinderPersistentVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::SecretReference>>,
     /// volumeID used to identify the volume in cinder. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "volumeID", default)]
-    pub volume_id: String,
+    pub volume_id: crate::primitives::Str,
 }
 
 /// Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.
@@ -338,7 +356,7 @@ pub struct CinderPersistentVolumeSource {
 pub struct CinderVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -347,7 +365,7 @@ pub struct CinderVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::LocalObjectReference>>,
     /// volumeID used to identify the volume in cinder. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "volumeID", default)]
-    pub volume_id: String,
+    pub volume_id: crate::primitives::Str,
 }
 
 /// ClientIPConfig represents the configurations of Client IP based session affinity.
@@ -374,20 +392,20 @@ pub struct ClusterTrustBundleProjection {
     pub label_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// Select a single ClusterTrustBundle by object name.  Mutually-exclusive with signerName and labelSelector.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// If true, don't block pod startup if the referenced ClusterTrustBundle(s) aren't available.  If using name, then the named ClusterTrustBundle is allowed not to exist.  If using signerName, then the combination of signerName and labelSelector is allowed to match zero ClusterTrustBundles.
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
     /// Relative path from the volume root to write the bundle.
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// Select all ClusterTrustBundles that match this signer name. Mutually-exclusive with name.  The contents of all selected ClusterTrustBundles will be unified and deduplicated.
     #[serde(
         rename = "signerName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub signer_name: Option<String>,
+    pub signer_name: Option<crate::primitives::Str>,
     /// user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<i64>,
@@ -398,16 +416,16 @@ pub struct ClusterTrustBundleProjection {
 pub struct ComponentCondition {
     /// Condition error code for a component. For example, a health check error code.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<crate::primitives::Str>,
     /// Message about the condition for a component. For example, information about a health check.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// Status of the condition for a component. Valid values for "Healthy": "True", "False", or "Unknown".
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type of condition for a component. Valid value: "Healthy"
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// ComponentStatus (and ComponentStatusList) holds the cluster validation info. Deprecated: This API is deprecated in v1.19+
@@ -420,7 +438,8 @@ pub struct ComponentStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::core::v1::ComponentCondition>>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
@@ -467,7 +486,11 @@ pub struct ComponentStatusList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ComponentStatus objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::ComponentStatus>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -494,10 +517,10 @@ pub struct ConfigMap {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub binary_data: Option<std::collections::BTreeMap<String, crate::primitives::ByteString>>,
+    pub binary_data: Option<crate::primitives::Map<crate::primitives::ByteString>>,
     /// Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must not overlap with the keys in the BinaryData field, this is enforced during validation process.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<std::collections::BTreeMap<String, String>>,
+    pub data: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated (only object metadata can be modified). If not set to true, the field can be modified at any time. Defaulted to nil.
     #[serde(rename = "immutable", default, skip_serializing_if = "Option::is_none")]
     pub immutable: Option<bool>,
@@ -545,7 +568,7 @@ impl crate::resource::Resource for ConfigMap {
 pub struct ConfigMapEnvSource {
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Specify whether the ConfigMap must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -556,10 +579,10 @@ pub struct ConfigMapEnvSource {
 pub struct ConfigMapKeySelector {
     /// The key to select from the ConfigMap's Data field. Keys in the BinaryData field are not currently propagated to container env vars.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Specify whether the ConfigMap or its key must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -572,7 +595,11 @@ pub struct ConfigMapList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of ConfigMaps.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::ConfigMap>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -592,23 +619,23 @@ impl crate::primitives::TypeInfo for ConfigMapList {
 pub struct ConfigMapNodeConfigSource {
     /// KubeletConfigKey declares which key of the referenced ConfigMap corresponds to the KubeletConfiguration structure This field is required in all cases.
     #[serde(rename = "kubeletConfigKey", default)]
-    pub kubelet_config_key: String,
+    pub kubelet_config_key: crate::primitives::Str,
     /// Name is the metadata.name of the referenced ConfigMap. This field is required in all cases.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Namespace is the metadata.namespace of the referenced ConfigMap. This field is required in all cases.
     #[serde(rename = "namespace", default)]
-    pub namespace: String,
+    pub namespace: crate::primitives::Str,
     /// ResourceVersion is the metadata.ResourceVersion of the referenced ConfigMap. This field is forbidden in Node.Spec, and required in Node.Status.
     #[serde(
         rename = "resourceVersion",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<crate::primitives::Str>,
     /// UID is the metadata.UID of the referenced ConfigMap. This field is forbidden in Node.Spec, and required in Node.Status.
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
 }
 
 /// Adapts a ConfigMap into a projected volume.
@@ -617,11 +644,16 @@ pub struct ConfigMapNodeConfigSource {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigMapProjection {
     /// items if unspecified, each key-value pair in the Data field of the referenced ConfigMap will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the ConfigMap, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub items: Option<Vec<crate::api::core::v1::KeyToPath>>,
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// optional specify whether the ConfigMap or its keys must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -647,11 +679,16 @@ pub struct ConfigMapVolumeSource {
     )]
     pub default_user: Option<i64>,
     /// items if unspecified, each key-value pair in the Data field of the referenced ConfigMap will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the ConfigMap, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub items: Option<Vec<crate::api::core::v1::KeyToPath>>,
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// optional specify whether the ConfigMap or its keys must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -661,27 +698,47 @@ pub struct ConfigMapVolumeSource {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Container {
     /// Arguments to the entrypoint. The container image's CMD is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: <https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell>
-    #[serde(rename = "args", default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
+    #[serde(
+        rename = "args",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub args: Option<Vec<crate::primitives::Str>>,
     /// Entrypoint array. Not executed within a shell. The container image's ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: <https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell>
-    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
+    #[serde(
+        rename = "command",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub command: Option<Vec<crate::primitives::Str>>,
     /// List of environment variables to set in the container. Cannot be updated.
-    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "env",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub env: Option<Vec<crate::api::core::v1::EnvVar>>,
     /// List of sources to populate environment variables in the container. The keys defined within a source may consist of any printable ASCII characters except '='. When a key exists in multiple sources, the value associated with the last source will take precedence. Values defined by an Env with a duplicate key will take precedence. Cannot be updated.
-    #[serde(rename = "envFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envFrom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub env_from: Option<Vec<crate::api::core::v1::EnvFromSource>>,
     /// Container image name. More info: <https://kubernetes.io/docs/concepts/containers/images> This field is optional to allow higher level config management to default or override container images in workload controllers like Deployments and StatefulSets.
     #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub image: Option<crate::primitives::Str>,
     /// Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/containers/images#updating-images>
     #[serde(
         rename = "imagePullPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub image_pull_policy: Option<String>,
+    pub image_pull_policy: Option<crate::primitives::Str>,
     /// Actions that the management system should take in response to container lifecycle events. Cannot be updated.
     #[serde(rename = "lifecycle", default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Box<crate::api::core::v1::Lifecycle>>,
@@ -694,9 +751,14 @@ pub struct Container {
     pub liveness_probe: Option<Box<crate::api::core::v1::Probe>>,
     /// Name of the container specified as a DNS_LABEL. Each container in a pod must have a unique name (DNS_LABEL). Cannot be updated.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// List of ports to expose from the container. Not specifying a port here DOES NOT prevent that port from being exposed. Any port which is listening on the default "0.0.0.0" address inside a container will be accessible from the network. Modifying this array with strategic merge patch may corrupt the data. For more information See <https://github.com/kubernetes/kubernetes/issues/108255>. Cannot be updated.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::core::v1::ContainerPort>>,
     /// Periodic probe of container service readiness. Container will be removed from service endpoints if the probe fails. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes>
     #[serde(
@@ -709,7 +771,8 @@ pub struct Container {
     #[serde(
         rename = "resizePolicy",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resize_policy: Option<Vec<crate::api::core::v1::ContainerResizePolicy>>,
     /// Compute Resources required by this container. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
@@ -721,12 +784,13 @@ pub struct Container {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub restart_policy: Option<String>,
+    pub restart_policy: Option<crate::primitives::Str>,
     /// Represents a list of rules to be checked to determine if the container should be restarted on exit. The rules are evaluated in order. Once a rule matches a container exit condition, the remaining rules are ignored. If no rule matches the container exit condition, the Container-level restart policy determines the whether the container is restarted or not. Constraints on the rules: - At most 20 rules are allowed. - Rules can have the same action. - Identical rules are not forbidden in validations. When rules are specified, container MUST set RestartPolicy explicitly even it if matches the Pod's RestartPolicy.
     #[serde(
         rename = "restartPolicyRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub restart_policy_rules: Option<Vec<crate::api::core::v1::ContainerRestartRule>>,
     /// SecurityContext defines the security options the container should be run with. If set, the fields of SecurityContext override the equivalent fields of PodSecurityContext. More info: <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/>
@@ -755,14 +819,14 @@ pub struct Container {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub termination_message_path: Option<String>,
+    pub termination_message_path: Option<crate::primitives::Str>,
     /// Indicate how the termination message should be populated. File will use the contents of terminationMessagePath to populate the container status message on both success and failure. FallbackToLogsOnError will use the last chunk of container log output if the termination message file is empty and the container exited with an error. The log output is limited to 2048 bytes or 80 lines, whichever is smaller. Defaults to File. Cannot be updated.
     #[serde(
         rename = "terminationMessagePolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub termination_message_policy: Option<String>,
+    pub termination_message_policy: Option<crate::primitives::Str>,
     /// Whether this container should allocate a TTY for itself, also requires 'stdin' to be true. Default is false.
     #[serde(rename = "tty", default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
@@ -770,14 +834,16 @@ pub struct Container {
     #[serde(
         rename = "volumeDevices",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_devices: Option<Vec<crate::api::core::v1::VolumeDevice>>,
     /// Pod volumes to mount into the container's filesystem. Cannot be updated.
     #[serde(
         rename = "volumeMounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_mounts: Option<Vec<crate::api::core::v1::VolumeMount>>,
     /// Container's working directory. If not specified, the container runtime's default will be used, which might be configured in the container image. Cannot be updated.
@@ -786,7 +852,7 @@ pub struct Container {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub working_dir: Option<String>,
+    pub working_dir: Option<crate::primitives::Str>,
 }
 
 /// ContainerExtendedResourceRequest has the mapping of container name, extended resource name to the device request name.
@@ -794,21 +860,26 @@ pub struct Container {
 pub struct ContainerExtendedResourceRequest {
     /// The name of the container requesting resources.
     #[serde(rename = "containerName", default)]
-    pub container_name: String,
+    pub container_name: crate::primitives::Str,
     /// The name of the request in the special ResourceClaim which corresponds to the extended resource.
     #[serde(rename = "requestName", default)]
-    pub request_name: String,
+    pub request_name: crate::primitives::Str,
     /// The name of the extended resource in that container which gets backed by DRA.
     #[serde(rename = "resourceName", default)]
-    pub resource_name: String,
+    pub resource_name: crate::primitives::Str,
 }
 
 /// Describe a container image
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerImage {
     /// Names by which this image is known. e.g. \["kubernetes.example/hyperkube:v1.0.7", "cloud-vendor.registry.example/cloud-vendor/hyperkube:v1.0.7"\]
-    #[serde(rename = "names", default, skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
+    #[serde(
+        rename = "names",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub names: Option<Vec<crate::primitives::Str>>,
     /// The size of the image in bytes.
     #[serde(rename = "sizeBytes", default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
@@ -822,16 +893,16 @@ pub struct ContainerPort {
     pub container_port: i32,
     /// What host IP to bind the external port to.
     #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
+    pub host_ip: Option<crate::primitives::Str>,
     /// Number of port to expose on the host. If specified, this must be a valid port number, 0 &lt; x &lt; 65536. If HostNetwork is specified, this must match ContainerPort. Most containers do not need this.
     #[serde(rename = "hostPort", default, skip_serializing_if = "Option::is_none")]
     pub host_port: Option<i32>,
     /// If specified, this must be an IANA_SVC_NAME and unique within the pod. Each named port in a pod must have a unique name. Name for the port that can be referred to by services.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Protocol for port. Must be UDP, TCP, or SCTP. Defaults to "TCP".
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<crate::primitives::Str>,
 }
 
 /// ContainerResizePolicy represents resource resize policy for the container.
@@ -839,10 +910,10 @@ pub struct ContainerPort {
 pub struct ContainerResizePolicy {
     /// Name of the resource to which this resource resize policy applies. Supported values: cpu, memory.
     #[serde(rename = "resourceName", default)]
-    pub resource_name: String,
+    pub resource_name: crate::primitives::Str,
     /// Restart policy to apply when specified resource is resized. If not specified, it defaults to NotRequired.
     #[serde(rename = "restartPolicy", default)]
-    pub restart_policy: String,
+    pub restart_policy: crate::primitives::Str,
 }
 
 /// ContainerRestartRule describes how a container exit is handled.
@@ -850,7 +921,7 @@ pub struct ContainerResizePolicy {
 pub struct ContainerRestartRule {
     /// Specifies the action taken on a container exit if the requirements are satisfied. The only possible value is "Restart" to restart the container.
     #[serde(rename = "action", default)]
-    pub action: String,
+    pub action: crate::primitives::Str,
     /// Represents the exit codes to check on container exits.
     #[serde(rename = "exitCodes", default, skip_serializing_if = "Option::is_none")]
     pub exit_codes: Option<Box<crate::api::core::v1::ContainerRestartRuleOnExitCodes>>,
@@ -864,9 +935,14 @@ pub struct ContainerRestartRuleOnExitCodes {
     /// - NotIn: the requirement is satisfied if the container exit code is
     /// not in the set of specified values.
     #[serde(rename = "operator", default)]
-    pub operator: String,
+    pub operator: crate::primitives::Str,
     /// Specifies the set of values to check for container exit codes. At most 255 elements are allowed.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub values: Option<Vec<i32>>,
 }
 
@@ -905,7 +981,7 @@ pub struct ContainerStateTerminated {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub container_id: Option<String>,
+    pub container_id: Option<crate::primitives::Str>,
     /// Exit status from the last termination of the container
     #[serde(rename = "exitCode", default)]
     pub exit_code: i32,
@@ -918,10 +994,10 @@ pub struct ContainerStateTerminated {
     pub finished_at: Option<crate::primitives::Time>,
     /// Message regarding the last termination of the container
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// (brief) reason from the last termination of the container
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Signal from the last termination of the container
     #[serde(rename = "signal", default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
@@ -935,10 +1011,10 @@ pub struct ContainerStateTerminated {
 pub struct ContainerStateWaiting {
     /// Message regarding why the container is not yet running.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// (brief) reason the container is not yet running.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
 }
 
 /// ContainerStatus contains details for the current status of this container.
@@ -950,13 +1026,13 @@ pub struct ContainerStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resources:
-        Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub allocated_resources: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// AllocatedResourcesStatus represents the status of various resources allocated for this Pod.
     #[serde(
         rename = "allocatedResourcesStatus",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub allocated_resources_status: Option<Vec<crate::api::core::v1::ResourceStatus>>,
     /// ContainerID is the ID of the container in the format '&lt;type&gt;://&lt;container_id&gt;'. Where type is a container runtime identifier, returned from Version call of CRI API (for example "containerd").
@@ -965,19 +1041,19 @@ pub struct ContainerStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub container_id: Option<String>,
+    pub container_id: Option<crate::primitives::Str>,
     /// Image is the name of container image that the container is running. The container image may not match the image used in the PodSpec, as it may have been resolved by the runtime. More info: <https://kubernetes.io/docs/concepts/containers/images>.
     #[serde(rename = "image", default)]
-    pub image: String,
+    pub image: crate::primitives::Str,
     /// ImageID is the image ID of the container's image. The image ID may not match the image ID of the image used in the PodSpec, as it may have been resolved by the runtime.
     #[serde(rename = "imageID", default)]
-    pub image_id: String,
+    pub image_id: crate::primitives::Str,
     /// LastTerminationState holds the last termination state of the container to help debug container crashes and restarts. This field is not populated if the container is still running and RestartCount is 0.
     #[serde(rename = "lastState", default, skip_serializing_if = "Option::is_none")]
     pub last_state: Option<Box<crate::api::core::v1::ContainerState>>,
     /// Name is a DNS_LABEL representing the unique name of the container. Each container in a pod must have a unique name across all container types. Cannot be updated.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Ready specifies whether the container is currently passing its readiness check. The value will change as readiness probes keep executing. If no readiness probes are specified, this field defaults to true once the container is fully started (see Started field).
     ///
     /// The value is typically used to determine whether a container is ready to accept traffic.
@@ -1001,7 +1077,7 @@ pub struct ContainerStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub stop_signal: Option<String>,
+    pub stop_signal: Option<crate::primitives::Str>,
     /// User represents user identity information initially attached to the first process of the container
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Box<crate::api::core::v1::ContainerUser>>,
@@ -1009,7 +1085,8 @@ pub struct ContainerStatus {
     #[serde(
         rename = "volumeMounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_mounts: Option<Vec<crate::api::core::v1::VolumeMountStatus>>,
 }
@@ -1034,7 +1111,12 @@ pub struct DaemonEndpoint {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DownwardAPIProjection {
     /// Items is a list of DownwardAPIVolume file
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub items: Option<Vec<crate::api::core::v1::DownwardAPIVolumeFile>>,
 }
 
@@ -1049,7 +1131,7 @@ pub struct DownwardAPIVolumeFile {
     pub mode: Option<i32>,
     /// Required: Path is  the relative path name of the file to be created. Must not be absolute or contain the '..' path. Must be utf-8 encoded. The first item of the relative path must not start with '..'
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// Selects a resource of the container: only resources limits and requests (limits.cpu, limits.memory, requests.cpu and requests.memory) are currently supported.
     #[serde(
         rename = "resourceFieldRef",
@@ -1080,7 +1162,12 @@ pub struct DownwardAPIVolumeSource {
     )]
     pub default_user: Option<i64>,
     /// Items is a list of downward API volume file
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub items: Option<Vec<crate::api::core::v1::DownwardAPIVolumeFile>>,
 }
 
@@ -1089,7 +1176,7 @@ pub struct DownwardAPIVolumeSource {
 pub struct EmptyDirVolumeSource {
     /// medium represents what type of storage medium should back this directory. The default is "" which means to use the node's default medium. Must be an empty string (default) or Memory. More info: <https://kubernetes.io/docs/concepts/storage/volumes#emptydir>
     #[serde(rename = "medium", default, skip_serializing_if = "Option::is_none")]
-    pub medium: Option<String>,
+    pub medium: Option<crate::primitives::Str>,
     /// mode specifies the permission bits for the emptyDir directory, in numeric notation (e.g., 0755, 01777). Must be a value between 0000 and 01777. If not specified, defaults to 0777. This might be in conflict with other options that affect the file mode, like fsGroup. If fsGroup is specified, the fsGroup permissions will override the mode specified here. This field has no effect on Windows. This field is alpha and requires EmptyDirVolumeMode featuregate to be enabled.
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<i32>,
@@ -1103,13 +1190,13 @@ pub struct EmptyDirVolumeSource {
 pub struct EndpointAddress {
     /// The Hostname of this endpoint
     #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub hostname: Option<crate::primitives::Str>,
     /// The IP of this endpoint. May not be loopback (127.0.0.0/8 or ::1), link-local (169.254.0.0/16 or fe80::/10), or link-local multicast (224.0.0.0/24 or ff02::/16).
     #[serde(rename = "ip", default)]
-    pub ip: String,
+    pub ip: crate::primitives::Str,
     /// Optional: Node hosting this endpoint. This can be used to determine endpoints local to a node.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<crate::primitives::Str>,
     /// Reference to object providing the endpoint.
     #[serde(rename = "targetRef", default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<Box<crate::api::core::v1::ObjectReference>>,
@@ -1133,16 +1220,16 @@ pub struct EndpointPort {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub app_protocol: Option<String>,
+    pub app_protocol: Option<crate::primitives::Str>,
     /// The name of this port.  This must match the 'name' field in the corresponding ServicePort. Must be a DNS_LABEL. Optional only if one port is defined.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// The port number of the endpoint.
     #[serde(rename = "port", default)]
     pub port: i32,
     /// The IP protocol for this port. Must be UDP, TCP, or SCTP. Default is TCP.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<crate::primitives::Str>,
 }
 
 /// EndpointSubset is a group of addresses with a common set of ports. The expanded set of endpoints is the Cartesian product of Addresses x Ports. For example, given:
@@ -1161,17 +1248,28 @@ pub struct EndpointPort {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EndpointSubset {
     /// IP addresses which offer the related ports that are marked as ready. These endpoints should be considered safe for load balancers and clients to utilize.
-    #[serde(rename = "addresses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub addresses: Option<Vec<crate::api::core::v1::EndpointAddress>>,
     /// IP addresses which offer the related ports but are not currently marked as ready because they have not yet finished starting, have recently failed a readiness check, or have recently failed a liveness check.
     #[serde(
         rename = "notReadyAddresses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub not_ready_addresses: Option<Vec<crate::api::core::v1::EndpointAddress>>,
     /// Port numbers available on the related IP addresses.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::core::v1::EndpointPort>>,
 }
 
@@ -1204,7 +1302,12 @@ pub struct Endpoints {
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// The set of all endpoints is the union of all subsets. Addresses are placed into subsets according to the IPs they share. A single address with multiple ports, some of which are ready and some of which are not (because they come from different containers) will result in the address being displayed in different subsets for the different ports. No address will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a service.
-    #[serde(rename = "subsets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subsets",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub subsets: Option<Vec<crate::api::core::v1::EndpointSubset>>,
 }
 
@@ -1244,7 +1347,11 @@ pub struct EndpointsList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of endpoints.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Endpoints>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1271,7 +1378,7 @@ pub struct EnvFromSource {
     pub config_map_ref: Option<Box<crate::api::core::v1::ConfigMapEnvSource>>,
     /// Optional text to prepend to the name of each environment variable. May consist of any printable ASCII characters except '='.
     #[serde(rename = "prefix", default, skip_serializing_if = "Option::is_none")]
-    pub prefix: Option<String>,
+    pub prefix: Option<crate::primitives::Str>,
     /// The Secret to select from
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<Box<crate::api::core::v1::SecretEnvSource>>,
@@ -1282,10 +1389,10 @@ pub struct EnvFromSource {
 pub struct EnvVar {
     /// Name of the environment variable. May consist of any printable ASCII characters except '='.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Variable references $(VAR_NAME) are expanded using the previously defined environment variables in the container and any service environment variables. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Defaults to "".
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
     /// Source for the environment variable's value. Cannot be used if value is not empty.
     #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
     pub value_from: Option<Box<crate::api::core::v1::EnvVarSource>>,
@@ -1333,27 +1440,47 @@ pub struct EnvVarSource {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EphemeralContainer {
     /// Arguments to the entrypoint. The image's CMD is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: <https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell>
-    #[serde(rename = "args", default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
+    #[serde(
+        rename = "args",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub args: Option<Vec<crate::primitives::Str>>,
     /// Entrypoint array. Not executed within a shell. The image's ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: <https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell>
-    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
+    #[serde(
+        rename = "command",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub command: Option<Vec<crate::primitives::Str>>,
     /// List of environment variables to set in the container. Cannot be updated.
-    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "env",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub env: Option<Vec<crate::api::core::v1::EnvVar>>,
     /// List of sources to populate environment variables in the container. The keys defined within a source may consist of any printable ASCII characters except '='. When a key exists in multiple sources, the value associated with the last source will take precedence. Values defined by an Env with a duplicate key will take precedence. Cannot be updated.
-    #[serde(rename = "envFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envFrom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub env_from: Option<Vec<crate::api::core::v1::EnvFromSource>>,
     /// Container image name. More info: <https://kubernetes.io/docs/concepts/containers/images>
     #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub image: Option<crate::primitives::Str>,
     /// Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/containers/images#updating-images>
     #[serde(
         rename = "imagePullPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub image_pull_policy: Option<String>,
+    pub image_pull_policy: Option<crate::primitives::Str>,
     /// Lifecycle is not allowed for ephemeral containers.
     #[serde(rename = "lifecycle", default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Box<crate::api::core::v1::Lifecycle>>,
@@ -1366,9 +1493,14 @@ pub struct EphemeralContainer {
     pub liveness_probe: Option<Box<crate::api::core::v1::Probe>>,
     /// Name of the ephemeral container specified as a DNS_LABEL. This name must be unique among all containers, init containers and ephemeral containers.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Ports are not allowed for ephemeral containers.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::core::v1::ContainerPort>>,
     /// Probes are not allowed for ephemeral containers.
     #[serde(
@@ -1381,7 +1513,8 @@ pub struct EphemeralContainer {
     #[serde(
         rename = "resizePolicy",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resize_policy: Option<Vec<crate::api::core::v1::ContainerResizePolicy>>,
     /// Resources are not allowed for ephemeral containers. Ephemeral containers use spare resources already allocated to the pod.
@@ -1393,12 +1526,13 @@ pub struct EphemeralContainer {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub restart_policy: Option<String>,
+    pub restart_policy: Option<crate::primitives::Str>,
     /// Represents a list of rules to be checked to determine if the container should be restarted on exit. You cannot set this field on ephemeral containers.
     #[serde(
         rename = "restartPolicyRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub restart_policy_rules: Option<Vec<crate::api::core::v1::ContainerRestartRule>>,
     /// Optional: SecurityContext defines the security options the ephemeral container should be run with. If set, the fields of SecurityContext override the equivalent fields of PodSecurityContext.
@@ -1429,21 +1563,21 @@ pub struct EphemeralContainer {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub target_container_name: Option<String>,
+    pub target_container_name: Option<crate::primitives::Str>,
     /// Optional: Path at which the file to which the container's termination message will be written is mounted into the container's filesystem. Message written is intended to be brief final status, such as an assertion failure message. Will be truncated by the node if greater than 4096 bytes. The total message length across all containers will be limited to 12kb. Defaults to /dev/termination-log. Cannot be updated.
     #[serde(
         rename = "terminationMessagePath",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub termination_message_path: Option<String>,
+    pub termination_message_path: Option<crate::primitives::Str>,
     /// Indicate how the termination message should be populated. File will use the contents of terminationMessagePath to populate the container status message on both success and failure. FallbackToLogsOnError will use the last chunk of container log output if the termination message file is empty and the container exited with an error. The log output is limited to 2048 bytes or 80 lines, whichever is smaller. Defaults to File. Cannot be updated.
     #[serde(
         rename = "terminationMessagePolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub termination_message_policy: Option<String>,
+    pub termination_message_policy: Option<crate::primitives::Str>,
     /// Whether this container should allocate a TTY for itself, also requires 'stdin' to be true. Default is false.
     #[serde(rename = "tty", default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
@@ -1451,14 +1585,16 @@ pub struct EphemeralContainer {
     #[serde(
         rename = "volumeDevices",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_devices: Option<Vec<crate::api::core::v1::VolumeDevice>>,
     /// Pod volumes to mount into the container's filesystem. Subpath mounts are not allowed for ephemeral containers. Cannot be updated.
     #[serde(
         rename = "volumeMounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_mounts: Option<Vec<crate::api::core::v1::VolumeMount>>,
     /// Container's working directory. If not specified, the container runtime's default will be used, which might be configured in the container image. Cannot be updated.
@@ -1467,7 +1603,7 @@ pub struct EphemeralContainer {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub working_dir: Option<String>,
+    pub working_dir: Option<crate::primitives::Str>,
 }
 
 /// Represents an ephemeral volume that is handled by a normal storage driver.
@@ -1493,7 +1629,7 @@ pub struct EphemeralVolumeSource {
 pub struct Event {
     /// What action was taken/failed regarding to the Regarding object.
     #[serde(rename = "action", default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<crate::primitives::Str>,
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
@@ -1525,13 +1661,13 @@ pub struct Event {
     pub last_timestamp: Option<crate::primitives::Time>,
     /// A human-readable description of the status of this operation.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// This should be a short, machine understandable string that gives the reason for the transition into the object's current status.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Optional secondary object for more complex actions.
     #[serde(rename = "related", default, skip_serializing_if = "Option::is_none")]
     pub related: Option<Box<crate::api::core::v1::ObjectReference>>,
@@ -1541,14 +1677,14 @@ pub struct Event {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reporting_component: Option<String>,
+    pub reporting_component: Option<crate::primitives::Str>,
     /// ID of the controller instance, e.g. 'kubelet-xyzf'.
     #[serde(
         rename = "reportingInstance",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reporting_instance: Option<String>,
+    pub reporting_instance: Option<crate::primitives::Str>,
     /// Data about the Event series this event represents or nil if it's a singleton Event.
     #[serde(rename = "series", default, skip_serializing_if = "Option::is_none")]
     pub series: Option<Box<crate::api::core::v1::EventSeries>>,
@@ -1557,7 +1693,7 @@ pub struct Event {
     pub source: Option<Box<crate::api::core::v1::EventSource>>,
     /// Type of this event (Normal, Warning), new types could be added in the future
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 impl crate::primitives::TypeInfo for Event {
@@ -1596,7 +1732,11 @@ pub struct EventList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of events
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Event>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1631,10 +1771,10 @@ pub struct EventSeries {
 pub struct EventSource {
     /// Component from which the event is generated.
     #[serde(rename = "component", default, skip_serializing_if = "Option::is_none")]
-    pub component: Option<String>,
+    pub component: Option<crate::primitives::Str>,
     /// Node name on which the event is generated.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub host: Option<crate::primitives::Str>,
 }
 
 /// EvictionResponder allows you to specify the responder reacting to an Eviction. Responders should observe and communicate through the Eviction Resource API to help with the graceful eviction of a target (e.g. termination of a pod).
@@ -1644,7 +1784,7 @@ pub struct EvictionResponder {
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). Domain names *.k8s.io and *.kubernetes.io are reserved. This field must be unique for each responder. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// priority for this responder. Higher priorities are selected first by the evictionrequest-controller. If there are responders with the same priority, the responder whose domain name comes first in the alphabetical higher domain order, will be picked. This means that the top domain labels are compared alphabetically first, followed by the lower domain labels. The key is compared last.
     ///
     /// The responder that is the managing controller of the pod should set the value of this field to 10000 to allow both for preemption or fallback registration by other responders.
@@ -1658,8 +1798,13 @@ pub struct EvictionResponder {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecAction {
     /// Command is the command line to execute inside the container, the working directory for the command  is root ('/') in the container's filesystem. The command is simply exec'd, it is not run inside a shell, so traditional shell instructions ('|', etc) won't work. To use a shell, you need to explicitly call out to that shell. Exit status of 0 is treated as live/healthy and non-zero is unhealthy.
-    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
+    #[serde(
+        rename = "command",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub command: Option<Vec<crate::primitives::Str>>,
 }
 
 /// Represents a Fibre Channel volume. Fibre Channel volumes can only be mounted as read/write once. Fibre Channel volumes support ownership management and SELinux relabeling.
@@ -1667,7 +1812,7 @@ pub struct ExecAction {
 pub struct FCVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// lun is Optional: FC target lun number
     #[serde(rename = "lun", default, skip_serializing_if = "Option::is_none")]
     pub lun: Option<i32>,
@@ -1678,12 +1823,18 @@ pub struct FCVolumeSource {
     #[serde(
         rename = "targetWWNs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub target_wwns: Option<Vec<String>>,
+    pub target_wwns: Option<Vec<crate::primitives::Str>>,
     /// wwids Optional: FC volume world wide identifiers (wwids) Either wwids or combination of targetWWNs and lun must be set, but not both simultaneously.
-    #[serde(rename = "wwids", default, skip_serializing_if = "Option::is_none")]
-    pub wwids: Option<Vec<String>>,
+    #[serde(
+        rename = "wwids",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub wwids: Option<Vec<crate::primitives::Str>>,
 }
 
 /// FileKeySelector selects a key of the env file.
@@ -1691,7 +1842,7 @@ pub struct FCVolumeSource {
 pub struct FileKeySelector {
     /// The key within the env file. An invalid key will prevent the pod from starting. The keys defined within a source may consist of any printable ASCII characters except '='. During Alpha stage of the EnvFiles feature gate, the key size is limited to 128 characters.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// Specify whether the file or its key must be defined. If the file or key does not exist, then the env var is not published. If optional is set to true and the specified key does not exist, the environment variable will not be set in the Pod's containers.
     ///
     /// If optional is set to false and the specified key does not exist, an error will be returned during Pod creation.
@@ -1699,10 +1850,10 @@ pub struct FileKeySelector {
     pub optional: Option<bool>,
     /// The path within the volume from which to select the file. Must be relative and may not contain the '..' path or start with '..'.
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// The name of the volume mount containing the env file.
     #[serde(rename = "volumeName", default)]
-    pub volume_name: String,
+    pub volume_name: crate::primitives::Str,
 }
 
 /// FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin.
@@ -1710,13 +1861,13 @@ pub struct FileKeySelector {
 pub struct FlexPersistentVolumeSource {
     /// driver is the name of the driver to use for this volume.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// fsType is the Filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". The default filesystem depends on FlexVolume script.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// options is Optional: this field holds extra command options if any.
     #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<std::collections::BTreeMap<String, String>>,
+    pub options: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// readOnly is Optional: defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1730,13 +1881,13 @@ pub struct FlexPersistentVolumeSource {
 pub struct FlexVolumeSource {
     /// driver is the name of the driver to use for this volume.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". The default filesystem depends on FlexVolume script.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// options is Optional: this field holds extra command options if any.
     #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<std::collections::BTreeMap<String, String>>,
+    pub options: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// readOnly is Optional: defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1754,14 +1905,14 @@ pub struct FlockerVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub dataset_name: Option<String>,
+    pub dataset_name: Option<crate::primitives::Str>,
     /// datasetUUID is the UUID of the dataset. This is unique identifier of a Flocker dataset
     #[serde(
         rename = "datasetUUID",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub dataset_uuid: Option<String>,
+    pub dataset_uuid: Option<crate::primitives::Str>,
 }
 
 /// Represents a Persistent Disk resource in Google Compute Engine.
@@ -1771,13 +1922,13 @@ pub struct FlockerVolumeSource {
 pub struct GCEPersistentDiskVolumeSource {
     /// fsType is filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// partition is the partition in the volume that you want to mount. If omitted, the default is to mount by volume name. Examples: For volume /dev/sda1, you specify the partition as "1". Similarly, the volume partition for /dev/sda is "0" (or you can leave the property empty). More info: <https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk>
     #[serde(rename = "partition", default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
     /// pdName is unique name of the PD resource in GCE. Used to identify the disk in GCE. More info: <https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk>
     #[serde(rename = "pdName", default)]
-    pub pd_name: String,
+    pub pd_name: crate::primitives::Str,
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More info: <https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1788,7 +1939,7 @@ pub struct GCEPersistentDiskVolumeSource {
 pub struct GRPCAction {
     /// mode specifies the connection mode for the gRPC health probe. Set to "TLS" to use TLS without certificate verification. Set to "Plaintext" to use a plaintext (insecure) connection explicitly. If not specified, the probe uses a plaintext (insecure) connection.
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<crate::primitives::Str>,
     /// Port number of the gRPC service. Number must be in the range 1 to 65535.
     #[serde(rename = "port", default)]
     pub port: i32,
@@ -1796,7 +1947,7 @@ pub struct GRPCAction {
     ///
     /// If this is not specified, the default behavior is defined by gRPC.
     #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
+    pub service: Option<crate::primitives::Str>,
 }
 
 /// Represents a volume that is populated with the contents of a git repository. Git repo volumes do not support ownership management. Git repo volumes support SELinux relabeling.
@@ -1806,13 +1957,13 @@ pub struct GRPCAction {
 pub struct GitRepoVolumeSource {
     /// directory is the target directory name. Must not contain or start with '..'.  If '.' is supplied, the volume directory will be the git repository.  Otherwise, if specified, the volume will contain the git repository in the subdirectory with the given name.
     #[serde(rename = "directory", default, skip_serializing_if = "Option::is_none")]
-    pub directory: Option<String>,
+    pub directory: Option<crate::primitives::Str>,
     /// repository is the URL
     #[serde(rename = "repository", default)]
-    pub repository: String,
+    pub repository: crate::primitives::Str,
     /// revision is the commit hash for the specified revision.
     #[serde(rename = "revision", default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<String>,
+    pub revision: Option<crate::primitives::Str>,
 }
 
 /// Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.
@@ -1820,17 +1971,17 @@ pub struct GitRepoVolumeSource {
 pub struct GlusterfsPersistentVolumeSource {
     /// endpoints is the endpoint name that details Glusterfs topology. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(rename = "endpoints", default)]
-    pub endpoints: String,
+    pub endpoints: crate::primitives::Str,
     /// endpointsNamespace is the namespace that contains Glusterfs endpoint. If this field is empty, the EndpointNamespace defaults to the same namespace as the bound PVC. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(
         rename = "endpointsNamespace",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub endpoints_namespace: Option<String>,
+    pub endpoints_namespace: Option<crate::primitives::Str>,
     /// path is the Glusterfs volume path. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1841,10 +1992,10 @@ pub struct GlusterfsPersistentVolumeSource {
 pub struct GlusterfsVolumeSource {
     /// endpoints is the endpoint name that details Glusterfs topology.
     #[serde(rename = "endpoints", default)]
-    pub endpoints: String,
+    pub endpoints: crate::primitives::Str,
     /// path is the Glusterfs volume path. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1855,26 +2006,27 @@ pub struct GlusterfsVolumeSource {
 pub struct HTTPGetAction {
     /// Host name to connect to, defaults to the pod IP. You probably want to set "Host" in httpHeaders instead.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub host: Option<crate::primitives::Str>,
     /// Custom headers to set in the request. HTTP allows repeated headers.
     #[serde(
         rename = "httpHeaders",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub http_headers: Option<Vec<crate::api::core::v1::HTTPHeader>>,
     /// Path to access on the HTTP server.
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// Name or number of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.
     #[serde(rename = "port", default)]
     pub port: crate::primitives::IntOrString,
     /// Protocol selects the wire protocol for the probe connection. Nil defaults to HTTP/1.1.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<crate::primitives::Str>,
     /// Scheme to use for connecting to the host. Defaults to HTTP.
     #[serde(rename = "scheme", default, skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<String>,
+    pub scheme: Option<crate::primitives::Str>,
 }
 
 /// HTTPHeader describes a custom header to be used in HTTP probes
@@ -1882,21 +2034,26 @@ pub struct HTTPGetAction {
 pub struct HTTPHeader {
     /// The header field name. This will be canonicalized upon output, so case-variant names will be understood as the same header.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// The header field value
     #[serde(rename = "value", default)]
-    pub value: String,
+    pub value: crate::primitives::Str,
 }
 
 /// HostAlias holds the mapping between IP and hostnames that will be injected as an entry in the pod's hosts file.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HostAlias {
     /// Hostnames for the above IP address.
-    #[serde(rename = "hostnames", default, skip_serializing_if = "Option::is_none")]
-    pub hostnames: Option<Vec<String>>,
+    #[serde(
+        rename = "hostnames",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub hostnames: Option<Vec<crate::primitives::Str>>,
     /// IP address of the host file entry.
     #[serde(rename = "ip", default)]
-    pub ip: String,
+    pub ip: crate::primitives::Str,
 }
 
 /// HostIP represents a single IP address allocated to the host.
@@ -1904,7 +2061,7 @@ pub struct HostAlias {
 pub struct HostIP {
     /// IP is the IP address assigned to the host
     #[serde(rename = "ip", default)]
-    pub ip: String,
+    pub ip: crate::primitives::Str,
 }
 
 /// Represents a host path mapped into a pod. Host path volumes do not support ownership management or SELinux relabeling.
@@ -1912,10 +2069,10 @@ pub struct HostIP {
 pub struct HostPathVolumeSource {
     /// path of the directory on the host. If the path is a symlink, it will follow the link to the real path. More info: <https://kubernetes.io/docs/concepts/storage/volumes#hostpath>
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// type for HostPath Volume Defaults to "" More info: <https://kubernetes.io/docs/concepts/storage/volumes#hostpath>
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// ISCSIPersistentVolumeSource represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
@@ -1937,30 +2094,35 @@ pub struct ISCSIPersistentVolumeSource {
     pub chap_auth_session: Option<bool>,
     /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://kubernetes.io/docs/concepts/storage/volumes#iscsi>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// initiatorName is the custom iSCSI Initiator Name. If initiatorName is specified with iscsiInterface simultaneously, new iSCSI interface &lt;target portal&gt;:&lt;volume name&gt; will be created for the connection.
     #[serde(
         rename = "initiatorName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub initiator_name: Option<String>,
+    pub initiator_name: Option<crate::primitives::Str>,
     /// iqn is Target iSCSI Qualified Name.
     #[serde(rename = "iqn", default)]
-    pub iqn: String,
+    pub iqn: crate::primitives::Str,
     /// iscsiInterface is the interface Name that uses an iSCSI transport. Defaults to 'default' (tcp).
     #[serde(
         rename = "iscsiInterface",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub iscsi_interface: Option<String>,
+    pub iscsi_interface: Option<crate::primitives::Str>,
     /// lun is iSCSI Target Lun number.
     #[serde(rename = "lun", default)]
     pub lun: i32,
     /// portals is the iSCSI Target Portal List. The Portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260).
-    #[serde(rename = "portals", default, skip_serializing_if = "Option::is_none")]
-    pub portals: Option<Vec<String>>,
+    #[serde(
+        rename = "portals",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub portals: Option<Vec<crate::primitives::Str>>,
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1969,7 +2131,7 @@ pub struct ISCSIPersistentVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::SecretReference>>,
     /// targetPortal is iSCSI Target Portal. The Portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260).
     #[serde(rename = "targetPortal", default)]
-    pub target_portal: String,
+    pub target_portal: crate::primitives::Str,
 }
 
 /// Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
@@ -1991,30 +2153,35 @@ pub struct ISCSIVolumeSource {
     pub chap_auth_session: Option<bool>,
     /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://kubernetes.io/docs/concepts/storage/volumes#iscsi>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// initiatorName is the custom iSCSI Initiator Name. If initiatorName is specified with iscsiInterface simultaneously, new iSCSI interface &lt;target portal&gt;:&lt;volume name&gt; will be created for the connection.
     #[serde(
         rename = "initiatorName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub initiator_name: Option<String>,
+    pub initiator_name: Option<crate::primitives::Str>,
     /// iqn is the target iSCSI Qualified Name.
     #[serde(rename = "iqn", default)]
-    pub iqn: String,
+    pub iqn: crate::primitives::Str,
     /// iscsiInterface is the interface Name that uses an iSCSI transport. Defaults to 'default' (tcp).
     #[serde(
         rename = "iscsiInterface",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub iscsi_interface: Option<String>,
+    pub iscsi_interface: Option<crate::primitives::Str>,
     /// lun represents iSCSI Target Lun number.
     #[serde(rename = "lun", default)]
     pub lun: i32,
     /// portals is the iSCSI Target Portal List. The portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260).
-    #[serde(rename = "portals", default, skip_serializing_if = "Option::is_none")]
-    pub portals: Option<Vec<String>>,
+    #[serde(
+        rename = "portals",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub portals: Option<Vec<crate::primitives::Str>>,
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -2023,7 +2190,7 @@ pub struct ISCSIVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::LocalObjectReference>>,
     /// targetPortal is iSCSI Target Portal. The Portal is either an IP or ip_addr:port if the port is other than default (typically TCP ports 860 and 3260).
     #[serde(rename = "targetPortal", default)]
-    pub target_portal: String,
+    pub target_portal: crate::primitives::Str,
 }
 
 /// ImageVolumeSource represents a image volume resource.
@@ -2035,10 +2202,10 @@ pub struct ImageVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pull_policy: Option<String>,
+    pub pull_policy: Option<crate::primitives::Str>,
     /// Required: Image or artifact reference to be used. Behaves in the same way as pod.spec.containers\[*\].image. Pull secrets will be assembled in the same way as for the container image by looking up node credentials, SA image pull secrets, and pod spec image pull secrets. More info: <https://kubernetes.io/docs/concepts/containers/images> This field is optional to allow higher level config management to default or override container images in workload controllers like Deployments and StatefulSets.
     #[serde(rename = "reference", default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
+    pub reference: Option<crate::primitives::Str>,
 }
 
 /// ImageVolumeStatus represents the image-based volume status.
@@ -2046,7 +2213,7 @@ pub struct ImageVolumeSource {
 pub struct ImageVolumeStatus {
     /// ImageRef is the digest of the image used for this volume. It should have a value that's similar to the pod's status.containerStatuses\[i\].imageID. The ImageRef length should not exceed 256 characters.
     #[serde(rename = "imageRef", default)]
-    pub image_ref: String,
+    pub image_ref: crate::primitives::Str,
 }
 
 /// Maps a string key to a path within a volume.
@@ -2054,13 +2221,13 @@ pub struct ImageVolumeStatus {
 pub struct KeyToPath {
     /// key is the key to project.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// mode is Optional: mode bits used to set permissions on this file. Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML accepts both octal and decimal values, JSON requires decimal values for mode bits. If not specified, the volume defaultMode will be used. This might be in conflict with other options that affect the file mode, like fsGroup, and the result can be other mode bits set.
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<i32>,
     /// path is the relative path of the file to map the key to. May not be an absolute path. May not contain the path element '..'. May not start with the string '..'.
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<i64>,
@@ -2081,7 +2248,7 @@ pub struct Lifecycle {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub stop_signal: Option<String>,
+    pub stop_signal: Option<crate::primitives::Str>,
 }
 
 /// LifecycleHandler defines a specific action that should be taken in a lifecycle hook. One and only one of the fields, except TCPSocket must be specified.
@@ -2152,31 +2319,30 @@ impl crate::resource::Resource for LimitRange {
 pub struct LimitRangeItem {
     /// Default resource requirement limit value by resource name if resource limit is omitted.
     #[serde(rename = "default", default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub default: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// DefaultRequest is the default resource requirement request value by resource name if resource request is omitted.
     #[serde(
         rename = "defaultRequest",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub default_request: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub default_request: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Max usage constraints on this kind by resource name.
     #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub max: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// MaxLimitRequestRatio if specified, the named resource must have a request and limit that are both non-zero where limit divided by request is less than or equal to the enumerated value; this represents the max burst for the named resource.
     #[serde(
         rename = "maxLimitRequestRatio",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub max_limit_request_ratio:
-        Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub max_limit_request_ratio: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Min usage constraints on this kind by resource name.
     #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub min: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Type of resource that this limit applies to.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// LimitRangeList is a list of LimitRange items.
@@ -2186,7 +2352,11 @@ pub struct LimitRangeList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of LimitRange objects. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::LimitRange>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -2205,7 +2375,11 @@ impl crate::primitives::TypeInfo for LimitRangeList {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LimitRangeSpec {
     /// Limits is the list of LimitRangeItem objects that are enforced.
-    #[serde(rename = "limits", default)]
+    #[serde(
+        rename = "limits",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub limits: Vec<crate::api::core::v1::LimitRangeItem>,
 }
 
@@ -2219,7 +2393,8 @@ pub struct LinuxContainerUser {
     #[serde(
         rename = "supplementalGroups",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub supplemental_groups: Option<Vec<i64>>,
     /// UID is the primary uid initially attached to the first process in the container
@@ -2232,15 +2407,20 @@ pub struct LinuxContainerUser {
 pub struct LoadBalancerIngress {
     /// Hostname is set for load-balancer ingress points that are DNS based (typically AWS load-balancers)
     #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub hostname: Option<crate::primitives::Str>,
     /// IP is set for load-balancer ingress points that are IP based (typically GCE or OpenStack load-balancers)
     #[serde(rename = "ip", default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    pub ip: Option<crate::primitives::Str>,
     /// IPMode specifies how the load-balancer IP behaves, and may only be specified when the ip field is specified. Setting this to "VIP" indicates that traffic is delivered to the node with the destination set to the load-balancer's IP and port. Setting this to "Proxy" indicates that traffic is delivered to the node or pod with the destination set to the node's IP and node port or the pod's IP and port. Service implementations may use this information to adjust traffic routing.
     #[serde(rename = "ipMode", default, skip_serializing_if = "Option::is_none")]
-    pub ip_mode: Option<String>,
+    pub ip_mode: Option<crate::primitives::Str>,
     /// Ports is a list of records of service ports If used, every port defined in the service should have an entry in it
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::core::v1::PortStatus>>,
 }
 
@@ -2248,7 +2428,12 @@ pub struct LoadBalancerIngress {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadBalancerStatus {
     /// Ingress is a list containing ingress points for the load-balancer. Traffic intended for the service should be sent to these ingress points.
-    #[serde(rename = "ingress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ingress: Option<Vec<crate::api::core::v1::LoadBalancerIngress>>,
 }
 
@@ -2257,7 +2442,7 @@ pub struct LoadBalancerStatus {
 pub struct LocalObjectReference {
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
 }
 
 /// Local represents directly-attached storage with node affinity
@@ -2265,10 +2450,10 @@ pub struct LocalObjectReference {
 pub struct LocalVolumeSource {
     /// fsType is the filesystem type to mount. It applies only when the Path is a block device. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". The default value is to auto-select a filesystem if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// path of the full path to the volume on the node. It can be either a directory or block device (disk, partition, ...).
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
 }
 
 /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation
@@ -2285,14 +2470,14 @@ pub struct ModifyVolumeStatus {
     /// resolve the error, a valid VolumeAttributesClass needs to be specified.
     /// Note: New statuses can be added in the future. Consumers should check for unknown statuses and fail appropriately.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// targetVolumeAttributesClassName is the name of the VolumeAttributesClass the PVC currently being reconciled
     #[serde(
         rename = "targetVolumeAttributesClassName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub target_volume_attributes_class_name: Option<String>,
+    pub target_volume_attributes_class_name: Option<crate::primitives::Str>,
 }
 
 /// Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling.
@@ -2300,13 +2485,13 @@ pub struct ModifyVolumeStatus {
 pub struct NFSVolumeSource {
     /// path that is exported by the NFS server. More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// readOnly here will force the NFS export to be mounted with read-only permissions. Defaults to false. More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// server is the hostname or IP address of the NFS server. More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(rename = "server", default)]
-    pub server: String,
+    pub server: crate::primitives::Str,
 }
 
 /// Namespace provides a scope for Names. Use of multiple namespaces is optional.
@@ -2370,16 +2555,16 @@ pub struct NamespaceCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// Unique, one-word, CamelCase reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type of namespace controller condition.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// NamespaceList is a list of Namespaces.
@@ -2389,7 +2574,11 @@ pub struct NamespaceList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of Namespace objects in the list. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Namespace>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -2411,9 +2600,10 @@ pub struct NamespaceSpec {
     #[serde(
         rename = "finalizers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub finalizers: Option<Vec<String>>,
+    pub finalizers: Option<Vec<crate::primitives::Str>>,
 }
 
 /// NamespaceStatus is information about the current status of a Namespace.
@@ -2423,12 +2613,13 @@ pub struct NamespaceStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::core::v1::NamespaceCondition>>,
     /// Phase is the current lifecycle phase of the namespace. More info: <https://kubernetes.io/docs/tasks/administer-cluster/namespaces/>
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<crate::primitives::Str>,
 }
 
 /// Node is a worker node in Kubernetes. Each node will have a unique identifier in the cache (i.e. in etcd).
@@ -2485,10 +2676,10 @@ impl crate::resource::Resource for Node {
 pub struct NodeAddress {
     /// The node address.
     #[serde(rename = "address", default)]
-    pub address: String,
+    pub address: crate::primitives::Str,
     /// Node address type, one of Hostname, ExternalIP or InternalIP.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// Node affinity is a group of node affinity scheduling rules.
@@ -2498,7 +2689,8 @@ pub struct NodeAffinity {
     #[serde(
         rename = "preferredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub preferred_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::PreferredSchedulingTerm>>,
@@ -2517,7 +2709,7 @@ pub struct NodeAffinity {
 pub struct NodeAllocatableMappedResources {
     /// Name is the name of the resource (e.g., cpu, memory).
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Quantity is the total node allocatable resource capacity allocated for the claim. This claim's allocated devices is shared by all the containers referencing the claim. Kubelet adds this value to both requests and limits at the pod-level cgroup, and to limits at the container-level cgroup for each container referencing the claim.
     #[serde(rename = "quantity", default)]
     pub quantity: crate::primitives::Quantity,
@@ -2528,7 +2720,7 @@ pub struct NodeAllocatableMappedResources {
 pub struct NodeAllocatableOverheadResources {
     /// Name is the name of the resource (e.g., cpu, memory).
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// PerContainer is the variable overhead quantity applied for each container referencing the claim. The container references are recorded in 'nodeAllocatableResourceClaimStatuses.containers'. The total overhead quantity allocated for the claim is computed as: Quantity = PerPod + (PerContainer * NumReferences) Kubelet accounts for this overhead in cgroups: - Pod-level cgroup (requests and limits): Kubelet adds PerPod + (PerContainer * NumReferences). - Container-level cgroup (limits only): Kubelet adds PerPod + PerContainer for each referencing container. This allows any single container to access the pod-level overhead, while the parent cgroup caps the total usage to account for PerPod exactly once. At least one of PerPod or PerContainer must be specified. Specifying neither is an invalid configuration.
     #[serde(
         rename = "perContainer",
@@ -2548,18 +2740,29 @@ pub struct NodeAllocatableResourceClaimStatus {
     #[serde(
         rename = "containers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub containers: Option<Vec<String>>,
+    pub containers: Option<Vec<crate::primitives::Str>>,
     /// Mapping contains allocations through devices mapped in the device spec's 'nodeAllocatableResources\[...\].mapping' field. This is used by kubelet for pod level and container-level cgroup enforcement.
-    #[serde(rename = "mapping", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "mapping",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub mapping: Option<Vec<crate::api::core::v1::NodeAllocatableMappedResources>>,
     /// Overhead contains allocations through devices mapped in the device spec's 'nodeAllocatableResources\[...\].overhead' field. This is used by kubelet for pod level and container-level cgroup enforcement.
-    #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "overhead",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub overhead: Option<Vec<crate::api::core::v1::NodeAllocatableOverheadResources>>,
     /// ResourceClaimName is the resource claim referenced by the pod that resulted in this node allocatable resource allocation.
     #[serde(rename = "resourceClaimName", default)]
-    pub resource_claim_name: String,
+    pub resource_claim_name: crate::primitives::Str,
 }
 
 /// NodeCondition contains condition information for a node.
@@ -2581,16 +2784,16 @@ pub struct NodeCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// (brief) reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type of node condition.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22
@@ -2612,7 +2815,7 @@ pub struct NodeConfigStatus {
     pub assigned: Option<Box<crate::api::core::v1::NodeConfigSource>>,
     /// Error describes any problems reconciling the Spec.ConfigSource to the Active config. Errors may occur, for example, attempting to checkpoint Spec.ConfigSource to the local Assigned record, attempting to checkpoint the payload associated with Spec.ConfigSource, attempting to load or validate the Assigned config, etc. Errors may occur at different points while syncing config. Earlier errors (e.g. download or checkpointing errors) will not result in a rollback to LastKnownGood, and may resolve across Kubelet retries. Later errors (e.g. loading or validating a checkpointed config) will result in a rollback to LastKnownGood. In the latter case, it is usually possible to resolve the error by fixing the config assigned in Spec.ConfigSource. You can find additional information for debugging by searching the error message in the Kubelet log. Error is a human-readable description of the error state; machines can check whether or not Error is empty, but should not rely on the stability of the Error text across Kubelet versions.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<crate::primitives::Str>,
     /// LastKnownGood reports the checkpointed config the node will fall back to when it encounters an error attempting to use the Assigned config. The Assigned config becomes the LastKnownGood config when the node determines that the Assigned config is stable and correct. This is currently implemented as a 10-minute soak period starting when the local record of Assigned config is updated. If the Assigned config is Active at the end of this period, it becomes the LastKnownGood. Note that if Spec.ConfigSource is reset to nil (use local defaults), the LastKnownGood is also immediately reset to nil, because the local default config is always assumed good. You should not make assumptions about the node's method of determining config stability and correctness, as this may change or become configurable in the future.
     #[serde(
         rename = "lastKnownGood",
@@ -2653,7 +2856,11 @@ pub struct NodeList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of nodes
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Node>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -2675,9 +2882,10 @@ pub struct NodePodPreemptionPolicy {
     #[serde(
         rename = "disableResizePreemption",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub disable_resize_preemption: Option<Vec<String>>,
+    pub disable_resize_preemption: Option<Vec<crate::primitives::Str>>,
 }
 
 /// NodeRuntimeHandler is a set of runtime handler information.
@@ -2688,7 +2896,7 @@ pub struct NodeRuntimeHandler {
     pub features: Option<Box<crate::api::core::v1::NodeRuntimeHandlerFeatures>>,
     /// Runtime handler name. Empty for the default runtime handler.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
 }
 
 /// NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler.
@@ -2714,7 +2922,11 @@ pub struct NodeRuntimeHandlerFeatures {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSelector {
     /// Required. A list of node selector terms. The terms are ORed.
-    #[serde(rename = "nodeSelectorTerms", default)]
+    #[serde(
+        rename = "nodeSelectorTerms",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub node_selector_terms: Vec<crate::api::core::v1::NodeSelectorTerm>,
 }
 
@@ -2723,13 +2935,18 @@ pub struct NodeSelector {
 pub struct NodeSelectorRequirement {
     /// The label key that the selector applies to.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// Represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
     #[serde(rename = "operator", default)]
-    pub operator: String,
+    pub operator: crate::primitives::Str,
     /// An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. If the operator is Gt or Lt, the values array must have a single element, which will be interpreted as an integer. This array is replaced during a strategic merge patch.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub values: Option<Vec<crate::primitives::Str>>,
 }
 
 /// A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.
@@ -2739,14 +2956,16 @@ pub struct NodeSelectorTerm {
     #[serde(
         rename = "matchExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_expressions: Option<Vec<crate::api::core::v1::NodeSelectorRequirement>>,
     /// A list of node selector requirements by node's fields.
     #[serde(
         rename = "matchFields",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_fields: Option<Vec<crate::api::core::v1::NodeSelectorRequirement>>,
 }
@@ -2767,13 +2986,18 @@ pub struct NodeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub external_id: Option<String>,
+    pub external_id: Option<crate::primitives::Str>,
     /// PodCIDR represents the pod IP range assigned to the node.
     #[serde(rename = "podCIDR", default, skip_serializing_if = "Option::is_none")]
-    pub pod_cidr: Option<String>,
+    pub pod_cidr: Option<crate::primitives::Str>,
     /// podCIDRs represents the IP ranges assigned to the node for usage by Pods on that node. If this field is specified, the 0th entry must match the podCIDR field. It may contain at most 1 value for each of IPv4 and IPv6.
-    #[serde(rename = "podCIDRs", default, skip_serializing_if = "Option::is_none")]
-    pub pod_cidrs: Option<Vec<String>>,
+    #[serde(
+        rename = "podCIDRs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub pod_cidrs: Option<Vec<crate::primitives::Str>>,
     /// PodPreemptionPolicy controls the node-level preemption behaviors for pods on this node. This is an alpha field and requires enabling the InPlacePodVerticalScalingSchedulerPreemption feature gate.
     #[serde(
         rename = "podPreemptionPolicy",
@@ -2787,9 +3011,14 @@ pub struct NodeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub provider_id: Option<String>,
+    pub provider_id: Option<crate::primitives::Str>,
     /// If specified, the node's taints.
-    #[serde(rename = "taints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taints",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub taints: Option<Vec<crate::api::core::v1::Taint>>,
     /// Unschedulable controls node schedulability of new pods. By default, node is schedulable. More info: <https://kubernetes.io/docs/concepts/nodes/node/#manual-node-administration>
     #[serde(
@@ -2804,7 +3033,12 @@ pub struct NodeSpec {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeStatus {
     /// List of addresses reachable to the node. Queried from cloud provider, if available. More info: <https://kubernetes.io/docs/reference/node/node-status/#addresses> Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See <https://pr.k8s.io/79391> for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).
-    #[serde(rename = "addresses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub addresses: Option<Vec<crate::api::core::v1::NodeAddress>>,
     /// Allocatable represents the resources of a node that are available for scheduling. Defaults to Capacity.
     #[serde(
@@ -2812,15 +3046,16 @@ pub struct NodeStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocatable: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub allocatable: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Capacity represents the total resources of a node. More info: <https://kubernetes.io/docs/reference/node/node-status/#capacity>
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub capacity: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Conditions is an array of current observed node conditions. More info: <https://kubernetes.io/docs/reference/node/node-status/#condition>
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::core::v1::NodeCondition>>,
     /// Status of the config assigned to the node via the dynamic Kubelet config feature.
@@ -2837,42 +3072,51 @@ pub struct NodeStatus {
     #[serde(
         rename = "declaredFeatures",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub declared_features: Option<Vec<String>>,
+    pub declared_features: Option<Vec<crate::primitives::Str>>,
     /// Features describes the set of features implemented by the CRI implementation.
     #[serde(rename = "features", default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Box<crate::api::core::v1::NodeFeatures>>,
     /// List of container images on this node
-    #[serde(rename = "images", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "images",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub images: Option<Vec<crate::api::core::v1::ContainerImage>>,
     /// Set of ids/uuids to uniquely identify the node. More info: <https://kubernetes.io/docs/reference/node/node-status/#info>
     #[serde(rename = "nodeInfo", default, skip_serializing_if = "Option::is_none")]
     pub node_info: Option<Box<crate::api::core::v1::NodeSystemInfo>>,
     /// NodePhase is the recently observed lifecycle phase of the node. More info: <https://kubernetes.io/docs/concepts/nodes/node/#phase> The field is never populated, and now is deprecated.
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<crate::primitives::Str>,
     /// The available runtime handlers.
     #[serde(
         rename = "runtimeHandlers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub runtime_handlers: Option<Vec<crate::api::core::v1::NodeRuntimeHandler>>,
     /// List of volumes that are attached to the node.
     #[serde(
         rename = "volumesAttached",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volumes_attached: Option<Vec<crate::api::core::v1::AttachedVolume>>,
     /// List of attachable volumes in use (mounted) by the node.
     #[serde(
         rename = "volumesInUse",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub volumes_in_use: Option<Vec<String>>,
+    pub volumes_in_use: Option<Vec<crate::primitives::Str>>,
 }
 
 /// NodeSwapStatus represents swap memory information.
@@ -2888,31 +3132,31 @@ pub struct NodeSwapStatus {
 pub struct NodeSystemInfo {
     /// The Architecture reported by the node
     #[serde(rename = "architecture", default)]
-    pub architecture: String,
+    pub architecture: crate::primitives::Str,
     /// Boot ID reported by the node.
     #[serde(rename = "bootID", default)]
-    pub boot_id: String,
+    pub boot_id: crate::primitives::Str,
     /// ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).
     #[serde(rename = "containerRuntimeVersion", default)]
-    pub container_runtime_version: String,
+    pub container_runtime_version: crate::primitives::Str,
     /// Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).
     #[serde(rename = "kernelVersion", default)]
-    pub kernel_version: String,
+    pub kernel_version: crate::primitives::Str,
     /// Deprecated: KubeProxy Version reported by the node.
     #[serde(rename = "kubeProxyVersion", default)]
-    pub kube_proxy_version: String,
+    pub kube_proxy_version: crate::primitives::Str,
     /// Kubelet Version reported by the node.
     #[serde(rename = "kubeletVersion", default)]
-    pub kubelet_version: String,
+    pub kubelet_version: crate::primitives::Str,
     /// MachineID reported by the node. For unique machine identification in the cluster this field is preferred. Learn more from man(5) machine-id: <http://man7.org/linux/man-pages/man5/machine-id.5.html>
     #[serde(rename = "machineID", default)]
-    pub machine_id: String,
+    pub machine_id: crate::primitives::Str,
     /// The Operating System reported by the node
     #[serde(rename = "operatingSystem", default)]
-    pub operating_system: String,
+    pub operating_system: crate::primitives::Str,
     /// OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).
     #[serde(rename = "osImage", default)]
-    pub os_image: String,
+    pub os_image: crate::primitives::Str,
     /// Whether the node is running in a user namespace.
     #[serde(
         rename = "runningInUserNamespace",
@@ -2925,7 +3169,7 @@ pub struct NodeSystemInfo {
     pub swap: Option<Box<crate::api::core::v1::NodeSwapStatus>>,
     /// SystemUUID reported by the node. For unique machine identification MachineID is preferred. This field is specific to Red Hat hosts <https://access.redhat.com/documentation/en-us/red_hat_subscription_management/1/html/rhsm/uuid>
     #[serde(rename = "systemUUID", default)]
-    pub system_uuid: String,
+    pub system_uuid: crate::primitives::Str,
 }
 
 /// ObjectFieldSelector selects an APIVersioned field of an object.
@@ -2937,10 +3181,10 @@ pub struct ObjectFieldSelector {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// Path of the field to select in the specified API version.
     #[serde(rename = "fieldPath", default)]
-    pub field_path: String,
+    pub field_path: crate::primitives::Str,
 }
 
 /// ObjectReference contains enough information to let you inspect or modify the referred object.
@@ -2952,29 +3196,29 @@ pub struct ObjectReference {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement, such as desiredState.manifest.containers\[2\]. For example, if the object reference is to a container within a pod, this would take on a value like: "spec.containers{name}" (where "name" refers to the name of the container that triggered the event) or if no container name is specified "spec.containers\[2\]" (container with index 2 in this pod). This syntax is chosen only to have some well-defined way of referencing a part of an object.
     #[serde(rename = "fieldPath", default, skip_serializing_if = "Option::is_none")]
-    pub field_path: Option<String>,
+    pub field_path: Option<crate::primitives::Str>,
     /// Kind of the referent. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
     /// Name of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Namespace of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/>
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// Specific resourceVersion to which this reference is made, if any. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency>
     #[serde(
         rename = "resourceVersion",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<crate::primitives::Str>,
     /// UID of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#uids>
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
 }
 
 /// PersistentVolume (PV) is a storage resource provisioned by an administrator. It is analogous to a node. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes>
@@ -3094,16 +3338,16 @@ pub struct PersistentVolumeClaimCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is the human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// reason is a unique, this should be a short, machine understandable string that gives the reason for condition's last transition. If it reports "Resizing" that means the underlying persistent volume is being resized.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status is the status of the condition. Can be True, False, Unknown. More info: <https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/persistent-volume-claim-v1/#:~:text=state%20of%20pvc->,conditions.status,-(string)%2C%20required
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type is the type of the condition. More info: <https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/persistent-volume-claim-v1/#:~:text=set%20to%20%27ResizeStarted%27.->,PersistentVolumeClaimCondition,-contains%20details%20about
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// PersistentVolumeClaimList is a list of PersistentVolumeClaim items.
@@ -3113,7 +3357,11 @@ pub struct PersistentVolumeClaimList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of persistent volume claims. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::PersistentVolumeClaim>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -3135,9 +3383,10 @@ pub struct PersistentVolumeClaimSpec {
     #[serde(
         rename = "accessModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub access_modes: Option<Vec<String>>,
+    pub access_modes: Option<Vec<crate::primitives::Str>>,
     /// dataSource field can be used to specify either: * An existing VolumeSnapshot object (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If the provisioner or an external controller can support the specified data source, it will create a new volume based on the contents of the specified data source. dataSource contents will be copied to dataSourceRef, and dataSourceRef contents will be copied to dataSource when dataSourceRef.namespace is not specified. If the namespace is specified, then dataSourceRef will not be copied to dataSource.
     #[serde(
         rename = "dataSource",
@@ -3171,28 +3420,28 @@ pub struct PersistentVolumeClaimSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_class_name: Option<String>,
+    pub storage_class_name: Option<crate::primitives::Str>,
     /// volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim. If specified, the CSI driver will create or update the volume with the attributes defined in the corresponding VolumeAttributesClass. This has a different purpose than storageClassName, it can be changed after the claim is created. An empty string or nil value indicates that no VolumeAttributesClass will be applied to the claim. If the claim enters an Infeasible error state, this field can be reset to its previous value (including nil) to cancel the modification. If the resource referred to by volumeAttributesClass does not exist, this PersistentVolumeClaim will be set to a Pending state, as reflected by the modifyVolumeStatus field, until such as a resource exists. More info: <https://kubernetes.io/docs/concepts/storage/volume-attributes-classes/>
     #[serde(
         rename = "volumeAttributesClassName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_attributes_class_name: Option<String>,
+    pub volume_attributes_class_name: Option<crate::primitives::Str>,
     /// volumeMode defines what type of volume is required by the claim. Value of Filesystem is implied when not included in claim spec.
     #[serde(
         rename = "volumeMode",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_mode: Option<String>,
+    pub volume_mode: Option<crate::primitives::Str>,
     /// volumeName is the binding reference to the PersistentVolume backing this claim.
     #[serde(
         rename = "volumeName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_name: Option<String>,
+    pub volume_name: Option<crate::primitives::Str>,
 }
 
 /// PersistentVolumeClaimStatus is the current status of a persistent volume claim.
@@ -3202,9 +3451,10 @@ pub struct PersistentVolumeClaimStatus {
     #[serde(
         rename = "accessModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub access_modes: Option<Vec<String>>,
+    pub access_modes: Option<Vec<crate::primitives::Str>>,
     /// allocatedResourceStatuses stores status of resource being resized for the given PVC. Key names follow standard Kubernetes label syntax. Valid values are either:
     /// * Un-prefixed keys:
     /// - storage - the capacity of the volume.
@@ -3238,7 +3488,7 @@ pub struct PersistentVolumeClaimStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resource_statuses: Option<std::collections::BTreeMap<String, String>>,
+    pub allocated_resource_statuses: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// allocatedResources tracks the resources allocated to a PVC including its capacity. Key names follow standard Kubernetes label syntax. Valid values are either:
     /// * Un-prefixed keys:
     /// - storage - the capacity of the volume.
@@ -3253,16 +3503,16 @@ pub struct PersistentVolumeClaimStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resources:
-        Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub allocated_resources: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// capacity represents the actual resources of the underlying volume.
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub capacity: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// conditions is the current Condition of persistent volume claim. If underlying persistent volume is being resized then the Condition will be set to 'Resizing'.
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::core::v1::PersistentVolumeClaimCondition>>,
     /// currentVolumeAttributesClassName is the current name of the VolumeAttributesClass the PVC is using. When unset, there is no VolumeAttributeClass applied to this PersistentVolumeClaim
@@ -3271,7 +3521,7 @@ pub struct PersistentVolumeClaimStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub current_volume_attributes_class_name: Option<String>,
+    pub current_volume_attributes_class_name: Option<crate::primitives::Str>,
     /// healthStatus contains the latest controller-reported health information for the volume bound to this claim.
     #[serde(
         rename = "healthStatus",
@@ -3288,7 +3538,7 @@ pub struct PersistentVolumeClaimStatus {
     pub modify_volume_status: Option<Box<crate::api::core::v1::ModifyVolumeStatus>>,
     /// phase represents the current phase of PersistentVolumeClaim.
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<crate::primitives::Str>,
 }
 
 /// PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource.
@@ -3307,7 +3557,7 @@ pub struct PersistentVolumeClaimTemplate {
 pub struct PersistentVolumeClaimVolumeSource {
     /// claimName is the name of a PersistentVolumeClaim in the same namespace as the pod using this volume. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims>
     #[serde(rename = "claimName", default)]
-    pub claim_name: String,
+    pub claim_name: crate::primitives::Str,
     /// readOnly Will force the ReadOnly setting in VolumeMounts. Default false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -3320,7 +3570,11 @@ pub struct PersistentVolumeList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of persistent volumes. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::PersistentVolume>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -3342,9 +3596,10 @@ pub struct PersistentVolumeSpec {
     #[serde(
         rename = "accessModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub access_modes: Option<Vec<String>>,
+    pub access_modes: Option<Vec<crate::primitives::Str>>,
     /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: <https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore>
     #[serde(
         rename = "awsElasticBlockStore",
@@ -3361,7 +3616,7 @@ pub struct PersistentVolumeSpec {
     pub azure_file: Option<Box<crate::api::core::v1::AzureFilePersistentVolumeSource>>,
     /// capacity is the description of the persistent volume's resources and capacity. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity>
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub capacity: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// cephFS represents a Ceph FS mount on the host that shares a pod's lifetime. Deprecated: CephFS is deprecated and the in-tree cephfs type is no longer supported.
     #[serde(rename = "cephfs", default, skip_serializing_if = "Option::is_none")]
     pub cephfs: Option<Box<crate::api::core::v1::CephFSPersistentVolumeSource>>,
@@ -3410,9 +3665,10 @@ pub struct PersistentVolumeSpec {
     #[serde(
         rename = "mountOptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub mount_options: Option<Vec<String>>,
+    pub mount_options: Option<Vec<crate::primitives::Str>>,
     /// nfs represents an NFS mount on the host. Provisioned by an admin. More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(rename = "nfs", default, skip_serializing_if = "Option::is_none")]
     pub nfs: Option<Box<crate::api::core::v1::NFSVolumeSource>>,
@@ -3429,7 +3685,7 @@ pub struct PersistentVolumeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub persistent_volume_reclaim_policy: Option<String>,
+    pub persistent_volume_reclaim_policy: Option<crate::primitives::Str>,
     /// photonPersistentDisk represents a PhotonController persistent disk attached and mounted on kubelets host machine. Deprecated: PhotonPersistentDisk is deprecated and the in-tree photonPersistentDisk type is no longer supported.
     #[serde(
         rename = "photonPersistentDisk",
@@ -3459,7 +3715,7 @@ pub struct PersistentVolumeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_class_name: Option<String>,
+    pub storage_class_name: Option<crate::primitives::Str>,
     /// storageOS represents a StorageOS volume that is attached to the kubelet's host machine and mounted into the pod. Deprecated: StorageOS is deprecated and the in-tree storageos type is no longer supported. More info: <https://examples.k8s.io/volumes/storageos/README.md>
     #[serde(rename = "storageos", default, skip_serializing_if = "Option::is_none")]
     pub storageos: Option<Box<crate::api::core::v1::StorageOSPersistentVolumeSource>>,
@@ -3469,14 +3725,14 @@ pub struct PersistentVolumeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_attributes_class_name: Option<String>,
+    pub volume_attributes_class_name: Option<crate::primitives::Str>,
     /// volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state. Value of Filesystem is implied when not included in spec.
     #[serde(
         rename = "volumeMode",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_mode: Option<String>,
+    pub volume_mode: Option<crate::primitives::Str>,
     /// vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine. Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume type are redirected to the csi.vsphere.vmware.com CSI driver.
     #[serde(
         rename = "vsphereVolume",
@@ -3498,13 +3754,13 @@ pub struct PersistentVolumeStatus {
     pub last_phase_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable message indicating details about why the volume is in this state.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// phase indicates if a volume is available, bound to a claim, or released by a claim. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes#phase>
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<crate::primitives::Str>,
     /// reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
 }
 
 /// Represents a Photon Controller persistent disk resource.
@@ -3512,10 +3768,10 @@ pub struct PersistentVolumeStatus {
 pub struct PhotonPersistentDiskVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// pdID is the ID that identifies Photon Controller persistent disk
     #[serde(rename = "pdID", default)]
-    pub pd_id: String,
+    pub pd_id: crate::primitives::Str,
 }
 
 /// Pod is a collection of containers that can run on a host. This resource is created by clients and scheduled onto hosts.
@@ -3574,7 +3830,8 @@ pub struct PodAffinity {
     #[serde(
         rename = "preferredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub preferred_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::WeightedPodAffinityTerm>>,
@@ -3582,7 +3839,8 @@ pub struct PodAffinity {
     #[serde(
         rename = "requiredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub required_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::PodAffinityTerm>>,
@@ -3602,16 +3860,18 @@ pub struct PodAffinityTerm {
     #[serde(
         rename = "matchLabelKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub match_label_keys: Option<Vec<String>>,
+    pub match_label_keys: Option<Vec<crate::primitives::Str>>,
     /// MismatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration. The keys are used to lookup values from the incoming pod labels, those key-value labels are merged with 'labelSelector' as 'key notin (value)' to select the group of existing pods which pods will be taken into consideration for the incoming pod's pod (anti) affinity. Keys that don't exist in the incoming pod labels will be ignored. The default value is empty. The same key is forbidden to exist in both mismatchLabelKeys and labelSelector. Also, mismatchLabelKeys cannot be set when labelSelector isn't set.
     #[serde(
         rename = "mismatchLabelKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub mismatch_label_keys: Option<Vec<String>>,
+    pub mismatch_label_keys: Option<Vec<crate::primitives::Str>>,
     /// A label query over the set of namespaces that the term applies to. The term is applied to the union of the namespaces selected by this field and the ones listed in the namespaces field. null selector and null or empty namespaces list means "this pod's namespace". An empty selector ({}) matches all namespaces.
     #[serde(
         rename = "namespaceSelector",
@@ -3623,12 +3883,13 @@ pub struct PodAffinityTerm {
     #[serde(
         rename = "namespaces",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub namespaces: Option<Vec<String>>,
+    pub namespaces: Option<Vec<crate::primitives::Str>>,
     /// This pod should be co-located (affinity) or not co-located (anti-affinity) with the pods matching the labelSelector in the specified namespaces, where co-located is defined as running on a node whose value of the label with key topologyKey matches that of any node on which any of the selected pods is running. Empty topologyKey is not allowed.
     #[serde(rename = "topologyKey", default)]
-    pub topology_key: String,
+    pub topology_key: crate::primitives::Str,
 }
 
 /// Pod anti affinity is a group of inter pod anti affinity scheduling rules.
@@ -3638,7 +3899,8 @@ pub struct PodAntiAffinity {
     #[serde(
         rename = "preferredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub preferred_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::WeightedPodAffinityTerm>>,
@@ -3646,7 +3908,8 @@ pub struct PodAntiAffinity {
     #[serde(
         rename = "requiredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub required_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::PodAffinityTerm>>,
@@ -3663,7 +3926,7 @@ pub struct PodCertificateProjection {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub certificate_chain_path: Option<String>,
+    pub certificate_chain_path: Option<crate::primitives::Str>,
     /// Write the credential bundle at this path in the projected volume.
     ///
     /// The credential bundle is a single file that contains multiple PEM blocks. The first PEM block is a PRIVATE KEY block, containing a PKCS#8 private key.
@@ -3676,17 +3939,17 @@ pub struct PodCertificateProjection {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub credential_bundle_path: Option<String>,
+    pub credential_bundle_path: Option<crate::primitives::Str>,
     /// Write the key at this path in the projected volume.
     ///
     /// Most applications should use credentialBundlePath.  When using keyPath and certificateChainPath, your application needs to check that the key and leaf certificate are consistent, because it is possible to read the files mid-rotation.
     #[serde(rename = "keyPath", default, skip_serializing_if = "Option::is_none")]
-    pub key_path: Option<String>,
+    pub key_path: Option<crate::primitives::Str>,
     /// The type of keypair Kubelet will generate for the pod.
     ///
     /// Valid values are "RSA3072", "RSA4096", "ECDSAP256", "ECDSAP384", "ECDSAP521", and "ED25519".
     #[serde(rename = "keyType", default)]
-    pub key_type: String,
+    pub key_type: crate::primitives::Str,
     /// maxExpirationSeconds is the maximum lifetime permitted for the certificate.
     ///
     /// Kubelet copies this value verbatim into the PodCertificateRequests it generates for this projection.
@@ -3702,7 +3965,7 @@ pub struct PodCertificateProjection {
     pub max_expiration_seconds: Option<i32>,
     /// Kubelet's generated CSRs will be addressed to this signer.
     #[serde(rename = "signerName", default)]
-    pub signer_name: String,
+    pub signer_name: crate::primitives::Str,
     /// user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<i64>,
@@ -3718,7 +3981,7 @@ pub struct PodCertificateProjection {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub user_annotations: Option<std::collections::BTreeMap<String, String>>,
+    pub user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
 /// PodCondition contains details for the current condition of this pod.
@@ -3740,7 +4003,7 @@ pub struct PodCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// If set, this represents the .metadata.generation that the pod condition was set based upon.
     #[serde(
         rename = "observedGeneration",
@@ -3750,13 +4013,13 @@ pub struct PodCondition {
     pub observed_generation: Option<i64>,
     /// Unique, one-word, CamelCase reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status is the status of the condition. Can be True, False, Unknown. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-conditions>
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type is the type of the condition. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-conditions>
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.
@@ -3766,15 +4029,26 @@ pub struct PodDNSConfig {
     #[serde(
         rename = "nameservers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub nameservers: Option<Vec<String>>,
+    pub nameservers: Option<Vec<crate::primitives::Str>>,
     /// A list of DNS resolver options. This will be merged with the base options generated from DNSPolicy. Duplicated entries will be removed. Resolution options given in Options will override those that appear in the base DNSPolicy.
-    #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "options",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub options: Option<Vec<crate::api::core::v1::PodDNSConfigOption>>,
     /// A list of DNS search domains for host-name lookup. This will be appended to the base search paths generated from DNSPolicy. Duplicated search paths will be removed.
-    #[serde(rename = "searches", default, skip_serializing_if = "Option::is_none")]
-    pub searches: Option<Vec<String>>,
+    #[serde(
+        rename = "searches",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub searches: Option<Vec<crate::primitives::Str>>,
 }
 
 /// PodDNSConfigOption defines DNS resolver options of a pod.
@@ -3782,21 +4056,25 @@ pub struct PodDNSConfig {
 pub struct PodDNSConfigOption {
     /// Name is this DNS resolver option's name. Required.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Value is this DNS resolver option's value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
 }
 
 /// PodExtendedResourceClaimStatus is stored in the PodStatus for the extended resource requests backed by DRA. It stores the generated name for the corresponding special ResourceClaim created by the scheduler.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodExtendedResourceClaimStatus {
     /// RequestMappings identifies the mapping of &lt;container, extended resource backed by DRA&gt; to  device request in the generated ResourceClaim.
-    #[serde(rename = "requestMappings", default)]
+    #[serde(
+        rename = "requestMappings",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub request_mappings: Vec<crate::api::core::v1::ContainerExtendedResourceRequest>,
     /// ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the namespace of the Pod.
     #[serde(rename = "resourceClaimName", default)]
-    pub resource_claim_name: String,
+    pub resource_claim_name: crate::primitives::Str,
 }
 
 /// PodIP represents a single IP address allocated to the pod.
@@ -3804,7 +4082,7 @@ pub struct PodExtendedResourceClaimStatus {
 pub struct PodIP {
     /// IP is the IP address assigned to the pod
     #[serde(rename = "ip", default)]
-    pub ip: String,
+    pub ip: crate::primitives::Str,
 }
 
 /// PodList is a list of Pods.
@@ -3814,7 +4092,11 @@ pub struct PodList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of pods. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Pod>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -3834,7 +4116,7 @@ impl crate::primitives::TypeInfo for PodList {
 pub struct PodOS {
     /// Name is the name of the operating system. The currently supported values are linux and windows. Additional value may be defined in future and can be one of: <https://github.com/opencontainers/runtime-spec/blob/master/config.md#platform-specific-configuration> Clients should expect to handle additional values and treat unrecognized values in this field as os: null
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// PodReadinessGate contains the reference to a pod condition
@@ -3842,7 +4124,7 @@ pub struct PodOS {
 pub struct PodReadinessGate {
     /// ConditionType refers to a condition in the pod's condition list with matching type.
     #[serde(rename = "conditionType", default)]
-    pub condition_type: String,
+    pub condition_type: crate::primitives::Str,
 }
 
 /// PodResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate which is then turned into a ResourceClaim for the pod.
@@ -3854,7 +4136,7 @@ pub struct PodReadinessGate {
 pub struct PodResourceClaim {
     /// Name uniquely identifies this resource claim inside the pod. This must be a DNS_LABEL.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// ResourceClaimName is the name of a ResourceClaim object in the same namespace as this pod.
     ///
     /// Exactly one of ResourceClaimName and ResourceClaimTemplateName must be set.
@@ -3863,7 +4145,7 @@ pub struct PodResourceClaim {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_name: Option<String>,
+    pub resource_claim_name: Option<crate::primitives::Str>,
     /// ResourceClaimTemplateName is the name of a ResourceClaimTemplate object in the same namespace as this pod.
     ///
     /// The template will be used to create a new ResourceClaim, which will be bound to this pod. When this pod is deleted, the ResourceClaim will also be deleted. The pod name and resource name, along with a generated component, will be used to form a unique name for the ResourceClaim, which will be recorded in pod.status.resourceClaimStatuses.
@@ -3878,7 +4160,7 @@ pub struct PodResourceClaim {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_template_name: Option<String>,
+    pub resource_claim_template_name: Option<crate::primitives::Str>,
 }
 
 /// PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
@@ -3886,7 +4168,7 @@ pub struct PodResourceClaim {
 pub struct PodResourceClaimStatus {
     /// Name uniquely identifies this resource claim inside the pod. This must match the name of an entry in pod.spec.resourceClaims, which implies that the string must be a DNS_LABEL.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the namespace of the Pod.
     ///
     /// When the DRAWorkloadResourceClaims feature is enabled and the corresponding PodResourceClaim matches a PodGroupResourceClaim made by the Pod's PodGroup, then this is the name of the ResourceClaim generated and reserved for the PodGroup.
@@ -3897,7 +4179,7 @@ pub struct PodResourceClaimStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_name: Option<String>,
+    pub resource_claim_name: Option<crate::primitives::Str>,
 }
 
 /// PodSchedulingGate is associated to a Pod to guard its scheduling.
@@ -3905,7 +4187,7 @@ pub struct PodResourceClaimStatus {
 pub struct PodSchedulingGate {
     /// Name of the scheduling gate. Each scheduling gate must have a unique name field.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// PodSchedulingGroup identifies the runtime scheduling group instance that a Pod belongs to. The scheduler uses this information to apply workload-aware scheduling semantics. Exactly one field must be specified.
@@ -3917,7 +4199,7 @@ pub struct PodSchedulingGroup {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_group_name: Option<String>,
+    pub pod_group_name: Option<crate::primitives::Str>,
 }
 
 /// PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext.
@@ -3943,7 +4225,7 @@ pub struct PodSecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub fs_group_change_policy: Option<String>,
+    pub fs_group_change_policy: Option<crate::primitives::Str>,
     /// The GID to run the entrypoint of the container process. Uses runtime default if unset. May also be set in SecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence for that container. Note that this field cannot be set when spec.os.name is windows.
     #[serde(
         rename = "runAsGroup",
@@ -3977,7 +4259,7 @@ pub struct PodSecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub se_linux_change_policy: Option<String>,
+    pub se_linux_change_policy: Option<crate::primitives::Str>,
     /// The SELinux context to be applied to all containers. If unspecified, the container runtime will allocate a random SELinux context for each container.  May also be set in SecurityContext.  If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence for that container. Note that this field cannot be set when spec.os.name is windows.
     #[serde(
         rename = "seLinuxOptions",
@@ -3996,7 +4278,8 @@ pub struct PodSecurityContext {
     #[serde(
         rename = "supplementalGroups",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub supplemental_groups: Option<Vec<i64>>,
     /// Defines how supplemental groups of the first container processes are calculated. Valid values are "Merge" and "Strict". If not specified, "Merge" is used. (Alpha) Using the field requires the SupplementalGroupsPolicy feature gate to be enabled and the container runtime must implement support for this feature. Note that this field cannot be set when spec.os.name is windows.
@@ -4005,9 +4288,14 @@ pub struct PodSecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub supplemental_groups_policy: Option<String>,
+    pub supplemental_groups_policy: Option<crate::primitives::Str>,
     /// Sysctls hold a list of namespaced sysctls used for the pod. Pods with unsupported sysctls (by the container runtime) might fail to launch. Note that this field cannot be set when spec.os.name is windows.
-    #[serde(rename = "sysctls", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sysctls",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub sysctls: Option<Vec<crate::api::core::v1::Sysctl>>,
     /// The Windows specific settings applied to all containers. If unspecified, the options within a container's SecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
     #[serde(
@@ -4039,14 +4327,18 @@ pub struct PodSpec {
     )]
     pub automount_service_account_token: Option<bool>,
     /// List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.
-    #[serde(rename = "containers", default)]
+    #[serde(
+        rename = "containers",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub containers: Vec<crate::api::core::v1::Container>,
     /// Specifies the DNS parameters of a pod. Parameters specified here will be merged to the generated DNS configuration based on DNSPolicy.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<Box<crate::api::core::v1::PodDNSConfig>>,
     /// Set DNS policy for the pod. Defaults to "ClusterFirst". Valid values are 'ClusterFirstWithHostNet', 'ClusterFirst', 'Default' or 'None'. DNS parameters given in DNSConfig will be merged with the policy selected with DNSPolicy. To have DNS options set along with hostNetwork, you have to specify DNS policy explicitly to 'ClusterFirstWithHostNet'.
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
-    pub dns_policy: Option<String>,
+    pub dns_policy: Option<crate::primitives::Str>,
     /// EnableServiceLinks indicates whether information about services should be injected into pod's environment variables, matching the syntax of Docker links. Optional: Defaults to true.
     #[serde(
         rename = "enableServiceLinks",
@@ -4058,7 +4350,8 @@ pub struct PodSpec {
     #[serde(
         rename = "ephemeralContainers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub ephemeral_containers: Option<Vec<crate::api::core::v1::EphemeralContainer>>,
     /// evictionResponders reference responders that react to Evictions based on EvictionRequests. Responders should observe and communicate through the Eviction Resource API to help with the graceful termination of a pod. The responders are selected sequentially, according to their specified priority.
@@ -4069,14 +4362,16 @@ pub struct PodSpec {
     #[serde(
         rename = "evictionResponders",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub eviction_responders: Option<Vec<crate::api::core::v1::EvictionResponder>>,
     /// HostAliases is an optional list of hosts and IPs that will be injected into the pod's hosts file if specified.
     #[serde(
         rename = "hostAliases",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub host_aliases: Option<Vec<crate::api::core::v1::HostAlias>>,
     /// Use the host's ipc namespace. Optional: Default to false.
@@ -4097,7 +4392,7 @@ pub struct PodSpec {
     pub host_users: Option<bool>,
     /// Specifies the hostname of the Pod If not specified, the pod's hostname will be set to a system-defined value.
     #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub hostname: Option<crate::primitives::Str>,
     /// HostnameOverride specifies an explicit override for the pod's hostname as perceived by the pod. This field only specifies the pod's hostname and does not affect its DNS records. When this field is set to a non-empty string: - It takes precedence over the values set in 'hostname' and 'subdomain'. - The Pod's hostname will be set to this value. - 'setHostnameAsFQDN' must be nil or set to false. - 'hostNetwork' must be set to false.
     ///
     /// This field must be a valid DNS subdomain as defined in RFC 1123 and contain at most 64 characters.
@@ -4106,31 +4401,33 @@ pub struct PodSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub hostname_override: Option<String>,
+    pub hostname_override: Option<crate::primitives::Str>,
     /// ImagePullSecrets is an optional list of references to secrets in the same namespace to use for pulling any of the images used by this PodSpec. If specified, these secrets will be passed to individual puller implementations for them to use. More info: <https://kubernetes.io/docs/concepts/containers/images#specifying-imagepullsecrets-on-a-pod>
     #[serde(
         rename = "imagePullSecrets",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub image_pull_secrets: Option<Vec<crate::api::core::v1::LocalObjectReference>>,
     /// List of initialization containers belonging to the pod. Init containers are executed in order prior to containers being started. If any init container fails, the pod is considered to have failed and is handled according to its restartPolicy. The name for an init container or normal container must be unique among all containers. Init containers may not have Lifecycle actions, Readiness probes, Liveness probes, or Startup probes. The resourceRequirements of an init container are taken into account during scheduling by finding the highest request/limit for each resource type, and then using the max of that value or the sum of the normal containers. Limits are applied to init containers in a similar fashion. Init containers cannot currently be added or removed. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/workloads/pods/init-containers/>
     #[serde(
         rename = "initContainers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub init_containers: Option<Vec<crate::api::core::v1::Container>>,
     /// NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName. Once this field is set, the kubelet for this node becomes responsible for the lifecycle of this pod. This field should not be used to express a desire for the pod to be scheduled on a specific node. <https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename>
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<crate::primitives::Str>,
     /// NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node. More info: <https://kubernetes.io/docs/concepts/configuration/assign-pod-node/>
     #[serde(
         rename = "nodeSelector",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_selector: Option<std::collections::BTreeMap<String, String>>,
+    pub node_selector: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// Specifies the OS of the containers in the pod. Some pod and container fields are restricted if this is set.
     ///
     /// If the OS field is set to linux, the following fields must be unset: -securityContext.windowsOptions
@@ -4140,14 +4437,14 @@ pub struct PodSpec {
     pub os: Option<Box<crate::api::core::v1::PodOS>>,
     /// Overhead represents the resource overhead associated with running a pod for a given RuntimeClass. This field will be autopopulated at admission time by the RuntimeClass admission controller. If the RuntimeClass admission controller is enabled, overhead must not be set in Pod create requests. The RuntimeClass admission controller will reject Pod create requests which have the overhead already set. If RuntimeClass is configured and selected in the PodSpec, Overhead will be set to the value defined in the corresponding RuntimeClass, otherwise it will remain unset and treated as zero. More info: <https://git.k8s.io/enhancements/keps/sig-node/688-pod-overhead/README.md>
     #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
-    pub overhead: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub overhead: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// PreemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. When Priority Admission Controller is enabled, it prevents users from setting this field. The admission controller populates this field from PriorityClassName. Defaults to PreemptLowerPriority if unset.
     #[serde(
         rename = "preemptionPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preemption_policy: Option<String>,
+    pub preemption_policy: Option<crate::primitives::Str>,
     /// The priority value. Various system components use this field to find the priority of the pod. When Priority Admission Controller is enabled, it prevents users from setting this field. The admission controller populates this field from PriorityClassName. The higher the value, the higher the priority.
     #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
@@ -4157,12 +4454,13 @@ pub struct PodSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub priority_class_name: Option<String>,
+    pub priority_class_name: Option<crate::primitives::Str>,
     /// If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to "True" More info: <https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates>
     #[serde(
         rename = "readinessGates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub readiness_gates: Option<Vec<crate::api::core::v1::PodReadinessGate>>,
     /// ResourceClaims defines which ResourceClaims must be allocated and reserved before the Pod is allowed to start. The resources will be made available to those containers which consume them by name.
@@ -4173,7 +4471,8 @@ pub struct PodSpec {
     #[serde(
         rename = "resourceClaims",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_claims: Option<Vec<crate::api::core::v1::PodResourceClaim>>,
     /// Resources is the total amount of CPU and Memory resources required by all containers in the pod. It supports specifying Requests and Limits for "cpu", "memory" and "hugepages-" resource names only. ResourceClaims are not supported.
@@ -4189,28 +4488,29 @@ pub struct PodSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub restart_policy: Option<String>,
+    pub restart_policy: Option<crate::primitives::Str>,
     /// RuntimeClassName refers to a RuntimeClass object in the node.k8s.io group, which should be used to run this pod.  If no RuntimeClass resource matches the named class, the pod will not be run. If unset or empty, the "legacy" RuntimeClass will be used, which is an implicit class with an empty definition that uses the default runtime handler. More info: <https://git.k8s.io/enhancements/keps/sig-node/585-runtime-class>
     #[serde(
         rename = "runtimeClassName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub runtime_class_name: Option<String>,
+    pub runtime_class_name: Option<crate::primitives::Str>,
     /// If specified, the pod will be dispatched by specified scheduler. If not specified, the pod will be dispatched by default scheduler.
     #[serde(
         rename = "schedulerName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub scheduler_name: Option<String>,
+    pub scheduler_name: Option<crate::primitives::Str>,
     /// SchedulingGates is an opaque list of values that if specified will block scheduling the pod. If schedulingGates is not empty, the pod will stay in the SchedulingGated state and the scheduler will not attempt to schedule the pod.
     ///
     /// SchedulingGates can only be set at pod creation time, and be removed only afterwards.
     #[serde(
         rename = "schedulingGates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub scheduling_gates: Option<Vec<crate::api::core::v1::PodSchedulingGate>>,
     /// SchedulingGroup provides a reference to the immediate scheduling runtime grouping object that this Pod belongs to. This field is used by the scheduler to identify the group and apply the correct group scheduling policies. The association with a group also impacts other lifecycle aspects of a Pod that are relevant in a wider context of scheduling like preemption, resource attachment, etc. If not specified, the Pod is treated as a single unit in all of these aspects. The group object referenced by this field may not exist at the time the Pod is created. This field is immutable, but a group object with the same name may be recreated with different policies. Doing this during pod scheduling may result in the placement not conforming to the expected policies.
@@ -4233,14 +4533,14 @@ pub struct PodSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_account: Option<String>,
+    pub service_account: Option<crate::primitives::Str>,
     /// ServiceAccountName is the name of the ServiceAccount to use to run this pod. More info: <https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/>
     #[serde(
         rename = "serviceAccountName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_account_name: Option<String>,
+    pub service_account_name: Option<crate::primitives::Str>,
     /// If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf name (the default). In Linux containers, this means setting the FQDN in the hostname field of the kernel (the nodename field of struct utsname). In Windows containers, this means setting the registry value of hostname for the registry key HKEY_LOCAL_MACHINE\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\Tcpip\\\\Parameters to FQDN. If a pod does not have FQDN, this has no effect. Default to false.
     #[serde(
         rename = "setHostnameAsFQDN",
@@ -4257,7 +4557,7 @@ pub struct PodSpec {
     pub share_process_namespace: Option<bool>,
     /// If specified, the fully qualified Pod hostname will be "&lt;hostname&gt;.&lt;subdomain&gt;.&lt;pod namespace&gt;.svc.&lt;cluster domain&gt;". If not specified, the pod will not have a domainname at all.
     #[serde(rename = "subdomain", default, skip_serializing_if = "Option::is_none")]
-    pub subdomain: Option<String>,
+    pub subdomain: Option<crate::primitives::Str>,
     /// Optional duration in seconds the pod needs to terminate gracefully. May be decreased in delete request. Value must be non-negative integer. The value zero indicates stop immediately via the kill signal (no opportunity to shut down). If this value is nil, the default grace period will be used instead. The grace period is the duration in seconds after the processes running in the pod are sent a termination signal and the time when the processes are forcibly halted with a kill signal. Set this value longer than the expected cleanup time for your process. Defaults to 30 seconds.
     #[serde(
         rename = "terminationGracePeriodSeconds",
@@ -4269,18 +4569,25 @@ pub struct PodSpec {
     #[serde(
         rename = "tolerations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub tolerations: Option<Vec<crate::api::core::v1::Toleration>>,
     /// TopologySpreadConstraints describes how a group of pods ought to spread across topology domains. Scheduler will schedule pods in a way which abides by the constraints. All topologySpreadConstraints are ANDed.
     #[serde(
         rename = "topologySpreadConstraints",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub topology_spread_constraints: Option<Vec<crate::api::core::v1::TopologySpreadConstraint>>,
     /// List of volumes that can be mounted by containers belonging to the pod. More info: <https://kubernetes.io/docs/concepts/storage/volumes>
-    #[serde(rename = "volumes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumes",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub volumes: Option<Vec<crate::api::core::v1::Volume>>,
 }
 
@@ -4293,27 +4600,29 @@ pub struct PodStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resources:
-        Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub allocated_resources: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Current service state of pod. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-conditions>
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::core::v1::PodCondition>>,
     /// Statuses of containers in this pod. Each container in the pod should have at most one status in this list, and all statuses should be for containers in the pod. However this is not enforced. If a status for a non-existent container is present in the list, or the list has duplicate names, the behavior of various Kubernetes components is not defined and those statuses might be ignored. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-and-container-status>
     #[serde(
         rename = "containerStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub container_statuses: Option<Vec<crate::api::core::v1::ContainerStatus>>,
     /// Statuses for any ephemeral containers that have run in this pod. Each ephemeral container in the pod should have at most one status in this list, and all statuses should be for containers in the pod. However this is not enforced. If a status for a non-existent container is present in the list, or the list has duplicate names, the behavior of various Kubernetes components is not defined and those statuses might be ignored. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-and-container-status>
     #[serde(
         rename = "ephemeralContainerStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub ephemeral_container_statuses: Option<Vec<crate::api::core::v1::ContainerStatus>>,
     /// Status of extended resource claim backed by DRA.
@@ -4326,25 +4635,32 @@ pub struct PodStatus {
         Option<Box<crate::api::core::v1::PodExtendedResourceClaimStatus>>,
     /// hostIP holds the IP address of the host to which the pod is assigned. Empty if the pod has not started yet. A pod can be assigned to a node that has a problem in kubelet which in turns mean that HostIP will not be updated even if there is a node is assigned to pod
     #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
+    pub host_ip: Option<crate::primitives::Str>,
     /// hostIPs holds the IP addresses allocated to the host. If this field is specified, the first entry must match the hostIP field. This list is empty if the pod has not started yet. A pod can be assigned to a node that has a problem in kubelet which in turns means that HostIPs will not be updated even if there is a node is assigned to this pod.
-    #[serde(rename = "hostIPs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostIPs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub host_ips: Option<Vec<crate::api::core::v1::HostIP>>,
     /// Statuses of init containers in this pod. The most recent successful non-restartable init container will have ready = true, the most recently started container will have startTime set. Each init container in the pod should have at most one status in this list, and all statuses should be for containers in the pod. However this is not enforced. If a status for a non-existent container is present in the list, or the list has duplicate names, the behavior of various Kubernetes components is not defined and those statuses might be ignored. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-and-container-status>
     #[serde(
         rename = "initContainerStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub init_container_statuses: Option<Vec<crate::api::core::v1::ContainerStatus>>,
     /// A human readable message indicating details about why the pod is in this condition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// NodeAllocatableResourceClaimStatuses contains the status of node-allocatable resources that were allocated for this pod through DRA claims. This includes resources currently reported in v1.Node 'status.allocatable' that are not extended resources (see <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources>). Examples include "cpu", "memory", "ephemeral-storage", and hugepages.
     #[serde(
         rename = "nodeAllocatableResourceClaimStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub node_allocatable_resource_claim_statuses:
         Option<Vec<crate::api::core::v1::NodeAllocatableResourceClaimStatus>>,
@@ -4354,7 +4670,7 @@ pub struct PodStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub nominated_node_name: Option<String>,
+    pub nominated_node_name: Option<crate::primitives::Str>,
     /// If set, this represents the .metadata.generation that the pod status was set based upon. The PodObservedGenerationTracking feature gate must be enabled to use this field.
     #[serde(
         rename = "observedGeneration",
@@ -4368,27 +4684,33 @@ pub struct PodStatus {
     ///
     /// More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-phase>
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<crate::primitives::Str>,
     /// podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.
     #[serde(rename = "podIP", default, skip_serializing_if = "Option::is_none")]
-    pub pod_ip: Option<String>,
+    pub pod_ip: Option<crate::primitives::Str>,
     /// podIPs holds the IP addresses allocated to the pod. If this field is specified, the 0th entry must match the podIP field. Pods may be allocated at most 1 value for each of IPv4 and IPv6. This list is empty if no IPs have been allocated yet.
-    #[serde(rename = "podIPs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podIPs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub pod_ips: Option<Vec<crate::api::core::v1::PodIP>>,
     /// The Quality of Service (QOS) classification assigned to the pod based on resource requirements See PodQOSClass type for available QOS classes More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/#quality-of-service-classes>
     #[serde(rename = "qosClass", default, skip_serializing_if = "Option::is_none")]
-    pub qos_class: Option<String>,
+    pub qos_class: Option<crate::primitives::Str>,
     /// A brief CamelCase message indicating details about why the pod is in this state. e.g. 'Evicted'
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of resources resize desired for pod's containers. It is empty if no resources resize is pending. Any changes to container resources will automatically set this to "Proposed" Deprecated: Resize status is moved to two pod conditions PodResizePending and PodResizeInProgress. PodResizePending will track states where the spec has been resized, but the Kubelet has not yet allocated the resources. PodResizeInProgress will track in-progress resizes, and should be present whenever allocated resources != acknowledged resources.
     #[serde(rename = "resize", default, skip_serializing_if = "Option::is_none")]
-    pub resize: Option<String>,
+    pub resize: Option<crate::primitives::Str>,
     /// Status of resource claims.
     #[serde(
         rename = "resourceClaimStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_claim_statuses: Option<Vec<crate::api::core::v1::PodResourceClaimStatus>>,
     /// Resources represents the compute resource requests and limits that have been applied at the pod level if pod-level requests or limits are set in PodSpec.Resources
@@ -4401,7 +4723,8 @@ pub struct PodStatus {
     #[serde(
         rename = "volumeHealth",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_health: Option<Vec<crate::api::core::v1::PodVolumeHealth>>,
 }
@@ -4459,7 +4782,11 @@ pub struct PodTemplateList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of pod templates
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::PodTemplate>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -4492,7 +4819,8 @@ pub struct PodVolumeHealth {
     #[serde(
         rename = "healthConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub health_conditions: Option<Vec<crate::api::core::v1::VolumeHealthCondition>>,
     /// lastTransitionTime is when the current set of conditions first appeared.
@@ -4504,7 +4832,7 @@ pub struct PodVolumeHealth {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// name matches an entry in pod.spec.volumes.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// PortStatus represents the error condition of a service port
@@ -4515,13 +4843,13 @@ pub struct PortStatus {
     /// - cloud provider specific error values must have names that comply with the
     /// format foo.example.com/CamelCase.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<crate::primitives::Str>,
     /// Port is the port number of the service port of which status is recorded here
     #[serde(rename = "port", default)]
     pub port: i32,
     /// Protocol is the protocol of the service port of which status is recorded here The supported values are: "TCP", "UDP", "SCTP"
     #[serde(rename = "protocol", default)]
-    pub protocol: String,
+    pub protocol: crate::primitives::Str,
 }
 
 /// PortworxVolumeSource represents a Portworx volume resource.
@@ -4529,13 +4857,13 @@ pub struct PortStatus {
 pub struct PortworxVolumeSource {
     /// fSType represents the filesystem type to mount Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// volumeID uniquely identifies a Portworx volume
     #[serde(rename = "volumeID", default)]
-    pub volume_id: String,
+    pub volume_id: crate::primitives::Str,
 }
 
 /// An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).
@@ -4626,7 +4954,12 @@ pub struct ProjectedVolumeSource {
     )]
     pub default_user: Option<i64>,
     /// sources is the list of volume projections. Each entry in this list handles one source.
-    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub sources: Option<Vec<crate::api::core::v1::VolumeProjection>>,
 }
 
@@ -4635,22 +4968,22 @@ pub struct ProjectedVolumeSource {
 pub struct QuobyteVolumeSource {
     /// group to map volume access to Default is no group
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<crate::primitives::Str>,
     /// readOnly here will force the Quobyte volume to be mounted with read-only permissions. Defaults to false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// registry represents a single or multiple Quobyte Registry services specified as a string as host:port pair (multiple entries are separated with commas) which acts as the central registry for volumes
     #[serde(rename = "registry", default)]
-    pub registry: String,
+    pub registry: crate::primitives::Str,
     /// tenant owning the given Quobyte volume in the Backend Used with dynamically provisioned Quobyte volumes, value is set by the plugin
     #[serde(rename = "tenant", default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
+    pub tenant: Option<crate::primitives::Str>,
     /// user to map volume access to Defaults to serivceaccount user
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
     /// volume is a string that references an already created Quobyte volume by name.
     #[serde(rename = "volume", default)]
-    pub volume: String,
+    pub volume: crate::primitives::Str,
 }
 
 /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
@@ -4658,19 +4991,23 @@ pub struct QuobyteVolumeSource {
 pub struct RBDPersistentVolumeSource {
     /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://kubernetes.io/docs/concepts/storage/volumes#rbd>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// image is the rados image name. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "image", default)]
-    pub image: String,
+    pub image: crate::primitives::Str,
     /// keyring is the path to key ring for RBDUser. Default is /etc/ceph/keyring. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "keyring", default, skip_serializing_if = "Option::is_none")]
-    pub keyring: Option<String>,
+    pub keyring: Option<crate::primitives::Str>,
     /// monitors is a collection of Ceph monitors. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
-    #[serde(rename = "monitors", default)]
-    pub monitors: Vec<String>,
+    #[serde(
+        rename = "monitors",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub monitors: Vec<crate::primitives::Str>,
     /// pool is the rados pool name. Default is rbd. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<String>,
+    pub pool: Option<crate::primitives::Str>,
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -4679,7 +5016,7 @@ pub struct RBDPersistentVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::SecretReference>>,
     /// user is the rados user name. Default is admin. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
 }
 
 /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
@@ -4687,19 +5024,23 @@ pub struct RBDPersistentVolumeSource {
 pub struct RBDVolumeSource {
     /// fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the filesystem type is supported by the host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info: <https://kubernetes.io/docs/concepts/storage/volumes#rbd>
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// image is the rados image name. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "image", default)]
-    pub image: String,
+    pub image: crate::primitives::Str,
     /// keyring is the path to key ring for RBDUser. Default is /etc/ceph/keyring. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "keyring", default, skip_serializing_if = "Option::is_none")]
-    pub keyring: Option<String>,
+    pub keyring: Option<crate::primitives::Str>,
     /// monitors is a collection of Ceph monitors. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
-    #[serde(rename = "monitors", default)]
-    pub monitors: Vec<String>,
+    #[serde(
+        rename = "monitors",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub monitors: Vec<crate::primitives::Str>,
     /// pool is the rados pool name. Default is rbd. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<String>,
+    pub pool: Option<crate::primitives::Str>,
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -4708,7 +5049,7 @@ pub struct RBDVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::LocalObjectReference>>,
     /// user is the rados user name. Default is admin. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
 }
 
 /// ReplicationController represents the configuration of a replication controller.
@@ -4772,16 +5113,16 @@ pub struct ReplicationControllerCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// Type of replication controller condition.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// ReplicationControllerList is a collection of replication controllers.
@@ -4791,7 +5132,11 @@ pub struct ReplicationControllerList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of replication controllers. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::ReplicationController>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -4821,7 +5166,7 @@ pub struct ReplicationControllerSpec {
     pub replicas: Option<i32>,
     /// Selector is a label query over pods that should match the Replicas count. If Selector is empty, it is defaulted to the labels present on the Pod template. Label keys and values that must match in order to be controlled by this replication controller, if empty defaulted to labels on Pod template. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors>
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<std::collections::BTreeMap<String, String>>,
+    pub selector: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// Template is the object that describes the pod that will be created if insufficient replicas are detected. This takes precedence over a TemplateRef. The only allowed template.spec.restartPolicy value is "Always". More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template>
     #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Box<crate::api::core::v1::PodTemplateSpec>>,
@@ -4841,7 +5186,8 @@ pub struct ReplicationControllerStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::core::v1::ReplicationControllerCondition>>,
     /// The number of pods that have labels matching the labels of the pod template of the replication controller.
@@ -4875,10 +5221,10 @@ pub struct ReplicationControllerStatus {
 pub struct ResourceClaim {
     /// Name must match the name of one entry in pod.spec.resourceClaims of the Pod where this field is used. It makes that resource available inside a container.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Request is the name chosen for a request in the referenced claim. If empty, everything from the claim is made available, otherwise only the result of this request.
     #[serde(rename = "request", default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<String>,
+    pub request: Option<crate::primitives::Str>,
 }
 
 /// ResourceFieldSelector represents container resources (cpu, memory) and their output format
@@ -4890,13 +5236,13 @@ pub struct ResourceFieldSelector {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub container_name: Option<String>,
+    pub container_name: Option<crate::primitives::Str>,
     /// Specifies the output format of the exposed resources, defaults to "1"
     #[serde(rename = "divisor", default, skip_serializing_if = "Option::is_none")]
     pub divisor: Option<crate::primitives::Quantity>,
     /// Required: resource to select
     #[serde(rename = "resource", default)]
-    pub resource: String,
+    pub resource: crate::primitives::Str,
 }
 
 /// ResourceHealth represents the health of a resource. It has the latest device health information. This is a part of KEP <https://kep.k8s.io/4680>.
@@ -4912,13 +5258,13 @@ pub struct ResourceHealth {
     ///
     /// In future we may want to introduce the PermanentlyUnhealthy Status.
     #[serde(rename = "health", default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<String>,
+    pub health: Option<crate::primitives::Str>,
     /// Message provides human-readable context for Health (e.g. "ECC error count exceeded threshold"). This field is populated by the kubelet when ResourceHealthStatusMessage is enabled if the DRA plugin returns a message, and is null otherwise.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// ResourceID is the unique identifier of the resource. See the ResourceID type for more information.
     #[serde(rename = "resourceID", default)]
-    pub resource_id: String,
+    pub resource_id: crate::primitives::Str,
 }
 
 /// ResourceQuota sets aggregate quota restrictions enforced per namespace
@@ -4977,7 +5323,11 @@ pub struct ResourceQuotaList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of ResourceQuota objects. More info: <https://kubernetes.io/docs/concepts/policy/resource-quotas/>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::ResourceQuota>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -4997,7 +5347,7 @@ impl crate::primitives::TypeInfo for ResourceQuotaList {
 pub struct ResourceQuotaSpec {
     /// hard is the set of desired hard limits for each named resource. More info: <https://kubernetes.io/docs/concepts/policy/resource-quotas/>
     #[serde(rename = "hard", default, skip_serializing_if = "Option::is_none")]
-    pub hard: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub hard: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// scopeSelector is also a collection of filters like scopes that must match each object tracked by a quota but expressed using ScopeSelectorOperator in combination with possible values. For a resource to match, both scopes AND scopeSelector (if specified in spec), must be matched.
     #[serde(
         rename = "scopeSelector",
@@ -5006,8 +5356,13 @@ pub struct ResourceQuotaSpec {
     )]
     pub scope_selector: Option<Box<crate::api::core::v1::ScopeSelector>>,
     /// A collection of filters that must match each object tracked by a quota. If not specified, the quota matches all objects.
-    #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
+    #[serde(
+        rename = "scopes",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub scopes: Option<Vec<crate::primitives::Str>>,
 }
 
 /// ResourceQuotaStatus defines the enforced hard limits and observed use.
@@ -5015,10 +5370,10 @@ pub struct ResourceQuotaSpec {
 pub struct ResourceQuotaStatus {
     /// Hard is the set of enforced hard limits for each named resource. More info: <https://kubernetes.io/docs/concepts/policy/resource-quotas/>
     #[serde(rename = "hard", default, skip_serializing_if = "Option::is_none")]
-    pub hard: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub hard: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Used is the current observed total usage of the resource in the namespace.
     #[serde(rename = "used", default, skip_serializing_if = "Option::is_none")]
-    pub used: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub used: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
 /// ResourceRequirements describes the compute resource requirements.
@@ -5029,14 +5384,19 @@ pub struct ResourceRequirements {
     /// This field depends on the DynamicResourceAllocation feature gate.
     ///
     /// This field is immutable. It can only be set for containers.
-    #[serde(rename = "claims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "claims",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub claims: Option<Vec<crate::api::core::v1::ResourceClaim>>,
     /// Limits describes the maximum amount of compute resources allowed. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
     #[serde(rename = "limits", default, skip_serializing_if = "Option::is_none")]
-    pub limits: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub limits: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
 /// ResourceStatus represents the status of a single resource allocated to a Pod.
@@ -5044,9 +5404,14 @@ pub struct ResourceRequirements {
 pub struct ResourceStatus {
     /// Name of the resource. Must be unique within the pod and in case of non-DRA resource, match one of the resources from the pod spec. For DRA resources, the value must be "claim:&lt;claim_name&gt;/&lt;request&gt;" when container.resources.claims\[*\].request is set or "claim:&lt;claim_name&gt;" when container.resources.claims\[*\].request is empty. For DRA-backed extended resources, "claim:&lt;claim_name&gt;/&lt;request&gt;" is used when the claim name and request name are recorded in pod.status.extendedResourceClaimStatus. When this status is reported about a container, the "claim_name" and "request" must match one of the claims of this container.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// List of unique resources health. Each element in the list contains an unique resource ID and its health. At a minimum, for the lifetime of a Pod, resource ID must uniquely identify the resource allocated to the Pod on the Node. If other Pod on the same Node reports the status with the same resource ID, it must be the same resource they share. See ResourceID type definition for a specific format it has in various use cases.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub resources: Option<Vec<crate::api::core::v1::ResourceHealth>>,
 }
 
@@ -5055,16 +5420,16 @@ pub struct ResourceStatus {
 pub struct SELinuxOptions {
     /// Level is SELinux level label that applies to the container.
     #[serde(rename = "level", default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<crate::primitives::Str>,
     /// Role is a SELinux role label that applies to the container.
     #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    pub role: Option<crate::primitives::Str>,
     /// Type is a SELinux type label that applies to the container.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
     /// User is a SELinux user label that applies to the container.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    pub user: Option<crate::primitives::Str>,
 }
 
 /// ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume
@@ -5072,17 +5437,17 @@ pub struct SELinuxOptions {
 pub struct ScaleIOPersistentVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Default is "xfs"
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// gateway is the host address of the ScaleIO API Gateway.
     #[serde(rename = "gateway", default)]
-    pub gateway: String,
+    pub gateway: crate::primitives::Str,
     /// protectionDomain is the name of the ScaleIO Protection Domain for the configured storage.
     #[serde(
         rename = "protectionDomain",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub protection_domain: Option<String>,
+    pub protection_domain: Option<crate::primitives::Str>,
     /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -5102,24 +5467,24 @@ pub struct ScaleIOPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_mode: Option<String>,
+    pub storage_mode: Option<crate::primitives::Str>,
     /// storagePool is the ScaleIO Storage Pool associated with the protection domain.
     #[serde(
         rename = "storagePool",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_pool: Option<String>,
+    pub storage_pool: Option<crate::primitives::Str>,
     /// system is the name of the storage system as configured in ScaleIO.
     #[serde(rename = "system", default)]
-    pub system: String,
+    pub system: crate::primitives::Str,
     /// volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume source.
     #[serde(
         rename = "volumeName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_name: Option<String>,
+    pub volume_name: Option<crate::primitives::Str>,
 }
 
 /// ScaleIOVolumeSource represents a persistent ScaleIO volume
@@ -5127,17 +5492,17 @@ pub struct ScaleIOPersistentVolumeSource {
 pub struct ScaleIOVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Default is "xfs".
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// gateway is the host address of the ScaleIO API Gateway.
     #[serde(rename = "gateway", default)]
-    pub gateway: String,
+    pub gateway: crate::primitives::Str,
     /// protectionDomain is the name of the ScaleIO Protection Domain for the configured storage.
     #[serde(
         rename = "protectionDomain",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub protection_domain: Option<String>,
+    pub protection_domain: Option<crate::primitives::Str>,
     /// readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -5157,24 +5522,24 @@ pub struct ScaleIOVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_mode: Option<String>,
+    pub storage_mode: Option<crate::primitives::Str>,
     /// storagePool is the ScaleIO Storage Pool associated with the protection domain.
     #[serde(
         rename = "storagePool",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_pool: Option<String>,
+    pub storage_pool: Option<crate::primitives::Str>,
     /// system is the name of the storage system as configured in ScaleIO.
     #[serde(rename = "system", default)]
-    pub system: String,
+    pub system: crate::primitives::Str,
     /// volumeName is the name of a volume already created in the ScaleIO system that is associated with this volume source.
     #[serde(
         rename = "volumeName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_name: Option<String>,
+    pub volume_name: Option<crate::primitives::Str>,
 }
 
 /// A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements.
@@ -5184,7 +5549,8 @@ pub struct ScopeSelector {
     #[serde(
         rename = "matchExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_expressions: Option<Vec<crate::api::core::v1::ScopedResourceSelectorRequirement>>,
 }
@@ -5194,13 +5560,18 @@ pub struct ScopeSelector {
 pub struct ScopedResourceSelectorRequirement {
     /// Represents a scope's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist.
     #[serde(rename = "operator", default)]
-    pub operator: String,
+    pub operator: crate::primitives::Str,
     /// The name of the scope that the selector applies to.
     #[serde(rename = "scopeName", default)]
-    pub scope_name: String,
+    pub scope_name: crate::primitives::Str,
     /// An array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub values: Option<Vec<crate::primitives::Str>>,
 }
 
 /// SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.
@@ -5212,12 +5583,12 @@ pub struct SeccompProfile {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub localhost_profile: Option<String>,
+    pub localhost_profile: Option<crate::primitives::Str>,
     /// type indicates which kind of seccomp profile will be applied. Valid options are:
     ///
     /// Localhost - a profile defined in a file on the node should be used. RuntimeDefault - the container runtime default profile should be used. Unconfined - no profile should be applied.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// Secret holds secret data of a certain type. The total bytes of the values in the Data field must be less than MaxSecretSize bytes.
@@ -5228,7 +5599,7 @@ pub struct Secret {
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in <https://tools.ietf.org/html/rfc4648#section-4>
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<std::collections::BTreeMap<String, crate::primitives::ByteString>>,
+    pub data: Option<crate::primitives::Map<crate::primitives::ByteString>>,
     /// Immutable, if set to true, ensures that data stored in the Secret cannot be updated (only object metadata can be modified). If not set to true, the field can be modified at any time. Defaulted to nil.
     #[serde(rename = "immutable", default, skip_serializing_if = "Option::is_none")]
     pub immutable: Option<bool>,
@@ -5244,10 +5615,10 @@ pub struct Secret {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub string_data: Option<std::collections::BTreeMap<String, String>>,
+    pub string_data: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// Used to facilitate programmatic handling of secret data. More info: <https://kubernetes.io/docs/concepts/configuration/secret/#secret-types>
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 impl crate::primitives::TypeInfo for Secret {
@@ -5286,7 +5657,7 @@ impl crate::resource::Resource for Secret {
 pub struct SecretEnvSource {
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Specify whether the Secret must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -5297,10 +5668,10 @@ pub struct SecretEnvSource {
 pub struct SecretKeySelector {
     /// The key of the secret to select from.  Must be a valid secret key.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Specify whether the Secret or its key must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -5313,7 +5684,11 @@ pub struct SecretList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of secret objects. More info: <https://kubernetes.io/docs/concepts/configuration/secret>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Secret>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -5334,11 +5709,16 @@ impl crate::primitives::TypeInfo for SecretList {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SecretProjection {
     /// items if unspecified, each key-value pair in the Data field of the referenced Secret will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the Secret, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub items: Option<Vec<crate::api::core::v1::KeyToPath>>,
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// optional field specify whether the Secret or its key must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -5349,10 +5729,10 @@ pub struct SecretProjection {
 pub struct SecretReference {
     /// name is unique within a namespace to reference a secret resource.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// namespace defines the space within which the secret name must be unique.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
 }
 
 /// Adapts a Secret into a volume.
@@ -5375,7 +5755,12 @@ pub struct SecretVolumeSource {
     )]
     pub default_user: Option<i64>,
     /// items If unspecified, each key-value pair in the Data field of the referenced Secret will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the Secret, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub items: Option<Vec<crate::api::core::v1::KeyToPath>>,
     /// optional field specify whether the Secret or its keys must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
@@ -5386,7 +5771,7 @@ pub struct SecretVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_name: Option<String>,
+    pub secret_name: Option<crate::primitives::Str>,
 }
 
 /// SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence.
@@ -5422,7 +5807,7 @@ pub struct SecurityContext {
     pub privileged: Option<bool>,
     /// procMount denotes the type of proc mount to use for the containers. The default value is Default which uses the container runtime defaults for readonly paths and masked paths. Note that this field cannot be set when spec.os.name is windows.
     #[serde(rename = "procMount", default, skip_serializing_if = "Option::is_none")]
-    pub proc_mount: Option<String>,
+    pub proc_mount: Option<crate::primitives::Str>,
     /// Whether this container has a read-only root filesystem. Default is false. Note that this field cannot be set when spec.os.name is windows.
     #[serde(
         rename = "readOnlyRootFilesystem",
@@ -5536,7 +5921,8 @@ pub struct ServiceAccount {
     #[serde(
         rename = "imagePullSecrets",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub image_pull_secrets: Option<Vec<crate::api::core::v1::LocalObjectReference>>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
@@ -5546,7 +5932,12 @@ pub struct ServiceAccount {
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use. Pods are only limited to this list if this service account has a "kubernetes.io/enforce-mountable-secrets" annotation set to "true". The "kubernetes.io/enforce-mountable-secrets" annotation is deprecated since v1.32. Prefer separate namespaces to isolate access to mounted secrets. This field should not be used to find auto-generated service account token secrets for use outside of pods. Instead, tokens can be requested directly using the TokenRequest API, or service account token secrets can be manually created. More info: <https://kubernetes.io/docs/concepts/configuration/secret>
-    #[serde(rename = "secrets", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "secrets",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub secrets: Option<Vec<crate::api::core::v1::ObjectReference>>,
 }
 
@@ -5586,7 +5977,11 @@ pub struct ServiceAccountList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ServiceAccounts. More info: <https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/>
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::ServiceAccount>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -5606,7 +6001,7 @@ impl crate::primitives::TypeInfo for ServiceAccountList {
 pub struct ServiceAccountTokenProjection {
     /// audience is the intended audience of the token. A recipient of a token must identify itself with an identifier specified in the audience of the token, and otherwise should reject the token. The audience defaults to the identifier of the apiserver.
     #[serde(rename = "audience", default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
+    pub audience: Option<crate::primitives::Str>,
     /// expirationSeconds is the requested duration of validity of the service account token. As the token approaches expiration, the kubelet volume plugin will proactively rotate the service account token. The kubelet will start trying to rotate the token if the token is older than 80 percent of its time to live or if the token is older than 24 hours.Defaults to 1 hour and must be at least 10 minutes.
     #[serde(
         rename = "expirationSeconds",
@@ -5616,7 +6011,7 @@ pub struct ServiceAccountTokenProjection {
     pub expiration_seconds: Option<i64>,
     /// path is the path relative to the mount point of the file to project the token into.
     #[serde(rename = "path", default)]
-    pub path: String,
+    pub path: crate::primitives::Str,
     /// user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<i64>,
@@ -5629,7 +6024,11 @@ pub struct ServiceList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of services
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::core::v1::Service>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -5662,10 +6061,10 @@ pub struct ServicePort {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub app_protocol: Option<String>,
+    pub app_protocol: Option<crate::primitives::Str>,
     /// The name of this port within the service. This must be a DNS_LABEL. All ports within a ServiceSpec must have unique names. When considering the endpoints for a Service, this must match the 'name' field in the EndpointPort. Optional if only one ServicePort is defined on this service.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// The port on each node on which this service is exposed when type is NodePort or LoadBalancer.  Usually assigned by the system. If a value is specified, in-range, and not in use it will be used, otherwise the operation will fail.  If not specified, a port will be allocated if this Service requires one.  If this field is specified when creating a Service which does not need it, creation will fail. This field will be wiped when updating a Service to no longer need it (e.g. changing type from NodePort to ClusterIP). More info: <https://kubernetes.io/docs/concepts/services-networking/service/#type-nodeport>
     #[serde(rename = "nodePort", default, skip_serializing_if = "Option::is_none")]
     pub node_port: Option<i32>,
@@ -5674,7 +6073,7 @@ pub struct ServicePort {
     pub port: i32,
     /// The IP protocol for this port. Supports "TCP", "UDP", and "SCTP". Default is TCP.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<crate::primitives::Str>,
     /// Number or name of the port to access on the pods targeted by the service. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME. If this is a string, it will be looked up as a named port in the target Pod's container ports. If this is not specified, the value of the 'port' field is used (an identity map). This field is ignored for services with clusterIP=None, and should be omitted or set equal to the 'port' field. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service>
     #[serde(
         rename = "targetPort",
@@ -5696,37 +6095,39 @@ pub struct ServiceSpec {
     pub allocate_load_balancer_node_ports: Option<bool>,
     /// clusterIP is the IP address of the service and is usually assigned randomly. If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be blank) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are "None", empty string (""), or a valid IP address. Setting this to "None" makes a "headless service" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies>
     #[serde(rename = "clusterIP", default, skip_serializing_if = "Option::is_none")]
-    pub cluster_ip: Option<String>,
+    pub cluster_ip: Option<crate::primitives::Str>,
     /// ClusterIPs is a list of IP addresses assigned to this service, and are usually assigned randomly.  If an address is specified manually, is in-range (as per system configuration), and is not in use, it will be allocated to the service; otherwise creation of the service will fail. This field may not be changed through updates unless the type field is also being changed to ExternalName (which requires this field to be empty) or the type field is being changed from ExternalName (in which case this field may optionally be specified, as describe above).  Valid values are "None", empty string (""), or a valid IP address.  Setting this to "None" makes a "headless service" (no virtual IP), which is useful when direct endpoint connections are preferred and proxying is not required.  Only applies to types ClusterIP, NodePort, and LoadBalancer. If this field is specified when creating a Service of type ExternalName, creation will fail. This field will be wiped when updating a Service to type ExternalName.  If this field is not specified, it will be initialized from the clusterIP field.  If this field is specified, clients must ensure that clusterIPs\[0\] and clusterIP have the same value.
     ///
     /// This field may hold a maximum of two entries (dual-stack IPs, in either order). These IPs must correspond to the values of the ipFamilies field. Both clusterIPs and ipFamilies are governed by the ipFamilyPolicy field. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies>
     #[serde(
         rename = "clusterIPs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub cluster_ips: Option<Vec<String>>,
+    pub cluster_ips: Option<Vec<crate::primitives::Str>>,
     /// externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.  These IPs are not managed by Kubernetes.  The user is responsible for ensuring that traffic arrives at a node with this IP.  A common example is external load-balancers that are not part of the Kubernetes system.
     #[serde(
         rename = "externalIPs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub external_ips: Option<Vec<String>>,
+    pub external_ips: Option<Vec<crate::primitives::Str>>,
     /// externalName is the external reference that discovery mechanisms will return as an alias for this service (e.g. a DNS CNAME record). No proxying will be involved.  Must be a lowercase RFC-1123 hostname (<https://tools.ietf.org/html/rfc1123>) and requires 'type' to be "ExternalName".
     #[serde(
         rename = "externalName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub external_name: Option<String>,
+    pub external_name: Option<crate::primitives::Str>,
     /// externalTrafficPolicy describes how nodes distribute service traffic they receive on one of the Service's "externally-facing" addresses (NodePorts, ExternalIPs, and LoadBalancer IPs). If set to "Local", the proxy will configure the service in a way that assumes that external load balancers will take care of balancing the service traffic between nodes, and so each node will deliver traffic only to the node-local endpoints of the service, without masquerading the client source IP. (Traffic mistakenly sent to a node with no endpoints will be dropped.) The default value, "Cluster", uses the standard behavior of routing to all endpoints evenly (possibly modified by topology and other features). Note that traffic sent to an External IP or LoadBalancer IP from within the cluster will always get "Cluster" semantics, but clients sending to a NodePort from within the cluster may need to take traffic policy into account when picking a node.
     #[serde(
         rename = "externalTrafficPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub external_traffic_policy: Option<String>,
+    pub external_traffic_policy: Option<crate::primitives::Str>,
     /// healthCheckNodePort specifies the healthcheck nodePort for the service. This only applies when type is set to LoadBalancer and externalTrafficPolicy is set to Local. If a value is specified, is in-range, and is not in use, it will be used.  If not specified, a value will be automatically allocated.  External systems (e.g. load-balancers) can use this port to determine if a given node holds endpoints for this service or not.  If this field is specified when creating a Service which does not need it, creation will fail. This field will be wiped when updating a Service to no longer need it (e.g. changing type). This field cannot be updated once set.
     #[serde(
         rename = "healthCheckNodePort",
@@ -5740,46 +6141,53 @@ pub struct ServiceSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub internal_traffic_policy: Option<String>,
+    pub internal_traffic_policy: Option<crate::primitives::Str>,
     /// IPFamilies is a list of IP families (e.g. IPv4, IPv6) assigned to this service. This field is usually assigned automatically based on cluster configuration and the ipFamilyPolicy field. If this field is specified manually, the requested family is available in the cluster, and ipFamilyPolicy allows it, it will be used; otherwise creation of the service will fail. This field is conditionally mutable: it allows for adding or removing a secondary IP family, but it does not allow changing the primary IP family of the Service. Valid values are "IPv4" and "IPv6".  This field only applies to Services of types ClusterIP, NodePort, and LoadBalancer, and does apply to "headless" services. This field will be wiped when updating a Service to type ExternalName.
     ///
     /// This field may hold a maximum of two entries (dual-stack families, in either order).  These families must correspond to the values of the clusterIPs field, if specified. Both clusterIPs and ipFamilies are governed by the ipFamilyPolicy field.
     #[serde(
         rename = "ipFamilies",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub ip_families: Option<Vec<String>>,
+    pub ip_families: Option<Vec<crate::primitives::Str>>,
     /// IPFamilyPolicy represents the dual-stack-ness requested or required by this Service. If there is no value provided, then this field will be set to SingleStack. Services can be "SingleStack" (a single IP family), "PreferDualStack" (two IP families on dual-stack configured clusters or a single IP family on single-stack clusters), or "RequireDualStack" (two IP families on dual-stack configured clusters, otherwise fail). The ipFamilies and clusterIPs fields depend on the value of this field. This field will be wiped when updating a service to type ExternalName.
     #[serde(
         rename = "ipFamilyPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ip_family_policy: Option<String>,
+    pub ip_family_policy: Option<crate::primitives::Str>,
     /// loadBalancerClass is the class of the load balancer implementation this Service belongs to. If specified, the value of this field must be a label-style identifier, with an optional prefix, e.g. "internal-vip" or "example.com/internal-vip". Unprefixed names are reserved for end-users. This field can only be set when the Service type is 'LoadBalancer'. If not set, the default load balancer implementation is used, today this is typically done through the cloud provider integration, but should apply for any default implementation. If set, it is assumed that a load balancer implementation is watching for Services with a matching class. Any default load balancer implementation (e.g. cloud providers) should ignore Services that set this field. This field can only be set when creating or updating a Service to type 'LoadBalancer'. Once set, it can not be changed. This field will be wiped when a service is updated to a non 'LoadBalancer' type.
     #[serde(
         rename = "loadBalancerClass",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub load_balancer_class: Option<String>,
+    pub load_balancer_class: Option<crate::primitives::Str>,
     /// Only applies to Service Type: LoadBalancer. This feature depends on whether the underlying cloud-provider supports specifying the loadBalancerIP when a load balancer is created. This field will be ignored if the cloud-provider does not support the feature. Deprecated: This field was under-specified and its meaning varies across implementations. Using it is non-portable and it may not support dual-stack. Users are encouraged to use implementation-specific annotations when available.
     #[serde(
         rename = "loadBalancerIP",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub load_balancer_ip: Option<String>,
+    pub load_balancer_ip: Option<crate::primitives::Str>,
     /// If specified and supported by the platform, this will restrict traffic through the cloud-provider load-balancer will be restricted to the specified client IPs. This field will be ignored if the cloud-provider does not support the feature." More info: <https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/>
     #[serde(
         rename = "loadBalancerSourceRanges",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub load_balancer_source_ranges: Option<Vec<String>>,
+    pub load_balancer_source_ranges: Option<Vec<crate::primitives::Str>>,
     /// The list of ports that are exposed by this service. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies>
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::core::v1::ServicePort>>,
     /// publishNotReadyAddresses indicates that any agent which deals with endpoints for this Service should disregard any indications of ready/not-ready. The primary use case for setting this field is for a StatefulSet's Headless Service to propagate SRV DNS records for its Pods for the purpose of peer discovery. The Kubernetes controllers that generate Endpoints and EndpointSlice resources for Services interpret this to mean that all endpoints are considered "ready" even if the Pods themselves are not. Agents which consume only Kubernetes generated endpoints through the Endpoints or EndpointSlice resources can safely assume this behavior.
     #[serde(
@@ -5790,14 +6198,14 @@ pub struct ServiceSpec {
     pub publish_not_ready_addresses: Option<bool>,
     /// Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More info: <https://kubernetes.io/docs/concepts/services-networking/service/>
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<std::collections::BTreeMap<String, String>>,
+    pub selector: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// Supports "ClientIP" and "None". Used to maintain session affinity. Enable client IP based session affinity. Must be ClientIP or None. Defaults to None. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies>
     #[serde(
         rename = "sessionAffinity",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub session_affinity: Option<String>,
+    pub session_affinity: Option<crate::primitives::Str>,
     /// sessionAffinityConfig contains the configurations of session affinity.
     #[serde(
         rename = "sessionAffinityConfig",
@@ -5811,10 +6219,10 @@ pub struct ServiceSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub traffic_distribution: Option<String>,
+    pub traffic_distribution: Option<crate::primitives::Str>,
     /// type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer. "ClusterIP" allocates a cluster-internal IP address for load-balancing to endpoints. Endpoints are determined by the selector or if that is not specified, by manual construction of an Endpoints object or EndpointSlice objects. If clusterIP is "None", no virtual IP is allocated and the endpoints are published as a set of endpoints rather than a virtual IP. "NodePort" builds on ClusterIP and allocates a port on every node which routes to the same endpoints as the clusterIP. "LoadBalancer" builds on NodePort and creates an external load-balancer (if supported in the current cloud) which routes to the same endpoints as the clusterIP. "ExternalName" aliases this service to the specified externalName. Several other fields do not apply to ExternalName services. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types>
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 /// ServiceStatus represents the current status of a service.
@@ -5824,7 +6232,8 @@ pub struct ServiceStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// LoadBalancer contains the current status of the load-balancer, if one is present.
@@ -5857,7 +6266,7 @@ pub struct SleepAction {
 pub struct StorageOSPersistentVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -5870,14 +6279,14 @@ pub struct StorageOSPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_name: Option<String>,
+    pub volume_name: Option<crate::primitives::Str>,
     /// volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to "default" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created.
     #[serde(
         rename = "volumeNamespace",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_namespace: Option<String>,
+    pub volume_namespace: Option<crate::primitives::Str>,
 }
 
 /// Represents a StorageOS persistent volume resource.
@@ -5885,7 +6294,7 @@ pub struct StorageOSPersistentVolumeSource {
 pub struct StorageOSVolumeSource {
     /// fsType is the filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting in VolumeMounts.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -5898,14 +6307,14 @@ pub struct StorageOSVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_name: Option<String>,
+    pub volume_name: Option<crate::primitives::Str>,
     /// volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is specified then the Pod's namespace will be used.  This allows the Kubernetes name scoping to be mirrored within StorageOS for tighter integration. Set VolumeName to any name to override the default behaviour. Set to "default" if you are not using namespaces within StorageOS. Namespaces that do not pre-exist within StorageOS will be created.
     #[serde(
         rename = "volumeNamespace",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_namespace: Option<String>,
+    pub volume_namespace: Option<crate::primitives::Str>,
 }
 
 /// Sysctl defines a kernel parameter to be set
@@ -5913,10 +6322,10 @@ pub struct StorageOSVolumeSource {
 pub struct Sysctl {
     /// Name of a property to set
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Value of a property to set
     #[serde(rename = "value", default)]
-    pub value: String,
+    pub value: crate::primitives::Str,
 }
 
 /// TCPSocketAction describes an action based on opening a socket
@@ -5924,7 +6333,7 @@ pub struct Sysctl {
 pub struct TCPSocketAction {
     /// Optional: Host name to connect to, defaults to the pod IP.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub host: Option<crate::primitives::Str>,
     /// Number or name of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.
     #[serde(rename = "port", default)]
     pub port: crate::primitives::IntOrString,
@@ -5935,16 +6344,16 @@ pub struct TCPSocketAction {
 pub struct Taint {
     /// Required. The effect of the taint on pods that do not tolerate the taint. Valid effects are NoSchedule, PreferNoSchedule and NoExecute.
     #[serde(rename = "effect", default)]
-    pub effect: String,
+    pub effect: crate::primitives::Str,
     /// Required. The taint key to be applied to a node.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// TimeAdded represents the time at which the taint was added.
     #[serde(rename = "timeAdded", default, skip_serializing_if = "Option::is_none")]
     pub time_added: Option<crate::primitives::Time>,
     /// The taint value corresponding to the taint key.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
 }
 
 /// The pod this Toleration is attached to tolerates any taint that matches the triple &lt;key,value,effect&gt; using the matching operator &lt;operator&gt;.
@@ -5952,13 +6361,13 @@ pub struct Taint {
 pub struct Toleration {
     /// Effect indicates the taint effect to match. Empty means match all taint effects. When specified, allowed values are NoSchedule, PreferNoSchedule and NoExecute.
     #[serde(rename = "effect", default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<String>,
+    pub effect: Option<crate::primitives::Str>,
     /// Key is the taint key that the toleration applies to. Empty means match all taint keys. If the key is empty, operator must be Exists; this combination means to match all values and all keys.
     #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<crate::primitives::Str>,
     /// Operator represents a key's relationship to the value. Valid operators are Exists, Equal, Lt, and Gt. Defaults to Equal. Exists is equivalent to wildcard for value, so that a pod can tolerate all taints of a particular category. Lt and Gt perform numeric comparisons (requires feature gate TaintTolerationComparisonOperators).
     #[serde(rename = "operator", default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
+    pub operator: Option<crate::primitives::Str>,
     /// TolerationSeconds represents the period of time the toleration (which must be of effect NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not set, which means tolerate the taint forever (do not evict). Zero and negative values will be treated as 0 (evict immediately) by the system.
     #[serde(
         rename = "tolerationSeconds",
@@ -5968,7 +6377,7 @@ pub struct Toleration {
     pub toleration_seconds: Option<i64>,
     /// Value is the taint value the toleration matches to. If the operator is Exists, the value should be empty, otherwise just a regular string.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
 }
 
 /// A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future.
@@ -5976,10 +6385,14 @@ pub struct Toleration {
 pub struct TopologySelectorLabelRequirement {
     /// The label key that the selector applies to.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// An array of string values. One value must match the label to be selected. Each entry in Values is ORed.
-    #[serde(rename = "values", default)]
-    pub values: Vec<String>,
+    #[serde(
+        rename = "values",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub values: Vec<crate::primitives::Str>,
 }
 
 /// A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.
@@ -5989,7 +6402,8 @@ pub struct TopologySelectorTerm {
     #[serde(
         rename = "matchLabelExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_label_expressions:
         Option<Vec<crate::api::core::v1::TopologySelectorLabelRequirement>>,
@@ -6011,9 +6425,10 @@ pub struct TopologySpreadConstraint {
     #[serde(
         rename = "matchLabelKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub match_label_keys: Option<Vec<String>>,
+    pub match_label_keys: Option<Vec<crate::primitives::Str>>,
     /// MaxSkew describes the degree to which pods may be unevenly distributed. When 'whenUnsatisfiable=DoNotSchedule', it is the maximum permitted difference between the number of matching pods in the target topology and the global minimum. The global minimum is the minimum number of matching pods in an eligible domain or zero if the number of eligible domains is less than MinDomains. For example, in a 3-zone cluster, MaxSkew is set to 1, and pods with the same labelSelector spread as 2/2/1: In this case, the global minimum is 1. | zone1 | zone2 | zone3 | |  P P  |  P P  |   P   | - if MaxSkew is 1, incoming pod can only be scheduled to zone3 to become 2/2/2; scheduling it onto zone1(zone2) would make the ActualSkew(3-1) on zone1(zone2) violate MaxSkew(1). - if MaxSkew is 2, incoming pod can be scheduled onto any zone. When 'whenUnsatisfiable=ScheduleAnyway', it is used to give higher precedence to topologies that satisfy it. It's a required field. Default value is 1 and 0 is not allowed.
     #[serde(rename = "maxSkew", default)]
     pub max_skew: i32,
@@ -6034,7 +6449,7 @@ pub struct TopologySpreadConstraint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_affinity_policy: Option<String>,
+    pub node_affinity_policy: Option<crate::primitives::Str>,
     /// NodeTaintsPolicy indicates how we will treat node taints when calculating pod topology spread skew. Options are: - Honor: nodes without taints, along with tainted nodes for which the incoming pod has a toleration, are included. - Ignore: node taints are ignored. All nodes are included.
     ///
     /// If this value is nil, the behavior is equivalent to the Ignore policy.
@@ -6043,16 +6458,16 @@ pub struct TopologySpreadConstraint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_taints_policy: Option<String>,
+    pub node_taints_policy: Option<crate::primitives::Str>,
     /// TopologyKey is the key of node labels. Nodes that have a label with this key and identical values are considered to be in the same topology. We consider each &lt;key, value&gt; as a "bucket", and try to put balanced number of pods into each bucket. We define a domain as a particular instance of a topology. Also, we define an eligible domain as a domain whose nodes meet the requirements of nodeAffinityPolicy and nodeTaintsPolicy. e.g. If TopologyKey is "kubernetes.io/hostname", each Node is a domain of that topology. And, if TopologyKey is "topology.kubernetes.io/zone", each zone is a domain of that topology. It's a required field.
     #[serde(rename = "topologyKey", default)]
-    pub topology_key: String,
+    pub topology_key: crate::primitives::Str,
     /// WhenUnsatisfiable indicates how to deal with a pod if it doesn't satisfy the spread constraint. - DoNotSchedule (default) tells the scheduler not to schedule it. - ScheduleAnyway tells the scheduler to schedule the pod in any location,
     /// but giving higher precedence to topologies that would help reduce the
     /// skew.
     /// A constraint is considered "Unsatisfiable" for an incoming pod if and only if every possible node assignment for that pod would violate "MaxSkew" on some topology. For example, in a 3-zone cluster, MaxSkew is set to 1, and pods with the same labelSelector spread as 3/1/1: | zone1 | zone2 | zone3 | | P P P |   P   |   P   | If WhenUnsatisfiable is set to DoNotSchedule, incoming pod can only be scheduled to zone2(zone3) to become 3/2/1(3/1/2) as ActualSkew(2-1) on zone2(zone3) satisfies MaxSkew(1). In other words, the cluster can still be imbalanced, but scheduler won't make it *more* imbalanced. It's a required field.
     #[serde(rename = "whenUnsatisfiable", default)]
-    pub when_unsatisfiable: String,
+    pub when_unsatisfiable: crate::primitives::Str,
 }
 
 /// TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.
@@ -6060,13 +6475,13 @@ pub struct TopologySpreadConstraint {
 pub struct TypedLocalObjectReference {
     /// APIGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// Kind is the type of resource being referenced
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// Name is the name of resource being referenced
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// TypedObjectReference contains enough information to let you locate the typed referenced object
@@ -6074,16 +6489,16 @@ pub struct TypedLocalObjectReference {
 pub struct TypedObjectReference {
     /// APIGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// Kind is the type of resource being referenced
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// Name is the name of resource being referenced
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Namespace is the namespace of resource being referenced Note that when a namespace is specified, a gateway.networking.k8s.io/ReferenceGrant object is required in the referent namespace to allow that namespace's owner to accept the reference. See the ReferenceGrant documentation for details. (Alpha) This field requires the CrossNamespaceVolumeDataSource feature gate to be enabled.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
 }
 
 /// Volume represents a named volume in a pod that may be accessed by any container in the pod.
@@ -6182,7 +6597,7 @@ pub struct Volume {
     pub iscsi: Option<Box<crate::api::core::v1::ISCSIVolumeSource>>,
     /// name of the volume. Must be a DNS_LABEL and unique within the pod. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// nfs represents an NFS mount on the host that shares a pod's lifetime More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(rename = "nfs", default, skip_serializing_if = "Option::is_none")]
     pub nfs: Option<Box<crate::api::core::v1::NFSVolumeSource>>,
@@ -6240,10 +6655,10 @@ pub struct Volume {
 pub struct VolumeDevice {
     /// devicePath is the path inside of the container that the device will be mapped to.
     #[serde(rename = "devicePath", default)]
-    pub device_path: String,
+    pub device_path: crate::primitives::Str,
     /// name must match the name of a persistentVolumeClaim in the pod
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// VolumeHealthCondition represents an adverse health condition reported for a volume.
@@ -6251,13 +6666,13 @@ pub struct VolumeDevice {
 pub struct VolumeHealthCondition {
     /// message is a human-readable description. Maximum permitted length of a message is 1024 bytes.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// reason is a brief CamelCase machine-parseable reason. Together with status it forms the unique identity of a condition entry. Maximum permitted length of a reason is 256 bytes.
     #[serde(rename = "reason", default)]
-    pub reason: String,
+    pub reason: crate::primitives::Str,
     /// status is the machine-parseable health category. Possible values: - "Inaccessible": the volume cannot be accessed. - "DataLoss": data loss has been detected on the volume. - "Degraded": the volume is functioning with reduced capability.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
 }
 
 /// VolumeHealthStatus contains health information for a volume reported by the CSI controller plugin.
@@ -6267,7 +6682,8 @@ pub struct VolumeHealthStatus {
     #[serde(
         rename = "healthConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub health_conditions: Option<Vec<crate::api::core::v1::VolumeHealthCondition>>,
     /// lastTransitionTime is when the current set of conditions first appeared.
@@ -6286,22 +6702,23 @@ pub struct VolumeMount {
     #[serde(
         rename = "bindMountOptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub bind_mount_options: Option<Vec<String>>,
+    pub bind_mount_options: Option<Vec<crate::primitives::Str>>,
     /// Path within the container at which the volume should be mounted.
     #[serde(rename = "mountPath", default)]
-    pub mount_path: String,
+    pub mount_path: crate::primitives::Str,
     /// mountPropagation determines how mounts are propagated from the host to container and the other way around. When not set, MountPropagationNone is used. This field is beta in 1.10. When RecursiveReadOnly is set to IfPossible or to Enabled, MountPropagation must be None or unspecified (which defaults to None).
     #[serde(
         rename = "mountPropagation",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub mount_propagation: Option<String>,
+    pub mount_propagation: Option<crate::primitives::Str>,
     /// This must match the Name of a Volume.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Mounted read-only if true, read-write otherwise (false or unspecified). Defaults to false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -6319,17 +6736,17 @@ pub struct VolumeMount {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub recursive_read_only: Option<String>,
+    pub recursive_read_only: Option<crate::primitives::Str>,
     /// Path within the volume from which the container's volume should be mounted. Defaults to "" (volume's root).
     #[serde(rename = "subPath", default, skip_serializing_if = "Option::is_none")]
-    pub sub_path: Option<String>,
+    pub sub_path: Option<crate::primitives::Str>,
     /// Expanded path within the volume from which the container's volume should be mounted. Behaves similarly to SubPath but environment variable references $(VAR_NAME) are expanded using the container's environment. Defaults to "" (volume's root). SubPathExpr and SubPath are mutually exclusive.
     #[serde(
         rename = "subPathExpr",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub sub_path_expr: Option<String>,
+    pub sub_path_expr: Option<crate::primitives::Str>,
 }
 
 /// VolumeMountStatus shows status of volume mounts.
@@ -6337,10 +6754,10 @@ pub struct VolumeMount {
 pub struct VolumeMountStatus {
     /// MountPath corresponds to the original VolumeMount.
     #[serde(rename = "mountPath", default)]
-    pub mount_path: String,
+    pub mount_path: crate::primitives::Str,
     /// Name corresponds to the name of the original VolumeMount.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// ReadOnly corresponds to the original VolumeMount.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -6350,7 +6767,7 @@ pub struct VolumeMountStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub recursive_read_only: Option<String>,
+    pub recursive_read_only: Option<crate::primitives::Str>,
     /// volumeStatus represents volume-type-specific status about the mounted volume.
     #[serde(
         rename = "volumeStatus",
@@ -6430,10 +6847,10 @@ pub struct VolumeProjection {
 pub struct VolumeResourceRequirements {
     /// Limits describes the maximum amount of compute resources allowed. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
     #[serde(rename = "limits", default, skip_serializing_if = "Option::is_none")]
-    pub limits: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub limits: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
 /// VolumeStatus represents the status of a mounted volume. At most one of its members must be specified.
@@ -6449,24 +6866,24 @@ pub struct VolumeStatus {
 pub struct VsphereVirtualDiskVolumeSource {
     /// fsType is filesystem type to mount. Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified.
     #[serde(rename = "fsType", default, skip_serializing_if = "Option::is_none")]
-    pub fs_type: Option<String>,
+    pub fs_type: Option<crate::primitives::Str>,
     /// storagePolicyID is the storage Policy Based Management (SPBM) profile ID associated with the StoragePolicyName.
     #[serde(
         rename = "storagePolicyID",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_policy_id: Option<String>,
+    pub storage_policy_id: Option<crate::primitives::Str>,
     /// storagePolicyName is the storage Policy Based Management (SPBM) profile name.
     #[serde(
         rename = "storagePolicyName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_policy_name: Option<String>,
+    pub storage_policy_name: Option<crate::primitives::Str>,
     /// volumePath is the path that identifies vSphere volume vmdk
     #[serde(rename = "volumePath", default)]
-    pub volume_path: String,
+    pub volume_path: crate::primitives::Str,
 }
 
 /// The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)
@@ -6489,14 +6906,14 @@ pub struct WindowsSecurityContextOptions {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub gmsa_credential_spec: Option<String>,
+    pub gmsa_credential_spec: Option<crate::primitives::Str>,
     /// GMSACredentialSpecName is the name of the GMSA credential spec to use.
     #[serde(
         rename = "gmsaCredentialSpecName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub gmsa_credential_spec_name: Option<String>,
+    pub gmsa_credential_spec_name: Option<crate::primitives::Str>,
     /// HostProcess determines if a container should be run as a 'Host Process' container. All of a Pod's containers must have the same effective HostProcess value (it is not allowed to have a mix of HostProcess containers and non-HostProcess containers). In addition, if HostProcess is true then HostNetwork must also be set to true.
     #[serde(
         rename = "hostProcess",
@@ -6510,5 +6927,5 @@ pub struct WindowsSecurityContextOptions {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub run_as_user_name: Option<String>,
+    pub run_as_user_name: Option<crate::primitives::Str>,
 }

@@ -11,7 +11,7 @@
 pub struct Event {
     /// action is what action was taken/failed regarding to the regarding object. It is machine-readable. This field cannot be empty for new Events and it can have at most 128 characters.
     #[serde(rename = "action", default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<crate::primitives::Str>,
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
@@ -54,10 +54,10 @@ pub struct Event {
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// note is a human-readable description of the status of this operation. Maximal length of the note is 1kB, but libraries should be prepared to handle values up to 64kB.
     #[serde(rename = "note", default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<crate::primitives::Str>,
     /// reason is why the action was taken. It is human-readable. This field cannot be empty for new Events and it can have at most 128 characters.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// regarding contains the object this Event is about. In most cases it's an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.
     #[serde(rename = "regarding", default, skip_serializing_if = "Option::is_none")]
     pub regarding: Option<Box<crate::api::core::v1::ObjectReference>>,
@@ -70,20 +70,20 @@ pub struct Event {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reporting_controller: Option<String>,
+    pub reporting_controller: Option<crate::primitives::Str>,
     /// reportingInstance is the ID of the controller instance, e.g. 'kubelet-xyzf'. This field cannot be empty for new Events and it can have at most 128 characters.
     #[serde(
         rename = "reportingInstance",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reporting_instance: Option<String>,
+    pub reporting_instance: Option<crate::primitives::Str>,
     /// series is data about the Event series this event represents or nil if it's a singleton Event.
     #[serde(rename = "series", default, skip_serializing_if = "Option::is_none")]
     pub series: Option<Box<crate::api::events::v1::EventSeries>>,
     /// type is the type of this event (Normal, Warning), new types could be added in the future. It is machine-readable. This field cannot be empty for new Events.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<crate::primitives::Str>,
 }
 
 impl crate::primitives::TypeInfo for Event {
@@ -122,7 +122,11 @@ pub struct EventList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::events::v1::Event>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]

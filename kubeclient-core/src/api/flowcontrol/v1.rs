@@ -36,7 +36,7 @@ pub struct ExemptPriorityLevelConfiguration {
 pub struct FlowDistinguisherMethod {
     /// 'type' is the type of flow distinguisher method The supported types are "ByUser" and "ByNamespace". Required.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// FlowSchema defines the schema of a group of flows. Note that a flow is made up of a set of inbound API requests with similar attributes and is identified by a pair of strings: the name of the FlowSchema and a "flow distinguisher".
@@ -100,16 +100,16 @@ pub struct FlowSchemaCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// 'message' is a human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// 'reason' is a unique, one-word, CamelCase reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// 'status' is the status of the condition. Should be specified and set to one of True, False, Unknown.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// 'type' is the type of the condition. Required.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// FlowSchemaList is a list of FlowSchema objects.
@@ -119,7 +119,11 @@ pub struct FlowSchemaList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// 'items' is a list of FlowSchemas.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::flowcontrol::v1::FlowSchema>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -156,7 +160,12 @@ pub struct FlowSchemaSpec {
     pub priority_level_configuration:
         crate::api::flowcontrol::v1::PriorityLevelConfigurationReference,
     /// 'rules' describes which requests will match this flow schema. This FlowSchema matches a request if and only if at least one member of rules matches the request. if it is an empty slice, there will be no requests matching the FlowSchema.
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub rules: Option<Vec<crate::api::flowcontrol::v1::PolicyRulesWithSubjects>>,
 }
 
@@ -167,7 +176,8 @@ pub struct FlowSchemaStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::flowcontrol::v1::FlowSchemaCondition>>,
 }
@@ -177,7 +187,7 @@ pub struct FlowSchemaStatus {
 pub struct GroupSubject {
     /// name is the user group that matches, or "*" to match all user groups. See <https://github.com/kubernetes/apiserver/blob/master/pkg/authentication/user/user.go> for some well-known group names. Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// LimitResponse defines how to handle requests that can not be executed right now.
@@ -188,7 +198,7 @@ pub struct LimitResponse {
     pub queuing: Option<Box<crate::api::flowcontrol::v1::QueuingConfiguration>>,
     /// 'type' is "Queue" or "Reject". "Queue" means that requests that can not be executed upon arrival are held in a queue until they can be executed or a queuing limit is reached. "Reject" means that requests that can not be executed upon arrival are rejected. Required.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// LimitedPriorityLevelConfiguration specifies how to handle requests that are subject to limits. It addresses two issues:
@@ -246,11 +256,19 @@ pub struct NonResourcePolicyRule {
     /// - "/hea/*" also matches nothing
     /// - "/healthz/*" matches all per-component health checks.
     /// "*" matches all non-resource urls. if it is present, it must be the only entry. Required.
-    #[serde(rename = "nonResourceURLs", default)]
-    pub non_resource_urls: Vec<String>,
+    #[serde(
+        rename = "nonResourceURLs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub non_resource_urls: Vec<crate::primitives::Str>,
     /// 'verbs' is a list of matching verbs and may not be empty. "*" matches all verbs. If it is present, it must be the only entry. Required.
-    #[serde(rename = "verbs", default)]
-    pub verbs: Vec<String>,
+    #[serde(
+        rename = "verbs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub verbs: Vec<crate::primitives::Str>,
 }
 
 /// PolicyRulesWithSubjects prescribes a test that applies to a request to an apiserver. The test considers the subject making the request, the verb being requested, and the resource to be acted upon. This PolicyRulesWithSubjects matches a request if and only if both (a) at least one member of subjects matches the request and (b) at least one member of resourceRules or nonResourceRules matches the request.
@@ -260,18 +278,24 @@ pub struct PolicyRulesWithSubjects {
     #[serde(
         rename = "nonResourceRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub non_resource_rules: Option<Vec<crate::api::flowcontrol::v1::NonResourcePolicyRule>>,
     /// 'resourceRules' is a slice of ResourcePolicyRules that identify matching requests according to their verb and the target resource. At least one of 'resourceRules' and 'nonResourceRules' has to be non-empty.
     #[serde(
         rename = "resourceRules",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_rules: Option<Vec<crate::api::flowcontrol::v1::ResourcePolicyRule>>,
     /// subjects is the list of normal user, serviceaccount, or group that this rule cares about. There must be at least one member in this slice. A slice that includes both the system:authenticated and system:unauthenticated user groups matches every request. Required.
-    #[serde(rename = "subjects", default)]
+    #[serde(
+        rename = "subjects",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub subjects: Vec<crate::api::flowcontrol::v1::Subject>,
 }
 
@@ -336,16 +360,16 @@ pub struct PriorityLevelConfigurationCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// 'message' is a human-readable message indicating details about last transition.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// 'reason' is a unique, one-word, CamelCase reason for the condition's last transition.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// 'status' is the status of the condition. Should be specified and set to one of True, False, Unknown.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
     /// 'type' is the type of the condition. Required.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// PriorityLevelConfigurationList is a list of PriorityLevelConfiguration objects.
@@ -355,7 +379,11 @@ pub struct PriorityLevelConfigurationList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// 'items' is a list of request-priorities.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::flowcontrol::v1::PriorityLevelConfiguration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -375,7 +403,7 @@ impl crate::primitives::TypeInfo for PriorityLevelConfigurationList {
 pub struct PriorityLevelConfigurationReference {
     /// 'name' is the name of the priority level configuration being referenced Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// PriorityLevelConfigurationSpec specifies the configuration of a priority level.
@@ -389,7 +417,7 @@ pub struct PriorityLevelConfigurationSpec {
     pub limited: Option<Box<crate::api::flowcontrol::v1::LimitedPriorityLevelConfiguration>>,
     /// 'type' indicates whether this priority level is subject to limitation on request execution.  A value of '"Exempt"' means that requests of this priority level are not subject to a limit (and thus are never queued) and do not detract from the capacity made available to other priority levels.  A value of '"Limited"' means that (a) requests of this priority level _are_ subject to limits and (b) some of the server's limited capacity is made available exclusively to this priority level. Required.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// PriorityLevelConfigurationStatus represents the current state of a "request-priority".
@@ -399,7 +427,8 @@ pub struct PriorityLevelConfigurationStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::flowcontrol::v1::PriorityLevelConfigurationCondition>>,
 }
@@ -426,8 +455,12 @@ pub struct QueuingConfiguration {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourcePolicyRule {
     /// 'apiGroups' is a list of matching API groups and may not be empty. "*" matches all API groups and, if present, must be the only entry. Required.
-    #[serde(rename = "apiGroups", default)]
-    pub api_groups: Vec<String>,
+    #[serde(
+        rename = "apiGroups",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub api_groups: Vec<crate::primitives::Str>,
     /// 'clusterScope' indicates whether to match requests that do not specify a namespace (which happens either because the resource is not namespaced or the request targets all namespaces). If this field is omitted or false then the 'namespaces' field must contain a non-empty list.
     #[serde(
         rename = "clusterScope",
@@ -439,15 +472,24 @@ pub struct ResourcePolicyRule {
     #[serde(
         rename = "namespaces",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub namespaces: Option<Vec<String>>,
+    pub namespaces: Option<Vec<crate::primitives::Str>>,
     /// 'resources' is a list of matching resources (i.e., lowercase and plural) with, if desired, subresource.  For example, \[ "services", "nodes/status" \].  This list may not be empty. "*" matches all resources and, if present, must be the only entry. Required.
-    #[serde(rename = "resources", default)]
-    pub resources: Vec<String>,
+    #[serde(
+        rename = "resources",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub resources: Vec<crate::primitives::Str>,
     /// 'verbs' is a list of matching verbs and may not be empty. "*" matches all verbs and, if present, must be the only entry. Required.
-    #[serde(rename = "verbs", default)]
-    pub verbs: Vec<String>,
+    #[serde(
+        rename = "verbs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub verbs: Vec<crate::primitives::Str>,
 }
 
 /// ServiceAccountSubject holds detailed information for service-account-kind subject.
@@ -455,10 +497,10 @@ pub struct ResourcePolicyRule {
 pub struct ServiceAccountSubject {
     /// 'name' is the name of matching ServiceAccount objects, or "*" to match regardless of name. Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// 'namespace' is the namespace of matching ServiceAccount objects. Required.
     #[serde(rename = "namespace", default)]
-    pub namespace: String,
+    pub namespace: crate::primitives::Str,
 }
 
 /// Subject matches the originator of a request, as identified by the request authentication system. There are three ways of matching an originator; by user, group, or service account.
@@ -469,7 +511,7 @@ pub struct Subject {
     pub group: Option<Box<crate::api::flowcontrol::v1::GroupSubject>>,
     /// 'kind' indicates which one of the other fields is non-empty. Required
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// 'serviceAccount' matches ServiceAccounts.
     #[serde(
         rename = "serviceAccount",
@@ -487,5 +529,5 @@ pub struct Subject {
 pub struct UserSubject {
     /// 'name' is the username that matches, or "*" to match all usernames. Required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }

@@ -74,7 +74,11 @@ pub struct EvictionList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Evictions.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::lifecycle::v1alpha1::Eviction>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -94,10 +98,10 @@ impl crate::primitives::TypeInfo for EvictionList {
 pub struct EvictionPodReference {
     /// name of the target. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// uid of the target. It can be found in .metadata.uid of the target and is a lowercase UUID in 8-4-4-4-12 format. This field is required.
     #[serde(rename = "uid", default)]
-    pub uid: String,
+    pub uid: crate::primitives::Str,
 }
 
 /// EvictionRequest defines a request that should ideally result in a graceful eviction of a .spec.target (e.g. termination of a pod).
@@ -166,7 +170,11 @@ pub struct EvictionRequestList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of EvictionRequests.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::lifecycle::v1alpha1::EvictionRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -186,10 +194,10 @@ impl crate::primitives::TypeInfo for EvictionRequestList {
 pub struct EvictionRequestPodReference {
     /// name of the target. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// uid of the target. It can be found in .metadata.uid of the target and is a lowercase UUID in 8-4-4-4-12 format. This field is required.
     #[serde(rename = "uid", default)]
-    pub uid: String,
+    pub uid: crate::primitives::Str,
 }
 
 /// EvictionRequestSpec is a specification of an EvictionRequest.
@@ -204,12 +212,12 @@ pub struct EvictionRequestSpec {
     /// - Active responders are expected to cancel the eviction.
     /// - Completed or Interrupted responders should not take any action.
     #[serde(rename = "intent", default)]
-    pub intent: String,
+    pub intent: crate::primitives::Str,
     /// requester allows you to identify the entity, that requested the eviction of the target.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). Domain names *.k8s.io and *.kubernetes.io are reserved. This field is required and immutable.
     #[serde(rename = "requester", default)]
-    pub requester: String,
+    pub requester: crate::primitives::Str,
     /// target contains a reference to an object (e.g. a pod) that should be evicted. This field is required and immutable.
     #[serde(rename = "target", default)]
     pub target: crate::api::lifecycle::v1alpha1::EvictionRequestTarget,
@@ -231,7 +239,8 @@ pub struct EvictionRequestStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// observedGeneration is EvictionRequest's .metadata.generation observed by the evictionrequest-controller. The observed generation value cannot be negative and can only be incremented. The minimum value is 1. This field is managed by evictionrequest-controller.
@@ -273,7 +282,8 @@ pub struct EvictionStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// observedGeneration is Eviction's .metadata.generation observed by the evictionrequest-controller. The observed generation value cannot be negative and can only be incremented. The minimum value is 1. This field is managed by evictionrequest-controller.
@@ -289,7 +299,8 @@ pub struct EvictionStatus {
     #[serde(
         rename = "requesters",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub requesters: Option<Vec<crate::api::lifecycle::v1alpha1::Requester>>,
     /// responders represents the eviction process status of each declared responder.
@@ -300,7 +311,8 @@ pub struct EvictionStatus {
     #[serde(
         rename = "responders",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub responders: Option<Vec<crate::api::lifecycle::v1alpha1::ResponderStatus>>,
     /// targetResponders reference responders that should eventually respond to this eviction to help with the graceful eviction of a target. These responders are selected sequentially, according to their specified priority by setting the Active state to the TargetResponder .state field. The maximum number of active responders allowed is 1. Eventually each responder can end up in an Interrupted, Canceled or, Completed state. Responders should observe these states in order to navigate their lifecycle.
@@ -316,7 +328,8 @@ pub struct EvictionStatus {
     #[serde(
         rename = "targetResponders",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub target_responders: Option<Vec<crate::api::lifecycle::v1alpha1::TargetResponder>>,
 }
@@ -341,12 +354,12 @@ pub struct Requester {
     /// - Active responders are expected to cancel the eviction.
     /// - Completed or Interrupted responders should not take any action.
     #[serde(rename = "intent", default)]
-    pub intent: String,
+    pub intent: crate::primitives::Str,
     /// name allows you to identify the entity, that requested the eviction of the target.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field must be unique for each requester. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// ResponderStatus represents the last observed status of the eviction process of the responder. It should be only updated by the designated responder whose name is .name field.
@@ -375,12 +388,12 @@ pub struct ResponderStatus {
     pub heartbeat_time: Option<crate::primitives::Time>,
     /// message provides human-readable details about the state of the responder and the eviction process. Maximum length is 4000 characters.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// name allows you to identify the responder reacting to the Eviction.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field is initialized by Kubernetes and must be unique for each responder. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// startTime tracks the time at which this responder was designated as active and should start processing the eviction request. It should reflect the present time when set. This field is initialized by Kubernetes when this responder becomes active. This field becomes immutable once set.
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<crate::primitives::Time>,
@@ -393,7 +406,7 @@ pub struct TargetResponder {
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field must be unique for each responder. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// priority for this responder. Higher priorities are selected first by the evictionrequest-controller. If there are responders with the same priority, the responder whose domain name comes first in the alphabetical higher domain order, will be picked. This means that the top domain labels are compared alphabetically first, followed by the lower domain labels. The key is compared last.
     ///
     /// The responder that is the managing controller of the pod should set the value of this field to 10000 to allow both for preemption or fallback registration by other responders.
@@ -419,5 +432,5 @@ pub struct TargetResponder {
     ///
     /// Please refer to the ResponderStatus in .status.responders for more details on each responder.
     #[serde(rename = "state", default)]
-    pub state: String,
+    pub state: crate::primitives::Str,
 }

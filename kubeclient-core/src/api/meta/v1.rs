@@ -17,7 +17,7 @@ pub struct APIGroup {
     pub kind: crate::primitives::Kind<Self>,
     /// name is the name of the group.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// preferredVersion is the version preferred by the API server, which probably is the storage version.
     #[serde(
         rename = "preferredVersion",
@@ -29,12 +29,17 @@ pub struct APIGroup {
     #[serde(
         rename = "serverAddressByClientCIDRs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub server_address_by_client_cidrs:
         Option<Vec<crate::api::meta::v1::ServerAddressByClientCIDR>>,
     /// versions are the versions supported in this group.
-    #[serde(rename = "versions", default)]
+    #[serde(
+        rename = "versions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub versions: Vec<crate::api::meta::v1::GroupVersionForDiscovery>,
 }
 
@@ -50,7 +55,11 @@ pub struct APIGroupList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// groups is a list of APIGroup.
-    #[serde(rename = "groups", default)]
+    #[serde(
+        rename = "groups",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub groups: Vec<crate::api::meta::v1::APIGroup>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -69,18 +78,19 @@ pub struct APIResource {
     #[serde(
         rename = "categories",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub categories: Option<Vec<String>>,
+    pub categories: Option<Vec<crate::primitives::Str>>,
     /// group is the preferred group of the resource.  Empty implies the group of the containing resource list. For subresources, this may have a different value, for example: Scale".
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<crate::primitives::Str>,
     /// kind is the kind for the resource (e.g. 'Foo' is the kind for a resource 'foo')
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// name is the plural name of the resource.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespaced indicates if a resource is namespaced or not.
     #[serde(rename = "namespaced", default)]
     pub namespaced: bool,
@@ -88,25 +98,30 @@ pub struct APIResource {
     #[serde(
         rename = "shortNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub short_names: Option<Vec<String>>,
+    pub short_names: Option<Vec<crate::primitives::Str>>,
     /// singularName is the singular name of the resource.  This allows clients to handle plural and singular opaquely. The singularName is more correct for reporting status on a single item and both singular and plural are allowed from the kubectl CLI interface.
     #[serde(rename = "singularName", default)]
-    pub singular_name: String,
+    pub singular_name: crate::primitives::Str,
     /// The hash value of the storage version, the version this resource is converted to when written to the data store. Value must be treated as opaque by clients. Only equality comparison on the value is valid. This is an alpha feature and may change or be removed in the future. The field is populated by the apiserver only if the StorageVersionHash feature gate is enabled. This field will remain optional even if it graduates.
     #[serde(
         rename = "storageVersionHash",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub storage_version_hash: Option<String>,
+    pub storage_version_hash: Option<crate::primitives::Str>,
     /// verbs is a list of supported kube verbs (this includes get, list, watch, create, update, patch, delete, deletecollection, and proxy)
-    #[serde(rename = "verbs", default)]
-    pub verbs: Vec<String>,
+    #[serde(
+        rename = "verbs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub verbs: Vec<crate::primitives::Str>,
     /// version is the preferred version of the resource.  Empty implies the version of the containing resource list For subresources, this may have a different value, for example: v1 (while inside a v1beta1 version of the core resource's group)".
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<crate::primitives::Str>,
 }
 
 /// APIResourceList is a list of APIResource, it is used to expose the name of the resources supported in a specific group and version, and if the resource is namespaced.
@@ -117,12 +132,16 @@ pub struct APIResourceList {
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// groupVersion is the group and version this APIResourceList is for.
     #[serde(rename = "groupVersion", default)]
-    pub group_version: String,
+    pub group_version: crate::primitives::Str,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// resources contains the name of the resources and if they are namespaced.
-    #[serde(rename = "resources", default)]
+    #[serde(
+        rename = "resources",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub resources: Vec<crate::api::meta::v1::APIResource>,
 }
 
@@ -141,11 +160,19 @@ pub struct APIVersions {
     #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// a map of client CIDR to server address that is serving this group. This is to help clients reach servers in the most network-efficient way possible. Clients can use the appropriate server address as per the CIDR that they match. In case of multiple matches, clients should use the longest matching CIDR. The server returns only those CIDRs that it thinks that the client can match. For example: the master will return an internal IP CIDR only, if the client reaches the server using an internal IP. Server looks at X-Forwarded-For header or X-Real-Ip header or request.RemoteAddr (in that order) to get the client IP.
-    #[serde(rename = "serverAddressByClientCIDRs", default)]
+    #[serde(
+        rename = "serverAddressByClientCIDRs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub server_address_by_client_cidrs: Vec<crate::api::meta::v1::ServerAddressByClientCIDR>,
     /// versions are the api versions that are available.
-    #[serde(rename = "versions", default)]
-    pub versions: Vec<String>,
+    #[serde(
+        rename = "versions",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub versions: Vec<crate::primitives::Str>,
 }
 
 impl crate::primitives::TypeInfo for APIVersions {
@@ -161,7 +188,7 @@ pub struct Condition {
     pub last_transition_time: crate::primitives::Time,
     /// message is a human readable message indicating details about the transition. This may be an empty string.
     #[serde(rename = "message", default)]
-    pub message: String,
+    pub message: crate::primitives::Str,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions\[x\].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
     #[serde(
         rename = "observedGeneration",
@@ -171,13 +198,13 @@ pub struct Condition {
     pub observed_generation: Option<i64>,
     /// reason contains a programmatic identifier indicating the reason for the condition's last transition. Producers of specific condition types may define expected values and meanings for this field, and whether the values are considered a guaranteed API. The value should be a CamelCase string. This field may not be empty.
     #[serde(rename = "reason", default)]
-    pub reason: String,
+    pub reason: crate::primitives::Str,
     /// status of the condition, one of True, False, Unknown.
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// type of condition in CamelCase or in foo.example.com/CamelCase.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// DeleteOptions may be provided when deleting an API object.
@@ -189,10 +216,15 @@ pub struct DeleteOptions {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed
-    #[serde(rename = "dryRun", default, skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<Vec<String>>,
+    #[serde(
+        rename = "dryRun",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub dry_run: Option<Vec<crate::primitives::Str>>,
     /// The duration in seconds before the object should be deleted. Value must be non-negative integer. The value zero indicates delete immediately. If this value is nil, the default grace period for the specified type will be used. Defaults to a per object value if not specified. zero means delete immediately.
     #[serde(
         rename = "gracePeriodSeconds",
@@ -209,7 +241,7 @@ pub struct DeleteOptions {
     pub ignore_store_read_error_with_cluster_breaking_potential: Option<bool>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
     /// Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7. Should the dependent objects be orphaned. If true/false, the "orphan" finalizer will be added to/removed from the object's finalizers list. Either this field or PropagationPolicy may be set, but not both.
     #[serde(
         rename = "orphanDependents",
@@ -230,7 +262,7 @@ pub struct DeleteOptions {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub propagation_policy: Option<String>,
+    pub propagation_policy: Option<crate::primitives::Str>,
 }
 
 /// FieldSelectorRequirement is a selector that contains values, a key, and an operator that relates the key and values.
@@ -238,13 +270,18 @@ pub struct DeleteOptions {
 pub struct FieldSelectorRequirement {
     /// key is the field selector key that the requirement applies to.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist. The list of operators may grow in the future.
     #[serde(rename = "operator", default)]
-    pub operator: String,
+    pub operator: crate::primitives::Str,
     /// values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub values: Option<Vec<crate::primitives::Str>>,
 }
 
 /// GroupResource specifies a Group and a Resource, but does not force a version.  This is useful for identifying concepts during lookup stages without having partially valid types
@@ -252,10 +289,10 @@ pub struct FieldSelectorRequirement {
 pub struct GroupResource {
     /// group.
     #[serde(rename = "group", default)]
-    pub group: String,
+    pub group: crate::primitives::Str,
     /// resource.
     #[serde(rename = "resource", default)]
-    pub resource: String,
+    pub resource: crate::primitives::Str,
 }
 
 /// GroupVersion contains the "group/version" and "version" string of a version. It is made a struct to keep extensibility.
@@ -263,10 +300,10 @@ pub struct GroupResource {
 pub struct GroupVersionForDiscovery {
     /// groupVersion specifies the API group and version in the form "group/version"
     #[serde(rename = "groupVersion", default)]
-    pub group_version: String,
+    pub group_version: crate::primitives::Str,
     /// version specifies the version in the form of "version". This is to save the clients the trouble of splitting the GroupVersion.
     #[serde(rename = "version", default)]
-    pub version: String,
+    pub version: crate::primitives::Str,
 }
 
 /// A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.
@@ -276,7 +313,8 @@ pub struct LabelSelector {
     #[serde(
         rename = "matchExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_expressions: Option<Vec<crate::api::meta::v1::LabelSelectorRequirement>>,
     /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
@@ -285,7 +323,7 @@ pub struct LabelSelector {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_labels: Option<std::collections::BTreeMap<String, String>>,
+    pub match_labels: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
 /// A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.
@@ -293,13 +331,18 @@ pub struct LabelSelector {
 pub struct LabelSelectorRequirement {
     /// key is the label key that the selector applies to.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist.
     #[serde(rename = "operator", default)]
-    pub operator: String,
+    pub operator: crate::primitives::Str,
     /// values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub values: Option<Vec<crate::primitives::Str>>,
 }
 
 /// ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}.
@@ -307,7 +350,7 @@ pub struct LabelSelectorRequirement {
 pub struct ListMeta {
     /// continue may be set if the user set a limit on the number of items returned, and indicates that the server has more data available. The value is opaque and may be used to issue another request to the endpoint that served this list to retrieve the next set of available objects. Continuing a consistent list may not be possible if the server configuration has changed or more than a few minutes have passed. The resourceVersion field returned when using this continue value will be identical to the value in the first response, unless you have received this token from an error message.
     #[serde(rename = "continue", default, skip_serializing_if = "Option::is_none")]
-    pub continue_: Option<String>,
+    pub continue_: Option<crate::primitives::Str>,
     /// remainingItemCount is the number of subsequent items in the list which are not included in this list response. If the list request contained label or field selectors, then the number of remaining items is unknown and the field will be left unset and omitted during serialization. If the list is complete (either because it is not chunking or because this is the last chunk), then there are no more remaining items and this field will be left unset and omitted during serialization. Servers older than v1.15 do not set this field. The intended use of the remainingItemCount is *estimating* the size of a collection. Clients should not rely on the remainingItemCount to be set or to be exact.
     #[serde(
         rename = "remainingItemCount",
@@ -321,10 +364,10 @@ pub struct ListMeta {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<crate::primitives::Str>,
     /// Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.
     #[serde(rename = "selfLink", default, skip_serializing_if = "Option::is_none")]
-    pub self_link: Option<String>,
+    pub self_link: Option<crate::primitives::Str>,
     /// shardInfo is set when the list is a filtered subset of the full collection, as selected by a shard selector on the request. It echoes back the selector so clients can verify which shard they received and merge sharded responses. Clients should not cache sharded list responses as a full representation of the collection.
     ///
     /// This is an alpha field and requires enabling the ShardedListAndWatch feature gate.
@@ -341,30 +384,30 @@ pub struct ManagedFieldsEntry {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_version: Option<String>,
+    pub api_version: Option<crate::primitives::Str>,
     /// FieldsType is the discriminator for the different fields format and version. There is currently only one possible value: "FieldsV1"
     #[serde(
         rename = "fieldsType",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub fields_type: Option<String>,
+    pub fields_type: Option<crate::primitives::Str>,
     /// FieldsV1 holds the first JSON version format as described in the "FieldsV1" type.
     #[serde(rename = "fieldsV1", default, skip_serializing_if = "Option::is_none")]
     pub fields_v1: Option<crate::primitives::FieldsV1>,
     /// Manager is an identifier of the workflow managing these fields.
     #[serde(rename = "manager", default, skip_serializing_if = "Option::is_none")]
-    pub manager: Option<String>,
+    pub manager: Option<crate::primitives::Str>,
     /// Operation is the type of operation which lead to this ManagedFieldsEntry being created. The only valid values for this field are 'Apply' and 'Update'.
     #[serde(rename = "operation", default, skip_serializing_if = "Option::is_none")]
-    pub operation: Option<String>,
+    pub operation: Option<crate::primitives::Str>,
     /// Subresource is the name of the subresource used to update that object, or empty string if the object was updated through the main resource. The value of this field is used to distinguish between managers, even if they share the same name. For example, a status update will be distinct from a regular update using the same manager name. Note that the APIVersion field is not related to the Subresource field and it always corresponds to the version of the main resource.
     #[serde(
         rename = "subresource",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub subresource: Option<String>,
+    pub subresource: Option<crate::primitives::Str>,
     /// Time is the timestamp of when the ManagedFields entry was added. The timestamp will also be updated if a field is added, the manager changes any of the owned fields value or removes a field. The timestamp does not update when a field is removed from the entry because another manager took it over.
     #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::primitives::Time>,
@@ -409,9 +452,10 @@ pub struct ObjectMeta {
     #[serde(
         rename = "finalizers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub finalizers: Option<Vec<String>>,
+    pub finalizers: Option<Vec<crate::primitives::Str>>,
     /// GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided. If this field is used, the name returned to the client will be different than the name passed. This value will also be combined with a unique suffix. The provided value has the same validation rules as the Name field, and may be truncated by the length of the suffix required to make the value unique on the server.
     ///
     /// If this field is specified and the generated name exists, the server will return a 409.
@@ -422,7 +466,7 @@ pub struct ObjectMeta {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub generate_name: Option<String>,
+    pub generate_name: Option<crate::primitives::Str>,
     /// A sequence number representing a specific generation of the desired state. Populated by the system. Read-only.
     #[serde(
         rename = "generation",
@@ -437,22 +481,24 @@ pub struct ObjectMeta {
     #[serde(
         rename = "managedFields",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub managed_fields: Option<Vec<crate::api::meta::v1::ManagedFieldsEntry>>,
     /// Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// Namespace defines the space within which each name must be unique. An empty namespace is equivalent to the "default" namespace, but "default" is the canonical representation. Not all objects are required to be scoped to a namespace - the value of this field for those objects will be empty.
     ///
     /// Must be a DNS_LABEL. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces>
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// List of objects depended by this object. If ALL objects in the list have been deleted, this object will be garbage collected. If this object is managed by a controller, then an entry in this list will point to this controller, with the controller field set to true. There cannot be more than one managing controller.
     #[serde(
         rename = "ownerReferences",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub owner_references: Option<Vec<crate::api::meta::v1::OwnerReference>>,
     /// An opaque value that represents the internal version of this object that can be used by clients to determine when objects have changed. May be used for optimistic concurrency, change detection, and the watch operation on a resource or set of resources. Clients must treat these values as opaque and passed unmodified back to the server. They may only be valid for a particular resource or set of resources.
@@ -463,15 +509,15 @@ pub struct ObjectMeta {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<crate::primitives::Str>,
     /// Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.
     #[serde(rename = "selfLink", default, skip_serializing_if = "Option::is_none")]
-    pub self_link: Option<String>,
+    pub self_link: Option<crate::primitives::Str>,
     /// UID is the unique in time and space value for this object. It is typically generated by the server on successful creation of a resource and is not allowed to change on PUT operations.
     ///
     /// Populated by the system. Read-only. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids>
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
 }
 
 /// OwnerReference contains enough information to let you identify an owning object. An owning object must be in the same namespace as the dependent, or be cluster-scoped, so there is no namespace field.
@@ -479,7 +525,7 @@ pub struct ObjectMeta {
 pub struct OwnerReference {
     /// API version of the referent.
     #[serde(rename = "apiVersion", default)]
-    pub api_version: String,
+    pub api_version: crate::primitives::Str,
     /// If true, AND if the owner has the "foregroundDeletion" finalizer, then the owner cannot be deleted from the key-value store until this reference is removed. See <https://kubernetes.io/docs/concepts/architecture/garbage-collection/#foreground-deletion> for how the garbage collector interacts with this field and enforces the foreground deletion. Defaults to false. To set this field, a user needs "delete" permission of the owner, otherwise 422 (Unprocessable Entity) will be returned.
     #[serde(
         rename = "blockOwnerDeletion",
@@ -496,13 +542,13 @@ pub struct OwnerReference {
     pub controller: Option<bool>,
     /// Kind of the referent. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// Name of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names>
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// UID of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids>
     #[serde(rename = "uid", default)]
-    pub uid: String,
+    pub uid: crate::primitives::Str,
 }
 
 /// Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.
@@ -514,10 +560,10 @@ pub struct Preconditions {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<crate::primitives::Str>,
     /// Specifies the target UID.
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
 }
 
 /// ServerAddressByClientCIDR helps the client to determine the server address that they should use, depending on the clientCIDR that they match.
@@ -525,10 +571,10 @@ pub struct Preconditions {
 pub struct ServerAddressByClientCIDR {
     /// The CIDR with which clients can match their IP to figure out the server address that they should use.
     #[serde(rename = "clientCIDR", default)]
-    pub client_cidr: String,
+    pub client_cidr: crate::primitives::Str,
     /// Address of this server, suitable for a client that matches the above CIDR. This can be a hostname, hostname:port, IP or IP:port.
     #[serde(rename = "serverAddress", default)]
-    pub server_address: String,
+    pub server_address: crate::primitives::Str,
 }
 
 /// ShardInfo describes the shard selector that was applied to produce a list response. Its presence on a list response indicates the list is a filtered subset.
@@ -536,7 +582,7 @@ pub struct ServerAddressByClientCIDR {
 pub struct ShardInfo {
     /// selector is the shard selector string from the request, echoed back so clients can verify which shard they received and merge responses from multiple shards.
     #[serde(rename = "selector", default)]
-    pub selector: String,
+    pub selector: crate::primitives::Str,
 }
 
 /// Status is a return value for calls that don't return other objects.
@@ -556,16 +602,16 @@ pub struct Status {
     pub kind: crate::primitives::Kind<Self>,
     /// A human-readable description of the status of this operation.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
     /// A machine-readable description of why this operation is in the "Failure" status. If this value is empty there is no information available. A Reason clarifies an HTTP status code but does not override it.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
     /// Status of the operation. One of: "Success" or "Failure". More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::primitives::Str>,
 }
 
 impl crate::primitives::TypeInfo for Status {
@@ -582,30 +628,35 @@ pub struct StatusCause {
     /// "name" - the field "name" on the current resource
     /// "items\[0\].name" - the field "name" on the first array entry in "items"
     #[serde(rename = "field", default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<crate::primitives::Str>,
     /// A human-readable description of the cause of the error.  This field may be presented as-is to a reader.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// A machine-readable description of the cause of the error. If this value is empty there is no information available.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<crate::primitives::Str>,
 }
 
 /// StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response. The Reason field of a Status object defines what attributes will be set. Clients must ignore fields that do not match the defined type of each attribute, and should assume that any attribute may be empty, invalid, or under defined.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusDetails {
     /// The Causes array includes more details associated with the StatusReason failure. Not all StatusReasons may provide detailed causes.
-    #[serde(rename = "causes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "causes",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub causes: Option<Vec<crate::api::meta::v1::StatusCause>>,
     /// The group attribute of the resource associated with the status StatusReason.
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<crate::primitives::Str>,
     /// The kind attribute of the resource associated with the status StatusReason. On some operations may differ from the requested resource Kind. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<crate::primitives::Str>,
     /// The name attribute of the resource associated with the status StatusReason (when there is a single name which can be described).
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// If specified, the time in seconds before the operation should be retried. Some errors may indicate the client must take an alternate action - for those errors this field may indicate how long to wait before taking the alternate action.
     #[serde(
         rename = "retryAfterSeconds",
@@ -615,7 +666,7 @@ pub struct StatusDetails {
     pub retry_after_seconds: Option<i32>,
     /// UID of the resource. (when there is a single resource which can be described). More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids>
     #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<crate::primitives::Str>,
 }
 
 /// Event represents a single event to a watched resource.
@@ -630,7 +681,7 @@ pub struct WatchEvent {
     pub object: crate::primitives::RawExtension,
     /// type.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// Info contains versioning information. how we'll want to distribute that information.
@@ -638,57 +689,57 @@ pub struct WatchEvent {
 pub struct Info {
     /// buildDate.
     #[serde(rename = "buildDate", default)]
-    pub build_date: String,
+    pub build_date: crate::primitives::Str,
     /// compiler.
     #[serde(rename = "compiler", default)]
-    pub compiler: String,
+    pub compiler: crate::primitives::Str,
     /// EmulationMajor is the major version of the emulation version
     #[serde(
         rename = "emulationMajor",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub emulation_major: Option<String>,
+    pub emulation_major: Option<crate::primitives::Str>,
     /// EmulationMinor is the minor version of the emulation version
     #[serde(
         rename = "emulationMinor",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub emulation_minor: Option<String>,
+    pub emulation_minor: Option<crate::primitives::Str>,
     /// gitCommit.
     #[serde(rename = "gitCommit", default)]
-    pub git_commit: String,
+    pub git_commit: crate::primitives::Str,
     /// gitTreeState.
     #[serde(rename = "gitTreeState", default)]
-    pub git_tree_state: String,
+    pub git_tree_state: crate::primitives::Str,
     /// gitVersion.
     #[serde(rename = "gitVersion", default)]
-    pub git_version: String,
+    pub git_version: crate::primitives::Str,
     /// goVersion.
     #[serde(rename = "goVersion", default)]
-    pub go_version: String,
+    pub go_version: crate::primitives::Str,
     /// Major is the major version of the binary version
     #[serde(rename = "major", default)]
-    pub major: String,
+    pub major: crate::primitives::Str,
     /// MinCompatibilityMajor is the major version of the minimum compatibility version
     #[serde(
         rename = "minCompatibilityMajor",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub min_compatibility_major: Option<String>,
+    pub min_compatibility_major: Option<crate::primitives::Str>,
     /// MinCompatibilityMinor is the minor version of the minimum compatibility version
     #[serde(
         rename = "minCompatibilityMinor",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub min_compatibility_minor: Option<String>,
+    pub min_compatibility_minor: Option<crate::primitives::Str>,
     /// Minor is the minor version of the binary version
     #[serde(rename = "minor", default)]
-    pub minor: String,
+    pub minor: crate::primitives::Str,
     /// platform.
     #[serde(rename = "platform", default)]
-    pub platform: String,
+    pub platform: crate::primitives::Str,
 }

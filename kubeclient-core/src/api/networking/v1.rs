@@ -14,7 +14,7 @@ pub struct HTTPIngressPath {
     pub backend: crate::api::networking::v1::IngressBackend,
     /// path is matched against the path of an incoming request. Currently it can contain characters disallowed from the conventional "path" part of a URL as defined by RFC 3986. Paths must begin with a '/' and must be present when using PathType with value "Exact" or "Prefix".
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::primitives::Str>,
     /// pathType determines the interpretation of the path matching. PathType can be one of the following values: * Exact: Matches the URL path exactly. * Prefix: Matches based on a URL path prefix split by '/'. Matching is
     /// done on a path element by element basis. A path element refers is the
     /// list of labels in the path split by the '/' separator. A request is a
@@ -27,14 +27,18 @@ pub struct HTTPIngressPath {
     /// or treat it identically to Prefix or Exact path types.
     /// Implementations are required to support all path types.
     #[serde(rename = "pathType", default)]
-    pub path_type: String,
+    pub path_type: crate::primitives::Str,
 }
 
 /// HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: <http://&lt;host&gt;/&lt;path&gt;?&lt;searchpart&gt>; -&gt; backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HTTPIngressRuleValue {
     /// paths is a collection of paths that map requests to backends.
-    #[serde(rename = "paths", default)]
+    #[serde(
+        rename = "paths",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub paths: Vec<crate::api::networking::v1::HTTPIngressPath>,
 }
 
@@ -91,7 +95,11 @@ pub struct IPAddressList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of IPAddresses.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::networking::v1::IPAddress>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -119,10 +127,15 @@ pub struct IPAddressSpec {
 pub struct IPBlock {
     /// cidr is a string representing the IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64"
     #[serde(rename = "cidr", default)]
-    pub cidr: String,
+    pub cidr: crate::primitives::Str,
     /// except is a slice of CIDRs that should not be included within an IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64" Except values will be rejected if they are outside the cidr range
-    #[serde(rename = "except", default, skip_serializing_if = "Option::is_none")]
-    pub except: Option<Vec<String>>,
+    #[serde(
+        rename = "except",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub except: Option<Vec<crate::primitives::Str>>,
 }
 
 /// Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend. An Ingress can be configured to give services externally-reachable urls, load balance traffic, terminate SSL, offer name based virtual hosting etc.
@@ -238,7 +251,11 @@ pub struct IngressClassList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of IngressClasses.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::networking::v1::IngressClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -258,19 +275,19 @@ impl crate::primitives::TypeInfo for IngressClassList {
 pub struct IngressClassParametersReference {
     /// apiGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// kind is the type of resource being referenced.
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// name is the name of resource being referenced.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespace is the namespace of the resource being referenced. This field is required when scope is set to "Namespace" and must be unset when scope is set to "Cluster".
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// scope represents if this refers to a cluster or namespace scoped resource. This may be set to "Cluster" (default) or "Namespace".
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<crate::primitives::Str>,
 }
 
 /// IngressClassSpec provides information about the class of an Ingress.
@@ -282,7 +299,7 @@ pub struct IngressClassSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub controller: Option<String>,
+    pub controller: Option<crate::primitives::Str>,
     /// parameters is a link to a custom resource containing additional configuration for the controller. This is optional if the controller does not require extra parameters.
     #[serde(
         rename = "parameters",
@@ -299,7 +316,11 @@ pub struct IngressList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Ingress.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::networking::v1::Ingress>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -319,12 +340,17 @@ impl crate::primitives::TypeInfo for IngressList {
 pub struct IngressLoadBalancerIngress {
     /// hostname is set for load-balancer ingress points that are DNS based.
     #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub hostname: Option<crate::primitives::Str>,
     /// ip is set for load-balancer ingress points that are IP based.
     #[serde(rename = "ip", default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    pub ip: Option<crate::primitives::Str>,
     /// ports provides information about the ports exposed by this LoadBalancer.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::networking::v1::IngressPortStatus>>,
 }
 
@@ -332,7 +358,12 @@ pub struct IngressLoadBalancerIngress {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IngressLoadBalancerStatus {
     /// ingress is a list containing ingress points for the load-balancer.
-    #[serde(rename = "ingress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ingress: Option<Vec<crate::api::networking::v1::IngressLoadBalancerIngress>>,
 }
 
@@ -344,13 +375,13 @@ pub struct IngressPortStatus {
     /// - cloud provider specific error values must have names that comply with the
     /// format foo.example.com/CamelCase.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<crate::primitives::Str>,
     /// port is the port number of the ingress port.
     #[serde(rename = "port", default)]
     pub port: i32,
     /// protocol is the protocol of the ingress port. The supported values are: "TCP", "UDP", "SCTP"
     #[serde(rename = "protocol", default)]
-    pub protocol: String,
+    pub protocol: crate::primitives::Str,
 }
 
 /// IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue.
@@ -365,7 +396,7 @@ pub struct IngressRule {
     ///
     /// host can be "precise" which is a domain name without the terminating dot of a network host (e.g. "foo.bar.com") or "wildcard", which is a domain name prefixed with a single wildcard label (e.g. "*.foo.com"). The wildcard character '*' must appear by itself as the first DNS label and matches only a single label. You cannot have a wildcard label by itself (e.g. Host == "*"). Requests will be matched against the Host field in the following way: 1. If host is precise, the request matches this rule if the http host header is equal to Host. 2. If host is a wildcard, then the request matches this rule if the http host header is to equal to the suffix (removing the first label) of the wildcard rule.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub host: Option<crate::primitives::Str>,
     /// http is a HTTP IngressRuleValue, which contains a list of http selectors
     #[serde(rename = "http", default, skip_serializing_if = "Option::is_none")]
     pub http: Option<Box<crate::api::networking::v1::HTTPIngressRuleValue>>,
@@ -376,7 +407,7 @@ pub struct IngressRule {
 pub struct IngressServiceBackend {
     /// name is the referenced service. The service must exist in the same namespace as the Ingress object.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// port of the referenced service. A port name or port number is required for a IngressServiceBackend.
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<Box<crate::api::networking::v1::ServiceBackendPort>>,
@@ -398,12 +429,22 @@ pub struct IngressSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub ingress_class_name: Option<String>,
+    pub ingress_class_name: Option<crate::primitives::Str>,
     /// rules is a list of host rules used to configure the Ingress. If unspecified, or no rule matches, all traffic is sent to the default backend.
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub rules: Option<Vec<crate::api::networking::v1::IngressRule>>,
     /// tls represents the TLS configuration. Currently the Ingress only supports a single TLS port, 443. If multiple members of this list specify different hosts, they will be multiplexed on the same port according to the hostname specified through the SNI TLS extension, if the ingress controller fulfilling the ingress supports SNI.
-    #[serde(rename = "tls", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tls",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub tls: Option<Vec<crate::api::networking::v1::IngressTLS>>,
 }
 
@@ -423,15 +464,20 @@ pub struct IngressStatus {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IngressTLS {
     /// hosts is a list of hosts included in the TLS certificate. The values in this list must match the name/s used in the tlsSecret. Defaults to the wildcard host setting for the loadbalancer controller fulfilling this Ingress, if left unspecified.
-    #[serde(rename = "hosts", default, skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
+    #[serde(
+        rename = "hosts",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub hosts: Option<Vec<crate::primitives::Str>>,
     /// secretName is the name of the secret used to terminate TLS traffic on port 443. Field is left optional to allow TLS routing based on SNI hostname alone. If the SNI host in a listener conflicts with the "Host" header field used by an IngressRule, the SNI host is used for termination and value of the "Host" header is used for routing.
     #[serde(
         rename = "secretName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_name: Option<String>,
+    pub secret_name: Option<crate::primitives::Str>,
 }
 
 /// NetworkPolicy describes what network traffic is allowed for a set of Pods
@@ -484,10 +530,20 @@ impl crate::resource::Resource for NetworkPolicy {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyEgressRule {
     /// ports is a list of destination ports for outgoing traffic. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::networking::v1::NetworkPolicyPort>>,
     /// to is a list of destinations for outgoing traffic of pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all destinations (traffic not restricted by destination). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the to list.
-    #[serde(rename = "to", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "to",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub to: Option<Vec<crate::api::networking::v1::NetworkPolicyPeer>>,
 }
 
@@ -495,10 +551,20 @@ pub struct NetworkPolicyEgressRule {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyIngressRule {
     /// from is a list of sources which should be able to access the pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all sources (traffic not restricted by source). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the from list.
-    #[serde(rename = "from", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "from",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub from: Option<Vec<crate::api::networking::v1::NetworkPolicyPeer>>,
     /// ports is a list of ports which should be made accessible on the pods selected for this rule. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ports: Option<Vec<crate::api::networking::v1::NetworkPolicyPort>>,
 }
 
@@ -509,7 +575,11 @@ pub struct NetworkPolicyList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::networking::v1::NetworkPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -561,17 +631,27 @@ pub struct NetworkPolicyPort {
     pub port: Option<crate::primitives::IntOrString>,
     /// protocol represents the protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<crate::primitives::Str>,
 }
 
 /// NetworkPolicySpec provides the specification of a NetworkPolicy
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicySpec {
     /// egress is a list of egress rules to be applied to the selected pods. Outgoing traffic is allowed if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic matches at least one egress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy limits all outgoing traffic (and serves solely to ensure that the pods it selects are isolated by default). This field is beta-level in 1.8
-    #[serde(rename = "egress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "egress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub egress: Option<Vec<crate::api::networking::v1::NetworkPolicyEgressRule>>,
     /// ingress is a list of ingress rules to be applied to the selected pods. Traffic is allowed to a pod if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic source is the pod's local node, OR if the traffic matches at least one ingress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy does not allow any traffic (and serves solely to ensure that the pods it selects are isolated by default)
-    #[serde(rename = "ingress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ingress: Option<Vec<crate::api::networking::v1::NetworkPolicyIngressRule>>,
     /// podSelector selects the pods to which this NetworkPolicy object applies. The array of rules is applied to any pods selected by this field. An empty selector matches all pods in the policy's namespace. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is optional. If it is not specified, it defaults to an empty selector.
     #[serde(
@@ -584,9 +664,10 @@ pub struct NetworkPolicySpec {
     #[serde(
         rename = "policyTypes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub policy_types: Option<Vec<String>>,
+    pub policy_types: Option<Vec<crate::primitives::Str>>,
 }
 
 /// ParentReference describes a reference to a parent object.
@@ -594,16 +675,16 @@ pub struct NetworkPolicySpec {
 pub struct ParentReference {
     /// group is the group of the object being referenced.
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<crate::primitives::Str>,
     /// name is the name of the object being referenced.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespace is the namespace of the object being referenced.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
     /// resource is the resource of the object being referenced.
     #[serde(rename = "resource", default)]
-    pub resource: String,
+    pub resource: crate::primitives::Str,
 }
 
 /// ServiceBackendPort is the service port being referenced.
@@ -611,7 +692,7 @@ pub struct ParentReference {
 pub struct ServiceBackendPort {
     /// name is the name of the port on the Service. This is a mutually exclusive setting with "Number".
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<crate::primitives::Str>,
     /// number is the numerical port number (e.g. 80) on the Service. This is a mutually exclusive setting with "Name".
     #[serde(rename = "number", default, skip_serializing_if = "Option::is_none")]
     pub number: Option<i32>,
@@ -673,7 +754,11 @@ pub struct ServiceCIDRList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of ServiceCIDRs.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::networking::v1::ServiceCIDR>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -692,8 +777,13 @@ impl crate::primitives::TypeInfo for ServiceCIDRList {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceCIDRSpec {
     /// cidrs defines the IP blocks in CIDR notation (e.g. "192.168.0.0/24" or "2001:db8::/64") from which to assign service cluster IPs. Max of two CIDRs is allowed, one of each IP family. This field is immutable.
-    #[serde(rename = "cidrs", default, skip_serializing_if = "Option::is_none")]
-    pub cidrs: Option<Vec<String>>,
+    #[serde(
+        rename = "cidrs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub cidrs: Option<Vec<crate::primitives::Str>>,
 }
 
 /// ServiceCIDRStatus describes the current state of the ServiceCIDR.
@@ -703,7 +793,8 @@ pub struct ServiceCIDRStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
 }

@@ -88,7 +88,11 @@ pub struct PodDisruptionBudgetList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of PodDisruptionBudgets
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::policy::v1::PodDisruptionBudget>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -137,7 +141,7 @@ pub struct PodDisruptionBudgetSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub unhealthy_pod_eviction_policy: Option<String>,
+    pub unhealthy_pod_eviction_policy: Option<crate::primitives::Str>,
 }
 
 /// PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system.
@@ -155,7 +159,8 @@ pub struct PodDisruptionBudgetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// current number of healthy pods
@@ -178,7 +183,7 @@ pub struct PodDisruptionBudgetStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub disrupted_pods: Option<std::collections::BTreeMap<String, crate::primitives::Time>>,
+    pub disrupted_pods: Option<crate::primitives::Map<crate::primitives::Time>>,
     /// Number of pod disruptions that are currently allowed.
     #[serde(
         rename = "disruptionsAllowed",

@@ -13,7 +13,8 @@ pub struct AggregationRule {
     #[serde(
         rename = "clusterRoleSelectors",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub cluster_role_selectors: Option<Vec<crate::api::meta::v1::LabelSelector>>,
 }
@@ -38,7 +39,12 @@ pub struct ClusterRole {
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// rules holds all the PolicyRules for this ClusterRole
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub rules: Option<Vec<crate::api::rbac::v1::PolicyRule>>,
 }
 
@@ -87,7 +93,12 @@ pub struct ClusterRoleBinding {
     #[serde(rename = "roleRef", default)]
     pub role_ref: crate::api::rbac::v1::RoleRef,
     /// subjects holds references to the objects the role applies to.
-    #[serde(rename = "subjects", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subjects",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub subjects: Option<Vec<crate::api::rbac::v1::Subject>>,
 }
 
@@ -127,7 +138,11 @@ pub struct ClusterRoleBindingList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of ClusterRoleBindings
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::rbac::v1::ClusterRoleBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -149,7 +164,11 @@ pub struct ClusterRoleList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of ClusterRoles
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::rbac::v1::ClusterRole>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -168,28 +187,44 @@ impl crate::primitives::TypeInfo for ClusterRoleList {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyRule {
     /// apiGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed. "" represents the core API group and "*" represents all API groups.
-    #[serde(rename = "apiGroups", default, skip_serializing_if = "Option::is_none")]
-    pub api_groups: Option<Vec<String>>,
+    #[serde(
+        rename = "apiGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// nonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path Since non-resource URLs are not namespaced, this field is only applicable for ClusterRoles referenced from a ClusterRoleBinding. Rules can either apply to API resources (such as "pods" or "secrets") or non-resource URL paths (such as "/api"),  but not both.
     #[serde(
         rename = "nonResourceURLs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub non_resource_urls: Option<Vec<String>>,
+    pub non_resource_urls: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.
     #[serde(
         rename = "resourceNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub resource_names: Option<Vec<String>>,
+    pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to. '*' represents all resources.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<String>>,
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub resources: Option<Vec<crate::primitives::Str>>,
     /// verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. '*' represents all verbs.
-    #[serde(rename = "verbs", default)]
-    pub verbs: Vec<String>,
+    #[serde(
+        rename = "verbs",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
+    pub verbs: Vec<crate::primitives::Str>,
 }
 
 /// Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.
@@ -205,7 +240,12 @@ pub struct Role {
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// rules holds all the PolicyRules for this Role
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub rules: Option<Vec<crate::api::rbac::v1::PolicyRule>>,
 }
 
@@ -254,7 +294,12 @@ pub struct RoleBinding {
     #[serde(rename = "roleRef", default)]
     pub role_ref: crate::api::rbac::v1::RoleRef,
     /// subjects holds references to the objects the role applies to.
-    #[serde(rename = "subjects", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "subjects",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub subjects: Option<Vec<crate::api::rbac::v1::Subject>>,
 }
 
@@ -294,7 +339,11 @@ pub struct RoleBindingList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of RoleBindings
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::rbac::v1::RoleBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -316,7 +365,11 @@ pub struct RoleList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of Roles
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::rbac::v1::Role>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -336,13 +389,13 @@ impl crate::primitives::TypeInfo for RoleList {
 pub struct RoleRef {
     /// apiGroup is the group for the resource being referenced
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// kind is the type of resource being referenced
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// name is the name of resource being referenced
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names.
@@ -350,14 +403,14 @@ pub struct RoleRef {
 pub struct Subject {
     /// apiGroup holds the API group of the referenced subject. Defaults to "" for ServiceAccount subjects. Defaults to "rbac.authorization.k8s.io" for User and Group subjects.
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// kind of object being referenced. Values defined by this API group are "User", "Group", and "ServiceAccount". If the Authorizer does not recognized the kind value, the Authorizer should report an error.
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// name of the object being referenced.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// namespace of the referenced object.  If the object kind is non-namespace, such as "User" or "Group", and this value is not empty the Authorizer should report an error.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<crate::primitives::Str>,
 }

@@ -13,10 +13,10 @@ pub struct DeviceTaint {
     ///
     /// Valid effects are None, NoSchedule and NoExecute. PreferNoSchedule as used for nodes is not valid here. More effects may get added in the future. Consumers must treat unknown effects like None.
     #[serde(rename = "effect", default)]
-    pub effect: String,
+    pub effect: crate::primitives::Str,
     /// The taint key to be applied to a device. Must be a label name.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// TimeAdded represents the time at which the taint was added or (only in a DeviceTaintRule) the effect was modified. Added automatically during create or update if not set.
     ///
     /// In addition, in a DeviceTaintRule a value provided during an update gets replaced with the current time if the provided value is the same as the old one and the new effect is different. Changing the key and/or value while keeping the effect unchanged is possible and does not update the time stamp because the eviction which uses it is either already started (NoExecute) or not started yet (NoEffect, NoSchedule).
@@ -24,7 +24,7 @@ pub struct DeviceTaint {
     pub time_added: Option<crate::primitives::Time>,
     /// The taint value corresponding to the taint key. Must be a label value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
 }
 
 /// DeviceTaintRule adds one taint to all devices which match the selector. This has the same effect as if the taint was specified directly in the ResourceSlice by the DRA driver.
@@ -85,7 +85,11 @@ pub struct DeviceTaintRuleList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of DeviceTaintRules.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1alpha3::DeviceTaintRule>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -131,7 +135,8 @@ pub struct DeviceTaintRuleStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
 }
@@ -143,15 +148,15 @@ pub struct DeviceTaintSelector {
     ///
     /// Setting also driver and pool may be required to avoid ambiguity, but is not required.
     #[serde(rename = "device", default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
+    pub device: Option<crate::primitives::Str>,
     /// If driver is set, only devices from that driver are selected. This fields corresponds to slice.spec.driver.
     #[serde(rename = "driver", default, skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
+    pub driver: Option<crate::primitives::Str>,
     /// If pool is set, only devices in that pool are selected.
     ///
     /// Also setting the driver name may be useful to avoid ambiguity when different drivers use the same pool name, but this is not required because selecting pools from different drivers may also be useful, for example when drivers with node-local devices use the node name as their pool name.
     #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<String>,
+    pub pool: Option<crate::primitives::Str>,
 }
 
 /// PartitionTypeStatus reports allocatability for a single partition type, identified by the value of a grouping attribute.
@@ -162,13 +167,13 @@ pub struct PartitionTypeStatus {
     pub allocatable: i32,
     /// Attribute is the fully qualified name of the device attribute whose value groups this entry. It is the PartitionTypeAttribute declared by the devices' own slice, or the default named in the request when their slice declares none.
     #[serde(rename = "attribute", default)]
-    pub attribute: String,
+    pub attribute: crate::primitives::Str,
     /// Total is the number of devices of this partition type in the pool.
     #[serde(rename = "total", default)]
     pub total: i32,
     /// Type is the partition type value (e.g. "Full" or "Half").
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: crate::primitives::Str,
 }
 
 /// PoolStatus contains status information for a single resource pool.
@@ -190,23 +195,24 @@ pub struct PoolStatus {
     pub available_devices: Option<i32>,
     /// Driver is the DRA driver name for this pool. Must be a DNS subdomain (e.g., "gpu.example.com").
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// Generation is the pool generation observed across all ResourceSlices in this pool. Only the latest generation is reported. During a generation rollout, if not all slices at the latest generation have been published, the pool is included with a validationError and device counts unset.
     #[serde(rename = "generation", default)]
     pub generation: i64,
     /// NodeName is the node this pool is associated with. When omitted, the pool is not associated with a specific node. Must be a valid DNS subdomain name (RFC1123).
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<crate::primitives::Str>,
     /// PartitionSummary reports allocatability per (attribute, partition type) for a partitionable pool that publishes SharedCounters. Each entry names the grouping attribute it was resolved from: the PartitionTypeAttribute declared by a device's own slice, or for devices whose slice declares none, the default named in the request. A pool that mixes partitions declared under different attributes reports each independently. When no slice declares an attribute and the request names no default, the pool reports no partition summary.
     #[serde(
         rename = "partitionSummary",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub partition_summary: Option<Vec<crate::api::resource::v1alpha3::PartitionTypeStatus>>,
     /// PoolName is the name of the pool. Must be a valid resource pool name (DNS subdomains separated by "/").
     #[serde(rename = "poolName", default)]
-    pub pool_name: String,
+    pub pool_name: crate::primitives::Str,
     /// ResourceSliceCount is the number of ResourceSlices that make up this pool. May be unset when validationError is set.
     #[serde(
         rename = "resourceSliceCount",
@@ -241,7 +247,7 @@ pub struct PoolStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub validation_error: Option<String>,
+    pub validation_error: Option<crate::primitives::Str>,
 }
 
 /// ResourcePoolStatusRequest triggers a one-time calculation of resource pool status based on the provided filters. Once status is set, the request is considered complete and will not be reprocessed. Users should delete and recreate requests to get updated information.
@@ -300,7 +306,11 @@ pub struct ResourcePoolStatusRequestList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of ResourcePoolStatusRequests.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1alpha3::ResourcePoolStatusRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -328,10 +338,10 @@ pub struct ResourcePoolStatusRequestSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub default_partition_type_attribute: Option<String>,
+    pub default_partition_type_attribute: Option<crate::primitives::Str>,
     /// Driver specifies the DRA driver name to filter pools. Only pools from ResourceSlices with this driver will be included. Must be a DNS subdomain (e.g., "gpu.example.com").
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// Limit optionally specifies the maximum number of pools to return in the status. If more pools match the filter criteria, the response will be truncated (i.e., len(status.pools) &lt; status.poolCount).
     ///
     /// Default: 100 Minimum: 1 Maximum: 1000
@@ -339,7 +349,7 @@ pub struct ResourcePoolStatusRequestSpec {
     pub limit: Option<i32>,
     /// PoolName optionally filters to a specific pool name. If not specified, all pools from the specified driver are included. When specified, must be a non-empty valid resource pool name (DNS subdomains separated by "/").
     #[serde(rename = "poolName", default, skip_serializing_if = "Option::is_none")]
-    pub pool_name: Option<String>,
+    pub pool_name: Option<crate::primitives::Str>,
 }
 
 /// ResourcePoolStatusRequestStatus contains the calculated pool status information.
@@ -351,14 +361,20 @@ pub struct ResourcePoolStatusRequestStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// PoolCount is the total number of pools that matched the filter criteria, regardless of truncation. This helps users understand how many pools exist even when the response is truncated. A value of 0 means no pools matched the filter criteria.
     #[serde(rename = "poolCount", default)]
     pub pool_count: i32,
     /// Pools contains the first 'spec.limit' matching pools, sorted by driver then pool name. If 'len(pools) &lt; poolCount', the list was truncated. When omitted, no pools matched the request filters.
-    #[serde(rename = "pools", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "pools",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub pools: Option<Vec<crate::api::resource::v1alpha3::PoolStatus>>,
 }
 
@@ -373,7 +389,7 @@ pub struct ShareableCapacityStatus {
     pub consumed: crate::primitives::Quantity,
     /// Name is the capacity name.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Total is the sum of this capacity across shareable devices in the pool.
     #[serde(rename = "total", default)]
     pub total: crate::primitives::Quantity,
@@ -383,7 +399,12 @@ pub struct ShareableCapacityStatus {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShareableSummaryStatus {
     /// Capacity reports aggregate total, consumed, and available amounts per shareable capacity key across the pool.
-    #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "capacity",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub capacity: Option<Vec<crate::api::resource::v1alpha3::ShareableCapacityStatus>>,
     /// FullyAvailableDevices is the number of shareable devices with no capacity consumed.
     #[serde(rename = "fullyAvailableDevices", default)]

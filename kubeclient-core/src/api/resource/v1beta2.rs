@@ -17,7 +17,8 @@ pub struct AllocatedDeviceStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// Data contains arbitrary driver-specific data.
@@ -27,12 +28,12 @@ pub struct AllocatedDeviceStatus {
     pub data: Option<crate::primitives::RawExtension>,
     /// Device references one device instance via its name in the driver's resource pool. It must be a DNS label.
     #[serde(rename = "device", default)]
-    pub device: String,
+    pub device: crate::primitives::Str,
     /// Driver specifies the name of the DRA driver whose kubelet plugin should be invoked to process the allocation once the claim is needed on a node.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// NetworkData contains network-related information specific to the device.
     #[serde(
         rename = "networkData",
@@ -44,10 +45,10 @@ pub struct AllocatedDeviceStatus {
     ///
     /// Must not be longer than 253 characters and may contain one or more DNS sub-domains separated by slashes.
     #[serde(rename = "pool", default)]
-    pub pool: String,
+    pub pool: crate::primitives::Str,
     /// ShareID uniquely identifies an individual allocation share of the device.
     #[serde(rename = "shareID", default, skip_serializing_if = "Option::is_none")]
-    pub share_id: Option<String>,
+    pub share_id: Option<crate::primitives::Str>,
 }
 
 /// AllocationResult contains attributes of an allocated resource.
@@ -120,7 +121,7 @@ pub struct CELDeviceSelector {
     ///
     /// The length of the expression must be smaller or equal to 10 Ki. The cost of evaluating it is also limited based on the estimated number of logical steps.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
 }
 
 /// CapacityRequestPolicy defines how requests consume device capacity.
@@ -156,7 +157,8 @@ pub struct CapacityRequestPolicy {
     #[serde(
         rename = "validValues",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub valid_values: Option<Vec<crate::primitives::Quantity>>,
 }
@@ -205,7 +207,7 @@ pub struct CapacityRequirements {
     ///
     /// If the device allows multiple allocation, the aggregated amount across all requests must not exceed the capacity value. The consumed capacity, which may be adjusted based on the requestPolicy if defined, is recorded in the resource claim’s status.devices\[*\].consumedCapacity field.
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
 /// Counter describes a quantity associated with a device.
@@ -225,10 +227,10 @@ pub struct CounterSet {
     ///
     /// The maximum number of counters is 32.
     #[serde(rename = "counters", default)]
-    pub counters: std::collections::BTreeMap<String, crate::api::resource::v1beta2::Counter>,
+    pub counters: crate::primitives::Map<crate::api::resource::v1beta2::Counter>,
     /// Name defines the name of the counter set. It must be a DNS label.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// Device represents one individual hardware instance that can be selected based on its attributes. Besides the name, exactly one field must be set.
@@ -256,8 +258,7 @@ pub struct Device {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attributes:
-        Option<std::collections::BTreeMap<String, crate::api::resource::v1beta2::DeviceAttribute>>,
+    pub attributes: Option<crate::primitives::Map<crate::api::resource::v1beta2::DeviceAttribute>>,
     /// BindingConditions defines the conditions for proceeding with binding. All of these conditions must be set in the per-device status conditions with a value of True to proceed with binding the pod to the node while scheduling the pod.
     ///
     /// The maximum number of binding conditions is 4.
@@ -268,9 +269,10 @@ pub struct Device {
     #[serde(
         rename = "bindingConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub binding_conditions: Option<Vec<String>>,
+    pub binding_conditions: Option<Vec<crate::primitives::Str>>,
     /// BindingFailureConditions defines the conditions for binding failure. They may be set in the per-device status conditions. If any is set to "True", a binding failure occurred.
     ///
     /// The maximum number of binding failure conditions is 4.
@@ -281,9 +283,10 @@ pub struct Device {
     #[serde(
         rename = "bindingFailureConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub binding_failure_conditions: Option<Vec<String>>,
+    pub binding_failure_conditions: Option<Vec<crate::primitives::Str>>,
     /// BindsToNode indicates if the usage of an allocation involving this device has to be limited to exactly the node that was chosen when allocating the claim. If set to true, the scheduler will set the ResourceClaim.Status.Allocation.NodeSelector to match the node where the allocation was made.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
@@ -297,8 +300,7 @@ pub struct Device {
     ///
     /// The maximum number of attributes and capacities combined is 32.
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity:
-        Option<std::collections::BTreeMap<String, crate::api::resource::v1beta2::DeviceCapacity>>,
+    pub capacity: Option<crate::primitives::Map<crate::api::resource::v1beta2::DeviceCapacity>>,
     /// ConsumesCounters defines a list of references to sharedCounters and the set of counters that the device will consume from those counter sets.
     ///
     /// There can only be a single entry per counterSet.
@@ -307,26 +309,26 @@ pub struct Device {
     #[serde(
         rename = "consumesCounters",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub consumes_counters: Option<Vec<crate::api::resource::v1beta2::DeviceCounterConsumption>>,
     /// Name is unique identifier among all devices managed by the driver in the pool. It must be a DNS label.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// NodeAllocatableResources defines the mapping of node resources that are managed by the DRA driver exposing this device. This includes resources currently reported in v1.Node 'status.allocatable' that are not extended resources (see <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources>). Examples include "cpu", "memory", "ephemeral-storage", and hugepages. In addition to standard requests made through the Pod 'spec', these resources can also be requested through claims and allocated by the DRA driver. For example, a CPU DRA driver might allocate exclusive CPUs or auxiliary node memory dependencies of an accelerator device. The keys of this map are the node-allocatable resource names (e.g., "cpu", "memory"). Extended resource names are not permitted as keys.
     #[serde(
         rename = "nodeAllocatableResources",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_allocatable_resources: Option<
-        std::collections::BTreeMap<String, crate::api::resource::v1beta2::NodeAllocatableResource>,
-    >,
+    pub node_allocatable_resources:
+        Option<crate::primitives::Map<crate::api::resource::v1beta2::NodeAllocatableResource>>,
     /// NodeName identifies the node where the device is available.
     ///
     /// Must only be set if Spec.PerDeviceNodeSelection is set to true. At most one of NodeName, NodeSelector and AllNodes can be set.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<crate::primitives::Str>,
     /// NodeSelector defines the nodes where the device is available.
     ///
     /// Must use exactly one term.
@@ -343,7 +345,12 @@ pub struct Device {
     /// The maximum number of taints is 16. If taints are set for any device in a ResourceSlice, then the maximum number of allowed devices per ResourceSlice is 64 instead of 128.
     ///
     /// This is a beta field and requires enabling the DRADeviceTaints feature gate.
-    #[serde(rename = "taints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taints",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub taints: Option<Vec<crate::api::resource::v1beta2::DeviceTaint>>,
 }
 
@@ -356,11 +363,16 @@ pub struct DeviceAllocationConfiguration {
     /// Requests lists the names of requests where the configuration applies. If empty, its applies to all requests.
     ///
     /// References to subrequests must include the name of the main request and may include the subrequest using the format &lt;main request&gt;\[/&lt;subrequest&gt;\]. If just the main request is given, the configuration applies to all subrequests.
-    #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<Vec<String>>,
+    #[serde(
+        rename = "requests",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub requests: Option<Vec<crate::primitives::Str>>,
     /// Source records whether the configuration comes from a class and thus is not something that a normal user would have been able to set or from a claim.
     #[serde(rename = "source", default)]
-    pub source: String,
+    pub source: crate::primitives::Str,
 }
 
 /// DeviceAllocationResult is the result of allocating devices.
@@ -369,10 +381,20 @@ pub struct DeviceAllocationResult {
     /// This field is a combination of all the claim and class configuration parameters. Drivers can distinguish between those based on a flag.
     ///
     /// This includes configuration parameters for drivers which have no allocated devices in the result because it is up to the drivers which configuration parameters they support. They can silently ignore unknown configuration parameters.
-    #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "config",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub config: Option<Vec<crate::api::resource::v1beta2::DeviceAllocationConfiguration>>,
     /// Results lists all allocated devices.
-    #[serde(rename = "results", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "results",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub results: Option<Vec<crate::api::resource::v1beta2::DeviceRequestAllocationResult>>,
 }
 
@@ -383,7 +405,12 @@ pub struct DeviceAttribute {
     #[serde(rename = "bool", default, skip_serializing_if = "Option::is_none")]
     pub bool: Option<bool>,
     /// BoolValues is a non-empty list of true/false values.
-    #[serde(rename = "bools", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "bools",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub bools: Option<Vec<bool>>,
     /// IntValue is a number.
     #[serde(rename = "int", default, skip_serializing_if = "Option::is_none")]
@@ -391,24 +418,39 @@ pub struct DeviceAttribute {
     /// IntValues is a non-empty list of numbers.
     ///
     /// This is an alpha field and requires enabling the DRAListTypeAttributes feature gate.
-    #[serde(rename = "ints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ints",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub ints: Option<Vec<i64>>,
     /// StringValue is a string. Must not be longer than 64 characters.
     #[serde(rename = "string", default, skip_serializing_if = "Option::is_none")]
-    pub string: Option<String>,
+    pub string: Option<crate::primitives::Str>,
     /// StringValues is a non-empty list of strings. Each string must not be longer than 64 characters.
     ///
     /// This is an alpha field and requires enabling the DRAListTypeAttributes feature gate.
-    #[serde(rename = "strings", default, skip_serializing_if = "Option::is_none")]
-    pub strings: Option<Vec<String>>,
+    #[serde(
+        rename = "strings",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub strings: Option<Vec<crate::primitives::Str>>,
     /// VersionValue is a semantic version according to semver.org spec 2.0.0. Must not be longer than 64 characters.
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<crate::primitives::Str>,
     /// VersionValues is a non-empty list of semantic versions according to semver.org spec 2.0.0. Each version string must not be longer than 64 characters.
     ///
     /// This is an alpha field and requires enabling the DRAListTypeAttributes feature gate.
-    #[serde(rename = "versions", default, skip_serializing_if = "Option::is_none")]
-    pub versions: Option<Vec<String>>,
+    #[serde(
+        rename = "versions",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub versions: Option<Vec<crate::primitives::Str>>,
 }
 
 /// DeviceCapacity describes a quantity associated with a device.
@@ -436,17 +478,28 @@ pub struct DeviceCapacity {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceClaim {
     /// This field holds configuration for multiple potential drivers which could satisfy requests in this claim. It is ignored while allocating the claim.
-    #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "config",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub config: Option<Vec<crate::api::resource::v1beta2::DeviceClaimConfiguration>>,
     /// These constraints must be satisfied by the set of devices that get allocated for the claim.
     #[serde(
         rename = "constraints",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub constraints: Option<Vec<crate::api::resource::v1beta2::DeviceConstraint>>,
     /// Requests represent individual requests for distinct devices which must all be satisfied. If empty, nothing needs to be allocated.
-    #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "requests",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub requests: Option<Vec<crate::api::resource::v1beta2::DeviceRequest>>,
 }
 
@@ -459,8 +512,13 @@ pub struct DeviceClaimConfiguration {
     /// Requests lists the names of requests where the configuration applies. If empty, it applies to all requests.
     ///
     /// References to subrequests must include the name of the main request and may include the subrequest using the format &lt;main request&gt;\[/&lt;subrequest&gt;\]. If just the main request is given, the configuration applies to all subrequests.
-    #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<Vec<String>>,
+    #[serde(
+        rename = "requests",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub requests: Option<Vec<crate::primitives::Str>>,
 }
 
 /// DeviceClass is a vendor- or admin-provided resource that contains device configuration and selectors. It can be referenced in the device requests of a claim to apply these presets. Cluster scoped.
@@ -530,7 +588,11 @@ pub struct DeviceClassList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource classes.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1beta2::DeviceClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -551,7 +613,12 @@ pub struct DeviceClassSpec {
     /// Config defines configuration parameters that apply to each device that is claimed via this class. Some classses may potentially be satisfied by multiple drivers, so each instance of a vendor configuration applies to exactly one driver.
     ///
     /// They are passed to the driver, but are not considered while allocating the claim.
-    #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "config",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub config: Option<Vec<crate::api::resource::v1beta2::DeviceClassConfiguration>>,
     /// ExtendedResourceName is the extended resource name for the devices of this class. The devices of this class can be used to satisfy a pod's extended resource requests. It has the same format as the name of a pod's extended resource. It should be unique among all the device classes in a cluster. If two device classes have the same name, then the class created later is picked to satisfy a pod's extended resource requests. If two classes are created at the same time, then the name of the class lexicographically sorted first is picked.
     #[serde(
@@ -559,9 +626,14 @@ pub struct DeviceClassSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub extended_resource_name: Option<String>,
+    pub extended_resource_name: Option<crate::primitives::Str>,
     /// Each selector must be satisfied by a device which is claimed via this class.
-    #[serde(rename = "selectors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectors",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub selectors: Option<Vec<crate::api::resource::v1beta2::DeviceSelector>>,
 }
 
@@ -582,7 +654,7 @@ pub struct DeviceConstraint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub distinct_attribute: Option<String>,
+    pub distinct_attribute: Option<crate::primitives::Str>,
     /// MatchAttribute requires that all devices in question have this attribute and that its type and value are the same across those devices.
     ///
     /// For example, if you specified "dra.example.com/numa" (a hypothetical example!), then only devices in the same NUMA node will be chosen. A device which does not have that attribute will not be chosen. All devices should use a value of the same type for this attribute because that is part of its specification, but if one device doesn't, then it also will not be chosen.
@@ -595,12 +667,17 @@ pub struct DeviceConstraint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_attribute: Option<String>,
+    pub match_attribute: Option<crate::primitives::Str>,
     /// Requests is a list of the one or more requests in this claim which must co-satisfy this constraint. If a request is fulfilled by multiple devices, then all of the devices must satisfy the constraint. If this is not specified, this constraint applies to all requests in this claim.
     ///
     /// References to subrequests must include the name of the main request and may include the subrequest using the format &lt;main request&gt;\[/&lt;subrequest&gt;\]. If just the main request is given, the constraint applies to all subrequests.
-    #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<Vec<String>>,
+    #[serde(
+        rename = "requests",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub requests: Option<Vec<crate::primitives::Str>>,
 }
 
 /// DeviceCounterConsumption defines a set of counters that a device will consume from a CounterSet.
@@ -618,17 +695,18 @@ pub struct DeviceCounterConsumption {
     #[serde(
         rename = "compatibilityGroups",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub compatibility_groups: Option<Vec<String>>,
+    pub compatibility_groups: Option<Vec<crate::primitives::Str>>,
     /// CounterSet is the name of the set from which the counters defined will be consumed.
     #[serde(rename = "counterSet", default)]
-    pub counter_set: String,
+    pub counter_set: crate::primitives::Str,
     /// Counters defines the counters that will be consumed by the device.
     ///
     /// The maximum number of counters is 32.
     #[serde(rename = "counters", default)]
-    pub counters: std::collections::BTreeMap<String, crate::api::resource::v1beta2::Counter>,
+    pub counters: crate::primitives::Map<crate::api::resource::v1beta2::Counter>,
 }
 
 /// DeviceDerivedAttribute defines a derived attribute computed via CEL.
@@ -644,7 +722,7 @@ pub struct DeviceDerivedAttribute {
     ///
     /// The length of the expression must be smaller or equal to 10 Ki. The cost of evaluating it is also limited based on the estimated number of logical steps; the combined cost of all derived attributes in a claim is capped by a shared CEL cost budget.
     #[serde(rename = "expression", default)]
-    pub expression: String,
+    pub expression: crate::primitives::Str,
     /// Name is the identifier for this derived attribute, used in constraints.
     ///
     /// It must be a DNS subdomain followed by a slash ("/") followed by a C identifier (e.g. "example.com/numaNode" or "derived/numaNode").
@@ -653,7 +731,7 @@ pub struct DeviceDerivedAttribute {
     ///
     /// It is not valid to define a derived attribute that isn't used in at least one constraint.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// DeviceRequest is a request for devices required for a claim. This is typically a request for a single resource like a device, but can also ask for several identical devices. With FirstAvailable it is also possible to provide a prioritized list of requests.
@@ -670,7 +748,8 @@ pub struct DeviceRequest {
     #[serde(
         rename = "firstAvailable",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub first_available: Option<Vec<crate::api::resource::v1beta2::DeviceSubRequest>>,
     /// Name can be used to reference this request in a pod.spec.containers\[\].resources.claims entry and in a constraint of the claim.
@@ -679,7 +758,7 @@ pub struct DeviceRequest {
     ///
     /// Must be a DNS label.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// DeviceRequestAllocationResult contains the allocation result for one request.
@@ -700,18 +779,20 @@ pub struct DeviceRequestAllocationResult {
     #[serde(
         rename = "bindingConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub binding_conditions: Option<Vec<String>>,
+    pub binding_conditions: Option<Vec<crate::primitives::Str>>,
     /// BindingFailureConditions contains a copy of the BindingFailureConditions from the corresponding ResourceSlice at the time of allocation.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
     #[serde(
         rename = "bindingFailureConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub binding_failure_conditions: Option<Vec<String>>,
+    pub binding_failure_conditions: Option<Vec<crate::primitives::Str>>,
     /// ConsumedCapacity tracks the amount of capacity consumed per device as part of the claim request. The consumed amount may differ from the requested amount: it is rounded up to the nearest valid value based on the device’s requestPolicy if applicable (i.e., may not be less than the requested amount).
     ///
     /// The total consumed capacity for each device must not exceed the DeviceCapacity's Value.
@@ -722,35 +803,36 @@ pub struct DeviceRequestAllocationResult {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub consumed_capacity: Option<std::collections::BTreeMap<String, crate::primitives::Quantity>>,
+    pub consumed_capacity: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Device references one device instance via its name in the driver's resource pool. It must be a DNS label.
     #[serde(rename = "device", default)]
-    pub device: String,
+    pub device: crate::primitives::Str,
     /// Driver specifies the name of the DRA driver whose kubelet plugin should be invoked to process the allocation once the claim is needed on a node.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// This name together with the driver name and the device name field identify which device was allocated ('&lt;driver name&gt;/&lt;pool name&gt;/&lt;device name&gt;').
     ///
     /// Must not be longer than 253 characters and may contain one or more DNS sub-domains separated by slashes.
     #[serde(rename = "pool", default)]
-    pub pool: String,
+    pub pool: crate::primitives::Str,
     /// Request is the name of the request in the claim which caused this device to be allocated. If it references a subrequest in the firstAvailable list on a DeviceRequest, this field must include both the name of the main request and the subrequest using the format &lt;main request&gt;/&lt;subrequest&gt;.
     ///
     /// Multiple devices may have been allocated per request.
     #[serde(rename = "request", default)]
-    pub request: String,
+    pub request: crate::primitives::Str,
     /// ShareID uniquely identifies an individual allocation share of the device, used when the device supports multiple simultaneous allocations. It serves as an additional map key to differentiate concurrent shares of the same device.
     #[serde(rename = "shareID", default, skip_serializing_if = "Option::is_none")]
-    pub share_id: Option<String>,
+    pub share_id: Option<crate::primitives::Str>,
     /// SkipNodeOperations lists node-local resource operations (gRPC calls) that will be skipped for this allocated device when determining whether operations are necessary on the node. If all allocated devices for a driver in a claim skip an operation, that gRPC call will be skipped. It is a copy of the ResourceSlice.spec.skipNodeOperations value at the time when the device was allocated.
     #[serde(
         rename = "skipNodeOperations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub skip_node_operations: Option<Vec<String>>,
+    pub skip_node_operations: Option<Vec<crate::primitives::Str>>,
     /// A copy of all tolerations specified in the request at the time when the device got allocated.
     ///
     /// The maximum number of tolerations is 16.
@@ -759,7 +841,8 @@ pub struct DeviceRequestAllocationResult {
     #[serde(
         rename = "tolerations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub tolerations: Option<Vec<crate::api::resource::v1beta2::DeviceToleration>>,
 }
@@ -795,7 +878,7 @@ pub struct DeviceSubRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocation_mode: Option<String>,
+    pub allocation_mode: Option<crate::primitives::Str>,
     /// Capacity define resource requirements against each capacity.
     ///
     /// If this field is unset and the device supports multiple allocations, the default value will be applied to each capacity according to requestPolicy. For the capacity that has no requestPolicy, default is the full capacity value.
@@ -818,7 +901,8 @@ pub struct DeviceSubRequest {
     #[serde(
         rename = "derivedAttributes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub derived_attributes: Option<Vec<crate::api::resource::v1beta2::DeviceDerivedAttribute>>,
     /// DeviceClassName references a specific DeviceClass, which can define additional configuration and selectors to be inherited by this subrequest.
@@ -827,14 +911,19 @@ pub struct DeviceSubRequest {
     ///
     /// Administrators may use this to restrict which devices may get requested by only installing classes with selectors for permitted devices. If users are free to request anything without restrictions, then administrators can create an empty DeviceClass for users to reference.
     #[serde(rename = "deviceClassName", default)]
-    pub device_class_name: String,
+    pub device_class_name: crate::primitives::Str,
     /// Name can be used to reference this subrequest in the list of constraints or the list of configurations for the claim. References must use the format &lt;main request&gt;/&lt;subrequest&gt;.
     ///
     /// Must be a DNS label.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Selectors define criteria which must be satisfied by a specific device in order for that device to be considered for this subrequest. All selectors must be satisfied for a device to be considered.
-    #[serde(rename = "selectors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectors",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub selectors: Option<Vec<crate::api::resource::v1beta2::DeviceSelector>>,
     /// If specified, the request's tolerations.
     ///
@@ -848,7 +937,8 @@ pub struct DeviceSubRequest {
     #[serde(
         rename = "tolerations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub tolerations: Option<Vec<crate::api::resource::v1beta2::DeviceToleration>>,
 }
@@ -860,10 +950,10 @@ pub struct DeviceTaint {
     ///
     /// Valid effects are None, NoSchedule and NoExecute. PreferNoSchedule as used for nodes is not valid here. More effects may get added in the future. Consumers must treat unknown effects like None.
     #[serde(rename = "effect", default)]
-    pub effect: String,
+    pub effect: crate::primitives::Str,
     /// The taint key to be applied to a device. Must be a label name.
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
     /// TimeAdded represents the time at which the taint was added or (only in a DeviceTaintRule) the effect was modified. Added automatically during create or update if not set.
     ///
     /// In addition, in a DeviceTaintRule a value provided during an update gets replaced with the current time if the provided value is the same as the old one and the new effect is different. Changing the key and/or value while keeping the effect unchanged is possible and does not update the time stamp because the eviction which uses it is either already started (NoExecute) or not started yet (NoEffect, NoSchedule).
@@ -871,7 +961,7 @@ pub struct DeviceTaint {
     pub time_added: Option<crate::primitives::Time>,
     /// The taint value corresponding to the taint key. Must be a label value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
 }
 
 /// DeviceTaintRule adds one taint to all devices which match the selector. This has the same effect as if the taint was specified directly in the ResourceSlice by the DRA driver.
@@ -932,7 +1022,11 @@ pub struct DeviceTaintRuleList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of DeviceTaintRules.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1beta2::DeviceTaintRule>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -978,7 +1072,8 @@ pub struct DeviceTaintRuleStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
 }
@@ -990,15 +1085,15 @@ pub struct DeviceTaintSelector {
     ///
     /// Setting also driver and pool may be required to avoid ambiguity, but is not required.
     #[serde(rename = "device", default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
+    pub device: Option<crate::primitives::Str>,
     /// If driver is set, only devices from that driver are selected. This fields corresponds to slice.spec.driver.
     #[serde(rename = "driver", default, skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
+    pub driver: Option<crate::primitives::Str>,
     /// If pool is set, only devices in that pool are selected.
     ///
     /// Also setting the driver name may be useful to avoid ambiguity when different drivers use the same pool name, but this is not required because selecting pools from different drivers may also be useful, for example when drivers with node-local devices use the node name as their pool name.
     #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
-    pub pool: Option<String>,
+    pub pool: Option<crate::primitives::Str>,
 }
 
 /// The ResourceClaim this DeviceToleration is attached to tolerates any taint that matches the triple &lt;key,value,effect&gt; using the matching operator &lt;operator&gt;.
@@ -1006,13 +1101,13 @@ pub struct DeviceTaintSelector {
 pub struct DeviceToleration {
     /// Effect indicates the taint effect to match. Empty means match all taint effects. When specified, allowed values are NoSchedule and NoExecute.
     #[serde(rename = "effect", default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<String>,
+    pub effect: Option<crate::primitives::Str>,
     /// Key is the taint key that the toleration applies to. Empty means match all taint keys. If the key is empty, operator must be Exists; this combination means to match all values and all keys. Must be a label name.
     #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<crate::primitives::Str>,
     /// Operator represents a key's relationship to the value. Valid operators are Exists and Equal. Defaults to Equal. Exists is equivalent to wildcard for value, so that a ResourceClaim can tolerate all taints of a particular category.
     #[serde(rename = "operator", default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
+    pub operator: Option<crate::primitives::Str>,
     /// TolerationSeconds represents the period of time the toleration (which must be of effect NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not set, which means tolerate the taint forever (do not evict). Zero and negative values will be treated as 0 (evict immediately) by the system. If larger than zero, the time when the pod needs to be evicted is calculated as &lt;time when taint was adedd&gt; + &lt;toleration seconds&gt;.
     #[serde(
         rename = "tolerationSeconds",
@@ -1022,7 +1117,7 @@ pub struct DeviceToleration {
     pub toleration_seconds: Option<i64>,
     /// Value is the taint value the toleration matches to. If the operator is Exists, the value must be empty, otherwise just a regular string. Must be a label value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<crate::primitives::Str>,
 }
 
 /// ExactDeviceRequest is a request for one or more identical devices.
@@ -1056,7 +1151,7 @@ pub struct ExactDeviceRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocation_mode: Option<String>,
+    pub allocation_mode: Option<crate::primitives::Str>,
     /// Capacity define resource requirements against each capacity.
     ///
     /// If this field is unset and the device supports multiple allocations, the default value will be applied to each capacity according to requestPolicy. For the capacity that has no requestPolicy, default is the full capacity value.
@@ -1079,7 +1174,8 @@ pub struct ExactDeviceRequest {
     #[serde(
         rename = "derivedAttributes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub derived_attributes: Option<Vec<crate::api::resource::v1beta2::DeviceDerivedAttribute>>,
     /// DeviceClassName references a specific DeviceClass, which can define additional configuration and selectors to be inherited by this request.
@@ -1088,9 +1184,14 @@ pub struct ExactDeviceRequest {
     ///
     /// Administrators may use this to restrict which devices may get requested by only installing classes with selectors for permitted devices. If users are free to request anything without restrictions, then administrators can create an empty DeviceClass for users to reference.
     #[serde(rename = "deviceClassName", default)]
-    pub device_class_name: String,
+    pub device_class_name: crate::primitives::Str,
     /// Selectors define criteria which must be satisfied by a specific device in order for that device to be considered for this request. All selectors must be satisfied for a device to be considered.
-    #[serde(rename = "selectors", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "selectors",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub selectors: Option<Vec<crate::api::resource::v1beta2::DeviceSelector>>,
     /// If specified, the request's tolerations.
     ///
@@ -1104,7 +1205,8 @@ pub struct ExactDeviceRequest {
     #[serde(
         rename = "tolerations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub tolerations: Option<Vec<crate::api::resource::v1beta2::DeviceToleration>>,
 }
@@ -1120,7 +1222,7 @@ pub struct NetworkDeviceData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub hardware_address: Option<String>,
+    pub hardware_address: Option<crate::primitives::Str>,
     /// InterfaceName specifies the name of the network interface associated with the allocated device. This might be the name of a physical or virtual network interface being configured in the pod.
     ///
     /// Must not be longer than 256 bytes.
@@ -1129,10 +1231,15 @@ pub struct NetworkDeviceData {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub interface_name: Option<String>,
+    pub interface_name: Option<crate::primitives::Str>,
     /// IPs lists the network addresses assigned to the device's network interface. This can include both IPv4 and IPv6 addresses. The IPs are in the CIDR notation, which includes both the address and the associated subnet mask. e.g.: "192.0.2.5/24" for IPv4 and "2001:db8::5/64" for IPv6.
-    #[serde(rename = "ips", default, skip_serializing_if = "Option::is_none")]
-    pub ips: Option<Vec<String>>,
+    #[serde(
+        rename = "ips",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
+    pub ips: Option<Vec<crate::primitives::Str>>,
 }
 
 /// NodeAllocatableMapping defines how a DRA allocation directly translates into a node allocatable resource quantity. The mapping can be derived from either the count of allocated devices (via deviceMultiplier) or the specific capacity consumed (via capacityKey and capacityMultiplier). These options are mutually exclusive. Kubelet adds this mapped resource quantity from claim to both requests and limits at the pod-level cgroup, and to limits at the container-level cgroup for each container referencing the claim.
@@ -1144,7 +1251,7 @@ pub struct NodeAllocatableMapping {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub capacity_key: Option<String>,
+    pub capacity_key: Option<crate::primitives::Str>,
     /// CapacityMultiplier is used as a multiplier for the allocated capacity consumed. It is only valid if 'capacityKey' is set. The final node allocatable resource amount is 'consumedCapacity\[capacityKey\]' * 'capacityMultiplier'. For example, if a Device's capacity "dra.example.com/cores" is consumed, and each "core" provides 2 "cpu"s, the mapping would be: {ResourceName: "cpu", capacityKey: "dra.example.com/cores", capacityMultiplier: "2"}. If a claim consumes 8 "dra.example.com/cores", the CPU footprint is 8 * 2 = 16.
     #[serde(
         rename = "capacityMultiplier",
@@ -1196,7 +1303,7 @@ pub struct OpaqueDeviceConfiguration {
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// Parameters can contain arbitrary data. It is the responsibility of the driver developer to handle validation and versioning. Typically this includes self-identification and a version ("kind" + "apiVersion" for Kubernetes types), with conversion between different versions.
     ///
     /// The length of the raw data must be smaller or equal to 10 Ki.
@@ -1260,16 +1367,16 @@ impl crate::resource::Resource for ResourceClaim {
 pub struct ResourceClaimConsumerReference {
     /// APIGroup is the group for the resource being referenced. It is empty for the core API. This matches the group in the APIVersion that is used when creating the resources.
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// Name is the name of resource being referenced.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// Resource is the type of resource being referenced, for example "pods".
     #[serde(rename = "resource", default)]
-    pub resource: String,
+    pub resource: crate::primitives::Str,
     /// UID identifies exactly one incarnation of the resource.
     #[serde(rename = "uid", default)]
-    pub uid: String,
+    pub uid: crate::primitives::Str,
 }
 
 /// ResourceClaimList is a collection of claims.
@@ -1279,7 +1386,11 @@ pub struct ResourceClaimList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource claims.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1beta2::ResourceClaim>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1313,7 +1424,12 @@ pub struct ResourceClaimStatus {
     )]
     pub allocation: Option<Box<crate::api::resource::v1beta2::AllocationResult>>,
     /// Devices contains the status of each device allocated for this claim, as reported by the driver. This can include driver-specific information. Entries are owned by their respective drivers.
-    #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "devices",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub devices: Option<Vec<crate::api::resource::v1beta2::AllocatedDeviceStatus>>,
     /// ReservedFor indicates which entities are currently allowed to use the claim. A Pod which references a ResourceClaim which is not reserved for that Pod will not be started. A claim that is in use or might be in use because it has been reserved must not get deallocated.
     ///
@@ -1325,7 +1441,8 @@ pub struct ResourceClaimStatus {
     #[serde(
         rename = "reservedFor",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub reserved_for: Option<Vec<crate::api::resource::v1beta2::ResourceClaimConsumerReference>>,
 }
@@ -1387,7 +1504,11 @@ pub struct ResourceClaimTemplateList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource claim templates.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1beta2::ResourceClaimTemplate>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1425,7 +1546,7 @@ pub struct ResourcePool {
     ///
     /// It must not be longer than 253 characters and must consist of one or more DNS sub-domains separated by slashes. This field is immutable.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// ResourceSliceCount is the total number of ResourceSlices in the pool at this generation number. Must be greater than zero.
     ///
     /// Consumers can use this to check whether they have seen all ResourceSlices belonging to the same pool.
@@ -1498,7 +1619,11 @@ pub struct ResourceSliceList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource ResourceSlices.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::resource::v1beta2::ResourceSlice>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -1526,20 +1651,25 @@ pub struct ResourceSliceSpec {
     /// Must not have more than 128 entries. If any device uses taints or consumes counters the limit is 64.
     ///
     /// Only one of Devices and SharedCounters can be set in a ResourceSlice.
-    #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "devices",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub devices: Option<Vec<crate::api::resource::v1beta2::Device>>,
     /// Driver identifies the DRA driver providing the capacity information. A field selector can be used to list only ResourceSlice objects with a certain driver name.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters. This field is immutable.
     #[serde(rename = "driver", default)]
-    pub driver: String,
+    pub driver: crate::primitives::Str,
     /// NodeName identifies the node which provides the resources in this pool. A field selector can be used to list only ResourceSlice objects belonging to a certain node.
     ///
     /// This field can be used to limit access from nodes to ResourceSlices with the same node name. It also indicates to autoscalers that adding new nodes of the same type as some old node might also make new resources available.
     ///
     /// Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set. This field is immutable.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<crate::primitives::Str>,
     /// NodeSelector defines which nodes have access to the resources in the pool, when that pool is not limited to a single node.
     ///
     /// Must use exactly one term.
@@ -1559,7 +1689,7 @@ pub struct ResourceSliceSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub partition_type_attribute: Option<String>,
+    pub partition_type_attribute: Option<crate::primitives::Str>,
     /// PerDeviceNodeSelection defines whether the access from nodes to resources in the pool is set on the ResourceSlice level or on each device. If it is set to true, every device defined the ResourceSlice must specify this individually.
     ///
     /// Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set.
@@ -1582,7 +1712,8 @@ pub struct ResourceSliceSpec {
     #[serde(
         rename = "sharedCounters",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub shared_counters: Option<Vec<crate::api::resource::v1beta2::CounterSet>>,
     /// SkipNodeOperations lists node-local resource operations (gRPC calls) that will be skipped for the devices in this slice when determining whether operations are necessary on the node. If all allocated devices for a driver in a claim skip an operation, that gRPC call will be skipped. Valid values are:
@@ -1596,7 +1727,8 @@ pub struct ResourceSliceSpec {
     #[serde(
         rename = "skipNodeOperations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub skip_node_operations: Option<Vec<String>>,
+    pub skip_node_operations: Option<Vec<crate::primitives::Str>>,
 }

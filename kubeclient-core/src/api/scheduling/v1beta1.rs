@@ -45,7 +45,12 @@ pub struct CompositeGangSchedulingPolicy {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompositePodGroupSchedulingConstraints {
     /// topology defines the topology constraints for the composite pod group. Currently only a single topology constraint can be specified. This may change in the future.
-    #[serde(rename = "topology", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topology",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub topology: Option<Vec<crate::api::scheduling::v1beta1::TopologyConstraint>>,
 }
 
@@ -67,7 +72,8 @@ pub struct CompositePodGroupTemplate {
     #[serde(
         rename = "compositePodGroupTemplates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub composite_pod_group_templates:
         Option<Vec<crate::api::scheduling::v1beta1::CompositePodGroupTemplate>>,
@@ -80,12 +86,13 @@ pub struct CompositePodGroupTemplate {
     pub disruption_mode: Option<Box<crate::api::scheduling::v1beta1::CompositeDisruptionMode>>,
     /// name is a unique identifier for the CompositePodGroupTemplate within the Workload. It must be a DNS label. This field is required.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// podGroupTemplates is the list of templates for children PodGroups. The maximum number of templates is 8. At least one entry in CompositePodGroupTemplates or PodGroupTemplates must be set.
     #[serde(
         rename = "podGroupTemplates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub pod_group_templates: Option<Vec<crate::api::scheduling::v1beta1::PodGroupTemplate>>,
     /// preemptionPolicy is the Policy for preempting pods/podgroups with lower priority. One of Never, PreemptLowerPriority. This field is immutable. This field is available only when the PodGroupPreemptionPolicy feature gate is enabled.
@@ -94,7 +101,7 @@ pub struct CompositePodGroupTemplate {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preemption_policy: Option<String>,
+    pub preemption_policy: Option<crate::primitives::Str>,
     /// priority is the value of priority of composite pod groups created from this template. Various system components use this field to find the priority of the composite pod group. When Priority Admission Controller is enabled, it prevents users from setting this field. The admission controller populates this field from PriorityClassName. The higher the value, the higher the priority. This field is immutable.
     #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
@@ -104,7 +111,7 @@ pub struct CompositePodGroupTemplate {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub priority_class_name: Option<String>,
+    pub priority_class_name: Option<crate::primitives::Str>,
     /// schedulingConstraints defines optional scheduling constraints (e.g. topology) for this CompositePodGroupTemplate. This field is immutable.
     #[serde(
         rename = "schedulingConstraints",
@@ -195,7 +202,11 @@ pub struct PodGroupList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of PodGroups.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::scheduling::v1beta1::PodGroup>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -217,7 +228,7 @@ impl crate::primitives::TypeInfo for PodGroupList {
 pub struct PodGroupResourceClaim {
     /// name uniquely identifies this resource claim inside the PodGroup. This must be a DNS_LABEL.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// resourceClaimName is the name of a ResourceClaim object in the same namespace as this PodGroup. The ResourceClaim will be reserved for the PodGroup instead of its individual pods.
     ///
     /// Exactly one of ResourceClaimName and ResourceClaimTemplateName must be set.
@@ -226,7 +237,7 @@ pub struct PodGroupResourceClaim {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_name: Option<String>,
+    pub resource_claim_name: Option<crate::primitives::Str>,
     /// resourceClaimTemplateName is the name of a ResourceClaimTemplate object in the same namespace as this PodGroup.
     ///
     /// The template will be used to create a new ResourceClaim, which will be bound to this PodGroup. When this PodGroup is deleted, the ResourceClaim will also be deleted. The PodGroup name and resource name, along with a generated component, will be used to form a unique name for the ResourceClaim, which will be recorded in podgroup.status.resourceClaimStatuses.
@@ -239,7 +250,7 @@ pub struct PodGroupResourceClaim {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_template_name: Option<String>,
+    pub resource_claim_template_name: Option<crate::primitives::Str>,
 }
 
 /// PodGroupResourceClaimStatus is stored in the PodGroupStatus for each PodGroupResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
@@ -247,21 +258,26 @@ pub struct PodGroupResourceClaim {
 pub struct PodGroupResourceClaimStatus {
     /// name uniquely identifies this resource claim inside the PodGroup. This must match the name of an entry in podgroup.spec.resourceClaims, which implies that the string must be a DNS_LABEL.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// resourceClaimName is the name of the ResourceClaim that was generated for the PodGroup in the namespace of the PodGroup. If this is unset, then generating a ResourceClaim was not necessary. The podgroup.spec.resourceClaims entry can be ignored in this case.
     #[serde(
         rename = "resourceClaimName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_name: Option<String>,
+    pub resource_claim_name: Option<crate::primitives::Str>,
 }
 
 /// PodGroupSchedulingConstraints defines scheduling constraints (e.g. topology) for a PodGroup.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodGroupSchedulingConstraints {
     /// topology defines the topology constraints for the pod group. Currently only a single topology constraint can be specified. This may change in the future.
-    #[serde(rename = "topology", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "topology",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
+    )]
     pub topology: Option<Vec<crate::api::scheduling::v1beta1::TopologyConstraint>>,
 }
 
@@ -292,14 +308,14 @@ pub struct PodGroupSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub parent_composite_pod_group_name: Option<String>,
+    pub parent_composite_pod_group_name: Option<crate::primitives::Str>,
     /// preemptionPolicy is the Policy for preempting pods/podgroups with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset. When Priority Admission Controller is enabled, it populates this field from PriorityClassName, and defaults to PreemptLowerPriority if value is unset in PriorityClass. This field is immutable. This field is available only when the PodGroupPreemptionPolicy feature gate is enabled.
     #[serde(
         rename = "preemptionPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preemption_policy: Option<String>,
+    pub preemption_policy: Option<crate::primitives::Str>,
     /// priority is the value of priority of this pod group. Various system components use this field to find the priority of the pod group. When Priority Admission Controller is enabled, it prevents users from setting this field. The admission controller populates this field from PriorityClassName. The higher the value, the higher the priority. This field is immutable.
     #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
@@ -309,7 +325,7 @@ pub struct PodGroupSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub priority_class_name: Option<String>,
+    pub priority_class_name: Option<crate::primitives::Str>,
     /// resourceClaims defines which ResourceClaims may be shared among Pods in the group. Pods consume the devices allocated to a PodGroup's claim by defining a claim in its own Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the same name and refer to the same ResourceClaim or ResourceClaimTemplate.
     ///
     /// This is a beta-level field and requires that the DRAWorkloadResourceClaims feature gate is enabled.
@@ -318,7 +334,8 @@ pub struct PodGroupSpec {
     #[serde(
         rename = "resourceClaims",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_claims: Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaim>>,
     /// schedulingConstraints defines optional scheduling constraints (e.g. topology) for this PodGroup. Controllers are expected to fill this field by copying it from a PodGroupTemplate. This field is immutable. This field is only available when the TopologyAwareWorkloadScheduling feature gate is enabled.
@@ -359,14 +376,16 @@ pub struct PodGroupStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// resourceClaimStatuses is status of resource claims.
     #[serde(
         rename = "resourceClaimStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_claim_statuses:
         Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaimStatus>>,
@@ -384,14 +403,14 @@ pub struct PodGroupTemplate {
     pub disruption_mode: Option<Box<crate::api::scheduling::v1beta1::DisruptionMode>>,
     /// name is a unique identifier for the PodGroupTemplate within the Workload. It must be a DNS label. This field is immutable.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// preemptionPolicy is the Policy for preempting pods/podgroups with lower priority. One of Never, PreemptLowerPriority. This field is immutable. This field is available only when the PodGroupPreemptionPolicy feature gate is enabled.
     #[serde(
         rename = "preemptionPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub preemption_policy: Option<String>,
+    pub preemption_policy: Option<crate::primitives::Str>,
     /// priority is the value of priority of pod groups created from this template. Various system components use this field to find the priority of the pod group. The higher the value, the higher the priority. This field is immutable.
     #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
@@ -401,7 +420,7 @@ pub struct PodGroupTemplate {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub priority_class_name: Option<String>,
+    pub priority_class_name: Option<crate::primitives::Str>,
     /// resourceClaims defines which ResourceClaims may be shared among Pods in the group. Pods consume the devices allocated to a PodGroup's claim by defining a claim in its own Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the same name and refer to the same ResourceClaim or ResourceClaimTemplate.
     ///
     /// This is a beta-level field and requires that the DRAWorkloadResourceClaims feature gate is enabled.
@@ -410,7 +429,8 @@ pub struct PodGroupTemplate {
     #[serde(
         rename = "resourceClaims",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resource_claims: Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaim>>,
     /// schedulingConstraints defines optional scheduling constraints (e.g. topology) for this PodGroupTemplate. This field is only available when the TopologyAwareWorkloadScheduling feature gate is enabled. This field is immutable.
@@ -439,7 +459,7 @@ pub struct SingleDisruptionMode {}
 pub struct TopologyConstraint {
     /// key specifies the key of the node label representing the topology domain. All pods within the PodGroup must be colocated within the same domain instance. Different PodGroups can land on different domain instances even if they derive from the same PodGroupTemplate. Examples: "topology.kubernetes.io/rack"
     #[serde(rename = "key", default)]
-    pub key: String,
+    pub key: crate::primitives::Str,
 }
 
 /// TypedLocalObjectReference allows to reference typed object inside the same namespace.
@@ -447,13 +467,13 @@ pub struct TopologyConstraint {
 pub struct TypedLocalObjectReference {
     /// apiGroup is the group for the resource being referenced. If apiGroup is empty, the specified Kind must be in the core API group. For any other third-party types, setting apiGroup is required. It must be a DNS subdomain.
     #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
-    pub api_group: Option<String>,
+    pub api_group: Option<crate::primitives::Str>,
     /// kind is the type of resource being referenced. It must be a path segment name.
     #[serde(rename = "kind", default)]
-    pub kind: String,
+    pub kind: crate::primitives::Str,
     /// name is the name of resource being referenced. It must be a path segment name.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// Workload allows for expressing scheduling constraints that should be used when managing the lifecycle of workloads from the scheduling perspective, including scheduling, preemption, eviction and other phases. Workload API enablement is toggled by the GenericWorkload feature gate.
@@ -509,7 +529,11 @@ pub struct WorkloadList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Workloads.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::scheduling::v1beta1::Workload>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -529,10 +553,10 @@ impl crate::primitives::TypeInfo for WorkloadList {
 pub struct WorkloadReference {
     /// templateName is the name of a template within the Workload object that was used to create a pod group. It must be a DNS label. This field is required.
     #[serde(rename = "templateName", default)]
-    pub template_name: String,
+    pub template_name: crate::primitives::Str,
     /// workloadName is the name of the Workload object that contains a template that was used when creating a pod group. It must be a DNS name. This field is required.
     #[serde(rename = "workloadName", default)]
-    pub workload_name: String,
+    pub workload_name: crate::primitives::Str,
 }
 
 /// WorkloadSpec defines the desired state of a Workload.
@@ -544,7 +568,8 @@ pub struct WorkloadSpec {
     #[serde(
         rename = "compositePodGroupTemplates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub composite_pod_group_templates:
         Option<Vec<crate::api::scheduling::v1beta1::CompositePodGroupTemplate>>,
@@ -559,7 +584,8 @@ pub struct WorkloadSpec {
     #[serde(
         rename = "podGroupTemplates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub pod_group_templates: Option<Vec<crate::api::scheduling::v1beta1::PodGroupTemplate>>,
 }

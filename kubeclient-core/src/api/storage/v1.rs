@@ -59,7 +59,11 @@ pub struct CSIDriverList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CSIDriver
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storage::v1::CSIDriver>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -96,7 +100,7 @@ pub struct CSIDriverSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub fs_group_policy: Option<String>,
+    pub fs_group_policy: Option<crate::primitives::Str>,
     /// nodeAllocatableUpdatePeriodSeconds specifies the interval between periodic updates of the CSINode allocatable capacity for this driver. When set, both periodic updates and updates triggered by capacity-related failures are enabled. If not set, no updates occur (neither periodic nor upon detecting capacity-related failures), and the allocatable.count remains static. The minimum allowed value for this field is 10 seconds.
     ///
     /// This feature requires the MutableCSINodeAllocatableCount feature gate to be enabled.
@@ -199,7 +203,8 @@ pub struct CSIDriverSpec {
     #[serde(
         rename = "tokenRequests",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub token_requests: Option<Vec<crate::api::storage::v1::TokenRequest>>,
     /// volumeLifecycleModes defines what kind of volumes this CSI volume driver supports. The default if the list is empty is "Persistent", which is the usage defined by the CSI specification and implemented in Kubernetes via the usual PV/PVC mechanism.
@@ -212,9 +217,10 @@ pub struct CSIDriverSpec {
     #[serde(
         rename = "volumeLifecycleModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub volume_lifecycle_modes: Option<Vec<String>>,
+    pub volume_lifecycle_modes: Option<Vec<crate::primitives::Str>>,
 }
 
 /// CSINode holds information about all CSI drivers installed on a node. CSI drivers do not need to create the CSINode object directly. As long as they use the node-driver-registrar sidecar container, the kubelet will automatically populate the CSINode object for the CSI driver as part of kubelet plugin registration. CSINode has the same name as a node. If the object is missing, it means either there are no CSI Drivers available on the node, or the Kubelet version is low enough that it doesn't create this object. CSINode has an OwnerReference that points to the corresponding node object.
@@ -278,17 +284,18 @@ pub struct CSINodeDriver {
     pub allocatable: Option<Box<crate::api::storage::v1::VolumeNodeResources>>,
     /// name represents the name of the CSI driver that this object refers to. This MUST be the same name returned by the CSI GetPluginName() call for that driver.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
     /// nodeID of the node from the driver point of view. This field enables Kubernetes to communicate with storage systems that do not share the same nomenclature for nodes. For example, Kubernetes may refer to a given node as "node1", but the storage system may refer to the same node as "nodeA". When Kubernetes issues a command to the storage system to attach a volume to a specific node, it can use this field to refer to the node name using the ID that the storage system will understand, e.g. "nodeA" instead of "node1". This field is required.
     #[serde(rename = "nodeID", default)]
-    pub node_id: String,
+    pub node_id: crate::primitives::Str,
     /// topologyKeys is the list of keys supported by the driver. When a driver is initialized on a cluster, it provides a set of topology keys that it understands (e.g. "company.com/zone", "company.com/region"). When a driver is initialized on a node, it provides the same topology keys along with values. Kubelet will expose these topology keys as labels on its own node object. When Kubernetes does topology aware provisioning, it can use this list to determine which labels it should retrieve from the node object and pass back to the driver. It is possible for different nodes to use different topology keys. This can be empty if driver does not support topology.
     #[serde(
         rename = "topologyKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub topology_keys: Option<Vec<String>>,
+    pub topology_keys: Option<Vec<crate::primitives::Str>>,
 }
 
 /// CSINodeList is a collection of CSINode objects.
@@ -298,7 +305,11 @@ pub struct CSINodeList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CSINode
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storage::v1::CSINode>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -317,7 +328,11 @@ impl crate::primitives::TypeInfo for CSINodeList {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSINodeSpec {
     /// drivers is a list of information of all CSI Drivers existing on a node. If all drivers in the list are uninstalled, this can become empty.
-    #[serde(rename = "drivers", default)]
+    #[serde(
+        rename = "drivers",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub drivers: Vec<crate::api::storage::v1::CSINodeDriver>,
 }
 
@@ -328,7 +343,8 @@ pub struct CSINodeStatus {
     #[serde(
         rename = "storageHealth",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub storage_health: Option<Vec<crate::api::storage::v1::StorageHealth>>,
 }
@@ -380,7 +396,7 @@ pub struct CSIStorageCapacity {
     pub node_topology: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// storageClassName represents the name of the StorageClass that the reported capacity applies to. It must meet the same requirements as the name of a StorageClass object (non-empty, DNS subdomain). If that object no longer exists, the CSIStorageCapacity object is obsolete and should be removed by its creator. This field is immutable.
     #[serde(rename = "storageClassName", default)]
-    pub storage_class_name: String,
+    pub storage_class_name: crate::primitives::Str,
 }
 
 impl crate::primitives::TypeInfo for CSIStorageCapacity {
@@ -419,7 +435,11 @@ pub struct CSIStorageCapacityList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CSIStorageCapacity objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storage::v1::CSIStorageCapacity>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -450,7 +470,8 @@ pub struct StorageClass {
     #[serde(
         rename = "allowedTopologies",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub allowed_topologies: Option<Vec<crate::api::core::v1::TopologySelectorTerm>>,
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
@@ -466,33 +487,34 @@ pub struct StorageClass {
     #[serde(
         rename = "mountOptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
-    pub mount_options: Option<Vec<String>>,
+    pub mount_options: Option<Vec<crate::primitives::Str>>,
     /// parameters holds the parameters for the provisioner that should create volumes of this storage class.
     #[serde(
         rename = "parameters",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub parameters: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// provisioner indicates the type of the provisioner.
     #[serde(rename = "provisioner", default)]
-    pub provisioner: String,
+    pub provisioner: crate::primitives::Str,
     /// reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.
     #[serde(
         rename = "reclaimPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub reclaim_policy: Option<String>,
+    pub reclaim_policy: Option<crate::primitives::Str>,
     /// volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.
     #[serde(
         rename = "volumeBindingMode",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_binding_mode: Option<String>,
+    pub volume_binding_mode: Option<crate::primitives::Str>,
 }
 
 impl crate::primitives::TypeInfo for StorageClass {
@@ -531,7 +553,11 @@ pub struct StorageClassList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of StorageClasses
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storage::v1::StorageClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -553,12 +579,13 @@ pub struct StorageHealth {
     #[serde(
         rename = "healthConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub health_conditions: Option<Vec<crate::api::storage::v1::StorageHealthCondition>>,
     /// name is the CSI driver name, matching CSINodeDriver.name.
     #[serde(rename = "name", default)]
-    pub name: String,
+    pub name: crate::primitives::Str,
 }
 
 /// StorageHealthCondition represents an adverse health condition reported by a CSI driver for its storage backend on a node.
@@ -570,7 +597,7 @@ pub struct StorageHealthCondition {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub access_mode: Option<String>,
+    pub access_mode: Option<crate::primitives::Str>,
     /// lastTransitionTime is when this condition first appeared at its current state.
     #[serde(
         rename = "lastTransitionTime",
@@ -580,20 +607,20 @@ pub struct StorageHealthCondition {
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable description. Maximum permitted length of a message is 1024 characters.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// reason is a brief CamelCase machine-parseable reason. Maximum permitted length of a reason is 256 characters.
     #[serde(rename = "reason", default)]
-    pub reason: String,
+    pub reason: crate::primitives::Str,
     /// status is the health status category. One of "StorageUnreachable", "StorageDegraded".
     #[serde(rename = "status", default)]
-    pub status: String,
+    pub status: crate::primitives::Str,
     /// volumeMode is the volume mode affected. Nil means both are affected.
     #[serde(
         rename = "volumeMode",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_mode: Option<String>,
+    pub volume_mode: Option<crate::primitives::Str>,
 }
 
 /// TokenRequest contains parameters of a service account token.
@@ -601,7 +628,7 @@ pub struct StorageHealthCondition {
 pub struct TokenRequest {
     /// audience is the intended audience of the token in "TokenRequestSpec". It will default to the audiences of kube apiserver.
     #[serde(rename = "audience", default)]
-    pub audience: String,
+    pub audience: crate::primitives::Str,
     /// expirationSeconds is the duration of validity of the token in "TokenRequestSpec". It has the same default value of "ExpirationSeconds" in "TokenRequestSpec".
     #[serde(
         rename = "expirationSeconds",
@@ -669,7 +696,11 @@ pub struct VolumeAttachmentList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of VolumeAttachments
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storage::v1::VolumeAttachment>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -700,7 +731,7 @@ pub struct VolumeAttachmentSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub persistent_volume_name: Option<String>,
+    pub persistent_volume_name: Option<crate::primitives::Str>,
 }
 
 /// VolumeAttachmentSpec is the specification of a VolumeAttachment request.
@@ -708,10 +739,10 @@ pub struct VolumeAttachmentSource {
 pub struct VolumeAttachmentSpec {
     /// attacher indicates the name of the volume driver that MUST handle this request. This is the name returned by GetPluginName().
     #[serde(rename = "attacher", default)]
-    pub attacher: String,
+    pub attacher: crate::primitives::Str,
     /// nodeName represents the node that the volume should be attached to.
     #[serde(rename = "nodeName", default)]
-    pub node_name: String,
+    pub node_name: crate::primitives::Str,
     /// source represents the volume that should be attached.
     #[serde(rename = "source", default)]
     pub source: crate::api::storage::v1::VolumeAttachmentSource,
@@ -736,7 +767,7 @@ pub struct VolumeAttachmentStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attachment_metadata: Option<std::collections::BTreeMap<String, String>>,
+    pub attachment_metadata: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// detachError represents the last error encountered during detach operation, if any. This field must only be set by the entity completing the detach operation, i.e. the external-attacher.
     #[serde(
         rename = "detachError",
@@ -754,7 +785,7 @@ pub struct VolumeAttributesClass {
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// driverName is the name of the CSI driver This field is immutable.
     #[serde(rename = "driverName", default)]
-    pub driver_name: String,
+    pub driver_name: crate::primitives::Str,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
@@ -769,7 +800,7 @@ pub struct VolumeAttributesClass {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub parameters: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
 impl crate::primitives::TypeInfo for VolumeAttributesClass {
@@ -808,7 +839,11 @@ pub struct VolumeAttributesClassList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of VolumeAttributesClass objects.
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storage::v1::VolumeAttributesClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -833,7 +868,7 @@ pub struct VolumeError {
     pub error_code: Option<i32>,
     /// message represents the error encountered during Attach or Detach operation. This string may be logged, so it should not contain sensitive information.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<crate::primitives::Str>,
     /// time represents the time the error was encountered.
     #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::primitives::Time>,

@@ -62,7 +62,11 @@ pub struct StorageVersionMigrationList {
     #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of StorageVersionMigration
-    #[serde(rename = "items", default)]
+    #[serde(
+        rename = "items",
+        default,
+        deserialize_with = "crate::primitives::deserialize_vec"
+    )]
     pub items: Vec<crate::api::storagemigration::v1beta1::StorageVersionMigration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
@@ -92,7 +96,8 @@ pub struct StorageVersionMigrationStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// ResourceVersion to compare with the GC cache for performing the migration. This is the current resource version of given group, version and resource when kube-controller-manager first observes this StorageVersionMigration resource.
@@ -101,5 +106,5 @@ pub struct StorageVersionMigrationStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<crate::primitives::Str>,
 }
