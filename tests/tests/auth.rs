@@ -79,6 +79,15 @@ async fn token_file_rotated_mid_test_is_picked_up_after_a_401() {
     assert_eq!(whoami(&config).await, Ok("kubeclient-user".to_string()));
 }
 
+/// GET /version through the transport, which must fail (`why`): the error as text.
+async fn version_error(config: &kubeclient::rest::Config, why: &str) -> String {
+    let transport = Transport::new(config).expect("transport");
+    let request = http::Request::get(config.host.join("/version").expect("url").as_str())
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    transport.send(request).await.expect_err(why).to_string()
+}
+
 /// A token source of a user's own: hands out its tokens in turn, one more after each 401.
 #[derive(Debug)]
 struct Rotating {
@@ -129,15 +138,7 @@ async fn a_token_source_of_ones_own_is_asked_per_request_and_told_of_a_401() {
     );
     // A source that fails fails the request with its reason.
     source.at.store(9, Ordering::SeqCst);
-    let transport = Transport::new(&config).expect("transport");
-    let request = http::Request::get(config.host.join("/version").expect("url").as_str())
-        .body(Full::new(Bytes::new()))
-        .expect("request");
-    let err = transport
-        .send(request)
-        .await
-        .expect_err("no token")
-        .to_string();
+    let err = version_error(&config, "no token").await;
     assert!(err.contains("no tokens left"), "{err}");
 }
 
@@ -188,15 +189,7 @@ async fn exec_plugin_failure_is_a_clear_error() {
         json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": "./plugin.sh", "interactiveMode": "Never"}}),
     );
     let config = rest_config_from(&kubeconfig);
-    let transport = Transport::new(&config).expect("transport");
-    let request = http::Request::get(config.host.join("/version").expect("url").as_str())
-        .body(Full::new(Bytes::new()))
-        .expect("request");
-    let err = transport
-        .send(request)
-        .await
-        .expect_err("plugin fails")
-        .to_string();
+    let err = version_error(&config, "plugin fails").await;
     assert!(
         err.contains("plugin.sh") && err.contains("exit status: 2"),
         "{err}"
