@@ -6,6 +6,8 @@
 //! them, RSS shows it), live allocations the blocks not yet freed. Both client binaries link
 //! this library, so both are measured by the same allocator and the same code.
 
+pub mod kubeclient_side;
+
 use std::alloc::System;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
