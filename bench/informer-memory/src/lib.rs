@@ -3,7 +3,7 @@
 //!
 //! Heap figures come from [`stats_alloc`] wrapping the system allocator (glibc malloc): live
 //! bytes are the bytes requested and not yet freed (malloc's own per-block overhead is not in
-//! them, RSS shows it), live allocations the blocks not yet freed. Both client binaries link
+//! them, RSS shows it), live allocations the blocks not yet freed. Every Rust client binary links
 //! this library, so both are measured by the same allocator and the same code.
 
 pub mod kubeclient_side;
@@ -52,7 +52,7 @@ pub fn proc_status_bytes(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The command line of the two client binaries.
+/// The command line of the Rust client binaries (client-go's program takes the same).
 #[derive(Debug)]
 pub struct Args {
     /// `--kubeconfig PATH` (required).
