@@ -4,7 +4,7 @@
 //! Heap figures come from [`stats_alloc`] wrapping the system allocator (glibc malloc): live
 //! bytes are the bytes requested and not yet freed (malloc's own per-block overhead is not in
 //! them, RSS shows it), live allocations the blocks not yet freed. Every Rust client binary links
-//! this library, so both are measured by the same allocator and the same code.
+//! this library, so all of them are measured by the same allocator and the same code.
 
 pub mod kubeclient_side;
 
