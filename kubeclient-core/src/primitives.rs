@@ -314,52 +314,47 @@ fn parse_time<E: de::Error>(v: &str, what: &str) -> Result<jiff::Timestamp, E> {
         .map_err(|e| E::custom(format!("{what} {v:?} is not an RFC 3339 time: {e}")))
 }
 
-/// A point in time with whole seconds (`metav1.Time`), written as `2006-01-02T15:04:05Z`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Time(pub jiff::Timestamp);
+macro_rules! timestamp {
+    ($(#[$doc:meta])* $name:ident, $format:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub jiff::Timestamp);
 
-impl Default for Time {
-    fn default() -> Self {
-        Time(jiff::Timestamp::UNIX_EPOCH)
-    }
+        impl Default for $name {
+            fn default() -> Self {
+                $name(jiff::Timestamp::UNIX_EPOCH)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.0.strftime($format))
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                parse_time(&text, $what).map($name)
+            }
+        }
+    };
 }
 
-impl Serialize for Time {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    }
-}
+timestamp!(
+    /// A point in time with whole seconds (`metav1.Time`), written as `2006-01-02T15:04:05Z`.
+    Time,
+    "%Y-%m-%dT%H:%M:%SZ",
+    "time"
+);
 
-impl<'de> Deserialize<'de> for Time {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse_time(&text, "time").map(Time)
-    }
-}
-
-/// A point in time with microseconds (`metav1.MicroTime`), written as
-/// `2006-01-02T15:04:05.000000Z`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MicroTime(pub jiff::Timestamp);
-
-impl Default for MicroTime {
-    fn default() -> Self {
-        MicroTime(jiff::Timestamp::UNIX_EPOCH)
-    }
-}
-
-impl Serialize for MicroTime {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.strftime("%Y-%m-%dT%H:%M:%S.%6fZ"))
-    }
-}
-
-impl<'de> Deserialize<'de> for MicroTime {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        parse_time(&text, "micro time").map(MicroTime)
-    }
-}
+timestamp!(
+    /// A point in time with microseconds (`metav1.MicroTime`), written as
+    /// `2006-01-02T15:04:05.000000Z`.
+    MicroTime,
+    "%Y-%m-%dT%H:%M:%S.%6fZ",
+    "micro time"
+);
 
 /// Bytes, written as standard base64 (`Secret.data`, certificate fields).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

@@ -136,9 +136,30 @@ macro_rules! object_meta_accessors {
         ) -> ::std::option::Option<
             &::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         > {
-            ::std::option::Option::Some(&self.metadata.labels)
+            $crate::resource::LabelsField::labels_ref(&self.metadata.labels)
         }
     };
+}
+
+/// What [`object_meta_accessors!`] reads `metadata.labels` through: a map, as in this
+/// crate's [`ObjectMeta`], or an optional map, as in the generated
+/// [`api::meta::v1::ObjectMeta`](crate::api::meta::v1::ObjectMeta).
+#[doc(hidden)]
+pub trait LabelsField {
+    /// The labels, if there are any.
+    fn labels_ref(&self) -> Option<&BTreeMap<String, String>>;
+}
+
+impl LabelsField for BTreeMap<String, String> {
+    fn labels_ref(&self) -> Option<&BTreeMap<String, String>> {
+        Some(self)
+    }
+}
+
+impl LabelsField for Option<BTreeMap<String, String>> {
+    fn labels_ref(&self) -> Option<&BTreeMap<String, String>> {
+        self.as_ref()
+    }
 }
 
 /// Object metadata for your own resource types (a subset of `metav1.ObjectMeta` that keeps

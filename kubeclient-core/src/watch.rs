@@ -195,9 +195,29 @@ enum Decoded<K> {
     Object(K),
     Bookmark(BookmarkObject),
     Status(Status),
-    /// The object came before the type (the server writes the type first): kept raw and
-    /// decoded once the type is known.
+    /// The object came before the type (the server writes the type first), or the type is
+    /// unknown: kept raw until the type is known.
     Raw(Box<serde_json::value::RawValue>),
+}
+
+/// Decodes an object into what the event type `kind` says it is: the one place that maps a
+/// type to its object, used in the single pass and for an object that came before its type.
+struct ObjectSeed<'k, K> {
+    kind: Option<&'k str>,
+    object: std::marker::PhantomData<K>,
+}
+
+impl<'de, K: DeserializeOwned> serde::de::DeserializeSeed<'de> for ObjectSeed<'_, K> {
+    type Value = Decoded<K>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Decoded<K>, D::Error> {
+        Ok(match self.kind {
+            Some("ADDED" | "MODIFIED" | "DELETED") => Decoded::Object(K::deserialize(d)?),
+            Some("BOOKMARK") => Decoded::Bookmark(BookmarkObject::deserialize(d)?),
+            Some("ERROR") => Decoded::Status(Status::deserialize(d)?),
+            _ => Decoded::Raw(Deserialize::deserialize(d)?),
+        })
+    }
 }
 
 /// Reads an event in one pass: once `type` is read, `object` is decoded straight into the
@@ -218,14 +238,10 @@ impl<'de, K: DeserializeOwned> serde::de::Visitor<'de> for EventVisitor<K> {
             match member {
                 Member::Type => kind = Some(map.next_value()?),
                 Member::Object => {
-                    object = Some(match kind.as_deref() {
-                        Some("ADDED" | "MODIFIED" | "DELETED") => {
-                            Decoded::Object(map.next_value()?)
-                        }
-                        Some("BOOKMARK") => Decoded::Bookmark(map.next_value()?),
-                        Some("ERROR") => Decoded::Status(map.next_value()?),
-                        _ => Decoded::Raw(map.next_value()?),
-                    })
+                    object = Some(map.next_value_seed(ObjectSeed {
+                        kind: kind.as_deref(),
+                        object: std::marker::PhantomData,
+                    })?)
                 }
                 Member::Other => {
                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -242,6 +258,7 @@ pub fn decode_event<K: DeserializeOwned>(
     path: &str,
 ) -> Result<WatchEvent<K>, WatchError> {
     use serde::Deserializer as _;
+    use serde::de::DeserializeSeed as _;
     let mut de = serde_json::Deserializer::from_slice(frame);
     let (kind, object) = de
         .deserialize_map(EventVisitor::<K>(std::marker::PhantomData))
@@ -252,34 +269,29 @@ pub fn decode_event<K: DeserializeOwned>(
         object.ok_or_else(|| WatchError::Decode(format!("the {kind} event has no object")))?;
     // An object read before its type is decoded now, as the type says.
     let object = match object {
-        Decoded::Raw(raw) => {
-            let text = raw.get();
-            let parse_err = |e: serde_json::Error| decode_error(&e);
-            match kind.as_str() {
-                "ADDED" | "MODIFIED" | "DELETED" => {
-                    Decoded::Object(serde_json::from_str(text).map_err(parse_err)?)
-                }
-                "BOOKMARK" => Decoded::Bookmark(serde_json::from_str(text).map_err(parse_err)?),
-                "ERROR" => Decoded::Status(serde_json::from_str(text).map_err(parse_err)?),
-                _ => return Err(WatchError::UnknownType(kind)),
-            }
+        Decoded::Raw(raw) => ObjectSeed {
+            kind: Some(&kind),
+            object: std::marker::PhantomData,
         }
+        .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+        .map_err(|e| decode_error(&e))?,
         decoded => decoded,
     };
-    Ok(match (kind.as_str(), object) {
-        ("ADDED", Decoded::Object(o)) => WatchEvent::Added(o),
-        ("MODIFIED", Decoded::Object(o)) => WatchEvent::Modified(o),
-        ("DELETED", Decoded::Object(o)) => WatchEvent::Deleted(o),
-        ("BOOKMARK", Decoded::Bookmark(object)) => WatchEvent::Bookmark(Bookmark {
+    Ok(match object {
+        Decoded::Object(o) if kind == "ADDED" => WatchEvent::Added(o),
+        Decoded::Object(o) if kind == "MODIFIED" => WatchEvent::Modified(o),
+        Decoded::Object(o) => WatchEvent::Deleted(o),
+        Decoded::Bookmark(object) => WatchEvent::Bookmark(Bookmark {
             resource_version: object.metadata.resource_version.unwrap_or_default(),
             annotations: object.metadata.annotations.unwrap_or_default(),
         }),
-        ("ERROR", Decoded::Status(status)) => WatchEvent::Error(Box::new(ApiError {
+        Decoded::Status(status) => WatchEvent::Error(Box::new(ApiError {
             verb: "WATCH".into(),
             path: path.to_string(),
             status,
         })),
-        _ => return Err(WatchError::UnknownType(kind)),
+        // Still raw: a type that is none of the above.
+        Decoded::Raw(_) => return Err(WatchError::UnknownType(kind)),
     })
 }
 

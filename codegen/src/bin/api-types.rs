@@ -574,22 +574,7 @@ fn render_struct(
     const KIND: &'static str = {kind:?};
     const PLURAL: &'static str = {plural:?};
     type Scope = crate::resource::{scope};
-
-    fn name(&self) -> Option<&str> {{
-        self.metadata.name.as_deref()
-    }}
-    fn namespace(&self) -> Option<&str> {{
-        self.metadata.namespace.as_deref()
-    }}
-    fn resource_version(&self) -> Option<&str> {{
-        self.metadata.resource_version.as_deref()
-    }}
-    fn uid(&self) -> Option<&str> {{
-        self.metadata.uid.as_deref()
-    }}
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {{
-        self.metadata.labels.as_ref()
-    }}
+    crate::object_meta_accessors!();
 }}
 ",
                 name = place.name,

@@ -76,22 +76,7 @@ impl crate::resource::Resource for CustomResourceDefinition {
     const KIND: &'static str = "CustomResourceDefinition";
     const PLURAL: &'static str = "customresourcedefinitions";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// CustomResourceDefinitionCondition contains details for the current condition of this pod.

@@ -43,22 +43,7 @@ impl crate::resource::Resource for CertificateSigningRequest {
     const KIND: &'static str = "CertificateSigningRequest";
     const PLURAL: &'static str = "certificatesigningrequests";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// CertificateSigningRequestCondition describes a condition of a CertificateSigningRequest object
@@ -288,22 +273,7 @@ impl crate::resource::Resource for ClusterTrustBundle {
     const KIND: &'static str = "ClusterTrustBundle";
     const PLURAL: &'static str = "clustertrustbundles";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// ClusterTrustBundleList is a collection of ClusterTrustBundle objects
@@ -392,22 +362,7 @@ impl crate::resource::Resource for PodCertificateRequest {
     const KIND: &'static str = "PodCertificateRequest";
     const PLURAL: &'static str = "podcertificaterequests";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// PodCertificateRequestList is a collection of PodCertificateRequest objects

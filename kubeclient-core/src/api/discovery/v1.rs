@@ -160,22 +160,7 @@ impl crate::resource::Resource for EndpointSlice {
     const KIND: &'static str = "EndpointSlice";
     const PLURAL: &'static str = "endpointslices";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// EndpointSliceList represents a list of endpoint slices

@@ -70,22 +70,7 @@ impl crate::resource::Resource for IPAddress {
     const KIND: &'static str = "IPAddress";
     const PLURAL: &'static str = "ipaddresses";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// IPAddressList contains a list of IPAddress.
@@ -169,22 +154,7 @@ impl crate::resource::Resource for Ingress {
     const KIND: &'static str = "Ingress";
     const PLURAL: &'static str = "ingresses";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// IngressBackend describes all endpoints for a given service and port.
@@ -226,22 +196,7 @@ impl crate::resource::Resource for IngressClass {
     const KIND: &'static str = "IngressClass";
     const PLURAL: &'static str = "ingressclasses";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// IngressClassList is a collection of IngressClasses.
@@ -508,22 +463,7 @@ impl crate::resource::Resource for NetworkPolicy {
     const KIND: &'static str = "NetworkPolicy";
     const PLURAL: &'static str = "networkpolicies";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to. This type is beta-level in 1.8
@@ -729,22 +669,7 @@ impl crate::resource::Resource for ServiceCIDR {
     const KIND: &'static str = "ServiceCIDR";
     const PLURAL: &'static str = "servicecidrs";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// ServiceCIDRList contains a list of ServiceCIDR objects.

@@ -59,22 +59,7 @@ impl crate::resource::Resource for ClusterRole {
     const KIND: &'static str = "ClusterRole";
     const PLURAL: &'static str = "clusterroles";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// ClusterRoleBinding references a ClusterRole, but not contain it.  It can reference a ClusterRole in the global namespace, and adds who information via Subject.
@@ -113,22 +98,7 @@ impl crate::resource::Resource for ClusterRoleBinding {
     const KIND: &'static str = "ClusterRoleBinding";
     const PLURAL: &'static str = "clusterrolebindings";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// ClusterRoleBindingList is a collection of ClusterRoleBindings
@@ -260,22 +230,7 @@ impl crate::resource::Resource for Role {
     const KIND: &'static str = "Role";
     const PLURAL: &'static str = "roles";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// RoleBinding references a role, but does not contain it.  It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in.  RoleBindings in a given namespace only have effect in that namespace.
@@ -314,22 +269,7 @@ impl crate::resource::Resource for RoleBinding {
     const KIND: &'static str = "RoleBinding";
     const PLURAL: &'static str = "rolebindings";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// RoleBindingList is a collection of RoleBindings

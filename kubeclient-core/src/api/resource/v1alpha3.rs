@@ -60,22 +60,7 @@ impl crate::resource::Resource for DeviceTaintRule {
     const KIND: &'static str = "DeviceTaintRule";
     const PLURAL: &'static str = "devicetaintrules";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// DeviceTaintRuleList is a collection of DeviceTaintRules.
@@ -281,22 +266,7 @@ impl crate::resource::Resource for ResourcePoolStatusRequest {
     const KIND: &'static str = "ResourcePoolStatusRequest";
     const PLURAL: &'static str = "resourcepoolstatusrequests";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// ResourcePoolStatusRequestList is a collection of ResourcePoolStatusRequests.

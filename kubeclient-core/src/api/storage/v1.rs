@@ -34,22 +34,7 @@ impl crate::resource::Resource for CSIDriver {
     const KIND: &'static str = "CSIDriver";
     const PLURAL: &'static str = "csidrivers";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// CSIDriverList is a collection of CSIDriver objects.
@@ -254,22 +239,7 @@ impl crate::resource::Resource for CSINode {
     const KIND: &'static str = "CSINode";
     const PLURAL: &'static str = "csinodes";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// CSINodeDriver holds information about the specification of one CSI driver installed on a node
@@ -410,22 +380,7 @@ impl crate::resource::Resource for CSIStorageCapacity {
     const KIND: &'static str = "CSIStorageCapacity";
     const PLURAL: &'static str = "csistoragecapacities";
     type Scope = crate::resource::Namespaced;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// CSIStorageCapacityList is a collection of CSIStorageCapacity objects.
@@ -528,22 +483,7 @@ impl crate::resource::Resource for StorageClass {
     const KIND: &'static str = "StorageClass";
     const PLURAL: &'static str = "storageclasses";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// StorageClassList is a collection of storage classes.
@@ -671,22 +611,7 @@ impl crate::resource::Resource for VolumeAttachment {
     const KIND: &'static str = "VolumeAttachment";
     const PLURAL: &'static str = "volumeattachments";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// VolumeAttachmentList is a collection of VolumeAttachment objects.
@@ -814,22 +739,7 @@ impl crate::resource::Resource for VolumeAttributesClass {
     const KIND: &'static str = "VolumeAttributesClass";
     const PLURAL: &'static str = "volumeattributesclasses";
     type Scope = crate::resource::ClusterScoped;
-
-    fn name(&self) -> Option<&str> {
-        self.metadata.name.as_deref()
-    }
-    fn namespace(&self) -> Option<&str> {
-        self.metadata.namespace.as_deref()
-    }
-    fn resource_version(&self) -> Option<&str> {
-        self.metadata.resource_version.as_deref()
-    }
-    fn uid(&self) -> Option<&str> {
-        self.metadata.uid.as_deref()
-    }
-    fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
-        self.metadata.labels.as_ref()
-    }
+    crate::object_meta_accessors!();
 }
 
 /// VolumeAttributesClassList is a collection of VolumeAttributesClass objects.
