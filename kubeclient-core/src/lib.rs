@@ -11,7 +11,10 @@
 //! - [`discovery`]: group/version/kind/resource names and the discovery documents, both
 //!   formats;
 //! - [`request`]: request paths (group version, namespace, resource, name, subresource) and
-//!   query parameters.
+//!   query parameters;
+//! - [`protobuf`]: Kubernetes' protobuf wire format (envelope, lists, watch frames, `Status`)
+//!   and the codec traits the generated [`api`] types implement;
+//! - [`list`]: `ListMeta` and the lists every `...List` kind is.
 //!
 //! Most users reach these through the `kubeclient` crate, which re-exports them where client-go
 //! keeps them (`kubeclient::rest::ListOptions`, `kubeclient::client::Resource`,
@@ -23,8 +26,10 @@ pub mod discovery;
 #[cfg(feature = "k8s-openapi")]
 mod k8s_openapi_impls;
 pub mod labels;
+pub mod list;
 pub mod options;
 pub mod primitives;
+pub mod protobuf;
 pub mod request;
 pub mod resource;
 pub mod status;

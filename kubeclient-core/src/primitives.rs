@@ -231,6 +231,11 @@ impl<V> Map<V> {
     }
 
     /// The entries, in key order.
+    pub fn entries(&self) -> &[(Str, V)] {
+        &self.0
+    }
+
+    /// The entries, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }

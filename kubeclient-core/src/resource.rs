@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::list::{ListMeta, ObjectList};
+
 /// Where objects of a resource live: in a namespace, or cluster-wide.
 pub trait Scope: sealed::Sealed + Send + Sync + 'static {
     /// Whether the resource is namespaced.
@@ -83,6 +85,13 @@ pub trait Resource: Serialize + DeserializeOwned + Clone + Send + Sync + 'static
     fn uid(&self) -> Option<&str>;
     /// `metadata.labels` (what label selectors in caches and listers match against).
     fn labels(&self) -> Option<&BTreeMap<String, String>>;
+
+    /// How the type is read and written in protobuf, when it can be (the generated built-in
+    /// types can; custom resources cannot, as the API server serves them in JSON only). A
+    /// typed client that prefers protobuf uses it.
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        None
+    }
 
     /// `group/version`, or `version` for the core group (the `apiVersion` field).
     fn api_version() -> String {
@@ -191,31 +200,4 @@ pub struct ObjectMeta {
     /// Every other field (creationTimestamp, managedFields, ownerReferences, ...).
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
-}
-
-/// `metav1.ListMeta`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-#[non_exhaustive]
-pub struct ListMeta {
-    /// The version the list was read at; watch from here.
-    pub resource_version: Option<String>,
-    /// The token for the next page; `None` on the last.
-    #[serde(rename = "continue")]
-    pub continue_token: Option<String>,
-    /// How many items are left after this page, when the server knows.
-    pub remaining_item_count: Option<i64>,
-}
-
-/// A list of objects, as every `...List` kind of the API.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(bound = "K: serde::de::DeserializeOwned")]
-#[non_exhaustive]
-pub struct ObjectList<K> {
-    /// The list's metadata.
-    #[serde(default)]
-    pub metadata: ListMeta,
-    /// The objects.
-    #[serde(default)]
-    pub items: Vec<K>,
 }

@@ -148,6 +148,18 @@ impl ApiError {
         }
     }
 
+    /// The error for a non-2xx answer to `verb path` whose body was decoded as `status`.
+    pub fn from_status(verb: &str, path: &str, code: u16, mut status: Status) -> ApiError {
+        if status.code == 0 {
+            status.code = code;
+        }
+        ApiError {
+            verb: verb.to_string(),
+            path: path.to_string(),
+            status,
+        }
+    }
+
     fn known_reason(&self) -> bool {
         KNOWN_REASONS.contains(&self.status.reason.as_str())
     }

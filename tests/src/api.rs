@@ -23,16 +23,43 @@ pub async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (status, bytes) = call_bytes(
+        config,
+        method,
+        path,
+        "application/json",
+        "application/json",
+        body.into_bytes(),
+    )
+    .await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Sends `method path` with `body` of `content_type`, asking for `accept`; the status and the
+/// answer's bytes.
+///
+/// # Panics
+/// When the request cannot be sent.
+pub async fn call_bytes(
+    config: &rest::Config,
+    method: http::Method,
+    path: &str,
+    content_type: &str,
+    accept: &str,
+    body: Vec<u8>,
+) -> (u16, Bytes) {
     let transport = Transport::new(config).expect("transport");
     let url = config.host.join(path).expect("url");
     let request = http::Request::builder()
         .method(method)
         .uri(url.as_str())
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .body(Full::new(Bytes::from(
-            body.map(|b| b.to_string()).unwrap_or_default(),
-        )))
+        .header("content-type", content_type)
+        .header("accept", accept)
+        .body(Full::new(Bytes::from(body)))
         .expect("request");
     let response = transport
         .send(request)
@@ -45,10 +72,7 @@ pub async fn call(
         .await
         .expect("body")
         .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, bytes)
 }
 
 /// The user name the server authenticated `config` as (a SelfSubjectReview), or the HTTP

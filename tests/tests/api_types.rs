@@ -8,10 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::Stdio;
 
+use kubeclient_core::resource::{ObjectList, Resource};
 use serde_json::Value;
-use test_support::api::call;
-use test_support::api_round_trip::round_trip;
+use test_support::api::{call, call_bytes};
+use test_support::api_round_trip::{WithProtobufKind, round_trip, with_protobuf_kind};
 use test_support::cluster;
+
+const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
 /// `value` without `null` members (Go decodes `null` as absent, and the types write nothing
 /// for an absent field).
@@ -156,6 +159,8 @@ async fn every_object_the_server_lists_round_trips_through_the_generated_types()
     let mut checked: BTreeMap<String, usize> = BTreeMap::new();
     let mut without_type = BTreeSet::new();
     let mut failures = Vec::new();
+    // Objects read in both JSON and protobuf and found equal, by kind.
+    let mut in_protobuf: BTreeMap<String, usize> = BTreeMap::new();
     for (path, gv) in group_versions(&config).await {
         let (status, list) = call(&config, http::Method::GET, &path, None).await;
         assert_eq!(status, 200, "{path}: {list}");
@@ -176,6 +181,28 @@ async fn every_object_the_server_lists_round_trips_through_the_generated_types()
             let (status, objects) =
                 call(&config, http::Method::GET, &format!("{path}/{name}"), None).await;
             assert_eq!(status, 200, "{path}/{name}: {objects}");
+            if with_protobuf_kind(&gv, kind, HasProtobuf).is_some() {
+                let (status, protobuf) = call_bytes(
+                    &config,
+                    http::Method::GET,
+                    &format!("{path}/{name}"),
+                    "application/json",
+                    PROTOBUF,
+                    Vec::new(),
+                )
+                .await;
+                assert_eq!(status, 200, "{path}/{name} in protobuf");
+                let json = serde_json::to_vec(&objects).expect("encode");
+                let compare = CompareLists {
+                    json: &json,
+                    protobuf: &protobuf,
+                };
+                match with_protobuf_kind(&gv, kind, compare) {
+                    Some(Ok(n)) => *in_protobuf.entry(format!("{gv} {kind}")).or_default() += n,
+                    Some(Err(e)) => failures.push(format!("{gv} {kind} in protobuf: {e}")),
+                    None => {}
+                }
+            }
             for item in objects["items"].as_array().into_iter().flatten() {
                 // Items of a list carry no apiVersion and kind; the types always write them.
                 let mut sent = item.clone();
@@ -259,6 +286,92 @@ async fn every_object_the_server_lists_round_trips_through_the_generated_types()
     }
     let total: usize = checked.values().sum();
     assert!(total >= 200, "only {total} objects checked: {checked:?}");
+    // Every kind with objects was also read in protobuf (all but CustomResourceDefinition,
+    // whose schema type has no protobuf form in kubeclient).
+    for kind in checked.keys() {
+        let resource = !kind.ends_with("List");
+        if resource && !kind.contains("CustomResourceDefinition") {
+            assert!(
+                in_protobuf.get(kind).is_some_and(|n| *n > 0),
+                "{kind} was not compared in protobuf: {in_protobuf:?}"
+            );
+        }
+    }
+}
+
+/// Whether a kind has a protobuf form.
+struct HasProtobuf;
+
+impl WithProtobufKind for HasProtobuf {
+    type Output = ();
+    fn with<K: Resource + PartialEq + std::fmt::Debug>(self) {}
+}
+
+/// Reads the same list, sent by the server in JSON and in protobuf, into `K` both times: the
+/// objects must be equal (compared where both lists hold the same resourceVersion), and each
+/// written back in protobuf must read the same again.
+struct CompareLists<'a> {
+    json: &'a [u8],
+    protobuf: &'a [u8],
+}
+
+impl WithProtobufKind for CompareLists<'_> {
+    type Output = Result<usize, String>;
+
+    fn with<K: Resource + PartialEq + std::fmt::Debug>(self) -> Result<usize, String> {
+        let codec = K::protobuf().ok_or("no protobuf codec")?;
+        let json: ObjectList<K> =
+            serde_json::from_slice(self.json).map_err(|e| format!("JSON list: {e}"))?;
+        let protobuf = kubeclient_core::protobuf::decode_list(self.protobuf, codec.decode)
+            .map_err(|e| format!("protobuf list: {e}"))?;
+        if protobuf.items.is_empty() != json.items.is_empty() {
+            return Err(format!(
+                "{} items in JSON, {} in protobuf",
+                json.items.len(),
+                protobuf.items.len()
+            ));
+        }
+        let mut compared = 0;
+        for item in &protobuf.items {
+            let again = (codec.decode)(
+                kubeclient_core::protobuf::decode_envelope(&(codec.encode)(item))
+                    .map_err(|e| e.to_string())?
+                    .raw,
+            )
+            .map_err(|e| format!("{:?} written again: {e}", item.name()))?;
+            if again != *item {
+                return Err(format!(
+                    "{:?}: written again in protobuf, reads differently",
+                    item.name()
+                ));
+            }
+            // The same stored state: same object, same resourceVersion (objects the server
+            // computes on each read, with none, are compared only by name).
+            let Some(same) = json.items.iter().find(|j| {
+                j.name() == item.name()
+                    && j.namespace() == item.namespace()
+                    && j.uid() == item.uid()
+                    && j.resource_version() == item.resource_version()
+            }) else {
+                continue;
+            };
+            if item.resource_version().is_none_or(str::is_empty) {
+                compared += 1;
+                continue;
+            }
+            if same != item {
+                let a = serde_json::to_value(same).map_err(|e| e.to_string())?;
+                let b = serde_json::to_value(item).map_err(|e| e.to_string())?;
+                return Err(format!(
+                    "{:?}: JSON and protobuf differ: {}",
+                    item.name(),
+                    first_difference(&a, &b, "").unwrap_or_default()
+                ));
+            }
+            compared += 1;
+        }
+        Ok(compared)
+    }
 }
 
 /// The generated types work with the typed client as they are: create, get, list, update and
@@ -365,6 +478,320 @@ async fn the_typed_client_serves_the_generated_types() {
     assert_eq!(list.items[0].metadata.name.as_deref(), Some("lean"));
     deployments
         .delete("lean", &DeleteOptions::default())
+        .await
+        .expect("delete");
+}
+
+/// Creates one object through protobuf and reads it through JSON, and another through JSON
+/// read through protobuf; both reads must equal what the create answered.
+struct CreateBothWays {
+    config: kubeclient::rest::Config,
+    namespace: String,
+    object: Value,
+}
+
+/// The collection path of `K` in `namespace`.
+fn collection<K: Resource>(namespace: &str) -> String {
+    use kubeclient_core::resource::Scope;
+    let base = if K::GROUP.is_empty() {
+        format!("/api/{}", K::VERSION)
+    } else {
+        format!("/apis/{}/{}", K::GROUP, K::VERSION)
+    };
+    if <K::Scope as Scope>::NAMESPACED {
+        format!("{base}/namespaces/{namespace}/{}", K::PLURAL)
+    } else {
+        format!("{base}/{}", K::PLURAL)
+    }
+}
+
+/// The object an answer holds, in protobuf or JSON; an error with the server's message.
+fn decoded<K: Resource>(what: &str, status: u16, body: &[u8]) -> Result<K, String> {
+    use kubeclient_core::protobuf;
+    if !(200..300).contains(&status) {
+        let message = if protobuf::is_protobuf(body) {
+            protobuf::decode_status(body).map_or_else(|e| e.to_string(), |s| s.message)
+        } else {
+            String::from_utf8_lossy(body).into_owned()
+        };
+        return Err(format!("{what}: {status} {message}"));
+    }
+    if protobuf::is_protobuf(body) {
+        let codec = K::protobuf().ok_or("no protobuf codec")?;
+        protobuf::decode_envelope(body)
+            .and_then(|e| (codec.decode)(e.raw))
+            .map_err(|e| format!("{what}: {e}"))
+    } else {
+        serde_json::from_slice(body).map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+fn same<K: Resource + PartialEq>(what: &str, a: &K, b: &K) -> Result<(), String> {
+    if a == b {
+        return Ok(());
+    }
+    let a = serde_json::to_value(a).map_err(|e| e.to_string())?;
+    let b = serde_json::to_value(b).map_err(|e| e.to_string())?;
+    Err(format!(
+        "{what}: {}",
+        first_difference(&a, &b, "").unwrap_or_default()
+    ))
+}
+
+impl WithProtobufKind for CreateBothWays {
+    type Output = std::pin::Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+
+    fn with<K: Resource + PartialEq + std::fmt::Debug>(self) -> Self::Output {
+        Box::pin(async move {
+            let codec = K::protobuf().ok_or("no protobuf codec")?;
+            let path = collection::<K>(&self.namespace);
+            let base_name = self.object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let named = |suffix: &str| {
+                let mut object = self.object.clone();
+                object["metadata"]["name"] = Value::from(format!("{base_name}-{suffix}"));
+                object
+            };
+            let get = |name: String, accept: &'static str| {
+                let config = self.config.clone();
+                let path = format!("{path}/{name}");
+                async move {
+                    call_bytes(
+                        &config,
+                        http::Method::GET,
+                        &path,
+                        "application/json",
+                        accept,
+                        Vec::new(),
+                    )
+                    .await
+                }
+            };
+
+            // Created in protobuf, read in JSON.
+            let typed: K = serde_json::from_value(named("pb")).map_err(|e| e.to_string())?;
+            let (status, body) = call_bytes(
+                &self.config,
+                http::Method::POST,
+                &path,
+                PROTOBUF,
+                PROTOBUF,
+                (codec.encode)(&typed),
+            )
+            .await;
+            if !kubeclient_core::protobuf::is_protobuf(&body) {
+                return Err(format!("{path}: the create was not answered in protobuf"));
+            }
+            let created: K = decoded("create in protobuf", status, &body)?;
+            let name = created.name().unwrap_or_default().to_string();
+            let (status, body) = get(name.clone(), "application/json").await;
+            let read: K = decoded("read in JSON", status, &body)?;
+            same("created in protobuf, read in JSON", &created, &read)?;
+
+            // Created in JSON, read in protobuf.
+            let (status, body) = call_bytes(
+                &self.config,
+                http::Method::POST,
+                &path,
+                "application/json",
+                "application/json",
+                serde_json::to_vec(&named("json")).map_err(|e| e.to_string())?,
+            )
+            .await;
+            let created: K = decoded("create in JSON", status, &body)?;
+            let other = created.name().unwrap_or_default().to_string();
+            let (status, body) = get(other.clone(), PROTOBUF).await;
+            if !kubeclient_core::protobuf::is_protobuf(&body) {
+                return Err(format!("{path}/{other}: not answered in protobuf"));
+            }
+            let read: K = decoded("read in protobuf", status, &body)?;
+            same("created in JSON, read in protobuf", &created, &read)?;
+
+            if !<K::Scope as kubeclient_core::resource::Scope>::NAMESPACED {
+                for n in [&name, &other] {
+                    call(
+                        &self.config,
+                        http::Method::DELETE,
+                        &format!("{path}/{n}"),
+                        None,
+                    )
+                    .await;
+                }
+            }
+            Ok(format!("{} {}", K::api_version(), K::KIND))
+        })
+    }
+}
+
+/// Every kind of the sample objects (all but CustomResourceDefinition, which kubeclient
+/// writes in JSON) is created through protobuf and read through JSON, and the reverse, and
+/// reads the same.
+#[tokio::test]
+async fn built_in_objects_created_in_protobuf_read_the_same_in_json_and_the_reverse() {
+    let ns = test_support::namespace().await;
+    let suffix = format!("{}-pb", ns.name());
+    let manifest = include_str!("../data/api-types.yaml")
+        .replace("NAMESPACE", ns.name())
+        .replace("SUFFIX", &suffix);
+    // One JSON document per object.
+    let objects: Vec<Value> = serde_json::Deserializer::from_str(&kubectl(
+        &["create", "--dry-run=client", "-o", "json", "-f", "-"],
+        Some(&manifest),
+    ))
+    .into_iter()
+    .collect::<Result<_, _>>()
+    .expect("kubectl's JSON");
+    let config = cluster().rest_config();
+    let mut done = Vec::new();
+    let mut failures = Vec::new();
+    let mut json_only = Vec::new();
+    for object in &objects {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let both = CreateBothWays {
+            config: config.clone(),
+            namespace: ns.name().to_string(),
+            object: object.clone(),
+        };
+        match with_protobuf_kind(api_version, kind, both) {
+            None => json_only.push(format!("{api_version} {kind}")),
+            Some(check) => match check.await {
+                Ok(kind) => done.push(kind),
+                Err(e) => failures.push(format!("{api_version} {kind}: {e}")),
+            },
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(
+        json_only,
+        ["apiextensions.k8s.io/v1 CustomResourceDefinition"],
+        "kinds without protobuf"
+    );
+    assert!(done.len() >= 23, "only {done:?}");
+}
+
+#[derive(Debug, Default)]
+struct ResponseSizes(std::sync::Mutex<Vec<(String, Option<usize>)>>);
+
+impl kubeclient::rest::RequestMetrics for ResponseSizes {
+    fn observe(&self, metric: &kubeclient::rest::RequestMetric) {
+        if let Ok(mut m) = self.0.lock() {
+            m.push((metric.verb.clone(), metric.response_bytes));
+        }
+    }
+}
+
+impl ResponseSizes {
+    fn last(&self) -> Option<usize> {
+        self.0.lock().ok()?.last()?.1
+    }
+}
+
+/// `Client<K>` of a generated type speaks protobuf by default (create, get, update, list,
+/// watch, errors) and JSON when the configuration says so; both read the same objects.
+#[tokio::test]
+async fn the_typed_client_speaks_protobuf_unless_told_json() {
+    use futures_util::StreamExt;
+    use kubeclient::client::Client;
+    use kubeclient::rest::watch::WatchEvent;
+    use kubeclient::rest::{
+        CreateOptions, DeleteOptions, GetOptions, ListOptions, RestClient, UpdateOptions,
+        WireFormat,
+    };
+    use kubeclient_core::api::core::v1::{Container, Pod, PodSpec};
+    use std::sync::Arc;
+
+    let ns = test_support::namespace().await;
+    let client = |format| {
+        let sizes = Arc::new(ResponseSizes::default());
+        let mut config = cluster().rest_config();
+        config.qps = -1.0;
+        config.wire_format = format;
+        config.metrics = Some(sizes.clone());
+        let rest = RestClient::new(&config).expect("client");
+        (Client::<Pod>::namespaced(rest, ns.name()), sizes)
+    };
+    let (pb, pb_sizes) = client(WireFormat::default());
+    let (json, json_sizes) = client(WireFormat::Json);
+    let mut events = pb.watch(&ListOptions::default()).await.expect("watch");
+
+    let mut pod = Pod::default();
+    pod.metadata.name = Some("wire".into());
+    pod.spec = Some(Box::new(PodSpec {
+        containers: vec![Container {
+            name: "app".into(),
+            image: Some("registry.example/app:1".into()),
+            ..Container::default()
+        }],
+        ..PodSpec::default()
+    }));
+    let created = pb
+        .create(&pod, &CreateOptions::default())
+        .await
+        .expect("create in protobuf");
+    let by_json = json.get("wire", &GetOptions::default()).await.expect("get");
+    let json_size = json_sizes.last().expect("a JSON answer");
+    let by_protobuf = pb.get("wire", &GetOptions::default()).await.expect("get");
+    let protobuf_size = pb_sizes.last().expect("a protobuf answer");
+    assert_eq!(by_json, created);
+    assert_eq!(by_protobuf, created);
+    // The same object, told apart by its size on the wire: protobuf is the smaller.
+    assert!(
+        protobuf_size < json_size,
+        "protobuf {protobuf_size} bytes, JSON {json_size}"
+    );
+
+    let mut changed = by_protobuf.clone();
+    changed
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("wire".into(), "protobuf".into());
+    let updated = pb
+        .update(&changed, &UpdateOptions::default())
+        .await
+        .expect("update in protobuf");
+    assert_eq!(
+        json.get("wire", &GetOptions::default()).await.expect("get"),
+        updated
+    );
+    let listed = pb.list(&ListOptions::default()).await.expect("list");
+    assert_eq!(listed.items, vec![updated.clone()]);
+    assert!(listed.metadata.resource_version.is_some());
+    assert_eq!(
+        json.list(&ListOptions::default())
+            .await
+            .expect("list")
+            .items,
+        listed.items
+    );
+
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the watch goes on")
+            .expect("an event");
+        match event {
+            WatchEvent::Added(p) => seen.push(("ADDED", p)),
+            WatchEvent::Modified(p) => seen.push(("MODIFIED", p)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(seen[0], ("ADDED", created.clone()));
+    assert_eq!(seen[1], ("MODIFIED", updated.clone()));
+
+    let missing = pb
+        .get("missing", &GetOptions::default())
+        .await
+        .expect_err("no such pod");
+    let api = missing.api().expect("the server's Status");
+    assert!(api.is_not_found(), "{missing}");
+    assert!(api.status.message.contains("\"missing\""), "{missing}");
+    pb.delete("wire", &DeleteOptions::default())
         .await
         .expect("delete");
 }

@@ -1,8 +1,9 @@
 //! kubeclient's side of the peers benchmark, for any pod and ConfigMap types: the typed
 //! `Client<K>` lists pods, decodes a watch of pods, or GETs one ConfigMap many times, and prints
-//! one JSON line (see bench/README.md). kubeclient speaks JSON only, so `default` is JSON. The
-//! binaries `kubeclient-peer` (k8s-openapi's types, as the Clientset serves them) and
-//! `kubeclient-api-peer` (kubeclient's generated types) differ only in the types.
+//! one JSON line (see bench/README.md). The binaries `kubeclient-peer` (k8s-openapi's types, as
+//! the Clientset serves them) and `kubeclient-api-peer` (kubeclient's generated types) differ
+//! only in the types: the generated ones have a protobuf form, so `default` is protobuf for
+//! them (as for client-go's typed clients) and JSON for k8s-openapi's.
 
 use std::error::Error;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use kubeclient::client::{Client, Namespaced, Resource, WatchEvent};
-use kubeclient::rest::{GetOptions, ListOptions, RestClient};
+use kubeclient::rest::{GetOptions, ListOptions, RestClient, WireFormat};
 
 use crate::{Args, Clock, Format, Workload, die};
 
@@ -23,7 +24,12 @@ where
     P: Resource<Scope = Namespaced>,
     C: Resource<Scope = Namespaced>,
 {
-    let args = Args::parse(program, &[Format::Default, Format::Json]);
+    let formats: &[Format] = if P::protobuf().is_some() {
+        &[Format::Default, Format::Json, Format::Protobuf]
+    } else {
+        &[Format::Default, Format::Json]
+    };
+    let args = Args::parse(program, formats);
     if let Err(e) = run::<P, C>(&args, name).await {
         die(program, &e);
     }
@@ -37,6 +43,10 @@ where
     let mut config = kubeclient::config::infer(Some(&args.kubeconfig))?.config;
     // No client-side throttling (kubeclient, as client-go, turns the bucket off below zero).
     config.qps = -1.0;
+    config.wire_format = match args.format {
+        Format::Json => WireFormat::Json,
+        Format::Default | Format::Protobuf => WireFormat::Protobuf,
+    };
     let rest = RestClient::new(&config)?;
 
     let clock = Clock::start();

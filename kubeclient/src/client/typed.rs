@@ -9,11 +9,13 @@ use futures_util::Stream;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::rest::WireFormat;
 use crate::rest::watch::WatchEvent;
 use crate::rest::{
     ApplyOptions, CreateOptions, DeleteOptions, Error, GetOptions, ListOptions, PatchOptions,
     Request, RestClient, UpdateOptions,
 };
+use kubeclient_core::protobuf::{self, Codec};
 use kubeclient_core::resource::{ClusterScoped, Namespaced, ObjectList, Resource, Scope};
 
 /// The stream of events of a watch: a type you can name (e.g. in a struct field).
@@ -98,6 +100,10 @@ pub trait Object: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync 
     fn object_uid(&self) -> Option<&str>;
     /// The value of label `key` in `metadata.labels`.
     fn object_label(&self, key: &str) -> Option<&str>;
+    /// The protobuf codec of the type, if it has one ([`Resource::protobuf`]).
+    fn protobuf() -> Option<Codec<Self>> {
+        None
+    }
 }
 
 impl<K: Resource> Object for K {
@@ -119,6 +125,10 @@ impl<K: Resource> Object for K {
 
     fn object_label(&self, key: &str) -> Option<&str> {
         self.labels()?.get(key).map(String::as_str)
+    }
+
+    fn protobuf() -> Option<Codec<Self>> {
+        <K as Resource>::protobuf()
     }
 }
 
@@ -219,6 +229,49 @@ impl<K: Object> Client<K> {
         )
     }
 
+    /// The protobuf codec this client speaks: `K`'s, unless the configuration asks for JSON
+    /// or this is a metadata-only client.
+    fn codec(&self) -> Option<Codec<K>> {
+        if self.target.metadata_only || self.rest.wire_format() != WireFormat::Protobuf {
+            return None;
+        }
+        <K as Object>::protobuf()
+    }
+
+    /// Sends `request` and decodes the object it answers with (in protobuf when this client
+    /// speaks it and the server answers in it).
+    async fn send_for_object(&self, request: Request) -> Result<K, Error> {
+        match self.codec() {
+            Some(codec) => {
+                request
+                    .header("accept", protobuf::ACCEPT)
+                    .into_decoded(|body| {
+                        protobuf::decode_envelope(body).and_then(|e| (codec.decode)(e.raw))
+                    })
+                    .await
+            }
+            None => request.into_json().await,
+        }
+    }
+
+    /// Sends `obj` as the body of `request` (protobuf when this client speaks it, else JSON)
+    /// with the write options in the query; decodes the answer.
+    async fn send_object(
+        &self,
+        request: Request,
+        obj: &K,
+        options: &CreateOptions,
+    ) -> Result<K, Error> {
+        let request = request.params(options);
+        let request = match self.codec() {
+            Some(codec) => request
+                .content_type(protobuf::CONTENT_TYPE)
+                .body((codec.encode)(obj)),
+            None => request.json(obj),
+        };
+        self.send_for_object(request).await
+    }
+
     /// A request for the object `name`; refused for a namespaced resource without a namespace.
     fn object(&self, verb: http::Method, name: &str) -> Result<Request, Error> {
         self.require_namespace(&verb, &format!("{} {name:?}: ", self.target.kind))?;
@@ -250,18 +303,24 @@ impl<K: Object> Client<K> {
 
     /// GET one object (`&GetOptions::default()` for the latest state).
     pub async fn get(&self, name: &str, options: &GetOptions) -> Result<K, Error> {
-        self.object(http::Method::GET, name)?
-            .params(options)
-            .into_json()
+        self.send_for_object(self.object(http::Method::GET, name)?.params(options))
             .await
     }
 
     /// GET one page of objects.
     pub async fn list(&self, options: &ListOptions) -> Result<ObjectList<K>, Error> {
-        self.accept(self.request(http::Method::GET), true)
-            .params(options)
-            .into_json()
-            .await
+        let request = self
+            .accept(self.request(http::Method::GET), true)
+            .params(options);
+        match self.codec() {
+            Some(codec) => {
+                request
+                    .header("accept", protobuf::ACCEPT)
+                    .into_decoded(|body| protobuf::decode_list(body, codec.decode))
+                    .await
+            }
+            None => request.into_json().await,
+        }
     }
 
     /// Every object, page by page (`limit` from the options, else [`DEFAULT_PAGE_SIZE`]),
@@ -321,19 +380,29 @@ impl<K: Object> Client<K> {
         if let Some(idle) = idle {
             request = request.idle_timeout(idle);
         }
-        Ok(Box::pin(request.watch::<K>().await?))
+        Ok(match self.codec() {
+            Some(codec) => Box::pin(
+                request
+                    .header("accept", protobuf::ACCEPT)
+                    .watch_decoded::<K>(codec.decode)
+                    .await?,
+            ),
+            None => Box::pin(request.watch::<K>().await?),
+        })
     }
 
     /// POST a new object (in this client's namespace, for a namespaced resource).
     pub async fn create(&self, obj: &K, options: &CreateOptions) -> Result<K, Error> {
         self.require_namespace(&http::Method::POST, "")?;
-        send_body(self.request(http::Method::POST), obj, options).await
+        self.send_object(self.request(http::Method::POST), obj, options)
+            .await
     }
 
     /// PUT the object (named by its metadata; its resourceVersion guards against lost updates).
     pub async fn update(&self, obj: &K, options: &UpdateOptions) -> Result<K, Error> {
         let name = self.name_of(obj, &http::Method::PUT)?;
-        send_body(self.object(http::Method::PUT, &name)?, obj, options).await
+        self.send_object(self.object(http::Method::PUT, &name)?, obj, options)
+            .await
     }
 
     /// PUT the object's status subresource.
@@ -350,8 +419,7 @@ impl<K: Object> Client<K> {
         patch: &Patch<P>,
         options: &PatchOptions,
     ) -> Result<K, Error> {
-        self.patch_request(name, None, patch, options)?
-            .into_json()
+        self.send_for_object(self.patch_request(name, None, patch, options)?)
             .await
     }
 
@@ -362,8 +430,7 @@ impl<K: Object> Client<K> {
         patch: &Patch<P>,
         options: &PatchOptions,
     ) -> Result<K, Error> {
-        self.patch_request(name, Some("status"), patch, options)?
-            .into_json()
+        self.send_for_object(self.patch_request(name, Some("status"), patch, options)?)
             .await
     }
 

@@ -51,7 +51,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use super::config::Config;
+use super::config::{Config, WireFormat};
 use super::log::{BODY_TARGET, ROUND_TRIP_TARGET, redacted_body};
 use super::metrics::{RequestMetric, RequestMetrics, RequestOutcome};
 use super::retry_rules::{is_connection_lost, retry_after};
@@ -59,6 +59,7 @@ use super::throttle::{RateLimiter, throttle};
 use super::transport::{Transport, TransportError};
 use super::warnings::{LogWarningsOnce, WarningHandler, parse_warning_header};
 use crate::redact::url_for_logs;
+use kubeclient_core::protobuf::{self, DecodeError};
 use kubeclient_core::request::{PathSpec, query_pairs};
 use kubeclient_core::status::ApiError;
 use kubeclient_core::watch::{
@@ -214,6 +215,8 @@ struct Inner {
     timeout: Option<Duration>,
     /// `Config::max_response_bytes`.
     max_response_bytes: usize,
+    /// `Config::wire_format`.
+    wire_format: WireFormat,
 }
 
 /// A client for one API server: cheap to clone, shares its connections and rate limiter.
@@ -253,8 +256,14 @@ impl RestClient {
                 compression: !config.disable_compression,
                 timeout: config.timeout,
                 max_response_bytes: config.max_response_bytes,
+                wire_format: config.wire_format,
             }),
         })
+    }
+
+    /// The wire format typed clients built on this client use.
+    pub fn wire_format(&self) -> WireFormat {
+        self.inner.wire_format
     }
 
     /// A request with `verb`.
@@ -640,7 +649,7 @@ impl Request {
             return Ok((response.body, ctx.path));
         }
         Err(Error::Api {
-            error: Box::new(ApiError::from_response(
+            error: Box::new(api_error(
                 verb.as_str(),
                 &ctx.path,
                 response.status.as_u16(),
@@ -654,16 +663,36 @@ impl Request {
     pub async fn into_json<T: DeserializeOwned>(self) -> Result<T, Error> {
         let verb = self.verb.clone();
         let (body, path) = self.raw_with_path().await?;
-        serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            verb,
-            path,
-            reason: format!(
-                "{:?} error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        })
+        decode_json(&body, verb, path)
+    }
+
+    /// Sends the request and decodes a 2xx answer: with `protobuf` when the server answered
+    /// in protobuf (the bytes start with `k8s\0`), else as JSON into `T`. Ask for protobuf
+    /// with the `Accept` header ([`protobuf::ACCEPT`](kubeclient_core::protobuf::ACCEPT)).
+    pub async fn into_decoded<T: DeserializeOwned>(
+        self,
+        protobuf: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
+        let verb = self.verb.clone();
+        let (body, path) = self.raw_with_path().await?;
+        if protobuf::is_protobuf(&body) {
+            return protobuf(&body).map_err(|e| Error::Decode {
+                verb,
+                path,
+                reason: format!("protobuf: {e}"),
+            });
+        }
+        decode_json(&body, verb, path)
+    }
+
+    /// Sends the request with `watch=1` and returns the typed events as they arrive, read
+    /// with `protobuf` (the object's own message) when the server streams protobuf frames,
+    /// else as JSON. Otherwise as [`Request::watch`].
+    pub async fn watch_decoded<T: DeserializeOwned>(
+        self,
+        protobuf: protobuf::Decoder<T>,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<T>, Error>>, Error> {
+        self.watch_frames(DEFAULT_MAX_FRAME, Some(protobuf)).await
     }
 
     /// Sends the request with `watch=1` and returns the typed events as they arrive. The
@@ -680,10 +709,28 @@ impl Request {
         self,
         max_frame: usize,
     ) -> Result<impl Stream<Item = Result<WatchEvent<T>, Error>>, Error> {
+        self.watch_frames(max_frame, None).await
+    }
+
+    async fn watch_frames<T: DeserializeOwned>(
+        self,
+        max_frame: usize,
+        protobuf: Option<protobuf::Decoder<T>>,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<T>, Error>>, Error> {
         let path = self.path_for_errors();
         let idle = self.idle_timeout;
-        let body = self.param("watch", "1").open_stream().await?;
-        let state = (body, FrameDecoder::new(max_frame), false, path);
+        let (body, headers) = self.param("watch", "1").open_stream_with_headers().await?;
+        let streams_protobuf = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE));
+        let decoder = match protobuf {
+            Some(object) if streams_protobuf => {
+                Frames::Protobuf(protobuf::FrameDecoder::new(max_frame), object)
+            }
+            _ => Frames::Json(FrameDecoder::new(max_frame)),
+        };
+        let state = (body, decoder, false, path);
         Ok(futures_util::stream::unfold(
             state,
             move |(mut body, mut decoder, mut done, path)| async move {
@@ -691,12 +738,7 @@ impl Request {
                     if done {
                         return None;
                     }
-                    let item = match decoder.next_frame() {
-                        Ok(Some(frame)) => Some(decode_event::<T>(&frame, &path)),
-                        Ok(None) => None,
-                        Err(e) => Some(Err(e)),
-                    };
-                    if let Some(item) = item {
+                    if let Some(item) = decoder.next_event(&path).transpose() {
                         let item = item.map_err(|source| Error::Watch {
                             path: path.clone(),
                             source,
@@ -709,8 +751,8 @@ impl Request {
                         Some(Err(err)) => return Some((Err(err), (body, decoder, true, path))),
                         None => {
                             done = true;
-                            let last = match decoder.finish() {
-                                Ok(Some(frame)) => decode_event::<T>(&frame, &path),
+                            let last = match decoder.finish(&path) {
+                                Ok(Some(event)) => Ok(event),
                                 Ok(None) => return None,
                                 Err(e) => Err(e),
                             };
@@ -746,11 +788,16 @@ impl Request {
 
     /// Sends the request for a streamed answer: the body if 2xx, else the server's error.
     async fn open_stream(self) -> Result<Incoming, Error> {
+        Ok(self.open_stream_with_headers().await?.0)
+    }
+
+    /// [`Request::open_stream`], also returning the answer's headers.
+    async fn open_stream_with_headers(self) -> Result<(Incoming, HeaderMap), Error> {
         let (response, ctx) = self.execute(true).await?;
         let (parts, body) = response.into_parts();
         if parts.status.is_success() {
             ctx.observe(Some(parts.status.as_u16()), None, RequestOutcome::Answered);
-            return Ok(body);
+            return Ok((body, parts.headers));
         }
         let body = ctx.read_body(parts.status, &parts.headers, body).await?;
         ctx.observe(
@@ -759,7 +806,7 @@ impl Request {
             RequestOutcome::Answered,
         );
         Err(Error::Api {
-            error: Box::new(ApiError::from_response(
+            error: Box::new(api_error(
                 ctx.verb.as_str(),
                 &ctx.path,
                 parts.status.as_u16(),
@@ -768,6 +815,82 @@ impl Request {
             attempts: ctx.attempts,
         })
     }
+}
+
+/// A watch stream's framing: JSON lines, or length-prefixed protobuf frames with the
+/// decoder of the object's message.
+enum Frames<T> {
+    Json(FrameDecoder),
+    Protobuf(protobuf::FrameDecoder, protobuf::Decoder<T>),
+}
+
+impl<T: DeserializeOwned> Frames<T> {
+    fn push(&mut self, data: &[u8]) {
+        match self {
+            Frames::Json(decoder) => decoder.push(data),
+            Frames::Protobuf(decoder, _) => decoder.push(data),
+        }
+    }
+
+    /// The next whole event, if one has arrived.
+    fn next_event(&mut self, path: &str) -> Result<Option<WatchEvent<T>>, WatchError> {
+        match self {
+            Frames::Json(decoder) => match decoder.next_frame()? {
+                Some(frame) => decode_event(&frame, path).map(Some),
+                None => Ok(None),
+            },
+            Frames::Protobuf(decoder, object) => {
+                match decoder.next_frame().map_err(proto_watch_error)? {
+                    Some(frame) => protobuf::decode_event(&frame, path, *object)
+                        .map(Some)
+                        .map_err(proto_watch_error),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// At the end of the stream: the last event, or an error if one was cut short.
+    fn finish(&mut self, path: &str) -> Result<Option<WatchEvent<T>>, WatchError> {
+        match self {
+            Frames::Json(decoder) => match decoder.finish()? {
+                Some(frame) => decode_event(&frame, path).map(Some),
+                None => Ok(None),
+            },
+            Frames::Protobuf(decoder, _) => {
+                decoder.finish().map(|()| None).map_err(proto_watch_error)
+            }
+        }
+    }
+}
+
+fn proto_watch_error(e: DecodeError) -> WatchError {
+    WatchError::Decode(format!("protobuf: {e}"))
+}
+
+/// `body` as JSON into `T`, or a decode error naming the request.
+fn decode_json<T: DeserializeOwned>(body: &[u8], verb: Method, path: String) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::Decode {
+        verb,
+        path,
+        reason: format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+/// The error for a non-2xx answer: its `Status`, in protobuf or JSON, else one made of the
+/// code and the start of the body.
+fn api_error(verb: &str, path: &str, code: u16, body: &[u8]) -> ApiError {
+    if protobuf::is_protobuf(body)
+        && let Ok(status) = protobuf::decode_status(body)
+    {
+        return ApiError::from_status(verb, path, code, status);
+    }
+    ApiError::from_response(verb, path, code, body)
 }
 
 /// The per-request bookkeeping shared by the terminal calls.

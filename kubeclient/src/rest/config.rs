@@ -54,6 +54,10 @@ pub struct Config {
     pub timeout: Option<Duration>,
     /// Ask the server not to compress responses.
     pub disable_compression: bool,
+    /// The wire format of typed clients for the types that have a protobuf form (kubeclient's
+    /// generated built-in types): protobuf by default, as client-go's typed clients. Custom
+    /// resources, the dynamic client and raw requests speak JSON whatever this says.
+    pub wire_format: WireFormat,
     /// The largest answer body read whole, counted after decompression; a larger one is an
     /// error ([`Error::TooLarge`](super::Error::TooLarge)), so a broken or hostile server cannot
     /// exhaust memory. Streams (watches, logs) are not read whole and are not limited by it.
@@ -124,6 +128,7 @@ impl fmt::Debug for Config {
             burst,
             timeout,
             disable_compression,
+            wire_format,
             max_response_bytes,
             rate_limiter,
             warning_handler,
@@ -141,6 +146,7 @@ impl fmt::Debug for Config {
             .field("burst", burst)
             .field("timeout", timeout)
             .field("disable_compression", disable_compression)
+            .field("wire_format", wire_format)
             .field("max_response_bytes", max_response_bytes)
             .field("rate_limiter", rate_limiter)
             .field("warning_handler", warning_handler)
@@ -164,6 +170,7 @@ impl Config {
             burst: DEFAULT_BURST,
             timeout: None,
             disable_compression: false,
+            wire_format: WireFormat::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             rate_limiter: None,
             warning_handler: None,
@@ -171,6 +178,18 @@ impl Config {
             shared_limiter: Arc::new(Mutex::new(None)),
         }
     }
+}
+
+/// The wire format typed clients use ([`Config::wire_format`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireFormat {
+    /// `application/vnd.kubernetes.protobuf` for the types that have it (accepting JSON from
+    /// a server that answers in JSON), JSON for the rest.
+    #[default]
+    Protobuf,
+    /// JSON for everything.
+    Json,
 }
 
 /// PEM material, either inline or in a file read when the transport is built.

@@ -17,7 +17,7 @@ mod warnings;
 pub use client::{DEFAULT_MAX_RETRIES, Error, MAX_RETRY_AFTER, Request, Response, RestClient};
 pub use config::{
     Auth, ClientKey, Config, DEFAULT_BURST, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_QPS, Impersonation,
-    Pem, TlsConfig,
+    Pem, TlsConfig, WireFormat,
 };
 pub use kubeclient_core::options::{
     ApplyOptions, CreateOptions, DeleteOptions, DryRun, FieldValidation, GetOptions, ListOptions,

@@ -45,6 +45,31 @@ pub struct ApplyConfiguration {
     pub expression: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ApplyConfiguration {
+    const NAME: &'static str = "ApplyConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.expression.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.expression.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.expression = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// AuditAnnotation describes how to produce an audit annotation for an API request.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuditAnnotation {
@@ -66,6 +91,33 @@ pub struct AuditAnnotation {
     pub value_expression: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for AuditAnnotation {
+    const NAME: &'static str = "AuditAnnotation";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put(2, &self.value_expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key) + pb::put_len(2, &self.value_expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value_expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ExpressionWarning is a warning information that targets a specific expression.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExpressionWarning {
@@ -75,6 +127,33 @@ pub struct ExpressionWarning {
     /// warning contains the content of type checking information in a human-readable form. Each line of the warning contains the type that the expression is checked against, followed by the type check error from the compiler.
     #[serde(rename = "warning", default)]
     pub warning: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ExpressionWarning {
+    const NAME: &'static str = "ExpressionWarning";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(2, &self.field_ref, buf);
+        pb::put(3, &self.warning, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(2, &self.field_ref) + pb::put_len(3, &self.warning)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.field_ref = pb::get(wire, &mut buf)?,
+                (3, wire) => m.warning = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// JSONPatch defines a JSON Patch.
@@ -142,6 +221,31 @@ pub struct JSONPatch {
     pub expression: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for JSONPatch {
+    const NAME: &'static str = "JSONPatch";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.expression.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.expression.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.expression = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MatchCondition represents a condition which must by fulfilled for a request to be sent to a webhook.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MatchCondition {
@@ -161,6 +265,33 @@ pub struct MatchCondition {
     /// Required.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for MatchCondition {
+    const NAME: &'static str = "MatchCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
@@ -242,6 +373,67 @@ pub struct MatchResources {
     pub resource_rules: Option<Vec<crate::api::admissionregistration::v1::NamedRuleWithOperations>>,
 }
 
+impl crate::protobuf::Message for MatchResources {
+    const NAME: &'static str = "MatchResources";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.namespace_selector.as_deref(), buf);
+        pb::put_opt(2, self.object_selector.as_deref(), buf);
+        if let Some(v) = &self.resource_rules {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.exclude_resource_rules {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(7, self.match_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.namespace_selector.as_deref())
+            + pb::put_opt_len(2, self.object_selector.as_deref())
+            + self
+                .resource_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .exclude_resource_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(7, self.match_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_rules.get_or_insert_with(Vec::new),
+                )?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.exclude_resource_rules.get_or_insert_with(Vec::new),
+                )?,
+                (7, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_rules {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.exclude_resource_rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// MutatingAdmissionPolicy describes the definition of an admission mutation policy that mutates the object coming into admission chain.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MutatingAdmissionPolicy {
@@ -259,6 +451,33 @@ pub struct MutatingAdmissionPolicy {
     pub spec: Option<Box<crate::api::admissionregistration::v1::MutatingAdmissionPolicySpec>>,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicy {
+    const NAME: &'static str = "MutatingAdmissionPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicy {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "MutatingAdmissionPolicy";
@@ -271,6 +490,9 @@ impl crate::resource::Resource for MutatingAdmissionPolicy {
     const PLURAL: &'static str = "mutatingadmissionpolicies";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// MutatingAdmissionPolicyBinding binds the MutatingAdmissionPolicy with parametrized resources. MutatingAdmissionPolicyBinding and the optional parameter resource together define how cluster administrators configure policies for clusters.
@@ -295,6 +517,33 @@ pub struct MutatingAdmissionPolicyBinding {
         Option<Box<crate::api::admissionregistration::v1::MutatingAdmissionPolicyBindingSpec>>,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicyBinding {
+    const NAME: &'static str = "MutatingAdmissionPolicyBinding";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicyBinding {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "MutatingAdmissionPolicyBinding";
@@ -307,6 +556,9 @@ impl crate::resource::Resource for MutatingAdmissionPolicyBinding {
     const PLURAL: &'static str = "mutatingadmissionpolicybindings";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// MutatingAdmissionPolicyBindingList is a list of MutatingAdmissionPolicyBinding.
@@ -328,6 +580,34 @@ pub struct MutatingAdmissionPolicyBindingList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for MutatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "MutatingAdmissionPolicyBindingList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicyBindingList {
@@ -357,6 +637,37 @@ pub struct MutatingAdmissionPolicyBindingSpec {
     pub policy_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "MutatingAdmissionPolicyBindingSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.policy_name.as_ref(), buf);
+        pb::put_opt(2, self.param_ref.as_deref(), buf);
+        pb::put_opt(3, self.match_resources.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.policy_name.as_ref())
+            + pb::put_opt_len(2, self.param_ref.as_deref())
+            + pb::put_opt_len(3, self.match_resources.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.policy_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.param_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.match_resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MutatingAdmissionPolicyList is a list of MutatingAdmissionPolicy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MutatingAdmissionPolicyList {
@@ -376,6 +687,34 @@ pub struct MutatingAdmissionPolicyList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for MutatingAdmissionPolicyList {
+    const NAME: &'static str = "MutatingAdmissionPolicyList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicyList {
@@ -455,6 +794,77 @@ pub struct MutatingAdmissionPolicySpec {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub variables: Option<Vec<crate::api::admissionregistration::v1::Variable>>,
+}
+
+impl crate::protobuf::Message for MutatingAdmissionPolicySpec {
+    const NAME: &'static str = "MutatingAdmissionPolicySpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.param_kind.as_deref(), buf);
+        pb::put_opt(2, self.match_constraints.as_deref(), buf);
+        if let Some(v) = &self.variables {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.mutations {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.failure_policy.as_ref(), buf);
+        if let Some(v) = &self.match_conditions {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.reinvocation_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.param_kind.as_deref())
+            + pb::put_opt_len(2, self.match_constraints.as_deref())
+            + self
+                .variables
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .mutations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.failure_policy.as_ref())
+            + self
+                .match_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.reinvocation_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.param_kind = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.match_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(wire, &mut buf, m.variables.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(wire, &mut buf, m.mutations.get_or_insert_with(Vec::new))?,
+                (5, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (7, wire) => m.reinvocation_policy = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.variables {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.mutations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.match_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// MutatingWebhook describes an admission webhook and the resources and operations it applies to.
@@ -585,6 +995,82 @@ pub struct MutatingWebhook {
     pub timeout_seconds: Option<i32>,
 }
 
+impl crate::protobuf::Message for MutatingWebhook {
+    const NAME: &'static str = "MutatingWebhook";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.client_config, buf);
+        if let Some(v) = &self.rules {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.failure_policy.as_ref(), buf);
+        pb::put_opt(5, self.namespace_selector.as_deref(), buf);
+        pb::put(6, &self.side_effects, buf);
+        pb::put_opt(7, self.timeout_seconds.as_ref(), buf);
+        pb::put_each(8, &self.admission_review_versions, buf);
+        pb::put_opt(9, self.match_policy.as_ref(), buf);
+        pb::put_opt(10, self.reinvocation_policy.as_ref(), buf);
+        pb::put_opt(11, self.object_selector.as_deref(), buf);
+        if let Some(v) = &self.match_conditions {
+            pb::put_each(12, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.client_config)
+            + self.rules.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.failure_policy.as_ref())
+            + pb::put_opt_len(5, self.namespace_selector.as_deref())
+            + pb::put_len(6, &self.side_effects)
+            + pb::put_opt_len(7, self.timeout_seconds.as_ref())
+            + pb::put_each_len(8, &self.admission_review_versions)
+            + pb::put_opt_len(9, self.match_policy.as_ref())
+            + pb::put_opt_len(10, self.reinvocation_policy.as_ref())
+            + pb::put_opt_len(11, self.object_selector.as_deref())
+            + self
+                .match_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(12, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.client_config = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.side_effects = pb::get(wire, &mut buf)?,
+                (7, wire) => m.timeout_seconds = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(wire, &mut buf, &mut m.admission_review_versions)?,
+                (9, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.reinvocation_policy = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.rules {
+            v.shrink_to_fit();
+        }
+        m.admission_review_versions.shrink_to_fit();
+        if let Some(v) = &mut m.match_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// MutatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and may change the object.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MutatingWebhookConfiguration {
@@ -607,6 +1093,39 @@ pub struct MutatingWebhookConfiguration {
     pub webhooks: Option<Vec<crate::api::admissionregistration::v1::MutatingWebhook>>,
 }
 
+impl crate::protobuf::Message for MutatingWebhookConfiguration {
+    const NAME: &'static str = "MutatingWebhookConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.webhooks {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.webhooks.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.webhooks.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.webhooks {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for MutatingWebhookConfiguration {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "MutatingWebhookConfiguration";
@@ -619,6 +1138,9 @@ impl crate::resource::Resource for MutatingWebhookConfiguration {
     const PLURAL: &'static str = "mutatingwebhookconfigurations";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// MutatingWebhookConfigurationList is a list of MutatingWebhookConfiguration.
@@ -642,6 +1164,34 @@ pub struct MutatingWebhookConfigurationList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for MutatingWebhookConfigurationList {
+    const NAME: &'static str = "MutatingWebhookConfigurationList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for MutatingWebhookConfigurationList {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "MutatingWebhookConfigurationList";
@@ -663,6 +1213,37 @@ pub struct Mutation {
     /// patchType indicates the patch strategy used. Allowed values are "ApplyConfiguration" and "JSONPatch". Required.
     #[serde(rename = "patchType", default)]
     pub patch_type: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for Mutation {
+    const NAME: &'static str = "Mutation";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(2, &self.patch_type, buf);
+        pb::put_opt(3, self.apply_configuration.as_deref(), buf);
+        pb::put_opt(4, self.json_patch.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(2, &self.patch_type)
+            + pb::put_opt_len(3, self.apply_configuration.as_deref())
+            + pb::put_opt_len(4, self.json_patch.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.patch_type = pb::get(wire, &mut buf)?,
+                (3, wire) => m.apply_configuration = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.json_patch = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.
@@ -719,6 +1300,165 @@ pub struct NamedRuleWithOperations {
     pub scope: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for NamedRuleWithOperations {
+    const NAME: &'static str = "NamedRuleWithOperations";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.resource_names {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_group(
+            2,
+            self.operations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(1, v))
+                + pb::put_group_len(
+                    2,
+                    self.api_groups
+                        .as_ref()
+                        .map_or(0, |v| pb::put_each_len(1, v))
+                        + self
+                            .api_versions
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(2, v))
+                        + self
+                            .resources
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(3, v))
+                        + pb::put_opt_len(4, self.scope.as_ref()),
+                ),
+            buf,
+            |buf| {
+                if let Some(v) = &self.operations {
+                    pb::put_each(1, v, buf);
+                }
+                pb::put_group(
+                    2,
+                    self.api_groups
+                        .as_ref()
+                        .map_or(0, |v| pb::put_each_len(1, v))
+                        + self
+                            .api_versions
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(2, v))
+                        + self
+                            .resources
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(3, v))
+                        + pb::put_opt_len(4, self.scope.as_ref()),
+                    buf,
+                    |buf| {
+                        if let Some(v) = &self.api_groups {
+                            pb::put_each(1, v, buf);
+                        }
+                        if let Some(v) = &self.api_versions {
+                            pb::put_each(2, v, buf);
+                        }
+                        if let Some(v) = &self.resources {
+                            pb::put_each(3, v, buf);
+                        }
+                        pb::put_opt(4, self.scope.as_ref(), buf);
+                    },
+                );
+            },
+        );
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.resource_names
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_group_len(
+                2,
+                self.operations
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(1, v))
+                    + pb::put_group_len(
+                        2,
+                        self.api_groups
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(1, v))
+                            + self
+                                .api_versions
+                                .as_ref()
+                                .map_or(0, |v| pb::put_each_len(2, v))
+                            + self
+                                .resources
+                                .as_ref()
+                                .map_or(0, |v| pb::put_each_len(3, v))
+                            + pb::put_opt_len(4, self.scope.as_ref()),
+                    ),
+            )
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_names.get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => {
+                                pb::push(wire, &mut g0, m.operations.get_or_insert_with(Vec::new))?
+                            }
+                            (2, wire) => {
+                                let mut g1 = pb::get_group(wire, &mut g0)?;
+                                while !g1.is_empty() {
+                                    match pb::key(&mut g1)? {
+                                        (1, wire) => pb::push(
+                                            wire,
+                                            &mut g1,
+                                            m.api_groups.get_or_insert_with(Vec::new),
+                                        )?,
+                                        (2, wire) => pb::push(
+                                            wire,
+                                            &mut g1,
+                                            m.api_versions.get_or_insert_with(Vec::new),
+                                        )?,
+                                        (3, wire) => pb::push(
+                                            wire,
+                                            &mut g1,
+                                            m.resources.get_or_insert_with(Vec::new),
+                                        )?,
+                                        (4, wire) => m.scope = Some(pb::get(wire, &mut g1)?),
+                                        (_, wire) => pb::skip(wire, &mut g1)?,
+                                    }
+                                }
+                            }
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_names {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.operations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.api_groups {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.api_versions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resources {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ParamKind is a tuple of Group Kind and Version.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParamKind {
@@ -732,6 +1472,33 @@ pub struct ParamKind {
     /// kind is the API kind the resources belong to. Required.
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for ParamKind {
+    const NAME: &'static str = "ParamKind";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_version.as_ref(), buf);
+        pb::put_opt(2, self.kind.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_version.as_ref()) + pb::put_opt_len(2, self.kind.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.
@@ -771,6 +1538,40 @@ pub struct ParamRef {
     /// One of 'name' or 'selector' must be set, but 'name' and 'selector' are mutually exclusive properties. If one is set, the other must be unset.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
+}
+
+impl crate::protobuf::Message for ParamRef {
+    const NAME: &'static str = "ParamRef";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.namespace.as_ref(), buf);
+        pb::put_opt(3, self.selector.as_deref(), buf);
+        pb::put_opt(4, self.parameter_not_found_action.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.namespace.as_ref())
+            + pb::put_opt_len(3, self.selector.as_deref())
+            + pb::put_opt_len(4, self.parameter_not_found_action.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.parameter_not_found_action = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// RuleWithOperations is a tuple of Operations and Resources. It is recommended to make sure that all the tuple expansions are valid.
@@ -819,6 +1620,110 @@ pub struct RuleWithOperations {
     pub scope: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for RuleWithOperations {
+    const NAME: &'static str = "RuleWithOperations";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.operations {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_group(
+            2,
+            self.api_groups
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(1, v))
+                + self
+                    .api_versions
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(2, v))
+                + self
+                    .resources
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(3, v))
+                + pb::put_opt_len(4, self.scope.as_ref()),
+            buf,
+            |buf| {
+                if let Some(v) = &self.api_groups {
+                    pb::put_each(1, v, buf);
+                }
+                if let Some(v) = &self.api_versions {
+                    pb::put_each(2, v, buf);
+                }
+                if let Some(v) = &self.resources {
+                    pb::put_each(3, v, buf);
+                }
+                pb::put_opt(4, self.scope.as_ref(), buf);
+            },
+        );
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.operations
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_group_len(
+                2,
+                self.api_groups
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(1, v))
+                    + self
+                        .api_versions
+                        .as_ref()
+                        .map_or(0, |v| pb::put_each_len(2, v))
+                    + self
+                        .resources
+                        .as_ref()
+                        .map_or(0, |v| pb::put_each_len(3, v))
+                    + pb::put_opt_len(4, self.scope.as_ref()),
+            )
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.operations.get_or_insert_with(Vec::new))?,
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => {
+                                pb::push(wire, &mut g0, m.api_groups.get_or_insert_with(Vec::new))?
+                            }
+                            (2, wire) => pb::push(
+                                wire,
+                                &mut g0,
+                                m.api_versions.get_or_insert_with(Vec::new),
+                            )?,
+                            (3, wire) => {
+                                pb::push(wire, &mut g0, m.resources.get_or_insert_with(Vec::new))?
+                            }
+                            (4, wire) => m.scope = Some(pb::get(wire, &mut g0)?),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.operations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.api_groups {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.api_versions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resources {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceReference holds a reference to Service.legacy.k8s.io
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceReference {
@@ -836,6 +1741,40 @@ pub struct ServiceReference {
     pub port: Option<i32>,
 }
 
+impl crate::protobuf::Message for ServiceReference {
+    const NAME: &'static str = "ServiceReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.namespace, buf);
+        pb::put(2, &self.name, buf);
+        pb::put_opt(3, self.path.as_ref(), buf);
+        pb::put_opt(4, self.port.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.namespace)
+            + pb::put_len(2, &self.name)
+            + pb::put_opt_len(3, self.path.as_ref())
+            + pb::put_opt_len(4, self.port.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.path = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.port = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// TypeChecking contains results of type checking the expressions in the ValidatingAdmissionPolicy
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TypeChecking {
@@ -847,6 +1786,42 @@ pub struct TypeChecking {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub expression_warnings: Option<Vec<crate::api::admissionregistration::v1::ExpressionWarning>>,
+}
+
+impl crate::protobuf::Message for TypeChecking {
+    const NAME: &'static str = "TypeChecking";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.expression_warnings {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.expression_warnings
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.expression_warnings.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.expression_warnings {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// ValidatingAdmissionPolicy describes the definition of an admission validation policy that accepts or rejects an object without changing it.
@@ -869,6 +1844,37 @@ pub struct ValidatingAdmissionPolicy {
     pub status: Option<Box<crate::api::admissionregistration::v1::ValidatingAdmissionPolicyStatus>>,
 }
 
+impl crate::protobuf::Message for ValidatingAdmissionPolicy {
+    const NAME: &'static str = "ValidatingAdmissionPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ValidatingAdmissionPolicy {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "ValidatingAdmissionPolicy";
@@ -881,6 +1887,9 @@ impl crate::resource::Resource for ValidatingAdmissionPolicy {
     const PLURAL: &'static str = "validatingadmissionpolicies";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ValidatingAdmissionPolicyBinding binds the ValidatingAdmissionPolicy with paramerized resources. ValidatingAdmissionPolicyBinding and parameter CRDs together define how cluster administrators configure policies for clusters.
@@ -904,6 +1913,33 @@ pub struct ValidatingAdmissionPolicyBinding {
     pub spec: crate::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingSpec,
 }
 
+impl crate::protobuf::Message for ValidatingAdmissionPolicyBinding {
+    const NAME: &'static str = "ValidatingAdmissionPolicyBinding";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ValidatingAdmissionPolicyBinding {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "ValidatingAdmissionPolicyBinding";
@@ -916,6 +1952,9 @@ impl crate::resource::Resource for ValidatingAdmissionPolicyBinding {
     const PLURAL: &'static str = "validatingadmissionpolicybindings";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ValidatingAdmissionPolicyBindingList is a list of ValidatingAdmissionPolicyBinding.
@@ -937,6 +1976,34 @@ pub struct ValidatingAdmissionPolicyBindingList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "ValidatingAdmissionPolicyBindingList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ValidatingAdmissionPolicyBindingList {
@@ -987,6 +2054,41 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
     pub validation_actions: Vec<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "ValidatingAdmissionPolicyBindingSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.policy_name, buf);
+        pb::put_opt(2, self.param_ref.as_deref(), buf);
+        pb::put_opt(3, self.match_resources.as_deref(), buf);
+        pb::put_each(4, &self.validation_actions, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.policy_name)
+            + pb::put_opt_len(2, self.param_ref.as_deref())
+            + pb::put_opt_len(3, self.match_resources.as_deref())
+            + pb::put_each_len(4, &self.validation_actions)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.policy_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.param_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.match_resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => pb::push(wire, &mut buf, &mut m.validation_actions)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.validation_actions.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// ValidatingAdmissionPolicyList is a list of ValidatingAdmissionPolicy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValidatingAdmissionPolicyList {
@@ -1006,6 +2108,34 @@ pub struct ValidatingAdmissionPolicyList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ValidatingAdmissionPolicyList {
+    const NAME: &'static str = "ValidatingAdmissionPolicyList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ValidatingAdmissionPolicyList {
@@ -1086,6 +2216,89 @@ pub struct ValidatingAdmissionPolicySpec {
     pub variables: Option<Vec<crate::api::admissionregistration::v1::Variable>>,
 }
 
+impl crate::protobuf::Message for ValidatingAdmissionPolicySpec {
+    const NAME: &'static str = "ValidatingAdmissionPolicySpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.param_kind.as_deref(), buf);
+        pb::put_opt(2, self.match_constraints.as_deref(), buf);
+        if let Some(v) = &self.validations {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.failure_policy.as_ref(), buf);
+        if let Some(v) = &self.audit_annotations {
+            pb::put_each(5, v, buf);
+        }
+        if let Some(v) = &self.match_conditions {
+            pb::put_each(6, v, buf);
+        }
+        if let Some(v) = &self.variables {
+            pb::put_each(7, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.param_kind.as_deref())
+            + pb::put_opt_len(2, self.match_constraints.as_deref())
+            + self
+                .validations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.failure_policy.as_ref())
+            + self
+                .audit_annotations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + self
+                .match_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + self
+                .variables
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(7, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.param_kind = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.match_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(wire, &mut buf, m.validations.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.audit_annotations.get_or_insert_with(Vec::new),
+                )?,
+                (6, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (7, wire) => pb::push(wire, &mut buf, m.variables.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.validations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.audit_annotations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.match_conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.variables {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ValidatingAdmissionPolicyStatus represents the status of an admission validation policy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValidatingAdmissionPolicyStatus {
@@ -1111,6 +2324,45 @@ pub struct ValidatingAdmissionPolicyStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub type_checking: Option<Box<crate::api::admissionregistration::v1::TypeChecking>>,
+}
+
+impl crate::protobuf::Message for ValidatingAdmissionPolicyStatus {
+    const NAME: &'static str = "ValidatingAdmissionPolicyStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.observed_generation.as_ref(), buf);
+        pb::put_opt(2, self.type_checking.as_deref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.observed_generation.as_ref())
+            + pb::put_opt_len(2, self.type_checking.as_deref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.type_checking = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// ValidatingWebhook describes an admission webhook and the resources and operations it applies to.
@@ -1228,6 +2480,79 @@ pub struct ValidatingWebhook {
     pub timeout_seconds: Option<i32>,
 }
 
+impl crate::protobuf::Message for ValidatingWebhook {
+    const NAME: &'static str = "ValidatingWebhook";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.client_config, buf);
+        if let Some(v) = &self.rules {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.failure_policy.as_ref(), buf);
+        pb::put_opt(5, self.namespace_selector.as_deref(), buf);
+        pb::put(6, &self.side_effects, buf);
+        pb::put_opt(7, self.timeout_seconds.as_ref(), buf);
+        pb::put_each(8, &self.admission_review_versions, buf);
+        pb::put_opt(9, self.match_policy.as_ref(), buf);
+        pb::put_opt(10, self.object_selector.as_deref(), buf);
+        if let Some(v) = &self.match_conditions {
+            pb::put_each(11, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.client_config)
+            + self.rules.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.failure_policy.as_ref())
+            + pb::put_opt_len(5, self.namespace_selector.as_deref())
+            + pb::put_len(6, &self.side_effects)
+            + pb::put_opt_len(7, self.timeout_seconds.as_ref())
+            + pb::put_each_len(8, &self.admission_review_versions)
+            + pb::put_opt_len(9, self.match_policy.as_ref())
+            + pb::put_opt_len(10, self.object_selector.as_deref())
+            + self
+                .match_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(11, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.client_config = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.side_effects = pb::get(wire, &mut buf)?,
+                (7, wire) => m.timeout_seconds = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(wire, &mut buf, &mut m.admission_review_versions)?,
+                (9, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (11, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.rules {
+            v.shrink_to_fit();
+        }
+        m.admission_review_versions.shrink_to_fit();
+        if let Some(v) = &mut m.match_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ValidatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and object without changing it.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValidatingWebhookConfiguration {
@@ -1250,6 +2575,39 @@ pub struct ValidatingWebhookConfiguration {
     pub webhooks: Option<Vec<crate::api::admissionregistration::v1::ValidatingWebhook>>,
 }
 
+impl crate::protobuf::Message for ValidatingWebhookConfiguration {
+    const NAME: &'static str = "ValidatingWebhookConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.webhooks {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.webhooks.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.webhooks.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.webhooks {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ValidatingWebhookConfiguration {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1";
     const KIND: &'static str = "ValidatingWebhookConfiguration";
@@ -1262,6 +2620,9 @@ impl crate::resource::Resource for ValidatingWebhookConfiguration {
     const PLURAL: &'static str = "validatingwebhookconfigurations";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ValidatingWebhookConfigurationList is a list of ValidatingWebhookConfiguration.
@@ -1283,6 +2644,34 @@ pub struct ValidatingWebhookConfigurationList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ValidatingWebhookConfigurationList {
+    const NAME: &'static str = "ValidatingWebhookConfigurationList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ValidatingWebhookConfigurationList {
@@ -1336,6 +2725,40 @@ pub struct Validation {
     pub reason: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Validation {
+    const NAME: &'static str = "Validation";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.expression, buf);
+        pb::put_opt(2, self.message.as_ref(), buf);
+        pb::put_opt(3, self.reason.as_ref(), buf);
+        pb::put_opt(4, self.message_expression.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.expression)
+            + pb::put_opt_len(2, self.message.as_ref())
+            + pb::put_opt_len(3, self.reason.as_ref())
+            + pb::put_opt_len(4, self.message_expression.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.reason = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.message_expression = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Variable is the definition of a variable that is used for composition. A variable is defined as a named expression.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Variable {
@@ -1345,6 +2768,33 @@ pub struct Variable {
     /// name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through 'variables' For example, if name is "foo", the variable will be available as 'variables.foo'
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for Variable {
+    const NAME: &'static str = "Variable";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// WebhookClientConfig contains the information to make a TLS connection with the webhook
@@ -1371,4 +2821,35 @@ pub struct WebhookClientConfig {
     /// Attempting to use a user or basic auth e.g. "user:password@" is not allowed. Fragments ("#...") and query parameters ("?...") are not allowed, either.
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for WebhookClientConfig {
+    const NAME: &'static str = "WebhookClientConfig";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.service.as_deref(), buf);
+        pb::put_opt(2, self.ca_bundle.as_ref(), buf);
+        pb::put_opt(3, self.url.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.service.as_deref())
+            + pb::put_opt_len(2, self.ca_bundle.as_ref())
+            + pb::put_opt_len(3, self.url.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.ca_bundle = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.url = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -45,6 +45,31 @@ pub struct ApplyConfiguration {
     pub expression: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ApplyConfiguration {
+    const NAME: &'static str = "ApplyConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.expression.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.expression.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.expression = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// JSONPatch defines a JSON Patch.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JSONPatch {
@@ -110,6 +135,31 @@ pub struct JSONPatch {
     pub expression: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for JSONPatch {
+    const NAME: &'static str = "JSONPatch";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.expression.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.expression.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.expression = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MatchCondition (admissionregistration/v1alpha1).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MatchCondition {
@@ -129,6 +179,33 @@ pub struct MatchCondition {
     /// Required.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for MatchCondition {
+    const NAME: &'static str = "MatchCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
@@ -211,6 +288,67 @@ pub struct MatchResources {
         Option<Vec<crate::api::admissionregistration::v1alpha1::NamedRuleWithOperations>>,
 }
 
+impl crate::protobuf::Message for MatchResources {
+    const NAME: &'static str = "MatchResources";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.namespace_selector.as_deref(), buf);
+        pb::put_opt(2, self.object_selector.as_deref(), buf);
+        if let Some(v) = &self.resource_rules {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.exclude_resource_rules {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(7, self.match_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.namespace_selector.as_deref())
+            + pb::put_opt_len(2, self.object_selector.as_deref())
+            + self
+                .resource_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .exclude_resource_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(7, self.match_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_rules.get_or_insert_with(Vec::new),
+                )?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.exclude_resource_rules.get_or_insert_with(Vec::new),
+                )?,
+                (7, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_rules {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.exclude_resource_rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// MutatingAdmissionPolicy describes the definition of an admission mutation policy that mutates the object coming into admission chain.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MutatingAdmissionPolicy {
@@ -228,6 +366,33 @@ pub struct MutatingAdmissionPolicy {
     pub spec: Option<Box<crate::api::admissionregistration::v1alpha1::MutatingAdmissionPolicySpec>>,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicy {
+    const NAME: &'static str = "MutatingAdmissionPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicy {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1alpha1";
     const KIND: &'static str = "MutatingAdmissionPolicy";
@@ -240,6 +405,9 @@ impl crate::resource::Resource for MutatingAdmissionPolicy {
     const PLURAL: &'static str = "mutatingadmissionpolicies";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// MutatingAdmissionPolicyBinding binds the MutatingAdmissionPolicy with parametrized resources. MutatingAdmissionPolicyBinding and the optional parameter resource together define how cluster administrators configure policies for clusters.
@@ -265,6 +433,33 @@ pub struct MutatingAdmissionPolicyBinding {
     >,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicyBinding {
+    const NAME: &'static str = "MutatingAdmissionPolicyBinding";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicyBinding {
     const API_VERSION: &'static str = "admissionregistration.k8s.io/v1alpha1";
     const KIND: &'static str = "MutatingAdmissionPolicyBinding";
@@ -277,6 +472,9 @@ impl crate::resource::Resource for MutatingAdmissionPolicyBinding {
     const PLURAL: &'static str = "mutatingadmissionpolicybindings";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// MutatingAdmissionPolicyBindingList is a list of MutatingAdmissionPolicyBinding.
@@ -298,6 +496,34 @@ pub struct MutatingAdmissionPolicyBindingList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for MutatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "MutatingAdmissionPolicyBindingList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicyBindingList {
@@ -327,6 +553,37 @@ pub struct MutatingAdmissionPolicyBindingSpec {
     pub policy_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "MutatingAdmissionPolicyBindingSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.policy_name.as_ref(), buf);
+        pb::put_opt(2, self.param_ref.as_deref(), buf);
+        pb::put_opt(3, self.match_resources.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.policy_name.as_ref())
+            + pb::put_opt_len(2, self.param_ref.as_deref())
+            + pb::put_opt_len(3, self.match_resources.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.policy_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.param_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.match_resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MutatingAdmissionPolicyList is a list of MutatingAdmissionPolicy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MutatingAdmissionPolicyList {
@@ -346,6 +603,34 @@ pub struct MutatingAdmissionPolicyList {
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for MutatingAdmissionPolicyList {
+    const NAME: &'static str = "MutatingAdmissionPolicyList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for MutatingAdmissionPolicyList {
@@ -427,6 +712,77 @@ pub struct MutatingAdmissionPolicySpec {
     pub variables: Option<Vec<crate::api::admissionregistration::v1alpha1::Variable>>,
 }
 
+impl crate::protobuf::Message for MutatingAdmissionPolicySpec {
+    const NAME: &'static str = "MutatingAdmissionPolicySpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.param_kind.as_deref(), buf);
+        pb::put_opt(2, self.match_constraints.as_deref(), buf);
+        if let Some(v) = &self.variables {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.mutations {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.failure_policy.as_ref(), buf);
+        if let Some(v) = &self.match_conditions {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.reinvocation_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.param_kind.as_deref())
+            + pb::put_opt_len(2, self.match_constraints.as_deref())
+            + self
+                .variables
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .mutations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.failure_policy.as_ref())
+            + self
+                .match_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.reinvocation_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.param_kind = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.match_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(wire, &mut buf, m.variables.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(wire, &mut buf, m.mutations.get_or_insert_with(Vec::new))?,
+                (5, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (7, wire) => m.reinvocation_policy = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.variables {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.mutations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.match_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Mutation specifies the CEL expression which is used to apply the Mutation.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mutation {
@@ -444,6 +800,37 @@ pub struct Mutation {
     /// patchType indicates the patch strategy used. Allowed values are "ApplyConfiguration" and "JSONPatch". Required.
     #[serde(rename = "patchType", default)]
     pub patch_type: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for Mutation {
+    const NAME: &'static str = "Mutation";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(2, &self.patch_type, buf);
+        pb::put_opt(3, self.apply_configuration.as_deref(), buf);
+        pb::put_opt(4, self.json_patch.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(2, &self.patch_type)
+            + pb::put_opt_len(3, self.apply_configuration.as_deref())
+            + pb::put_opt_len(4, self.json_patch.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.patch_type = pb::get(wire, &mut buf)?,
+                (3, wire) => m.apply_configuration = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.json_patch = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.
@@ -500,6 +887,165 @@ pub struct NamedRuleWithOperations {
     pub scope: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for NamedRuleWithOperations {
+    const NAME: &'static str = "NamedRuleWithOperations";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.resource_names {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_group(
+            2,
+            self.operations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(1, v))
+                + pb::put_group_len(
+                    2,
+                    self.api_groups
+                        .as_ref()
+                        .map_or(0, |v| pb::put_each_len(1, v))
+                        + self
+                            .api_versions
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(2, v))
+                        + self
+                            .resources
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(3, v))
+                        + pb::put_opt_len(4, self.scope.as_ref()),
+                ),
+            buf,
+            |buf| {
+                if let Some(v) = &self.operations {
+                    pb::put_each(1, v, buf);
+                }
+                pb::put_group(
+                    2,
+                    self.api_groups
+                        .as_ref()
+                        .map_or(0, |v| pb::put_each_len(1, v))
+                        + self
+                            .api_versions
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(2, v))
+                        + self
+                            .resources
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(3, v))
+                        + pb::put_opt_len(4, self.scope.as_ref()),
+                    buf,
+                    |buf| {
+                        if let Some(v) = &self.api_groups {
+                            pb::put_each(1, v, buf);
+                        }
+                        if let Some(v) = &self.api_versions {
+                            pb::put_each(2, v, buf);
+                        }
+                        if let Some(v) = &self.resources {
+                            pb::put_each(3, v, buf);
+                        }
+                        pb::put_opt(4, self.scope.as_ref(), buf);
+                    },
+                );
+            },
+        );
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.resource_names
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_group_len(
+                2,
+                self.operations
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(1, v))
+                    + pb::put_group_len(
+                        2,
+                        self.api_groups
+                            .as_ref()
+                            .map_or(0, |v| pb::put_each_len(1, v))
+                            + self
+                                .api_versions
+                                .as_ref()
+                                .map_or(0, |v| pb::put_each_len(2, v))
+                            + self
+                                .resources
+                                .as_ref()
+                                .map_or(0, |v| pb::put_each_len(3, v))
+                            + pb::put_opt_len(4, self.scope.as_ref()),
+                    ),
+            )
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_names.get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => {
+                                pb::push(wire, &mut g0, m.operations.get_or_insert_with(Vec::new))?
+                            }
+                            (2, wire) => {
+                                let mut g1 = pb::get_group(wire, &mut g0)?;
+                                while !g1.is_empty() {
+                                    match pb::key(&mut g1)? {
+                                        (1, wire) => pb::push(
+                                            wire,
+                                            &mut g1,
+                                            m.api_groups.get_or_insert_with(Vec::new),
+                                        )?,
+                                        (2, wire) => pb::push(
+                                            wire,
+                                            &mut g1,
+                                            m.api_versions.get_or_insert_with(Vec::new),
+                                        )?,
+                                        (3, wire) => pb::push(
+                                            wire,
+                                            &mut g1,
+                                            m.resources.get_or_insert_with(Vec::new),
+                                        )?,
+                                        (4, wire) => m.scope = Some(pb::get(wire, &mut g1)?),
+                                        (_, wire) => pb::skip(wire, &mut g1)?,
+                                    }
+                                }
+                            }
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_names {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.operations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.api_groups {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.api_versions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resources {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ParamKind is a tuple of Group Kind and Version.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParamKind {
@@ -513,6 +1059,33 @@ pub struct ParamKind {
     /// kind is the API kind the resources belong to. Required.
     #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for ParamKind {
+    const NAME: &'static str = "ParamKind";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_version.as_ref(), buf);
+        pb::put_opt(2, self.kind.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_version.as_ref()) + pb::put_opt_len(2, self.kind.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.
@@ -550,6 +1123,40 @@ pub struct ParamRef {
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
 }
 
+impl crate::protobuf::Message for ParamRef {
+    const NAME: &'static str = "ParamRef";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.namespace.as_ref(), buf);
+        pb::put_opt(3, self.selector.as_deref(), buf);
+        pb::put_opt(4, self.parameter_not_found_action.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.namespace.as_ref())
+            + pb::put_opt_len(3, self.selector.as_deref())
+            + pb::put_opt_len(4, self.parameter_not_found_action.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.parameter_not_found_action = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Variable is the definition of a variable that is used for composition.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Variable {
@@ -559,4 +1166,31 @@ pub struct Variable {
     /// name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through 'variables' For example, if name is "foo", the variable will be available as 'variables.foo'
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for Variable {
+    const NAME: &'static str = "Variable";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

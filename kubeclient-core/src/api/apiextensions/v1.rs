@@ -33,6 +33,46 @@ pub struct CustomResourceColumnDefinition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CustomResourceColumnDefinition {
+    const NAME: &'static str = "CustomResourceColumnDefinition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.type_, buf);
+        pb::put_opt(3, self.format.as_ref(), buf);
+        pb::put_opt(4, self.description.as_ref(), buf);
+        pb::put_opt(5, self.priority.as_ref(), buf);
+        pb::put(6, &self.json_path, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.type_)
+            + pb::put_opt_len(3, self.format.as_ref())
+            + pb::put_opt_len(4, self.description.as_ref())
+            + pb::put_opt_len(5, self.priority.as_ref())
+            + pb::put_len(6, &self.json_path)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (3, wire) => m.format = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.description = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.priority = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.json_path = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CustomResourceConversion describes how to convert different versions of a CR.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomResourceConversion {
@@ -43,6 +83,33 @@ pub struct CustomResourceConversion {
     /// webhook describes how to call the conversion webhook. Required when 'strategy' is set to '"Webhook"'.
     #[serde(rename = "webhook", default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Box<crate::api::apiextensions::v1::WebhookConversion>>,
+}
+
+impl crate::protobuf::Message for CustomResourceConversion {
+    const NAME: &'static str = "CustomResourceConversion";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.strategy, buf);
+        pb::put_opt(2, self.webhook.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.strategy) + pb::put_opt_len(2, self.webhook.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.strategy = pb::get(wire, &mut buf)?,
+                (2, wire) => m.webhook = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CustomResourceDefinition represents a resource that should be exposed on the API server.  Its name MUST be in the format &lt;.spec.name&gt;.&lt;.spec.group&gt;.
@@ -110,6 +177,46 @@ pub struct CustomResourceDefinitionCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CustomResourceDefinitionCondition {
+    const NAME: &'static str = "CustomResourceDefinitionCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+        pb::put_opt(6, self.observed_generation.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+            + pb::put_opt_len(6, self.observed_generation.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CustomResourceDefinitionList is a list of CustomResourceDefinition objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomResourceDefinitionList {
@@ -167,6 +274,62 @@ pub struct CustomResourceDefinitionNames {
     /// singular is the singular name of the resource. It must be all lowercase. Defaults to lowercased 'kind'.
     #[serde(rename = "singular", default, skip_serializing_if = "Option::is_none")]
     pub singular: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for CustomResourceDefinitionNames {
+    const NAME: &'static str = "CustomResourceDefinitionNames";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.plural, buf);
+        pb::put_opt(2, self.singular.as_ref(), buf);
+        if let Some(v) = &self.short_names {
+            pb::put_each(3, v, buf);
+        }
+        pb::put(4, &self.kind, buf);
+        pb::put_opt(5, self.list_kind.as_ref(), buf);
+        if let Some(v) = &self.categories {
+            pb::put_each(6, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.plural)
+            + pb::put_opt_len(2, self.singular.as_ref())
+            + self
+                .short_names
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_len(4, &self.kind)
+            + pb::put_opt_len(5, self.list_kind.as_ref())
+            + self
+                .categories
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.plural = pb::get(wire, &mut buf)?,
+                (2, wire) => m.singular = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.short_names.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (5, wire) => m.list_kind = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => pb::push(wire, &mut buf, m.categories.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.short_names {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.categories {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// CustomResourceDefinitionSpec describes how a user wants their resource to appear
@@ -237,6 +400,59 @@ pub struct CustomResourceDefinitionStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub stored_versions: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for CustomResourceDefinitionStatus {
+    const NAME: &'static str = "CustomResourceDefinitionStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.accepted_names.as_deref(), buf);
+        if let Some(v) = &self.stored_versions {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.observed_generation.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.accepted_names.as_deref())
+            + self
+                .stored_versions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.observed_generation.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.accepted_names = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.stored_versions.get_or_insert_with(Vec::new),
+                )?,
+                (4, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.stored_versions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// CustomResourceDefinitionVersion describes a version for CRD.
@@ -312,9 +528,61 @@ pub struct CustomResourceSubresourceScale {
     pub status_replicas_path: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CustomResourceSubresourceScale {
+    const NAME: &'static str = "CustomResourceSubresourceScale";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.spec_replicas_path, buf);
+        pb::put(2, &self.status_replicas_path, buf);
+        pb::put_opt(3, self.label_selector_path.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.spec_replicas_path)
+            + pb::put_len(2, &self.status_replicas_path)
+            + pb::put_opt_len(3, self.label_selector_path.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.spec_replicas_path = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status_replicas_path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.label_selector_path = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources. Status is represented by the '.status' JSON path inside of a CustomResource. When set, * exposes a /status subresource for the custom resource * PUT requests to the /status subresource take a custom resource object, and ignore changes to anything except the status stanza * PUT/POST/PATCH requests to the custom resource ignore changes to the status stanza
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomResourceSubresourceStatus {}
+
+impl crate::protobuf::Message for CustomResourceSubresourceStatus {
+    const NAME: &'static str = "CustomResourceSubresourceStatus";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
 
 /// CustomResourceSubresources defines the status and scale subresources for CustomResources.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -325,6 +593,33 @@ pub struct CustomResourceSubresources {
     /// status indicates the custom resource should serve a '/status' subresource. When enabled: 1. requests to the custom resource primary endpoint ignore changes to the 'status' stanza of the object. 2. requests to the custom resource '/status' subresource ignore changes to anything other than the 'status' stanza of the object.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apiextensions::v1::CustomResourceSubresourceStatus>>,
+}
+
+impl crate::protobuf::Message for CustomResourceSubresources {
+    const NAME: &'static str = "CustomResourceSubresources";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.status.as_deref(), buf);
+        pb::put_opt(2, self.scale.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.status.as_deref()) + pb::put_opt_len(2, self.scale.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.scale = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CustomResourceValidation is a list of validation methods for CustomResources.
@@ -352,6 +647,33 @@ pub struct ExternalDocumentation {
     /// url.
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for ExternalDocumentation {
+    const NAME: &'static str = "ExternalDocumentation";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.description.as_ref(), buf);
+        pb::put_opt(2, self.url.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.description.as_ref()) + pb::put_opt_len(2, self.url.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.description = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.url = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// JSONSchemaProps is a JSON-Schema following Specification Draft 4 (<http://json-schema.org/>).
@@ -657,6 +979,31 @@ pub struct SelectableField {
     pub json_path: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for SelectableField {
+    const NAME: &'static str = "SelectableField";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.json_path, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.json_path)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.json_path = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceReference holds a reference to Service.legacy.k8s.io
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceReference {
@@ -672,6 +1019,40 @@ pub struct ServiceReference {
     /// port is an optional service port at which the webhook will be contacted. 'port' should be a valid port number (1-65535, inclusive). Defaults to 443 for backward compatibility.
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
+}
+
+impl crate::protobuf::Message for ServiceReference {
+    const NAME: &'static str = "ServiceReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.namespace, buf);
+        pb::put(2, &self.name, buf);
+        pb::put_opt(3, self.path.as_ref(), buf);
+        pb::put_opt(4, self.port.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.namespace)
+            + pb::put_len(2, &self.name)
+            + pb::put_opt_len(3, self.path.as_ref())
+            + pb::put_opt_len(4, self.port.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.path = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.port = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ValidationRule describes a validation rule written in the CEL expression language.
@@ -743,6 +1124,46 @@ pub struct ValidationRule {
     pub rule: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ValidationRule {
+    const NAME: &'static str = "ValidationRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.rule, buf);
+        pb::put_opt(2, self.message.as_ref(), buf);
+        pb::put_opt(3, self.message_expression.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.field_path.as_ref(), buf);
+        pb::put_opt(6, self.optional_old_self.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.rule)
+            + pb::put_opt_len(2, self.message.as_ref())
+            + pb::put_opt_len(3, self.message_expression.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.field_path.as_ref())
+            + pb::put_opt_len(6, self.optional_old_self.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.rule = pb::get(wire, &mut buf)?,
+                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.message_expression = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.field_path = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.optional_old_self = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// WebhookClientConfig contains the information to make a TLS connection with the webhook.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebhookClientConfig {
@@ -769,6 +1190,37 @@ pub struct WebhookClientConfig {
     pub url: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for WebhookClientConfig {
+    const NAME: &'static str = "WebhookClientConfig";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.service.as_deref(), buf);
+        pb::put_opt(2, self.ca_bundle.as_ref(), buf);
+        pb::put_opt(3, self.url.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.service.as_deref())
+            + pb::put_opt_len(2, self.ca_bundle.as_ref())
+            + pb::put_opt_len(3, self.url.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.ca_bundle = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.url = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// WebhookConversion describes how to call a conversion webhook
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WebhookConversion {
@@ -786,4 +1238,33 @@ pub struct WebhookConversion {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub conversion_review_versions: Vec<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for WebhookConversion {
+    const NAME: &'static str = "WebhookConversion";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(2, self.client_config.as_deref(), buf);
+        pb::put_each(3, &self.conversion_review_versions, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(2, self.client_config.as_deref())
+            + pb::put_each_len(3, &self.conversion_review_versions)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.client_config = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(wire, &mut buf, &mut m.conversion_review_versions)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.conversion_review_versions.shrink_to_fit();
+        Ok(m)
+    }
 }

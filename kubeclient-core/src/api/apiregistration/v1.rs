@@ -26,6 +26,37 @@ pub struct APIService {
     pub status: Option<Box<crate::api::apiregistration::v1::APIServiceStatus>>,
 }
 
+impl crate::protobuf::Message for APIService {
+    const NAME: &'static str = "APIService";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for APIService {
     const API_VERSION: &'static str = "apiregistration.k8s.io/v1";
     const KIND: &'static str = "APIService";
@@ -38,6 +69,9 @@ impl crate::resource::Resource for APIService {
     const PLURAL: &'static str = "apiservices";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// APIServiceCondition describes the state of an APIService at a particular point
@@ -64,6 +98,43 @@ pub struct APIServiceCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for APIServiceCondition {
+    const NAME: &'static str = "APIServiceCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// APIServiceList is a list of APIService objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct APIServiceList {
@@ -83,6 +154,34 @@ pub struct APIServiceList {
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for APIServiceList {
+    const NAME: &'static str = "APIServiceList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for APIServiceList {
@@ -120,6 +219,49 @@ pub struct APIServiceSpec {
     pub version_priority: i32,
 }
 
+impl crate::protobuf::Message for APIServiceSpec {
+    const NAME: &'static str = "APIServiceSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.service.as_deref(), buf);
+        pb::put_opt(2, self.group.as_ref(), buf);
+        pb::put_opt(3, self.version.as_ref(), buf);
+        pb::put_opt(4, self.insecure_skip_tls_verify.as_ref(), buf);
+        pb::put_opt(5, self.ca_bundle.as_ref(), buf);
+        pb::put(7, &self.group_priority_minimum, buf);
+        pb::put(8, &self.version_priority, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.service.as_deref())
+            + pb::put_opt_len(2, self.group.as_ref())
+            + pb::put_opt_len(3, self.version.as_ref())
+            + pb::put_opt_len(4, self.insecure_skip_tls_verify.as_ref())
+            + pb::put_opt_len(5, self.ca_bundle.as_ref())
+            + pb::put_len(7, &self.group_priority_minimum)
+            + pb::put_len(8, &self.version_priority)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.version = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.insecure_skip_tls_verify = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.ca_bundle = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.group_priority_minimum = pb::get(wire, &mut buf)?,
+                (8, wire) => m.version_priority = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// APIServiceStatus contains derived information about an API server
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct APIServiceStatus {
@@ -131,6 +273,38 @@ pub struct APIServiceStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::apiregistration::v1::APIServiceCondition>>,
+}
+
+impl crate::protobuf::Message for APIServiceStatus {
+    const NAME: &'static str = "APIServiceStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io
@@ -145,4 +319,35 @@ pub struct ServiceReference {
     /// If specified, the port on the service that hosting webhook. Default to 443 for backward compatibility. 'port' should be a valid port number (1-65535, inclusive).
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
+}
+
+impl crate::protobuf::Message for ServiceReference {
+    const NAME: &'static str = "ServiceReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.namespace.as_ref(), buf);
+        pb::put_opt(2, self.name.as_ref(), buf);
+        pb::put_opt(3, self.port.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.namespace.as_ref())
+            + pb::put_opt_len(2, self.name.as_ref())
+            + pb::put_opt_len(3, self.port.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.port = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -32,6 +32,53 @@ pub struct ServerStorageVersion {
     pub served_versions: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for ServerStorageVersion {
+    const NAME: &'static str = "ServerStorageVersion";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.api_server_id, buf);
+        pb::put(2, &self.encoding_version, buf);
+        pb::put_each(3, &self.decodable_versions, buf);
+        if let Some(v) = &self.served_versions {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.api_server_id)
+            + pb::put_len(2, &self.encoding_version)
+            + pb::put_each_len(3, &self.decodable_versions)
+            + self
+                .served_versions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_server_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.encoding_version = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, &mut m.decodable_versions)?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.served_versions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.decodable_versions.shrink_to_fit();
+        if let Some(v) = &mut m.served_versions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Storage version of a specific resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StorageVersion {
@@ -52,6 +99,37 @@ pub struct StorageVersion {
     pub status: Option<Box<crate::api::apiserverinternal::v1alpha1::StorageVersionStatus>>,
 }
 
+impl crate::protobuf::Message for StorageVersion {
+    const NAME: &'static str = "StorageVersion";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for StorageVersion {
     const API_VERSION: &'static str = "internal.apiserver.k8s.io/v1alpha1";
     const KIND: &'static str = "StorageVersion";
@@ -64,6 +142,9 @@ impl crate::resource::Resource for StorageVersion {
     const PLURAL: &'static str = "storageversions";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// Describes the state of the storageVersion at a certain point.
@@ -97,6 +178,46 @@ pub struct StorageVersionCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for StorageVersionCondition {
+    const NAME: &'static str = "StorageVersionCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.observed_generation.as_ref(), buf);
+        pb::put_opt(4, self.last_transition_time.as_ref(), buf);
+        pb::put(5, &self.reason, buf);
+        pb::put(6, &self.message, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.observed_generation.as_ref())
+            + pb::put_opt_len(4, self.last_transition_time.as_ref())
+            + pb::put_len(5, &self.reason)
+            + pb::put_len(6, &self.message)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// A list of StorageVersions.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StorageVersionList {
@@ -118,6 +239,34 @@ pub struct StorageVersionList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for StorageVersionList {
+    const NAME: &'static str = "StorageVersionList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for StorageVersionList {
     const API_VERSION: &'static str = "internal.apiserver.k8s.io/v1alpha1";
     const KIND: &'static str = "StorageVersionList";
@@ -126,6 +275,27 @@ impl crate::primitives::TypeInfo for StorageVersionList {
 /// StorageVersionSpec is an empty spec.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StorageVersionSpec {}
+
+impl crate::protobuf::Message for StorageVersionSpec {
+    const NAME: &'static str = "StorageVersionSpec";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
 
 /// API server instances report the versions they can decode and the version they encode objects to when persisting objects in the backend.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -154,4 +324,54 @@ pub struct StorageVersionStatus {
     )]
     pub storage_versions:
         Option<Vec<crate::api::apiserverinternal::v1alpha1::ServerStorageVersion>>,
+}
+
+impl crate::protobuf::Message for StorageVersionStatus {
+    const NAME: &'static str = "StorageVersionStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.storage_versions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.common_encoding_version.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.storage_versions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.common_encoding_version.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.storage_versions.get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => m.common_encoding_version = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.storage_versions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

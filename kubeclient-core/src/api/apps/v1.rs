@@ -26,6 +26,37 @@ pub struct ControllerRevision {
     pub revision: Option<i64>,
 }
 
+impl crate::protobuf::Message for ControllerRevision {
+    const NAME: &'static str = "ControllerRevision";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.data, buf);
+        pb::put_opt(3, self.revision.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.data)
+            + pb::put_opt_len(3, self.revision.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.data = pb::get(wire, &mut buf)?,
+                (3, wire) => m.revision = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ControllerRevision {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "ControllerRevision";
@@ -38,6 +69,9 @@ impl crate::resource::Resource for ControllerRevision {
     const PLURAL: &'static str = "controllerrevisions";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ControllerRevisionList is a resource containing a list of ControllerRevision objects.
@@ -59,6 +93,34 @@ pub struct ControllerRevisionList {
     /// More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ControllerRevisionList {
+    const NAME: &'static str = "ControllerRevisionList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ControllerRevisionList {
@@ -86,6 +148,37 @@ pub struct DaemonSet {
     pub status: Option<Box<crate::api::apps::v1::DaemonSetStatus>>,
 }
 
+impl crate::protobuf::Message for DaemonSet {
+    const NAME: &'static str = "DaemonSet";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for DaemonSet {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "DaemonSet";
@@ -98,6 +191,9 @@ impl crate::resource::Resource for DaemonSet {
     const PLURAL: &'static str = "daemonsets";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// DaemonSetCondition describes the state of a DaemonSet at a certain point.
@@ -124,6 +220,43 @@ pub struct DaemonSetCondition {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for DaemonSetCondition {
+    const NAME: &'static str = "DaemonSetCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref())
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// DaemonSetList is a collection of daemon sets.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DaemonSetList {
@@ -143,6 +276,34 @@ pub struct DaemonSetList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for DaemonSetList {
+    const NAME: &'static str = "DaemonSetList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for DaemonSetList {
@@ -180,6 +341,43 @@ pub struct DaemonSetSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub update_strategy: Option<Box<crate::api::apps::v1::DaemonSetUpdateStrategy>>,
+}
+
+impl crate::protobuf::Message for DaemonSetSpec {
+    const NAME: &'static str = "DaemonSetSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.selector, buf);
+        pb::put(2, &self.template, buf);
+        pb::put_opt(3, self.update_strategy.as_deref(), buf);
+        pb::put_opt(4, self.min_ready_seconds.as_ref(), buf);
+        pb::put_opt(6, self.revision_history_limit.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.selector)
+            + pb::put_len(2, &self.template)
+            + pb::put_opt_len(3, self.update_strategy.as_deref())
+            + pb::put_opt_len(4, self.min_ready_seconds.as_ref())
+            + pb::put_opt_len(6, self.revision_history_limit.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.selector = pb::get(wire, &mut buf)?,
+                (2, wire) => m.template = pb::get(wire, &mut buf)?,
+                (3, wire) => m.update_strategy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.revision_history_limit = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DaemonSetStatus represents the current status of a daemon set.
@@ -242,6 +440,66 @@ pub struct DaemonSetStatus {
     pub updated_number_scheduled: Option<i32>,
 }
 
+impl crate::protobuf::Message for DaemonSetStatus {
+    const NAME: &'static str = "DaemonSetStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.current_number_scheduled, buf);
+        pb::put(2, &self.number_misscheduled, buf);
+        pb::put(3, &self.desired_number_scheduled, buf);
+        pb::put(4, &self.number_ready, buf);
+        pb::put_opt(5, self.observed_generation.as_ref(), buf);
+        pb::put_opt(6, self.updated_number_scheduled.as_ref(), buf);
+        pb::put_opt(7, self.number_available.as_ref(), buf);
+        pb::put_opt(8, self.number_unavailable.as_ref(), buf);
+        pb::put_opt(9, self.collision_count.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(10, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.current_number_scheduled)
+            + pb::put_len(2, &self.number_misscheduled)
+            + pb::put_len(3, &self.desired_number_scheduled)
+            + pb::put_len(4, &self.number_ready)
+            + pb::put_opt_len(5, self.observed_generation.as_ref())
+            + pb::put_opt_len(6, self.updated_number_scheduled.as_ref())
+            + pb::put_opt_len(7, self.number_available.as_ref())
+            + pb::put_opt_len(8, self.number_unavailable.as_ref())
+            + pb::put_opt_len(9, self.collision_count.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(10, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.current_number_scheduled = pb::get(wire, &mut buf)?,
+                (2, wire) => m.number_misscheduled = pb::get(wire, &mut buf)?,
+                (3, wire) => m.desired_number_scheduled = pb::get(wire, &mut buf)?,
+                (4, wire) => m.number_ready = pb::get(wire, &mut buf)?,
+                (5, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.updated_number_scheduled = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.number_available = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.number_unavailable = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.collision_count = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DaemonSetUpdateStrategy {
@@ -255,6 +513,33 @@ pub struct DaemonSetUpdateStrategy {
     /// Type of daemon set update. Can be "RollingUpdate" or "OnDelete". Default is RollingUpdate.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for DaemonSetUpdateStrategy {
+    const NAME: &'static str = "DaemonSetUpdateStrategy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.rolling_update.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref()) + pb::put_opt_len(2, self.rolling_update.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.rolling_update = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Deployment enables declarative updates for Pods and ReplicaSets.
@@ -277,6 +562,37 @@ pub struct Deployment {
     pub status: Option<Box<crate::api::apps::v1::DeploymentStatus>>,
 }
 
+impl crate::protobuf::Message for Deployment {
+    const NAME: &'static str = "Deployment";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Deployment {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "Deployment";
@@ -289,6 +605,9 @@ impl crate::resource::Resource for Deployment {
     const PLURAL: &'static str = "deployments";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// DeploymentCondition describes the state of a deployment at a certain point.
@@ -322,6 +641,46 @@ pub struct DeploymentCondition {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for DeploymentCondition {
+    const NAME: &'static str = "DeploymentCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+        pb::put_opt(6, self.last_update_time.as_ref(), buf);
+        pb::put_opt(7, self.last_transition_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref())
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+            + pb::put_opt_len(6, self.last_update_time.as_ref())
+            + pb::put_opt_len(7, self.last_transition_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.last_update_time = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// DeploymentList is a list of Deployments.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentList {
@@ -341,6 +700,34 @@ pub struct DeploymentList {
     /// Standard list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for DeploymentList {
+    const NAME: &'static str = "DeploymentList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for DeploymentList {
@@ -387,6 +774,52 @@ pub struct DeploymentSpec {
     /// Template describes the pods that will be created. The only allowed template.spec.restartPolicy value is "Always".
     #[serde(rename = "template", default)]
     pub template: crate::api::core::v1::PodTemplateSpec,
+}
+
+impl crate::protobuf::Message for DeploymentSpec {
+    const NAME: &'static str = "DeploymentSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.replicas.as_ref(), buf);
+        pb::put(2, &self.selector, buf);
+        pb::put(3, &self.template, buf);
+        pb::put_opt(4, self.strategy.as_deref(), buf);
+        pb::put_opt(5, self.min_ready_seconds.as_ref(), buf);
+        pb::put_opt(6, self.revision_history_limit.as_ref(), buf);
+        pb::put_opt(7, self.paused.as_ref(), buf);
+        pb::put_opt(9, self.progress_deadline_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.replicas.as_ref())
+            + pb::put_len(2, &self.selector)
+            + pb::put_len(3, &self.template)
+            + pb::put_opt_len(4, self.strategy.as_deref())
+            + pb::put_opt_len(5, self.min_ready_seconds.as_ref())
+            + pb::put_opt_len(6, self.revision_history_limit.as_ref())
+            + pb::put_opt_len(7, self.paused.as_ref())
+            + pb::put_opt_len(9, self.progress_deadline_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.selector = pb::get(wire, &mut buf)?,
+                (3, wire) => m.template = pb::get(wire, &mut buf)?,
+                (4, wire) => m.strategy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.revision_history_limit = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.paused = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.progress_deadline_seconds = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeploymentStatus is the most recently observed status of the Deployment.
@@ -456,6 +889,63 @@ pub struct DeploymentStatus {
     pub updated_replicas: Option<i32>,
 }
 
+impl crate::protobuf::Message for DeploymentStatus {
+    const NAME: &'static str = "DeploymentStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.observed_generation.as_ref(), buf);
+        pb::put_opt(2, self.replicas.as_ref(), buf);
+        pb::put_opt(3, self.updated_replicas.as_ref(), buf);
+        pb::put_opt(4, self.available_replicas.as_ref(), buf);
+        pb::put_opt(5, self.unavailable_replicas.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.ready_replicas.as_ref(), buf);
+        pb::put_opt(8, self.collision_count.as_ref(), buf);
+        pb::put_opt(9, self.terminating_replicas.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.observed_generation.as_ref())
+            + pb::put_opt_len(2, self.replicas.as_ref())
+            + pb::put_opt_len(3, self.updated_replicas.as_ref())
+            + pb::put_opt_len(4, self.available_replicas.as_ref())
+            + pb::put_opt_len(5, self.unavailable_replicas.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.ready_replicas.as_ref())
+            + pb::put_opt_len(8, self.collision_count.as_ref())
+            + pb::put_opt_len(9, self.terminating_replicas.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.replicas = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.updated_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.available_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.unavailable_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (7, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.collision_count = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.terminating_replicas = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeploymentStrategy describes how to replace existing pods with new ones.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeploymentStrategy {
@@ -469,6 +959,33 @@ pub struct DeploymentStrategy {
     /// Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for DeploymentStrategy {
+    const NAME: &'static str = "DeploymentStrategy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.rolling_update.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref()) + pb::put_opt_len(2, self.rolling_update.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.rolling_update = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ReplicaSet ensures that a specified number of pod replicas are running at any given time.
@@ -491,6 +1008,37 @@ pub struct ReplicaSet {
     pub status: Option<Box<crate::api::apps::v1::ReplicaSetStatus>>,
 }
 
+impl crate::protobuf::Message for ReplicaSet {
+    const NAME: &'static str = "ReplicaSet";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ReplicaSet {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "ReplicaSet";
@@ -503,6 +1051,9 @@ impl crate::resource::Resource for ReplicaSet {
     const PLURAL: &'static str = "replicasets";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ReplicaSetCondition describes the state of a replica set at a certain point.
@@ -529,6 +1080,43 @@ pub struct ReplicaSetCondition {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ReplicaSetCondition {
+    const NAME: &'static str = "ReplicaSetCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref())
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ReplicaSetList is a collection of ReplicaSets.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicaSetList {
@@ -548,6 +1136,34 @@ pub struct ReplicaSetList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ReplicaSetList {
+    const NAME: &'static str = "ReplicaSetList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ReplicaSetList {
@@ -574,6 +1190,40 @@ pub struct ReplicaSetSpec {
     /// Template is the object that describes the pod that will be created if insufficient replicas are detected. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#pod-template>
     #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Box<crate::api::core::v1::PodTemplateSpec>>,
+}
+
+impl crate::protobuf::Message for ReplicaSetSpec {
+    const NAME: &'static str = "ReplicaSetSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.replicas.as_ref(), buf);
+        pb::put(2, &self.selector, buf);
+        pb::put_opt(3, self.template.as_deref(), buf);
+        pb::put_opt(4, self.min_ready_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.replicas.as_ref())
+            + pb::put_len(2, &self.selector)
+            + pb::put_opt_len(3, self.template.as_deref())
+            + pb::put_opt_len(4, self.min_ready_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.selector = pb::get(wire, &mut buf)?,
+                (3, wire) => m.template = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ReplicaSetStatus represents the current status of a ReplicaSet.
@@ -629,6 +1279,57 @@ pub struct ReplicaSetStatus {
     pub terminating_replicas: Option<i32>,
 }
 
+impl crate::protobuf::Message for ReplicaSetStatus {
+    const NAME: &'static str = "ReplicaSetStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.replicas, buf);
+        pb::put_opt(2, self.fully_labeled_replicas.as_ref(), buf);
+        pb::put_opt(3, self.observed_generation.as_ref(), buf);
+        pb::put_opt(4, self.ready_replicas.as_ref(), buf);
+        pb::put_opt(5, self.available_replicas.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.terminating_replicas.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.replicas)
+            + pb::put_opt_len(2, self.fully_labeled_replicas.as_ref())
+            + pb::put_opt_len(3, self.observed_generation.as_ref())
+            + pb::put_opt_len(4, self.ready_replicas.as_ref())
+            + pb::put_opt_len(5, self.available_replicas.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.terminating_replicas.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fully_labeled_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.available_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (7, wire) => m.terminating_replicas = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Spec to control the desired behavior of daemon set rolling update.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RollingUpdateDaemonSet {
@@ -642,6 +1343,34 @@ pub struct RollingUpdateDaemonSet {
         skip_serializing_if = "Option::is_none"
     )]
     pub max_unavailable: Option<crate::primitives::IntOrString>,
+}
+
+impl crate::protobuf::Message for RollingUpdateDaemonSet {
+    const NAME: &'static str = "RollingUpdateDaemonSet";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.max_unavailable.as_ref(), buf);
+        pb::put_opt(2, self.max_surge.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.max_unavailable.as_ref())
+            + pb::put_opt_len(2, self.max_surge.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.max_surge = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Spec to control the desired behavior of rolling update.
@@ -659,6 +1388,34 @@ pub struct RollingUpdateDeployment {
     pub max_unavailable: Option<crate::primitives::IntOrString>,
 }
 
+impl crate::protobuf::Message for RollingUpdateDeployment {
+    const NAME: &'static str = "RollingUpdateDeployment";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.max_unavailable.as_ref(), buf);
+        pb::put_opt(2, self.max_surge.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.max_unavailable.as_ref())
+            + pb::put_opt_len(2, self.max_surge.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.max_surge = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RollingUpdateStatefulSetStrategy {
@@ -672,6 +1429,34 @@ pub struct RollingUpdateStatefulSetStrategy {
     /// Partition indicates the ordinal at which the StatefulSet should be partitioned for updates. During a rolling update, all pods from ordinal Replicas-1 to Partition are updated. All pods from ordinal Partition-1 to 0 remain untouched. This is helpful in being able to do a canary based deployment. The default value is 0.
     #[serde(rename = "partition", default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
+}
+
+impl crate::protobuf::Message for RollingUpdateStatefulSetStrategy {
+    const NAME: &'static str = "RollingUpdateStatefulSetStrategy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.partition.as_ref(), buf);
+        pb::put_opt(2, self.max_unavailable.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.partition.as_ref())
+            + pb::put_opt_len(2, self.max_unavailable.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.partition = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// StatefulSet represents a set of pods with consistent identities. Identities are defined as:
@@ -698,6 +1483,37 @@ pub struct StatefulSet {
     pub status: Option<Box<crate::api::apps::v1::StatefulSetStatus>>,
 }
 
+impl crate::protobuf::Message for StatefulSet {
+    const NAME: &'static str = "StatefulSet";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for StatefulSet {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "StatefulSet";
@@ -710,6 +1526,9 @@ impl crate::resource::Resource for StatefulSet {
     const PLURAL: &'static str = "statefulsets";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// StatefulSetCondition describes the state of a statefulset at a certain point.
@@ -736,6 +1555,43 @@ pub struct StatefulSetCondition {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for StatefulSetCondition {
+    const NAME: &'static str = "StatefulSetCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref())
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// StatefulSetList is a collection of StatefulSets.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSetList {
@@ -757,6 +1613,34 @@ pub struct StatefulSetList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for StatefulSetList {
+    const NAME: &'static str = "StatefulSetList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for StatefulSetList {
     const API_VERSION: &'static str = "apps/v1";
     const KIND: &'static str = "StatefulSetList";
@@ -771,6 +1655,31 @@ pub struct StatefulSetOrdinals {
     /// \[0, .spec.replicas).
     #[serde(rename = "start", default, skip_serializing_if = "Option::is_none")]
     pub start: Option<i32>,
+}
+
+impl crate::protobuf::Message for StatefulSetOrdinals {
+    const NAME: &'static str = "StatefulSetOrdinals";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.start.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.start.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.start = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates.
@@ -790,6 +1699,34 @@ pub struct StatefulSetPersistentVolumeClaimRetentionPolicy {
         skip_serializing_if = "Option::is_none"
     )]
     pub when_scaled: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for StatefulSetPersistentVolumeClaimRetentionPolicy {
+    const NAME: &'static str = "StatefulSetPersistentVolumeClaimRetentionPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.when_deleted.as_ref(), buf);
+        pb::put_opt(2, self.when_scaled.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.when_deleted.as_ref())
+            + pb::put_opt_len(2, self.when_scaled.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.when_deleted = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.when_scaled = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// A StatefulSetSpec is the specification of a StatefulSet.
@@ -858,6 +1795,80 @@ pub struct StatefulSetSpec {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub volume_claim_templates: Option<Vec<crate::api::core::v1::PersistentVolumeClaim>>,
+}
+
+impl crate::protobuf::Message for StatefulSetSpec {
+    const NAME: &'static str = "StatefulSetSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.replicas.as_ref(), buf);
+        pb::put(2, &self.selector, buf);
+        pb::put(3, &self.template, buf);
+        if let Some(v) = &self.volume_claim_templates {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.service_name.as_ref(), buf);
+        pb::put_opt(6, self.pod_management_policy.as_ref(), buf);
+        pb::put_opt(7, self.update_strategy.as_deref(), buf);
+        pb::put_opt(8, self.revision_history_limit.as_ref(), buf);
+        pb::put_opt(9, self.min_ready_seconds.as_ref(), buf);
+        pb::put_opt(
+            10,
+            self.persistent_volume_claim_retention_policy.as_deref(),
+            buf,
+        );
+        pb::put_opt(11, self.ordinals.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.replicas.as_ref())
+            + pb::put_len(2, &self.selector)
+            + pb::put_len(3, &self.template)
+            + self
+                .volume_claim_templates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.service_name.as_ref())
+            + pb::put_opt_len(6, self.pod_management_policy.as_ref())
+            + pb::put_opt_len(7, self.update_strategy.as_deref())
+            + pb::put_opt_len(8, self.revision_history_limit.as_ref())
+            + pb::put_opt_len(9, self.min_ready_seconds.as_ref())
+            + pb::put_opt_len(10, self.persistent_volume_claim_retention_policy.as_deref())
+            + pb::put_opt_len(11, self.ordinals.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.selector = pb::get(wire, &mut buf)?,
+                (3, wire) => m.template = pb::get(wire, &mut buf)?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.volume_claim_templates.get_or_insert_with(Vec::new),
+                )?,
+                (5, wire) => m.service_name = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.pod_management_policy = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.update_strategy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => m.revision_history_limit = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => {
+                    m.persistent_volume_claim_retention_policy =
+                        Some(Box::new(pb::get(wire, &mut buf)?))
+                }
+                (11, wire) => m.ordinals = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.volume_claim_templates {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// StatefulSetStatus represents the current state of a StatefulSet.
@@ -932,6 +1943,66 @@ pub struct StatefulSetStatus {
     pub updated_replicas: Option<i32>,
 }
 
+impl crate::protobuf::Message for StatefulSetStatus {
+    const NAME: &'static str = "StatefulSetStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.observed_generation.as_ref(), buf);
+        pb::put(2, &self.replicas, buf);
+        pb::put_opt(3, self.ready_replicas.as_ref(), buf);
+        pb::put_opt(4, self.current_replicas.as_ref(), buf);
+        pb::put_opt(5, self.updated_replicas.as_ref(), buf);
+        pb::put_opt(6, self.current_revision.as_ref(), buf);
+        pb::put_opt(7, self.update_revision.as_ref(), buf);
+        pb::put_opt(9, self.collision_count.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(10, v, buf);
+        }
+        pb::put_opt(11, self.available_replicas.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.observed_generation.as_ref())
+            + pb::put_len(2, &self.replicas)
+            + pb::put_opt_len(3, self.ready_replicas.as_ref())
+            + pb::put_opt_len(4, self.current_replicas.as_ref())
+            + pb::put_opt_len(5, self.updated_replicas.as_ref())
+            + pb::put_opt_len(6, self.current_revision.as_ref())
+            + pb::put_opt_len(7, self.update_revision.as_ref())
+            + pb::put_opt_len(9, self.collision_count.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(10, v))
+            + pb::put_opt_len(11, self.available_replicas.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.replicas = pb::get(wire, &mut buf)?,
+                (3, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.current_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.updated_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.current_revision = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.update_revision = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.collision_count = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (11, wire) => m.available_replicas = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatefulSetUpdateStrategy {
@@ -945,4 +2016,31 @@ pub struct StatefulSetUpdateStrategy {
     /// Type indicates the type of the StatefulSetUpdateStrategy. Default is RollingUpdate.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for StatefulSetUpdateStrategy {
+    const NAME: &'static str = "StatefulSetUpdateStrategy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.type_.as_ref(), buf);
+        pb::put_opt(2, self.rolling_update.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.type_.as_ref()) + pb::put_opt_len(2, self.rolling_update.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.rolling_update = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

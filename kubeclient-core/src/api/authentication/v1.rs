@@ -27,6 +27,40 @@ pub struct BoundObjectReference {
     pub uid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for BoundObjectReference {
+    const NAME: &'static str = "BoundObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.kind.as_ref(), buf);
+        pb::put_opt(2, self.api_version.as_ref(), buf);
+        pb::put_opt(3, self.name.as_ref(), buf);
+        pb::put_opt(4, self.uid.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.kind.as_ref())
+            + pb::put_opt_len(2, self.api_version.as_ref())
+            + pb::put_opt_len(3, self.name.as_ref())
+            + pb::put_opt_len(4, self.uid.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request. When using impersonation, users will receive the user info of the user being impersonated.  If impersonation or request header authentication is used, any extra keys will have their case ignored and returned as lowercase.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfSubjectReview {
@@ -44,6 +78,33 @@ pub struct SelfSubjectReview {
     pub status: Option<Box<crate::api::authentication::v1::SelfSubjectReviewStatus>>,
 }
 
+impl crate::protobuf::Message for SelfSubjectReview {
+    const NAME: &'static str = "SelfSubjectReview";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for SelfSubjectReview {
     const API_VERSION: &'static str = "authentication.k8s.io/v1";
     const KIND: &'static str = "SelfSubjectReview";
@@ -55,6 +116,31 @@ pub struct SelfSubjectReviewStatus {
     /// userInfo is a set of attributes belonging to the user making this request.
     #[serde(rename = "userInfo", default, skip_serializing_if = "Option::is_none")]
     pub user_info: Option<Box<crate::api::authentication::v1::UserInfo>>,
+}
+
+impl crate::protobuf::Message for SelfSubjectReviewStatus {
+    const NAME: &'static str = "SelfSubjectReviewStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.user_info.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.user_info.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.user_info = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// TokenRequest requests a token for a given service account.
@@ -75,6 +161,37 @@ pub struct TokenRequest {
     /// status is filled in by the server and indicates whether the token can be authenticated.
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authentication::v1::TokenRequestStatus>>,
+}
+
+impl crate::protobuf::Message for TokenRequest {
+    const NAME: &'static str = "TokenRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for TokenRequest {
@@ -116,6 +233,56 @@ pub struct TokenRequestSpec {
     pub expiration_seconds: Option<i64>,
 }
 
+impl crate::protobuf::Message for TokenRequestSpec {
+    const NAME: &'static str = "TokenRequestSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.audiences {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(3, self.bound_object_ref.as_deref(), buf);
+        pb::put_opt(4, self.expiration_seconds.as_ref(), buf);
+        if let Some(v) = &self.attestations {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.audiences
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(3, self.bound_object_ref.as_deref())
+            + pb::put_opt_len(4, self.expiration_seconds.as_ref())
+            + self.attestations.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_attestations: Vec<(crate::primitives::Str, Vec<crate::primitives::Str>)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.audiences.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.bound_object_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.expiration_seconds = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => e_attestations.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.audiences {
+            v.shrink_to_fit();
+        }
+        if !e_attestations.is_empty() {
+            m.attestations = Some(e_attestations.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// TokenRequestStatus is the result of a token request.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenRequestStatus {
@@ -129,6 +296,34 @@ pub struct TokenRequestStatus {
     /// token is the opaque bearer token.
     #[serde(rename = "token", default, skip_serializing_if = "Option::is_none")]
     pub token: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for TokenRequestStatus {
+    const NAME: &'static str = "TokenRequestStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.token.as_ref(), buf);
+        pb::put_opt(2, self.expiration_timestamp.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.token.as_ref())
+            + pb::put_opt_len(2, self.expiration_timestamp.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.token = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.expiration_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// TokenReview attempts to authenticate a token to a known user. Note: TokenReview requests may be cached by the webhook token authenticator plugin in the kube-apiserver.
@@ -151,6 +346,37 @@ pub struct TokenReview {
     pub status: Option<Box<crate::api::authentication::v1::TokenReviewStatus>>,
 }
 
+impl crate::protobuf::Message for TokenReview {
+    const NAME: &'static str = "TokenReview";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for TokenReview {
     const API_VERSION: &'static str = "authentication.k8s.io/v1";
     const KIND: &'static str = "TokenReview";
@@ -170,6 +396,42 @@ pub struct TokenReviewSpec {
     /// token is the opaque bearer token.
     #[serde(rename = "token", default)]
     pub token: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for TokenReviewSpec {
+    const NAME: &'static str = "TokenReviewSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.token, buf);
+        if let Some(v) = &self.audiences {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.token)
+            + self
+                .audiences
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.token = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.audiences.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.audiences {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// TokenReviewStatus is the result of the token authentication request.
@@ -198,6 +460,48 @@ pub struct TokenReviewStatus {
     pub user: Option<Box<crate::api::authentication::v1::UserInfo>>,
 }
 
+impl crate::protobuf::Message for TokenReviewStatus {
+    const NAME: &'static str = "TokenReviewStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.authenticated.as_ref(), buf);
+        pb::put_opt(2, self.user.as_deref(), buf);
+        pb::put_opt(3, self.error.as_ref(), buf);
+        if let Some(v) = &self.audiences {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.authenticated.as_ref())
+            + pb::put_opt_len(2, self.user.as_deref())
+            + pb::put_opt_len(3, self.error.as_ref())
+            + self
+                .audiences
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.authenticated = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.user = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.error = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.audiences.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.audiences {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// UserInfo holds the information about the user needed to implement the user.Info interface.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserInfo {
@@ -218,4 +522,51 @@ pub struct UserInfo {
     /// username is the name that uniquely identifies this user among all active users.
     #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
     pub username: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for UserInfo {
+    const NAME: &'static str = "UserInfo";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.username.as_ref(), buf);
+        pb::put_opt(2, self.uid.as_ref(), buf);
+        if let Some(v) = &self.groups {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.extra {
+            pb::put_map(4, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.username.as_ref())
+            + pb::put_opt_len(2, self.uid.as_ref())
+            + self.groups.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + self.extra.as_ref().map_or(0, |v| {
+                pb::put_map_len(4, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_extra: Vec<(crate::primitives::Str, Vec<crate::primitives::Str>)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.username = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.groups.get_or_insert_with(Vec::new))?,
+                (4, wire) => e_extra.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.groups {
+            v.shrink_to_fit();
+        }
+        if !e_extra.is_empty() {
+            m.extra = Some(e_extra.into_iter().collect());
+        }
+        Ok(m)
+    }
 }

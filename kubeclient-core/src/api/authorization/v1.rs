@@ -26,6 +26,42 @@ pub struct FieldSelectorAttributes {
     pub requirements: Option<Vec<crate::api::meta::v1::FieldSelectorRequirement>>,
 }
 
+impl crate::protobuf::Message for FieldSelectorAttributes {
+    const NAME: &'static str = "FieldSelectorAttributes";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.raw_selector.as_ref(), buf);
+        if let Some(v) = &self.requirements {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.raw_selector.as_ref())
+            + self
+                .requirements
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.raw_selector = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.requirements.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.requirements {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// LabelSelectorAttributes indicates a label limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see <https://www.oxeye.io/resources/golang-parameter-smuggling-attack> for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabelSelectorAttributes {
@@ -44,6 +80,42 @@ pub struct LabelSelectorAttributes {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub requirements: Option<Vec<crate::api::meta::v1::LabelSelectorRequirement>>,
+}
+
+impl crate::protobuf::Message for LabelSelectorAttributes {
+    const NAME: &'static str = "LabelSelectorAttributes";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.raw_selector.as_ref(), buf);
+        if let Some(v) = &self.requirements {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.raw_selector.as_ref())
+            + self
+                .requirements
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.raw_selector = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.requirements.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.requirements {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.
@@ -66,6 +138,37 @@ pub struct LocalSubjectAccessReview {
     pub status: Option<Box<crate::api::authorization::v1::SubjectAccessReviewStatus>>,
 }
 
+impl crate::protobuf::Message for LocalSubjectAccessReview {
+    const NAME: &'static str = "LocalSubjectAccessReview";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for LocalSubjectAccessReview {
     const API_VERSION: &'static str = "authorization.k8s.io/v1";
     const KIND: &'static str = "LocalSubjectAccessReview";
@@ -80,6 +183,33 @@ pub struct NonResourceAttributes {
     /// verb is the standard HTTP verb
     #[serde(rename = "verb", default, skip_serializing_if = "Option::is_none")]
     pub verb: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for NonResourceAttributes {
+    const NAME: &'static str = "NonResourceAttributes";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.path.as_ref(), buf);
+        pb::put_opt(2, self.verb.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.path.as_ref()) + pb::put_opt_len(2, self.verb.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.verb = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NonResourceRule holds information that describes a rule for the non-resource
@@ -100,6 +230,47 @@ pub struct NonResourceRule {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for NonResourceRule {
+    const NAME: &'static str = "NonResourceRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.verbs, buf);
+        if let Some(v) = &self.non_resource_urls {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.verbs)
+            + self
+                .non_resource_urls
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.non_resource_urls.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.verbs.shrink_to_fit();
+        if let Some(v) = &mut m.non_resource_urls {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface
@@ -146,6 +317,55 @@ pub struct ResourceAttributes {
     pub version: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ResourceAttributes {
+    const NAME: &'static str = "ResourceAttributes";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.namespace.as_ref(), buf);
+        pb::put_opt(2, self.verb.as_ref(), buf);
+        pb::put_opt(3, self.group.as_ref(), buf);
+        pb::put_opt(4, self.version.as_ref(), buf);
+        pb::put_opt(5, self.resource.as_ref(), buf);
+        pb::put_opt(6, self.subresource.as_ref(), buf);
+        pb::put_opt(7, self.name.as_ref(), buf);
+        pb::put_opt(8, self.field_selector.as_deref(), buf);
+        pb::put_opt(9, self.label_selector.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.namespace.as_ref())
+            + pb::put_opt_len(2, self.verb.as_ref())
+            + pb::put_opt_len(3, self.group.as_ref())
+            + pb::put_opt_len(4, self.version.as_ref())
+            + pb::put_opt_len(5, self.resource.as_ref())
+            + pb::put_opt_len(6, self.subresource.as_ref())
+            + pb::put_opt_len(7, self.name.as_ref())
+            + pb::put_opt_len(8, self.field_selector.as_deref())
+            + pb::put_opt_len(9, self.label_selector.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.verb = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.version = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.resource = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.subresource = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.field_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => m.label_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceRule is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceRule {
@@ -183,6 +403,69 @@ pub struct ResourceRule {
     pub verbs: Vec<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ResourceRule {
+    const NAME: &'static str = "ResourceRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.verbs, buf);
+        if let Some(v) = &self.api_groups {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.resources {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.resource_names {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.verbs)
+            + self
+                .api_groups
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self
+                .resources
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .resource_names
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
+                (2, wire) => pb::push(wire, &mut buf, m.api_groups.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.resources.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_names.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.verbs.shrink_to_fit();
+        if let Some(v) = &mut m.api_groups {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resources {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resource_names {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// SelfSubjectAccessReview checks whether or the current user can perform an action.  Not filling in a spec.namespace means "in all namespaces".  Self is a special case, because users should always be able to check whether they can perform an action
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfSubjectAccessReview {
@@ -201,6 +484,37 @@ pub struct SelfSubjectAccessReview {
     /// status is filled in by the server and indicates whether the request is allowed or not
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authorization::v1::SubjectAccessReviewStatus>>,
+}
+
+impl crate::protobuf::Message for SelfSubjectAccessReview {
+    const NAME: &'static str = "SelfSubjectAccessReview";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for SelfSubjectAccessReview {
@@ -227,6 +541,34 @@ pub struct SelfSubjectAccessReviewSpec {
     pub resource_attributes: Option<Box<crate::api::authorization::v1::ResourceAttributes>>,
 }
 
+impl crate::protobuf::Message for SelfSubjectAccessReviewSpec {
+    const NAME: &'static str = "SelfSubjectAccessReviewSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.resource_attributes.as_deref(), buf);
+        pb::put_opt(2, self.non_resource_attributes.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.resource_attributes.as_deref())
+            + pb::put_opt_len(2, self.non_resource_attributes.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.non_resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace. The returned list of actions may be incomplete depending on the server's authorization mode, and any errors experienced during the evaluation. SelfSubjectRulesReview should be used by UIs to show/hide actions, or to quickly let an end user reason about their permissions. It should NOT Be used by external systems to drive authorization decisions as this raises confused deputy, cache lifetime/revocation, and correctness concerns. SubjectAccessReview, and LocalAccessReview are the correct way to defer authorization decisions to the API server.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfSubjectRulesReview {
@@ -247,6 +589,37 @@ pub struct SelfSubjectRulesReview {
     pub status: Option<Box<crate::api::authorization::v1::SubjectRulesReviewStatus>>,
 }
 
+impl crate::protobuf::Message for SelfSubjectRulesReview {
+    const NAME: &'static str = "SelfSubjectRulesReview";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for SelfSubjectRulesReview {
     const API_VERSION: &'static str = "authorization.k8s.io/v1";
     const KIND: &'static str = "SelfSubjectRulesReview";
@@ -258,6 +631,31 @@ pub struct SelfSubjectRulesReviewSpec {
     /// namespace to evaluate rules for. Required.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for SelfSubjectRulesReviewSpec {
+    const NAME: &'static str = "SelfSubjectRulesReviewSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// SubjectAccessReview checks whether or not a user or group can perform an action.
@@ -278,6 +676,37 @@ pub struct SubjectAccessReview {
     /// status is filled in by the server and indicates whether the request is allowed or not
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authorization::v1::SubjectAccessReviewStatus>>,
+}
+
+impl crate::protobuf::Message for SubjectAccessReview {
+    const NAME: &'static str = "SubjectAccessReview";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for SubjectAccessReview {
@@ -321,6 +750,59 @@ pub struct SubjectAccessReviewSpec {
     pub user: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for SubjectAccessReviewSpec {
+    const NAME: &'static str = "SubjectAccessReviewSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.resource_attributes.as_deref(), buf);
+        pb::put_opt(2, self.non_resource_attributes.as_deref(), buf);
+        pb::put_opt(3, self.user.as_ref(), buf);
+        if let Some(v) = &self.groups {
+            pb::put_each(4, v, buf);
+        }
+        if let Some(v) = &self.extra {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(6, self.uid.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.resource_attributes.as_deref())
+            + pb::put_opt_len(2, self.non_resource_attributes.as_deref())
+            + pb::put_opt_len(3, self.user.as_ref())
+            + self.groups.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+            + self.extra.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(6, self.uid.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_extra: Vec<(crate::primitives::Str, Vec<crate::primitives::Str>)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.non_resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.groups.get_or_insert_with(Vec::new))?,
+                (5, wire) => e_extra.push(pb::entry(wire, &mut buf)?),
+                (6, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.groups {
+            v.shrink_to_fit();
+        }
+        if !e_extra.is_empty() {
+            m.extra = Some(e_extra.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// SubjectAccessReviewStatus
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubjectAccessReviewStatus {
@@ -340,6 +822,40 @@ pub struct SubjectAccessReviewStatus {
     /// reason is optional.  It indicates why a request was allowed or denied.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for SubjectAccessReviewStatus {
+    const NAME: &'static str = "SubjectAccessReviewStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.allowed, buf);
+        pb::put_opt(2, self.reason.as_ref(), buf);
+        pb::put_opt(3, self.evaluation_error.as_ref(), buf);
+        pb::put_opt(4, self.denied.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.allowed)
+            + pb::put_opt_len(2, self.reason.as_ref())
+            + pb::put_opt_len(3, self.evaluation_error.as_ref())
+            + pb::put_opt_len(4, self.denied.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.allowed = pb::get(wire, &mut buf)?,
+                (2, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.evaluation_error = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.denied = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// SubjectRulesReviewStatus contains the result of a rules check. This check can be incomplete depending on the set of authorizers the server is configured with and any errors experienced during evaluation. Because authorization rules are additive, if a rule appears in a list it's safe to assume the subject has that permission, even if that list is incomplete.
@@ -369,4 +885,40 @@ pub struct SubjectRulesReviewStatus {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub resource_rules: Vec<crate::api::authorization::v1::ResourceRule>,
+}
+
+impl crate::protobuf::Message for SubjectRulesReviewStatus {
+    const NAME: &'static str = "SubjectRulesReviewStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.resource_rules, buf);
+        pb::put_each(2, &self.non_resource_rules, buf);
+        pb::put(3, &self.incomplete, buf);
+        pb::put_opt(4, self.evaluation_error.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.resource_rules)
+            + pb::put_each_len(2, &self.non_resource_rules)
+            + pb::put_len(3, &self.incomplete)
+            + pb::put_opt_len(4, self.evaluation_error.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.resource_rules)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.non_resource_rules)?,
+                (3, wire) => m.incomplete = pb::get(wire, &mut buf)?,
+                (4, wire) => m.evaluation_error = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.resource_rules.shrink_to_fit();
+        m.non_resource_rules.shrink_to_fit();
+        Ok(m)
+    }
 }

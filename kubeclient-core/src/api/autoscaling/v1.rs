@@ -24,6 +24,37 @@ pub struct CrossVersionObjectReference {
     pub name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CrossVersionObjectReference {
+    const NAME: &'static str = "CrossVersionObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.kind, buf);
+        pb::put(2, &self.name, buf);
+        pb::put_opt(3, self.api_version.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.kind)
+            + pb::put_len(2, &self.name)
+            + pb::put_opt_len(3, self.api_version.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// configuration of a horizontal pod autoscaler.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HorizontalPodAutoscaler {
@@ -44,6 +75,37 @@ pub struct HorizontalPodAutoscaler {
     pub status: Option<Box<crate::api::autoscaling::v1::HorizontalPodAutoscalerStatus>>,
 }
 
+impl crate::protobuf::Message for HorizontalPodAutoscaler {
+    const NAME: &'static str = "HorizontalPodAutoscaler";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for HorizontalPodAutoscaler {
     const API_VERSION: &'static str = "autoscaling/v1";
     const KIND: &'static str = "HorizontalPodAutoscaler";
@@ -56,6 +118,9 @@ impl crate::resource::Resource for HorizontalPodAutoscaler {
     const PLURAL: &'static str = "horizontalpodautoscalers";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// list of horizontal pod autoscaler objects.
@@ -77,6 +142,34 @@ pub struct HorizontalPodAutoscalerList {
     /// Standard list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for HorizontalPodAutoscalerList {
+    const NAME: &'static str = "HorizontalPodAutoscalerList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for HorizontalPodAutoscalerList {
@@ -107,6 +200,40 @@ pub struct HorizontalPodAutoscalerSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub target_cpu_utilization_percentage: Option<i32>,
+}
+
+impl crate::protobuf::Message for HorizontalPodAutoscalerSpec {
+    const NAME: &'static str = "HorizontalPodAutoscalerSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.scale_target_ref, buf);
+        pb::put_opt(2, self.min_replicas.as_ref(), buf);
+        pb::put(3, &self.max_replicas, buf);
+        pb::put_opt(4, self.target_cpu_utilization_percentage.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.scale_target_ref)
+            + pb::put_opt_len(2, self.min_replicas.as_ref())
+            + pb::put_len(3, &self.max_replicas)
+            + pb::put_opt_len(4, self.target_cpu_utilization_percentage.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.scale_target_ref = pb::get(wire, &mut buf)?,
+                (2, wire) => m.min_replicas = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.max_replicas = pb::get(wire, &mut buf)?,
+                (4, wire) => m.target_cpu_utilization_percentage = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// current status of a horizontal pod autoscaler
@@ -141,6 +268,43 @@ pub struct HorizontalPodAutoscalerStatus {
     pub observed_generation: Option<i64>,
 }
 
+impl crate::protobuf::Message for HorizontalPodAutoscalerStatus {
+    const NAME: &'static str = "HorizontalPodAutoscalerStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.observed_generation.as_ref(), buf);
+        pb::put_opt(2, self.last_scale_time.as_ref(), buf);
+        pb::put(3, &self.current_replicas, buf);
+        pb::put(4, &self.desired_replicas, buf);
+        pb::put_opt(5, self.current_cpu_utilization_percentage.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.observed_generation.as_ref())
+            + pb::put_opt_len(2, self.last_scale_time.as_ref())
+            + pb::put_len(3, &self.current_replicas)
+            + pb::put_len(4, &self.desired_replicas)
+            + pb::put_opt_len(5, self.current_cpu_utilization_percentage.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.last_scale_time = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.current_replicas = pb::get(wire, &mut buf)?,
+                (4, wire) => m.desired_replicas = pb::get(wire, &mut buf)?,
+                (5, wire) => m.current_cpu_utilization_percentage = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Scale represents a scaling request for a resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scale {
@@ -161,6 +325,37 @@ pub struct Scale {
     pub status: Option<Box<crate::api::autoscaling::v1::ScaleStatus>>,
 }
 
+impl crate::protobuf::Message for Scale {
+    const NAME: &'static str = "Scale";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Scale {
     const API_VERSION: &'static str = "autoscaling/v1";
     const KIND: &'static str = "Scale";
@@ -174,6 +369,31 @@ pub struct ScaleSpec {
     pub replicas: Option<i32>,
 }
 
+impl crate::protobuf::Message for ScaleSpec {
+    const NAME: &'static str = "ScaleSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.replicas.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.replicas.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ScaleStatus represents the current status of a scale subresource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScaleStatus {
@@ -183,4 +403,31 @@ pub struct ScaleStatus {
     /// selector is the label query over pods that should match the replicas count. This is same as the label selector but in the string format to avoid introspection by clients. The string will be in the same format as the query-param syntax. More info about label selectors: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/>
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for ScaleStatus {
+    const NAME: &'static str = "ScaleStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.replicas, buf);
+        pb::put_opt(2, self.selector.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.replicas) + pb::put_opt_len(2, self.selector.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = pb::get(wire, &mut buf)?,
+                (2, wire) => m.selector = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -20,6 +20,35 @@ pub struct ContainerResourceMetricSource {
     pub target: crate::api::autoscaling::v2::MetricTarget,
 }
 
+impl crate::protobuf::Message for ContainerResourceMetricSource {
+    const NAME: &'static str = "ContainerResourceMetricSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.target, buf);
+        pb::put(3, &self.container, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.target) + pb::put_len(3, &self.container)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target = pb::get(wire, &mut buf)?,
+                (3, wire) => m.container = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing a single container in each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerResourceMetricStatus {
@@ -32,6 +61,35 @@ pub struct ContainerResourceMetricStatus {
     /// name is the name of the resource in question.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ContainerResourceMetricStatus {
+    const NAME: &'static str = "ContainerResourceMetricStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.current, buf);
+        pb::put(3, &self.container, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.current) + pb::put_len(3, &self.container)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.current = pb::get(wire, &mut buf)?,
+                (3, wire) => m.container = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CrossVersionObjectReference contains enough information to let you identify the referred resource.
@@ -52,6 +110,37 @@ pub struct CrossVersionObjectReference {
     pub name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CrossVersionObjectReference {
+    const NAME: &'static str = "CrossVersionObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.kind, buf);
+        pb::put(2, &self.name, buf);
+        pb::put_opt(3, self.api_version.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.kind)
+            + pb::put_len(2, &self.name)
+            + pb::put_opt_len(3, self.api_version.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalMetricSource {
@@ -63,6 +152,33 @@ pub struct ExternalMetricSource {
     pub target: crate::api::autoscaling::v2::MetricTarget,
 }
 
+impl crate::protobuf::Message for ExternalMetricSource {
+    const NAME: &'static str = "ExternalMetricSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metric, buf);
+        pb::put(2, &self.target, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metric) + pb::put_len(2, &self.target)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExternalMetricStatus {
@@ -72,6 +188,33 @@ pub struct ExternalMetricStatus {
     /// metric identifies the target metric by name and selector
     #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
+}
+
+impl crate::protobuf::Message for ExternalMetricStatus {
+    const NAME: &'static str = "ExternalMetricStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metric, buf);
+        pb::put(2, &self.current, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metric) + pb::put_len(2, &self.current)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
+                (2, wire) => m.current = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// HPAScalingPolicy is a single policy which must hold true for a specified past interval.
@@ -86,6 +229,37 @@ pub struct HPAScalingPolicy {
     /// value contains the amount of change which is permitted by the policy. It must be greater than zero
     #[serde(rename = "value", default)]
     pub value: i32,
+}
+
+impl crate::protobuf::Message for HPAScalingPolicy {
+    const NAME: &'static str = "HPAScalingPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.value, buf);
+        pb::put(3, &self.period_seconds, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.value)
+            + pb::put_len(3, &self.period_seconds)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get(wire, &mut buf)?,
+                (3, wire) => m.period_seconds = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// HPAScalingRules configures the scaling behavior for one direction via scaling Policy Rules and a configurable metric tolerance.
@@ -124,6 +298,45 @@ pub struct HPAScalingRules {
     pub tolerance: Option<crate::primitives::Quantity>,
 }
 
+impl crate::protobuf::Message for HPAScalingRules {
+    const NAME: &'static str = "HPAScalingRules";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.select_policy.as_ref(), buf);
+        if let Some(v) = &self.policies {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.stabilization_window_seconds.as_ref(), buf);
+        pb::put_opt(4, self.tolerance.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.select_policy.as_ref())
+            + self.policies.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.stabilization_window_seconds.as_ref())
+            + pb::put_opt_len(4, self.tolerance.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.select_policy = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => pb::push(wire, &mut buf, m.policies.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.stabilization_window_seconds = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.tolerance = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.policies {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HorizontalPodAutoscaler {
@@ -144,6 +357,37 @@ pub struct HorizontalPodAutoscaler {
     pub status: Option<Box<crate::api::autoscaling::v2::HorizontalPodAutoscalerStatus>>,
 }
 
+impl crate::protobuf::Message for HorizontalPodAutoscaler {
+    const NAME: &'static str = "HorizontalPodAutoscaler";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for HorizontalPodAutoscaler {
     const API_VERSION: &'static str = "autoscaling/v2";
     const KIND: &'static str = "HorizontalPodAutoscaler";
@@ -156,6 +400,9 @@ impl crate::resource::Resource for HorizontalPodAutoscaler {
     const PLURAL: &'static str = "horizontalpodautoscalers";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively).
@@ -170,6 +417,34 @@ pub struct HorizontalPodAutoscalerBehavior {
     /// No stabilization is used.
     #[serde(rename = "scaleUp", default, skip_serializing_if = "Option::is_none")]
     pub scale_up: Option<Box<crate::api::autoscaling::v2::HPAScalingRules>>,
+}
+
+impl crate::protobuf::Message for HorizontalPodAutoscalerBehavior {
+    const NAME: &'static str = "HorizontalPodAutoscalerBehavior";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.scale_up.as_deref(), buf);
+        pb::put_opt(2, self.scale_down.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.scale_up.as_deref())
+            + pb::put_opt_len(2, self.scale_down.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.scale_up = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.scale_down = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point.
@@ -203,6 +478,46 @@ pub struct HorizontalPodAutoscalerCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for HorizontalPodAutoscalerCondition {
+    const NAME: &'static str = "HorizontalPodAutoscalerCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+        pb::put_opt(6, self.observed_generation.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+            + pb::put_opt_len(6, self.observed_generation.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HorizontalPodAutoscalerList {
@@ -222,6 +537,34 @@ pub struct HorizontalPodAutoscalerList {
     /// metadata is the standard list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for HorizontalPodAutoscalerList {
+    const NAME: &'static str = "HorizontalPodAutoscalerList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for HorizontalPodAutoscalerList {
@@ -256,6 +599,48 @@ pub struct HorizontalPodAutoscalerSpec {
     /// scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.
     #[serde(rename = "scaleTargetRef", default)]
     pub scale_target_ref: crate::api::autoscaling::v2::CrossVersionObjectReference,
+}
+
+impl crate::protobuf::Message for HorizontalPodAutoscalerSpec {
+    const NAME: &'static str = "HorizontalPodAutoscalerSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.scale_target_ref, buf);
+        pb::put_opt(2, self.min_replicas.as_ref(), buf);
+        pb::put(3, &self.max_replicas, buf);
+        if let Some(v) = &self.metrics {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.behavior.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.scale_target_ref)
+            + pb::put_opt_len(2, self.min_replicas.as_ref())
+            + pb::put_len(3, &self.max_replicas)
+            + self.metrics.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.behavior.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.scale_target_ref = pb::get(wire, &mut buf)?,
+                (2, wire) => m.min_replicas = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.max_replicas = pb::get(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.metrics.get_or_insert_with(Vec::new))?,
+                (5, wire) => m.behavior = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.metrics {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler.
@@ -303,6 +688,66 @@ pub struct HorizontalPodAutoscalerStatus {
     pub observed_generation: Option<i64>,
 }
 
+impl crate::protobuf::Message for HorizontalPodAutoscalerStatus {
+    const NAME: &'static str = "HorizontalPodAutoscalerStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.observed_generation.as_ref(), buf);
+        pb::put_opt(2, self.last_scale_time.as_ref(), buf);
+        pb::put_opt(3, self.current_replicas.as_ref(), buf);
+        pb::put(4, &self.desired_replicas, buf);
+        if let Some(v) = &self.current_metrics {
+            pb::put_each(5, v, buf);
+        }
+        if let Some(v) = &self.conditions {
+            pb::put_each(6, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.observed_generation.as_ref())
+            + pb::put_opt_len(2, self.last_scale_time.as_ref())
+            + pb::put_opt_len(3, self.current_replicas.as_ref())
+            + pb::put_len(4, &self.desired_replicas)
+            + self
+                .current_metrics
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.last_scale_time = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.current_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.desired_replicas = pb::get(wire, &mut buf)?,
+                (5, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.current_metrics.get_or_insert_with(Vec::new),
+                )?,
+                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.current_metrics {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// MetricIdentifier defines the name and optionally selector for a metric
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricIdentifier {
@@ -312,6 +757,33 @@ pub struct MetricIdentifier {
     /// selector is the string-encoded form of a standard kubernetes label selector for the given metric When set, it is passed as an additional parameter to the metrics server for more specific metrics scoping. When unset, just the metricName will be used to gather metrics.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
+}
+
+impl crate::protobuf::Message for MetricIdentifier {
+    const NAME: &'static str = "MetricIdentifier";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.selector.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_opt_len(2, self.selector.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// MetricSpec specifies how to scale based on a single metric (only 'type' and one other matching field should be set at once).
@@ -341,6 +813,46 @@ pub struct MetricSpec {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for MetricSpec {
+    const NAME: &'static str = "MetricSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.object.as_deref(), buf);
+        pb::put_opt(3, self.pods.as_deref(), buf);
+        pb::put_opt(4, self.resource.as_deref(), buf);
+        pb::put_opt(5, self.external.as_deref(), buf);
+        pb::put_opt(7, self.container_resource.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_opt_len(2, self.object.as_deref())
+            + pb::put_opt_len(3, self.pods.as_deref())
+            + pb::put_opt_len(4, self.resource.as_deref())
+            + pb::put_opt_len(5, self.external.as_deref())
+            + pb::put_opt_len(7, self.container_resource.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.object = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.pods = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.resource = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.external = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => m.container_resource = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MetricStatus describes the last-read state of a single metric.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricStatus {
@@ -368,6 +880,46 @@ pub struct MetricStatus {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for MetricStatus {
+    const NAME: &'static str = "MetricStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.object.as_deref(), buf);
+        pb::put_opt(3, self.pods.as_deref(), buf);
+        pb::put_opt(4, self.resource.as_deref(), buf);
+        pb::put_opt(5, self.external.as_deref(), buf);
+        pb::put_opt(7, self.container_resource.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_opt_len(2, self.object.as_deref())
+            + pb::put_opt_len(3, self.pods.as_deref())
+            + pb::put_opt_len(4, self.resource.as_deref())
+            + pb::put_opt_len(5, self.external.as_deref())
+            + pb::put_opt_len(7, self.container_resource.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.object = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.pods = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.resource = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.external = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => m.container_resource = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MetricTarget defines the target value, average value, or average utilization of a specific metric
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricTarget {
@@ -393,6 +945,40 @@ pub struct MetricTarget {
     pub value: Option<crate::primitives::Quantity>,
 }
 
+impl crate::protobuf::Message for MetricTarget {
+    const NAME: &'static str = "MetricTarget";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+        pb::put_opt(3, self.average_value.as_ref(), buf);
+        pb::put_opt(4, self.average_utilization.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_opt_len(2, self.value.as_ref())
+            + pb::put_opt_len(3, self.average_value.as_ref())
+            + pb::put_opt_len(4, self.average_utilization.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.average_value = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.average_utilization = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// MetricValueStatus holds the current value for a metric
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricValueStatus {
@@ -415,6 +1001,37 @@ pub struct MetricValueStatus {
     pub value: Option<crate::primitives::Quantity>,
 }
 
+impl crate::protobuf::Message for MetricValueStatus {
+    const NAME: &'static str = "MetricValueStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.value.as_ref(), buf);
+        pb::put_opt(2, self.average_value.as_ref(), buf);
+        pb::put_opt(3, self.average_utilization.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.value.as_ref())
+            + pb::put_opt_len(2, self.average_value.as_ref())
+            + pb::put_opt_len(3, self.average_utilization.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.value = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.average_value = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.average_utilization = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ObjectMetricSource indicates how to scale on a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectMetricSource {
@@ -427,6 +1044,37 @@ pub struct ObjectMetricSource {
     /// target specifies the target value for the given metric
     #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl crate::protobuf::Message for ObjectMetricSource {
+    const NAME: &'static str = "ObjectMetricSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.described_object, buf);
+        pb::put(2, &self.target, buf);
+        pb::put(3, &self.metric, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.described_object)
+            + pb::put_len(2, &self.target)
+            + pb::put_len(3, &self.metric)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.described_object = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target = pb::get(wire, &mut buf)?,
+                (3, wire) => m.metric = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ObjectMetricStatus indicates the current value of a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).
@@ -443,6 +1091,37 @@ pub struct ObjectMetricStatus {
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
 }
 
+impl crate::protobuf::Message for ObjectMetricStatus {
+    const NAME: &'static str = "ObjectMetricStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metric, buf);
+        pb::put(2, &self.current, buf);
+        pb::put(3, &self.described_object, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metric)
+            + pb::put_len(2, &self.current)
+            + pb::put_len(3, &self.described_object)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
+                (2, wire) => m.current = pb::get(wire, &mut buf)?,
+                (3, wire) => m.described_object = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodsMetricSource indicates how to scale on a metric describing each pod in the current scale target (for example, transactions-processed-per-second). The values will be averaged together before being compared to the target value.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodsMetricSource {
@@ -452,6 +1131,33 @@ pub struct PodsMetricSource {
     /// target specifies the target value for the given metric
     #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl crate::protobuf::Message for PodsMetricSource {
+    const NAME: &'static str = "PodsMetricSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metric, buf);
+        pb::put(2, &self.target, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metric) + pb::put_len(2, &self.target)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target (for example, transactions-processed-per-second).
@@ -465,6 +1171,33 @@ pub struct PodsMetricStatus {
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
 }
 
+impl crate::protobuf::Message for PodsMetricStatus {
+    const NAME: &'static str = "PodsMetricStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metric, buf);
+        pb::put(2, &self.current, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metric) + pb::put_len(2, &self.current)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
+                (2, wire) => m.current = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceMetricSource {
@@ -476,6 +1209,33 @@ pub struct ResourceMetricSource {
     pub target: crate::api::autoscaling::v2::MetricTarget,
 }
 
+impl crate::protobuf::Message for ResourceMetricSource {
+    const NAME: &'static str = "ResourceMetricSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.target, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.target)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceMetricStatus {
@@ -485,4 +1245,31 @@ pub struct ResourceMetricStatus {
     /// name is the name of the resource in question.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ResourceMetricStatus {
+    const NAME: &'static str = "ResourceMetricStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.current, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.current)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.current = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -26,6 +26,37 @@ pub struct CronJob {
     pub status: Option<Box<crate::api::batch::v1::CronJobStatus>>,
 }
 
+impl crate::protobuf::Message for CronJob {
+    const NAME: &'static str = "CronJob";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for CronJob {
     const API_VERSION: &'static str = "batch/v1";
     const KIND: &'static str = "CronJob";
@@ -38,6 +69,9 @@ impl crate::resource::Resource for CronJob {
     const PLURAL: &'static str = "cronjobs";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// CronJobList is a collection of cron jobs.
@@ -59,6 +93,34 @@ pub struct CronJobList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for CronJobList {
+    const NAME: &'static str = "CronJobList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for CronJobList {
@@ -113,6 +175,52 @@ pub struct CronJobSpec {
     pub time_zone: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for CronJobSpec {
+    const NAME: &'static str = "CronJobSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.schedule, buf);
+        pb::put_opt(2, self.starting_deadline_seconds.as_ref(), buf);
+        pb::put_opt(3, self.concurrency_policy.as_ref(), buf);
+        pb::put_opt(4, self.suspend.as_ref(), buf);
+        pb::put(5, &self.job_template, buf);
+        pb::put_opt(6, self.successful_jobs_history_limit.as_ref(), buf);
+        pb::put_opt(7, self.failed_jobs_history_limit.as_ref(), buf);
+        pb::put_opt(8, self.time_zone.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.schedule)
+            + pb::put_opt_len(2, self.starting_deadline_seconds.as_ref())
+            + pb::put_opt_len(3, self.concurrency_policy.as_ref())
+            + pb::put_opt_len(4, self.suspend.as_ref())
+            + pb::put_len(5, &self.job_template)
+            + pb::put_opt_len(6, self.successful_jobs_history_limit.as_ref())
+            + pb::put_opt_len(7, self.failed_jobs_history_limit.as_ref())
+            + pb::put_opt_len(8, self.time_zone.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.schedule = pb::get(wire, &mut buf)?,
+                (2, wire) => m.starting_deadline_seconds = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.concurrency_policy = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.suspend = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.job_template = pb::get(wire, &mut buf)?,
+                (6, wire) => m.successful_jobs_history_limit = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.failed_jobs_history_limit = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.time_zone = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CronJobStatus represents the current state of a cron job.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CronJobStatus {
@@ -140,6 +248,42 @@ pub struct CronJobStatus {
     pub last_successful_time: Option<crate::primitives::Time>,
 }
 
+impl crate::protobuf::Message for CronJobStatus {
+    const NAME: &'static str = "CronJobStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.active {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(4, self.last_schedule_time.as_ref(), buf);
+        pb::put_opt(5, self.last_successful_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.active.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(4, self.last_schedule_time.as_ref())
+            + pb::put_opt_len(5, self.last_successful_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.active.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.last_schedule_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.last_successful_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.active {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Job represents the configuration of a single job.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Job {
@@ -160,6 +304,37 @@ pub struct Job {
     pub status: Option<Box<crate::api::batch::v1::JobStatus>>,
 }
 
+impl crate::protobuf::Message for Job {
+    const NAME: &'static str = "Job";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Job {
     const API_VERSION: &'static str = "batch/v1";
     const KIND: &'static str = "Job";
@@ -172,6 +347,9 @@ impl crate::resource::Resource for Job {
     const PLURAL: &'static str = "jobs";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// JobCondition describes current state of a job.
@@ -205,6 +383,46 @@ pub struct JobCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for JobCondition {
+    const NAME: &'static str = "JobCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_probe_time.as_ref(), buf);
+        pb::put_opt(4, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(5, self.reason.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_probe_time.as_ref())
+            + pb::put_opt_len(4, self.last_transition_time.as_ref())
+            + pb::put_opt_len(5, self.reason.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_probe_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// JobList is a collection of jobs.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobList {
@@ -224,6 +442,34 @@ pub struct JobList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for JobList {
+    const NAME: &'static str = "JobList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for JobList {
@@ -267,6 +513,52 @@ pub struct JobSchedulingConfiguration {
     )]
     pub scheduling_policy:
         Option<Box<crate::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingPolicy>>,
+}
+
+impl crate::protobuf::Message for JobSchedulingConfiguration {
+    const NAME: &'static str = "JobSchedulingConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.scheduling_policy.as_deref(), buf);
+        pb::put_opt(2, self.scheduling_constraints.as_deref(), buf);
+        pb::put_opt(3, self.disruption_mode.as_deref(), buf);
+        if let Some(v) = &self.resource_claims {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.scheduling_policy.as_deref())
+            + pb::put_opt_len(2, self.scheduling_constraints.as_deref())
+            + pb::put_opt_len(3, self.disruption_mode.as_deref())
+            + self
+                .resource_claims
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.scheduling_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_claims.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_claims {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// JobSpec describes how the job execution will look like.
@@ -388,6 +680,79 @@ pub struct JobSpec {
     pub ttl_seconds_after_finished: Option<i32>,
 }
 
+impl crate::protobuf::Message for JobSpec {
+    const NAME: &'static str = "JobSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.parallelism.as_ref(), buf);
+        pb::put_opt(2, self.completions.as_ref(), buf);
+        pb::put_opt(3, self.active_deadline_seconds.as_ref(), buf);
+        pb::put_opt(4, self.selector.as_deref(), buf);
+        pb::put_opt(5, self.manual_selector.as_ref(), buf);
+        pb::put(6, &self.template, buf);
+        pb::put_opt(7, self.backoff_limit.as_ref(), buf);
+        pb::put_opt(8, self.ttl_seconds_after_finished.as_ref(), buf);
+        pb::put_opt(9, self.completion_mode.as_ref(), buf);
+        pb::put_opt(10, self.suspend.as_ref(), buf);
+        pb::put_opt(11, self.pod_failure_policy.as_deref(), buf);
+        pb::put_opt(12, self.backoff_limit_per_index.as_ref(), buf);
+        pb::put_opt(13, self.max_failed_indexes.as_ref(), buf);
+        pb::put_opt(14, self.pod_replacement_policy.as_ref(), buf);
+        pb::put_opt(15, self.managed_by.as_ref(), buf);
+        pb::put_opt(16, self.success_policy.as_deref(), buf);
+        pb::put_opt(17, self.scheduling.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.parallelism.as_ref())
+            + pb::put_opt_len(2, self.completions.as_ref())
+            + pb::put_opt_len(3, self.active_deadline_seconds.as_ref())
+            + pb::put_opt_len(4, self.selector.as_deref())
+            + pb::put_opt_len(5, self.manual_selector.as_ref())
+            + pb::put_len(6, &self.template)
+            + pb::put_opt_len(7, self.backoff_limit.as_ref())
+            + pb::put_opt_len(8, self.ttl_seconds_after_finished.as_ref())
+            + pb::put_opt_len(9, self.completion_mode.as_ref())
+            + pb::put_opt_len(10, self.suspend.as_ref())
+            + pb::put_opt_len(11, self.pod_failure_policy.as_deref())
+            + pb::put_opt_len(12, self.backoff_limit_per_index.as_ref())
+            + pb::put_opt_len(13, self.max_failed_indexes.as_ref())
+            + pb::put_opt_len(14, self.pod_replacement_policy.as_ref())
+            + pb::put_opt_len(15, self.managed_by.as_ref())
+            + pb::put_opt_len(16, self.success_policy.as_deref())
+            + pb::put_opt_len(17, self.scheduling.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.parallelism = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.completions = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.active_deadline_seconds = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.manual_selector = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.template = pb::get(wire, &mut buf)?,
+                (7, wire) => m.backoff_limit = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.ttl_seconds_after_finished = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.completion_mode = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.suspend = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => m.pod_failure_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => m.backoff_limit_per_index = Some(pb::get(wire, &mut buf)?),
+                (13, wire) => m.max_failed_indexes = Some(pb::get(wire, &mut buf)?),
+                (14, wire) => m.pod_replacement_policy = Some(pb::get(wire, &mut buf)?),
+                (15, wire) => m.managed_by = Some(pb::get(wire, &mut buf)?),
+                (16, wire) => m.success_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (17, wire) => m.scheduling = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// JobStatus represents the current state of a Job.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobStatus {
@@ -464,6 +829,68 @@ pub struct JobStatus {
     pub uncounted_terminated_pods: Option<Box<crate::api::batch::v1::UncountedTerminatedPods>>,
 }
 
+impl crate::protobuf::Message for JobStatus {
+    const NAME: &'static str = "JobStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.start_time.as_ref(), buf);
+        pb::put_opt(3, self.completion_time.as_ref(), buf);
+        pb::put_opt(4, self.active.as_ref(), buf);
+        pb::put_opt(5, self.succeeded.as_ref(), buf);
+        pb::put_opt(6, self.failed.as_ref(), buf);
+        pb::put_opt(7, self.completed_indexes.as_ref(), buf);
+        pb::put_opt(8, self.uncounted_terminated_pods.as_deref(), buf);
+        pb::put_opt(9, self.ready.as_ref(), buf);
+        pb::put_opt(10, self.failed_indexes.as_ref(), buf);
+        pb::put_opt(11, self.terminating.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.start_time.as_ref())
+            + pb::put_opt_len(3, self.completion_time.as_ref())
+            + pb::put_opt_len(4, self.active.as_ref())
+            + pb::put_opt_len(5, self.succeeded.as_ref())
+            + pb::put_opt_len(6, self.failed.as_ref())
+            + pb::put_opt_len(7, self.completed_indexes.as_ref())
+            + pb::put_opt_len(8, self.uncounted_terminated_pods.as_deref())
+            + pb::put_opt_len(9, self.ready.as_ref())
+            + pb::put_opt_len(10, self.failed_indexes.as_ref())
+            + pb::put_opt_len(11, self.terminating.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.start_time = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.completion_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.active = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.succeeded = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.failed = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.completed_indexes = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.uncounted_terminated_pods = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => m.ready = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.failed_indexes = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => m.terminating = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// JobTemplateSpec describes the data a Job should have when created from a template
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobTemplateSpec {
@@ -473,6 +900,33 @@ pub struct JobTemplateSpec {
     /// Specification of the desired behavior of the job. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::batch::v1::JobSpec>>,
+}
+
+impl crate::protobuf::Message for JobTemplateSpec {
+    const NAME: &'static str = "JobTemplateSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.metadata.as_deref(), buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.metadata.as_deref()) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodFailurePolicy describes how failed pods influence the backoffLimit.
@@ -485,6 +939,32 @@ pub struct PodFailurePolicy {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub rules: Vec<crate::api::batch::v1::PodFailurePolicyRule>,
+}
+
+impl crate::protobuf::Message for PodFailurePolicy {
+    const NAME: &'static str = "PodFailurePolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.rules, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.rules)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.rules)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.rules.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 /// PodFailurePolicyOnExitCodesRequirement describes the requirement for handling a failed pod based on its container exit codes. In particular, it lookups the .state.terminated.exitCode for each app container and init container status, represented by the .status.containerStatuses and .status.initContainerStatuses fields in the Pod status, respectively. Containers completed with success (exit code 0) are excluded from the requirement check.
@@ -517,6 +997,38 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
     pub values: Vec<i32>,
 }
 
+impl crate::protobuf::Message for PodFailurePolicyOnExitCodesRequirement {
+    const NAME: &'static str = "PodFailurePolicyOnExitCodesRequirement";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.container_name.as_ref(), buf);
+        pb::put(2, &self.operator, buf);
+        pb::put_each(3, &self.values, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.container_name.as_ref())
+            + pb::put_len(2, &self.operator)
+            + pb::put_each_len(3, &self.values)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.container_name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, &mut m.values)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.values.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// PodFailurePolicyOnPodConditionsPattern describes a pattern for matching an actual pod condition type.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodFailurePolicyOnPodConditionsPattern {
@@ -526,6 +1038,33 @@ pub struct PodFailurePolicyOnPodConditionsPattern {
     /// Specifies the required Pod condition type. To match a pod condition it is required that specified type equals the pod condition type.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PodFailurePolicyOnPodConditionsPattern {
+    const NAME: &'static str = "PodFailurePolicyOnPodConditionsPattern";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_) + pb::put_opt_len(2, self.status.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule.
@@ -562,6 +1101,49 @@ pub struct PodFailurePolicyRule {
         Option<Vec<crate::api::batch::v1::PodFailurePolicyOnPodConditionsPattern>>,
 }
 
+impl crate::protobuf::Message for PodFailurePolicyRule {
+    const NAME: &'static str = "PodFailurePolicyRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.action, buf);
+        pb::put_opt(2, self.on_exit_codes.as_deref(), buf);
+        if let Some(v) = &self.on_pod_conditions {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.action)
+            + pb::put_opt_len(2, self.on_exit_codes.as_deref())
+            + self
+                .on_pod_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.action = pb::get(wire, &mut buf)?,
+                (2, wire) => m.on_exit_codes = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.on_pod_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.on_pod_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// SuccessPolicy describes when a Job can be declared as succeeded based on the success of some indexes.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SuccessPolicy {
@@ -572,6 +1154,32 @@ pub struct SuccessPolicy {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub rules: Vec<crate::api::batch::v1::SuccessPolicyRule>,
+}
+
+impl crate::protobuf::Message for SuccessPolicy {
+    const NAME: &'static str = "SuccessPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.rules, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.rules)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.rules)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.rules.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 /// SuccessPolicyRule describes rule for declaring a Job as succeeded. Each rule must have at least one of the "succeededIndexes" or "succeededCount" specified.
@@ -593,6 +1201,34 @@ pub struct SuccessPolicyRule {
     pub succeeded_indexes: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for SuccessPolicyRule {
+    const NAME: &'static str = "SuccessPolicyRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.succeeded_indexes.as_ref(), buf);
+        pb::put_opt(2, self.succeeded_count.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.succeeded_indexes.as_ref())
+            + pb::put_opt_len(2, self.succeeded_count.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.succeeded_indexes = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.succeeded_count = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UncountedTerminatedPods {
@@ -612,4 +1248,44 @@ pub struct UncountedTerminatedPods {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub succeeded: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for UncountedTerminatedPods {
+    const NAME: &'static str = "UncountedTerminatedPods";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.succeeded {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.failed {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.succeeded
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self.failed.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.succeeded.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.failed.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.succeeded {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.failed {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

@@ -27,6 +27,33 @@ pub struct ClusterTrustBundle {
     pub spec: crate::api::certificates::v1beta1::ClusterTrustBundleSpec,
 }
 
+impl crate::protobuf::Message for ClusterTrustBundle {
+    const NAME: &'static str = "ClusterTrustBundle";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ClusterTrustBundle {
     const API_VERSION: &'static str = "certificates.k8s.io/v1beta1";
     const KIND: &'static str = "ClusterTrustBundle";
@@ -39,6 +66,9 @@ impl crate::resource::Resource for ClusterTrustBundle {
     const PLURAL: &'static str = "clustertrustbundles";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ClusterTrustBundleList is a collection of ClusterTrustBundle objects
@@ -60,6 +90,34 @@ pub struct ClusterTrustBundleList {
     /// metadata contains the list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ClusterTrustBundleList {
+    const NAME: &'static str = "ClusterTrustBundleList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ClusterTrustBundleList {
@@ -94,6 +152,33 @@ pub struct ClusterTrustBundleSpec {
     pub trust_bundle: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ClusterTrustBundleSpec {
+    const NAME: &'static str = "ClusterTrustBundleSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.signer_name.as_ref(), buf);
+        pb::put(2, &self.trust_bundle, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.signer_name.as_ref()) + pb::put_len(2, &self.trust_bundle)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.signer_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.trust_bundle = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodCertificateRequest encodes a pod requesting a certificate from a given signer.
 ///
 /// Kubelets use this API to implement podCertificate projected volumes
@@ -116,6 +201,37 @@ pub struct PodCertificateRequest {
     pub status: Option<Box<crate::api::certificates::v1beta1::PodCertificateRequestStatus>>,
 }
 
+impl crate::protobuf::Message for PodCertificateRequest {
+    const NAME: &'static str = "PodCertificateRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PodCertificateRequest {
     const API_VERSION: &'static str = "certificates.k8s.io/v1beta1";
     const KIND: &'static str = "PodCertificateRequest";
@@ -128,6 +244,9 @@ impl crate::resource::Resource for PodCertificateRequest {
     const PLURAL: &'static str = "podcertificaterequests";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PodCertificateRequestList is a collection of PodCertificateRequest objects
@@ -149,6 +268,34 @@ pub struct PodCertificateRequestList {
     /// metadata contains the list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for PodCertificateRequestList {
+    const NAME: &'static str = "PodCertificateRequestList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for PodCertificateRequestList {
@@ -247,6 +394,76 @@ pub struct PodCertificateRequestSpec {
     pub unverified_user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for PodCertificateRequestSpec {
+    const NAME: &'static str = "PodCertificateRequestSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.signer_name, buf);
+        pb::put(2, &self.pod_name, buf);
+        pb::put(3, &self.pod_uid, buf);
+        pb::put(4, &self.service_account_name, buf);
+        pb::put(5, &self.service_account_uid, buf);
+        pb::put(6, &self.node_name, buf);
+        pb::put(7, &self.node_uid, buf);
+        pb::put_opt(8, self.max_expiration_seconds.as_ref(), buf);
+        pb::put_opt(9, self.pkix_public_key.as_ref(), buf);
+        pb::put_opt(10, self.proof_of_possession.as_ref(), buf);
+        if let Some(v) = &self.unverified_user_annotations {
+            pb::put_map(11, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put(12, &self.stub_pkcs10_request, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.signer_name)
+            + pb::put_len(2, &self.pod_name)
+            + pb::put_len(3, &self.pod_uid)
+            + pb::put_len(4, &self.service_account_name)
+            + pb::put_len(5, &self.service_account_uid)
+            + pb::put_len(6, &self.node_name)
+            + pb::put_len(7, &self.node_uid)
+            + pb::put_opt_len(8, self.max_expiration_seconds.as_ref())
+            + pb::put_opt_len(9, self.pkix_public_key.as_ref())
+            + pb::put_opt_len(10, self.proof_of_possession.as_ref())
+            + self.unverified_user_annotations.as_ref().map_or(0, |v| {
+                pb::put_map_len(11, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_len(12, &self.stub_pkcs10_request)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_unverified_user_annotations: Vec<(
+            crate::primitives::Str,
+            crate::primitives::Str,
+        )> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.signer_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.pod_name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.pod_uid = pb::get(wire, &mut buf)?,
+                (4, wire) => m.service_account_name = pb::get(wire, &mut buf)?,
+                (5, wire) => m.service_account_uid = pb::get(wire, &mut buf)?,
+                (6, wire) => m.node_name = pb::get(wire, &mut buf)?,
+                (7, wire) => m.node_uid = pb::get(wire, &mut buf)?,
+                (8, wire) => m.max_expiration_seconds = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.pkix_public_key = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.proof_of_possession = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => e_unverified_user_annotations.push(pb::entry(wire, &mut buf)?),
+                (12, wire) => m.stub_pkcs10_request = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_unverified_user_annotations.is_empty() {
+            m.unverified_user_annotations =
+                Some(e_unverified_user_annotations.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// PodCertificateRequestStatus describes the status of the request, and holds the certificate data if the request is issued.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodCertificateRequestStatus {
@@ -293,4 +510,48 @@ pub struct PodCertificateRequestStatus {
     /// notBefore is the time at which the certificate becomes valid.  The value must be the same as the notBefore value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable. The signer must set this field at the same time it sets certificateChain.
     #[serde(rename = "notBefore", default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<crate::primitives::Time>,
+}
+
+impl crate::protobuf::Message for PodCertificateRequestStatus {
+    const NAME: &'static str = "PodCertificateRequestStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.certificate_chain.as_ref(), buf);
+        pb::put_opt(4, self.not_before.as_ref(), buf);
+        pb::put_opt(5, self.begin_refresh_at.as_ref(), buf);
+        pb::put_opt(6, self.not_after.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.certificate_chain.as_ref())
+            + pb::put_opt_len(4, self.not_before.as_ref())
+            + pb::put_opt_len(5, self.begin_refresh_at.as_ref())
+            + pb::put_opt_len(6, self.not_after.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.certificate_chain = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.not_before = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.begin_refresh_at = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.not_after = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

@@ -23,6 +23,33 @@ pub struct Lease {
     pub spec: Option<Box<crate::api::coordination::v1::LeaseSpec>>,
 }
 
+impl crate::protobuf::Message for Lease {
+    const NAME: &'static str = "Lease";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Lease {
     const API_VERSION: &'static str = "coordination.k8s.io/v1";
     const KIND: &'static str = "Lease";
@@ -35,6 +62,9 @@ impl crate::resource::Resource for Lease {
     const PLURAL: &'static str = "leases";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// LeaseList is a list of Lease objects.
@@ -56,6 +86,34 @@ pub struct LeaseList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for LeaseList {
+    const NAME: &'static str = "LeaseList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for LeaseList {
@@ -107,4 +165,47 @@ pub struct LeaseSpec {
     /// strategy indicates the strategy for picking the leader for coordinated leader election. If the field is not specified, there is no active coordination for this lease. (Alpha) Using this field requires the CoordinatedLeaderElection feature gate to be enabled.
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for LeaseSpec {
+    const NAME: &'static str = "LeaseSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.holder_identity.as_ref(), buf);
+        pb::put_opt(2, self.lease_duration_seconds.as_ref(), buf);
+        pb::put_opt(3, self.acquire_time.as_ref(), buf);
+        pb::put_opt(4, self.renew_time.as_ref(), buf);
+        pb::put_opt(5, self.lease_transitions.as_ref(), buf);
+        pb::put_opt(6, self.strategy.as_ref(), buf);
+        pb::put_opt(7, self.preferred_holder.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.holder_identity.as_ref())
+            + pb::put_opt_len(2, self.lease_duration_seconds.as_ref())
+            + pb::put_opt_len(3, self.acquire_time.as_ref())
+            + pb::put_opt_len(4, self.renew_time.as_ref())
+            + pb::put_opt_len(5, self.lease_transitions.as_ref())
+            + pb::put_opt_len(6, self.strategy.as_ref())
+            + pb::put_opt_len(7, self.preferred_holder.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.holder_identity = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.lease_duration_seconds = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.acquire_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.renew_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.lease_transitions = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.strategy = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.preferred_holder = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

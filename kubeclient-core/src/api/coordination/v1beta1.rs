@@ -23,6 +23,33 @@ pub struct LeaseCandidate {
     pub spec: crate::api::coordination::v1beta1::LeaseCandidateSpec,
 }
 
+impl crate::protobuf::Message for LeaseCandidate {
+    const NAME: &'static str = "LeaseCandidate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for LeaseCandidate {
     const API_VERSION: &'static str = "coordination.k8s.io/v1beta1";
     const KIND: &'static str = "LeaseCandidate";
@@ -35,6 +62,9 @@ impl crate::resource::Resource for LeaseCandidate {
     const PLURAL: &'static str = "leasecandidates";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// LeaseCandidateList is a list of Lease objects.
@@ -56,6 +86,34 @@ pub struct LeaseCandidateList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for LeaseCandidateList {
+    const NAME: &'static str = "LeaseCandidateList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for LeaseCandidateList {
@@ -88,4 +146,44 @@ pub struct LeaseCandidateSpec {
     /// strategy is the strategy that coordinated leader election will use for picking the leader. If multiple candidates for the same Lease return different strategies, the strategy provided by the candidate with the latest BinaryVersion will be used. If there is still conflict, this is a user error and coordinated leader election will not operate the Lease until resolved.
     #[serde(rename = "strategy", default)]
     pub strategy: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for LeaseCandidateSpec {
+    const NAME: &'static str = "LeaseCandidateSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.lease_name, buf);
+        pb::put_opt(2, self.ping_time.as_ref(), buf);
+        pb::put_opt(3, self.renew_time.as_ref(), buf);
+        pb::put(4, &self.binary_version, buf);
+        pb::put_opt(5, self.emulation_version.as_ref(), buf);
+        pb::put(6, &self.strategy, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.lease_name)
+            + pb::put_opt_len(2, self.ping_time.as_ref())
+            + pb::put_opt_len(3, self.renew_time.as_ref())
+            + pb::put_len(4, &self.binary_version)
+            + pb::put_opt_len(5, self.emulation_version.as_ref())
+            + pb::put_len(6, &self.strategy)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.lease_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.ping_time = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.renew_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.binary_version = pb::get(wire, &mut buf)?,
+                (5, wire) => m.emulation_version = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.strategy = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -25,6 +25,40 @@ pub struct AWSElasticBlockStoreVolumeSource {
     pub volume_id: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for AWSElasticBlockStoreVolumeSource {
+    const NAME: &'static str = "AWSElasticBlockStoreVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.volume_id, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.partition.as_ref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.volume_id)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.partition.as_ref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.partition = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Affinity is a group of affinity scheduling rules.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Affinity {
@@ -51,6 +85,37 @@ pub struct Affinity {
     pub pod_anti_affinity: Option<Box<crate::api::core::v1::PodAntiAffinity>>,
 }
 
+impl crate::protobuf::Message for Affinity {
+    const NAME: &'static str = "Affinity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.node_affinity.as_deref(), buf);
+        pb::put_opt(2, self.pod_affinity.as_deref(), buf);
+        pb::put_opt(3, self.pod_anti_affinity.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.node_affinity.as_deref())
+            + pb::put_opt_len(2, self.pod_affinity.as_deref())
+            + pb::put_opt_len(3, self.pod_anti_affinity.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.node_affinity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.pod_affinity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.pod_anti_affinity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// AppArmorProfile defines a pod or container's AppArmor settings.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppArmorProfile {
@@ -69,6 +134,33 @@ pub struct AppArmorProfile {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for AppArmorProfile {
+    const NAME: &'static str = "AppArmorProfile";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.localhost_profile.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_) + pb::put_opt_len(2, self.localhost_profile.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.localhost_profile = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// AttachedVolume describes a volume attached to a node
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttachedVolume {
@@ -78,6 +170,33 @@ pub struct AttachedVolume {
     /// Name of the attached volume
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for AttachedVolume {
+    const NAME: &'static str = "AttachedVolume";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.device_path, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.device_path)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.device_path = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
@@ -107,6 +226,46 @@ pub struct AzureDiskVolumeSource {
     pub read_only: Option<bool>,
 }
 
+impl crate::protobuf::Message for AzureDiskVolumeSource {
+    const NAME: &'static str = "AzureDiskVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.disk_name, buf);
+        pb::put(2, &self.disk_uri, buf);
+        pb::put_opt(3, self.caching_mode.as_ref(), buf);
+        pb::put_opt(4, self.fs_type.as_ref(), buf);
+        pb::put_opt(5, self.read_only.as_ref(), buf);
+        pb::put_opt(6, self.kind.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.disk_name)
+            + pb::put_len(2, &self.disk_uri)
+            + pb::put_opt_len(3, self.caching_mode.as_ref())
+            + pb::put_opt_len(4, self.fs_type.as_ref())
+            + pb::put_opt_len(5, self.read_only.as_ref())
+            + pb::put_opt_len(6, self.kind.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.disk_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.disk_uri = pb::get(wire, &mut buf)?,
+                (3, wire) => m.caching_mode = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.fs_type = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.read_only = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.kind = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// AzureFile represents an Azure File Service mount on the host and bind mount to the pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AzureFilePersistentVolumeSource {
@@ -128,6 +287,40 @@ pub struct AzureFilePersistentVolumeSource {
     pub share_name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for AzureFilePersistentVolumeSource {
+    const NAME: &'static str = "AzureFilePersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.secret_name, buf);
+        pb::put(2, &self.share_name, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.secret_namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.secret_name)
+            + pb::put_len(2, &self.share_name)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.secret_namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.secret_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.share_name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.secret_namespace = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// AzureFile represents an Azure File Service mount on the host and bind mount to the pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AzureFileVolumeSource {
@@ -140,6 +333,37 @@ pub struct AzureFileVolumeSource {
     /// shareName is the azure share Name
     #[serde(rename = "shareName", default)]
     pub share_name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for AzureFileVolumeSource {
+    const NAME: &'static str = "AzureFileVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.secret_name, buf);
+        pb::put(2, &self.share_name, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.secret_name)
+            + pb::put_len(2, &self.share_name)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.secret_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.share_name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Binding ties one object to another; for example, a pod is bound to a node by a scheduler.
@@ -157,6 +381,33 @@ pub struct Binding {
     /// The target object that you want to bind to the standard object.
     #[serde(rename = "target", default)]
     pub target: crate::api::core::v1::ObjectReference,
+}
+
+impl crate::protobuf::Message for Binding {
+    const NAME: &'static str = "Binding";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.target, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.target)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for Binding {
@@ -223,6 +474,71 @@ pub struct CSIPersistentVolumeSource {
     pub volume_handle: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CSIPersistentVolumeSource {
+    const NAME: &'static str = "CSIPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put(2, &self.volume_handle, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.fs_type.as_ref(), buf);
+        if let Some(v) = &self.volume_attributes {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(6, self.controller_publish_secret_ref.as_deref(), buf);
+        pb::put_opt(7, self.node_stage_secret_ref.as_deref(), buf);
+        pb::put_opt(8, self.node_publish_secret_ref.as_deref(), buf);
+        pb::put_opt(9, self.controller_expand_secret_ref.as_deref(), buf);
+        pb::put_opt(10, self.node_expand_secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_len(2, &self.volume_handle)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.fs_type.as_ref())
+            + self.volume_attributes.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(6, self.controller_publish_secret_ref.as_deref())
+            + pb::put_opt_len(7, self.node_stage_secret_ref.as_deref())
+            + pb::put_opt_len(8, self.node_publish_secret_ref.as_deref())
+            + pb::put_opt_len(9, self.controller_expand_secret_ref.as_deref())
+            + pb::put_opt_len(10, self.node_expand_secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_volume_attributes: Vec<(crate::primitives::Str, crate::primitives::Str)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.volume_handle = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => e_volume_attributes.push(pb::entry(wire, &mut buf)?),
+                (6, wire) => {
+                    m.controller_publish_secret_ref = Some(Box::new(pb::get(wire, &mut buf)?))
+                }
+                (7, wire) => m.node_stage_secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => m.node_publish_secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => {
+                    m.controller_expand_secret_ref = Some(Box::new(pb::get(wire, &mut buf)?))
+                }
+                (10, wire) => m.node_expand_secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_volume_attributes.is_empty() {
+            m.volume_attributes = Some(e_volume_attributes.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a source location of a volume to mount, managed by an external CSI driver
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSIVolumeSource {
@@ -251,6 +567,52 @@ pub struct CSIVolumeSource {
     pub volume_attributes: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for CSIVolumeSource {
+    const NAME: &'static str = "CSIVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put_opt(2, self.read_only.as_ref(), buf);
+        pb::put_opt(3, self.fs_type.as_ref(), buf);
+        if let Some(v) = &self.volume_attributes {
+            pb::put_map(4, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(5, self.node_publish_secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_opt_len(2, self.read_only.as_ref())
+            + pb::put_opt_len(3, self.fs_type.as_ref())
+            + self.volume_attributes.as_ref().map_or(0, |v| {
+                pb::put_map_len(4, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(5, self.node_publish_secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_volume_attributes: Vec<(crate::primitives::Str, crate::primitives::Str)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.read_only = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.fs_type = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => e_volume_attributes.push(pb::entry(wire, &mut buf)?),
+                (5, wire) => m.node_publish_secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_volume_attributes.is_empty() {
+            m.volume_attributes = Some(e_volume_attributes.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// Adds and removes POSIX capabilities from running containers.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Capabilities {
@@ -270,6 +632,44 @@ pub struct Capabilities {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub drop: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for Capabilities {
+    const NAME: &'static str = "Capabilities";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.add {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.drop {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.add.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + self.drop.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.add.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.drop.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.add {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.drop {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
@@ -303,6 +703,47 @@ pub struct CephFSPersistentVolumeSource {
     pub user: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for CephFSPersistentVolumeSource {
+    const NAME: &'static str = "CephFSPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.monitors, buf);
+        pb::put_opt(2, self.path.as_ref(), buf);
+        pb::put_opt(3, self.user.as_ref(), buf);
+        pb::put_opt(4, self.secret_file.as_ref(), buf);
+        pb::put_opt(5, self.secret_ref.as_deref(), buf);
+        pb::put_opt(6, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.monitors)
+            + pb::put_opt_len(2, self.path.as_ref())
+            + pb::put_opt_len(3, self.user.as_ref())
+            + pb::put_opt_len(4, self.secret_file.as_ref())
+            + pb::put_opt_len(5, self.secret_ref.as_deref())
+            + pb::put_opt_len(6, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.monitors)?,
+                (2, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.secret_file = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.monitors.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CephFSVolumeSource {
@@ -334,6 +775,47 @@ pub struct CephFSVolumeSource {
     pub user: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for CephFSVolumeSource {
+    const NAME: &'static str = "CephFSVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.monitors, buf);
+        pb::put_opt(2, self.path.as_ref(), buf);
+        pb::put_opt(3, self.user.as_ref(), buf);
+        pb::put_opt(4, self.secret_file.as_ref(), buf);
+        pb::put_opt(5, self.secret_ref.as_deref(), buf);
+        pb::put_opt(6, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.monitors)
+            + pb::put_opt_len(2, self.path.as_ref())
+            + pb::put_opt_len(3, self.user.as_ref())
+            + pb::put_opt_len(4, self.secret_file.as_ref())
+            + pb::put_opt_len(5, self.secret_ref.as_deref())
+            + pb::put_opt_len(6, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.monitors)?,
+                (2, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.secret_file = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.monitors.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CinderPersistentVolumeSource {
@@ -349,6 +831,40 @@ pub struct CinderPersistentVolumeSource {
     /// volumeID used to identify the volume in cinder. More info: <https://examples.k8s.io/mysql-cinder-pd/README.md>
     #[serde(rename = "volumeID", default)]
     pub volume_id: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for CinderPersistentVolumeSource {
+    const NAME: &'static str = "CinderPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.volume_id, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.volume_id)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling.
@@ -368,6 +884,40 @@ pub struct CinderVolumeSource {
     pub volume_id: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CinderVolumeSource {
+    const NAME: &'static str = "CinderVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.volume_id, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.volume_id)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ClientIPConfig represents the configurations of Client IP based session affinity.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClientIPConfig {
@@ -378,6 +928,31 @@ pub struct ClientIPConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout_seconds: Option<i32>,
+}
+
+impl crate::protobuf::Message for ClientIPConfig {
+    const NAME: &'static str = "ClientIPConfig";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.timeout_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.timeout_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.timeout_seconds = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ClusterTrustBundleProjection describes how to select a set of ClusterTrustBundle objects and project their contents into the pod filesystem.
@@ -411,6 +986,46 @@ pub struct ClusterTrustBundleProjection {
     pub user: Option<i64>,
 }
 
+impl crate::protobuf::Message for ClusterTrustBundleProjection {
+    const NAME: &'static str = "ClusterTrustBundleProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.signer_name.as_ref(), buf);
+        pb::put_opt(3, self.label_selector.as_deref(), buf);
+        pb::put(4, &self.path, buf);
+        pb::put_opt(5, self.optional.as_ref(), buf);
+        pb::put_opt(6, self.user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.signer_name.as_ref())
+            + pb::put_opt_len(3, self.label_selector.as_deref())
+            + pb::put_len(4, &self.path)
+            + pb::put_opt_len(5, self.optional.as_ref())
+            + pb::put_opt_len(6, self.user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.signer_name = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.label_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.path = pb::get(wire, &mut buf)?,
+                (5, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Information about the condition of a component.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComponentCondition {
@@ -426,6 +1041,40 @@ pub struct ComponentCondition {
     /// Type of condition for a component. Valid value: "Healthy"
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ComponentCondition {
+    const NAME: &'static str = "ComponentCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.message.as_ref(), buf);
+        pb::put_opt(4, self.error.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.message.as_ref())
+            + pb::put_opt_len(4, self.error.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.error = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ComponentStatus (and ComponentStatusList) holds the cluster validation info. Deprecated: This API is deprecated in v1.19+
@@ -450,6 +1099,42 @@ pub struct ComponentStatus {
     pub metadata: crate::api::meta::v1::ObjectMeta,
 }
 
+impl crate::protobuf::Message for ComponentStatus {
+    const NAME: &'static str = "ComponentStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ComponentStatus {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "ComponentStatus";
@@ -462,6 +1147,9 @@ impl crate::resource::Resource for ComponentStatus {
     const PLURAL: &'static str = "componentstatuses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// Status of all the conditions for the component as a list of ComponentStatus objects. Deprecated: This API is deprecated in v1.19+
@@ -483,6 +1171,34 @@ pub struct ComponentStatusList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ComponentStatusList {
+    const NAME: &'static str = "ComponentStatusList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ComponentStatusList {
@@ -517,6 +1233,57 @@ pub struct ConfigMap {
     pub metadata: crate::api::meta::v1::ObjectMeta,
 }
 
+impl crate::protobuf::Message for ConfigMap {
+    const NAME: &'static str = "ConfigMap";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.data {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.binary_data {
+            pb::put_map(3, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(4, self.immutable.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.data.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.binary_data.as_ref().map_or(0, |v| {
+                pb::put_map_len(3, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(4, self.immutable.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_data: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        let mut e_binary_data: Vec<(crate::primitives::Str, crate::primitives::ByteString)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => e_data.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => e_binary_data.push(pb::entry(wire, &mut buf)?),
+                (4, wire) => m.immutable = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_data.is_empty() {
+            m.data = Some(e_data.into_iter().collect());
+        }
+        if !e_binary_data.is_empty() {
+            m.binary_data = Some(e_binary_data.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ConfigMap {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "ConfigMap";
@@ -529,6 +1296,9 @@ impl crate::resource::Resource for ConfigMap {
     const PLURAL: &'static str = "configmaps";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ConfigMapEnvSource selects a ConfigMap to populate the environment variables with.
@@ -544,6 +1314,44 @@ pub struct ConfigMapEnvSource {
     pub optional: Option<bool>,
 }
 
+impl crate::protobuf::Message for ConfigMapEnvSource {
+    const NAME: &'static str = "ConfigMapEnvSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        pb::put_opt(2, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + pb::put_opt_len(2, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Selects a key from a ConfigMap.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConfigMapKeySelector {
@@ -556,6 +1364,47 @@ pub struct ConfigMapKeySelector {
     /// Specify whether the ConfigMap or its key must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+}
+
+impl crate::protobuf::Message for ConfigMapKeySelector {
+    const NAME: &'static str = "ConfigMapKeySelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        pb::put(2, &self.key, buf);
+        pb::put_opt(3, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + pb::put_len(2, &self.key)
+            + pb::put_opt_len(3, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => m.key = pb::get(wire, &mut buf)?,
+                (3, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ConfigMapList is a resource containing a list of ConfigMap objects.
@@ -577,6 +1426,34 @@ pub struct ConfigMapList {
     /// More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ConfigMapList {
+    const NAME: &'static str = "ConfigMapList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ConfigMapList {
@@ -608,6 +1485,43 @@ pub struct ConfigMapNodeConfigSource {
     pub uid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ConfigMapNodeConfigSource {
+    const NAME: &'static str = "ConfigMapNodeConfigSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.namespace, buf);
+        pb::put(2, &self.name, buf);
+        pb::put_opt(3, self.uid.as_ref(), buf);
+        pb::put_opt(4, self.resource_version.as_ref(), buf);
+        pb::put(5, &self.kubelet_config_key, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.namespace)
+            + pb::put_len(2, &self.name)
+            + pb::put_opt_len(3, self.uid.as_ref())
+            + pb::put_opt_len(4, self.resource_version.as_ref())
+            + pb::put_len(5, &self.kubelet_config_key)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.resource_version = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.kubelet_config_key = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Adapts a ConfigMap into a projected volume.
 ///
 /// The contents of the target ConfigMap's Data field will be presented in a projected volume as files using the keys in the Data field as the file names, unless the items element is populated with specific mappings of keys to paths. Note that this is identical to a configmap volume source without the default mode.
@@ -627,6 +1541,52 @@ pub struct ConfigMapProjection {
     /// optional specify whether the ConfigMap or its keys must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+}
+
+impl crate::protobuf::Message for ConfigMapProjection {
+    const NAME: &'static str = "ConfigMapProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        if let Some(v) = &self.items {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(4, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + self.items.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(4, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => pb::push(wire, &mut buf, m.items.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.items {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// Adapts a ConfigMap into a volume.
@@ -662,6 +1622,58 @@ pub struct ConfigMapVolumeSource {
     /// optional specify whether the ConfigMap or its keys must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+}
+
+impl crate::protobuf::Message for ConfigMapVolumeSource {
+    const NAME: &'static str = "ConfigMapVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        if let Some(v) = &self.items {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.default_mode.as_ref(), buf);
+        pb::put_opt(4, self.optional.as_ref(), buf);
+        pb::put_opt(5, self.default_user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + self.items.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.default_mode.as_ref())
+            + pb::put_opt_len(4, self.optional.as_ref())
+            + pb::put_opt_len(5, self.default_user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => pb::push(wire, &mut buf, m.items.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.default_mode = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.default_user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.items {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// A single application container that you want to run within a pod.
@@ -825,6 +1837,175 @@ pub struct Container {
     pub working_dir: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Container {
+    const NAME: &'static str = "Container";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.image.as_ref(), buf);
+        if let Some(v) = &self.command {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.args {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.working_dir.as_ref(), buf);
+        if let Some(v) = &self.ports {
+            pb::put_each(6, v, buf);
+        }
+        if let Some(v) = &self.env {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.resources.as_deref(), buf);
+        if let Some(v) = &self.volume_mounts {
+            pb::put_each(9, v, buf);
+        }
+        pb::put_opt(10, self.liveness_probe.as_deref(), buf);
+        pb::put_opt(11, self.readiness_probe.as_deref(), buf);
+        pb::put_opt(12, self.lifecycle.as_deref(), buf);
+        pb::put_opt(13, self.termination_message_path.as_ref(), buf);
+        pb::put_opt(14, self.image_pull_policy.as_ref(), buf);
+        pb::put_opt(15, self.security_context.as_deref(), buf);
+        pb::put_opt(16, self.stdin.as_ref(), buf);
+        pb::put_opt(17, self.stdin_once.as_ref(), buf);
+        pb::put_opt(18, self.tty.as_ref(), buf);
+        if let Some(v) = &self.env_from {
+            pb::put_each(19, v, buf);
+        }
+        pb::put_opt(20, self.termination_message_policy.as_ref(), buf);
+        if let Some(v) = &self.volume_devices {
+            pb::put_each(21, v, buf);
+        }
+        pb::put_opt(22, self.startup_probe.as_deref(), buf);
+        if let Some(v) = &self.resize_policy {
+            pb::put_each(23, v, buf);
+        }
+        pb::put_opt(24, self.restart_policy.as_ref(), buf);
+        if let Some(v) = &self.restart_policy_rules {
+            pb::put_each(25, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.image.as_ref())
+            + self.command.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + self.args.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.working_dir.as_ref())
+            + self.ports.as_ref().map_or(0, |v| pb::put_each_len(6, v))
+            + self.env.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.resources.as_deref())
+            + self
+                .volume_mounts
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(9, v))
+            + pb::put_opt_len(10, self.liveness_probe.as_deref())
+            + pb::put_opt_len(11, self.readiness_probe.as_deref())
+            + pb::put_opt_len(12, self.lifecycle.as_deref())
+            + pb::put_opt_len(13, self.termination_message_path.as_ref())
+            + pb::put_opt_len(14, self.image_pull_policy.as_ref())
+            + pb::put_opt_len(15, self.security_context.as_deref())
+            + pb::put_opt_len(16, self.stdin.as_ref())
+            + pb::put_opt_len(17, self.stdin_once.as_ref())
+            + pb::put_opt_len(18, self.tty.as_ref())
+            + self
+                .env_from
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(19, v))
+            + pb::put_opt_len(20, self.termination_message_policy.as_ref())
+            + self
+                .volume_devices
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(21, v))
+            + pb::put_opt_len(22, self.startup_probe.as_deref())
+            + self
+                .resize_policy
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(23, v))
+            + pb::put_opt_len(24, self.restart_policy.as_ref())
+            + self
+                .restart_policy_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(25, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.image = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.command.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(wire, &mut buf, m.args.get_or_insert_with(Vec::new))?,
+                (5, wire) => m.working_dir = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (7, wire) => pb::push(wire, &mut buf, m.env.get_or_insert_with(Vec::new))?,
+                (8, wire) => m.resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => {
+                    pb::push(wire, &mut buf, m.volume_mounts.get_or_insert_with(Vec::new))?
+                }
+                (10, wire) => m.liveness_probe = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (11, wire) => m.readiness_probe = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => m.lifecycle = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (13, wire) => m.termination_message_path = pb::get_nonzero(wire, &mut buf)?,
+                (14, wire) => m.image_pull_policy = pb::get_nonzero(wire, &mut buf)?,
+                (15, wire) => m.security_context = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (16, wire) => m.stdin = pb::get_nonzero(wire, &mut buf)?,
+                (17, wire) => m.stdin_once = pb::get_nonzero(wire, &mut buf)?,
+                (18, wire) => m.tty = pb::get_nonzero(wire, &mut buf)?,
+                (19, wire) => pb::push(wire, &mut buf, m.env_from.get_or_insert_with(Vec::new))?,
+                (20, wire) => m.termination_message_policy = pb::get_nonzero(wire, &mut buf)?,
+                (21, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.volume_devices.get_or_insert_with(Vec::new),
+                )?,
+                (22, wire) => m.startup_probe = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (23, wire) => {
+                    pb::push(wire, &mut buf, m.resize_policy.get_or_insert_with(Vec::new))?
+                }
+                (24, wire) => m.restart_policy = Some(pb::get(wire, &mut buf)?),
+                (25, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.restart_policy_rules.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.command {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.args {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.env {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volume_mounts {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.env_from {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volume_devices {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resize_policy {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.restart_policy_rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerExtendedResourceRequest has the mapping of container name, extended resource name to the device request name.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerExtendedResourceRequest {
@@ -837,6 +2018,37 @@ pub struct ContainerExtendedResourceRequest {
     /// The name of the extended resource in that container which gets backed by DRA.
     #[serde(rename = "resourceName", default)]
     pub resource_name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ContainerExtendedResourceRequest {
+    const NAME: &'static str = "ContainerExtendedResourceRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.container_name, buf);
+        pb::put(2, &self.resource_name, buf);
+        pb::put(3, &self.request_name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.container_name)
+            + pb::put_len(2, &self.resource_name)
+            + pb::put_len(3, &self.request_name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.container_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.resource_name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.request_name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Describe a container image
@@ -853,6 +2065,39 @@ pub struct ContainerImage {
     /// The size of the image in bytes.
     #[serde(rename = "sizeBytes", default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<i64>,
+}
+
+impl crate::protobuf::Message for ContainerImage {
+    const NAME: &'static str = "ContainerImage";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.names {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.size_bytes.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.names.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.size_bytes.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.names.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.size_bytes = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.names {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// ContainerPort represents a network port in a single container.
@@ -875,6 +2120,43 @@ pub struct ContainerPort {
     pub protocol: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ContainerPort {
+    const NAME: &'static str = "ContainerPort";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.host_port.as_ref(), buf);
+        pb::put(3, &self.container_port, buf);
+        pb::put_opt(4, self.protocol.as_ref(), buf);
+        pb::put_opt(5, self.host_ip.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.host_port.as_ref())
+            + pb::put_len(3, &self.container_port)
+            + pb::put_opt_len(4, self.protocol.as_ref())
+            + pb::put_opt_len(5, self.host_ip.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.host_port = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.container_port = pb::get(wire, &mut buf)?,
+                (4, wire) => m.protocol = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.host_ip = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerResizePolicy represents resource resize policy for the container.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerResizePolicy {
@@ -886,6 +2168,33 @@ pub struct ContainerResizePolicy {
     pub restart_policy: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ContainerResizePolicy {
+    const NAME: &'static str = "ContainerResizePolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.resource_name, buf);
+        pb::put(2, &self.restart_policy, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.resource_name) + pb::put_len(2, &self.restart_policy)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.resource_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.restart_policy = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerRestartRule describes how a container exit is handled.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerRestartRule {
@@ -895,6 +2204,33 @@ pub struct ContainerRestartRule {
     /// Represents the exit codes to check on container exits.
     #[serde(rename = "exitCodes", default, skip_serializing_if = "Option::is_none")]
     pub exit_codes: Option<Box<crate::api::core::v1::ContainerRestartRuleOnExitCodes>>,
+}
+
+impl crate::protobuf::Message for ContainerRestartRule {
+    const NAME: &'static str = "ContainerRestartRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.action, buf);
+        pb::put_opt(2, self.exit_codes.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.action) + pb::put_opt_len(2, self.exit_codes.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.action = pb::get(wire, &mut buf)?,
+                (2, wire) => m.exit_codes = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ContainerRestartRuleOnExitCodes describes the condition for handling an exited container based on its exit codes.
@@ -916,6 +2252,38 @@ pub struct ContainerRestartRuleOnExitCodes {
     pub values: Option<Vec<i32>>,
 }
 
+impl crate::protobuf::Message for ContainerRestartRuleOnExitCodes {
+    const NAME: &'static str = "ContainerRestartRuleOnExitCodes";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.operator, buf);
+        if let Some(v) = &self.values {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.operator) + self.values.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.operator = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.values {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerState holds a possible state of container. Only one of its members may be specified. If none of them is specified, the default one is ContainerStateWaiting.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerState {
@@ -934,12 +2302,68 @@ pub struct ContainerState {
     pub waiting: Option<Box<crate::api::core::v1::ContainerStateWaiting>>,
 }
 
+impl crate::protobuf::Message for ContainerState {
+    const NAME: &'static str = "ContainerState";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.waiting.as_deref(), buf);
+        pb::put_opt(2, self.running.as_deref(), buf);
+        pb::put_opt(3, self.terminated.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.waiting.as_deref())
+            + pb::put_opt_len(2, self.running.as_deref())
+            + pb::put_opt_len(3, self.terminated.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.waiting = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.running = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.terminated = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerStateRunning is a running state of a container.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerStateRunning {
     /// Time at which the container was last (re-)started
     #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<crate::primitives::Time>,
+}
+
+impl crate::protobuf::Message for ContainerStateRunning {
+    const NAME: &'static str = "ContainerStateRunning";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.started_at.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.started_at.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.started_at = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ContainerStateTerminated is a terminated state of a container.
@@ -976,6 +2400,49 @@ pub struct ContainerStateTerminated {
     pub started_at: Option<crate::primitives::Time>,
 }
 
+impl crate::protobuf::Message for ContainerStateTerminated {
+    const NAME: &'static str = "ContainerStateTerminated";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.exit_code, buf);
+        pb::put_opt(2, self.signal.as_ref(), buf);
+        pb::put_opt(3, self.reason.as_ref(), buf);
+        pb::put_opt(4, self.message.as_ref(), buf);
+        pb::put_opt(5, self.started_at.as_ref(), buf);
+        pb::put_opt(6, self.finished_at.as_ref(), buf);
+        pb::put_opt(7, self.container_id.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.exit_code)
+            + pb::put_opt_len(2, self.signal.as_ref())
+            + pb::put_opt_len(3, self.reason.as_ref())
+            + pb::put_opt_len(4, self.message.as_ref())
+            + pb::put_opt_len(5, self.started_at.as_ref())
+            + pb::put_opt_len(6, self.finished_at.as_ref())
+            + pb::put_opt_len(7, self.container_id.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.exit_code = pb::get(wire, &mut buf)?,
+                (2, wire) => m.signal = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.started_at = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.finished_at = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.container_id = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerStateWaiting is a waiting state of a container.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerStateWaiting {
@@ -985,6 +2452,33 @@ pub struct ContainerStateWaiting {
     /// (brief) reason the container is not yet running.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for ContainerStateWaiting {
+    const NAME: &'static str = "ContainerStateWaiting";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.reason.as_ref(), buf);
+        pb::put_opt(2, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.reason.as_ref()) + pb::put_opt_len(2, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ContainerStatus contains details for the current status of this container.
@@ -1061,6 +2555,104 @@ pub struct ContainerStatus {
     pub volume_mounts: Option<Vec<crate::api::core::v1::VolumeMountStatus>>,
 }
 
+impl crate::protobuf::Message for ContainerStatus {
+    const NAME: &'static str = "ContainerStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.state.as_deref(), buf);
+        pb::put_opt(3, self.last_state.as_deref(), buf);
+        pb::put(4, &self.ready, buf);
+        pb::put(5, &self.restart_count, buf);
+        pb::put(6, &self.image, buf);
+        pb::put(7, &self.image_id, buf);
+        pb::put_opt(8, self.container_id.as_ref(), buf);
+        pb::put_opt(9, self.started.as_ref(), buf);
+        if let Some(v) = &self.allocated_resources {
+            pb::put_map(10, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(11, self.resources.as_deref(), buf);
+        if let Some(v) = &self.volume_mounts {
+            pb::put_each(12, v, buf);
+        }
+        pb::put_opt(13, self.user.as_deref(), buf);
+        if let Some(v) = &self.allocated_resources_status {
+            pb::put_each(14, v, buf);
+        }
+        pb::put_opt(15, self.stop_signal.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.state.as_deref())
+            + pb::put_opt_len(3, self.last_state.as_deref())
+            + pb::put_len(4, &self.ready)
+            + pb::put_len(5, &self.restart_count)
+            + pb::put_len(6, &self.image)
+            + pb::put_len(7, &self.image_id)
+            + pb::put_opt_len(8, self.container_id.as_ref())
+            + pb::put_opt_len(9, self.started.as_ref())
+            + self.allocated_resources.as_ref().map_or(0, |v| {
+                pb::put_map_len(10, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(11, self.resources.as_deref())
+            + self
+                .volume_mounts
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(12, v))
+            + pb::put_opt_len(13, self.user.as_deref())
+            + self
+                .allocated_resources_status
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(14, v))
+            + pb::put_opt_len(15, self.stop_signal.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_allocated_resources: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.state = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.last_state = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.ready = pb::get(wire, &mut buf)?,
+                (5, wire) => m.restart_count = pb::get(wire, &mut buf)?,
+                (6, wire) => m.image = pb::get(wire, &mut buf)?,
+                (7, wire) => m.image_id = pb::get(wire, &mut buf)?,
+                (8, wire) => m.container_id = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.started = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => e_allocated_resources.push(pb::entry(wire, &mut buf)?),
+                (11, wire) => m.resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => {
+                    pb::push(wire, &mut buf, m.volume_mounts.get_or_insert_with(Vec::new))?
+                }
+                (13, wire) => m.user = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (14, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.allocated_resources_status.get_or_insert_with(Vec::new),
+                )?,
+                (15, wire) => m.stop_signal = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_allocated_resources.is_empty() {
+            m.allocated_resources = Some(e_allocated_resources.into_iter().collect());
+        }
+        if let Some(v) = &mut m.volume_mounts {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.allocated_resources_status {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ContainerUser represents user identity information
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerUser {
@@ -1069,12 +2661,62 @@ pub struct ContainerUser {
     pub linux: Option<Box<crate::api::core::v1::LinuxContainerUser>>,
 }
 
+impl crate::protobuf::Message for ContainerUser {
+    const NAME: &'static str = "ContainerUser";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.linux.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.linux.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.linux = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// DaemonEndpoint contains information about a single Daemon endpoint.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DaemonEndpoint {
     /// Port number of the given endpoint.
     #[serde(rename = "Port", default)]
     pub port: i32,
+}
+
+impl crate::protobuf::Message for DaemonEndpoint {
+    const NAME: &'static str = "DaemonEndpoint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.port, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.port)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.port = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents downward API info for projecting into a projected volume. Note that this is identical to a downwardAPI volume source without the default mode.
@@ -1088,6 +2730,36 @@ pub struct DownwardAPIProjection {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub items: Option<Vec<crate::api::core::v1::DownwardAPIVolumeFile>>,
+}
+
+impl crate::protobuf::Message for DownwardAPIProjection {
+    const NAME: &'static str = "DownwardAPIProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.items {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.items.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.items.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.items {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// DownwardAPIVolumeFile represents information to create the file containing the pod field
@@ -1112,6 +2784,43 @@ pub struct DownwardAPIVolumeFile {
     /// user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<i64>,
+}
+
+impl crate::protobuf::Message for DownwardAPIVolumeFile {
+    const NAME: &'static str = "DownwardAPIVolumeFile";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.path, buf);
+        pb::put_opt(2, self.field_ref.as_deref(), buf);
+        pb::put_opt(3, self.resource_field_ref.as_deref(), buf);
+        pb::put_opt(4, self.mode.as_ref(), buf);
+        pb::put_opt(5, self.user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.path)
+            + pb::put_opt_len(2, self.field_ref.as_deref())
+            + pb::put_opt_len(3, self.resource_field_ref.as_deref())
+            + pb::put_opt_len(4, self.mode.as_ref())
+            + pb::put_opt_len(5, self.user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.path = pb::get(wire, &mut buf)?,
+                (2, wire) => m.field_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.resource_field_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.mode = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DownwardAPIVolumeSource represents a volume containing downward API info. Downward API volumes support ownership management and SELinux relabeling.
@@ -1141,6 +2850,42 @@ pub struct DownwardAPIVolumeSource {
     pub items: Option<Vec<crate::api::core::v1::DownwardAPIVolumeFile>>,
 }
 
+impl crate::protobuf::Message for DownwardAPIVolumeSource {
+    const NAME: &'static str = "DownwardAPIVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.items {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.default_mode.as_ref(), buf);
+        pb::put_opt(3, self.default_user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.items.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.default_mode.as_ref())
+            + pb::put_opt_len(3, self.default_user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.items.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.default_mode = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.default_user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.items {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Represents an empty directory for a pod. Empty directory volumes support ownership management and SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EmptyDirVolumeSource {
@@ -1153,6 +2898,37 @@ pub struct EmptyDirVolumeSource {
     /// sizeLimit is the total amount of local storage required for this EmptyDir volume. The size limit is also applicable for memory medium. The maximum usage on memory medium EmptyDir would be the minimum value between the SizeLimit specified here and the sum of memory limits of all containers in a pod. The default is nil which means that the limit is undefined. More info: <https://kubernetes.io/docs/concepts/storage/volumes#emptydir>
     #[serde(rename = "sizeLimit", default, skip_serializing_if = "Option::is_none")]
     pub size_limit: Option<crate::primitives::Quantity>,
+}
+
+impl crate::protobuf::Message for EmptyDirVolumeSource {
+    const NAME: &'static str = "EmptyDirVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.medium.as_ref(), buf);
+        pb::put_opt(2, self.size_limit.as_ref(), buf);
+        pb::put_opt(3, self.mode.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.medium.as_ref())
+            + pb::put_opt_len(2, self.size_limit.as_ref())
+            + pb::put_opt_len(3, self.mode.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.medium = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.size_limit = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.mode = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EndpointAddress is a tuple that describes single IP address. Deprecated: This API is deprecated in v1.33+.
@@ -1170,6 +2946,40 @@ pub struct EndpointAddress {
     /// Reference to object providing the endpoint.
     #[serde(rename = "targetRef", default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<Box<crate::api::core::v1::ObjectReference>>,
+}
+
+impl crate::protobuf::Message for EndpointAddress {
+    const NAME: &'static str = "EndpointAddress";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.ip, buf);
+        pb::put_opt(2, self.target_ref.as_deref(), buf);
+        pb::put_opt(3, self.hostname.as_ref(), buf);
+        pb::put_opt(4, self.node_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.ip)
+            + pb::put_opt_len(2, self.target_ref.as_deref())
+            + pb::put_opt_len(3, self.hostname.as_ref())
+            + pb::put_opt_len(4, self.node_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ip = pb::get(wire, &mut buf)?,
+                (2, wire) => m.target_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.hostname = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EndpointPort is a tuple that describes a single port. Deprecated: This API is deprecated in v1.33+.
@@ -1200,6 +3010,40 @@ pub struct EndpointPort {
     /// The IP protocol for this port. Must be UDP, TCP, or SCTP. Default is TCP.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for EndpointPort {
+    const NAME: &'static str = "EndpointPort";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put(2, &self.port, buf);
+        pb::put_opt(3, self.protocol.as_ref(), buf);
+        pb::put_opt(4, self.app_protocol.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_len(2, &self.port)
+            + pb::put_opt_len(3, self.protocol.as_ref())
+            + pb::put_opt_len(4, self.app_protocol.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.port = pb::get(wire, &mut buf)?,
+                (3, wire) => m.protocol = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.app_protocol = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EndpointSubset is a group of addresses with a common set of ports. The expanded set of endpoints is the Cartesian product of Addresses x Ports. For example, given:
@@ -1243,6 +3087,61 @@ pub struct EndpointSubset {
     pub ports: Option<Vec<crate::api::core::v1::EndpointPort>>,
 }
 
+impl crate::protobuf::Message for EndpointSubset {
+    const NAME: &'static str = "EndpointSubset";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.addresses {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.not_ready_addresses {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.ports {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.addresses
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .not_ready_addresses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self.ports.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.addresses.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.not_ready_addresses.get_or_insert_with(Vec::new),
+                )?,
+                (3, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.addresses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.not_ready_addresses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Endpoints is a collection of endpoints that implement the actual service. Example:
 ///
 /// Name: "mysvc",
@@ -1281,6 +3180,38 @@ pub struct Endpoints {
     pub subsets: Option<Vec<crate::api::core::v1::EndpointSubset>>,
 }
 
+impl crate::protobuf::Message for Endpoints {
+    const NAME: &'static str = "Endpoints";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.subsets {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + self.subsets.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.subsets.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.subsets {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Endpoints {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Endpoints";
@@ -1293,6 +3224,9 @@ impl crate::resource::Resource for Endpoints {
     const PLURAL: &'static str = "endpoints";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// EndpointsList is a list of endpoints. Deprecated: This API is deprecated in v1.33+.
@@ -1314,6 +3248,34 @@ pub struct EndpointsList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for EndpointsList {
+    const NAME: &'static str = "EndpointsList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for EndpointsList {
@@ -1339,6 +3301,37 @@ pub struct EnvFromSource {
     pub secret_ref: Option<Box<crate::api::core::v1::SecretEnvSource>>,
 }
 
+impl crate::protobuf::Message for EnvFromSource {
+    const NAME: &'static str = "EnvFromSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.prefix.as_ref(), buf);
+        pb::put_opt(2, self.config_map_ref.as_deref(), buf);
+        pb::put_opt(3, self.secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.prefix.as_ref())
+            + pb::put_opt_len(2, self.config_map_ref.as_deref())
+            + pb::put_opt_len(3, self.secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.prefix = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.config_map_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// EnvVar represents an environment variable present in a Container.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvVar {
@@ -1351,6 +3344,37 @@ pub struct EnvVar {
     /// Source for the environment variable's value. Cannot be used if value is not empty.
     #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
     pub value_from: Option<Box<crate::api::core::v1::EnvVarSource>>,
+}
+
+impl crate::protobuf::Message for EnvVar {
+    const NAME: &'static str = "EnvVar";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+        pb::put_opt(3, self.value_from.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.value.as_ref())
+            + pb::put_opt_len(3, self.value_from.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.value_from = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EnvVarSource represents a source for the value of an EnvVar.
@@ -1387,6 +3411,43 @@ pub struct EnvVarSource {
         skip_serializing_if = "Option::is_none"
     )]
     pub secret_key_ref: Option<Box<crate::api::core::v1::SecretKeySelector>>,
+}
+
+impl crate::protobuf::Message for EnvVarSource {
+    const NAME: &'static str = "EnvVarSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.field_ref.as_deref(), buf);
+        pb::put_opt(2, self.resource_field_ref.as_deref(), buf);
+        pb::put_opt(3, self.config_map_key_ref.as_deref(), buf);
+        pb::put_opt(4, self.secret_key_ref.as_deref(), buf);
+        pb::put_opt(5, self.file_key_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.field_ref.as_deref())
+            + pb::put_opt_len(2, self.resource_field_ref.as_deref())
+            + pb::put_opt_len(3, self.config_map_key_ref.as_deref())
+            + pb::put_opt_len(4, self.secret_key_ref.as_deref())
+            + pb::put_opt_len(5, self.file_key_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.field_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.resource_field_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.config_map_key_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.secret_key_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.file_key_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// An EphemeralContainer is a temporary container that you may add to an existing Pod for user-initiated activities such as debugging. Ephemeral containers have no resource or scheduling guarantees, and they will not be restarted when they exit or when a Pod is removed or restarted. The kubelet may evict a Pod if an ephemeral container causes the Pod to exceed its resource allocation.
@@ -1561,6 +3622,258 @@ pub struct EphemeralContainer {
     pub working_dir: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for EphemeralContainer {
+    const NAME: &'static str = "EphemeralContainer";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(
+            1,
+            pb::put_len(1, &self.name)
+                + pb::put_opt_len(2, self.image.as_ref())
+                + self.command.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+                + self.args.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+                + pb::put_opt_len(5, self.working_dir.as_ref())
+                + self.ports.as_ref().map_or(0, |v| pb::put_each_len(6, v))
+                + self.env.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+                + pb::put_opt_len(8, self.resources.as_deref())
+                + self
+                    .volume_mounts
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(9, v))
+                + pb::put_opt_len(10, self.liveness_probe.as_deref())
+                + pb::put_opt_len(11, self.readiness_probe.as_deref())
+                + pb::put_opt_len(12, self.lifecycle.as_deref())
+                + pb::put_opt_len(13, self.termination_message_path.as_ref())
+                + pb::put_opt_len(14, self.image_pull_policy.as_ref())
+                + pb::put_opt_len(15, self.security_context.as_deref())
+                + pb::put_opt_len(16, self.stdin.as_ref())
+                + pb::put_opt_len(17, self.stdin_once.as_ref())
+                + pb::put_opt_len(18, self.tty.as_ref())
+                + self
+                    .env_from
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(19, v))
+                + pb::put_opt_len(20, self.termination_message_policy.as_ref())
+                + self
+                    .volume_devices
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(21, v))
+                + pb::put_opt_len(22, self.startup_probe.as_deref())
+                + self
+                    .resize_policy
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(23, v))
+                + pb::put_opt_len(24, self.restart_policy.as_ref())
+                + self
+                    .restart_policy_rules
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(25, v)),
+            buf,
+            |buf| {
+                pb::put(1, &self.name, buf);
+                pb::put_opt(2, self.image.as_ref(), buf);
+                if let Some(v) = &self.command {
+                    pb::put_each(3, v, buf);
+                }
+                if let Some(v) = &self.args {
+                    pb::put_each(4, v, buf);
+                }
+                pb::put_opt(5, self.working_dir.as_ref(), buf);
+                if let Some(v) = &self.ports {
+                    pb::put_each(6, v, buf);
+                }
+                if let Some(v) = &self.env {
+                    pb::put_each(7, v, buf);
+                }
+                pb::put_opt(8, self.resources.as_deref(), buf);
+                if let Some(v) = &self.volume_mounts {
+                    pb::put_each(9, v, buf);
+                }
+                pb::put_opt(10, self.liveness_probe.as_deref(), buf);
+                pb::put_opt(11, self.readiness_probe.as_deref(), buf);
+                pb::put_opt(12, self.lifecycle.as_deref(), buf);
+                pb::put_opt(13, self.termination_message_path.as_ref(), buf);
+                pb::put_opt(14, self.image_pull_policy.as_ref(), buf);
+                pb::put_opt(15, self.security_context.as_deref(), buf);
+                pb::put_opt(16, self.stdin.as_ref(), buf);
+                pb::put_opt(17, self.stdin_once.as_ref(), buf);
+                pb::put_opt(18, self.tty.as_ref(), buf);
+                if let Some(v) = &self.env_from {
+                    pb::put_each(19, v, buf);
+                }
+                pb::put_opt(20, self.termination_message_policy.as_ref(), buf);
+                if let Some(v) = &self.volume_devices {
+                    pb::put_each(21, v, buf);
+                }
+                pb::put_opt(22, self.startup_probe.as_deref(), buf);
+                if let Some(v) = &self.resize_policy {
+                    pb::put_each(23, v, buf);
+                }
+                pb::put_opt(24, self.restart_policy.as_ref(), buf);
+                if let Some(v) = &self.restart_policy_rules {
+                    pb::put_each(25, v, buf);
+                }
+            },
+        );
+        pb::put_opt(2, self.target_container_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(
+            1,
+            pb::put_len(1, &self.name)
+                + pb::put_opt_len(2, self.image.as_ref())
+                + self.command.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+                + self.args.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+                + pb::put_opt_len(5, self.working_dir.as_ref())
+                + self.ports.as_ref().map_or(0, |v| pb::put_each_len(6, v))
+                + self.env.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+                + pb::put_opt_len(8, self.resources.as_deref())
+                + self
+                    .volume_mounts
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(9, v))
+                + pb::put_opt_len(10, self.liveness_probe.as_deref())
+                + pb::put_opt_len(11, self.readiness_probe.as_deref())
+                + pb::put_opt_len(12, self.lifecycle.as_deref())
+                + pb::put_opt_len(13, self.termination_message_path.as_ref())
+                + pb::put_opt_len(14, self.image_pull_policy.as_ref())
+                + pb::put_opt_len(15, self.security_context.as_deref())
+                + pb::put_opt_len(16, self.stdin.as_ref())
+                + pb::put_opt_len(17, self.stdin_once.as_ref())
+                + pb::put_opt_len(18, self.tty.as_ref())
+                + self
+                    .env_from
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(19, v))
+                + pb::put_opt_len(20, self.termination_message_policy.as_ref())
+                + self
+                    .volume_devices
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(21, v))
+                + pb::put_opt_len(22, self.startup_probe.as_deref())
+                + self
+                    .resize_policy
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(23, v))
+                + pb::put_opt_len(24, self.restart_policy.as_ref())
+                + self
+                    .restart_policy_rules
+                    .as_ref()
+                    .map_or(0, |v| pb::put_each_len(25, v)),
+        ) + pb::put_opt_len(2, self.target_container_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get(wire, &mut g0)?,
+                            (2, wire) => m.image = pb::get_nonzero(wire, &mut g0)?,
+                            (3, wire) => {
+                                pb::push(wire, &mut g0, m.command.get_or_insert_with(Vec::new))?
+                            }
+                            (4, wire) => {
+                                pb::push(wire, &mut g0, m.args.get_or_insert_with(Vec::new))?
+                            }
+                            (5, wire) => m.working_dir = pb::get_nonzero(wire, &mut g0)?,
+                            (6, wire) => {
+                                pb::push(wire, &mut g0, m.ports.get_or_insert_with(Vec::new))?
+                            }
+                            (7, wire) => {
+                                pb::push(wire, &mut g0, m.env.get_or_insert_with(Vec::new))?
+                            }
+                            (8, wire) => m.resources = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (9, wire) => pb::push(
+                                wire,
+                                &mut g0,
+                                m.volume_mounts.get_or_insert_with(Vec::new),
+                            )?,
+                            (10, wire) => {
+                                m.liveness_probe = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (11, wire) => {
+                                m.readiness_probe = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (12, wire) => m.lifecycle = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (13, wire) => {
+                                m.termination_message_path = pb::get_nonzero(wire, &mut g0)?
+                            }
+                            (14, wire) => m.image_pull_policy = pb::get_nonzero(wire, &mut g0)?,
+                            (15, wire) => {
+                                m.security_context = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (16, wire) => m.stdin = pb::get_nonzero(wire, &mut g0)?,
+                            (17, wire) => m.stdin_once = pb::get_nonzero(wire, &mut g0)?,
+                            (18, wire) => m.tty = pb::get_nonzero(wire, &mut g0)?,
+                            (19, wire) => {
+                                pb::push(wire, &mut g0, m.env_from.get_or_insert_with(Vec::new))?
+                            }
+                            (20, wire) => {
+                                m.termination_message_policy = pb::get_nonzero(wire, &mut g0)?
+                            }
+                            (21, wire) => pb::push(
+                                wire,
+                                &mut g0,
+                                m.volume_devices.get_or_insert_with(Vec::new),
+                            )?,
+                            (22, wire) => m.startup_probe = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (23, wire) => pb::push(
+                                wire,
+                                &mut g0,
+                                m.resize_policy.get_or_insert_with(Vec::new),
+                            )?,
+                            (24, wire) => m.restart_policy = Some(pb::get(wire, &mut g0)?),
+                            (25, wire) => pb::push(
+                                wire,
+                                &mut g0,
+                                m.restart_policy_rules.get_or_insert_with(Vec::new),
+                            )?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => m.target_container_name = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.command {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.args {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.env {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volume_mounts {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.env_from {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volume_devices {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resize_policy {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.restart_policy_rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Represents an ephemeral volume that is handled by a normal storage driver.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EphemeralVolumeSource {
@@ -1577,6 +3890,31 @@ pub struct EphemeralVolumeSource {
         skip_serializing_if = "Option::is_none"
     )]
     pub volume_claim_template: Option<Box<crate::api::core::v1::PersistentVolumeClaimTemplate>>,
+}
+
+impl crate::protobuf::Message for EphemeralVolumeSource {
+    const NAME: &'static str = "EphemeralVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.volume_claim_template.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.volume_claim_template.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_claim_template = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Event is a report of an event somewhere in the cluster.  Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.
@@ -1651,6 +3989,73 @@ pub struct Event {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Event {
+    const NAME: &'static str = "Event";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.involved_object, buf);
+        pb::put_opt(3, self.reason.as_ref(), buf);
+        pb::put_opt(4, self.message.as_ref(), buf);
+        pb::put_opt(5, self.source.as_deref(), buf);
+        pb::put_opt(6, self.first_timestamp.as_ref(), buf);
+        pb::put_opt(7, self.last_timestamp.as_ref(), buf);
+        pb::put_opt(8, self.count.as_ref(), buf);
+        pb::put_opt(9, self.type_.as_ref(), buf);
+        pb::put_opt(10, self.event_time.as_ref(), buf);
+        pb::put_opt(11, self.series.as_deref(), buf);
+        pb::put_opt(12, self.action.as_ref(), buf);
+        pb::put_opt(13, self.related.as_deref(), buf);
+        pb::put_opt(14, self.reporting_component.as_ref(), buf);
+        pb::put_opt(15, self.reporting_instance.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.involved_object)
+            + pb::put_opt_len(3, self.reason.as_ref())
+            + pb::put_opt_len(4, self.message.as_ref())
+            + pb::put_opt_len(5, self.source.as_deref())
+            + pb::put_opt_len(6, self.first_timestamp.as_ref())
+            + pb::put_opt_len(7, self.last_timestamp.as_ref())
+            + pb::put_opt_len(8, self.count.as_ref())
+            + pb::put_opt_len(9, self.type_.as_ref())
+            + pb::put_opt_len(10, self.event_time.as_ref())
+            + pb::put_opt_len(11, self.series.as_deref())
+            + pb::put_opt_len(12, self.action.as_ref())
+            + pb::put_opt_len(13, self.related.as_deref())
+            + pb::put_opt_len(14, self.reporting_component.as_ref())
+            + pb::put_opt_len(15, self.reporting_instance.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.involved_object = pb::get(wire, &mut buf)?,
+                (3, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.source = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.first_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.last_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.count = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.event_time = pb::get_nonzero(wire, &mut buf)?,
+                (11, wire) => m.series = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => m.action = pb::get_nonzero(wire, &mut buf)?,
+                (13, wire) => m.related = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (14, wire) => m.reporting_component = Some(pb::get(wire, &mut buf)?),
+                (15, wire) => m.reporting_instance = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Event {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Event";
@@ -1663,6 +4068,9 @@ impl crate::resource::Resource for Event {
     const PLURAL: &'static str = "events";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// EventList is a list of events.
@@ -1686,6 +4094,34 @@ pub struct EventList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for EventList {
+    const NAME: &'static str = "EventList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EventList {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "EventList";
@@ -1706,6 +4142,34 @@ pub struct EventSeries {
     pub last_observed_time: Option<crate::primitives::MicroTime>,
 }
 
+impl crate::protobuf::Message for EventSeries {
+    const NAME: &'static str = "EventSeries";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.count.as_ref(), buf);
+        pb::put_opt(2, self.last_observed_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.count.as_ref())
+            + pb::put_opt_len(2, self.last_observed_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.count = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.last_observed_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// EventSource contains information for an event.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EventSource {
@@ -1715,6 +4179,33 @@ pub struct EventSource {
     /// Node name on which the event is generated.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
     pub host: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for EventSource {
+    const NAME: &'static str = "EventSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.component.as_ref(), buf);
+        pb::put_opt(2, self.host.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.component.as_ref()) + pb::put_opt_len(2, self.host.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.component = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.host = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EvictionResponder allows you to specify the responder reacting to an Eviction. Responders should observe and communicate through the Eviction Resource API to help with the graceful eviction of a target (e.g. termination of a pod).
@@ -1734,6 +4225,33 @@ pub struct EvictionResponder {
     pub priority: i32,
 }
 
+impl crate::protobuf::Message for EvictionResponder {
+    const NAME: &'static str = "EvictionResponder";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.priority, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.priority)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.priority = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ExecAction describes a "run in container" action.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExecAction {
@@ -1745,6 +4263,36 @@ pub struct ExecAction {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub command: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for ExecAction {
+    const NAME: &'static str = "ExecAction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.command {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.command.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.command.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.command {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a Fibre Channel volume. Fibre Channel volumes can only be mounted as read/write once. Fibre Channel volumes support ownership management and SELinux relabeling.
@@ -1777,6 +4325,55 @@ pub struct FCVolumeSource {
     pub wwids: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for FCVolumeSource {
+    const NAME: &'static str = "FCVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.target_wwns {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.lun.as_ref(), buf);
+        pb::put_opt(3, self.fs_type.as_ref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+        if let Some(v) = &self.wwids {
+            pb::put_each(5, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.target_wwns
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.lun.as_ref())
+            + pb::put_opt_len(3, self.fs_type.as_ref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+            + self.wwids.as_ref().map_or(0, |v| pb::put_each_len(5, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.target_wwns.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.lun = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => pb::push(wire, &mut buf, m.wwids.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.target_wwns {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.wwids {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// FileKeySelector selects a key of the env file.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileKeySelector {
@@ -1794,6 +4391,40 @@ pub struct FileKeySelector {
     /// The name of the volume mount containing the env file.
     #[serde(rename = "volumeName", default)]
     pub volume_name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for FileKeySelector {
+    const NAME: &'static str = "FileKeySelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.volume_name, buf);
+        pb::put(2, &self.path, buf);
+        pb::put(3, &self.key, buf);
+        pb::put_opt(4, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.volume_name)
+            + pb::put_len(2, &self.path)
+            + pb::put_len(3, &self.key)
+            + pb::put_opt_len(4, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.key = pb::get(wire, &mut buf)?,
+                (4, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin.
@@ -1816,6 +4447,51 @@ pub struct FlexPersistentVolumeSource {
     pub secret_ref: Option<Box<crate::api::core::v1::SecretReference>>,
 }
 
+impl crate::protobuf::Message for FlexPersistentVolumeSource {
+    const NAME: &'static str = "FlexPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.secret_ref.as_deref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+        if let Some(v) = &self.options {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.secret_ref.as_deref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+            + self.options.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_options: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => e_options.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_options.is_empty() {
+            m.options = Some(e_options.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// FlexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlexVolumeSource {
@@ -1834,6 +4510,51 @@ pub struct FlexVolumeSource {
     /// secretRef is Optional: secretRef is reference to the secret object containing sensitive information to pass to the plugin scripts. This may be empty if no secret object is specified. If the secret object contains more than one secret, all secrets are passed to the plugin scripts.
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<Box<crate::api::core::v1::LocalObjectReference>>,
+}
+
+impl crate::protobuf::Message for FlexVolumeSource {
+    const NAME: &'static str = "FlexVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.secret_ref.as_deref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+        if let Some(v) = &self.options {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.secret_ref.as_deref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+            + self.options.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_options: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => e_options.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_options.is_empty() {
+            m.options = Some(e_options.into_iter().collect());
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a Flocker volume mounted by the Flocker agent. One and only one of datasetName and datasetUUID should be set. Flocker volumes do not support ownership management or SELinux relabeling.
@@ -1855,6 +4576,34 @@ pub struct FlockerVolumeSource {
     pub dataset_uuid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for FlockerVolumeSource {
+    const NAME: &'static str = "FlockerVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.dataset_name.as_ref(), buf);
+        pb::put_opt(2, self.dataset_uuid.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.dataset_name.as_ref())
+            + pb::put_opt_len(2, self.dataset_uuid.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.dataset_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.dataset_uuid = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a Persistent Disk resource in Google Compute Engine.
 ///
 /// A GCE PD must exist before mounting to a container. The disk must also be in the same GCE project and zone as the kubelet. A GCE PD can only be mounted as read/write once or read-only many times. GCE PDs support ownership management and SELinux relabeling.
@@ -1874,6 +4623,40 @@ pub struct GCEPersistentDiskVolumeSource {
     pub read_only: Option<bool>,
 }
 
+impl crate::protobuf::Message for GCEPersistentDiskVolumeSource {
+    const NAME: &'static str = "GCEPersistentDiskVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.pd_name, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.partition.as_ref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.pd_name)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.partition.as_ref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pd_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.partition = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// GRPCAction specifies an action involving a GRPC service.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GRPCAction {
@@ -1890,6 +4673,37 @@ pub struct GRPCAction {
     pub service: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for GRPCAction {
+    const NAME: &'static str = "GRPCAction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.port, buf);
+        pb::put_opt(2, self.service.as_ref(), buf);
+        pb::put_opt(3, self.mode.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.port)
+            + pb::put_opt_len(2, self.service.as_ref())
+            + pb::put_opt_len(3, self.mode.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.port = pb::get(wire, &mut buf)?,
+                (2, wire) => m.service = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.mode = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a volume that is populated with the contents of a git repository. Git repo volumes do not support ownership management. Git repo volumes support SELinux relabeling.
 ///
 /// DEPRECATED: GitRepo is deprecated. To provision a container with a git repo, mount an EmptyDir into an InitContainer that clones the repo using git, then mount the EmptyDir into the Pod's container.
@@ -1904,6 +4718,37 @@ pub struct GitRepoVolumeSource {
     /// revision is the commit hash for the specified revision.
     #[serde(rename = "revision", default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for GitRepoVolumeSource {
+    const NAME: &'static str = "GitRepoVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.repository, buf);
+        pb::put_opt(2, self.revision.as_ref(), buf);
+        pb::put_opt(3, self.directory.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.repository)
+            + pb::put_opt_len(2, self.revision.as_ref())
+            + pb::put_opt_len(3, self.directory.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.repository = pb::get(wire, &mut buf)?,
+                (2, wire) => m.revision = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.directory = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.
@@ -1927,6 +4772,40 @@ pub struct GlusterfsPersistentVolumeSource {
     pub read_only: Option<bool>,
 }
 
+impl crate::protobuf::Message for GlusterfsPersistentVolumeSource {
+    const NAME: &'static str = "GlusterfsPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.endpoints, buf);
+        pb::put(2, &self.path, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.endpoints_namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.endpoints)
+            + pb::put_len(2, &self.path)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.endpoints_namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.endpoints = pb::get(wire, &mut buf)?,
+                (2, wire) => m.path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.endpoints_namespace = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GlusterfsVolumeSource {
@@ -1939,6 +4818,37 @@ pub struct GlusterfsVolumeSource {
     /// readOnly here will force the Glusterfs volume to be mounted with read-only permissions. Defaults to false. More info: <https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod>
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
+}
+
+impl crate::protobuf::Message for GlusterfsVolumeSource {
+    const NAME: &'static str = "GlusterfsVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.endpoints, buf);
+        pb::put(2, &self.path, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.endpoints)
+            + pb::put_len(2, &self.path)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.endpoints = pb::get(wire, &mut buf)?,
+                (2, wire) => m.path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// HTTPGetAction describes an action based on HTTP Get requests.
@@ -1969,6 +4879,54 @@ pub struct HTTPGetAction {
     pub scheme: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for HTTPGetAction {
+    const NAME: &'static str = "HTTPGetAction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.path.as_ref(), buf);
+        pb::put(2, &self.port, buf);
+        pb::put_opt(3, self.host.as_ref(), buf);
+        pb::put_opt(4, self.scheme.as_ref(), buf);
+        if let Some(v) = &self.http_headers {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(6, self.protocol.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.path.as_ref())
+            + pb::put_len(2, &self.port)
+            + pb::put_opt_len(3, self.host.as_ref())
+            + pb::put_opt_len(4, self.scheme.as_ref())
+            + self
+                .http_headers
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(6, self.protocol.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.port = pb::get(wire, &mut buf)?,
+                (3, wire) => m.host = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.scheme = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => pb::push(wire, &mut buf, m.http_headers.get_or_insert_with(Vec::new))?,
+                (6, wire) => m.protocol = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.http_headers {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// HTTPHeader describes a custom header to be used in HTTP probes
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HTTPHeader {
@@ -1978,6 +4936,33 @@ pub struct HTTPHeader {
     /// The header field value
     #[serde(rename = "value", default)]
     pub value: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for HTTPHeader {
+    const NAME: &'static str = "HTTPHeader";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.value, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.value)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// HostAlias holds the mapping between IP and hostnames that will be injected as an entry in the pod's hosts file.
@@ -1996,12 +4981,73 @@ pub struct HostAlias {
     pub ip: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for HostAlias {
+    const NAME: &'static str = "HostAlias";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.ip, buf);
+        if let Some(v) = &self.hostnames {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.ip)
+            + self
+                .hostnames
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ip = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.hostnames.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.hostnames {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// HostIP represents a single IP address allocated to the host.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HostIP {
     /// IP is the IP address assigned to the host
     #[serde(rename = "ip", default)]
     pub ip: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for HostIP {
+    const NAME: &'static str = "HostIP";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.ip, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.ip)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ip = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a host path mapped into a pod. Host path volumes do not support ownership management or SELinux relabeling.
@@ -2013,6 +5059,33 @@ pub struct HostPathVolumeSource {
     /// type for HostPath Volume Defaults to "" More info: <https://kubernetes.io/docs/concepts/storage/volumes#hostpath>
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for HostPathVolumeSource {
+    const NAME: &'static str = "HostPathVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.path, buf);
+        pb::put_opt(2, self.type_.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.path) + pb::put_opt_len(2, self.type_.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.path = pb::get(wire, &mut buf)?,
+                (2, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ISCSIPersistentVolumeSource represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
@@ -2074,6 +5147,66 @@ pub struct ISCSIPersistentVolumeSource {
     pub target_portal: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ISCSIPersistentVolumeSource {
+    const NAME: &'static str = "ISCSIPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.target_portal, buf);
+        pb::put(2, &self.iqn, buf);
+        pb::put(3, &self.lun, buf);
+        pb::put_opt(4, self.iscsi_interface.as_ref(), buf);
+        pb::put_opt(5, self.fs_type.as_ref(), buf);
+        pb::put_opt(6, self.read_only.as_ref(), buf);
+        if let Some(v) = &self.portals {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.chap_auth_discovery.as_ref(), buf);
+        pb::put_opt(10, self.secret_ref.as_deref(), buf);
+        pb::put_opt(11, self.chap_auth_session.as_ref(), buf);
+        pb::put_opt(12, self.initiator_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.target_portal)
+            + pb::put_len(2, &self.iqn)
+            + pb::put_len(3, &self.lun)
+            + pb::put_opt_len(4, self.iscsi_interface.as_ref())
+            + pb::put_opt_len(5, self.fs_type.as_ref())
+            + pb::put_opt_len(6, self.read_only.as_ref())
+            + self.portals.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.chap_auth_discovery.as_ref())
+            + pb::put_opt_len(10, self.secret_ref.as_deref())
+            + pb::put_opt_len(11, self.chap_auth_session.as_ref())
+            + pb::put_opt_len(12, self.initiator_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.target_portal = pb::get(wire, &mut buf)?,
+                (2, wire) => m.iqn = pb::get(wire, &mut buf)?,
+                (3, wire) => m.lun = pb::get(wire, &mut buf)?,
+                (4, wire) => m.iscsi_interface = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => pb::push(wire, &mut buf, m.portals.get_or_insert_with(Vec::new))?,
+                (8, wire) => m.chap_auth_discovery = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (11, wire) => m.chap_auth_session = pb::get_nonzero(wire, &mut buf)?,
+                (12, wire) => m.initiator_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.portals {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ISCSIVolumeSource {
@@ -2133,6 +5266,66 @@ pub struct ISCSIVolumeSource {
     pub target_portal: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ISCSIVolumeSource {
+    const NAME: &'static str = "ISCSIVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.target_portal, buf);
+        pb::put(2, &self.iqn, buf);
+        pb::put(3, &self.lun, buf);
+        pb::put_opt(4, self.iscsi_interface.as_ref(), buf);
+        pb::put_opt(5, self.fs_type.as_ref(), buf);
+        pb::put_opt(6, self.read_only.as_ref(), buf);
+        if let Some(v) = &self.portals {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.chap_auth_discovery.as_ref(), buf);
+        pb::put_opt(10, self.secret_ref.as_deref(), buf);
+        pb::put_opt(11, self.chap_auth_session.as_ref(), buf);
+        pb::put_opt(12, self.initiator_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.target_portal)
+            + pb::put_len(2, &self.iqn)
+            + pb::put_len(3, &self.lun)
+            + pb::put_opt_len(4, self.iscsi_interface.as_ref())
+            + pb::put_opt_len(5, self.fs_type.as_ref())
+            + pb::put_opt_len(6, self.read_only.as_ref())
+            + self.portals.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.chap_auth_discovery.as_ref())
+            + pb::put_opt_len(10, self.secret_ref.as_deref())
+            + pb::put_opt_len(11, self.chap_auth_session.as_ref())
+            + pb::put_opt_len(12, self.initiator_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.target_portal = pb::get(wire, &mut buf)?,
+                (2, wire) => m.iqn = pb::get(wire, &mut buf)?,
+                (3, wire) => m.lun = pb::get(wire, &mut buf)?,
+                (4, wire) => m.iscsi_interface = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => pb::push(wire, &mut buf, m.portals.get_or_insert_with(Vec::new))?,
+                (8, wire) => m.chap_auth_discovery = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (11, wire) => m.chap_auth_session = pb::get_nonzero(wire, &mut buf)?,
+                (12, wire) => m.initiator_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.portals {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ImageVolumeSource represents a image volume resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageVolumeSource {
@@ -2148,12 +5341,64 @@ pub struct ImageVolumeSource {
     pub reference: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ImageVolumeSource {
+    const NAME: &'static str = "ImageVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.reference.as_ref(), buf);
+        pb::put_opt(2, self.pull_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.reference.as_ref()) + pb::put_opt_len(2, self.pull_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.reference = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.pull_policy = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ImageVolumeStatus represents the image-based volume status.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageVolumeStatus {
     /// ImageRef is the digest of the image used for this volume. It should have a value that's similar to the pod's status.containerStatuses\[i\].imageID. The ImageRef length should not exceed 256 characters.
     #[serde(rename = "imageRef", default)]
     pub image_ref: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ImageVolumeStatus {
+    const NAME: &'static str = "ImageVolumeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.image_ref, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.image_ref)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.image_ref = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Maps a string key to a path within a volume.
@@ -2171,6 +5416,40 @@ pub struct KeyToPath {
     /// user is Optional: The owner UID of the created file. If specified, the item-level user field takes precedence over defaultUser. (Alpha) This field requires the AtomicWriteVolumeUserFields feature gate to be enabled.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<i64>,
+}
+
+impl crate::protobuf::Message for KeyToPath {
+    const NAME: &'static str = "KeyToPath";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put(2, &self.path, buf);
+        pb::put_opt(3, self.mode.as_ref(), buf);
+        pb::put_opt(4, self.user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_len(2, &self.path)
+            + pb::put_opt_len(3, self.mode.as_ref())
+            + pb::put_opt_len(4, self.user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.mode = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Lifecycle describes actions that the management system should take in response to container lifecycle events. For the PostStart and PreStop lifecycle handlers, management of the container blocks until the action is complete, unless the container process fails, in which case the handler is aborted.
@@ -2191,6 +5470,37 @@ pub struct Lifecycle {
     pub stop_signal: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Lifecycle {
+    const NAME: &'static str = "Lifecycle";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.post_start.as_deref(), buf);
+        pb::put_opt(2, self.pre_stop.as_deref(), buf);
+        pb::put_opt(3, self.stop_signal.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.post_start.as_deref())
+            + pb::put_opt_len(2, self.pre_stop.as_deref())
+            + pb::put_opt_len(3, self.stop_signal.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.post_start = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.pre_stop = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.stop_signal = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// LifecycleHandler defines a specific action that should be taken in a lifecycle hook. One and only one of the fields, except TCPSocket must be specified.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LifecycleHandler {
@@ -2206,6 +5516,40 @@ pub struct LifecycleHandler {
     /// Deprecated. TCPSocket is NOT supported as a LifecycleHandler and kept for backward compatibility. There is no validation of this field and lifecycle hooks will fail at runtime when it is specified.
     #[serde(rename = "tcpSocket", default, skip_serializing_if = "Option::is_none")]
     pub tcp_socket: Option<Box<crate::api::core::v1::TCPSocketAction>>,
+}
+
+impl crate::protobuf::Message for LifecycleHandler {
+    const NAME: &'static str = "LifecycleHandler";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.exec.as_deref(), buf);
+        pb::put_opt(2, self.http_get.as_deref(), buf);
+        pb::put_opt(3, self.tcp_socket.as_deref(), buf);
+        pb::put_opt(4, self.sleep.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.exec.as_deref())
+            + pb::put_opt_len(2, self.http_get.as_deref())
+            + pb::put_opt_len(3, self.tcp_socket.as_deref())
+            + pb::put_opt_len(4, self.sleep.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.exec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.http_get = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.tcp_socket = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.sleep = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// LimitRange sets resource usage limits for each kind of resource in a Namespace.
@@ -2225,6 +5569,33 @@ pub struct LimitRange {
     pub spec: Option<Box<crate::api::core::v1::LimitRangeSpec>>,
 }
 
+impl crate::protobuf::Message for LimitRange {
+    const NAME: &'static str = "LimitRange";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for LimitRange {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "LimitRange";
@@ -2237,6 +5608,9 @@ impl crate::resource::Resource for LimitRange {
     const PLURAL: &'static str = "limitranges";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// LimitRangeItem defines a min/max usage limit for any resource that matches on kind.
@@ -2270,6 +5644,90 @@ pub struct LimitRangeItem {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for LimitRangeItem {
+    const NAME: &'static str = "LimitRangeItem";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        if let Some(v) = &self.max {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.min {
+            pb::put_map(3, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.default {
+            pb::put_map(4, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.default_request {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.max_limit_request_ratio {
+            pb::put_map(6, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + self.max.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.min.as_ref().map_or(0, |v| {
+                pb::put_map_len(3, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.default.as_ref().map_or(0, |v| {
+                pb::put_map_len(4, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.default_request.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.max_limit_request_ratio.as_ref().map_or(0, |v| {
+                pb::put_map_len(6, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_max: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_min: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_default: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_default_request: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        let mut e_max_limit_request_ratio: Vec<(
+            crate::primitives::Str,
+            crate::primitives::Quantity,
+        )> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => e_max.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => e_min.push(pb::entry(wire, &mut buf)?),
+                (4, wire) => e_default.push(pb::entry(wire, &mut buf)?),
+                (5, wire) => e_default_request.push(pb::entry(wire, &mut buf)?),
+                (6, wire) => e_max_limit_request_ratio.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_max.is_empty() {
+            m.max = Some(e_max.into_iter().collect());
+        }
+        if !e_min.is_empty() {
+            m.min = Some(e_min.into_iter().collect());
+        }
+        if !e_default.is_empty() {
+            m.default = Some(e_default.into_iter().collect());
+        }
+        if !e_default_request.is_empty() {
+            m.default_request = Some(e_default_request.into_iter().collect());
+        }
+        if !e_max_limit_request_ratio.is_empty() {
+            m.max_limit_request_ratio = Some(e_max_limit_request_ratio.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// LimitRangeList is a list of LimitRange items.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LimitRangeList {
@@ -2291,6 +5749,34 @@ pub struct LimitRangeList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for LimitRangeList {
+    const NAME: &'static str = "LimitRangeList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for LimitRangeList {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "LimitRangeList";
@@ -2306,6 +5792,32 @@ pub struct LimitRangeSpec {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub limits: Vec<crate::api::core::v1::LimitRangeItem>,
+}
+
+impl crate::protobuf::Message for LimitRangeSpec {
+    const NAME: &'static str = "LimitRangeSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.limits, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.limits)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.limits)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.limits.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 /// LinuxContainerUser represents user identity information in Linux containers
@@ -2325,6 +5837,49 @@ pub struct LinuxContainerUser {
     /// UID is the primary uid initially attached to the first process in the container
     #[serde(rename = "uid", default)]
     pub uid: i64,
+}
+
+impl crate::protobuf::Message for LinuxContainerUser {
+    const NAME: &'static str = "LinuxContainerUser";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.uid, buf);
+        pb::put(2, &self.gid, buf);
+        if let Some(v) = &self.supplemental_groups {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.uid)
+            + pb::put_len(2, &self.gid)
+            + self
+                .supplemental_groups
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.uid = pb::get(wire, &mut buf)?,
+                (2, wire) => m.gid = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.supplemental_groups.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.supplemental_groups {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service should be sent to an ingress point.
@@ -2349,6 +5904,45 @@ pub struct LoadBalancerIngress {
     pub ports: Option<Vec<crate::api::core::v1::PortStatus>>,
 }
 
+impl crate::protobuf::Message for LoadBalancerIngress {
+    const NAME: &'static str = "LoadBalancerIngress";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.ip.as_ref(), buf);
+        pb::put_opt(2, self.hostname.as_ref(), buf);
+        pb::put_opt(3, self.ip_mode.as_ref(), buf);
+        if let Some(v) = &self.ports {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.ip.as_ref())
+            + pb::put_opt_len(2, self.hostname.as_ref())
+            + pb::put_opt_len(3, self.ip_mode.as_ref())
+            + self.ports.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ip = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.hostname = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.ip_mode = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// LoadBalancerStatus represents the status of a load-balancer.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadBalancerStatus {
@@ -2362,12 +5956,67 @@ pub struct LoadBalancerStatus {
     pub ingress: Option<Vec<crate::api::core::v1::LoadBalancerIngress>>,
 }
 
+impl crate::protobuf::Message for LoadBalancerStatus {
+    const NAME: &'static str = "LoadBalancerStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.ingress {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.ingress.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.ingress.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ingress {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LocalObjectReference {
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for LocalObjectReference {
+    const NAME: &'static str = "LocalObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Local represents directly-attached storage with node affinity
@@ -2379,6 +6028,33 @@ pub struct LocalVolumeSource {
     /// path of the full path to the volume on the node. It can be either a directory or block device (disk, partition, ...).
     #[serde(rename = "path", default)]
     pub path: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for LocalVolumeSource {
+    const NAME: &'static str = "LocalVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.path, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.path) + pb::put_opt_len(2, self.fs_type.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.path = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ModifyVolumeStatus represents the status object of ControllerModifyVolume operation
@@ -2405,6 +6081,36 @@ pub struct ModifyVolumeStatus {
     pub target_volume_attributes_class_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ModifyVolumeStatus {
+    const NAME: &'static str = "ModifyVolumeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.target_volume_attributes_class_name.as_ref(), buf);
+        pb::put(2, &self.status, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.target_volume_attributes_class_name.as_ref())
+            + pb::put_len(2, &self.status)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    m.target_volume_attributes_class_name = pb::get_nonzero(wire, &mut buf)?
+                }
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NFSVolumeSource {
@@ -2417,6 +6123,37 @@ pub struct NFSVolumeSource {
     /// server is the hostname or IP address of the NFS server. More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(rename = "server", default)]
     pub server: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for NFSVolumeSource {
+    const NAME: &'static str = "NFSVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.server, buf);
+        pb::put(2, &self.path, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.server)
+            + pb::put_len(2, &self.path)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.server = pb::get(wire, &mut buf)?,
+                (2, wire) => m.path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Namespace provides a scope for Names. Use of multiple namespaces is optional.
@@ -2439,6 +6176,37 @@ pub struct Namespace {
     pub status: Option<Box<crate::api::core::v1::NamespaceStatus>>,
 }
 
+impl crate::protobuf::Message for Namespace {
+    const NAME: &'static str = "Namespace";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Namespace {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Namespace";
@@ -2451,6 +6219,9 @@ impl crate::resource::Resource for Namespace {
     const PLURAL: &'static str = "namespaces";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// NamespaceCondition contains details about state of namespace.
@@ -2477,6 +6248,43 @@ pub struct NamespaceCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for NamespaceCondition {
+    const NAME: &'static str = "NamespaceCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(4, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(5, self.reason.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(4, self.last_transition_time.as_ref())
+            + pb::put_opt_len(5, self.reason.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NamespaceList is a list of Namespaces.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamespaceList {
@@ -2498,6 +6306,34 @@ pub struct NamespaceList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for NamespaceList {
+    const NAME: &'static str = "NamespaceList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for NamespaceList {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "NamespaceList";
@@ -2516,6 +6352,38 @@ pub struct NamespaceSpec {
     pub finalizers: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for NamespaceSpec {
+    const NAME: &'static str = "NamespaceSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.finalizers {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.finalizers
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.finalizers.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.finalizers {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NamespaceStatus is information about the current status of a Namespace.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NamespaceStatus {
@@ -2530,6 +6398,42 @@ pub struct NamespaceStatus {
     /// Phase is the current lifecycle phase of the namespace. More info: <https://kubernetes.io/docs/tasks/administer-cluster/namespaces/>
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for NamespaceStatus {
+    const NAME: &'static str = "NamespaceStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.phase.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.phase.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.phase = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// Node is a worker node in Kubernetes. Each node will have a unique identifier in the cache (i.e. in etcd).
@@ -2552,6 +6456,37 @@ pub struct Node {
     pub status: Option<Box<crate::api::core::v1::NodeStatus>>,
 }
 
+impl crate::protobuf::Message for Node {
+    const NAME: &'static str = "Node";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Node {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Node";
@@ -2564,6 +6499,9 @@ impl crate::resource::Resource for Node {
     const PLURAL: &'static str = "nodes";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// NodeAddress contains information for the node's address.
@@ -2575,6 +6513,33 @@ pub struct NodeAddress {
     /// Node address type, one of Hostname, ExternalIP or InternalIP.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for NodeAddress {
+    const NAME: &'static str = "NodeAddress";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.address, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_) + pb::put_len(2, &self.address)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.address = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Node affinity is a group of node affinity scheduling rules.
@@ -2599,6 +6564,58 @@ pub struct NodeAffinity {
         Option<Box<crate::api::core::v1::NodeSelector>>,
 }
 
+impl crate::protobuf::Message for NodeAffinity {
+    const NAME: &'static str = "NodeAffinity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(
+            1,
+            self.required_during_scheduling_ignored_during_execution
+                .as_deref(),
+            buf,
+        );
+        if let Some(v) = &self.preferred_during_scheduling_ignored_during_execution {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(
+            1,
+            self.required_during_scheduling_ignored_during_execution
+                .as_deref(),
+        ) + self
+            .preferred_during_scheduling_ignored_during_execution
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    m.required_during_scheduling_ignored_during_execution =
+                        Some(Box::new(pb::get(wire, &mut buf)?))
+                }
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.preferred_during_scheduling_ignored_during_execution
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.preferred_during_scheduling_ignored_during_execution {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NodeAllocatableMappedResources describes mapped node allocatable resource allocations.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAllocatableMappedResources {
@@ -2608,6 +6625,33 @@ pub struct NodeAllocatableMappedResources {
     /// Quantity is the total node allocatable resource capacity allocated for the claim. This claim's allocated devices is shared by all the containers referencing the claim. Kubelet adds this value to both requests and limits at the pod-level cgroup, and to limits at the container-level cgroup for each container referencing the claim.
     #[serde(rename = "quantity", default)]
     pub quantity: crate::primitives::Quantity,
+}
+
+impl crate::protobuf::Message for NodeAllocatableMappedResources {
+    const NAME: &'static str = "NodeAllocatableMappedResources";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.quantity, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.quantity)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.quantity = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NodeAllocatableOverheadResources describes auxiliary overhead resource allocations.
@@ -2626,6 +6670,37 @@ pub struct NodeAllocatableOverheadResources {
     /// PerPod is the flat overhead quantity allocated per pod. Adding to each container limit allows individual containers to utilize the overhead, while the parent pod-level cgroup limit caps the total usage at the pod boundary where the overhead is accounted for exactly once. At least one of PerPod or PerContainer must be specified. Specifying neither is an invalid configuration.
     #[serde(rename = "perPod", default, skip_serializing_if = "Option::is_none")]
     pub per_pod: Option<crate::primitives::Quantity>,
+}
+
+impl crate::protobuf::Message for NodeAllocatableOverheadResources {
+    const NAME: &'static str = "NodeAllocatableOverheadResources";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.per_pod.as_ref(), buf);
+        pb::put_opt(3, self.per_container.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.per_pod.as_ref())
+            + pb::put_opt_len(3, self.per_container.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.per_pod = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.per_container = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NodeAllocatableResourceClaimStatus describes the status of node allocatable resources allocated via DRA.
@@ -2660,6 +6735,58 @@ pub struct NodeAllocatableResourceClaimStatus {
     pub resource_claim_name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for NodeAllocatableResourceClaimStatus {
+    const NAME: &'static str = "NodeAllocatableResourceClaimStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.resource_claim_name, buf);
+        if let Some(v) = &self.containers {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.mapping {
+            pb::put_each(4, v, buf);
+        }
+        if let Some(v) = &self.overhead {
+            pb::put_each(5, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.resource_claim_name)
+            + self
+                .containers
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self.mapping.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+            + self.overhead.as_ref().map_or(0, |v| pb::put_each_len(5, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.resource_claim_name = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.containers.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(wire, &mut buf, m.mapping.get_or_insert_with(Vec::new))?,
+                (5, wire) => pb::push(wire, &mut buf, m.overhead.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.containers {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.mapping {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.overhead {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NodeCondition contains condition information for a node.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeCondition {
@@ -2691,12 +6818,77 @@ pub struct NodeCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for NodeCondition {
+    const NAME: &'static str = "NodeCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_heartbeat_time.as_ref(), buf);
+        pb::put_opt(4, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(5, self.reason.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_heartbeat_time.as_ref())
+            + pb::put_opt_len(4, self.last_transition_time.as_ref())
+            + pb::put_opt_len(5, self.reason.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_heartbeat_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeConfigSource {
     /// ConfigMap is a reference to a Node's ConfigMap
     #[serde(rename = "configMap", default, skip_serializing_if = "Option::is_none")]
     pub config_map: Option<Box<crate::api::core::v1::ConfigMapNodeConfigSource>>,
+}
+
+impl crate::protobuf::Message for NodeConfigSource {
+    const NAME: &'static str = "NodeConfigSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(2, self.config_map.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(2, self.config_map.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.config_map = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NodeConfigStatus describes the status of the config assigned by Node.Spec.ConfigSource.
@@ -2720,6 +6912,40 @@ pub struct NodeConfigStatus {
     pub last_known_good: Option<Box<crate::api::core::v1::NodeConfigSource>>,
 }
 
+impl crate::protobuf::Message for NodeConfigStatus {
+    const NAME: &'static str = "NodeConfigStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.assigned.as_deref(), buf);
+        pb::put_opt(2, self.active.as_deref(), buf);
+        pb::put_opt(3, self.last_known_good.as_deref(), buf);
+        pb::put_opt(4, self.error.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.assigned.as_deref())
+            + pb::put_opt_len(2, self.active.as_deref())
+            + pb::put_opt_len(3, self.last_known_good.as_deref())
+            + pb::put_opt_len(4, self.error.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.assigned = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.active = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.last_known_good = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.error = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NodeDaemonEndpoints lists ports opened by daemons running on the Node.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeDaemonEndpoints {
@@ -2732,6 +6958,31 @@ pub struct NodeDaemonEndpoints {
     pub kubelet_endpoint: Option<Box<crate::api::core::v1::DaemonEndpoint>>,
 }
 
+impl crate::protobuf::Message for NodeDaemonEndpoints {
+    const NAME: &'static str = "NodeDaemonEndpoints";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.kubelet_endpoint.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.kubelet_endpoint.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kubelet_endpoint = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NodeFeatures describes the set of features implemented by the CRI implementation. The features contained in the NodeFeatures should depend only on the cri implementation independent of runtime handlers.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeFeatures {
@@ -2742,6 +6993,31 @@ pub struct NodeFeatures {
         skip_serializing_if = "Option::is_none"
     )]
     pub supplemental_groups_policy: Option<bool>,
+}
+
+impl crate::protobuf::Message for NodeFeatures {
+    const NAME: &'static str = "NodeFeatures";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.supplemental_groups_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.supplemental_groups_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.supplemental_groups_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NodeList is the whole list of all Nodes which have been registered with master.
@@ -2765,6 +7041,34 @@ pub struct NodeList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for NodeList {
+    const NAME: &'static str = "NodeList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for NodeList {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "NodeList";
@@ -2783,6 +7087,42 @@ pub struct NodePodPreemptionPolicy {
     pub disable_resize_preemption: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for NodePodPreemptionPolicy {
+    const NAME: &'static str = "NodePodPreemptionPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.disable_resize_preemption {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.disable_resize_preemption
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.disable_resize_preemption.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.disable_resize_preemption {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NodeRuntimeHandler is a set of runtime handler information.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeRuntimeHandler {
@@ -2792,6 +7132,33 @@ pub struct NodeRuntimeHandler {
     /// Runtime handler name. Empty for the default runtime handler.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for NodeRuntimeHandler {
+    const NAME: &'static str = "NodeRuntimeHandler";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.features.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref()) + pb::put_opt_len(2, self.features.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.features = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler.
@@ -2813,6 +7180,34 @@ pub struct NodeRuntimeHandlerFeatures {
     pub user_namespaces: Option<bool>,
 }
 
+impl crate::protobuf::Message for NodeRuntimeHandlerFeatures {
+    const NAME: &'static str = "NodeRuntimeHandlerFeatures";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.recursive_read_only_mounts.as_ref(), buf);
+        pb::put_opt(2, self.user_namespaces.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.recursive_read_only_mounts.as_ref())
+            + pb::put_opt_len(2, self.user_namespaces.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.recursive_read_only_mounts = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.user_namespaces = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSelector {
@@ -2823,6 +7218,32 @@ pub struct NodeSelector {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub node_selector_terms: Vec<crate::api::core::v1::NodeSelectorTerm>,
+}
+
+impl crate::protobuf::Message for NodeSelector {
+    const NAME: &'static str = "NodeSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.node_selector_terms, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.node_selector_terms)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.node_selector_terms)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.node_selector_terms.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 /// A node selector requirement is a selector that contains values, a key, and an operator that relates the key and values.
@@ -2844,6 +7265,42 @@ pub struct NodeSelectorRequirement {
     pub values: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for NodeSelectorRequirement {
+    const NAME: &'static str = "NodeSelectorRequirement";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put(2, &self.operator, buf);
+        if let Some(v) = &self.values {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_len(2, &self.operator)
+            + self.values.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.values {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSelectorTerm {
@@ -2863,6 +7320,53 @@ pub struct NodeSelectorTerm {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_fields: Option<Vec<crate::api::core::v1::NodeSelectorRequirement>>,
+}
+
+impl crate::protobuf::Message for NodeSelectorTerm {
+    const NAME: &'static str = "NodeSelectorTerm";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.match_expressions {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.match_fields {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.match_expressions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .match_fields
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_expressions.get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => pb::push(wire, &mut buf, m.match_fields.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.match_expressions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.match_fields {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// NodeSpec describes the attributes that a node is created with.
@@ -2922,6 +7426,65 @@ pub struct NodeSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub unschedulable: Option<bool>,
+}
+
+impl crate::protobuf::Message for NodeSpec {
+    const NAME: &'static str = "NodeSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.pod_cidr.as_ref(), buf);
+        pb::put_opt(2, self.external_id.as_ref(), buf);
+        pb::put_opt(3, self.provider_id.as_ref(), buf);
+        pb::put_opt(4, self.unschedulable.as_ref(), buf);
+        if let Some(v) = &self.taints {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(6, self.config_source.as_deref(), buf);
+        if let Some(v) = &self.pod_cidrs {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.pod_preemption_policy.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.pod_cidr.as_ref())
+            + pb::put_opt_len(2, self.external_id.as_ref())
+            + pb::put_opt_len(3, self.provider_id.as_ref())
+            + pb::put_opt_len(4, self.unschedulable.as_ref())
+            + self.taints.as_ref().map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(6, self.config_source.as_deref())
+            + self
+                .pod_cidrs
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.pod_preemption_policy.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pod_cidr = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.external_id = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.provider_id = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.unschedulable = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => pb::push(wire, &mut buf, m.taints.get_or_insert_with(Vec::new))?,
+                (6, wire) => m.config_source = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => pb::push(wire, &mut buf, m.pod_cidrs.get_or_insert_with(Vec::new))?,
+                (8, wire) => m.pod_preemption_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.taints {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.pod_cidrs {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// NodeStatus is information about the current status of a node.
@@ -3014,12 +7577,185 @@ pub struct NodeStatus {
     pub volumes_in_use: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for NodeStatus {
+    const NAME: &'static str = "NodeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.capacity {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.allocatable {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(3, self.phase.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(4, v, buf);
+        }
+        if let Some(v) = &self.addresses {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(6, self.daemon_endpoints.as_deref(), buf);
+        pb::put_opt(7, self.node_info.as_deref(), buf);
+        if let Some(v) = &self.images {
+            pb::put_each(8, v, buf);
+        }
+        if let Some(v) = &self.volumes_in_use {
+            pb::put_each(9, v, buf);
+        }
+        if let Some(v) = &self.volumes_attached {
+            pb::put_each(10, v, buf);
+        }
+        pb::put_opt(11, self.config.as_deref(), buf);
+        if let Some(v) = &self.runtime_handlers {
+            pb::put_each(12, v, buf);
+        }
+        pb::put_opt(13, self.features.as_deref(), buf);
+        if let Some(v) = &self.declared_features {
+            pb::put_each(14, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.capacity.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self.allocatable.as_ref().map_or(0, |v| {
+            pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + pb::put_opt_len(3, self.phase.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + self
+                .addresses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(6, self.daemon_endpoints.as_deref())
+            + pb::put_opt_len(7, self.node_info.as_deref())
+            + self.images.as_ref().map_or(0, |v| pb::put_each_len(8, v))
+            + self
+                .volumes_in_use
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(9, v))
+            + self
+                .volumes_attached
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(10, v))
+            + pb::put_opt_len(11, self.config.as_deref())
+            + self
+                .runtime_handlers
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(12, v))
+            + pb::put_opt_len(13, self.features.as_deref())
+            + self
+                .declared_features
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(14, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_capacity: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_allocatable: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_capacity.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => e_allocatable.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => m.phase = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (5, wire) => pb::push(wire, &mut buf, m.addresses.get_or_insert_with(Vec::new))?,
+                (6, wire) => m.daemon_endpoints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => m.node_info = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => pb::push(wire, &mut buf, m.images.get_or_insert_with(Vec::new))?,
+                (9, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.volumes_in_use.get_or_insert_with(Vec::new),
+                )?,
+                (10, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.volumes_attached.get_or_insert_with(Vec::new),
+                )?,
+                (11, wire) => m.config = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.runtime_handlers.get_or_insert_with(Vec::new),
+                )?,
+                (13, wire) => m.features = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (14, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.declared_features.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_capacity.is_empty() {
+            m.capacity = Some(e_capacity.into_iter().collect());
+        }
+        if !e_allocatable.is_empty() {
+            m.allocatable = Some(e_allocatable.into_iter().collect());
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.addresses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.images {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volumes_in_use {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volumes_attached {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.runtime_handlers {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.declared_features {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NodeSwapStatus represents swap memory information.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeSwapStatus {
     /// Total amount of swap memory in bytes.
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<i64>,
+}
+
+impl crate::protobuf::Message for NodeSwapStatus {
+    const NAME: &'static str = "NodeSwapStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.capacity.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.capacity.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.capacity = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NodeSystemInfo is a set of ids/uuids to uniquely identify the node.
@@ -3067,6 +7803,64 @@ pub struct NodeSystemInfo {
     pub system_uuid: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for NodeSystemInfo {
+    const NAME: &'static str = "NodeSystemInfo";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.machine_id, buf);
+        pb::put(2, &self.system_uuid, buf);
+        pb::put(3, &self.boot_id, buf);
+        pb::put(4, &self.kernel_version, buf);
+        pb::put(5, &self.os_image, buf);
+        pb::put(6, &self.container_runtime_version, buf);
+        pb::put(7, &self.kubelet_version, buf);
+        pb::put(8, &self.kube_proxy_version, buf);
+        pb::put(9, &self.operating_system, buf);
+        pb::put(10, &self.architecture, buf);
+        pb::put_opt(11, self.swap.as_deref(), buf);
+        pb::put_opt(12, self.running_in_user_namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.machine_id)
+            + pb::put_len(2, &self.system_uuid)
+            + pb::put_len(3, &self.boot_id)
+            + pb::put_len(4, &self.kernel_version)
+            + pb::put_len(5, &self.os_image)
+            + pb::put_len(6, &self.container_runtime_version)
+            + pb::put_len(7, &self.kubelet_version)
+            + pb::put_len(8, &self.kube_proxy_version)
+            + pb::put_len(9, &self.operating_system)
+            + pb::put_len(10, &self.architecture)
+            + pb::put_opt_len(11, self.swap.as_deref())
+            + pb::put_opt_len(12, self.running_in_user_namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.machine_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.system_uuid = pb::get(wire, &mut buf)?,
+                (3, wire) => m.boot_id = pb::get(wire, &mut buf)?,
+                (4, wire) => m.kernel_version = pb::get(wire, &mut buf)?,
+                (5, wire) => m.os_image = pb::get(wire, &mut buf)?,
+                (6, wire) => m.container_runtime_version = pb::get(wire, &mut buf)?,
+                (7, wire) => m.kubelet_version = pb::get(wire, &mut buf)?,
+                (8, wire) => m.kube_proxy_version = pb::get(wire, &mut buf)?,
+                (9, wire) => m.operating_system = pb::get(wire, &mut buf)?,
+                (10, wire) => m.architecture = pb::get(wire, &mut buf)?,
+                (11, wire) => m.swap = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => m.running_in_user_namespace = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ObjectFieldSelector selects an APIVersioned field of an object.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectFieldSelector {
@@ -3080,6 +7874,33 @@ pub struct ObjectFieldSelector {
     /// Path of the field to select in the specified API version.
     #[serde(rename = "fieldPath", default)]
     pub field_path: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ObjectFieldSelector {
+    const NAME: &'static str = "ObjectFieldSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_version.as_ref(), buf);
+        pb::put(2, &self.field_path, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_version.as_ref()) + pb::put_len(2, &self.field_path)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.field_path = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ObjectReference contains enough information to let you inspect or modify the referred object.
@@ -3116,6 +7937,49 @@ pub struct ObjectReference {
     pub uid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ObjectReference {
+    const NAME: &'static str = "ObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.kind.as_ref(), buf);
+        pb::put_opt(2, self.namespace.as_ref(), buf);
+        pb::put_opt(3, self.name.as_ref(), buf);
+        pb::put_opt(4, self.uid.as_ref(), buf);
+        pb::put_opt(5, self.api_version.as_ref(), buf);
+        pb::put_opt(6, self.resource_version.as_ref(), buf);
+        pb::put_opt(7, self.field_path.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.kind.as_ref())
+            + pb::put_opt_len(2, self.namespace.as_ref())
+            + pb::put_opt_len(3, self.name.as_ref())
+            + pb::put_opt_len(4, self.uid.as_ref())
+            + pb::put_opt_len(5, self.api_version.as_ref())
+            + pb::put_opt_len(6, self.resource_version.as_ref())
+            + pb::put_opt_len(7, self.field_path.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.resource_version = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.field_path = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PersistentVolume (PV) is a storage resource provisioned by an administrator. It is analogous to a node. More info: <https://kubernetes.io/docs/concepts/storage/persistent-volumes>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PersistentVolume {
@@ -3136,6 +8000,37 @@ pub struct PersistentVolume {
     pub status: Option<Box<crate::api::core::v1::PersistentVolumeStatus>>,
 }
 
+impl crate::protobuf::Message for PersistentVolume {
+    const NAME: &'static str = "PersistentVolume";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PersistentVolume {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "PersistentVolume";
@@ -3148,6 +8043,9 @@ impl crate::resource::Resource for PersistentVolume {
     const PLURAL: &'static str = "persistentvolumes";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PersistentVolumeClaim is a user's request for and claim to a persistent volume
@@ -3170,6 +8068,37 @@ pub struct PersistentVolumeClaim {
     pub status: Option<Box<crate::api::core::v1::PersistentVolumeClaimStatus>>,
 }
 
+impl crate::protobuf::Message for PersistentVolumeClaim {
+    const NAME: &'static str = "PersistentVolumeClaim";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PersistentVolumeClaim {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "PersistentVolumeClaim";
@@ -3182,6 +8111,9 @@ impl crate::resource::Resource for PersistentVolumeClaim {
     const PLURAL: &'static str = "persistentvolumeclaims";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PersistentVolumeClaimCondition contains details about state of pvc
@@ -3215,6 +8147,46 @@ pub struct PersistentVolumeClaimCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PersistentVolumeClaimCondition {
+    const NAME: &'static str = "PersistentVolumeClaimCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_probe_time.as_ref(), buf);
+        pb::put_opt(4, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(5, self.reason.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_probe_time.as_ref())
+            + pb::put_opt_len(4, self.last_transition_time.as_ref())
+            + pb::put_opt_len(5, self.reason.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_probe_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PersistentVolumeClaimList is a list of PersistentVolumeClaim items.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PersistentVolumeClaimList {
@@ -3234,6 +8206,34 @@ pub struct PersistentVolumeClaimList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for PersistentVolumeClaimList {
+    const NAME: &'static str = "PersistentVolumeClaimList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for PersistentVolumeClaimList {
@@ -3307,6 +8307,62 @@ pub struct PersistentVolumeClaimSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub volume_name: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for PersistentVolumeClaimSpec {
+    const NAME: &'static str = "PersistentVolumeClaimSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.access_modes {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.resources.as_deref(), buf);
+        pb::put_opt(3, self.volume_name.as_ref(), buf);
+        pb::put_opt(4, self.selector.as_deref(), buf);
+        pb::put_opt(5, self.storage_class_name.as_ref(), buf);
+        pb::put_opt(6, self.volume_mode.as_ref(), buf);
+        pb::put_opt(7, self.data_source.as_deref(), buf);
+        pb::put_opt(8, self.data_source_ref.as_deref(), buf);
+        pb::put_opt(9, self.volume_attributes_class_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.access_modes
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.resources.as_deref())
+            + pb::put_opt_len(3, self.volume_name.as_ref())
+            + pb::put_opt_len(4, self.selector.as_deref())
+            + pb::put_opt_len(5, self.storage_class_name.as_ref())
+            + pb::put_opt_len(6, self.volume_mode.as_ref())
+            + pb::put_opt_len(7, self.data_source.as_deref())
+            + pb::put_opt_len(8, self.data_source_ref.as_deref())
+            + pb::put_opt_len(9, self.volume_attributes_class_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.access_modes.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.volume_name = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.storage_class_name = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.volume_mode = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.data_source = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => m.data_source_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => m.volume_attributes_class_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.access_modes {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// PersistentVolumeClaimStatus is the current status of a persistent volume claim.
@@ -3406,6 +8462,102 @@ pub struct PersistentVolumeClaimStatus {
     pub phase: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PersistentVolumeClaimStatus {
+    const NAME: &'static str = "PersistentVolumeClaimStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.phase.as_ref(), buf);
+        if let Some(v) = &self.access_modes {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.capacity {
+            pb::put_map(3, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.conditions {
+            pb::put_each(4, v, buf);
+        }
+        if let Some(v) = &self.allocated_resources {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.allocated_resource_statuses {
+            pb::put_map(7, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(8, self.current_volume_attributes_class_name.as_ref(), buf);
+        pb::put_opt(9, self.modify_volume_status.as_deref(), buf);
+        pb::put_opt(10, self.health_status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.phase.as_ref())
+            + self
+                .access_modes
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self.capacity.as_ref().map_or(0, |v| {
+                pb::put_map_len(3, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + self.allocated_resources.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.allocated_resource_statuses.as_ref().map_or(0, |v| {
+                pb::put_map_len(7, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(8, self.current_volume_attributes_class_name.as_ref())
+            + pb::put_opt_len(9, self.modify_volume_status.as_deref())
+            + pb::put_opt_len(10, self.health_status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_capacity: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_allocated_resources: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        let mut e_allocated_resource_statuses: Vec<(
+            crate::primitives::Str,
+            crate::primitives::Str,
+        )> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.phase = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.access_modes.get_or_insert_with(Vec::new))?,
+                (3, wire) => e_capacity.push(pb::entry(wire, &mut buf)?),
+                (4, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (5, wire) => e_allocated_resources.push(pb::entry(wire, &mut buf)?),
+                (7, wire) => e_allocated_resource_statuses.push(pb::entry(wire, &mut buf)?),
+                (8, wire) => {
+                    m.current_volume_attributes_class_name = Some(pb::get(wire, &mut buf)?)
+                }
+                (9, wire) => m.modify_volume_status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (10, wire) => m.health_status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.access_modes {
+            v.shrink_to_fit();
+        }
+        if !e_capacity.is_empty() {
+            m.capacity = Some(e_capacity.into_iter().collect());
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        if !e_allocated_resources.is_empty() {
+            m.allocated_resources = Some(e_allocated_resources.into_iter().collect());
+        }
+        if !e_allocated_resource_statuses.is_empty() {
+            m.allocated_resource_statuses =
+                Some(e_allocated_resource_statuses.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PersistentVolumeClaimTemplate {
@@ -3417,6 +8569,33 @@ pub struct PersistentVolumeClaimTemplate {
     pub spec: crate::api::core::v1::PersistentVolumeClaimSpec,
 }
 
+impl crate::protobuf::Message for PersistentVolumeClaimTemplate {
+    const NAME: &'static str = "PersistentVolumeClaimTemplate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.metadata.as_deref(), buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.metadata.as_deref()) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace. This volume finds the bound PV and mounts that volume for the pod. A PersistentVolumeClaimVolumeSource is, essentially, a wrapper around another type of volume that is owned by someone else (the system).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PersistentVolumeClaimVolumeSource {
@@ -3426,6 +8605,33 @@ pub struct PersistentVolumeClaimVolumeSource {
     /// readOnly Will force the ReadOnly setting in VolumeMounts. Default false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
+}
+
+impl crate::protobuf::Message for PersistentVolumeClaimVolumeSource {
+    const NAME: &'static str = "PersistentVolumeClaimVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.claim_name, buf);
+        pb::put_opt(2, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.claim_name) + pb::put_opt_len(2, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.claim_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PersistentVolumeList is a list of PersistentVolume items.
@@ -3447,6 +8653,34 @@ pub struct PersistentVolumeList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for PersistentVolumeList {
+    const NAME: &'static str = "PersistentVolumeList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for PersistentVolumeList {
@@ -3607,6 +8841,194 @@ pub struct PersistentVolumeSpec {
     pub vsphere_volume: Option<Box<crate::api::core::v1::VsphereVirtualDiskVolumeSource>>,
 }
 
+impl crate::protobuf::Message for PersistentVolumeSpec {
+    const NAME: &'static str = "PersistentVolumeSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.capacity {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_group(
+            2,
+            pb::put_opt_len(1, self.gce_persistent_disk.as_deref())
+                + pb::put_opt_len(2, self.aws_elastic_block_store.as_deref())
+                + pb::put_opt_len(3, self.host_path.as_deref())
+                + pb::put_opt_len(4, self.glusterfs.as_deref())
+                + pb::put_opt_len(5, self.nfs.as_deref())
+                + pb::put_opt_len(6, self.rbd.as_deref())
+                + pb::put_opt_len(7, self.iscsi.as_deref())
+                + pb::put_opt_len(8, self.cinder.as_deref())
+                + pb::put_opt_len(9, self.cephfs.as_deref())
+                + pb::put_opt_len(10, self.fc.as_deref())
+                + pb::put_opt_len(11, self.flocker.as_deref())
+                + pb::put_opt_len(12, self.flex_volume.as_deref())
+                + pb::put_opt_len(13, self.azure_file.as_deref())
+                + pb::put_opt_len(14, self.vsphere_volume.as_deref())
+                + pb::put_opt_len(15, self.quobyte.as_deref())
+                + pb::put_opt_len(16, self.azure_disk.as_deref())
+                + pb::put_opt_len(17, self.photon_persistent_disk.as_deref())
+                + pb::put_opt_len(18, self.portworx_volume.as_deref())
+                + pb::put_opt_len(19, self.scale_io.as_deref())
+                + pb::put_opt_len(20, self.local.as_deref())
+                + pb::put_opt_len(21, self.storageos.as_deref())
+                + pb::put_opt_len(22, self.csi.as_deref()),
+            buf,
+            |buf| {
+                pb::put_opt(1, self.gce_persistent_disk.as_deref(), buf);
+                pb::put_opt(2, self.aws_elastic_block_store.as_deref(), buf);
+                pb::put_opt(3, self.host_path.as_deref(), buf);
+                pb::put_opt(4, self.glusterfs.as_deref(), buf);
+                pb::put_opt(5, self.nfs.as_deref(), buf);
+                pb::put_opt(6, self.rbd.as_deref(), buf);
+                pb::put_opt(7, self.iscsi.as_deref(), buf);
+                pb::put_opt(8, self.cinder.as_deref(), buf);
+                pb::put_opt(9, self.cephfs.as_deref(), buf);
+                pb::put_opt(10, self.fc.as_deref(), buf);
+                pb::put_opt(11, self.flocker.as_deref(), buf);
+                pb::put_opt(12, self.flex_volume.as_deref(), buf);
+                pb::put_opt(13, self.azure_file.as_deref(), buf);
+                pb::put_opt(14, self.vsphere_volume.as_deref(), buf);
+                pb::put_opt(15, self.quobyte.as_deref(), buf);
+                pb::put_opt(16, self.azure_disk.as_deref(), buf);
+                pb::put_opt(17, self.photon_persistent_disk.as_deref(), buf);
+                pb::put_opt(18, self.portworx_volume.as_deref(), buf);
+                pb::put_opt(19, self.scale_io.as_deref(), buf);
+                pb::put_opt(20, self.local.as_deref(), buf);
+                pb::put_opt(21, self.storageos.as_deref(), buf);
+                pb::put_opt(22, self.csi.as_deref(), buf);
+            },
+        );
+        if let Some(v) = &self.access_modes {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.claim_ref.as_deref(), buf);
+        pb::put_opt(5, self.persistent_volume_reclaim_policy.as_ref(), buf);
+        pb::put_opt(6, self.storage_class_name.as_ref(), buf);
+        if let Some(v) = &self.mount_options {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.volume_mode.as_ref(), buf);
+        pb::put_opt(9, self.node_affinity.as_deref(), buf);
+        pb::put_opt(10, self.volume_attributes_class_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.capacity.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + pb::put_group_len(
+            2,
+            pb::put_opt_len(1, self.gce_persistent_disk.as_deref())
+                + pb::put_opt_len(2, self.aws_elastic_block_store.as_deref())
+                + pb::put_opt_len(3, self.host_path.as_deref())
+                + pb::put_opt_len(4, self.glusterfs.as_deref())
+                + pb::put_opt_len(5, self.nfs.as_deref())
+                + pb::put_opt_len(6, self.rbd.as_deref())
+                + pb::put_opt_len(7, self.iscsi.as_deref())
+                + pb::put_opt_len(8, self.cinder.as_deref())
+                + pb::put_opt_len(9, self.cephfs.as_deref())
+                + pb::put_opt_len(10, self.fc.as_deref())
+                + pb::put_opt_len(11, self.flocker.as_deref())
+                + pb::put_opt_len(12, self.flex_volume.as_deref())
+                + pb::put_opt_len(13, self.azure_file.as_deref())
+                + pb::put_opt_len(14, self.vsphere_volume.as_deref())
+                + pb::put_opt_len(15, self.quobyte.as_deref())
+                + pb::put_opt_len(16, self.azure_disk.as_deref())
+                + pb::put_opt_len(17, self.photon_persistent_disk.as_deref())
+                + pb::put_opt_len(18, self.portworx_volume.as_deref())
+                + pb::put_opt_len(19, self.scale_io.as_deref())
+                + pb::put_opt_len(20, self.local.as_deref())
+                + pb::put_opt_len(21, self.storageos.as_deref())
+                + pb::put_opt_len(22, self.csi.as_deref()),
+        ) + self
+            .access_modes
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.claim_ref.as_deref())
+            + pb::put_opt_len(5, self.persistent_volume_reclaim_policy.as_ref())
+            + pb::put_opt_len(6, self.storage_class_name.as_ref())
+            + self
+                .mount_options
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.volume_mode.as_ref())
+            + pb::put_opt_len(9, self.node_affinity.as_deref())
+            + pb::put_opt_len(10, self.volume_attributes_class_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_capacity: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_capacity.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => {
+                                m.gce_persistent_disk = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (2, wire) => {
+                                m.aws_elastic_block_store = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (3, wire) => m.host_path = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (4, wire) => m.glusterfs = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (5, wire) => m.nfs = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (6, wire) => m.rbd = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (7, wire) => m.iscsi = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (8, wire) => m.cinder = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (9, wire) => m.cephfs = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (10, wire) => m.fc = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (11, wire) => m.flocker = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (12, wire) => m.flex_volume = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (13, wire) => m.azure_file = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (14, wire) => {
+                                m.vsphere_volume = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (15, wire) => m.quobyte = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (16, wire) => m.azure_disk = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (17, wire) => {
+                                m.photon_persistent_disk = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (18, wire) => {
+                                m.portworx_volume = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (19, wire) => m.scale_io = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (20, wire) => m.local = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (21, wire) => m.storageos = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (22, wire) => m.csi = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (3, wire) => pb::push(wire, &mut buf, m.access_modes.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.claim_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.persistent_volume_reclaim_policy = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.storage_class_name = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => {
+                    pb::push(wire, &mut buf, m.mount_options.get_or_insert_with(Vec::new))?
+                }
+                (8, wire) => m.volume_mode = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.node_affinity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (10, wire) => m.volume_attributes_class_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_capacity.is_empty() {
+            m.capacity = Some(e_capacity.into_iter().collect());
+        }
+        if let Some(v) = &mut m.access_modes {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.mount_options {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PersistentVolumeStatus is the current status of a persistent volume.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PersistentVolumeStatus {
@@ -3628,6 +9050,40 @@ pub struct PersistentVolumeStatus {
     pub reason: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PersistentVolumeStatus {
+    const NAME: &'static str = "PersistentVolumeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.phase.as_ref(), buf);
+        pb::put_opt(2, self.message.as_ref(), buf);
+        pb::put_opt(3, self.reason.as_ref(), buf);
+        pb::put_opt(4, self.last_phase_transition_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.phase.as_ref())
+            + pb::put_opt_len(2, self.message.as_ref())
+            + pb::put_opt_len(3, self.reason.as_ref())
+            + pb::put_opt_len(4, self.last_phase_transition_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.phase = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_phase_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a Photon Controller persistent disk resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhotonPersistentDiskVolumeSource {
@@ -3637,6 +9093,33 @@ pub struct PhotonPersistentDiskVolumeSource {
     /// pdID is the ID that identifies Photon Controller persistent disk
     #[serde(rename = "pdID", default)]
     pub pd_id: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PhotonPersistentDiskVolumeSource {
+    const NAME: &'static str = "PhotonPersistentDiskVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.pd_id, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.pd_id) + pb::put_opt_len(2, self.fs_type.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pd_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Pod is a collection of containers that can run on a host. This resource is created by clients and scheduled onto hosts.
@@ -3659,6 +9142,37 @@ pub struct Pod {
     pub status: Option<Box<crate::api::core::v1::PodStatus>>,
 }
 
+impl crate::protobuf::Message for Pod {
+    const NAME: &'static str = "Pod";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Pod {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Pod";
@@ -3671,6 +9185,9 @@ impl crate::resource::Resource for Pod {
     const PLURAL: &'static str = "pods";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// Pod affinity is a group of inter pod affinity scheduling rules.
@@ -3694,6 +9211,59 @@ pub struct PodAffinity {
     )]
     pub required_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::PodAffinityTerm>>,
+}
+
+impl crate::protobuf::Message for PodAffinity {
+    const NAME: &'static str = "PodAffinity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.required_during_scheduling_ignored_during_execution {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.preferred_during_scheduling_ignored_during_execution {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.required_during_scheduling_ignored_during_execution
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.preferred_during_scheduling_ignored_during_execution
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.required_during_scheduling_ignored_during_execution {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.preferred_during_scheduling_ignored_during_execution {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key &lt;topologyKey&gt; matches that of any node on which a pod of the set of pods is running
@@ -3742,6 +9312,78 @@ pub struct PodAffinityTerm {
     pub topology_key: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PodAffinityTerm {
+    const NAME: &'static str = "PodAffinityTerm";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.label_selector.as_deref(), buf);
+        if let Some(v) = &self.namespaces {
+            pb::put_each(2, v, buf);
+        }
+        pb::put(3, &self.topology_key, buf);
+        pb::put_opt(4, self.namespace_selector.as_deref(), buf);
+        if let Some(v) = &self.match_label_keys {
+            pb::put_each(5, v, buf);
+        }
+        if let Some(v) = &self.mismatch_label_keys {
+            pb::put_each(6, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.label_selector.as_deref())
+            + self
+                .namespaces
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_len(3, &self.topology_key)
+            + pb::put_opt_len(4, self.namespace_selector.as_deref())
+            + self
+                .match_label_keys
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + self
+                .mismatch_label_keys
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.label_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => pb::push(wire, &mut buf, m.namespaces.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.topology_key = pb::get(wire, &mut buf)?,
+                (4, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_label_keys.get_or_insert_with(Vec::new),
+                )?,
+                (6, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.mismatch_label_keys.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.namespaces {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.match_label_keys {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.mismatch_label_keys {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Pod anti affinity is a group of inter pod anti affinity scheduling rules.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodAntiAffinity {
@@ -3763,6 +9405,59 @@ pub struct PodAntiAffinity {
     )]
     pub required_during_scheduling_ignored_during_execution:
         Option<Vec<crate::api::core::v1::PodAffinityTerm>>,
+}
+
+impl crate::protobuf::Message for PodAntiAffinity {
+    const NAME: &'static str = "PodAntiAffinity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.required_during_scheduling_ignored_during_execution {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.preferred_during_scheduling_ignored_during_execution {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.required_during_scheduling_ignored_during_execution
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.preferred_during_scheduling_ignored_during_execution
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.required_during_scheduling_ignored_during_execution {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.preferred_during_scheduling_ignored_during_execution {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// PodCertificateProjection provides a private key and X.509 certificate in the pod filesystem.
@@ -3834,6 +9529,61 @@ pub struct PodCertificateProjection {
     pub user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for PodCertificateProjection {
+    const NAME: &'static str = "PodCertificateProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.signer_name, buf);
+        pb::put(2, &self.key_type, buf);
+        pb::put_opt(3, self.max_expiration_seconds.as_ref(), buf);
+        pb::put_opt(4, self.credential_bundle_path.as_ref(), buf);
+        pb::put_opt(5, self.key_path.as_ref(), buf);
+        pb::put_opt(6, self.certificate_chain_path.as_ref(), buf);
+        if let Some(v) = &self.user_annotations {
+            pb::put_map(7, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(8, self.user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.signer_name)
+            + pb::put_len(2, &self.key_type)
+            + pb::put_opt_len(3, self.max_expiration_seconds.as_ref())
+            + pb::put_opt_len(4, self.credential_bundle_path.as_ref())
+            + pb::put_opt_len(5, self.key_path.as_ref())
+            + pb::put_opt_len(6, self.certificate_chain_path.as_ref())
+            + self.user_annotations.as_ref().map_or(0, |v| {
+                pb::put_map_len(7, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(8, self.user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_user_annotations: Vec<(crate::primitives::Str, crate::primitives::Str)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.signer_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.key_type = pb::get(wire, &mut buf)?,
+                (3, wire) => m.max_expiration_seconds = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.credential_bundle_path = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.key_path = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.certificate_chain_path = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => e_user_annotations.push(pb::entry(wire, &mut buf)?),
+                (8, wire) => m.user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_user_annotations.is_empty() {
+            m.user_annotations = Some(e_user_annotations.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// PodCondition contains details for the current condition of this pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodCondition {
@@ -3872,6 +9622,49 @@ pub struct PodCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PodCondition {
+    const NAME: &'static str = "PodCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_probe_time.as_ref(), buf);
+        pb::put_opt(4, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(5, self.reason.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+        pb::put_opt(7, self.observed_generation.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_probe_time.as_ref())
+            + pb::put_opt_len(4, self.last_transition_time.as_ref())
+            + pb::put_opt_len(5, self.reason.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+            + pb::put_opt_len(7, self.observed_generation.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_probe_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodDNSConfig {
@@ -3901,6 +9694,54 @@ pub struct PodDNSConfig {
     pub searches: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for PodDNSConfig {
+    const NAME: &'static str = "PodDNSConfig";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.nameservers {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.searches {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.options {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.nameservers
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self.searches.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + self.options.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.nameservers.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.searches.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.options.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.nameservers {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.searches {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.options {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PodDNSConfigOption defines DNS resolver options of a pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodDNSConfigOption {
@@ -3910,6 +9751,33 @@ pub struct PodDNSConfigOption {
     /// Value is this DNS resolver option's value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for PodDNSConfigOption {
+    const NAME: &'static str = "PodDNSConfigOption";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref()) + pb::put_opt_len(2, self.value.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.value = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodExtendedResourceClaimStatus is stored in the PodStatus for the extended resource requests backed by DRA. It stores the generated name for the corresponding special ResourceClaim created by the scheduler.
@@ -3927,12 +9795,65 @@ pub struct PodExtendedResourceClaimStatus {
     pub resource_claim_name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PodExtendedResourceClaimStatus {
+    const NAME: &'static str = "PodExtendedResourceClaimStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.request_mappings, buf);
+        pb::put(2, &self.resource_claim_name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.request_mappings) + pb::put_len(2, &self.resource_claim_name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.request_mappings)?,
+                (2, wire) => m.resource_claim_name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.request_mappings.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// PodIP represents a single IP address allocated to the pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodIP {
     /// IP is the IP address assigned to the pod
     #[serde(rename = "ip", default)]
     pub ip: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PodIP {
+    const NAME: &'static str = "PodIP";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.ip, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.ip)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ip = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodList is a list of Pods.
@@ -3956,6 +9877,34 @@ pub struct PodList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for PodList {
+    const NAME: &'static str = "PodList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PodList {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "PodList";
@@ -3969,12 +9918,62 @@ pub struct PodOS {
     pub name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PodOS {
+    const NAME: &'static str = "PodOS";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodReadinessGate contains the reference to a pod condition
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodReadinessGate {
     /// ConditionType refers to a condition in the pod's condition list with matching type.
     #[serde(rename = "conditionType", default)]
     pub condition_type: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PodReadinessGate {
+    const NAME: &'static str = "PodReadinessGate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.condition_type, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.condition_type)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.condition_type = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate which is then turned into a ResourceClaim for the pod.
@@ -4013,6 +10012,37 @@ pub struct PodResourceClaim {
     pub resource_claim_template_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PodResourceClaim {
+    const NAME: &'static str = "PodResourceClaim";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(3, self.resource_claim_name.as_ref(), buf);
+        pb::put_opt(4, self.resource_claim_template_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(3, self.resource_claim_name.as_ref())
+            + pb::put_opt_len(4, self.resource_claim_template_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.resource_claim_name = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.resource_claim_template_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodResourceClaimStatus {
@@ -4032,12 +10062,64 @@ pub struct PodResourceClaimStatus {
     pub resource_claim_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PodResourceClaimStatus {
+    const NAME: &'static str = "PodResourceClaimStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.resource_claim_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_opt_len(2, self.resource_claim_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.resource_claim_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodSchedulingGate is associated to a Pod to guard its scheduling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodSchedulingGate {
     /// Name of the scheduling gate. Each scheduling gate must have a unique name field.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PodSchedulingGate {
+    const NAME: &'static str = "PodSchedulingGate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodSchedulingGroup identifies the runtime scheduling group instance that a Pod belongs to. The scheduler uses this information to apply workload-aware scheduling semantics. Exactly one field must be specified.
@@ -4050,6 +10132,31 @@ pub struct PodSchedulingGroup {
         skip_serializing_if = "Option::is_none"
     )]
     pub pod_group_name: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for PodSchedulingGroup {
+    const NAME: &'static str = "PodSchedulingGroup";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.pod_group_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.pod_group_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pod_group_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext.
@@ -4154,6 +10261,84 @@ pub struct PodSecurityContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub windows_options: Option<Box<crate::api::core::v1::WindowsSecurityContextOptions>>,
+}
+
+impl crate::protobuf::Message for PodSecurityContext {
+    const NAME: &'static str = "PodSecurityContext";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.se_linux_options.as_deref(), buf);
+        pb::put_opt(2, self.run_as_user.as_ref(), buf);
+        pb::put_opt(3, self.run_as_non_root.as_ref(), buf);
+        if let Some(v) = &self.supplemental_groups {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.fs_group.as_ref(), buf);
+        pb::put_opt(6, self.run_as_group.as_ref(), buf);
+        if let Some(v) = &self.sysctls {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.windows_options.as_deref(), buf);
+        pb::put_opt(9, self.fs_group_change_policy.as_ref(), buf);
+        pb::put_opt(10, self.seccomp_profile.as_deref(), buf);
+        pb::put_opt(11, self.app_armor_profile.as_deref(), buf);
+        pb::put_opt(12, self.supplemental_groups_policy.as_ref(), buf);
+        pb::put_opt(13, self.se_linux_change_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.se_linux_options.as_deref())
+            + pb::put_opt_len(2, self.run_as_user.as_ref())
+            + pb::put_opt_len(3, self.run_as_non_root.as_ref())
+            + self
+                .supplemental_groups
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.fs_group.as_ref())
+            + pb::put_opt_len(6, self.run_as_group.as_ref())
+            + self.sysctls.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.windows_options.as_deref())
+            + pb::put_opt_len(9, self.fs_group_change_policy.as_ref())
+            + pb::put_opt_len(10, self.seccomp_profile.as_deref())
+            + pb::put_opt_len(11, self.app_armor_profile.as_deref())
+            + pb::put_opt_len(12, self.supplemental_groups_policy.as_ref())
+            + pb::put_opt_len(13, self.se_linux_change_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.se_linux_options = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.run_as_user = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.run_as_non_root = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.supplemental_groups.get_or_insert_with(Vec::new),
+                )?,
+                (5, wire) => m.fs_group = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.run_as_group = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => pb::push(wire, &mut buf, m.sysctls.get_or_insert_with(Vec::new))?,
+                (8, wire) => m.windows_options = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => m.fs_group_change_policy = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.seccomp_profile = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (11, wire) => m.app_armor_profile = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => m.supplemental_groups_policy = Some(pb::get(wire, &mut buf)?),
+                (13, wire) => m.se_linux_change_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.supplemental_groups {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.sysctls {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// PodSpec is a description of a pod.
@@ -4441,6 +10626,293 @@ pub struct PodSpec {
     pub volumes: Option<Vec<crate::api::core::v1::Volume>>,
 }
 
+impl crate::protobuf::Message for PodSpec {
+    const NAME: &'static str = "PodSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.volumes {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_each(2, &self.containers, buf);
+        pb::put_opt(3, self.restart_policy.as_ref(), buf);
+        pb::put_opt(4, self.termination_grace_period_seconds.as_ref(), buf);
+        pb::put_opt(5, self.active_deadline_seconds.as_ref(), buf);
+        pb::put_opt(6, self.dns_policy.as_ref(), buf);
+        if let Some(v) = &self.node_selector {
+            pb::put_map(7, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(8, self.service_account_name.as_ref(), buf);
+        pb::put_opt(9, self.service_account.as_ref(), buf);
+        pb::put_opt(10, self.node_name.as_ref(), buf);
+        pb::put_opt(11, self.host_network.as_ref(), buf);
+        pb::put_opt(12, self.host_pid.as_ref(), buf);
+        pb::put_opt(13, self.host_ipc.as_ref(), buf);
+        pb::put_opt(14, self.security_context.as_deref(), buf);
+        if let Some(v) = &self.image_pull_secrets {
+            pb::put_each(15, v, buf);
+        }
+        pb::put_opt(16, self.hostname.as_ref(), buf);
+        pb::put_opt(17, self.subdomain.as_ref(), buf);
+        pb::put_opt(18, self.affinity.as_deref(), buf);
+        pb::put_opt(19, self.scheduler_name.as_ref(), buf);
+        if let Some(v) = &self.init_containers {
+            pb::put_each(20, v, buf);
+        }
+        pb::put_opt(21, self.automount_service_account_token.as_ref(), buf);
+        if let Some(v) = &self.tolerations {
+            pb::put_each(22, v, buf);
+        }
+        if let Some(v) = &self.host_aliases {
+            pb::put_each(23, v, buf);
+        }
+        pb::put_opt(24, self.priority_class_name.as_ref(), buf);
+        pb::put_opt(25, self.priority.as_ref(), buf);
+        pb::put_opt(26, self.dns_config.as_deref(), buf);
+        pb::put_opt(27, self.share_process_namespace.as_ref(), buf);
+        if let Some(v) = &self.readiness_gates {
+            pb::put_each(28, v, buf);
+        }
+        pb::put_opt(29, self.runtime_class_name.as_ref(), buf);
+        pb::put_opt(30, self.enable_service_links.as_ref(), buf);
+        pb::put_opt(31, self.preemption_policy.as_ref(), buf);
+        if let Some(v) = &self.overhead {
+            pb::put_map(32, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.topology_spread_constraints {
+            pb::put_each(33, v, buf);
+        }
+        if let Some(v) = &self.ephemeral_containers {
+            pb::put_each(34, v, buf);
+        }
+        pb::put_opt(35, self.set_hostname_as_fqdn.as_ref(), buf);
+        pb::put_opt(36, self.os.as_deref(), buf);
+        pb::put_opt(37, self.host_users.as_ref(), buf);
+        if let Some(v) = &self.scheduling_gates {
+            pb::put_each(38, v, buf);
+        }
+        if let Some(v) = &self.resource_claims {
+            pb::put_each(39, v, buf);
+        }
+        pb::put_opt(40, self.resources.as_deref(), buf);
+        pb::put_opt(41, self.hostname_override.as_ref(), buf);
+        pb::put_opt(43, self.scheduling_group.as_deref(), buf);
+        if let Some(v) = &self.eviction_responders {
+            pb::put_each(44, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.volumes.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_each_len(2, &self.containers)
+            + pb::put_opt_len(3, self.restart_policy.as_ref())
+            + pb::put_opt_len(4, self.termination_grace_period_seconds.as_ref())
+            + pb::put_opt_len(5, self.active_deadline_seconds.as_ref())
+            + pb::put_opt_len(6, self.dns_policy.as_ref())
+            + self.node_selector.as_ref().map_or(0, |v| {
+                pb::put_map_len(7, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(8, self.service_account_name.as_ref())
+            + pb::put_opt_len(9, self.service_account.as_ref())
+            + pb::put_opt_len(10, self.node_name.as_ref())
+            + pb::put_opt_len(11, self.host_network.as_ref())
+            + pb::put_opt_len(12, self.host_pid.as_ref())
+            + pb::put_opt_len(13, self.host_ipc.as_ref())
+            + pb::put_opt_len(14, self.security_context.as_deref())
+            + self
+                .image_pull_secrets
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(15, v))
+            + pb::put_opt_len(16, self.hostname.as_ref())
+            + pb::put_opt_len(17, self.subdomain.as_ref())
+            + pb::put_opt_len(18, self.affinity.as_deref())
+            + pb::put_opt_len(19, self.scheduler_name.as_ref())
+            + self
+                .init_containers
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(20, v))
+            + pb::put_opt_len(21, self.automount_service_account_token.as_ref())
+            + self
+                .tolerations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(22, v))
+            + self
+                .host_aliases
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(23, v))
+            + pb::put_opt_len(24, self.priority_class_name.as_ref())
+            + pb::put_opt_len(25, self.priority.as_ref())
+            + pb::put_opt_len(26, self.dns_config.as_deref())
+            + pb::put_opt_len(27, self.share_process_namespace.as_ref())
+            + self
+                .readiness_gates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(28, v))
+            + pb::put_opt_len(29, self.runtime_class_name.as_ref())
+            + pb::put_opt_len(30, self.enable_service_links.as_ref())
+            + pb::put_opt_len(31, self.preemption_policy.as_ref())
+            + self.overhead.as_ref().map_or(0, |v| {
+                pb::put_map_len(32, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self
+                .topology_spread_constraints
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(33, v))
+            + self
+                .ephemeral_containers
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(34, v))
+            + pb::put_opt_len(35, self.set_hostname_as_fqdn.as_ref())
+            + pb::put_opt_len(36, self.os.as_deref())
+            + pb::put_opt_len(37, self.host_users.as_ref())
+            + self
+                .scheduling_gates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(38, v))
+            + self
+                .resource_claims
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(39, v))
+            + pb::put_opt_len(40, self.resources.as_deref())
+            + pb::put_opt_len(41, self.hostname_override.as_ref())
+            + pb::put_opt_len(43, self.scheduling_group.as_deref())
+            + self
+                .eviction_responders
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(44, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_node_selector: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        let mut e_overhead: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.volumes.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.containers)?,
+                (3, wire) => m.restart_policy = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.termination_grace_period_seconds = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.active_deadline_seconds = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.dns_policy = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => e_node_selector.push(pb::entry(wire, &mut buf)?),
+                (8, wire) => m.service_account_name = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.service_account = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.node_name = pb::get_nonzero(wire, &mut buf)?,
+                (11, wire) => m.host_network = pb::get_nonzero(wire, &mut buf)?,
+                (12, wire) => m.host_pid = pb::get_nonzero(wire, &mut buf)?,
+                (13, wire) => m.host_ipc = pb::get_nonzero(wire, &mut buf)?,
+                (14, wire) => m.security_context = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (15, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.image_pull_secrets.get_or_insert_with(Vec::new),
+                )?,
+                (16, wire) => m.hostname = pb::get_nonzero(wire, &mut buf)?,
+                (17, wire) => m.subdomain = pb::get_nonzero(wire, &mut buf)?,
+                (18, wire) => m.affinity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (19, wire) => m.scheduler_name = pb::get_nonzero(wire, &mut buf)?,
+                (20, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.init_containers.get_or_insert_with(Vec::new),
+                )?,
+                (21, wire) => m.automount_service_account_token = Some(pb::get(wire, &mut buf)?),
+                (22, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
+                (23, wire) => {
+                    pb::push(wire, &mut buf, m.host_aliases.get_or_insert_with(Vec::new))?
+                }
+                (24, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
+                (25, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
+                (26, wire) => m.dns_config = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (27, wire) => m.share_process_namespace = Some(pb::get(wire, &mut buf)?),
+                (28, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.readiness_gates.get_or_insert_with(Vec::new),
+                )?,
+                (29, wire) => m.runtime_class_name = Some(pb::get(wire, &mut buf)?),
+                (30, wire) => m.enable_service_links = Some(pb::get(wire, &mut buf)?),
+                (31, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
+                (32, wire) => e_overhead.push(pb::entry(wire, &mut buf)?),
+                (33, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.topology_spread_constraints.get_or_insert_with(Vec::new),
+                )?,
+                (34, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.ephemeral_containers.get_or_insert_with(Vec::new),
+                )?,
+                (35, wire) => m.set_hostname_as_fqdn = Some(pb::get(wire, &mut buf)?),
+                (36, wire) => m.os = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (37, wire) => m.host_users = Some(pb::get(wire, &mut buf)?),
+                (38, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.scheduling_gates.get_or_insert_with(Vec::new),
+                )?,
+                (39, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_claims.get_or_insert_with(Vec::new),
+                )?,
+                (40, wire) => m.resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (41, wire) => m.hostname_override = Some(pb::get(wire, &mut buf)?),
+                (43, wire) => m.scheduling_group = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (44, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.eviction_responders.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.volumes {
+            v.shrink_to_fit();
+        }
+        m.containers.shrink_to_fit();
+        if !e_node_selector.is_empty() {
+            m.node_selector = Some(e_node_selector.into_iter().collect());
+        }
+        if let Some(v) = &mut m.image_pull_secrets {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.init_containers {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.tolerations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.host_aliases {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.readiness_gates {
+            v.shrink_to_fit();
+        }
+        if !e_overhead.is_empty() {
+            m.overhead = Some(e_overhead.into_iter().collect());
+        }
+        if let Some(v) = &mut m.topology_spread_constraints {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ephemeral_containers {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.scheduling_gates {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resource_claims {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.eviction_responders {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodStatus {
@@ -4579,6 +11051,197 @@ pub struct PodStatus {
     pub volume_health: Option<Vec<crate::api::core::v1::PodVolumeHealth>>,
 }
 
+impl crate::protobuf::Message for PodStatus {
+    const NAME: &'static str = "PodStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.phase.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.message.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.host_ip.as_ref(), buf);
+        pb::put_opt(6, self.pod_ip.as_ref(), buf);
+        pb::put_opt(7, self.start_time.as_ref(), buf);
+        if let Some(v) = &self.container_statuses {
+            pb::put_each(8, v, buf);
+        }
+        pb::put_opt(9, self.qos_class.as_ref(), buf);
+        if let Some(v) = &self.init_container_statuses {
+            pb::put_each(10, v, buf);
+        }
+        pb::put_opt(11, self.nominated_node_name.as_ref(), buf);
+        if let Some(v) = &self.pod_ips {
+            pb::put_each(12, v, buf);
+        }
+        if let Some(v) = &self.ephemeral_container_statuses {
+            pb::put_each(13, v, buf);
+        }
+        pb::put_opt(14, self.resize.as_ref(), buf);
+        if let Some(v) = &self.resource_claim_statuses {
+            pb::put_each(15, v, buf);
+        }
+        if let Some(v) = &self.host_ips {
+            pb::put_each(16, v, buf);
+        }
+        pb::put_opt(17, self.observed_generation.as_ref(), buf);
+        pb::put_opt(18, self.extended_resource_claim_status.as_deref(), buf);
+        if let Some(v) = &self.allocated_resources {
+            pb::put_map(19, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(20, self.resources.as_deref(), buf);
+        if let Some(v) = &self.node_allocatable_resource_claim_statuses {
+            pb::put_each(21, v, buf);
+        }
+        if let Some(v) = &self.volume_health {
+            pb::put_each(22, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.phase.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.message.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.host_ip.as_ref())
+            + pb::put_opt_len(6, self.pod_ip.as_ref())
+            + pb::put_opt_len(7, self.start_time.as_ref())
+            + self
+                .container_statuses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+            + pb::put_opt_len(9, self.qos_class.as_ref())
+            + self
+                .init_container_statuses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(10, v))
+            + pb::put_opt_len(11, self.nominated_node_name.as_ref())
+            + self.pod_ips.as_ref().map_or(0, |v| pb::put_each_len(12, v))
+            + self
+                .ephemeral_container_statuses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(13, v))
+            + pb::put_opt_len(14, self.resize.as_ref())
+            + self
+                .resource_claim_statuses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(15, v))
+            + self
+                .host_ips
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(16, v))
+            + pb::put_opt_len(17, self.observed_generation.as_ref())
+            + pb::put_opt_len(18, self.extended_resource_claim_status.as_deref())
+            + self.allocated_resources.as_ref().map_or(0, |v| {
+                pb::put_map_len(19, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(20, self.resources.as_deref())
+            + self
+                .node_allocatable_resource_claim_statuses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(21, v))
+            + self
+                .volume_health
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(22, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_allocated_resources: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.phase = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.host_ip = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.pod_ip = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.start_time = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.container_statuses.get_or_insert_with(Vec::new),
+                )?,
+                (9, wire) => m.qos_class = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.init_container_statuses.get_or_insert_with(Vec::new),
+                )?,
+                (11, wire) => m.nominated_node_name = pb::get_nonzero(wire, &mut buf)?,
+                (12, wire) => pb::push(wire, &mut buf, m.pod_ips.get_or_insert_with(Vec::new))?,
+                (13, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.ephemeral_container_statuses.get_or_insert_with(Vec::new),
+                )?,
+                (14, wire) => m.resize = pb::get_nonzero(wire, &mut buf)?,
+                (15, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_claim_statuses.get_or_insert_with(Vec::new),
+                )?,
+                (16, wire) => pb::push(wire, &mut buf, m.host_ips.get_or_insert_with(Vec::new))?,
+                (17, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (18, wire) => {
+                    m.extended_resource_claim_status = Some(Box::new(pb::get(wire, &mut buf)?))
+                }
+                (19, wire) => e_allocated_resources.push(pb::entry(wire, &mut buf)?),
+                (20, wire) => m.resources = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (21, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.node_allocatable_resource_claim_statuses
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (22, wire) => {
+                    pb::push(wire, &mut buf, m.volume_health.get_or_insert_with(Vec::new))?
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.container_statuses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.init_container_statuses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.pod_ips {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ephemeral_container_statuses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resource_claim_statuses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.host_ips {
+            v.shrink_to_fit();
+        }
+        if !e_allocated_resources.is_empty() {
+            m.allocated_resources = Some(e_allocated_resources.into_iter().collect());
+        }
+        if let Some(v) = &mut m.node_allocatable_resource_claim_statuses {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.volume_health {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PodTemplate describes a template for creating copies of a predefined pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodTemplate {
@@ -4596,6 +11259,33 @@ pub struct PodTemplate {
     pub template: Option<Box<crate::api::core::v1::PodTemplateSpec>>,
 }
 
+impl crate::protobuf::Message for PodTemplate {
+    const NAME: &'static str = "PodTemplate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.template.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.template.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.template = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PodTemplate {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "PodTemplate";
@@ -4608,6 +11298,9 @@ impl crate::resource::Resource for PodTemplate {
     const PLURAL: &'static str = "podtemplates";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PodTemplateList is a list of PodTemplates.
@@ -4631,6 +11324,34 @@ pub struct PodTemplateList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for PodTemplateList {
+    const NAME: &'static str = "PodTemplateList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PodTemplateList {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "PodTemplateList";
@@ -4645,6 +11366,33 @@ pub struct PodTemplateSpec {
     /// Specification of the desired behavior of the pod. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::core::v1::PodSpec>>,
+}
+
+impl crate::protobuf::Message for PodTemplateSpec {
+    const NAME: &'static str = "PodTemplateSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.metadata.as_deref(), buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.metadata.as_deref()) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodVolumeHealth contains health information for a volume used by a pod, reported by the CSI node plugin via the kubelet.
@@ -4670,6 +11418,49 @@ pub struct PodVolumeHealth {
     pub name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PodVolumeHealth {
+    const NAME: &'static str = "PodVolumeHealth";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        if let Some(v) = &self.health_conditions {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + self
+                .health_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.health_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.health_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PortStatus represents the error condition of a service port
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PortStatus {
@@ -4687,6 +11478,37 @@ pub struct PortStatus {
     pub protocol: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PortStatus {
+    const NAME: &'static str = "PortStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.port, buf);
+        pb::put(2, &self.protocol, buf);
+        pb::put_opt(3, self.error.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.port)
+            + pb::put_len(2, &self.protocol)
+            + pb::put_opt_len(3, self.error.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.port = pb::get(wire, &mut buf)?,
+                (2, wire) => m.protocol = pb::get(wire, &mut buf)?,
+                (3, wire) => m.error = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PortworxVolumeSource represents a Portworx volume resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PortworxVolumeSource {
@@ -4701,6 +11523,37 @@ pub struct PortworxVolumeSource {
     pub volume_id: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PortworxVolumeSource {
+    const NAME: &'static str = "PortworxVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.volume_id, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.volume_id)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PreferredSchedulingTerm {
@@ -4710,6 +11563,33 @@ pub struct PreferredSchedulingTerm {
     /// Weight associated with matching the corresponding nodeSelectorTerm, in the range 1-100.
     #[serde(rename = "weight", default)]
     pub weight: i32,
+}
+
+impl crate::protobuf::Message for PreferredSchedulingTerm {
+    const NAME: &'static str = "PreferredSchedulingTerm";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.weight, buf);
+        pb::put(2, &self.preference, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.weight) + pb::put_len(2, &self.preference)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.weight = pb::get(wire, &mut buf)?,
+                (2, wire) => m.preference = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic.
@@ -4771,6 +11651,78 @@ pub struct Probe {
     pub timeout_seconds: Option<i32>,
 }
 
+impl crate::protobuf::Message for Probe {
+    const NAME: &'static str = "Probe";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(
+            1,
+            pb::put_opt_len(1, self.exec.as_deref())
+                + pb::put_opt_len(2, self.http_get.as_deref())
+                + pb::put_opt_len(3, self.tcp_socket.as_deref())
+                + pb::put_opt_len(4, self.grpc.as_deref()),
+            buf,
+            |buf| {
+                pb::put_opt(1, self.exec.as_deref(), buf);
+                pb::put_opt(2, self.http_get.as_deref(), buf);
+                pb::put_opt(3, self.tcp_socket.as_deref(), buf);
+                pb::put_opt(4, self.grpc.as_deref(), buf);
+            },
+        );
+        pb::put_opt(2, self.initial_delay_seconds.as_ref(), buf);
+        pb::put_opt(3, self.timeout_seconds.as_ref(), buf);
+        pb::put_opt(4, self.period_seconds.as_ref(), buf);
+        pb::put_opt(5, self.success_threshold.as_ref(), buf);
+        pb::put_opt(6, self.failure_threshold.as_ref(), buf);
+        pb::put_opt(7, self.termination_grace_period_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(
+            1,
+            pb::put_opt_len(1, self.exec.as_deref())
+                + pb::put_opt_len(2, self.http_get.as_deref())
+                + pb::put_opt_len(3, self.tcp_socket.as_deref())
+                + pb::put_opt_len(4, self.grpc.as_deref()),
+        ) + pb::put_opt_len(2, self.initial_delay_seconds.as_ref())
+            + pb::put_opt_len(3, self.timeout_seconds.as_ref())
+            + pb::put_opt_len(4, self.period_seconds.as_ref())
+            + pb::put_opt_len(5, self.success_threshold.as_ref())
+            + pb::put_opt_len(6, self.failure_threshold.as_ref())
+            + pb::put_opt_len(7, self.termination_grace_period_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.exec = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (2, wire) => m.http_get = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (3, wire) => m.tcp_socket = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (4, wire) => m.grpc = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => m.initial_delay_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.timeout_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.period_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.success_threshold = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.failure_threshold = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.termination_grace_period_seconds = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a projected volume source
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectedVolumeSource {
@@ -4798,6 +11750,42 @@ pub struct ProjectedVolumeSource {
     pub sources: Option<Vec<crate::api::core::v1::VolumeProjection>>,
 }
 
+impl crate::protobuf::Message for ProjectedVolumeSource {
+    const NAME: &'static str = "ProjectedVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.sources {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.default_mode.as_ref(), buf);
+        pb::put_opt(3, self.default_user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.sources.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.default_mode.as_ref())
+            + pb::put_opt_len(3, self.default_user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.sources.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.default_mode = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.default_user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.sources {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuobyteVolumeSource {
@@ -4819,6 +11807,46 @@ pub struct QuobyteVolumeSource {
     /// volume is a string that references an already created Quobyte volume by name.
     #[serde(rename = "volume", default)]
     pub volume: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for QuobyteVolumeSource {
+    const NAME: &'static str = "QuobyteVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.registry, buf);
+        pb::put(2, &self.volume, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.user.as_ref(), buf);
+        pb::put_opt(5, self.group.as_ref(), buf);
+        pb::put_opt(6, self.tenant.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.registry)
+            + pb::put_len(2, &self.volume)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.user.as_ref())
+            + pb::put_opt_len(5, self.group.as_ref())
+            + pb::put_opt_len(6, self.tenant.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.registry = pb::get(wire, &mut buf)?,
+                (2, wire) => m.volume = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.tenant = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
@@ -4854,6 +11882,53 @@ pub struct RBDPersistentVolumeSource {
     pub user: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for RBDPersistentVolumeSource {
+    const NAME: &'static str = "RBDPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.monitors, buf);
+        pb::put(2, &self.image, buf);
+        pb::put_opt(3, self.fs_type.as_ref(), buf);
+        pb::put_opt(4, self.pool.as_ref(), buf);
+        pb::put_opt(5, self.user.as_ref(), buf);
+        pb::put_opt(6, self.keyring.as_ref(), buf);
+        pb::put_opt(7, self.secret_ref.as_deref(), buf);
+        pb::put_opt(8, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.monitors)
+            + pb::put_len(2, &self.image)
+            + pb::put_opt_len(3, self.fs_type.as_ref())
+            + pb::put_opt_len(4, self.pool.as_ref())
+            + pb::put_opt_len(5, self.user.as_ref())
+            + pb::put_opt_len(6, self.keyring.as_ref())
+            + pb::put_opt_len(7, self.secret_ref.as_deref())
+            + pb::put_opt_len(8, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.monitors)?,
+                (2, wire) => m.image = pb::get(wire, &mut buf)?,
+                (3, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.pool = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.keyring = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.monitors.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RBDVolumeSource {
@@ -4887,6 +11962,53 @@ pub struct RBDVolumeSource {
     pub user: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for RBDVolumeSource {
+    const NAME: &'static str = "RBDVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.monitors, buf);
+        pb::put(2, &self.image, buf);
+        pb::put_opt(3, self.fs_type.as_ref(), buf);
+        pb::put_opt(4, self.pool.as_ref(), buf);
+        pb::put_opt(5, self.user.as_ref(), buf);
+        pb::put_opt(6, self.keyring.as_ref(), buf);
+        pb::put_opt(7, self.secret_ref.as_deref(), buf);
+        pb::put_opt(8, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.monitors)
+            + pb::put_len(2, &self.image)
+            + pb::put_opt_len(3, self.fs_type.as_ref())
+            + pb::put_opt_len(4, self.pool.as_ref())
+            + pb::put_opt_len(5, self.user.as_ref())
+            + pb::put_opt_len(6, self.keyring.as_ref())
+            + pb::put_opt_len(7, self.secret_ref.as_deref())
+            + pb::put_opt_len(8, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.monitors)?,
+                (2, wire) => m.image = pb::get(wire, &mut buf)?,
+                (3, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.pool = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.keyring = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.monitors.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// ReplicationController represents the configuration of a replication controller.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicationController {
@@ -4907,6 +12029,37 @@ pub struct ReplicationController {
     pub status: Option<Box<crate::api::core::v1::ReplicationControllerStatus>>,
 }
 
+impl crate::protobuf::Message for ReplicationController {
+    const NAME: &'static str = "ReplicationController";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ReplicationController {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "ReplicationController";
@@ -4919,6 +12072,9 @@ impl crate::resource::Resource for ReplicationController {
     const PLURAL: &'static str = "replicationcontrollers";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ReplicationControllerCondition describes the state of a replication controller at a certain point.
@@ -4945,6 +12101,43 @@ pub struct ReplicationControllerCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ReplicationControllerCondition {
+    const NAME: &'static str = "ReplicationControllerCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ReplicationControllerList is a collection of replication controllers.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplicationControllerList {
@@ -4964,6 +12157,34 @@ pub struct ReplicationControllerList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ReplicationControllerList {
+    const NAME: &'static str = "ReplicationControllerList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ReplicationControllerList {
@@ -4990,6 +12211,48 @@ pub struct ReplicationControllerSpec {
     /// Template is the object that describes the pod that will be created if insufficient replicas are detected. This takes precedence over a TemplateRef. The only allowed template.spec.restartPolicy value is "Always". More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template>
     #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Box<crate::api::core::v1::PodTemplateSpec>>,
+}
+
+impl crate::protobuf::Message for ReplicationControllerSpec {
+    const NAME: &'static str = "ReplicationControllerSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.replicas.as_ref(), buf);
+        if let Some(v) = &self.selector {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(3, self.template.as_deref(), buf);
+        pb::put_opt(4, self.min_ready_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.replicas.as_ref())
+            + self.selector.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(3, self.template.as_deref())
+            + pb::put_opt_len(4, self.min_ready_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_selector: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => e_selector.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => m.template = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_selector.is_empty() {
+            m.selector = Some(e_selector.into_iter().collect());
+        }
+        Ok(m)
+    }
 }
 
 /// ReplicationControllerStatus represents the current status of a replication controller.
@@ -5036,6 +12299,54 @@ pub struct ReplicationControllerStatus {
     pub replicas: i32,
 }
 
+impl crate::protobuf::Message for ReplicationControllerStatus {
+    const NAME: &'static str = "ReplicationControllerStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.replicas, buf);
+        pb::put_opt(2, self.fully_labeled_replicas.as_ref(), buf);
+        pb::put_opt(3, self.observed_generation.as_ref(), buf);
+        pb::put_opt(4, self.ready_replicas.as_ref(), buf);
+        pb::put_opt(5, self.available_replicas.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(6, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.replicas)
+            + pb::put_opt_len(2, self.fully_labeled_replicas.as_ref())
+            + pb::put_opt_len(3, self.observed_generation.as_ref())
+            + pb::put_opt_len(4, self.ready_replicas.as_ref())
+            + pb::put_opt_len(5, self.available_replicas.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.replicas = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fully_labeled_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.available_replicas = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceClaim references one entry in PodSpec.ResourceClaims.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceClaim {
@@ -5045,6 +12356,33 @@ pub struct ResourceClaim {
     /// Request is the name chosen for a request in the referenced claim. If empty, everything from the claim is made available, otherwise only the result of this request.
     #[serde(rename = "request", default, skip_serializing_if = "Option::is_none")]
     pub request: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for ResourceClaim {
+    const NAME: &'static str = "ResourceClaim";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.request.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_opt_len(2, self.request.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.request = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceFieldSelector represents container resources (cpu, memory) and their output format
@@ -5063,6 +12401,37 @@ pub struct ResourceFieldSelector {
     /// Required: resource to select
     #[serde(rename = "resource", default)]
     pub resource: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ResourceFieldSelector {
+    const NAME: &'static str = "ResourceFieldSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.container_name.as_ref(), buf);
+        pb::put(2, &self.resource, buf);
+        pb::put_opt(3, self.divisor.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.container_name.as_ref())
+            + pb::put_len(2, &self.resource)
+            + pb::put_opt_len(3, self.divisor.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.container_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.resource = pb::get(wire, &mut buf)?,
+                (3, wire) => m.divisor = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceHealth represents the health of a resource. It has the latest device health information. This is a part of KEP <https://kep.k8s.io/4680>.
@@ -5087,6 +12456,37 @@ pub struct ResourceHealth {
     pub resource_id: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ResourceHealth {
+    const NAME: &'static str = "ResourceHealth";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.resource_id, buf);
+        pb::put_opt(2, self.health.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.resource_id)
+            + pb::put_opt_len(2, self.health.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.resource_id = pb::get(wire, &mut buf)?,
+                (2, wire) => m.health = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceQuota sets aggregate quota restrictions enforced per namespace
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceQuota {
@@ -5107,6 +12507,37 @@ pub struct ResourceQuota {
     pub status: Option<Box<crate::api::core::v1::ResourceQuotaStatus>>,
 }
 
+impl crate::protobuf::Message for ResourceQuota {
+    const NAME: &'static str = "ResourceQuota";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourceQuota {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "ResourceQuota";
@@ -5119,6 +12550,9 @@ impl crate::resource::Resource for ResourceQuota {
     const PLURAL: &'static str = "resourcequotas";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ResourceQuotaList is a list of ResourceQuota items.
@@ -5140,6 +12574,34 @@ pub struct ResourceQuotaList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ResourceQuotaList {
+    const NAME: &'static str = "ResourceQuotaList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ResourceQuotaList {
@@ -5170,6 +12632,49 @@ pub struct ResourceQuotaSpec {
     pub scopes: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for ResourceQuotaSpec {
+    const NAME: &'static str = "ResourceQuotaSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.hard {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.scopes {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.scope_selector.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.hard.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self.scopes.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.scope_selector.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_hard: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_hard.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => pb::push(wire, &mut buf, m.scopes.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.scope_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_hard.is_empty() {
+            m.hard = Some(e_hard.into_iter().collect());
+        }
+        if let Some(v) = &mut m.scopes {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceQuotaStatus defines the enforced hard limits and observed use.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceQuotaStatus {
@@ -5179,6 +12684,49 @@ pub struct ResourceQuotaStatus {
     /// Used is the current observed total usage of the resource in the namespace.
     #[serde(rename = "used", default, skip_serializing_if = "Option::is_none")]
     pub used: Option<crate::primitives::Map<crate::primitives::Quantity>>,
+}
+
+impl crate::protobuf::Message for ResourceQuotaStatus {
+    const NAME: &'static str = "ResourceQuotaStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.hard {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.used {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.hard.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self.used.as_ref().map_or(0, |v| {
+            pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+        })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_hard: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_used: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_hard.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => e_used.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_hard.is_empty() {
+            m.hard = Some(e_hard.into_iter().collect());
+        }
+        if !e_used.is_empty() {
+            m.used = Some(e_used.into_iter().collect());
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceRequirements describes the compute resource requirements.
@@ -5204,6 +12752,56 @@ pub struct ResourceRequirements {
     pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
+impl crate::protobuf::Message for ResourceRequirements {
+    const NAME: &'static str = "ResourceRequirements";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.limits {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.requests {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.claims {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.limits.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self.requests.as_ref().map_or(0, |v| {
+            pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self.claims.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_limits: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_requests: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_limits.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => e_requests.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => pb::push(wire, &mut buf, m.claims.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_limits.is_empty() {
+            m.limits = Some(e_limits.into_iter().collect());
+        }
+        if !e_requests.is_empty() {
+            m.requests = Some(e_requests.into_iter().collect());
+        }
+        if let Some(v) = &mut m.claims {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceStatus represents the status of a single resource allocated to a Pod.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceStatus {
@@ -5218,6 +12816,42 @@ pub struct ResourceStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub resources: Option<Vec<crate::api::core::v1::ResourceHealth>>,
+}
+
+impl crate::protobuf::Message for ResourceStatus {
+    const NAME: &'static str = "ResourceStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        if let Some(v) = &self.resources {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + self
+                .resources
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.resources.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resources {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// SELinuxOptions are the labels to be applied to the container
@@ -5235,6 +12869,40 @@ pub struct SELinuxOptions {
     /// User is a SELinux user label that applies to the container.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for SELinuxOptions {
+    const NAME: &'static str = "SELinuxOptions";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.user.as_ref(), buf);
+        pb::put_opt(2, self.role.as_ref(), buf);
+        pb::put_opt(3, self.type_.as_ref(), buf);
+        pb::put_opt(4, self.level.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.user.as_ref())
+            + pb::put_opt_len(2, self.role.as_ref())
+            + pb::put_opt_len(3, self.type_.as_ref())
+            + pb::put_opt_len(4, self.level.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.role = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.level = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume
@@ -5292,6 +12960,58 @@ pub struct ScaleIOPersistentVolumeSource {
     pub volume_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ScaleIOPersistentVolumeSource {
+    const NAME: &'static str = "ScaleIOPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.gateway, buf);
+        pb::put(2, &self.system, buf);
+        pb::put(3, &self.secret_ref, buf);
+        pb::put_opt(4, self.ssl_enabled.as_ref(), buf);
+        pb::put_opt(5, self.protection_domain.as_ref(), buf);
+        pb::put_opt(6, self.storage_pool.as_ref(), buf);
+        pb::put_opt(7, self.storage_mode.as_ref(), buf);
+        pb::put_opt(8, self.volume_name.as_ref(), buf);
+        pb::put_opt(9, self.fs_type.as_ref(), buf);
+        pb::put_opt(10, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.gateway)
+            + pb::put_len(2, &self.system)
+            + pb::put_len(3, &self.secret_ref)
+            + pb::put_opt_len(4, self.ssl_enabled.as_ref())
+            + pb::put_opt_len(5, self.protection_domain.as_ref())
+            + pb::put_opt_len(6, self.storage_pool.as_ref())
+            + pb::put_opt_len(7, self.storage_mode.as_ref())
+            + pb::put_opt_len(8, self.volume_name.as_ref())
+            + pb::put_opt_len(9, self.fs_type.as_ref())
+            + pb::put_opt_len(10, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.gateway = pb::get(wire, &mut buf)?,
+                (2, wire) => m.system = pb::get(wire, &mut buf)?,
+                (3, wire) => m.secret_ref = pb::get(wire, &mut buf)?,
+                (4, wire) => m.ssl_enabled = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.protection_domain = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.storage_pool = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.storage_mode = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.volume_name = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ScaleIOVolumeSource represents a persistent ScaleIO volume
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScaleIOVolumeSource {
@@ -5347,6 +13067,58 @@ pub struct ScaleIOVolumeSource {
     pub volume_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ScaleIOVolumeSource {
+    const NAME: &'static str = "ScaleIOVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.gateway, buf);
+        pb::put(2, &self.system, buf);
+        pb::put(3, &self.secret_ref, buf);
+        pb::put_opt(4, self.ssl_enabled.as_ref(), buf);
+        pb::put_opt(5, self.protection_domain.as_ref(), buf);
+        pb::put_opt(6, self.storage_pool.as_ref(), buf);
+        pb::put_opt(7, self.storage_mode.as_ref(), buf);
+        pb::put_opt(8, self.volume_name.as_ref(), buf);
+        pb::put_opt(9, self.fs_type.as_ref(), buf);
+        pb::put_opt(10, self.read_only.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.gateway)
+            + pb::put_len(2, &self.system)
+            + pb::put_len(3, &self.secret_ref)
+            + pb::put_opt_len(4, self.ssl_enabled.as_ref())
+            + pb::put_opt_len(5, self.protection_domain.as_ref())
+            + pb::put_opt_len(6, self.storage_pool.as_ref())
+            + pb::put_opt_len(7, self.storage_mode.as_ref())
+            + pb::put_opt_len(8, self.volume_name.as_ref())
+            + pb::put_opt_len(9, self.fs_type.as_ref())
+            + pb::put_opt_len(10, self.read_only.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.gateway = pb::get(wire, &mut buf)?,
+                (2, wire) => m.system = pb::get(wire, &mut buf)?,
+                (3, wire) => m.secret_ref = pb::get(wire, &mut buf)?,
+                (4, wire) => m.ssl_enabled = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.protection_domain = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.storage_pool = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.storage_mode = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.volume_name = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScopeSelector {
@@ -5358,6 +13130,42 @@ pub struct ScopeSelector {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub match_expressions: Option<Vec<crate::api::core::v1::ScopedResourceSelectorRequirement>>,
+}
+
+impl crate::protobuf::Message for ScopeSelector {
+    const NAME: &'static str = "ScopeSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.match_expressions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.match_expressions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_expressions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.match_expressions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values.
@@ -5379,6 +13187,42 @@ pub struct ScopedResourceSelectorRequirement {
     pub values: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for ScopedResourceSelectorRequirement {
+    const NAME: &'static str = "ScopedResourceSelectorRequirement";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.scope_name, buf);
+        pb::put(2, &self.operator, buf);
+        if let Some(v) = &self.values {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.scope_name)
+            + pb::put_len(2, &self.operator)
+            + self.values.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.scope_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.values {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeccompProfile {
@@ -5394,6 +13238,33 @@ pub struct SeccompProfile {
     /// Localhost - a profile defined in a file on the node should be used. RuntimeDefault - the container runtime default profile should be used. Unconfined - no profile should be applied.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for SeccompProfile {
+    const NAME: &'static str = "SeccompProfile";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.localhost_profile.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_) + pb::put_opt_len(2, self.localhost_profile.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.localhost_profile = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Secret holds secret data of a certain type. The total bytes of the values in the Data field must be less than MaxSecretSize bytes.
@@ -5426,6 +13297,59 @@ pub struct Secret {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Secret {
+    const NAME: &'static str = "Secret";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.data {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(3, self.type_.as_ref(), buf);
+        if let Some(v) = &self.string_data {
+            pb::put_map(4, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(5, self.immutable.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.data.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(3, self.type_.as_ref())
+            + self.string_data.as_ref().map_or(0, |v| {
+                pb::put_map_len(4, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(5, self.immutable.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_data: Vec<(crate::primitives::Str, crate::primitives::ByteString)> = Vec::new();
+        let mut e_string_data: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => e_data.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => e_string_data.push(pb::entry(wire, &mut buf)?),
+                (5, wire) => m.immutable = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_data.is_empty() {
+            m.data = Some(e_data.into_iter().collect());
+        }
+        if !e_string_data.is_empty() {
+            m.string_data = Some(e_string_data.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Secret {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Secret";
@@ -5438,6 +13362,9 @@ impl crate::resource::Resource for Secret {
     const PLURAL: &'static str = "secrets";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// SecretEnvSource selects a Secret to populate the environment variables with.
@@ -5453,6 +13380,44 @@ pub struct SecretEnvSource {
     pub optional: Option<bool>,
 }
 
+impl crate::protobuf::Message for SecretEnvSource {
+    const NAME: &'static str = "SecretEnvSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        pb::put_opt(2, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + pb::put_opt_len(2, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// SecretKeySelector selects a key of a Secret.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SecretKeySelector {
@@ -5465,6 +13430,47 @@ pub struct SecretKeySelector {
     /// Specify whether the Secret or its key must be defined
     #[serde(rename = "optional", default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
+}
+
+impl crate::protobuf::Message for SecretKeySelector {
+    const NAME: &'static str = "SecretKeySelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        pb::put(2, &self.key, buf);
+        pb::put_opt(3, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + pb::put_len(2, &self.key)
+            + pb::put_opt_len(3, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => m.key = pb::get(wire, &mut buf)?,
+                (3, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// SecretList is a list of Secret.
@@ -5486,6 +13492,34 @@ pub struct SecretList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for SecretList {
+    const NAME: &'static str = "SecretList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for SecretList {
@@ -5514,6 +13548,52 @@ pub struct SecretProjection {
     pub optional: Option<bool>,
 }
 
+impl crate::protobuf::Message for SecretProjection {
+    const NAME: &'static str = "SecretProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.name.as_ref()), buf, |buf| {
+            pb::put_opt(1, self.name.as_ref(), buf);
+        });
+        if let Some(v) = &self.items {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(4, self.optional.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.name.as_ref()))
+            + self.items.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(4, self.optional.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.name = pb::get_nonzero(wire, &mut g0)?,
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (2, wire) => pb::push(wire, &mut buf, m.items.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.items {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// SecretReference represents a Secret Reference. It has enough information to retrieve secret in any namespace
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SecretReference {
@@ -5523,6 +13603,33 @@ pub struct SecretReference {
     /// namespace defines the space within which the secret name must be unique.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for SecretReference {
+    const NAME: &'static str = "SecretReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref()) + pb::put_opt_len(2, self.namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Adapts a Secret into a volume.
@@ -5562,6 +13669,48 @@ pub struct SecretVolumeSource {
         skip_serializing_if = "Option::is_none"
     )]
     pub secret_name: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for SecretVolumeSource {
+    const NAME: &'static str = "SecretVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.secret_name.as_ref(), buf);
+        if let Some(v) = &self.items {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.default_mode.as_ref(), buf);
+        pb::put_opt(4, self.optional.as_ref(), buf);
+        pb::put_opt(5, self.default_user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.secret_name.as_ref())
+            + self.items.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.default_mode.as_ref())
+            + pb::put_opt_len(4, self.optional.as_ref())
+            + pb::put_opt_len(5, self.default_user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.secret_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.items.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.default_mode = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.optional = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.default_user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.items {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence.
@@ -5645,6 +13794,64 @@ pub struct SecurityContext {
     pub windows_options: Option<Box<crate::api::core::v1::WindowsSecurityContextOptions>>,
 }
 
+impl crate::protobuf::Message for SecurityContext {
+    const NAME: &'static str = "SecurityContext";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.capabilities.as_deref(), buf);
+        pb::put_opt(2, self.privileged.as_ref(), buf);
+        pb::put_opt(3, self.se_linux_options.as_deref(), buf);
+        pb::put_opt(4, self.run_as_user.as_ref(), buf);
+        pb::put_opt(5, self.run_as_non_root.as_ref(), buf);
+        pb::put_opt(6, self.read_only_root_filesystem.as_ref(), buf);
+        pb::put_opt(7, self.allow_privilege_escalation.as_ref(), buf);
+        pb::put_opt(8, self.run_as_group.as_ref(), buf);
+        pb::put_opt(9, self.proc_mount.as_ref(), buf);
+        pb::put_opt(10, self.windows_options.as_deref(), buf);
+        pb::put_opt(11, self.seccomp_profile.as_deref(), buf);
+        pb::put_opt(12, self.app_armor_profile.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.capabilities.as_deref())
+            + pb::put_opt_len(2, self.privileged.as_ref())
+            + pb::put_opt_len(3, self.se_linux_options.as_deref())
+            + pb::put_opt_len(4, self.run_as_user.as_ref())
+            + pb::put_opt_len(5, self.run_as_non_root.as_ref())
+            + pb::put_opt_len(6, self.read_only_root_filesystem.as_ref())
+            + pb::put_opt_len(7, self.allow_privilege_escalation.as_ref())
+            + pb::put_opt_len(8, self.run_as_group.as_ref())
+            + pb::put_opt_len(9, self.proc_mount.as_ref())
+            + pb::put_opt_len(10, self.windows_options.as_deref())
+            + pb::put_opt_len(11, self.seccomp_profile.as_deref())
+            + pb::put_opt_len(12, self.app_armor_profile.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.capabilities = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.privileged = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.se_linux_options = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.run_as_user = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.run_as_non_root = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.read_only_root_filesystem = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.allow_privilege_escalation = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.run_as_group = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.proc_mount = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => m.windows_options = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (11, wire) => m.seccomp_profile = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (12, wire) => m.app_armor_profile = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Service {
@@ -5665,6 +13872,37 @@ pub struct Service {
     pub status: Option<Box<crate::api::core::v1::ServiceStatus>>,
 }
 
+impl crate::protobuf::Message for Service {
+    const NAME: &'static str = "Service";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Service {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Service";
@@ -5677,6 +13915,9 @@ impl crate::resource::Resource for Service {
     const PLURAL: &'static str = "services";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ServiceAccount binds together: * a name, understood by users, and perhaps by peripheral systems, for an identity * a principal that can be authenticated and authorized * a set of secrets
@@ -5716,6 +13957,57 @@ pub struct ServiceAccount {
     pub secrets: Option<Vec<crate::api::core::v1::ObjectReference>>,
 }
 
+impl crate::protobuf::Message for ServiceAccount {
+    const NAME: &'static str = "ServiceAccount";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.secrets {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.image_pull_secrets {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.automount_service_account_token.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.secrets.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + self
+                .image_pull_secrets
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.automount_service_account_token.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.secrets.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.image_pull_secrets.get_or_insert_with(Vec::new),
+                )?,
+                (4, wire) => m.automount_service_account_token = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.secrets {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.image_pull_secrets {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ServiceAccount {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "ServiceAccount";
@@ -5728,6 +14020,9 @@ impl crate::resource::Resource for ServiceAccount {
     const PLURAL: &'static str = "serviceaccounts";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ServiceAccountList is a list of ServiceAccount objects
@@ -5749,6 +14044,34 @@ pub struct ServiceAccountList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ServiceAccountList {
+    const NAME: &'static str = "ServiceAccountList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ServiceAccountList {
@@ -5777,6 +14100,40 @@ pub struct ServiceAccountTokenProjection {
     pub user: Option<i64>,
 }
 
+impl crate::protobuf::Message for ServiceAccountTokenProjection {
+    const NAME: &'static str = "ServiceAccountTokenProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.audience.as_ref(), buf);
+        pb::put_opt(2, self.expiration_seconds.as_ref(), buf);
+        pb::put(3, &self.path, buf);
+        pb::put_opt(4, self.user.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.audience.as_ref())
+            + pb::put_opt_len(2, self.expiration_seconds.as_ref())
+            + pb::put_len(3, &self.path)
+            + pb::put_opt_len(4, self.user.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.audience = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.expiration_seconds = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.path = pb::get(wire, &mut buf)?,
+                (4, wire) => m.user = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceList holds a list of services.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceList {
@@ -5796,6 +14153,34 @@ pub struct ServiceList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ServiceList {
+    const NAME: &'static str = "ServiceList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ServiceList {
@@ -5841,6 +14226,46 @@ pub struct ServicePort {
         skip_serializing_if = "Option::is_none"
     )]
     pub target_port: Option<crate::primitives::IntOrString>,
+}
+
+impl crate::protobuf::Message for ServicePort {
+    const NAME: &'static str = "ServicePort";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.protocol.as_ref(), buf);
+        pb::put(3, &self.port, buf);
+        pb::put_opt(4, self.target_port.as_ref(), buf);
+        pb::put_opt(5, self.node_port.as_ref(), buf);
+        pb::put_opt(6, self.app_protocol.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.protocol.as_ref())
+            + pb::put_len(3, &self.port)
+            + pb::put_opt_len(4, self.target_port.as_ref())
+            + pb::put_opt_len(5, self.node_port.as_ref())
+            + pb::put_opt_len(6, self.app_protocol.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.protocol = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.port = pb::get(wire, &mut buf)?,
+                (4, wire) => m.target_port = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.node_port = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.app_protocol = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ServiceSpec describes the attributes that a user creates on a service.
@@ -5985,6 +14410,137 @@ pub struct ServiceSpec {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ServiceSpec {
+    const NAME: &'static str = "ServiceSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.ports {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.selector {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(3, self.cluster_ip.as_ref(), buf);
+        pb::put_opt(4, self.type_.as_ref(), buf);
+        if let Some(v) = &self.external_ips {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(7, self.session_affinity.as_ref(), buf);
+        pb::put_opt(8, self.load_balancer_ip.as_ref(), buf);
+        if let Some(v) = &self.load_balancer_source_ranges {
+            pb::put_each(9, v, buf);
+        }
+        pb::put_opt(10, self.external_name.as_ref(), buf);
+        pb::put_opt(11, self.external_traffic_policy.as_ref(), buf);
+        pb::put_opt(12, self.health_check_node_port.as_ref(), buf);
+        pb::put_opt(13, self.publish_not_ready_addresses.as_ref(), buf);
+        pb::put_opt(14, self.session_affinity_config.as_deref(), buf);
+        pb::put_opt(17, self.ip_family_policy.as_ref(), buf);
+        if let Some(v) = &self.cluster_ips {
+            pb::put_each(18, v, buf);
+        }
+        if let Some(v) = &self.ip_families {
+            pb::put_each(19, v, buf);
+        }
+        pb::put_opt(20, self.allocate_load_balancer_node_ports.as_ref(), buf);
+        pb::put_opt(21, self.load_balancer_class.as_ref(), buf);
+        pb::put_opt(22, self.internal_traffic_policy.as_ref(), buf);
+        pb::put_opt(23, self.traffic_distribution.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.ports.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + self.selector.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(3, self.cluster_ip.as_ref())
+            + pb::put_opt_len(4, self.type_.as_ref())
+            + self
+                .external_ips
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(7, self.session_affinity.as_ref())
+            + pb::put_opt_len(8, self.load_balancer_ip.as_ref())
+            + self
+                .load_balancer_source_ranges
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(9, v))
+            + pb::put_opt_len(10, self.external_name.as_ref())
+            + pb::put_opt_len(11, self.external_traffic_policy.as_ref())
+            + pb::put_opt_len(12, self.health_check_node_port.as_ref())
+            + pb::put_opt_len(13, self.publish_not_ready_addresses.as_ref())
+            + pb::put_opt_len(14, self.session_affinity_config.as_deref())
+            + pb::put_opt_len(17, self.ip_family_policy.as_ref())
+            + self
+                .cluster_ips
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(18, v))
+            + self
+                .ip_families
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(19, v))
+            + pb::put_opt_len(20, self.allocate_load_balancer_node_ports.as_ref())
+            + pb::put_opt_len(21, self.load_balancer_class.as_ref())
+            + pb::put_opt_len(22, self.internal_traffic_policy.as_ref())
+            + pb::put_opt_len(23, self.traffic_distribution.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_selector: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (2, wire) => e_selector.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => m.cluster_ip = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => pb::push(wire, &mut buf, m.external_ips.get_or_insert_with(Vec::new))?,
+                (7, wire) => m.session_affinity = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.load_balancer_ip = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.load_balancer_source_ranges.get_or_insert_with(Vec::new),
+                )?,
+                (10, wire) => m.external_name = pb::get_nonzero(wire, &mut buf)?,
+                (11, wire) => m.external_traffic_policy = pb::get_nonzero(wire, &mut buf)?,
+                (12, wire) => m.health_check_node_port = pb::get_nonzero(wire, &mut buf)?,
+                (13, wire) => m.publish_not_ready_addresses = pb::get_nonzero(wire, &mut buf)?,
+                (14, wire) => m.session_affinity_config = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (17, wire) => m.ip_family_policy = Some(pb::get(wire, &mut buf)?),
+                (18, wire) => pb::push(wire, &mut buf, m.cluster_ips.get_or_insert_with(Vec::new))?,
+                (19, wire) => pb::push(wire, &mut buf, m.ip_families.get_or_insert_with(Vec::new))?,
+                (20, wire) => m.allocate_load_balancer_node_ports = Some(pb::get(wire, &mut buf)?),
+                (21, wire) => m.load_balancer_class = Some(pb::get(wire, &mut buf)?),
+                (22, wire) => m.internal_traffic_policy = Some(pb::get(wire, &mut buf)?),
+                (23, wire) => m.traffic_distribution = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        if !e_selector.is_empty() {
+            m.selector = Some(e_selector.into_iter().collect());
+        }
+        if let Some(v) = &mut m.external_ips {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.load_balancer_source_ranges {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.cluster_ips {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ip_families {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceStatus represents the current status of a service.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceStatus {
@@ -6005,6 +14561,42 @@ pub struct ServiceStatus {
     pub load_balancer: Option<Box<crate::api::core::v1::LoadBalancerStatus>>,
 }
 
+impl crate::protobuf::Message for ServiceStatus {
+    const NAME: &'static str = "ServiceStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.load_balancer.as_deref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.load_balancer.as_deref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.load_balancer = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// SessionAffinityConfig represents the configurations of session affinity.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SessionAffinityConfig {
@@ -6013,12 +14605,62 @@ pub struct SessionAffinityConfig {
     pub client_ip: Option<Box<crate::api::core::v1::ClientIPConfig>>,
 }
 
+impl crate::protobuf::Message for SessionAffinityConfig {
+    const NAME: &'static str = "SessionAffinityConfig";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.client_ip.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.client_ip.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.client_ip = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// SleepAction describes a "sleep" action.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SleepAction {
     /// Seconds is the number of seconds to sleep.
     #[serde(rename = "seconds", default)]
     pub seconds: i64,
+}
+
+impl crate::protobuf::Message for SleepAction {
+    const NAME: &'static str = "SleepAction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.seconds, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.seconds)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.seconds = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a StorageOS persistent volume resource.
@@ -6049,6 +14691,43 @@ pub struct StorageOSPersistentVolumeSource {
     pub volume_namespace: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for StorageOSPersistentVolumeSource {
+    const NAME: &'static str = "StorageOSPersistentVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.volume_name.as_ref(), buf);
+        pb::put_opt(2, self.volume_namespace.as_ref(), buf);
+        pb::put_opt(3, self.fs_type.as_ref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+        pb::put_opt(5, self.secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.volume_name.as_ref())
+            + pb::put_opt_len(2, self.volume_namespace.as_ref())
+            + pb::put_opt_len(3, self.fs_type.as_ref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+            + pb::put_opt_len(5, self.secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.volume_namespace = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Represents a StorageOS persistent volume resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StorageOSVolumeSource {
@@ -6077,6 +14756,43 @@ pub struct StorageOSVolumeSource {
     pub volume_namespace: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for StorageOSVolumeSource {
+    const NAME: &'static str = "StorageOSVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.volume_name.as_ref(), buf);
+        pb::put_opt(2, self.volume_namespace.as_ref(), buf);
+        pb::put_opt(3, self.fs_type.as_ref(), buf);
+        pb::put_opt(4, self.read_only.as_ref(), buf);
+        pb::put_opt(5, self.secret_ref.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.volume_name.as_ref())
+            + pb::put_opt_len(2, self.volume_namespace.as_ref())
+            + pb::put_opt_len(3, self.fs_type.as_ref())
+            + pb::put_opt_len(4, self.read_only.as_ref())
+            + pb::put_opt_len(5, self.secret_ref.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.volume_namespace = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.secret_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Sysctl defines a kernel parameter to be set
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sysctl {
@@ -6088,6 +14804,33 @@ pub struct Sysctl {
     pub value: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for Sysctl {
+    const NAME: &'static str = "Sysctl";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.value, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.value)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// TCPSocketAction describes an action based on opening a socket
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TCPSocketAction {
@@ -6097,6 +14840,33 @@ pub struct TCPSocketAction {
     /// Number or name of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.
     #[serde(rename = "port", default)]
     pub port: crate::primitives::IntOrString,
+}
+
+impl crate::protobuf::Message for TCPSocketAction {
+    const NAME: &'static str = "TCPSocketAction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.port, buf);
+        pb::put_opt(2, self.host.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.port) + pb::put_opt_len(2, self.host.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.port = pb::get(wire, &mut buf)?,
+                (2, wire) => m.host = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// The node this Taint is attached to has the "effect" on any pod that does not tolerate the Taint.
@@ -6114,6 +14884,40 @@ pub struct Taint {
     /// The taint value corresponding to the taint key.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for Taint {
+    const NAME: &'static str = "Taint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+        pb::put(3, &self.effect, buf);
+        pb::put_opt(4, self.time_added.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_opt_len(2, self.value.as_ref())
+            + pb::put_len(3, &self.effect)
+            + pb::put_opt_len(4, self.time_added.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.effect = pb::get(wire, &mut buf)?,
+                (4, wire) => m.time_added = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// The pod this Toleration is attached to tolerates any taint that matches the triple &lt;key,value,effect&gt; using the matching operator &lt;operator&gt;.
@@ -6140,6 +14944,43 @@ pub struct Toleration {
     pub value: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Toleration {
+    const NAME: &'static str = "Toleration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.key.as_ref(), buf);
+        pb::put_opt(2, self.operator.as_ref(), buf);
+        pb::put_opt(3, self.value.as_ref(), buf);
+        pb::put_opt(4, self.effect.as_ref(), buf);
+        pb::put_opt(5, self.toleration_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.key.as_ref())
+            + pb::put_opt_len(2, self.operator.as_ref())
+            + pb::put_opt_len(3, self.value.as_ref())
+            + pb::put_opt_len(4, self.effect.as_ref())
+            + pb::put_opt_len(5, self.toleration_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.operator = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.effect = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.toleration_seconds = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TopologySelectorLabelRequirement {
@@ -6155,6 +14996,34 @@ pub struct TopologySelectorLabelRequirement {
     pub values: Vec<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for TopologySelectorLabelRequirement {
+    const NAME: &'static str = "TopologySelectorLabelRequirement";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put_each(2, &self.values, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key) + pb::put_each_len(2, &self.values)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.values)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.values.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TopologySelectorTerm {
@@ -6167,6 +15036,42 @@ pub struct TopologySelectorTerm {
     )]
     pub match_label_expressions:
         Option<Vec<crate::api::core::v1::TopologySelectorLabelRequirement>>,
+}
+
+impl crate::protobuf::Message for TopologySelectorTerm {
+    const NAME: &'static str = "TopologySelectorTerm";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.match_label_expressions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.match_label_expressions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_label_expressions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.match_label_expressions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// TopologySpreadConstraint specifies how to spread matching pods among the given topology.
@@ -6230,6 +15135,64 @@ pub struct TopologySpreadConstraint {
     pub when_unsatisfiable: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for TopologySpreadConstraint {
+    const NAME: &'static str = "TopologySpreadConstraint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.max_skew, buf);
+        pb::put(2, &self.topology_key, buf);
+        pb::put(3, &self.when_unsatisfiable, buf);
+        pb::put_opt(4, self.label_selector.as_deref(), buf);
+        pb::put_opt(5, self.min_domains.as_ref(), buf);
+        pb::put_opt(6, self.node_affinity_policy.as_ref(), buf);
+        pb::put_opt(7, self.node_taints_policy.as_ref(), buf);
+        if let Some(v) = &self.match_label_keys {
+            pb::put_each(8, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.max_skew)
+            + pb::put_len(2, &self.topology_key)
+            + pb::put_len(3, &self.when_unsatisfiable)
+            + pb::put_opt_len(4, self.label_selector.as_deref())
+            + pb::put_opt_len(5, self.min_domains.as_ref())
+            + pb::put_opt_len(6, self.node_affinity_policy.as_ref())
+            + pb::put_opt_len(7, self.node_taints_policy.as_ref())
+            + self
+                .match_label_keys
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.max_skew = pb::get(wire, &mut buf)?,
+                (2, wire) => m.topology_key = pb::get(wire, &mut buf)?,
+                (3, wire) => m.when_unsatisfiable = pb::get(wire, &mut buf)?,
+                (4, wire) => m.label_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.min_domains = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.node_affinity_policy = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.node_taints_policy = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_label_keys.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.match_label_keys {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TypedLocalObjectReference {
@@ -6242,6 +15205,37 @@ pub struct TypedLocalObjectReference {
     /// Name is the name of resource being referenced
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for TypedLocalObjectReference {
+    const NAME: &'static str = "TypedLocalObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_group.as_ref(), buf);
+        pb::put(2, &self.kind, buf);
+        pb::put(3, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_group.as_ref())
+            + pb::put_len(2, &self.kind)
+            + pb::put_len(3, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_group = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// TypedObjectReference contains enough information to let you locate the typed referenced object
@@ -6259,6 +15253,40 @@ pub struct TypedObjectReference {
     /// Namespace is the namespace of resource being referenced Note that when a namespace is specified, a gateway.networking.k8s.io/ReferenceGrant object is required in the referent namespace to allow that namespace's owner to accept the reference. See the ReferenceGrant documentation for details. (Alpha) This field requires the CrossNamespaceVolumeDataSource feature gate to be enabled.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for TypedObjectReference {
+    const NAME: &'static str = "TypedObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_group.as_ref(), buf);
+        pb::put(2, &self.kind, buf);
+        pb::put(3, &self.name, buf);
+        pb::put_opt(4, self.namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_group.as_ref())
+            + pb::put_len(2, &self.kind)
+            + pb::put_len(3, &self.name)
+            + pb::put_opt_len(4, self.namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_group = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (4, wire) => m.namespace = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Volume represents a named volume in a pod that may be accessed by any container in the pod.
@@ -6410,6 +15438,180 @@ pub struct Volume {
     pub vsphere_volume: Option<Box<crate::api::core::v1::VsphereVirtualDiskVolumeSource>>,
 }
 
+impl crate::protobuf::Message for Volume {
+    const NAME: &'static str = "Volume";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_group(
+            2,
+            pb::put_opt_len(1, self.host_path.as_deref())
+                + pb::put_opt_len(2, self.empty_dir.as_deref())
+                + pb::put_opt_len(3, self.gce_persistent_disk.as_deref())
+                + pb::put_opt_len(4, self.aws_elastic_block_store.as_deref())
+                + pb::put_opt_len(5, self.git_repo.as_deref())
+                + pb::put_opt_len(6, self.secret.as_deref())
+                + pb::put_opt_len(7, self.nfs.as_deref())
+                + pb::put_opt_len(8, self.iscsi.as_deref())
+                + pb::put_opt_len(9, self.glusterfs.as_deref())
+                + pb::put_opt_len(10, self.persistent_volume_claim.as_deref())
+                + pb::put_opt_len(11, self.rbd.as_deref())
+                + pb::put_opt_len(12, self.flex_volume.as_deref())
+                + pb::put_opt_len(13, self.cinder.as_deref())
+                + pb::put_opt_len(14, self.cephfs.as_deref())
+                + pb::put_opt_len(15, self.flocker.as_deref())
+                + pb::put_opt_len(16, self.downward_api.as_deref())
+                + pb::put_opt_len(17, self.fc.as_deref())
+                + pb::put_opt_len(18, self.azure_file.as_deref())
+                + pb::put_opt_len(19, self.config_map.as_deref())
+                + pb::put_opt_len(20, self.vsphere_volume.as_deref())
+                + pb::put_opt_len(21, self.quobyte.as_deref())
+                + pb::put_opt_len(22, self.azure_disk.as_deref())
+                + pb::put_opt_len(23, self.photon_persistent_disk.as_deref())
+                + pb::put_opt_len(24, self.portworx_volume.as_deref())
+                + pb::put_opt_len(25, self.scale_io.as_deref())
+                + pb::put_opt_len(26, self.projected.as_deref())
+                + pb::put_opt_len(27, self.storageos.as_deref())
+                + pb::put_opt_len(28, self.csi.as_deref())
+                + pb::put_opt_len(29, self.ephemeral.as_deref())
+                + pb::put_opt_len(30, self.image.as_deref()),
+            buf,
+            |buf| {
+                pb::put_opt(1, self.host_path.as_deref(), buf);
+                pb::put_opt(2, self.empty_dir.as_deref(), buf);
+                pb::put_opt(3, self.gce_persistent_disk.as_deref(), buf);
+                pb::put_opt(4, self.aws_elastic_block_store.as_deref(), buf);
+                pb::put_opt(5, self.git_repo.as_deref(), buf);
+                pb::put_opt(6, self.secret.as_deref(), buf);
+                pb::put_opt(7, self.nfs.as_deref(), buf);
+                pb::put_opt(8, self.iscsi.as_deref(), buf);
+                pb::put_opt(9, self.glusterfs.as_deref(), buf);
+                pb::put_opt(10, self.persistent_volume_claim.as_deref(), buf);
+                pb::put_opt(11, self.rbd.as_deref(), buf);
+                pb::put_opt(12, self.flex_volume.as_deref(), buf);
+                pb::put_opt(13, self.cinder.as_deref(), buf);
+                pb::put_opt(14, self.cephfs.as_deref(), buf);
+                pb::put_opt(15, self.flocker.as_deref(), buf);
+                pb::put_opt(16, self.downward_api.as_deref(), buf);
+                pb::put_opt(17, self.fc.as_deref(), buf);
+                pb::put_opt(18, self.azure_file.as_deref(), buf);
+                pb::put_opt(19, self.config_map.as_deref(), buf);
+                pb::put_opt(20, self.vsphere_volume.as_deref(), buf);
+                pb::put_opt(21, self.quobyte.as_deref(), buf);
+                pb::put_opt(22, self.azure_disk.as_deref(), buf);
+                pb::put_opt(23, self.photon_persistent_disk.as_deref(), buf);
+                pb::put_opt(24, self.portworx_volume.as_deref(), buf);
+                pb::put_opt(25, self.scale_io.as_deref(), buf);
+                pb::put_opt(26, self.projected.as_deref(), buf);
+                pb::put_opt(27, self.storageos.as_deref(), buf);
+                pb::put_opt(28, self.csi.as_deref(), buf);
+                pb::put_opt(29, self.ephemeral.as_deref(), buf);
+                pb::put_opt(30, self.image.as_deref(), buf);
+            },
+        );
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_group_len(
+                2,
+                pb::put_opt_len(1, self.host_path.as_deref())
+                    + pb::put_opt_len(2, self.empty_dir.as_deref())
+                    + pb::put_opt_len(3, self.gce_persistent_disk.as_deref())
+                    + pb::put_opt_len(4, self.aws_elastic_block_store.as_deref())
+                    + pb::put_opt_len(5, self.git_repo.as_deref())
+                    + pb::put_opt_len(6, self.secret.as_deref())
+                    + pb::put_opt_len(7, self.nfs.as_deref())
+                    + pb::put_opt_len(8, self.iscsi.as_deref())
+                    + pb::put_opt_len(9, self.glusterfs.as_deref())
+                    + pb::put_opt_len(10, self.persistent_volume_claim.as_deref())
+                    + pb::put_opt_len(11, self.rbd.as_deref())
+                    + pb::put_opt_len(12, self.flex_volume.as_deref())
+                    + pb::put_opt_len(13, self.cinder.as_deref())
+                    + pb::put_opt_len(14, self.cephfs.as_deref())
+                    + pb::put_opt_len(15, self.flocker.as_deref())
+                    + pb::put_opt_len(16, self.downward_api.as_deref())
+                    + pb::put_opt_len(17, self.fc.as_deref())
+                    + pb::put_opt_len(18, self.azure_file.as_deref())
+                    + pb::put_opt_len(19, self.config_map.as_deref())
+                    + pb::put_opt_len(20, self.vsphere_volume.as_deref())
+                    + pb::put_opt_len(21, self.quobyte.as_deref())
+                    + pb::put_opt_len(22, self.azure_disk.as_deref())
+                    + pb::put_opt_len(23, self.photon_persistent_disk.as_deref())
+                    + pb::put_opt_len(24, self.portworx_volume.as_deref())
+                    + pb::put_opt_len(25, self.scale_io.as_deref())
+                    + pb::put_opt_len(26, self.projected.as_deref())
+                    + pb::put_opt_len(27, self.storageos.as_deref())
+                    + pb::put_opt_len(28, self.csi.as_deref())
+                    + pb::put_opt_len(29, self.ephemeral.as_deref())
+                    + pb::put_opt_len(30, self.image.as_deref()),
+            )
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.host_path = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (2, wire) => m.empty_dir = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (3, wire) => {
+                                m.gce_persistent_disk = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (4, wire) => {
+                                m.aws_elastic_block_store = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (5, wire) => m.git_repo = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (6, wire) => m.secret = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (7, wire) => m.nfs = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (8, wire) => m.iscsi = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (9, wire) => m.glusterfs = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (10, wire) => {
+                                m.persistent_volume_claim = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (11, wire) => m.rbd = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (12, wire) => m.flex_volume = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (13, wire) => m.cinder = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (14, wire) => m.cephfs = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (15, wire) => m.flocker = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (16, wire) => m.downward_api = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (17, wire) => m.fc = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (18, wire) => m.azure_file = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (19, wire) => m.config_map = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (20, wire) => {
+                                m.vsphere_volume = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (21, wire) => m.quobyte = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (22, wire) => m.azure_disk = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (23, wire) => {
+                                m.photon_persistent_disk = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (24, wire) => {
+                                m.portworx_volume = Some(Box::new(pb::get(wire, &mut g0)?))
+                            }
+                            (25, wire) => m.scale_io = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (26, wire) => m.projected = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (27, wire) => m.storageos = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (28, wire) => m.csi = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (29, wire) => m.ephemeral = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (30, wire) => m.image = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// volumeDevice describes a mapping of a raw block device within a container.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeDevice {
@@ -6419,6 +15621,33 @@ pub struct VolumeDevice {
     /// name must match the name of a persistentVolumeClaim in the pod
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for VolumeDevice {
+    const NAME: &'static str = "VolumeDevice";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.device_path, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.device_path)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.device_path = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// VolumeHealthCondition represents an adverse health condition reported for a volume.
@@ -6433,6 +15662,37 @@ pub struct VolumeHealthCondition {
     /// status is the machine-parseable health category. Possible values: - "Inaccessible": the volume cannot be accessed. - "DataLoss": data loss has been detected on the volume. - "Degraded": the volume is functioning with reduced capability.
     #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for VolumeHealthCondition {
+    const NAME: &'static str = "VolumeHealthCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.status, buf);
+        pb::put(2, &self.reason, buf);
+        pb::put_opt(3, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.status)
+            + pb::put_len(2, &self.reason)
+            + pb::put_opt_len(3, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.status = pb::get(wire, &mut buf)?,
+                (2, wire) => m.reason = pb::get(wire, &mut buf)?,
+                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// VolumeHealthStatus contains health information for a volume reported by the CSI controller plugin.
@@ -6453,6 +15713,45 @@ pub struct VolumeHealthStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_transition_time: Option<crate::primitives::Time>,
+}
+
+impl crate::protobuf::Message for VolumeHealthStatus {
+    const NAME: &'static str = "VolumeHealthStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.health_conditions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.last_transition_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.health_conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.last_transition_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.health_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (2, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.health_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// VolumeMount describes a mounting of a Volume within a container.
@@ -6509,6 +15808,64 @@ pub struct VolumeMount {
     pub sub_path_expr: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for VolumeMount {
+    const NAME: &'static str = "VolumeMount";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.read_only.as_ref(), buf);
+        pb::put(3, &self.mount_path, buf);
+        pb::put_opt(4, self.sub_path.as_ref(), buf);
+        pb::put_opt(5, self.mount_propagation.as_ref(), buf);
+        pb::put_opt(6, self.sub_path_expr.as_ref(), buf);
+        pb::put_opt(7, self.recursive_read_only.as_ref(), buf);
+        if let Some(v) = &self.bind_mount_options {
+            pb::put_each(8, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.read_only.as_ref())
+            + pb::put_len(3, &self.mount_path)
+            + pb::put_opt_len(4, self.sub_path.as_ref())
+            + pb::put_opt_len(5, self.mount_propagation.as_ref())
+            + pb::put_opt_len(6, self.sub_path_expr.as_ref())
+            + pb::put_opt_len(7, self.recursive_read_only.as_ref())
+            + self
+                .bind_mount_options
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.mount_path = pb::get(wire, &mut buf)?,
+                (4, wire) => m.sub_path = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.mount_propagation = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.sub_path_expr = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.recursive_read_only = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.bind_mount_options.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.bind_mount_options {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeMountStatus shows status of volume mounts.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeMountStatus {
@@ -6537,12 +15894,74 @@ pub struct VolumeMountStatus {
     pub volume_status: Option<Box<crate::api::core::v1::VolumeStatus>>,
 }
 
+impl crate::protobuf::Message for VolumeMountStatus {
+    const NAME: &'static str = "VolumeMountStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.mount_path, buf);
+        pb::put_opt(3, self.read_only.as_ref(), buf);
+        pb::put_opt(4, self.recursive_read_only.as_ref(), buf);
+        pb::put_opt(5, self.volume_status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.mount_path)
+            + pb::put_opt_len(3, self.read_only.as_ref())
+            + pb::put_opt_len(4, self.recursive_read_only.as_ref())
+            + pb::put_opt_len(5, self.volume_status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.mount_path = pb::get(wire, &mut buf)?,
+                (3, wire) => m.read_only = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.recursive_read_only = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.volume_status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeNodeAffinity {
     /// required specifies hard node constraints that must be met.
     #[serde(rename = "required", default, skip_serializing_if = "Option::is_none")]
     pub required: Option<Box<crate::api::core::v1::NodeSelector>>,
+}
+
+impl crate::protobuf::Message for VolumeNodeAffinity {
+    const NAME: &'static str = "VolumeNodeAffinity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.required.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.required.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.required = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Projection that may be projected along with other supported volume types. Exactly one of these fields must be set.
@@ -6602,6 +16021,46 @@ pub struct VolumeProjection {
     pub service_account_token: Option<Box<crate::api::core::v1::ServiceAccountTokenProjection>>,
 }
 
+impl crate::protobuf::Message for VolumeProjection {
+    const NAME: &'static str = "VolumeProjection";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.secret.as_deref(), buf);
+        pb::put_opt(2, self.downward_api.as_deref(), buf);
+        pb::put_opt(3, self.config_map.as_deref(), buf);
+        pb::put_opt(4, self.service_account_token.as_deref(), buf);
+        pb::put_opt(5, self.cluster_trust_bundle.as_deref(), buf);
+        pb::put_opt(6, self.pod_certificate.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.secret.as_deref())
+            + pb::put_opt_len(2, self.downward_api.as_deref())
+            + pb::put_opt_len(3, self.config_map.as_deref())
+            + pb::put_opt_len(4, self.service_account_token.as_deref())
+            + pb::put_opt_len(5, self.cluster_trust_bundle.as_deref())
+            + pb::put_opt_len(6, self.pod_certificate.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.secret = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.downward_api = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.config_map = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.service_account_token = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.cluster_trust_bundle = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.pod_certificate = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeResourceRequirements describes the storage resource requirements for a volume.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeResourceRequirements {
@@ -6613,12 +16072,80 @@ pub struct VolumeResourceRequirements {
     pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
+impl crate::protobuf::Message for VolumeResourceRequirements {
+    const NAME: &'static str = "VolumeResourceRequirements";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.limits {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.requests {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.limits.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self.requests.as_ref().map_or(0, |v| {
+            pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+        })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_limits: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        let mut e_requests: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_limits.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => e_requests.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_limits.is_empty() {
+            m.limits = Some(e_limits.into_iter().collect());
+        }
+        if !e_requests.is_empty() {
+            m.requests = Some(e_requests.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeStatus represents the status of a mounted volume. At most one of its members must be specified.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeStatus {
     /// image represents an OCI object (a container image or artifact) pulled and mounted on the kubelet's host machine.
     #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Box<crate::api::core::v1::ImageVolumeStatus>>,
+}
+
+impl crate::protobuf::Message for VolumeStatus {
+    const NAME: &'static str = "VolumeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.image.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.image.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.image = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Represents a vSphere volume resource.
@@ -6646,6 +16173,40 @@ pub struct VsphereVirtualDiskVolumeSource {
     pub volume_path: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for VsphereVirtualDiskVolumeSource {
+    const NAME: &'static str = "VsphereVirtualDiskVolumeSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.volume_path, buf);
+        pb::put_opt(2, self.fs_type.as_ref(), buf);
+        pb::put_opt(3, self.storage_policy_name.as_ref(), buf);
+        pb::put_opt(4, self.storage_policy_id.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.volume_path)
+            + pb::put_opt_len(2, self.fs_type.as_ref())
+            + pb::put_opt_len(3, self.storage_policy_name.as_ref())
+            + pb::put_opt_len(4, self.storage_policy_id.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.volume_path = pb::get(wire, &mut buf)?,
+                (2, wire) => m.fs_type = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.storage_policy_name = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.storage_policy_id = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeightedPodAffinityTerm {
@@ -6655,6 +16216,33 @@ pub struct WeightedPodAffinityTerm {
     /// weight associated with matching the corresponding podAffinityTerm, in the range 1-100.
     #[serde(rename = "weight", default)]
     pub weight: i32,
+}
+
+impl crate::protobuf::Message for WeightedPodAffinityTerm {
+    const NAME: &'static str = "WeightedPodAffinityTerm";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.weight, buf);
+        pb::put(2, &self.pod_affinity_term, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.weight) + pb::put_len(2, &self.pod_affinity_term)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.weight = pb::get(wire, &mut buf)?,
+                (2, wire) => m.pod_affinity_term = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// WindowsSecurityContextOptions contain Windows-specific options and credentials.
@@ -6688,4 +16276,38 @@ pub struct WindowsSecurityContextOptions {
         skip_serializing_if = "Option::is_none"
     )]
     pub run_as_user_name: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for WindowsSecurityContextOptions {
+    const NAME: &'static str = "WindowsSecurityContextOptions";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.gmsa_credential_spec_name.as_ref(), buf);
+        pb::put_opt(2, self.gmsa_credential_spec.as_ref(), buf);
+        pb::put_opt(3, self.run_as_user_name.as_ref(), buf);
+        pb::put_opt(4, self.host_process.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.gmsa_credential_spec_name.as_ref())
+            + pb::put_opt_len(2, self.gmsa_credential_spec.as_ref())
+            + pb::put_opt_len(3, self.run_as_user_name.as_ref())
+            + pb::put_opt_len(4, self.host_process.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.gmsa_credential_spec_name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.gmsa_credential_spec = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.run_as_user_name = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.host_process = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

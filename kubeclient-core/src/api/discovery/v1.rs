@@ -47,6 +47,62 @@ pub struct Endpoint {
     pub zone: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Endpoint {
+    const NAME: &'static str = "Endpoint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.addresses, buf);
+        pb::put_opt(2, self.conditions.as_deref(), buf);
+        pb::put_opt(3, self.hostname.as_ref(), buf);
+        pb::put_opt(4, self.target_ref.as_deref(), buf);
+        if let Some(v) = &self.deprecated_topology {
+            pb::put_map(5, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(6, self.node_name.as_ref(), buf);
+        pb::put_opt(7, self.zone.as_ref(), buf);
+        pb::put_opt(8, self.hints.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.addresses)
+            + pb::put_opt_len(2, self.conditions.as_deref())
+            + pb::put_opt_len(3, self.hostname.as_ref())
+            + pb::put_opt_len(4, self.target_ref.as_deref())
+            + self.deprecated_topology.as_ref().map_or(0, |v| {
+                pb::put_map_len(5, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(6, self.node_name.as_ref())
+            + pb::put_opt_len(7, self.zone.as_ref())
+            + pb::put_opt_len(8, self.hints.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_deprecated_topology: Vec<(crate::primitives::Str, crate::primitives::Str)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.addresses)?,
+                (2, wire) => m.conditions = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.hostname = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.target_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => e_deprecated_topology.push(pb::entry(wire, &mut buf)?),
+                (6, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.zone = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.hints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.addresses.shrink_to_fit();
+        if !e_deprecated_topology.is_empty() {
+            m.deprecated_topology = Some(e_deprecated_topology.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// EndpointConditions represents the current condition of an endpoint.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EndpointConditions {
@@ -63,6 +119,37 @@ pub struct EndpointConditions {
         skip_serializing_if = "Option::is_none"
     )]
     pub terminating: Option<bool>,
+}
+
+impl crate::protobuf::Message for EndpointConditions {
+    const NAME: &'static str = "EndpointConditions";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.ready.as_ref(), buf);
+        pb::put_opt(2, self.serving.as_ref(), buf);
+        pb::put_opt(3, self.terminating.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.ready.as_ref())
+            + pb::put_opt_len(2, self.serving.as_ref())
+            + pb::put_opt_len(3, self.terminating.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ready = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.serving = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.terminating = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EndpointHints provides hints describing how an endpoint should be consumed.
@@ -84,6 +171,49 @@ pub struct EndpointHints {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub for_zones: Option<Vec<crate::api::discovery::v1::ForZone>>,
+}
+
+impl crate::protobuf::Message for EndpointHints {
+    const NAME: &'static str = "EndpointHints";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.for_zones {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.for_nodes {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.for_zones
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .for_nodes
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.for_zones.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.for_nodes.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.for_zones {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.for_nodes {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// EndpointPort represents a Port used by an EndpointSlice
@@ -114,6 +244,40 @@ pub struct EndpointPort {
     /// protocol represents the IP protocol for this port. Must be UDP, TCP, or SCTP. Default is TCP.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for EndpointPort {
+    const NAME: &'static str = "EndpointPort";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.protocol.as_ref(), buf);
+        pb::put_opt(3, self.port.as_ref(), buf);
+        pb::put_opt(4, self.app_protocol.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.protocol.as_ref())
+            + pb::put_opt_len(3, self.port.as_ref())
+            + pb::put_opt_len(4, self.app_protocol.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.protocol = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.port = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.app_protocol = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EndpointSlice represents a set of service endpoints. Most EndpointSlices are created by the EndpointSlice controller to represent the Pods selected by Service objects. For a given service there may be multiple EndpointSlice objects which must be joined to produce the full set of endpoints; you can find all of the slices for a given service by listing EndpointSlices in the service's namespace whose 'kubernetes.io/service-name' label contains the service's name.
@@ -149,6 +313,53 @@ pub struct EndpointSlice {
     pub ports: Option<Vec<crate::api::discovery::v1::EndpointPort>>,
 }
 
+impl crate::protobuf::Message for EndpointSlice {
+    const NAME: &'static str = "EndpointSlice";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.endpoints {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.ports {
+            pb::put_each(3, v, buf);
+        }
+        pb::put(4, &self.address_type, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self
+                .endpoints
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self.ports.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_len(4, &self.address_type)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.endpoints.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.address_type = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.endpoints {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EndpointSlice {
     const API_VERSION: &'static str = "discovery.k8s.io/v1";
     const KIND: &'static str = "EndpointSlice";
@@ -161,6 +372,9 @@ impl crate::resource::Resource for EndpointSlice {
     const PLURAL: &'static str = "endpointslices";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// EndpointSliceList represents a list of endpoint slices
@@ -184,6 +398,34 @@ pub struct EndpointSliceList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for EndpointSliceList {
+    const NAME: &'static str = "EndpointSliceList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EndpointSliceList {
     const API_VERSION: &'static str = "discovery.k8s.io/v1";
     const KIND: &'static str = "EndpointSliceList";
@@ -197,10 +439,60 @@ pub struct ForNode {
     pub name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ForNode {
+    const NAME: &'static str = "ForNode";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ForZone provides information about which zones should consume this endpoint.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ForZone {
     /// name represents the name of the zone.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ForZone {
+    const NAME: &'static str = "ForZone";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -86,6 +86,73 @@ pub struct Event {
     pub type_: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Event {
+    const NAME: &'static str = "Event";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.event_time, buf);
+        pb::put_opt(3, self.series.as_deref(), buf);
+        pb::put_opt(4, self.reporting_controller.as_ref(), buf);
+        pb::put_opt(5, self.reporting_instance.as_ref(), buf);
+        pb::put_opt(6, self.action.as_ref(), buf);
+        pb::put_opt(7, self.reason.as_ref(), buf);
+        pb::put_opt(8, self.regarding.as_deref(), buf);
+        pb::put_opt(9, self.related.as_deref(), buf);
+        pb::put_opt(10, self.note.as_ref(), buf);
+        pb::put_opt(11, self.type_.as_ref(), buf);
+        pb::put_opt(12, self.deprecated_source.as_deref(), buf);
+        pb::put_opt(13, self.deprecated_first_timestamp.as_ref(), buf);
+        pb::put_opt(14, self.deprecated_last_timestamp.as_ref(), buf);
+        pb::put_opt(15, self.deprecated_count.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.event_time)
+            + pb::put_opt_len(3, self.series.as_deref())
+            + pb::put_opt_len(4, self.reporting_controller.as_ref())
+            + pb::put_opt_len(5, self.reporting_instance.as_ref())
+            + pb::put_opt_len(6, self.action.as_ref())
+            + pb::put_opt_len(7, self.reason.as_ref())
+            + pb::put_opt_len(8, self.regarding.as_deref())
+            + pb::put_opt_len(9, self.related.as_deref())
+            + pb::put_opt_len(10, self.note.as_ref())
+            + pb::put_opt_len(11, self.type_.as_ref())
+            + pb::put_opt_len(12, self.deprecated_source.as_deref())
+            + pb::put_opt_len(13, self.deprecated_first_timestamp.as_ref())
+            + pb::put_opt_len(14, self.deprecated_last_timestamp.as_ref())
+            + pb::put_opt_len(15, self.deprecated_count.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.event_time = pb::get(wire, &mut buf)?,
+                (3, wire) => m.series = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.reporting_controller = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.reporting_instance = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.action = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.regarding = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (9, wire) => m.related = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (10, wire) => m.note = pb::get_nonzero(wire, &mut buf)?,
+                (11, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
+                (12, wire) => m.deprecated_source = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (13, wire) => m.deprecated_first_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (14, wire) => m.deprecated_last_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (15, wire) => m.deprecated_count = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Event {
     const API_VERSION: &'static str = "events.k8s.io/v1";
     const KIND: &'static str = "Event";
@@ -98,6 +165,9 @@ impl crate::resource::Resource for Event {
     const PLURAL: &'static str = "events";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// EventList is a list of Event objects.
@@ -121,6 +191,34 @@ pub struct EventList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for EventList {
+    const NAME: &'static str = "EventList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EventList {
     const API_VERSION: &'static str = "events.k8s.io/v1";
     const KIND: &'static str = "EventList";
@@ -135,4 +233,31 @@ pub struct EventSeries {
     /// lastObservedTime is the time when last Event from the series was seen before last heartbeat.
     #[serde(rename = "lastObservedTime", default)]
     pub last_observed_time: crate::primitives::MicroTime,
+}
+
+impl crate::protobuf::Message for EventSeries {
+    const NAME: &'static str = "EventSeries";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.count, buf);
+        pb::put(2, &self.last_observed_time, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.count) + pb::put_len(2, &self.last_observed_time)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.count = pb::get(wire, &mut buf)?,
+                (2, wire) => m.last_observed_time = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -31,12 +31,65 @@ pub struct ExemptPriorityLevelConfiguration {
     pub nominal_concurrency_shares: Option<i32>,
 }
 
+impl crate::protobuf::Message for ExemptPriorityLevelConfiguration {
+    const NAME: &'static str = "ExemptPriorityLevelConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.nominal_concurrency_shares.as_ref(), buf);
+        pb::put_opt(2, self.lendable_percent.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.nominal_concurrency_shares.as_ref())
+            + pb::put_opt_len(2, self.lendable_percent.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.nominal_concurrency_shares = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.lendable_percent = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// FlowDistinguisherMethod specifies the method of a flow distinguisher.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlowDistinguisherMethod {
     /// 'type' is the type of flow distinguisher method The supported types are "ByUser" and "ByNamespace". Required.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for FlowDistinguisherMethod {
+    const NAME: &'static str = "FlowDistinguisherMethod";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// FlowSchema defines the schema of a group of flows. Note that a flow is made up of a set of inbound API requests with similar attributes and is identified by a pair of strings: the name of the FlowSchema and a "flow distinguisher".
@@ -59,6 +112,37 @@ pub struct FlowSchema {
     pub status: Option<Box<crate::api::flowcontrol::v1::FlowSchemaStatus>>,
 }
 
+impl crate::protobuf::Message for FlowSchema {
+    const NAME: &'static str = "FlowSchema";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for FlowSchema {
     const API_VERSION: &'static str = "flowcontrol.apiserver.k8s.io/v1";
     const KIND: &'static str = "FlowSchema";
@@ -71,6 +155,9 @@ impl crate::resource::Resource for FlowSchema {
     const PLURAL: &'static str = "flowschemas";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// FlowSchemaCondition describes conditions for a FlowSchema.
@@ -97,6 +184,43 @@ pub struct FlowSchemaCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for FlowSchemaCondition {
+    const NAME: &'static str = "FlowSchemaCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// FlowSchemaList is a list of FlowSchema objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlowSchemaList {
@@ -116,6 +240,34 @@ pub struct FlowSchemaList {
     /// 'metadata' is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for FlowSchemaList {
+    const NAME: &'static str = "FlowSchemaList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for FlowSchemaList {
@@ -154,6 +306,45 @@ pub struct FlowSchemaSpec {
     pub rules: Option<Vec<crate::api::flowcontrol::v1::PolicyRulesWithSubjects>>,
 }
 
+impl crate::protobuf::Message for FlowSchemaSpec {
+    const NAME: &'static str = "FlowSchemaSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.priority_level_configuration, buf);
+        pb::put_opt(2, self.matching_precedence.as_ref(), buf);
+        pb::put_opt(3, self.distinguisher_method.as_deref(), buf);
+        if let Some(v) = &self.rules {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.priority_level_configuration)
+            + pb::put_opt_len(2, self.matching_precedence.as_ref())
+            + pb::put_opt_len(3, self.distinguisher_method.as_deref())
+            + self.rules.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.priority_level_configuration = pb::get(wire, &mut buf)?,
+                (2, wire) => m.matching_precedence = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.distinguisher_method = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// FlowSchemaStatus represents the current state of a FlowSchema.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlowSchemaStatus {
@@ -167,12 +358,69 @@ pub struct FlowSchemaStatus {
     pub conditions: Option<Vec<crate::api::flowcontrol::v1::FlowSchemaCondition>>,
 }
 
+impl crate::protobuf::Message for FlowSchemaStatus {
+    const NAME: &'static str = "FlowSchemaStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// GroupSubject holds detailed information for group-kind subject.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GroupSubject {
     /// name is the user group that matches, or "*" to match all user groups. See <https://github.com/kubernetes/apiserver/blob/master/pkg/authentication/user/user.go> for some well-known group names. Required.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for GroupSubject {
+    const NAME: &'static str = "GroupSubject";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// LimitResponse defines how to handle requests that can not be executed right now.
@@ -184,6 +432,33 @@ pub struct LimitResponse {
     /// 'type' is "Queue" or "Reject". "Queue" means that requests that can not be executed upon arrival are held in a queue until they can be executed or a queuing limit is reached. "Reject" means that requests that can not be executed upon arrival are rejected. Required.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for LimitResponse {
+    const NAME: &'static str = "LimitResponse";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.queuing.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_) + pb::put_opt_len(2, self.queuing.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.queuing = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// LimitedPriorityLevelConfiguration specifies how to handle requests that are subject to limits. It addresses two issues:
@@ -231,6 +506,40 @@ pub struct LimitedPriorityLevelConfiguration {
     pub nominal_concurrency_shares: Option<i32>,
 }
 
+impl crate::protobuf::Message for LimitedPriorityLevelConfiguration {
+    const NAME: &'static str = "LimitedPriorityLevelConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.nominal_concurrency_shares.as_ref(), buf);
+        pb::put(2, &self.limit_response, buf);
+        pb::put_opt(3, self.lendable_percent.as_ref(), buf);
+        pb::put_opt(4, self.borrowing_limit_percent.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.nominal_concurrency_shares.as_ref())
+            + pb::put_len(2, &self.limit_response)
+            + pb::put_opt_len(3, self.lendable_percent.as_ref())
+            + pb::put_opt_len(4, self.borrowing_limit_percent.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.nominal_concurrency_shares = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.limit_response = pb::get(wire, &mut buf)?,
+                (3, wire) => m.lendable_percent = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.borrowing_limit_percent = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NonResourcePolicyRule is a predicate that matches non-resource requests according to their verb and the target non-resource URL. A NonResourcePolicyRule matches a request if and only if both (a) at least one member of verbs matches the request and (b) at least one member of nonResourceURLs matches the request.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NonResourcePolicyRule {
@@ -254,6 +563,35 @@ pub struct NonResourcePolicyRule {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for NonResourcePolicyRule {
+    const NAME: &'static str = "NonResourcePolicyRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.verbs, buf);
+        pb::put_each(6, &self.non_resource_urls, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.verbs) + pb::put_each_len(6, &self.non_resource_urls)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
+                (6, wire) => pb::push(wire, &mut buf, &mut m.non_resource_urls)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.verbs.shrink_to_fit();
+        m.non_resource_urls.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 /// PolicyRulesWithSubjects prescribes a test that applies to a request to an apiserver. The test considers the subject making the request, the verb being requested, and the resource to be acted upon. This PolicyRulesWithSubjects matches a request if and only if both (a) at least one member of subjects matches the request and (b) at least one member of resourceRules or nonResourceRules matches the request.
@@ -284,6 +622,62 @@ pub struct PolicyRulesWithSubjects {
     pub subjects: Vec<crate::api::flowcontrol::v1::Subject>,
 }
 
+impl crate::protobuf::Message for PolicyRulesWithSubjects {
+    const NAME: &'static str = "PolicyRulesWithSubjects";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.subjects, buf);
+        if let Some(v) = &self.resource_rules {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.non_resource_rules {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.subjects)
+            + self
+                .resource_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self
+                .non_resource_rules
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.subjects)?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_rules.get_or_insert_with(Vec::new),
+                )?,
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.non_resource_rules.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.subjects.shrink_to_fit();
+        if let Some(v) = &mut m.resource_rules {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.non_resource_rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PriorityLevelConfiguration represents the configuration of a priority level.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PriorityLevelConfiguration {
@@ -304,6 +698,37 @@ pub struct PriorityLevelConfiguration {
     pub status: Option<Box<crate::api::flowcontrol::v1::PriorityLevelConfigurationStatus>>,
 }
 
+impl crate::protobuf::Message for PriorityLevelConfiguration {
+    const NAME: &'static str = "PriorityLevelConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PriorityLevelConfiguration {
     const API_VERSION: &'static str = "flowcontrol.apiserver.k8s.io/v1";
     const KIND: &'static str = "PriorityLevelConfiguration";
@@ -316,6 +741,9 @@ impl crate::resource::Resource for PriorityLevelConfiguration {
     const PLURAL: &'static str = "prioritylevelconfigurations";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PriorityLevelConfigurationCondition defines the condition of priority level.
@@ -342,6 +770,43 @@ pub struct PriorityLevelConfigurationCondition {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PriorityLevelConfigurationCondition {
+    const NAME: &'static str = "PriorityLevelConfigurationCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(3, self.last_transition_time.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(3, self.last_transition_time.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PriorityLevelConfigurationList is a list of PriorityLevelConfiguration objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PriorityLevelConfigurationList {
@@ -363,6 +828,34 @@ pub struct PriorityLevelConfigurationList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for PriorityLevelConfigurationList {
+    const NAME: &'static str = "PriorityLevelConfigurationList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PriorityLevelConfigurationList {
     const API_VERSION: &'static str = "flowcontrol.apiserver.k8s.io/v1";
     const KIND: &'static str = "PriorityLevelConfigurationList";
@@ -374,6 +867,31 @@ pub struct PriorityLevelConfigurationReference {
     /// 'name' is the name of the priority level configuration being referenced Required.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PriorityLevelConfigurationReference {
+    const NAME: &'static str = "PriorityLevelConfigurationReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PriorityLevelConfigurationSpec specifies the configuration of a priority level.
@@ -390,6 +908,37 @@ pub struct PriorityLevelConfigurationSpec {
     pub type_: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for PriorityLevelConfigurationSpec {
+    const NAME: &'static str = "PriorityLevelConfigurationSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put_opt(2, self.limited.as_deref(), buf);
+        pb::put_opt(3, self.exempt.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_opt_len(2, self.limited.as_deref())
+            + pb::put_opt_len(3, self.exempt.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.limited = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.exempt = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PriorityLevelConfigurationStatus represents the current state of a "request-priority".
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PriorityLevelConfigurationStatus {
@@ -401,6 +950,38 @@ pub struct PriorityLevelConfigurationStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::flowcontrol::v1::PriorityLevelConfigurationCondition>>,
+}
+
+impl crate::protobuf::Message for PriorityLevelConfigurationStatus {
+    const NAME: &'static str = "PriorityLevelConfigurationStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// QueuingConfiguration holds the configuration parameters for queuing
@@ -419,6 +1000,37 @@ pub struct QueuingConfiguration {
     /// 'queues' is the number of queues for this priority level. The queues exist independently at each apiserver. The value must be positive.  Setting it to 1 effectively precludes shufflesharding and thus makes the distinguisher method of associated flow schemas irrelevant.  This field has a default value of 64.
     #[serde(rename = "queues", default, skip_serializing_if = "Option::is_none")]
     pub queues: Option<i32>,
+}
+
+impl crate::protobuf::Message for QueuingConfiguration {
+    const NAME: &'static str = "QueuingConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.queues.as_ref(), buf);
+        pb::put_opt(2, self.hand_size.as_ref(), buf);
+        pb::put_opt(3, self.queue_length_limit.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.queues.as_ref())
+            + pb::put_opt_len(2, self.hand_size.as_ref())
+            + pb::put_opt_len(3, self.queue_length_limit.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.queues = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.hand_size = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.queue_length_limit = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourcePolicyRule is a predicate that matches some resource requests, testing the request's verb and the target resource. A ResourcePolicyRule matches a resource request if and only if: (a) at least one member of verbs matches the request, (b) at least one member of apiGroups matches the request, (c) at least one member of resources matches the request, and (d) either (d1) the request does not specify a namespace (i.e., 'Namespace==""') and clusterScope is true or (d2) the request specifies a namespace and least one member of namespaces matches the request's namespace.
@@ -462,6 +1074,54 @@ pub struct ResourcePolicyRule {
     pub verbs: Vec<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ResourcePolicyRule {
+    const NAME: &'static str = "ResourcePolicyRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.verbs, buf);
+        pb::put_each(2, &self.api_groups, buf);
+        pb::put_each(3, &self.resources, buf);
+        pb::put_opt(4, self.cluster_scope.as_ref(), buf);
+        if let Some(v) = &self.namespaces {
+            pb::put_each(5, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.verbs)
+            + pb::put_each_len(2, &self.api_groups)
+            + pb::put_each_len(3, &self.resources)
+            + pb::put_opt_len(4, self.cluster_scope.as_ref())
+            + self
+                .namespaces
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.api_groups)?,
+                (3, wire) => pb::push(wire, &mut buf, &mut m.resources)?,
+                (4, wire) => m.cluster_scope = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => pb::push(wire, &mut buf, m.namespaces.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.verbs.shrink_to_fit();
+        m.api_groups.shrink_to_fit();
+        m.resources.shrink_to_fit();
+        if let Some(v) = &mut m.namespaces {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceAccountSubject holds detailed information for service-account-kind subject.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceAccountSubject {
@@ -471,6 +1131,33 @@ pub struct ServiceAccountSubject {
     /// 'namespace' is the namespace of matching ServiceAccount objects. Required.
     #[serde(rename = "namespace", default)]
     pub namespace: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ServiceAccountSubject {
+    const NAME: &'static str = "ServiceAccountSubject";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.namespace, buf);
+        pb::put(2, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.namespace) + pb::put_len(2, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
+                (2, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Subject matches the originator of a request, as identified by the request authentication system. There are three ways of matching an originator; by user, group, or service account.
@@ -494,10 +1181,69 @@ pub struct Subject {
     pub user: Option<Box<crate::api::flowcontrol::v1::UserSubject>>,
 }
 
+impl crate::protobuf::Message for Subject {
+    const NAME: &'static str = "Subject";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.kind, buf);
+        pb::put_opt(2, self.user.as_deref(), buf);
+        pb::put_opt(3, self.group.as_deref(), buf);
+        pb::put_opt(4, self.service_account.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.kind)
+            + pb::put_opt_len(2, self.user.as_deref())
+            + pb::put_opt_len(3, self.group.as_deref())
+            + pb::put_opt_len(4, self.service_account.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (2, wire) => m.user = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.group = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.service_account = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// UserSubject holds detailed information for user-kind subject.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserSubject {
     /// 'name' is the username that matches, or "*" to match all usernames. Required.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for UserSubject {
+    const NAME: &'static str = "UserSubject";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

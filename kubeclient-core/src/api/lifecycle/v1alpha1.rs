@@ -38,6 +38,37 @@ pub struct Eviction {
     pub status: Option<Box<crate::api::lifecycle::v1alpha1::EvictionStatus>>,
 }
 
+impl crate::protobuf::Message for Eviction {
+    const NAME: &'static str = "Eviction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Eviction {
     const API_VERSION: &'static str = "lifecycle.k8s.io/v1alpha1";
     const KIND: &'static str = "Eviction";
@@ -50,6 +81,9 @@ impl crate::resource::Resource for Eviction {
     const PLURAL: &'static str = "evictions";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// EvictionList contains a list of Eviction resources.
@@ -73,6 +107,34 @@ pub struct EvictionList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for EvictionList {
+    const NAME: &'static str = "EvictionList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EvictionList {
     const API_VERSION: &'static str = "lifecycle.k8s.io/v1alpha1";
     const KIND: &'static str = "EvictionList";
@@ -87,6 +149,33 @@ pub struct EvictionPodReference {
     /// uid of the target. It can be found in .metadata.uid of the target and is a lowercase UUID in 8-4-4-4-12 format. This field is required.
     #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for EvictionPodReference {
+    const NAME: &'static str = "EvictionPodReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.uid, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.uid)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.uid = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EvictionRequest defines a request that should ideally result in a graceful eviction of a .spec.target (e.g. termination of a pod).
@@ -119,6 +208,37 @@ pub struct EvictionRequest {
     pub status: Option<Box<crate::api::lifecycle::v1alpha1::EvictionRequestStatus>>,
 }
 
+impl crate::protobuf::Message for EvictionRequest {
+    const NAME: &'static str = "EvictionRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EvictionRequest {
     const API_VERSION: &'static str = "lifecycle.k8s.io/v1alpha1";
     const KIND: &'static str = "EvictionRequest";
@@ -131,6 +251,9 @@ impl crate::resource::Resource for EvictionRequest {
     const PLURAL: &'static str = "evictionrequests";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// EvictionRequestList contains a list of EvictionRequests resources.
@@ -154,6 +277,34 @@ pub struct EvictionRequestList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for EvictionRequestList {
+    const NAME: &'static str = "EvictionRequestList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for EvictionRequestList {
     const API_VERSION: &'static str = "lifecycle.k8s.io/v1alpha1";
     const KIND: &'static str = "EvictionRequestList";
@@ -168,6 +319,33 @@ pub struct EvictionRequestPodReference {
     /// uid of the target. It can be found in .metadata.uid of the target and is a lowercase UUID in 8-4-4-4-12 format. This field is required.
     #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for EvictionRequestPodReference {
+    const NAME: &'static str = "EvictionRequestPodReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.uid, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.uid)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.uid = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EvictionRequestSpec is a specification of an EvictionRequest.
@@ -191,6 +369,37 @@ pub struct EvictionRequestSpec {
     /// target contains a reference to an object (e.g. a pod) that should be evicted. This field is required and immutable.
     #[serde(rename = "target", default)]
     pub target: crate::api::lifecycle::v1alpha1::EvictionRequestTarget,
+}
+
+impl crate::protobuf::Message for EvictionRequestSpec {
+    const NAME: &'static str = "EvictionRequestSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.target, buf);
+        pb::put(2, &self.requester, buf);
+        pb::put(3, &self.intent, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.target)
+            + pb::put_len(2, &self.requester)
+            + pb::put_len(3, &self.intent)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.target = pb::get(wire, &mut buf)?,
+                (2, wire) => m.requester = pb::get(wire, &mut buf)?,
+                (3, wire) => m.intent = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EvictionRequestStatus represents the last observed status of the eviction request.
@@ -222,6 +431,41 @@ pub struct EvictionRequestStatus {
     pub observed_generation: Option<i64>,
 }
 
+impl crate::protobuf::Message for EvictionRequestStatus {
+    const NAME: &'static str = "EvictionRequestStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.observed_generation.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.observed_generation.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// EvictionRequestTarget contains a reference to an object that should be evicted.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvictionRequestTarget {
@@ -230,12 +474,62 @@ pub struct EvictionRequestTarget {
     pub pod: Option<Box<crate::api::lifecycle::v1alpha1::EvictionRequestPodReference>>,
 }
 
+impl crate::protobuf::Message for EvictionRequestTarget {
+    const NAME: &'static str = "EvictionRequestTarget";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.pod.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.pod.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pod = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// EvictionSpec is a specification of an Eviction.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvictionSpec {
     /// target contains a reference to an object (e.g. a pod) that should be evicted. This field is required and immutable.
     #[serde(rename = "target", default)]
     pub target: crate::api::lifecycle::v1alpha1::EvictionTarget,
+}
+
+impl crate::protobuf::Message for EvictionSpec {
+    const NAME: &'static str = "EvictionSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.target, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.target)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.target = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// EvictionStatus represents the last observed status of the eviction request.
@@ -304,12 +598,109 @@ pub struct EvictionStatus {
     pub target_responders: Option<Vec<crate::api::lifecycle::v1alpha1::TargetResponder>>,
 }
 
+impl crate::protobuf::Message for EvictionStatus {
+    const NAME: &'static str = "EvictionStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.observed_generation.as_ref(), buf);
+        if let Some(v) = &self.requesters {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.target_responders {
+            pb::put_each(4, v, buf);
+        }
+        if let Some(v) = &self.responders {
+            pb::put_each(5, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.observed_generation.as_ref())
+            + self
+                .requesters
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .target_responders
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + self
+                .responders
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => pb::push(wire, &mut buf, m.requesters.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.target_responders.get_or_insert_with(Vec::new),
+                )?,
+                (5, wire) => pb::push(wire, &mut buf, m.responders.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.requesters {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.target_responders {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.responders {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// EvictionTarget contains a reference to an object that should be evicted.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvictionTarget {
     /// pod references a pod that is subject to eviction/termination. Pods that are part of a PodGroup (.spec.schedulingGroup is set) are not supported.
     #[serde(rename = "pod", default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<Box<crate::api::lifecycle::v1alpha1::EvictionPodReference>>,
+}
+
+impl crate::protobuf::Message for EvictionTarget {
+    const NAME: &'static str = "EvictionTarget";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.pod.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.pod.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pod = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Requester allows you to identify the entity, that requested the eviction of the target.
@@ -330,6 +721,33 @@ pub struct Requester {
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field must be unique for each requester. This field is required.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for Requester {
+    const NAME: &'static str = "Requester";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.intent, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.intent)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.intent = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResponderStatus represents the last observed status of the eviction process of the responder. It should be only updated by the designated responder whose name is .name field.
@@ -369,6 +787,46 @@ pub struct ResponderStatus {
     pub start_time: Option<crate::primitives::Time>,
 }
 
+impl crate::protobuf::Message for ResponderStatus {
+    const NAME: &'static str = "ResponderStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.start_time.as_ref(), buf);
+        pb::put_opt(3, self.heartbeat_time.as_ref(), buf);
+        pb::put_opt(4, self.expected_completion_time.as_ref(), buf);
+        pb::put_opt(5, self.completion_time.as_ref(), buf);
+        pb::put_opt(6, self.message.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.start_time.as_ref())
+            + pb::put_opt_len(3, self.heartbeat_time.as_ref())
+            + pb::put_opt_len(4, self.expected_completion_time.as_ref())
+            + pb::put_opt_len(5, self.completion_time.as_ref())
+            + pb::put_opt_len(6, self.message.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.start_time = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.heartbeat_time = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.expected_completion_time = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.completion_time = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.message = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// TargetResponder allows you to specify the responder reacting to the Eviction. Responders should observe and communicate through the Eviction API (see .state) to help with the graceful eviction of a target (e.g. termination of a pod).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TargetResponder {
@@ -403,4 +861,33 @@ pub struct TargetResponder {
     /// Please refer to the ResponderStatus in .status.responders for more details on each responder.
     #[serde(rename = "state", default)]
     pub state: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for TargetResponder {
+    const NAME: &'static str = "TargetResponder";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.priority, buf);
+        pb::put(3, &self.state, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.priority) + pb::put_len(3, &self.state)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.priority = pb::get(wire, &mut buf)?,
+                (3, wire) => m.state = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -43,6 +43,54 @@ pub struct APIGroup {
     pub versions: Vec<crate::api::meta::v1::GroupVersionForDiscovery>,
 }
 
+impl crate::protobuf::Message for APIGroup {
+    const NAME: &'static str = "APIGroup";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_each(2, &self.versions, buf);
+        pb::put_opt(3, self.preferred_version.as_deref(), buf);
+        if let Some(v) = &self.server_address_by_client_cidrs {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_each_len(2, &self.versions)
+            + pb::put_opt_len(3, self.preferred_version.as_deref())
+            + self
+                .server_address_by_client_cidrs
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.versions)?,
+                (3, wire) => m.preferred_version = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.server_address_by_client_cidrs
+                        .get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.versions.shrink_to_fit();
+        if let Some(v) = &mut m.server_address_by_client_cidrs {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for APIGroup {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "APIGroup";
@@ -64,6 +112,32 @@ pub struct APIGroupList {
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
+}
+
+impl crate::protobuf::Message for APIGroupList {
+    const NAME: &'static str = "APIGroupList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.groups, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.groups)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.groups)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.groups.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for APIGroupList {
@@ -124,6 +198,74 @@ pub struct APIResource {
     pub version: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for APIResource {
+    const NAME: &'static str = "APIResource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.namespaced, buf);
+        pb::put(3, &self.kind, buf);
+        pb::put(4, &self.verbs, buf);
+        if let Some(v) = &self.short_names {
+            pb::put_each(5, v, buf);
+        }
+        pb::put(6, &self.singular_name, buf);
+        if let Some(v) = &self.categories {
+            pb::put_each(7, v, buf);
+        }
+        pb::put_opt(8, self.group.as_ref(), buf);
+        pb::put_opt(9, self.version.as_ref(), buf);
+        pb::put_opt(10, self.storage_version_hash.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.namespaced)
+            + pb::put_len(3, &self.kind)
+            + pb::put_len(4, &self.verbs)
+            + self
+                .short_names
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_len(6, &self.singular_name)
+            + self
+                .categories
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(7, v))
+            + pb::put_opt_len(8, self.group.as_ref())
+            + pb::put_opt_len(9, self.version.as_ref())
+            + pb::put_opt_len(10, self.storage_version_hash.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.namespaced = pb::get(wire, &mut buf)?,
+                (3, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (4, wire) => m.verbs = pb::get(wire, &mut buf)?,
+                (5, wire) => pb::push(wire, &mut buf, m.short_names.get_or_insert_with(Vec::new))?,
+                (6, wire) => m.singular_name = pb::get(wire, &mut buf)?,
+                (7, wire) => pb::push(wire, &mut buf, m.categories.get_or_insert_with(Vec::new))?,
+                (8, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.version = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.storage_version_hash = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.short_names {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.categories {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// APIResourceList is a list of APIResource, it is used to expose the name of the resources supported in a specific group and version, and if the resource is namespaced.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct APIResourceList {
@@ -143,6 +285,34 @@ pub struct APIResourceList {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub resources: Vec<crate::api::meta::v1::APIResource>,
+}
+
+impl crate::protobuf::Message for APIResourceList {
+    const NAME: &'static str = "APIResourceList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.group_version, buf);
+        pb::put_each(2, &self.resources, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.group_version) + pb::put_each_len(2, &self.resources)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.group_version = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.resources)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.resources.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for APIResourceList {
@@ -175,6 +345,36 @@ pub struct APIVersions {
     pub versions: Vec<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for APIVersions {
+    const NAME: &'static str = "APIVersions";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.versions, buf);
+        pb::put_each(2, &self.server_address_by_client_cidrs, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.versions)
+            + pb::put_each_len(2, &self.server_address_by_client_cidrs)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.versions)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.server_address_by_client_cidrs)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.versions.shrink_to_fit();
+        m.server_address_by_client_cidrs.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for APIVersions {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "APIVersions";
@@ -205,6 +405,46 @@ pub struct Condition {
     /// type of condition in CamelCase or in foo.example.com/CamelCase.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for Condition {
+    const NAME: &'static str = "Condition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.status, buf);
+        pb::put_opt(3, self.observed_generation.as_ref(), buf);
+        pb::put(4, &self.last_transition_time, buf);
+        pb::put(5, &self.reason, buf);
+        pb::put(6, &self.message, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.status)
+            + pb::put_opt_len(3, self.observed_generation.as_ref())
+            + pb::put_len(4, &self.last_transition_time)
+            + pb::put_len(5, &self.reason)
+            + pb::put_len(6, &self.message)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get(wire, &mut buf)?,
+                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.last_transition_time = pb::get(wire, &mut buf)?,
+                (5, wire) => m.reason = pb::get(wire, &mut buf)?,
+                (6, wire) => m.message = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeleteOptions may be provided when deleting an API object.
@@ -265,6 +505,63 @@ pub struct DeleteOptions {
     pub propagation_policy: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for DeleteOptions {
+    const NAME: &'static str = "DeleteOptions";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.grace_period_seconds.as_ref(), buf);
+        pb::put_opt(2, self.preconditions.as_deref(), buf);
+        pb::put_opt(3, self.orphan_dependents.as_ref(), buf);
+        pb::put_opt(4, self.propagation_policy.as_ref(), buf);
+        if let Some(v) = &self.dry_run {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(
+            6,
+            self.ignore_store_read_error_with_cluster_breaking_potential
+                .as_ref(),
+            buf,
+        );
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.grace_period_seconds.as_ref())
+            + pb::put_opt_len(2, self.preconditions.as_deref())
+            + pb::put_opt_len(3, self.orphan_dependents.as_ref())
+            + pb::put_opt_len(4, self.propagation_policy.as_ref())
+            + self.dry_run.as_ref().map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(
+                6,
+                self.ignore_store_read_error_with_cluster_breaking_potential
+                    .as_ref(),
+            )
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.grace_period_seconds = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.preconditions = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.orphan_dependents = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.propagation_policy = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => pb::push(wire, &mut buf, m.dry_run.get_or_insert_with(Vec::new))?,
+                (6, wire) => {
+                    m.ignore_store_read_error_with_cluster_breaking_potential =
+                        Some(pb::get(wire, &mut buf)?)
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.dry_run {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// FieldSelectorRequirement is a selector that contains values, a key, and an operator that relates the key and values.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldSelectorRequirement {
@@ -284,6 +581,42 @@ pub struct FieldSelectorRequirement {
     pub values: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for FieldSelectorRequirement {
+    const NAME: &'static str = "FieldSelectorRequirement";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put(2, &self.operator, buf);
+        if let Some(v) = &self.values {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_len(2, &self.operator)
+            + self.values.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.values {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// GroupResource specifies a Group and a Resource, but does not force a version.  This is useful for identifying concepts during lookup stages without having partially valid types
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GroupResource {
@@ -295,6 +628,33 @@ pub struct GroupResource {
     pub resource: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for GroupResource {
+    const NAME: &'static str = "GroupResource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.group, buf);
+        pb::put(2, &self.resource, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.group) + pb::put_len(2, &self.resource)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.group = pb::get(wire, &mut buf)?,
+                (2, wire) => m.resource = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// GroupVersion contains the "group/version" and "version" string of a version. It is made a struct to keep extensibility.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GroupVersionForDiscovery {
@@ -304,6 +664,33 @@ pub struct GroupVersionForDiscovery {
     /// version specifies the version in the form of "version". This is to save the clients the trouble of splitting the GroupVersion.
     #[serde(rename = "version", default)]
     pub version: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for GroupVersionForDiscovery {
+    const NAME: &'static str = "GroupVersionForDiscovery";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.group_version, buf);
+        pb::put(2, &self.version, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.group_version) + pb::put_len(2, &self.version)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.group_version = pb::get(wire, &mut buf)?,
+                (2, wire) => m.version = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.
@@ -326,6 +713,53 @@ pub struct LabelSelector {
     pub match_labels: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for LabelSelector {
+    const NAME: &'static str = "LabelSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.match_labels {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.match_expressions {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.match_labels.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self
+            .match_expressions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_match_labels: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_match_labels.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.match_expressions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_match_labels.is_empty() {
+            m.match_labels = Some(e_match_labels.into_iter().collect());
+        }
+        if let Some(v) = &mut m.match_expressions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabelSelectorRequirement {
@@ -343,6 +777,42 @@ pub struct LabelSelectorRequirement {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub values: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for LabelSelectorRequirement {
+    const NAME: &'static str = "LabelSelectorRequirement";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put(2, &self.operator, buf);
+        if let Some(v) = &self.values {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_len(2, &self.operator)
+            + self.values.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.values {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}.
@@ -373,6 +843,43 @@ pub struct ListMeta {
     /// This is an alpha field and requires enabling the ShardedListAndWatch feature gate.
     #[serde(rename = "shardInfo", default, skip_serializing_if = "Option::is_none")]
     pub shard_info: Option<Box<crate::api::meta::v1::ShardInfo>>,
+}
+
+impl crate::protobuf::Message for ListMeta {
+    const NAME: &'static str = "ListMeta";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.self_link.as_ref(), buf);
+        pb::put_opt(2, self.resource_version.as_ref(), buf);
+        pb::put_opt(3, self.continue_.as_ref(), buf);
+        pb::put_opt(4, self.remaining_item_count.as_ref(), buf);
+        pb::put_opt(5, self.shard_info.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.self_link.as_ref())
+            + pb::put_opt_len(2, self.resource_version.as_ref())
+            + pb::put_opt_len(3, self.continue_.as_ref())
+            + pb::put_opt_len(4, self.remaining_item_count.as_ref())
+            + pb::put_opt_len(5, self.shard_info.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.self_link = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.resource_version = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.continue_ = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.remaining_item_count = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.shard_info = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to.
@@ -411,6 +918,49 @@ pub struct ManagedFieldsEntry {
     /// Time is the timestamp of when the ManagedFields entry was added. The timestamp will also be updated if a field is added, the manager changes any of the owned fields value or removes a field. The timestamp does not update when a field is removed from the entry because another manager took it over.
     #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::primitives::Time>,
+}
+
+impl crate::protobuf::Message for ManagedFieldsEntry {
+    const NAME: &'static str = "ManagedFieldsEntry";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.manager.as_ref(), buf);
+        pb::put_opt(2, self.operation.as_ref(), buf);
+        pb::put_opt(3, self.api_version.as_ref(), buf);
+        pb::put_opt(4, self.time.as_ref(), buf);
+        pb::put_opt(6, self.fields_type.as_ref(), buf);
+        pb::put_opt(7, self.fields_v1.as_ref(), buf);
+        pb::put_opt(8, self.subresource.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.manager.as_ref())
+            + pb::put_opt_len(2, self.operation.as_ref())
+            + pb::put_opt_len(3, self.api_version.as_ref())
+            + pb::put_opt_len(4, self.time.as_ref())
+            + pb::put_opt_len(6, self.fields_type.as_ref())
+            + pb::put_opt_len(7, self.fields_v1.as_ref())
+            + pb::put_opt_len(8, self.subresource.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.manager = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.operation = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.time = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.fields_type = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.fields_v1 = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.subresource = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.
@@ -520,6 +1070,123 @@ pub struct ObjectMeta {
     pub uid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ObjectMeta {
+    const NAME: &'static str = "ObjectMeta";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.generate_name.as_ref(), buf);
+        pb::put_opt(3, self.namespace.as_ref(), buf);
+        pb::put_opt(4, self.self_link.as_ref(), buf);
+        pb::put_opt(5, self.uid.as_ref(), buf);
+        pb::put_opt(6, self.resource_version.as_ref(), buf);
+        pb::put_opt(7, self.generation.as_ref(), buf);
+        pb::put_opt(8, self.creation_timestamp.as_ref(), buf);
+        pb::put_opt(9, self.deletion_timestamp.as_ref(), buf);
+        pb::put_opt(10, self.deletion_grace_period_seconds.as_ref(), buf);
+        if let Some(v) = &self.labels {
+            pb::put_map(11, v.iter(), buf);
+        }
+        if let Some(v) = &self.annotations {
+            pb::put_map(12, v.iter(), buf);
+        }
+        if let Some(v) = &self.owner_references {
+            pb::put_each(13, v, buf);
+        }
+        if let Some(v) = &self.finalizers {
+            pb::put_each(14, v, buf);
+        }
+        if let Some(v) = &self.managed_fields {
+            pb::put_each(17, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.generate_name.as_ref())
+            + pb::put_opt_len(3, self.namespace.as_ref())
+            + pb::put_opt_len(4, self.self_link.as_ref())
+            + pb::put_opt_len(5, self.uid.as_ref())
+            + pb::put_opt_len(6, self.resource_version.as_ref())
+            + pb::put_opt_len(7, self.generation.as_ref())
+            + pb::put_opt_len(8, self.creation_timestamp.as_ref())
+            + pb::put_opt_len(9, self.deletion_timestamp.as_ref())
+            + pb::put_opt_len(10, self.deletion_grace_period_seconds.as_ref())
+            + self
+                .labels
+                .as_ref()
+                .map_or(0, |v| pb::put_map_len(11, v.iter()))
+            + self
+                .annotations
+                .as_ref()
+                .map_or(0, |v| pb::put_map_len(12, v.iter()))
+            + self
+                .owner_references
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(13, v))
+            + self
+                .finalizers
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(14, v))
+            + self
+                .managed_fields
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(17, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.generate_name = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.self_link = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.resource_version = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.generation = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.creation_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (9, wire) => m.deletion_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (10, wire) => m.deletion_grace_period_seconds = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => {
+                    let (k, v) = pb::entry::<String, String>(wire, &mut buf)?;
+                    m.labels.get_or_insert_with(Default::default).insert(k, v);
+                }
+                (12, wire) => {
+                    let (k, v) = pb::entry::<String, String>(wire, &mut buf)?;
+                    m.annotations
+                        .get_or_insert_with(Default::default)
+                        .insert(k, v);
+                }
+                (13, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.owner_references.get_or_insert_with(Vec::new),
+                )?,
+                (14, wire) => pb::push(wire, &mut buf, m.finalizers.get_or_insert_with(Vec::new))?,
+                (17, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.managed_fields.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.owner_references {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.finalizers {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.managed_fields {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// OwnerReference contains enough information to let you identify an owning object. An owning object must be in the same namespace as the dependent, or be cluster-scoped, so there is no namespace field.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OwnerReference {
@@ -551,6 +1218,46 @@ pub struct OwnerReference {
     pub uid: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for OwnerReference {
+    const NAME: &'static str = "OwnerReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.kind, buf);
+        pb::put(3, &self.name, buf);
+        pb::put(4, &self.uid, buf);
+        pb::put(5, &self.api_version, buf);
+        pb::put_opt(6, self.controller.as_ref(), buf);
+        pb::put_opt(7, self.block_owner_deletion.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.kind)
+            + pb::put_len(3, &self.name)
+            + pb::put_len(4, &self.uid)
+            + pb::put_len(5, &self.api_version)
+            + pb::put_opt_len(6, self.controller.as_ref())
+            + pb::put_opt_len(7, self.block_owner_deletion.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (4, wire) => m.uid = pb::get(wire, &mut buf)?,
+                (5, wire) => m.api_version = pb::get(wire, &mut buf)?,
+                (6, wire) => m.controller = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.block_owner_deletion = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Preconditions {
@@ -566,6 +1273,33 @@ pub struct Preconditions {
     pub uid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Preconditions {
+    const NAME: &'static str = "Preconditions";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.uid.as_ref(), buf);
+        pb::put_opt(2, self.resource_version.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.uid.as_ref()) + pb::put_opt_len(2, self.resource_version.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.uid = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.resource_version = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ServerAddressByClientCIDR helps the client to determine the server address that they should use, depending on the clientCIDR that they match.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerAddressByClientCIDR {
@@ -577,12 +1311,64 @@ pub struct ServerAddressByClientCIDR {
     pub server_address: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ServerAddressByClientCIDR {
+    const NAME: &'static str = "ServerAddressByClientCIDR";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.client_cidr, buf);
+        pb::put(2, &self.server_address, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.client_cidr) + pb::put_len(2, &self.server_address)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.client_cidr = pb::get(wire, &mut buf)?,
+                (2, wire) => m.server_address = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ShardInfo describes the shard selector that was applied to produce a list response. Its presence on a list response indicates the list is a filtered subset.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShardInfo {
     /// selector is the shard selector string from the request, echoed back so clients can verify which shard they received and merge responses from multiple shards.
     #[serde(rename = "selector", default)]
     pub selector: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ShardInfo {
+    const NAME: &'static str = "ShardInfo";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.selector, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.selector)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.selector = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Status is a return value for calls that don't return other objects.
@@ -614,6 +1400,46 @@ pub struct Status {
     pub status: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for Status {
+    const NAME: &'static str = "Status";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.status.as_ref(), buf);
+        pb::put_opt(3, self.message.as_ref(), buf);
+        pb::put_opt(4, self.reason.as_ref(), buf);
+        pb::put_opt(5, self.details.as_deref(), buf);
+        pb::put_opt(6, self.code.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.status.as_ref())
+            + pb::put_opt_len(3, self.message.as_ref())
+            + pb::put_opt_len(4, self.reason.as_ref())
+            + pb::put_opt_len(5, self.details.as_deref())
+            + pb::put_opt_len(6, self.code.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.status = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.details = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.code = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Status {
     const API_VERSION: &'static str = "v1";
     const KIND: &'static str = "Status";
@@ -635,6 +1461,37 @@ pub struct StatusCause {
     /// A machine-readable description of the cause of the error. If this value is empty there is no information available.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for StatusCause {
+    const NAME: &'static str = "StatusCause";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.reason.as_ref(), buf);
+        pb::put_opt(2, self.message.as_ref(), buf);
+        pb::put_opt(3, self.field.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.reason.as_ref())
+            + pb::put_opt_len(2, self.message.as_ref())
+            + pb::put_opt_len(3, self.field.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.field = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response. The Reason field of a Status object defines what attributes will be set. Clients must ignore fields that do not match the defined type of each attribute, and should assume that any attribute may be empty, invalid, or under defined.
@@ -669,6 +1526,51 @@ pub struct StatusDetails {
     pub uid: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for StatusDetails {
+    const NAME: &'static str = "StatusDetails";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.group.as_ref(), buf);
+        pb::put_opt(3, self.kind.as_ref(), buf);
+        if let Some(v) = &self.causes {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.retry_after_seconds.as_ref(), buf);
+        pb::put_opt(6, self.uid.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref())
+            + pb::put_opt_len(2, self.group.as_ref())
+            + pb::put_opt_len(3, self.kind.as_ref())
+            + self.causes.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.retry_after_seconds.as_ref())
+            + pb::put_opt_len(6, self.uid.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.causes.get_or_insert_with(Vec::new))?,
+                (5, wire) => m.retry_after_seconds = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.causes {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Event represents a single event to a watched resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WatchEvent {
@@ -682,6 +1584,33 @@ pub struct WatchEvent {
     /// type.
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for WatchEvent {
+    const NAME: &'static str = "WatchEvent";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.object, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_) + pb::put_len(2, &self.object)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.object = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Info contains versioning information. how we'll want to distribute that information.

@@ -30,6 +30,37 @@ pub struct HTTPIngressPath {
     pub path_type: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for HTTPIngressPath {
+    const NAME: &'static str = "HTTPIngressPath";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.path.as_ref(), buf);
+        pb::put(2, &self.backend, buf);
+        pb::put(3, &self.path_type, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.path.as_ref())
+            + pb::put_len(2, &self.backend)
+            + pb::put_len(3, &self.path_type)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.backend = pb::get(wire, &mut buf)?,
+                (3, wire) => m.path_type = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: <http://&lt;host&gt;/&lt;path&gt;?&lt;searchpart&gt>; -&gt; backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HTTPIngressRuleValue {
@@ -40,6 +71,32 @@ pub struct HTTPIngressRuleValue {
         deserialize_with = "crate::primitives::deserialize_vec"
     )]
     pub paths: Vec<crate::api::networking::v1::HTTPIngressPath>,
+}
+
+impl crate::protobuf::Message for HTTPIngressRuleValue {
+    const NAME: &'static str = "HTTPIngressRuleValue";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.paths, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.paths)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.paths)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.paths.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 /// IPAddress represents a single IP of a single IP Family. The object is designed to be used by APIs that operate on IP addresses. The object is used by the Service core API for allocation of IP addresses. An IP address can be represented in different formats, to guarantee the uniqueness of the IP, the name of the object is the IP address in canonical format, four decimal digits separated by dots suppressing leading zeros for IPv4 and the representation defined by RFC 5952 for IPv6. Valid: 192.168.1.5 or 2001:db8::1 or 2001:db8:aaaa:bbbb:cccc:dddd:eeee:1 Invalid: 10.01.2.3 or 2001:db8:0:0:0::1
@@ -59,6 +116,33 @@ pub struct IPAddress {
     pub spec: crate::api::networking::v1::IPAddressSpec,
 }
 
+impl crate::protobuf::Message for IPAddress {
+    const NAME: &'static str = "IPAddress";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for IPAddress {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "IPAddress";
@@ -71,6 +155,9 @@ impl crate::resource::Resource for IPAddress {
     const PLURAL: &'static str = "ipaddresses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// IPAddressList contains a list of IPAddress.
@@ -94,6 +181,34 @@ pub struct IPAddressList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for IPAddressList {
+    const NAME: &'static str = "IPAddressList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for IPAddressList {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "IPAddressList";
@@ -105,6 +220,31 @@ pub struct IPAddressSpec {
     /// parentRef references the resource that an IPAddress is attached to. An IPAddress must reference a parent object.
     #[serde(rename = "parentRef", default)]
     pub parent_ref: crate::api::networking::v1::ParentReference,
+}
+
+impl crate::protobuf::Message for IPAddressSpec {
+    const NAME: &'static str = "IPAddressSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.parent_ref, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.parent_ref)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.parent_ref = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// IPBlock describes a particular CIDR (Ex. "192.168.1.0/24","2001:db8::/64") that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The except entry describes CIDRs that should not be included within this rule.
@@ -121,6 +261,38 @@ pub struct IPBlock {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub except: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for IPBlock {
+    const NAME: &'static str = "IPBlock";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.cidr, buf);
+        if let Some(v) = &self.except {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.cidr) + self.except.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.cidr = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.except.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.except {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend. An Ingress can be configured to give services externally-reachable urls, load balance traffic, terminate SSL, offer name based virtual hosting etc.
@@ -143,6 +315,37 @@ pub struct Ingress {
     pub status: Option<Box<crate::api::networking::v1::IngressStatus>>,
 }
 
+impl crate::protobuf::Message for Ingress {
+    const NAME: &'static str = "Ingress";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Ingress {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "Ingress";
@@ -155,6 +358,9 @@ impl crate::resource::Resource for Ingress {
     const PLURAL: &'static str = "ingresses";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// IngressBackend describes all endpoints for a given service and port.
@@ -166,6 +372,33 @@ pub struct IngressBackend {
     /// service references a service as a backend. This is a mutually exclusive setting with "Resource".
     #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Box<crate::api::networking::v1::IngressServiceBackend>>,
+}
+
+impl crate::protobuf::Message for IngressBackend {
+    const NAME: &'static str = "IngressBackend";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(3, self.resource.as_deref(), buf);
+        pb::put_opt(4, self.service.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(3, self.resource.as_deref()) + pb::put_opt_len(4, self.service.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (3, wire) => m.resource = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// IngressClass represents the class of the Ingress, referenced by the Ingress Spec. The 'ingressclass.kubernetes.io/is-default-class' annotation can be used to indicate that an IngressClass should be considered default. When a single IngressClass resource has this annotation set to true, new Ingress resources without a class specified will be assigned this default class.
@@ -185,6 +418,33 @@ pub struct IngressClass {
     pub spec: Option<Box<crate::api::networking::v1::IngressClassSpec>>,
 }
 
+impl crate::protobuf::Message for IngressClass {
+    const NAME: &'static str = "IngressClass";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for IngressClass {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "IngressClass";
@@ -197,6 +457,9 @@ impl crate::resource::Resource for IngressClass {
     const PLURAL: &'static str = "ingressclasses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// IngressClassList is a collection of IngressClasses.
@@ -218,6 +481,34 @@ pub struct IngressClassList {
     /// Standard list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for IngressClassList {
+    const NAME: &'static str = "IngressClassList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for IngressClassList {
@@ -245,6 +536,43 @@ pub struct IngressClassParametersReference {
     pub scope: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for IngressClassParametersReference {
+    const NAME: &'static str = "IngressClassParametersReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_group.as_ref(), buf);
+        pb::put(2, &self.kind, buf);
+        pb::put(3, &self.name, buf);
+        pb::put_opt(4, self.scope.as_ref(), buf);
+        pb::put_opt(5, self.namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_group.as_ref())
+            + pb::put_len(2, &self.kind)
+            + pb::put_len(3, &self.name)
+            + pb::put_opt_len(4, self.scope.as_ref())
+            + pb::put_opt_len(5, self.namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_group = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (4, wire) => m.scope = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.namespace = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// IngressClassSpec provides information about the class of an Ingress.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IngressClassSpec {
@@ -262,6 +590,34 @@ pub struct IngressClassSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub parameters: Option<Box<crate::api::networking::v1::IngressClassParametersReference>>,
+}
+
+impl crate::protobuf::Message for IngressClassSpec {
+    const NAME: &'static str = "IngressClassSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.controller.as_ref(), buf);
+        pb::put_opt(2, self.parameters.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.controller.as_ref())
+            + pb::put_opt_len(2, self.parameters.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.controller = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.parameters = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// IngressList is a collection of Ingress.
@@ -283,6 +639,34 @@ pub struct IngressList {
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for IngressList {
+    const NAME: &'static str = "IngressList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for IngressList {
@@ -309,6 +693,42 @@ pub struct IngressLoadBalancerIngress {
     pub ports: Option<Vec<crate::api::networking::v1::IngressPortStatus>>,
 }
 
+impl crate::protobuf::Message for IngressLoadBalancerIngress {
+    const NAME: &'static str = "IngressLoadBalancerIngress";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.ip.as_ref(), buf);
+        pb::put_opt(2, self.hostname.as_ref(), buf);
+        if let Some(v) = &self.ports {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.ip.as_ref())
+            + pb::put_opt_len(2, self.hostname.as_ref())
+            + self.ports.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.ip = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.hostname = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// IngressLoadBalancerStatus represents the status of a load-balancer.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IngressLoadBalancerStatus {
@@ -320,6 +740,36 @@ pub struct IngressLoadBalancerStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub ingress: Option<Vec<crate::api::networking::v1::IngressLoadBalancerIngress>>,
+}
+
+impl crate::protobuf::Message for IngressLoadBalancerStatus {
+    const NAME: &'static str = "IngressLoadBalancerStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.ingress {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.ingress.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.ingress.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ingress {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// IngressPortStatus represents the error condition of a service port
@@ -337,6 +787,37 @@ pub struct IngressPortStatus {
     /// protocol is the protocol of the ingress port. The supported values are: "TCP", "UDP", "SCTP"
     #[serde(rename = "protocol", default)]
     pub protocol: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for IngressPortStatus {
+    const NAME: &'static str = "IngressPortStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.port, buf);
+        pb::put(2, &self.protocol, buf);
+        pb::put_opt(3, self.error.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.port)
+            + pb::put_len(2, &self.protocol)
+            + pb::put_opt_len(3, self.error.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.port = pb::get(wire, &mut buf)?,
+                (2, wire) => m.protocol = pb::get(wire, &mut buf)?,
+                (3, wire) => m.error = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue.
@@ -357,6 +838,44 @@ pub struct IngressRule {
     pub http: Option<Box<crate::api::networking::v1::HTTPIngressRuleValue>>,
 }
 
+impl crate::protobuf::Message for IngressRule {
+    const NAME: &'static str = "IngressRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.host.as_ref(), buf);
+        pb::put_group(2, pb::put_opt_len(1, self.http.as_deref()), buf, |buf| {
+            pb::put_opt(1, self.http.as_deref(), buf);
+        });
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.host.as_ref())
+            + pb::put_group_len(2, pb::put_opt_len(1, self.http.as_deref()))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.host = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.http = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// IngressServiceBackend references a Kubernetes Service as a Backend.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IngressServiceBackend {
@@ -366,6 +885,33 @@ pub struct IngressServiceBackend {
     /// port of the referenced service. A port name or port number is required for a IngressServiceBackend.
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<Box<crate::api::networking::v1::ServiceBackendPort>>,
+}
+
+impl crate::protobuf::Message for IngressServiceBackend {
+    const NAME: &'static str = "IngressServiceBackend";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.port.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_opt_len(2, self.port.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.port = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// IngressSpec describes the Ingress the user wishes to exist.
@@ -403,6 +949,50 @@ pub struct IngressSpec {
     pub tls: Option<Vec<crate::api::networking::v1::IngressTLS>>,
 }
 
+impl crate::protobuf::Message for IngressSpec {
+    const NAME: &'static str = "IngressSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.default_backend.as_deref(), buf);
+        if let Some(v) = &self.tls {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.rules {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.ingress_class_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.default_backend.as_deref())
+            + self.tls.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + self.rules.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.ingress_class_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.default_backend = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => pb::push(wire, &mut buf, m.tls.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.ingress_class_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.tls {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// IngressStatus describe the current state of the Ingress.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IngressStatus {
@@ -413,6 +1003,31 @@ pub struct IngressStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub load_balancer: Option<Box<crate::api::networking::v1::IngressLoadBalancerStatus>>,
+}
+
+impl crate::protobuf::Message for IngressStatus {
+    const NAME: &'static str = "IngressStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.load_balancer.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.load_balancer.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.load_balancer = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// IngressTLS describes the transport layer security associated with an ingress.
@@ -435,6 +1050,39 @@ pub struct IngressTLS {
     pub secret_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for IngressTLS {
+    const NAME: &'static str = "IngressTLS";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.hosts {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.secret_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.hosts.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.secret_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.hosts.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.secret_name = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.hosts {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NetworkPolicy describes what network traffic is allowed for a set of Pods
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicy {
@@ -452,6 +1100,33 @@ pub struct NetworkPolicy {
     pub spec: Option<Box<crate::api::networking::v1::NetworkPolicySpec>>,
 }
 
+impl crate::protobuf::Message for NetworkPolicy {
+    const NAME: &'static str = "NetworkPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for NetworkPolicy {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "NetworkPolicy";
@@ -464,6 +1139,9 @@ impl crate::resource::Resource for NetworkPolicy {
     const PLURAL: &'static str = "networkpolicies";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to. This type is beta-level in 1.8
@@ -487,6 +1165,44 @@ pub struct NetworkPolicyEgressRule {
     pub to: Option<Vec<crate::api::networking::v1::NetworkPolicyPeer>>,
 }
 
+impl crate::protobuf::Message for NetworkPolicyEgressRule {
+    const NAME: &'static str = "NetworkPolicyEgressRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.ports {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.to {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.ports.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + self.to.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.to.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.to {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and from.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyIngressRule {
@@ -508,6 +1224,44 @@ pub struct NetworkPolicyIngressRule {
     pub ports: Option<Vec<crate::api::networking::v1::NetworkPolicyPort>>,
 }
 
+impl crate::protobuf::Message for NetworkPolicyIngressRule {
+    const NAME: &'static str = "NetworkPolicyIngressRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.ports {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.from {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.ports.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + self.from.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.from.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ports {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.from {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NetworkPolicyList is a list of NetworkPolicy objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyList {
@@ -527,6 +1281,34 @@ pub struct NetworkPolicyList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for NetworkPolicyList {
+    const NAME: &'static str = "NetworkPolicyList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for NetworkPolicyList {
@@ -560,6 +1342,37 @@ pub struct NetworkPolicyPeer {
     pub pod_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
 }
 
+impl crate::protobuf::Message for NetworkPolicyPeer {
+    const NAME: &'static str = "NetworkPolicyPeer";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.pod_selector.as_deref(), buf);
+        pb::put_opt(2, self.namespace_selector.as_deref(), buf);
+        pb::put_opt(3, self.ip_block.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.pod_selector.as_deref())
+            + pb::put_opt_len(2, self.namespace_selector.as_deref())
+            + pb::put_opt_len(3, self.ip_block.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pod_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.ip_block = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NetworkPolicyPort describes a port to allow traffic on
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkPolicyPort {
@@ -572,6 +1385,37 @@ pub struct NetworkPolicyPort {
     /// protocol represents the protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for NetworkPolicyPort {
+    const NAME: &'static str = "NetworkPolicyPort";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.protocol.as_ref(), buf);
+        pb::put_opt(2, self.port.as_ref(), buf);
+        pb::put_opt(3, self.end_port.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.protocol.as_ref())
+            + pb::put_opt_len(2, self.port.as_ref())
+            + pb::put_opt_len(3, self.end_port.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.protocol = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.port = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.end_port = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// NetworkPolicySpec provides the specification of a NetworkPolicy
@@ -610,6 +1454,58 @@ pub struct NetworkPolicySpec {
     pub policy_types: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for NetworkPolicySpec {
+    const NAME: &'static str = "NetworkPolicySpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.pod_selector.as_deref(), buf);
+        if let Some(v) = &self.ingress {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.egress {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.policy_types {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.pod_selector.as_deref())
+            + self.ingress.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + self.egress.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .policy_types
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.pod_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => pb::push(wire, &mut buf, m.ingress.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.egress.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(wire, &mut buf, m.policy_types.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ingress {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.egress {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.policy_types {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ParentReference describes a reference to a parent object.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParentReference {
@@ -627,6 +1523,40 @@ pub struct ParentReference {
     pub resource: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for ParentReference {
+    const NAME: &'static str = "ParentReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.group.as_ref(), buf);
+        pb::put(2, &self.resource, buf);
+        pb::put_opt(3, self.namespace.as_ref(), buf);
+        pb::put(4, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.group.as_ref())
+            + pb::put_len(2, &self.resource)
+            + pb::put_opt_len(3, self.namespace.as_ref())
+            + pb::put_len(4, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.resource = pb::get(wire, &mut buf)?,
+                (3, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceBackendPort is the service port being referenced.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceBackendPort {
@@ -636,6 +1566,33 @@ pub struct ServiceBackendPort {
     /// number is the numerical port number (e.g. 80) on the Service. This is a mutually exclusive setting with "Name".
     #[serde(rename = "number", default, skip_serializing_if = "Option::is_none")]
     pub number: Option<i32>,
+}
+
+impl crate::protobuf::Message for ServiceBackendPort {
+    const NAME: &'static str = "ServiceBackendPort";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.name.as_ref(), buf);
+        pb::put_opt(2, self.number.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.name.as_ref()) + pb::put_opt_len(2, self.number.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.number = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ServiceCIDR defines a range of IP addresses using CIDR format (e.g. 192.168.0.0/24 or 2001:db2::/64). This range is used to allocate ClusterIPs to Service objects.
@@ -658,6 +1615,37 @@ pub struct ServiceCIDR {
     pub status: Option<Box<crate::api::networking::v1::ServiceCIDRStatus>>,
 }
 
+impl crate::protobuf::Message for ServiceCIDR {
+    const NAME: &'static str = "ServiceCIDR";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ServiceCIDR {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "ServiceCIDR";
@@ -670,6 +1658,9 @@ impl crate::resource::Resource for ServiceCIDR {
     const PLURAL: &'static str = "servicecidrs";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ServiceCIDRList contains a list of ServiceCIDR objects.
@@ -693,6 +1684,34 @@ pub struct ServiceCIDRList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for ServiceCIDRList {
+    const NAME: &'static str = "ServiceCIDRList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ServiceCIDRList {
     const API_VERSION: &'static str = "networking.k8s.io/v1";
     const KIND: &'static str = "ServiceCIDRList";
@@ -711,6 +1730,36 @@ pub struct ServiceCIDRSpec {
     pub cidrs: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for ServiceCIDRSpec {
+    const NAME: &'static str = "ServiceCIDRSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.cidrs {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.cidrs.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.cidrs.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.cidrs {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ServiceCIDRStatus describes the current state of the ServiceCIDR.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceCIDRStatus {
@@ -722,4 +1771,36 @@ pub struct ServiceCIDRStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
+}
+
+impl crate::protobuf::Message for ServiceCIDRStatus {
+    const NAME: &'static str = "ServiceCIDRStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

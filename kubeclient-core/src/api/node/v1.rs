@@ -14,6 +14,40 @@ pub struct Overhead {
     pub pod_fixed: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
+impl crate::protobuf::Message for Overhead {
+    const NAME: &'static str = "Overhead";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.pod_fixed {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.pod_fixed.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_pod_fixed: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_pod_fixed.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_pod_fixed.is_empty() {
+            m.pod_fixed = Some(e_pod_fixed.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// RuntimeClass defines a class of container runtime supported in the cluster. The RuntimeClass is used to determine which container runtime is used to run all containers in a pod. RuntimeClasses are manually defined by a user or cluster provisioner, and referenced in the PodSpec. The Kubelet is responsible for resolving the RuntimeClassName reference before running the pod.  For more details, see <https://kubernetes.io/docs/concepts/containers/runtime-class/>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuntimeClass {
@@ -42,6 +76,40 @@ pub struct RuntimeClass {
     pub scheduling: Option<Box<crate::api::node::v1::Scheduling>>,
 }
 
+impl crate::protobuf::Message for RuntimeClass {
+    const NAME: &'static str = "RuntimeClass";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.handler, buf);
+        pb::put_opt(3, self.overhead.as_deref(), buf);
+        pb::put_opt(4, self.scheduling.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.handler)
+            + pb::put_opt_len(3, self.overhead.as_deref())
+            + pb::put_opt_len(4, self.scheduling.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.handler = pb::get(wire, &mut buf)?,
+                (3, wire) => m.overhead = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.scheduling = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for RuntimeClass {
     const API_VERSION: &'static str = "node.k8s.io/v1";
     const KIND: &'static str = "RuntimeClass";
@@ -54,6 +122,9 @@ impl crate::resource::Resource for RuntimeClass {
     const PLURAL: &'static str = "runtimeclasses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// RuntimeClassList is a list of RuntimeClass objects.
@@ -75,6 +146,34 @@ pub struct RuntimeClassList {
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for RuntimeClassList {
+    const NAME: &'static str = "RuntimeClassList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for RuntimeClassList {
@@ -100,4 +199,47 @@ pub struct Scheduling {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub tolerations: Option<Vec<crate::api::core::v1::Toleration>>,
+}
+
+impl crate::protobuf::Message for Scheduling {
+    const NAME: &'static str = "Scheduling";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.node_selector {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.tolerations {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.node_selector.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        }) + self
+            .tolerations
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_node_selector: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_node_selector.push(pb::entry(wire, &mut buf)?),
+                (2, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_node_selector.is_empty() {
+            m.node_selector = Some(e_node_selector.into_iter().collect());
+        }
+        if let Some(v) = &mut m.tolerations {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

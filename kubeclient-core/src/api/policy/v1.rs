@@ -27,6 +27,33 @@ pub struct Eviction {
     pub metadata: crate::api::meta::v1::ObjectMeta,
 }
 
+impl crate::protobuf::Message for Eviction {
+    const NAME: &'static str = "Eviction";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.delete_options.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.delete_options.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.delete_options = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Eviction {
     const API_VERSION: &'static str = "policy/v1";
     const KIND: &'static str = "Eviction";
@@ -52,6 +79,37 @@ pub struct PodDisruptionBudget {
     pub status: Option<Box<crate::api::policy::v1::PodDisruptionBudgetStatus>>,
 }
 
+impl crate::protobuf::Message for PodDisruptionBudget {
+    const NAME: &'static str = "PodDisruptionBudget";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PodDisruptionBudget {
     const API_VERSION: &'static str = "policy/v1";
     const KIND: &'static str = "PodDisruptionBudget";
@@ -64,6 +122,9 @@ impl crate::resource::Resource for PodDisruptionBudget {
     const PLURAL: &'static str = "poddisruptionbudgets";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PodDisruptionBudgetList is a collection of PodDisruptionBudgets.
@@ -85,6 +146,34 @@ pub struct PodDisruptionBudgetList {
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for PodDisruptionBudgetList {
+    const NAME: &'static str = "PodDisruptionBudgetList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for PodDisruptionBudgetList {
@@ -127,6 +216,40 @@ pub struct PodDisruptionBudgetSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub unhealthy_pod_eviction_policy: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for PodDisruptionBudgetSpec {
+    const NAME: &'static str = "PodDisruptionBudgetSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.min_available.as_ref(), buf);
+        pb::put_opt(2, self.selector.as_deref(), buf);
+        pb::put_opt(3, self.max_unavailable.as_ref(), buf);
+        pb::put_opt(4, self.unhealthy_pod_eviction_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.min_available.as_ref())
+            + pb::put_opt_len(2, self.selector.as_deref())
+            + pb::put_opt_len(3, self.max_unavailable.as_ref())
+            + pb::put_opt_len(4, self.unhealthy_pod_eviction_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.min_available = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.unhealthy_pod_eviction_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system.
@@ -190,4 +313,64 @@ pub struct PodDisruptionBudgetStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub observed_generation: Option<i64>,
+}
+
+impl crate::protobuf::Message for PodDisruptionBudgetStatus {
+    const NAME: &'static str = "PodDisruptionBudgetStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.observed_generation.as_ref(), buf);
+        if let Some(v) = &self.disrupted_pods {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(3, self.disruptions_allowed.as_ref(), buf);
+        pb::put_opt(4, self.current_healthy.as_ref(), buf);
+        pb::put_opt(5, self.desired_healthy.as_ref(), buf);
+        pb::put_opt(6, self.expected_pods.as_ref(), buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(7, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.observed_generation.as_ref())
+            + self.disrupted_pods.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(3, self.disruptions_allowed.as_ref())
+            + pb::put_opt_len(4, self.current_healthy.as_ref())
+            + pb::put_opt_len(5, self.desired_healthy.as_ref())
+            + pb::put_opt_len(6, self.expected_pods.as_ref())
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(7, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_disrupted_pods: Vec<(crate::primitives::Str, crate::primitives::Time)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => e_disrupted_pods.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => m.disruptions_allowed = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.current_healthy = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.desired_healthy = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.expected_pods = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_disrupted_pods.is_empty() {
+            m.disrupted_pods = Some(e_disrupted_pods.into_iter().collect());
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

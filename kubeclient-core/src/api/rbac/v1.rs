@@ -19,6 +19,42 @@ pub struct AggregationRule {
     pub cluster_role_selectors: Option<Vec<crate::api::meta::v1::LabelSelector>>,
 }
 
+impl crate::protobuf::Message for AggregationRule {
+    const NAME: &'static str = "AggregationRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.cluster_role_selectors {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.cluster_role_selectors
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.cluster_role_selectors.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.cluster_role_selectors {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterRole {
@@ -48,6 +84,42 @@ pub struct ClusterRole {
     pub rules: Option<Vec<crate::api::rbac::v1::PolicyRule>>,
 }
 
+impl crate::protobuf::Message for ClusterRole {
+    const NAME: &'static str = "ClusterRole";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.rules {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.aggregation_rule.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.rules.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.aggregation_rule.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.aggregation_rule = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ClusterRole {
     const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
     const KIND: &'static str = "ClusterRole";
@@ -60,6 +132,9 @@ impl crate::resource::Resource for ClusterRole {
     const PLURAL: &'static str = "clusterroles";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ClusterRoleBinding references a ClusterRole, but not contain it.  It can reference a ClusterRole in the global namespace, and adds who information via Subject.
@@ -87,6 +162,42 @@ pub struct ClusterRoleBinding {
     pub subjects: Option<Vec<crate::api::rbac::v1::Subject>>,
 }
 
+impl crate::protobuf::Message for ClusterRoleBinding {
+    const NAME: &'static str = "ClusterRoleBinding";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.subjects {
+            pb::put_each(2, v, buf);
+        }
+        pb::put(3, &self.role_ref, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.subjects.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_len(3, &self.role_ref)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.subjects.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.role_ref = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.subjects {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ClusterRoleBinding {
     const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
     const KIND: &'static str = "ClusterRoleBinding";
@@ -99,6 +210,9 @@ impl crate::resource::Resource for ClusterRoleBinding {
     const PLURAL: &'static str = "clusterrolebindings";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ClusterRoleBindingList is a collection of ClusterRoleBindings
@@ -120,6 +234,34 @@ pub struct ClusterRoleBindingList {
     /// Standard object's metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ClusterRoleBindingList {
+    const NAME: &'static str = "ClusterRoleBindingList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ClusterRoleBindingList {
@@ -146,6 +288,34 @@ pub struct ClusterRoleList {
     /// Standard object's metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ClusterRoleList {
+    const NAME: &'static str = "ClusterRoleList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ClusterRoleList {
@@ -197,6 +367,84 @@ pub struct PolicyRule {
     pub verbs: Vec<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PolicyRule {
+    const NAME: &'static str = "PolicyRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.verbs, buf);
+        if let Some(v) = &self.api_groups {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.resources {
+            pb::put_each(3, v, buf);
+        }
+        if let Some(v) = &self.resource_names {
+            pb::put_each(4, v, buf);
+        }
+        if let Some(v) = &self.non_resource_urls {
+            pb::put_each(5, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.verbs)
+            + self
+                .api_groups
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self
+                .resources
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + self
+                .resource_names
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + self
+                .non_resource_urls
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
+                (2, wire) => pb::push(wire, &mut buf, m.api_groups.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.resources.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_names.get_or_insert_with(Vec::new),
+                )?,
+                (5, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.non_resource_urls.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.verbs.shrink_to_fit();
+        if let Some(v) = &mut m.api_groups {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resources {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resource_names {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.non_resource_urls {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Role {
@@ -219,6 +467,38 @@ pub struct Role {
     pub rules: Option<Vec<crate::api::rbac::v1::PolicyRule>>,
 }
 
+impl crate::protobuf::Message for Role {
+    const NAME: &'static str = "Role";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.rules {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + self.rules.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.rules {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Role {
     const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
     const KIND: &'static str = "Role";
@@ -231,6 +511,9 @@ impl crate::resource::Resource for Role {
     const PLURAL: &'static str = "roles";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// RoleBinding references a role, but does not contain it.  It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in.  RoleBindings in a given namespace only have effect in that namespace.
@@ -258,6 +541,42 @@ pub struct RoleBinding {
     pub subjects: Option<Vec<crate::api::rbac::v1::Subject>>,
 }
 
+impl crate::protobuf::Message for RoleBinding {
+    const NAME: &'static str = "RoleBinding";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        if let Some(v) = &self.subjects {
+            pb::put_each(2, v, buf);
+        }
+        pb::put(3, &self.role_ref, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + self.subjects.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_len(3, &self.role_ref)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.subjects.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.role_ref = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.subjects {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for RoleBinding {
     const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
     const KIND: &'static str = "RoleBinding";
@@ -270,6 +589,9 @@ impl crate::resource::Resource for RoleBinding {
     const PLURAL: &'static str = "rolebindings";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// RoleBindingList is a collection of RoleBindings
@@ -291,6 +613,34 @@ pub struct RoleBindingList {
     /// Standard object's metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for RoleBindingList {
+    const NAME: &'static str = "RoleBindingList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for RoleBindingList {
@@ -319,6 +669,34 @@ pub struct RoleList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for RoleList {
+    const NAME: &'static str = "RoleList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for RoleList {
     const API_VERSION: &'static str = "rbac.authorization.k8s.io/v1";
     const KIND: &'static str = "RoleList";
@@ -338,6 +716,37 @@ pub struct RoleRef {
     pub name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for RoleRef {
+    const NAME: &'static str = "RoleRef";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_group.as_ref(), buf);
+        pb::put(2, &self.kind, buf);
+        pb::put(3, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_group.as_ref())
+            + pb::put_len(2, &self.kind)
+            + pb::put_len(3, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_group = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Subject {
@@ -353,4 +762,38 @@ pub struct Subject {
     /// namespace of the referenced object.  If the object kind is non-namespace, such as "User" or "Group", and this value is not empty the Authorizer should report an error.
     #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for Subject {
+    const NAME: &'static str = "Subject";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.kind, buf);
+        pb::put_opt(2, self.api_group.as_ref(), buf);
+        pb::put(3, &self.name, buf);
+        pb::put_opt(4, self.namespace.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.kind)
+            + pb::put_opt_len(2, self.api_group.as_ref())
+            + pb::put_len(3, &self.name)
+            + pb::put_opt_len(4, self.namespace.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (2, wire) => m.api_group = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (4, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -51,6 +51,57 @@ pub struct AllocatedDeviceStatus {
     pub share_id: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for AllocatedDeviceStatus {
+    const NAME: &'static str = "AllocatedDeviceStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put(2, &self.pool, buf);
+        pb::put(3, &self.device, buf);
+        if let Some(v) = &self.conditions {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.data.as_ref(), buf);
+        pb::put_opt(6, self.network_data.as_deref(), buf);
+        pb::put_opt(7, self.share_id.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_len(2, &self.pool)
+            + pb::put_len(3, &self.device)
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.data.as_ref())
+            + pb::put_opt_len(6, self.network_data.as_deref())
+            + pb::put_opt_len(7, self.share_id.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.pool = pb::get(wire, &mut buf)?,
+                (3, wire) => m.device = pb::get(wire, &mut buf)?,
+                (4, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (5, wire) => m.data = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.network_data = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => m.share_id = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// AllocationResult contains attributes of an allocated resource.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AllocationResult {
@@ -73,6 +124,37 @@ pub struct AllocationResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub node_selector: Option<Box<crate::api::core::v1::NodeSelector>>,
+}
+
+impl crate::protobuf::Message for AllocationResult {
+    const NAME: &'static str = "AllocationResult";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.devices.as_deref(), buf);
+        pb::put_opt(3, self.node_selector.as_deref(), buf);
+        pb::put_opt(5, self.allocation_timestamp.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.devices.as_deref())
+            + pb::put_opt_len(3, self.node_selector.as_deref())
+            + pb::put_opt_len(5, self.allocation_timestamp.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.devices = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.node_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.allocation_timestamp = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CELDeviceSelector contains a CEL expression for selecting a device.
@@ -124,6 +206,31 @@ pub struct CELDeviceSelector {
     pub expression: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CELDeviceSelector {
+    const NAME: &'static str = "CELDeviceSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CapacityRequestPolicy defines how requests consume device capacity.
 ///
 /// Must not set more than one ValidRequestValues.
@@ -163,6 +270,45 @@ pub struct CapacityRequestPolicy {
     pub valid_values: Option<Vec<crate::primitives::Quantity>>,
 }
 
+impl crate::protobuf::Message for CapacityRequestPolicy {
+    const NAME: &'static str = "CapacityRequestPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.default.as_ref(), buf);
+        if let Some(v) = &self.valid_values {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.valid_range.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.default.as_ref())
+            + self
+                .valid_values
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.valid_range.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.default = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => pb::push(wire, &mut buf, m.valid_values.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.valid_range = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.valid_values {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// CapacityRequestPolicyRange defines a valid range for consumable capacity values.
 ///
 /// If the DRAFractionalCapacityRange feature gate is enabled and at least one of Min, Max, or Step is a fractional quantity (i.e. its value is not an integer), milli-unit arithmetic is used instead, supporting values with up to 3 decimal places (e.g. 100m = 0.1). The largest supported value then is 1000 times smaller compared to using 64-bit integers. Otherwise, all comparisons use 64-bit integer arithmetic via resource.Quantity.Value().
@@ -192,6 +338,37 @@ pub struct CapacityRequestPolicyRange {
     pub step: Option<crate::primitives::Quantity>,
 }
 
+impl crate::protobuf::Message for CapacityRequestPolicyRange {
+    const NAME: &'static str = "CapacityRequestPolicyRange";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.min, buf);
+        pb::put_opt(2, self.max.as_ref(), buf);
+        pb::put_opt(3, self.step.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.min)
+            + pb::put_opt_len(2, self.max.as_ref())
+            + pb::put_opt_len(3, self.step.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.min = pb::get(wire, &mut buf)?,
+                (2, wire) => m.max = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.step = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CapacityRequirements defines the capacity requirements for a specific device request.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CapacityRequirements {
@@ -210,12 +387,70 @@ pub struct CapacityRequirements {
     pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
 }
 
+impl crate::protobuf::Message for CapacityRequirements {
+    const NAME: &'static str = "CapacityRequirements";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.requests {
+            pb::put_map(1, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.requests.as_ref().map_or(0, |v| {
+            pb::put_map_len(1, v.entries().iter().map(|(k, v)| (k, v)))
+        })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_requests: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => e_requests.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_requests.is_empty() {
+            m.requests = Some(e_requests.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// Counter describes a quantity associated with a device.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Counter {
     /// Value defines how much of a certain device counter is available.
     #[serde(rename = "value", default)]
     pub value: crate::primitives::Quantity,
+}
+
+impl crate::protobuf::Message for Counter {
+    const NAME: &'static str = "Counter";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.value, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.value)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.value = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CounterSet defines a named set of counters that are available to be used by devices defined in the ResourcePool.
@@ -231,6 +466,37 @@ pub struct CounterSet {
     /// Name defines the name of the counter set. It must be a DNS label.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for CounterSet {
+    const NAME: &'static str = "CounterSet";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_map(2, self.counters.entries().iter().map(|(k, v)| (k, v)), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_map_len(2, self.counters.entries().iter().map(|(k, v)| (k, v)))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_counters: Vec<(crate::primitives::Str, crate::api::resource::v1::Counter)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => e_counters.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.counters = e_counters.into_iter().collect();
+        Ok(m)
+    }
 }
 
 /// Device represents one individual hardware instance that can be selected based on its attributes. Besides the name, exactly one field must be set.
@@ -354,6 +620,141 @@ pub struct Device {
     pub taints: Option<Vec<crate::api::resource::v1::DeviceTaint>>,
 }
 
+impl crate::protobuf::Message for Device {
+    const NAME: &'static str = "Device";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        if let Some(v) = &self.attributes {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.capacity {
+            pb::put_map(3, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.consumes_counters {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.node_name.as_ref(), buf);
+        pb::put_opt(6, self.node_selector.as_deref(), buf);
+        pb::put_opt(7, self.all_nodes.as_ref(), buf);
+        if let Some(v) = &self.taints {
+            pb::put_each(8, v, buf);
+        }
+        pb::put_opt(9, self.binds_to_node.as_ref(), buf);
+        if let Some(v) = &self.binding_conditions {
+            pb::put_each(10, v, buf);
+        }
+        if let Some(v) = &self.binding_failure_conditions {
+            pb::put_each(11, v, buf);
+        }
+        pb::put_opt(12, self.allow_multiple_allocations.as_ref(), buf);
+        if let Some(v) = &self.node_allocatable_resources {
+            pb::put_map(14, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + self.attributes.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self.capacity.as_ref().map_or(0, |v| {
+                pb::put_map_len(3, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self
+                .consumes_counters
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.node_name.as_ref())
+            + pb::put_opt_len(6, self.node_selector.as_deref())
+            + pb::put_opt_len(7, self.all_nodes.as_ref())
+            + self.taints.as_ref().map_or(0, |v| pb::put_each_len(8, v))
+            + pb::put_opt_len(9, self.binds_to_node.as_ref())
+            + self
+                .binding_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(10, v))
+            + self
+                .binding_failure_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(11, v))
+            + pb::put_opt_len(12, self.allow_multiple_allocations.as_ref())
+            + self.node_allocatable_resources.as_ref().map_or(0, |v| {
+                pb::put_map_len(14, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_attributes: Vec<(
+            crate::primitives::Str,
+            crate::api::resource::v1::DeviceAttribute,
+        )> = Vec::new();
+        let mut e_capacity: Vec<(
+            crate::primitives::Str,
+            crate::api::resource::v1::DeviceCapacity,
+        )> = Vec::new();
+        let mut e_node_allocatable_resources: Vec<(
+            crate::primitives::Str,
+            crate::api::resource::v1::NodeAllocatableResource,
+        )> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => e_attributes.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => e_capacity.push(pb::entry(wire, &mut buf)?),
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.consumes_counters.get_or_insert_with(Vec::new),
+                )?,
+                (5, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.node_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => m.all_nodes = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(wire, &mut buf, m.taints.get_or_insert_with(Vec::new))?,
+                (9, wire) => m.binds_to_node = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.binding_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (11, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.binding_failure_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (12, wire) => m.allow_multiple_allocations = Some(pb::get(wire, &mut buf)?),
+                (14, wire) => e_node_allocatable_resources.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_attributes.is_empty() {
+            m.attributes = Some(e_attributes.into_iter().collect());
+        }
+        if !e_capacity.is_empty() {
+            m.capacity = Some(e_capacity.into_iter().collect());
+        }
+        if let Some(v) = &mut m.consumes_counters {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.taints {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.binding_conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.binding_failure_conditions {
+            v.shrink_to_fit();
+        }
+        if !e_node_allocatable_resources.is_empty() {
+            m.node_allocatable_resources = Some(e_node_allocatable_resources.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceAllocationConfiguration gets embedded in an AllocationResult.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceAllocationConfiguration {
@@ -373,6 +774,52 @@ pub struct DeviceAllocationConfiguration {
     /// Source records whether the configuration comes from a class and thus is not something that a normal user would have been able to set or from a claim.
     #[serde(rename = "source", default)]
     pub source: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for DeviceAllocationConfiguration {
+    const NAME: &'static str = "DeviceAllocationConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.source, buf);
+        if let Some(v) = &self.requests {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_group(3, pb::put_opt_len(1, self.opaque.as_deref()), buf, |buf| {
+            pb::put_opt(1, self.opaque.as_deref(), buf);
+        });
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.source)
+            + self.requests.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_group_len(3, pb::put_opt_len(1, self.opaque.as_deref()))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.source = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
+                (3, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.opaque = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.requests {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceAllocationResult is the result of allocating devices.
@@ -396,6 +843,44 @@ pub struct DeviceAllocationResult {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub results: Option<Vec<crate::api::resource::v1::DeviceRequestAllocationResult>>,
+}
+
+impl crate::protobuf::Message for DeviceAllocationResult {
+    const NAME: &'static str = "DeviceAllocationResult";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.results {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.config {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.results.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + self.config.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.results.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.config.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.results {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.config {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceAttribute must have exactly one field set.
@@ -453,6 +938,72 @@ pub struct DeviceAttribute {
     pub versions: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for DeviceAttribute {
+    const NAME: &'static str = "DeviceAttribute";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(2, self.int.as_ref(), buf);
+        pb::put_opt(3, self.bool.as_ref(), buf);
+        pb::put_opt(4, self.string.as_ref(), buf);
+        pb::put_opt(5, self.version.as_ref(), buf);
+        if let Some(v) = &self.ints {
+            pb::put_each(6, v, buf);
+        }
+        if let Some(v) = &self.bools {
+            pb::put_each(7, v, buf);
+        }
+        if let Some(v) = &self.strings {
+            pb::put_each(8, v, buf);
+        }
+        if let Some(v) = &self.versions {
+            pb::put_each(9, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(2, self.int.as_ref())
+            + pb::put_opt_len(3, self.bool.as_ref())
+            + pb::put_opt_len(4, self.string.as_ref())
+            + pb::put_opt_len(5, self.version.as_ref())
+            + self.ints.as_ref().map_or(0, |v| pb::put_each_len(6, v))
+            + self.bools.as_ref().map_or(0, |v| pb::put_each_len(7, v))
+            + self.strings.as_ref().map_or(0, |v| pb::put_each_len(8, v))
+            + self.versions.as_ref().map_or(0, |v| pb::put_each_len(9, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.int = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.bool = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.string = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.version = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(wire, &mut buf, m.ints.get_or_insert_with(Vec::new))?,
+                (7, wire) => pb::push(wire, &mut buf, m.bools.get_or_insert_with(Vec::new))?,
+                (8, wire) => pb::push(wire, &mut buf, m.strings.get_or_insert_with(Vec::new))?,
+                (9, wire) => pb::push(wire, &mut buf, m.versions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ints {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.bools {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.strings {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.versions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceCapacity describes a quantity associated with a device.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceCapacity {
@@ -472,6 +1023,33 @@ pub struct DeviceCapacity {
     /// This field reflects the fixed total capacity and does not change. The consumed amount is tracked separately by scheduler and does not affect this value.
     #[serde(rename = "value", default)]
     pub value: crate::primitives::Quantity,
+}
+
+impl crate::protobuf::Message for DeviceCapacity {
+    const NAME: &'static str = "DeviceCapacity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.value, buf);
+        pb::put_opt(2, self.request_policy.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.value) + pb::put_opt_len(2, self.request_policy.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.value = pb::get(wire, &mut buf)?,
+                (2, wire) => m.request_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceClaim defines how to request devices with a ResourceClaim.
@@ -503,6 +1081,55 @@ pub struct DeviceClaim {
     pub requests: Option<Vec<crate::api::resource::v1::DeviceRequest>>,
 }
 
+impl crate::protobuf::Message for DeviceClaim {
+    const NAME: &'static str = "DeviceClaim";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.requests {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.constraints {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.config {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.requests.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .constraints
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self.config.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.constraints.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.config.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.requests {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.constraints {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.config {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceClaimConfiguration is used for configuration parameters in DeviceClaim.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceClaimConfiguration {
@@ -519,6 +1146,49 @@ pub struct DeviceClaimConfiguration {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub requests: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for DeviceClaimConfiguration {
+    const NAME: &'static str = "DeviceClaimConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.requests {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_group(2, pb::put_opt_len(1, self.opaque.as_deref()), buf, |buf| {
+            pb::put_opt(1, self.opaque.as_deref(), buf);
+        });
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.requests.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_group_len(2, pb::put_opt_len(1, self.opaque.as_deref()))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
+                (2, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.opaque = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.requests {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceClass is a vendor- or admin-provided resource that contains device configuration and selectors. It can be referenced in the device requests of a claim to apply these presets. Cluster scoped.
@@ -542,6 +1212,33 @@ pub struct DeviceClass {
     pub spec: Option<Box<crate::api::resource::v1::DeviceClassSpec>>,
 }
 
+impl crate::protobuf::Message for DeviceClass {
+    const NAME: &'static str = "DeviceClass";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for DeviceClass {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "DeviceClass";
@@ -554,6 +1251,9 @@ impl crate::resource::Resource for DeviceClass {
     const PLURAL: &'static str = "deviceclasses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// DeviceClassConfiguration is used in DeviceClass.
@@ -562,6 +1262,41 @@ pub struct DeviceClassConfiguration {
     /// Opaque provides driver-specific configuration parameters.
     #[serde(rename = "opaque", default, skip_serializing_if = "Option::is_none")]
     pub opaque: Option<Box<crate::api::resource::v1::OpaqueDeviceConfiguration>>,
+}
+
+impl crate::protobuf::Message for DeviceClassConfiguration {
+    const NAME: &'static str = "DeviceClassConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group(1, pb::put_opt_len(1, self.opaque.as_deref()), buf, |buf| {
+            pb::put_opt(1, self.opaque.as_deref(), buf);
+        });
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_group_len(1, pb::put_opt_len(1, self.opaque.as_deref()))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => {
+                    let mut g0 = pb::get_group(wire, &mut buf)?;
+                    while !g0.is_empty() {
+                        match pb::key(&mut g0)? {
+                            (1, wire) => m.opaque = Some(Box::new(pb::get(wire, &mut g0)?)),
+                            (_, wire) => pb::skip(wire, &mut g0)?,
+                        }
+                    }
+                }
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceClassList is a collection of classes.
@@ -583,6 +1318,34 @@ pub struct DeviceClassList {
     /// Standard list metadata
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for DeviceClassList {
+    const NAME: &'static str = "DeviceClassList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for DeviceClassList {
@@ -618,6 +1381,49 @@ pub struct DeviceClassSpec {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub selectors: Option<Vec<crate::api::resource::v1::DeviceSelector>>,
+}
+
+impl crate::protobuf::Message for DeviceClassSpec {
+    const NAME: &'static str = "DeviceClassSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.selectors {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.config {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(4, self.extended_resource_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.selectors
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self.config.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(4, self.extended_resource_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.selectors.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(wire, &mut buf, m.config.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.extended_resource_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.selectors {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.config {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceConstraint must have exactly one field set besides Requests.
@@ -663,6 +1469,42 @@ pub struct DeviceConstraint {
     pub requests: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for DeviceConstraint {
+    const NAME: &'static str = "DeviceConstraint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.requests {
+            pb::put_each(1, v, buf);
+        }
+        pb::put_opt(2, self.match_attribute.as_ref(), buf);
+        pb::put_opt(3, self.distinct_attribute.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.requests.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+            + pb::put_opt_len(2, self.match_attribute.as_ref())
+            + pb::put_opt_len(3, self.distinct_attribute.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
+                (2, wire) => m.match_attribute = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.distinct_attribute = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.requests {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceCounterConsumption defines a set of counters that a device will consume from a CounterSet.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceCounterConsumption {
@@ -692,6 +1534,52 @@ pub struct DeviceCounterConsumption {
     pub counters: crate::primitives::Map<crate::api::resource::v1::Counter>,
 }
 
+impl crate::protobuf::Message for DeviceCounterConsumption {
+    const NAME: &'static str = "DeviceCounterConsumption";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.counter_set, buf);
+        pb::put_map(2, self.counters.entries().iter().map(|(k, v)| (k, v)), buf);
+        if let Some(v) = &self.compatibility_groups {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.counter_set)
+            + pb::put_map_len(2, self.counters.entries().iter().map(|(k, v)| (k, v)))
+            + self
+                .compatibility_groups
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_counters: Vec<(crate::primitives::Str, crate::api::resource::v1::Counter)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.counter_set = pb::get(wire, &mut buf)?,
+                (2, wire) => e_counters.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.compatibility_groups.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.counters = e_counters.into_iter().collect();
+        if let Some(v) = &mut m.compatibility_groups {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceDerivedAttribute defines a derived attribute computed via CEL.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceDerivedAttribute {
@@ -715,6 +1603,33 @@ pub struct DeviceDerivedAttribute {
     /// It is not valid to define a derived attribute that isn't used in at least one constraint.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for DeviceDerivedAttribute {
+    const NAME: &'static str = "DeviceDerivedAttribute";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.expression, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_len(2, &self.expression)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceRequest is a request for devices required for a claim. This is typically a request for a single resource like a device, but can also ask for several identical devices. With FirstAvailable it is also possible to provide a prioritized list of requests.
@@ -742,6 +1657,49 @@ pub struct DeviceRequest {
     /// Must be a DNS label.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for DeviceRequest {
+    const NAME: &'static str = "DeviceRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.exactly.as_deref(), buf);
+        if let Some(v) = &self.first_available {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.exactly.as_deref())
+            + self
+                .first_available
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.exactly = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.first_available.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.first_available {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceRequestAllocationResult contains the allocation result for one request.
@@ -830,12 +1788,145 @@ pub struct DeviceRequestAllocationResult {
     pub tolerations: Option<Vec<crate::api::resource::v1::DeviceToleration>>,
 }
 
+impl crate::protobuf::Message for DeviceRequestAllocationResult {
+    const NAME: &'static str = "DeviceRequestAllocationResult";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.request, buf);
+        pb::put(2, &self.driver, buf);
+        pb::put(3, &self.pool, buf);
+        pb::put(4, &self.device, buf);
+        pb::put_opt(5, self.admin_access.as_ref(), buf);
+        if let Some(v) = &self.tolerations {
+            pb::put_each(6, v, buf);
+        }
+        if let Some(v) = &self.binding_conditions {
+            pb::put_each(7, v, buf);
+        }
+        if let Some(v) = &self.binding_failure_conditions {
+            pb::put_each(8, v, buf);
+        }
+        pb::put_opt(9, self.share_id.as_ref(), buf);
+        if let Some(v) = &self.consumed_capacity {
+            pb::put_map(10, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        if let Some(v) = &self.skip_node_operations {
+            pb::put_each(11, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.request)
+            + pb::put_len(2, &self.driver)
+            + pb::put_len(3, &self.pool)
+            + pb::put_len(4, &self.device)
+            + pb::put_opt_len(5, self.admin_access.as_ref())
+            + self
+                .tolerations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + self
+                .binding_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(7, v))
+            + self
+                .binding_failure_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+            + pb::put_opt_len(9, self.share_id.as_ref())
+            + self.consumed_capacity.as_ref().map_or(0, |v| {
+                pb::put_map_len(10, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + self
+                .skip_node_operations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(11, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_consumed_capacity: Vec<(crate::primitives::Str, crate::primitives::Quantity)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.request = pb::get(wire, &mut buf)?,
+                (2, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (3, wire) => m.pool = pb::get(wire, &mut buf)?,
+                (4, wire) => m.device = pb::get(wire, &mut buf)?,
+                (5, wire) => m.admin_access = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
+                (7, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.binding_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.binding_failure_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (9, wire) => m.share_id = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => e_consumed_capacity.push(pb::entry(wire, &mut buf)?),
+                (11, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.skip_node_operations.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.tolerations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.binding_conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.binding_failure_conditions {
+            v.shrink_to_fit();
+        }
+        if !e_consumed_capacity.is_empty() {
+            m.consumed_capacity = Some(e_consumed_capacity.into_iter().collect());
+        }
+        if let Some(v) = &mut m.skip_node_operations {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceSelector must have exactly one field set.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceSelector {
     /// CEL contains a CEL expression for selecting a device.
     #[serde(rename = "cel", default, skip_serializing_if = "Option::is_none")]
     pub cel: Option<Box<crate::api::resource::v1::CELDeviceSelector>>,
+}
+
+impl crate::protobuf::Message for DeviceSelector {
+    const NAME: &'static str = "DeviceSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.cel.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.cel.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.cel = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceSubRequest describes a request for device provided in the claim.spec.devices.requests\[\].firstAvailable array. Each is typically a request for a single resource like a device, but can also ask for several identical devices.
@@ -926,6 +2017,80 @@ pub struct DeviceSubRequest {
     pub tolerations: Option<Vec<crate::api::resource::v1::DeviceToleration>>,
 }
 
+impl crate::protobuf::Message for DeviceSubRequest {
+    const NAME: &'static str = "DeviceSubRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.device_class_name, buf);
+        if let Some(v) = &self.selectors {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.allocation_mode.as_ref(), buf);
+        pb::put_opt(5, self.count.as_ref(), buf);
+        if let Some(v) = &self.tolerations {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.capacity.as_deref(), buf);
+        if let Some(v) = &self.derived_attributes {
+            pb::put_each(8, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.device_class_name)
+            + self
+                .selectors
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.allocation_mode.as_ref())
+            + pb::put_opt_len(5, self.count.as_ref())
+            + self
+                .tolerations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.capacity.as_deref())
+            + self
+                .derived_attributes
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.device_class_name = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.selectors.get_or_insert_with(Vec::new))?,
+                (4, wire) => m.allocation_mode = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.count = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
+                (7, wire) => m.capacity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.derived_attributes.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.selectors {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.tolerations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.derived_attributes {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// The device this taint is attached to has the "effect" on any claim which does not tolerate the taint and, through the claim, to pods using the claim.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceTaint {
@@ -945,6 +2110,40 @@ pub struct DeviceTaint {
     /// The taint value corresponding to the taint key. Must be a label value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for DeviceTaint {
+    const NAME: &'static str = "DeviceTaint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+        pb::put(3, &self.effect, buf);
+        pb::put_opt(4, self.time_added.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_opt_len(2, self.value.as_ref())
+            + pb::put_len(3, &self.effect)
+            + pb::put_opt_len(4, self.time_added.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.effect = pb::get(wire, &mut buf)?,
+                (4, wire) => m.time_added = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceTaintRule adds one taint to all devices which match the selector. This has the same effect as if the taint was specified directly in the ResourceSlice by the DRA driver.
@@ -969,6 +2168,37 @@ pub struct DeviceTaintRule {
     pub status: Option<Box<crate::api::resource::v1::DeviceTaintRuleStatus>>,
 }
 
+impl crate::protobuf::Message for DeviceTaintRule {
+    const NAME: &'static str = "DeviceTaintRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for DeviceTaintRule {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "DeviceTaintRule";
@@ -981,6 +2211,9 @@ impl crate::resource::Resource for DeviceTaintRule {
     const PLURAL: &'static str = "devicetaintrules";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// DeviceTaintRuleList is a collection of DeviceTaintRules.
@@ -1004,6 +2237,34 @@ pub struct DeviceTaintRuleList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for DeviceTaintRuleList {
+    const NAME: &'static str = "DeviceTaintRuleList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for DeviceTaintRuleList {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "DeviceTaintRuleList";
@@ -1022,6 +2283,33 @@ pub struct DeviceTaintRuleSpec {
     /// The taint that gets applied to matching devices.
     #[serde(rename = "taint", default)]
     pub taint: crate::api::resource::v1::DeviceTaint,
+}
+
+impl crate::protobuf::Message for DeviceTaintRuleSpec {
+    const NAME: &'static str = "DeviceTaintRuleSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.device_selector.as_deref(), buf);
+        pb::put(2, &self.taint, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.device_selector.as_deref()) + pb::put_len(2, &self.taint)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.device_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.taint = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceTaintRuleStatus provides information about an on-going pod eviction.
@@ -1046,6 +2334,38 @@ pub struct DeviceTaintRuleStatus {
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
 }
 
+impl crate::protobuf::Message for DeviceTaintRuleStatus {
+    const NAME: &'static str = "DeviceTaintRuleStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceTaintSelector defines which device(s) a DeviceTaintRule applies to. The empty selector matches all devices. Without a selector, no devices are matched.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceTaintSelector {
@@ -1062,6 +2382,37 @@ pub struct DeviceTaintSelector {
     /// Also setting the driver name may be useful to avoid ambiguity when different drivers use the same pool name, but this is not required because selecting pools from different drivers may also be useful, for example when drivers with node-local devices use the node name as their pool name.
     #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for DeviceTaintSelector {
+    const NAME: &'static str = "DeviceTaintSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(2, self.driver.as_ref(), buf);
+        pb::put_opt(3, self.pool.as_ref(), buf);
+        pb::put_opt(4, self.device.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(2, self.driver.as_ref())
+            + pb::put_opt_len(3, self.pool.as_ref())
+            + pb::put_opt_len(4, self.device.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.driver = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.pool = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.device = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// The ResourceClaim this DeviceToleration is attached to tolerates any taint that matches the triple &lt;key,value,effect&gt; using the matching operator &lt;operator&gt;.
@@ -1086,6 +2437,43 @@ pub struct DeviceToleration {
     /// Value is the taint value the toleration matches to. If the operator is Exists, the value must be empty, otherwise just a regular string. Must be a label value.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl crate::protobuf::Message for DeviceToleration {
+    const NAME: &'static str = "DeviceToleration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.key.as_ref(), buf);
+        pb::put_opt(2, self.operator.as_ref(), buf);
+        pb::put_opt(3, self.value.as_ref(), buf);
+        pb::put_opt(4, self.effect.as_ref(), buf);
+        pb::put_opt(5, self.toleration_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.key.as_ref())
+            + pb::put_opt_len(2, self.operator.as_ref())
+            + pb::put_opt_len(3, self.value.as_ref())
+            + pb::put_opt_len(4, self.effect.as_ref())
+            + pb::put_opt_len(5, self.toleration_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.operator = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.effect = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.toleration_seconds = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ExactDeviceRequest is a request for one or more identical devices.
@@ -1179,6 +2567,80 @@ pub struct ExactDeviceRequest {
     pub tolerations: Option<Vec<crate::api::resource::v1::DeviceToleration>>,
 }
 
+impl crate::protobuf::Message for ExactDeviceRequest {
+    const NAME: &'static str = "ExactDeviceRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.device_class_name, buf);
+        if let Some(v) = &self.selectors {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.allocation_mode.as_ref(), buf);
+        pb::put_opt(4, self.count.as_ref(), buf);
+        pb::put_opt(5, self.admin_access.as_ref(), buf);
+        if let Some(v) = &self.tolerations {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.capacity.as_deref(), buf);
+        if let Some(v) = &self.derived_attributes {
+            pb::put_each(8, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.device_class_name)
+            + self
+                .selectors
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.allocation_mode.as_ref())
+            + pb::put_opt_len(4, self.count.as_ref())
+            + pb::put_opt_len(5, self.admin_access.as_ref())
+            + self
+                .tolerations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.capacity.as_deref())
+            + self
+                .derived_attributes
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.device_class_name = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.selectors.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.allocation_mode = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.count = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.admin_access = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
+                (7, wire) => m.capacity = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.derived_attributes.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.selectors {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.tolerations {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.derived_attributes {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NetworkDeviceData provides network-related details for the allocated device. This information may be filled by drivers or other components to configure or identify the device within a network context.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkDeviceData {
@@ -1210,6 +2672,42 @@ pub struct NetworkDeviceData {
     pub ips: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for NetworkDeviceData {
+    const NAME: &'static str = "NetworkDeviceData";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.interface_name.as_ref(), buf);
+        if let Some(v) = &self.ips {
+            pb::put_each(2, v, buf);
+        }
+        pb::put_opt(3, self.hardware_address.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.interface_name.as_ref())
+            + self.ips.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + pb::put_opt_len(3, self.hardware_address.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.interface_name = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, m.ips.get_or_insert_with(Vec::new))?,
+                (3, wire) => m.hardware_address = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.ips {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// NodeAllocatableMapping defines how a DRA allocation directly translates into a node allocatable resource quantity. The mapping can be derived from either the count of allocated devices (via deviceMultiplier) or the specific capacity consumed (via capacityKey and capacityMultiplier). These options are mutually exclusive. Kubelet adds this mapped resource quantity from claim to both requests and limits at the pod-level cgroup, and to limits at the container-level cgroup for each container referencing the claim.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAllocatableMapping {
@@ -1236,6 +2734,37 @@ pub struct NodeAllocatableMapping {
     pub device_multiplier: Option<crate::primitives::Quantity>,
 }
 
+impl crate::protobuf::Message for NodeAllocatableMapping {
+    const NAME: &'static str = "NodeAllocatableMapping";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.capacity_key.as_ref(), buf);
+        pb::put_opt(2, self.capacity_multiplier.as_ref(), buf);
+        pb::put_opt(3, self.device_multiplier.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.capacity_key.as_ref())
+            + pb::put_opt_len(2, self.capacity_multiplier.as_ref())
+            + pb::put_opt_len(3, self.device_multiplier.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.capacity_key = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.capacity_multiplier = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.device_multiplier = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NodeAllocatableOverhead defines auxiliary resource overheads incurred when allocating a device. Overheads can be specified as a fixed cost per pod referencing the claim, a variable cost per container reference, or both. Kubelet accounts for this overhead by adding it to both the pod-level and container-level cgroups of referencing containers.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAllocatableOverhead {
@@ -1251,6 +2780,33 @@ pub struct NodeAllocatableOverhead {
     pub per_pod: Option<crate::primitives::Quantity>,
 }
 
+impl crate::protobuf::Message for NodeAllocatableOverhead {
+    const NAME: &'static str = "NodeAllocatableOverhead";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.per_pod.as_ref(), buf);
+        pb::put_opt(2, self.per_container.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.per_pod.as_ref()) + pb::put_opt_len(2, self.per_container.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.per_pod = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.per_container = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// NodeAllocatableResource defines the translation between the DRA device/capacity units requested to the corresponding quantity of the node allocatable resource. At least one of Mapping or Overhead must be specified. Not specifying either is an invalid configuration.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAllocatableResource {
@@ -1260,6 +2816,33 @@ pub struct NodeAllocatableResource {
     /// Overhead contains fields for modeling auxiliary overhead incurred on node allocatable resources when allocating devices that are not themselves modeling a node allocatable resource (e.g., host memory overhead for GPUs). Sharing overhead-mapped claims across multiple pods is allowed. The node allocatable overhead is accounted for individually for each pod referencing the claim. Overhead is always subtracted from the node's allocatable capacity for the resource, even when mapping is specified for the same resource. Eg: If a device models memory capacity per socket as a consumable capacity pool via Mapping (with CapacityKey), any overhead specified for the same resource will be subtracted from the node's general allocatable capacity and not from the per-socket capacity pool in Mapping.
     #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<Box<crate::api::resource::v1::NodeAllocatableOverhead>>,
+}
+
+impl crate::protobuf::Message for NodeAllocatableResource {
+    const NAME: &'static str = "NodeAllocatableResource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(3, self.mapping.as_deref(), buf);
+        pb::put_opt(4, self.overhead.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(3, self.mapping.as_deref()) + pb::put_opt_len(4, self.overhead.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (3, wire) => m.mapping = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.overhead = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// OpaqueDeviceConfiguration contains configuration parameters for a driver in a format defined by the driver vendor.
@@ -1277,6 +2860,33 @@ pub struct OpaqueDeviceConfiguration {
     /// The length of the raw data must be smaller or equal to 10 Ki.
     #[serde(rename = "parameters", default)]
     pub parameters: crate::primitives::RawExtension,
+}
+
+impl crate::protobuf::Message for OpaqueDeviceConfiguration {
+    const NAME: &'static str = "OpaqueDeviceConfiguration";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put(2, &self.parameters, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver) + pb::put_len(2, &self.parameters)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.parameters = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceClaim describes a request for access to resources in the cluster, for use by workloads. For example, if a workload needs an accelerator device with specific properties, this is how that request is expressed. The status stanza tracks whether this claim has been satisfied and what specific resources have been allocated.
@@ -1299,6 +2909,37 @@ pub struct ResourceClaim {
     pub status: Option<Box<crate::api::resource::v1::ResourceClaimStatus>>,
 }
 
+impl crate::protobuf::Message for ResourceClaim {
+    const NAME: &'static str = "ResourceClaim";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.spec.as_deref())
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourceClaim {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "ResourceClaim";
@@ -1311,6 +2952,9 @@ impl crate::resource::Resource for ResourceClaim {
     const PLURAL: &'static str = "resourceclaims";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ResourceClaimConsumerReference contains enough information to let you locate the consumer of a ResourceClaim. The user must be a resource in the same namespace as the ResourceClaim.
@@ -1328,6 +2972,40 @@ pub struct ResourceClaimConsumerReference {
     /// UID identifies exactly one incarnation of the resource.
     #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for ResourceClaimConsumerReference {
+    const NAME: &'static str = "ResourceClaimConsumerReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_group.as_ref(), buf);
+        pb::put(3, &self.resource, buf);
+        pb::put(4, &self.name, buf);
+        pb::put(5, &self.uid, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_group.as_ref())
+            + pb::put_len(3, &self.resource)
+            + pb::put_len(4, &self.name)
+            + pb::put_len(5, &self.uid)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_group = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.resource = pb::get(wire, &mut buf)?,
+                (4, wire) => m.name = pb::get(wire, &mut buf)?,
+                (5, wire) => m.uid = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceClaimList is a collection of claims.
@@ -1351,6 +3029,34 @@ pub struct ResourceClaimList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for ResourceClaimList {
+    const NAME: &'static str = "ResourceClaimList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourceClaimList {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "ResourceClaimList";
@@ -1362,6 +3068,31 @@ pub struct ResourceClaimSpec {
     /// Devices defines how to request devices.
     #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Box<crate::api::resource::v1::DeviceClaim>>,
+}
+
+impl crate::protobuf::Message for ResourceClaimSpec {
+    const NAME: &'static str = "ResourceClaimSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.devices.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.devices.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.devices = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceClaimStatus tracks whether the resource has been allocated and what the result of that was.
@@ -1398,6 +3129,50 @@ pub struct ResourceClaimStatus {
     pub reserved_for: Option<Vec<crate::api::resource::v1::ResourceClaimConsumerReference>>,
 }
 
+impl crate::protobuf::Message for ResourceClaimStatus {
+    const NAME: &'static str = "ResourceClaimStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.allocation.as_deref(), buf);
+        if let Some(v) = &self.reserved_for {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.devices {
+            pb::put_each(4, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.allocation.as_deref())
+            + self
+                .reserved_for
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self.devices.as_ref().map_or(0, |v| pb::put_each_len(4, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.allocation = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => pb::push(wire, &mut buf, m.reserved_for.get_or_insert_with(Vec::new))?,
+                (4, wire) => pb::push(wire, &mut buf, m.devices.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.reserved_for {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.devices {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ResourceClaimTemplate is used to produce ResourceClaim objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceClaimTemplate {
@@ -1417,6 +3192,33 @@ pub struct ResourceClaimTemplate {
     pub spec: Option<Box<crate::api::resource::v1::ResourceClaimTemplateSpec>>,
 }
 
+impl crate::protobuf::Message for ResourceClaimTemplate {
+    const NAME: &'static str = "ResourceClaimTemplate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourceClaimTemplate {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "ResourceClaimTemplate";
@@ -1429,6 +3231,9 @@ impl crate::resource::Resource for ResourceClaimTemplate {
     const PLURAL: &'static str = "resourceclaimtemplates";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ResourceClaimTemplateList is a collection of claim templates.
@@ -1452,6 +3257,34 @@ pub struct ResourceClaimTemplateList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for ResourceClaimTemplateList {
+    const NAME: &'static str = "ResourceClaimTemplateList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourceClaimTemplateList {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "ResourceClaimTemplateList";
@@ -1466,6 +3299,33 @@ pub struct ResourceClaimTemplateSpec {
     /// Spec for the ResourceClaim. The entire content is copied unchanged into the ResourceClaim that gets created from this template. The same fields as in a ResourceClaim are also valid here.
     #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::resource::v1::ResourceClaimSpec>>,
+}
+
+impl crate::protobuf::Message for ResourceClaimTemplateSpec {
+    const NAME: &'static str = "ResourceClaimTemplateSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.metadata.as_deref(), buf);
+        pb::put_opt(2, self.spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.metadata.as_deref()) + pb::put_opt_len(2, self.spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourcePool describes the pool that ResourceSlices belong to.
@@ -1486,6 +3346,37 @@ pub struct ResourcePool {
     /// Consumers can use this to check whether they have seen all ResourceSlices belonging to the same pool.
     #[serde(rename = "resourceSliceCount", default)]
     pub resource_slice_count: i64,
+}
+
+impl crate::protobuf::Message for ResourcePool {
+    const NAME: &'static str = "ResourcePool";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.generation, buf);
+        pb::put(3, &self.resource_slice_count, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.generation)
+            + pb::put_len(3, &self.resource_slice_count)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.generation = pb::get(wire, &mut buf)?,
+                (3, wire) => m.resource_slice_count = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ResourceSlice represents one or more resources in a pool of similar resources, managed by a common driver. A pool may span more than one ResourceSlice, and exactly how many ResourceSlices comprise a pool is determined by the driver.
@@ -1515,6 +3406,33 @@ pub struct ResourceSlice {
     pub spec: crate::api::resource::v1::ResourceSliceSpec,
 }
 
+impl crate::protobuf::Message for ResourceSlice {
+    const NAME: &'static str = "ResourceSlice";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourceSlice {
     const API_VERSION: &'static str = "resource.k8s.io/v1";
     const KIND: &'static str = "ResourceSlice";
@@ -1527,6 +3445,9 @@ impl crate::resource::Resource for ResourceSlice {
     const PLURAL: &'static str = "resourceslices";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ResourceSliceList is a collection of ResourceSlices.
@@ -1548,6 +3469,34 @@ pub struct ResourceSliceList {
     /// Standard list metadata
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ResourceSliceList {
+    const NAME: &'static str = "ResourceSliceList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ResourceSliceList {
@@ -1648,4 +3597,85 @@ pub struct ResourceSliceSpec {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub skip_node_operations: Option<Vec<crate::primitives::Str>>,
+}
+
+impl crate::protobuf::Message for ResourceSliceSpec {
+    const NAME: &'static str = "ResourceSliceSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put(2, &self.pool, buf);
+        pb::put_opt(3, self.node_name.as_ref(), buf);
+        pb::put_opt(4, self.node_selector.as_deref(), buf);
+        pb::put_opt(5, self.all_nodes.as_ref(), buf);
+        if let Some(v) = &self.devices {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.per_device_node_selection.as_ref(), buf);
+        if let Some(v) = &self.shared_counters {
+            pb::put_each(8, v, buf);
+        }
+        pb::put_opt(9, self.partition_type_attribute.as_ref(), buf);
+        if let Some(v) = &self.skip_node_operations {
+            pb::put_each(10, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_len(2, &self.pool)
+            + pb::put_opt_len(3, self.node_name.as_ref())
+            + pb::put_opt_len(4, self.node_selector.as_deref())
+            + pb::put_opt_len(5, self.all_nodes.as_ref())
+            + self.devices.as_ref().map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.per_device_node_selection.as_ref())
+            + self
+                .shared_counters
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+            + pb::put_opt_len(9, self.partition_type_attribute.as_ref())
+            + self
+                .skip_node_operations
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(10, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.pool = pb::get(wire, &mut buf)?,
+                (3, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.node_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.all_nodes = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(wire, &mut buf, m.devices.get_or_insert_with(Vec::new))?,
+                (7, wire) => m.per_device_node_selection = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.shared_counters.get_or_insert_with(Vec::new),
+                )?,
+                (9, wire) => m.partition_type_attribute = Some(pb::get(wire, &mut buf)?),
+                (10, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.skip_node_operations.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.devices {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.shared_counters {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.skip_node_operations {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

@@ -27,6 +27,40 @@ pub struct DeviceTaint {
     pub value: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for DeviceTaint {
+    const NAME: &'static str = "DeviceTaint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+        pb::put(3, &self.effect, buf);
+        pb::put_opt(4, self.time_added.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+            + pb::put_opt_len(2, self.value.as_ref())
+            + pb::put_len(3, &self.effect)
+            + pb::put_opt_len(4, self.time_added.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.effect = pb::get(wire, &mut buf)?,
+                (4, wire) => m.time_added = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceTaintRule adds one taint to all devices which match the selector. This has the same effect as if the taint was specified directly in the ResourceSlice by the DRA driver.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceTaintRule {
@@ -49,6 +83,37 @@ pub struct DeviceTaintRule {
     pub status: Option<Box<crate::api::resource::v1alpha3::DeviceTaintRuleStatus>>,
 }
 
+impl crate::protobuf::Message for DeviceTaintRule {
+    const NAME: &'static str = "DeviceTaintRule";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for DeviceTaintRule {
     const API_VERSION: &'static str = "resource.k8s.io/v1alpha3";
     const KIND: &'static str = "DeviceTaintRule";
@@ -61,6 +126,9 @@ impl crate::resource::Resource for DeviceTaintRule {
     const PLURAL: &'static str = "devicetaintrules";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// DeviceTaintRuleList is a collection of DeviceTaintRules.
@@ -84,6 +152,34 @@ pub struct DeviceTaintRuleList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for DeviceTaintRuleList {
+    const NAME: &'static str = "DeviceTaintRuleList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for DeviceTaintRuleList {
     const API_VERSION: &'static str = "resource.k8s.io/v1alpha3";
     const KIND: &'static str = "DeviceTaintRuleList";
@@ -102,6 +198,33 @@ pub struct DeviceTaintRuleSpec {
     /// The taint that gets applied to matching devices.
     #[serde(rename = "taint", default)]
     pub taint: crate::api::resource::v1alpha3::DeviceTaint,
+}
+
+impl crate::protobuf::Message for DeviceTaintRuleSpec {
+    const NAME: &'static str = "DeviceTaintRuleSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.device_selector.as_deref(), buf);
+        pb::put(2, &self.taint, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.device_selector.as_deref()) + pb::put_len(2, &self.taint)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.device_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.taint = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// DeviceTaintRuleStatus provides information about an on-going pod eviction.
@@ -126,6 +249,38 @@ pub struct DeviceTaintRuleStatus {
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
 }
 
+impl crate::protobuf::Message for DeviceTaintRuleStatus {
+    const NAME: &'static str = "DeviceTaintRuleStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DeviceTaintSelector defines which device(s) a DeviceTaintRule applies to. The empty selector matches all devices. Without a selector, no devices are matched.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceTaintSelector {
@@ -144,6 +299,37 @@ pub struct DeviceTaintSelector {
     pub pool: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for DeviceTaintSelector {
+    const NAME: &'static str = "DeviceTaintSelector";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(2, self.driver.as_ref(), buf);
+        pb::put_opt(3, self.pool.as_ref(), buf);
+        pb::put_opt(4, self.device.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(2, self.driver.as_ref())
+            + pb::put_opt_len(3, self.pool.as_ref())
+            + pb::put_opt_len(4, self.device.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => m.driver = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.pool = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.device = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PartitionTypeStatus reports allocatability for a single partition type, identified by the value of a grouping attribute.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PartitionTypeStatus {
@@ -159,6 +345,40 @@ pub struct PartitionTypeStatus {
     /// Type is the partition type value (e.g. "Full" or "Half").
     #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for PartitionTypeStatus {
+    const NAME: &'static str = "PartitionTypeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.type_, buf);
+        pb::put(2, &self.total, buf);
+        pb::put(3, &self.allocatable, buf);
+        pb::put(4, &self.attribute, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.type_)
+            + pb::put_len(2, &self.total)
+            + pb::put_len(3, &self.allocatable)
+            + pb::put_len(4, &self.attribute)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
+                (2, wire) => m.total = pb::get(wire, &mut buf)?,
+                (3, wire) => m.allocatable = pb::get(wire, &mut buf)?,
+                (4, wire) => m.attribute = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PoolStatus contains status information for a single resource pool.
@@ -235,6 +455,76 @@ pub struct PoolStatus {
     pub validation_error: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PoolStatus {
+    const NAME: &'static str = "PoolStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put(2, &self.pool_name, buf);
+        pb::put_opt(3, self.node_name.as_ref(), buf);
+        pb::put_opt(4, self.total_devices.as_ref(), buf);
+        pb::put_opt(5, self.allocated_devices.as_ref(), buf);
+        pb::put_opt(6, self.available_devices.as_ref(), buf);
+        pb::put_opt(7, self.unavailable_devices.as_ref(), buf);
+        pb::put_opt(8, self.resource_slice_count.as_ref(), buf);
+        pb::put(9, &self.generation, buf);
+        pb::put_opt(10, self.validation_error.as_ref(), buf);
+        if let Some(v) = &self.partition_summary {
+            pb::put_each(11, v, buf);
+        }
+        pb::put_opt(13, self.shareable_summary.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_len(2, &self.pool_name)
+            + pb::put_opt_len(3, self.node_name.as_ref())
+            + pb::put_opt_len(4, self.total_devices.as_ref())
+            + pb::put_opt_len(5, self.allocated_devices.as_ref())
+            + pb::put_opt_len(6, self.available_devices.as_ref())
+            + pb::put_opt_len(7, self.unavailable_devices.as_ref())
+            + pb::put_opt_len(8, self.resource_slice_count.as_ref())
+            + pb::put_len(9, &self.generation)
+            + pb::put_opt_len(10, self.validation_error.as_ref())
+            + self
+                .partition_summary
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(11, v))
+            + pb::put_opt_len(13, self.shareable_summary.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.pool_name = pb::get(wire, &mut buf)?,
+                (3, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.total_devices = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.allocated_devices = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.available_devices = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.unavailable_devices = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.resource_slice_count = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.generation = pb::get(wire, &mut buf)?,
+                (10, wire) => m.validation_error = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.partition_summary.get_or_insert_with(Vec::new),
+                )?,
+                (13, wire) => m.shareable_summary = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.partition_summary {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ResourcePoolStatusRequest triggers a one-time calculation of resource pool status based on the provided filters. Once status is set, the request is considered complete and will not be reprocessed. Users should delete and recreate requests to get updated information.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourcePoolStatusRequest {
@@ -255,6 +545,37 @@ pub struct ResourcePoolStatusRequest {
     pub status: Option<Box<crate::api::resource::v1alpha3::ResourcePoolStatusRequestStatus>>,
 }
 
+impl crate::protobuf::Message for ResourcePoolStatusRequest {
+    const NAME: &'static str = "ResourcePoolStatusRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for ResourcePoolStatusRequest {
     const API_VERSION: &'static str = "resource.k8s.io/v1alpha3";
     const KIND: &'static str = "ResourcePoolStatusRequest";
@@ -267,6 +588,9 @@ impl crate::resource::Resource for ResourcePoolStatusRequest {
     const PLURAL: &'static str = "resourcepoolstatusrequests";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// ResourcePoolStatusRequestList is a collection of ResourcePoolStatusRequests.
@@ -288,6 +612,34 @@ pub struct ResourcePoolStatusRequestList {
     /// Standard list metadata
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for ResourcePoolStatusRequestList {
+    const NAME: &'static str = "ResourcePoolStatusRequestList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for ResourcePoolStatusRequestList {
@@ -322,6 +674,40 @@ pub struct ResourcePoolStatusRequestSpec {
     pub pool_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for ResourcePoolStatusRequestSpec {
+    const NAME: &'static str = "ResourcePoolStatusRequestSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.driver, buf);
+        pb::put_opt(2, self.pool_name.as_ref(), buf);
+        pb::put_opt(3, self.limit.as_ref(), buf);
+        pb::put_opt(4, self.default_partition_type_attribute.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.driver)
+            + pb::put_opt_len(2, self.pool_name.as_ref())
+            + pb::put_opt_len(3, self.limit.as_ref())
+            + pb::put_opt_len(4, self.default_partition_type_attribute.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
+                (2, wire) => m.pool_name = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.limit = Some(pb::get(wire, &mut buf)?),
+                (4, wire) => m.default_partition_type_attribute = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// ResourcePoolStatusRequestStatus contains the calculated pool status information.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourcePoolStatusRequestStatus {
@@ -348,6 +734,50 @@ pub struct ResourcePoolStatusRequestStatus {
     pub pools: Option<Vec<crate::api::resource::v1alpha3::PoolStatus>>,
 }
 
+impl crate::protobuf::Message for ResourcePoolStatusRequestStatus {
+    const NAME: &'static str = "ResourcePoolStatusRequestStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.pools {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.conditions {
+            pb::put_each(3, v, buf);
+        }
+        pb::put(6, &self.pool_count, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.pools.as_ref().map_or(0, |v| pb::put_each_len(2, v))
+            + self
+                .conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_len(6, &self.pool_count)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (2, wire) => pb::push(wire, &mut buf, m.pools.get_or_insert_with(Vec::new))?,
+                (3, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (6, wire) => m.pool_count = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.pools {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// ShareableCapacityStatus reports aggregate amounts for a single shareable capacity key.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShareableCapacityStatus {
@@ -363,6 +793,40 @@ pub struct ShareableCapacityStatus {
     /// Total is the sum of this capacity across shareable devices in the pool.
     #[serde(rename = "total", default)]
     pub total: crate::primitives::Quantity,
+}
+
+impl crate::protobuf::Message for ShareableCapacityStatus {
+    const NAME: &'static str = "ShareableCapacityStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.total, buf);
+        pb::put(3, &self.consumed, buf);
+        pb::put(4, &self.available, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.total)
+            + pb::put_len(3, &self.consumed)
+            + pb::put_len(4, &self.available)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.total = pb::get(wire, &mut buf)?,
+                (3, wire) => m.consumed = pb::get(wire, &mut buf)?,
+                (4, wire) => m.available = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// ShareableSummaryStatus reports aggregate capacity for a pool that contains devices with AllowMultipleAllocations.
@@ -382,4 +846,40 @@ pub struct ShareableSummaryStatus {
     /// PartiallyAvailableDevices is the number of shareable devices with some but not all capacity consumed.
     #[serde(rename = "partiallyAvailableDevices", default)]
     pub partially_available_devices: i32,
+}
+
+impl crate::protobuf::Message for ShareableSummaryStatus {
+    const NAME: &'static str = "ShareableSummaryStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.fully_available_devices, buf);
+        pb::put(2, &self.partially_available_devices, buf);
+        if let Some(v) = &self.capacity {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.fully_available_devices)
+            + pb::put_len(2, &self.partially_available_devices)
+            + self.capacity.as_ref().map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.fully_available_devices = pb::get(wire, &mut buf)?,
+                (2, wire) => m.partially_available_devices = pb::get(wire, &mut buf)?,
+                (3, wire) => pb::push(wire, &mut buf, m.capacity.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.capacity {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

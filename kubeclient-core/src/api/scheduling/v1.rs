@@ -44,6 +44,43 @@ pub struct PriorityClass {
     pub value: Option<i32>,
 }
 
+impl crate::protobuf::Message for PriorityClass {
+    const NAME: &'static str = "PriorityClass";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.value.as_ref(), buf);
+        pb::put_opt(3, self.global_default.as_ref(), buf);
+        pb::put_opt(4, self.description.as_ref(), buf);
+        pb::put_opt(5, self.preemption_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.value.as_ref())
+            + pb::put_opt_len(3, self.global_default.as_ref())
+            + pb::put_opt_len(4, self.description.as_ref())
+            + pb::put_opt_len(5, self.preemption_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.value = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.global_default = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.description = pb::get_nonzero(wire, &mut buf)?,
+                (5, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PriorityClass {
     const API_VERSION: &'static str = "scheduling.k8s.io/v1";
     const KIND: &'static str = "PriorityClass";
@@ -56,6 +93,9 @@ impl crate::resource::Resource for PriorityClass {
     const PLURAL: &'static str = "priorityclasses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PriorityClassList is a collection of priority classes.
@@ -77,6 +117,34 @@ pub struct PriorityClassList {
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for PriorityClassList {
+    const NAME: &'static str = "PriorityClassList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for PriorityClassList {

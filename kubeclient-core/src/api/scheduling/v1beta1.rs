@@ -10,17 +10,101 @@
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AllCompositeDisruptionMode {}
 
+impl crate::protobuf::Message for AllCompositeDisruptionMode {
+    const NAME: &'static str = "AllCompositeDisruptionMode";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
+
 /// AllDisruptionMode specifies that children can only be disrupted together.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AllDisruptionMode {}
+
+impl crate::protobuf::Message for AllDisruptionMode {
+    const NAME: &'static str = "AllDisruptionMode";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
 
 /// BasicSchedulingPolicy indicates that standard Kubernetes scheduling behavior should be used.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BasicSchedulingPolicy {}
 
+impl crate::protobuf::Message for BasicSchedulingPolicy {
+    const NAME: &'static str = "BasicSchedulingPolicy";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
+
 /// CompositeBasicSchedulingPolicy indicates that the groups belonging to the composite group should be scheduled independently.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompositeBasicSchedulingPolicy {}
+
+impl crate::protobuf::Message for CompositeBasicSchedulingPolicy {
+    const NAME: &'static str = "CompositeBasicSchedulingPolicy";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
 
 /// CompositeDisruptionMode defines how individual entities within a composite pod group can be disrupted. Exactly one mode must be set.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,12 +117,64 @@ pub struct CompositeDisruptionMode {
     pub single: Option<Box<crate::api::scheduling::v1beta1::SingleCompositeDisruptionMode>>,
 }
 
+impl crate::protobuf::Message for CompositeDisruptionMode {
+    const NAME: &'static str = "CompositeDisruptionMode";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.single.as_deref(), buf);
+        pb::put_opt(2, self.all.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.single.as_deref()) + pb::put_opt_len(2, self.all.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.single = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.all = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// CompositeGangSchedulingPolicy indicates that the groups belonging to the composite group should be scheduled using all-or-nothing semantics.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompositeGangSchedulingPolicy {
     /// minGroupCount is the minimum number of child groups that must be schedulable or scheduled at the same time for the scheduler to admit the entire group. It must be a positive integer.
     #[serde(rename = "minGroupCount", default)]
     pub min_group_count: i32,
+}
+
+impl crate::protobuf::Message for CompositeGangSchedulingPolicy {
+    const NAME: &'static str = "CompositeGangSchedulingPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.min_group_count, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.min_group_count)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.min_group_count = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CompositePodGroupSchedulingConstraints defines scheduling constraints (e.g. topology) for a CompositePodGroup.
@@ -54,6 +190,36 @@ pub struct CompositePodGroupSchedulingConstraints {
     pub topology: Option<Vec<crate::api::scheduling::v1beta1::TopologyConstraint>>,
 }
 
+impl crate::protobuf::Message for CompositePodGroupSchedulingConstraints {
+    const NAME: &'static str = "CompositePodGroupSchedulingConstraints";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.topology {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.topology.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.topology.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.topology {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// CompositePodGroupSchedulingPolicy defines the scheduling configuration for a CompositePodGroup. Exactly one policy must be set.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompositePodGroupSchedulingPolicy {
@@ -63,6 +229,33 @@ pub struct CompositePodGroupSchedulingPolicy {
     /// gang specifies that the groups of this composite group should be scheduled using all-or-nothing semantics.
     #[serde(rename = "gang", default, skip_serializing_if = "Option::is_none")]
     pub gang: Option<Box<crate::api::scheduling::v1beta1::CompositeGangSchedulingPolicy>>,
+}
+
+impl crate::protobuf::Message for CompositePodGroupSchedulingPolicy {
+    const NAME: &'static str = "CompositePodGroupSchedulingPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.basic.as_deref(), buf);
+        pb::put_opt(2, self.gang.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.basic.as_deref()) + pb::put_opt_len(2, self.gang.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.basic = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.gang = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// CompositePodGroupTemplate represents a template for a CompositePodGroup with a scheduling policy.
@@ -125,6 +318,79 @@ pub struct CompositePodGroupTemplate {
     pub scheduling_policy: crate::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy,
 }
 
+impl crate::protobuf::Message for CompositePodGroupTemplate {
+    const NAME: &'static str = "CompositePodGroupTemplate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.scheduling_policy, buf);
+        pb::put_opt(3, self.scheduling_constraints.as_deref(), buf);
+        pb::put_opt(4, self.disruption_mode.as_deref(), buf);
+        pb::put_opt(5, self.priority_class_name.as_ref(), buf);
+        pb::put_opt(6, self.priority.as_ref(), buf);
+        pb::put_opt(7, self.preemption_policy.as_ref(), buf);
+        if let Some(v) = &self.pod_group_templates {
+            pb::put_each(8, v, buf);
+        }
+        if let Some(v) = &self.composite_pod_group_templates {
+            pb::put_each(9, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.scheduling_policy)
+            + pb::put_opt_len(3, self.scheduling_constraints.as_deref())
+            + pb::put_opt_len(4, self.disruption_mode.as_deref())
+            + pb::put_opt_len(5, self.priority_class_name.as_ref())
+            + pb::put_opt_len(6, self.priority.as_ref())
+            + pb::put_opt_len(7, self.preemption_policy.as_ref())
+            + self
+                .pod_group_templates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+            + self
+                .composite_pod_group_templates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(9, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.scheduling_policy = pb::get(wire, &mut buf)?,
+                (3, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
+                (6, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.pod_group_templates.get_or_insert_with(Vec::new),
+                )?,
+                (9, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.composite_pod_group_templates.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.pod_group_templates {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.composite_pod_group_templates {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// DisruptionMode defines how individual entities within a group can be disrupted. Exactly one mode can be set.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DisruptionMode {
@@ -136,6 +402,33 @@ pub struct DisruptionMode {
     pub single: Option<Box<crate::api::scheduling::v1beta1::SingleDisruptionMode>>,
 }
 
+impl crate::protobuf::Message for DisruptionMode {
+    const NAME: &'static str = "DisruptionMode";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.single.as_deref(), buf);
+        pb::put_opt(2, self.all.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.single.as_deref()) + pb::put_opt_len(2, self.all.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.single = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.all = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// GangSchedulingPolicy defines the parameters for gang scheduling.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GangSchedulingPolicy {
@@ -144,6 +437,31 @@ pub struct GangSchedulingPolicy {
     /// Note that the scheduler operates on an eventually consistent model. Updates to minCount may not be immediately reflected in scheduling decisions due to propagation delays. If minCount is updated while a scheduling cycle is in progress for that group, the new value may not take effect until the next cycle. Moreover, minCount is only enforced during scheduling, meaning that modifications to this field do not affect already-scheduled pods, applying only to those evaluated in future cycles.
     #[serde(rename = "minCount", default)]
     pub min_count: i32,
+}
+
+impl crate::protobuf::Message for GangSchedulingPolicy {
+    const NAME: &'static str = "GangSchedulingPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.min_count, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.min_count)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.min_count = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodGroup represents a runtime instance of pods grouped together. PodGroups are created by workload controllers (Job, LWS, JobSet, etc...) from Workload.podGroupTemplates. PodGroup API enablement is toggled by the GenericWorkload feature gate.
@@ -166,6 +484,37 @@ pub struct PodGroup {
     pub status: Option<Box<crate::api::scheduling::v1beta1::PodGroupStatus>>,
 }
 
+impl crate::protobuf::Message for PodGroup {
+    const NAME: &'static str = "PodGroup";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for PodGroup {
     const API_VERSION: &'static str = "scheduling.k8s.io/v1beta1";
     const KIND: &'static str = "PodGroup";
@@ -178,6 +527,9 @@ impl crate::resource::Resource for PodGroup {
     const PLURAL: &'static str = "podgroups";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// PodGroupList contains a list of PodGroup resources.
@@ -199,6 +551,34 @@ pub struct PodGroupList {
     /// Standard list metadata.
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for PodGroupList {
+    const NAME: &'static str = "PodGroupList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for PodGroupList {
@@ -238,6 +618,37 @@ pub struct PodGroupResourceClaim {
     pub resource_claim_template_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PodGroupResourceClaim {
+    const NAME: &'static str = "PodGroupResourceClaim";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.resource_claim_name.as_ref(), buf);
+        pb::put_opt(3, self.resource_claim_template_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_opt_len(2, self.resource_claim_name.as_ref())
+            + pb::put_opt_len(3, self.resource_claim_template_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.resource_claim_name = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => m.resource_claim_template_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodGroupResourceClaimStatus is stored in the PodGroupStatus for each PodGroupResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodGroupResourceClaimStatus {
@@ -253,6 +664,33 @@ pub struct PodGroupResourceClaimStatus {
     pub resource_claim_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for PodGroupResourceClaimStatus {
+    const NAME: &'static str = "PodGroupResourceClaimStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put_opt(2, self.resource_claim_name.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name) + pb::put_opt_len(2, self.resource_claim_name.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.resource_claim_name = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// PodGroupSchedulingConstraints defines scheduling constraints (e.g. topology) for a PodGroup.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodGroupSchedulingConstraints {
@@ -266,6 +704,36 @@ pub struct PodGroupSchedulingConstraints {
     pub topology: Option<Vec<crate::api::scheduling::v1beta1::TopologyConstraint>>,
 }
 
+impl crate::protobuf::Message for PodGroupSchedulingConstraints {
+    const NAME: &'static str = "PodGroupSchedulingConstraints";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.topology {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.topology.as_ref().map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.topology.get_or_insert_with(Vec::new))?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.topology {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PodGroupSchedulingPolicy defines the scheduling configuration for a PodGroup. Exactly one policy must be set. The policy is chosen at creation time by setting either the Basic or Gang field. The PodGroup may not change policy after creation. Fields within chosen policy may be updated after creation when their individual fields allow it.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodGroupSchedulingPolicy {
@@ -275,6 +743,33 @@ pub struct PodGroupSchedulingPolicy {
     /// gang specifies that the pods in this group should be scheduled using all-or-nothing semantics. Setting this field at group creation time opts this group to gang scheduling; this field cannot be set or unset afterward. The minCount field within Gang scheduling policy remains mutable after group creation.
     #[serde(rename = "gang", default, skip_serializing_if = "Option::is_none")]
     pub gang: Option<Box<crate::api::scheduling::v1beta1::GangSchedulingPolicy>>,
+}
+
+impl crate::protobuf::Message for PodGroupSchedulingPolicy {
+    const NAME: &'static str = "PodGroupSchedulingPolicy";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.basic.as_deref(), buf);
+        pb::put_opt(2, self.gang.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.basic.as_deref()) + pb::put_opt_len(2, self.gang.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.basic = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => m.gang = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// PodGroupSpec defines the desired state of a PodGroup.
@@ -343,6 +838,67 @@ pub struct PodGroupSpec {
     pub workload_ref: Option<Box<crate::api::scheduling::v1beta1::WorkloadReference>>,
 }
 
+impl crate::protobuf::Message for PodGroupSpec {
+    const NAME: &'static str = "PodGroupSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.parent_composite_pod_group_name.as_ref(), buf);
+        pb::put_opt(2, self.workload_ref.as_deref(), buf);
+        pb::put(3, &self.scheduling_policy, buf);
+        pb::put_opt(4, self.scheduling_constraints.as_deref(), buf);
+        if let Some(v) = &self.resource_claims {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(6, self.disruption_mode.as_deref(), buf);
+        pb::put_opt(7, self.priority_class_name.as_ref(), buf);
+        pb::put_opt(8, self.priority.as_ref(), buf);
+        pb::put_opt(9, self.preemption_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.parent_composite_pod_group_name.as_ref())
+            + pb::put_opt_len(2, self.workload_ref.as_deref())
+            + pb::put_len(3, &self.scheduling_policy)
+            + pb::put_opt_len(4, self.scheduling_constraints.as_deref())
+            + self
+                .resource_claims
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(6, self.disruption_mode.as_deref())
+            + pb::put_opt_len(7, self.priority_class_name.as_ref())
+            + pb::put_opt_len(8, self.priority.as_ref())
+            + pb::put_opt_len(9, self.preemption_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.parent_composite_pod_group_name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.workload_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.scheduling_policy = pb::get(wire, &mut buf)?,
+                (4, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (5, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_claims.get_or_insert_with(Vec::new),
+                )?,
+                (6, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (7, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
+                (8, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_claims {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// PodGroupStatus represents information about the status of a pod group.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PodGroupStatus {
@@ -374,6 +930,53 @@ pub struct PodGroupStatus {
     )]
     pub resource_claim_statuses:
         Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaimStatus>>,
+}
+
+impl crate::protobuf::Message for PodGroupStatus {
+    const NAME: &'static str = "PodGroupStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.conditions {
+            pb::put_each(1, v, buf);
+        }
+        if let Some(v) = &self.resource_claim_statuses {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.conditions
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+            + self
+                .resource_claim_statuses
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_claim_statuses.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.conditions {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.resource_claim_statuses {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// PodGroupTemplate represents a template for a set of pods with a scheduling policy.
@@ -431,13 +1034,113 @@ pub struct PodGroupTemplate {
     pub scheduling_policy: crate::api::scheduling::v1beta1::PodGroupSchedulingPolicy,
 }
 
+impl crate::protobuf::Message for PodGroupTemplate {
+    const NAME: &'static str = "PodGroupTemplate";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.scheduling_policy, buf);
+        pb::put_opt(3, self.scheduling_constraints.as_deref(), buf);
+        if let Some(v) = &self.resource_claims {
+            pb::put_each(4, v, buf);
+        }
+        pb::put_opt(5, self.disruption_mode.as_deref(), buf);
+        pb::put_opt(6, self.priority_class_name.as_ref(), buf);
+        pb::put_opt(7, self.priority.as_ref(), buf);
+        pb::put_opt(8, self.preemption_policy.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.scheduling_policy)
+            + pb::put_opt_len(3, self.scheduling_constraints.as_deref())
+            + self
+                .resource_claims
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(4, v))
+            + pb::put_opt_len(5, self.disruption_mode.as_deref())
+            + pb::put_opt_len(6, self.priority_class_name.as_ref())
+            + pb::put_opt_len(7, self.priority.as_ref())
+            + pb::put_opt_len(8, self.preemption_policy.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.scheduling_policy = pb::get(wire, &mut buf)?,
+                (3, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.resource_claims.get_or_insert_with(Vec::new),
+                )?,
+                (5, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (6, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
+                (7, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.resource_claims {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// SingleCompositeDisruptionMode means that individual children of a CompositePodGroup can be disrupted or preempted independently.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SingleCompositeDisruptionMode {}
 
+impl crate::protobuf::Message for SingleCompositeDisruptionMode {
+    const NAME: &'static str = "SingleCompositeDisruptionMode";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
+
 /// SingleDisruptionMode specifies that children can be disrupted independently.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SingleDisruptionMode {}
+
+impl crate::protobuf::Message for SingleDisruptionMode {
+    const NAME: &'static str = "SingleDisruptionMode";
+    fn encode_fields(&self, _buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        0
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        while !buf.is_empty() {
+            let (_, wire) = pb::key(&mut buf)?;
+            pb::skip(wire, &mut buf)?;
+        }
+        Ok(Self::default())
+    }
+}
 
 /// TopologyConstraint defines a topology constraint for a PodGroup.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -445,6 +1148,31 @@ pub struct TopologyConstraint {
     /// key specifies the key of the node label representing the topology domain. All pods within the PodGroup must be colocated within the same domain instance. Different PodGroups can land on different domain instances even if they derive from the same PodGroupTemplate. Examples: "topology.kubernetes.io/rack"
     #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for TopologyConstraint {
+    const NAME: &'static str = "TopologyConstraint";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.key, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.key)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.key = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// TypedLocalObjectReference allows to reference typed object inside the same namespace.
@@ -459,6 +1187,37 @@ pub struct TypedLocalObjectReference {
     /// name is the name of resource being referenced. It must be a path segment name.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for TypedLocalObjectReference {
+    const NAME: &'static str = "TypedLocalObjectReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.api_group.as_ref(), buf);
+        pb::put(2, &self.kind, buf);
+        pb::put(3, &self.name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.api_group.as_ref())
+            + pb::put_len(2, &self.kind)
+            + pb::put_len(3, &self.name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.api_group = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
+                (3, wire) => m.name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// Workload allows for expressing scheduling constraints that should be used when managing the lifecycle of workloads from the scheduling perspective, including scheduling, preemption, eviction and other phases. Workload API enablement is toggled by the GenericWorkload feature gate.
@@ -478,6 +1237,33 @@ pub struct Workload {
     pub spec: crate::api::scheduling::v1beta1::WorkloadSpec,
 }
 
+impl crate::protobuf::Message for Workload {
+    const NAME: &'static str = "Workload";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for Workload {
     const API_VERSION: &'static str = "scheduling.k8s.io/v1beta1";
     const KIND: &'static str = "Workload";
@@ -490,6 +1276,9 @@ impl crate::resource::Resource for Workload {
     const PLURAL: &'static str = "workloads";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// WorkloadList contains a list of Workload resources.
@@ -513,6 +1302,34 @@ pub struct WorkloadList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for WorkloadList {
+    const NAME: &'static str = "WorkloadList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for WorkloadList {
     const API_VERSION: &'static str = "scheduling.k8s.io/v1beta1";
     const KIND: &'static str = "WorkloadList";
@@ -527,6 +1344,33 @@ pub struct WorkloadReference {
     /// workloadName is the name of the Workload object that contains a template that was used when creating a pod group. It must be a DNS name. This field is required.
     #[serde(rename = "workloadName", default)]
     pub workload_name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for WorkloadReference {
+    const NAME: &'static str = "WorkloadReference";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.workload_name, buf);
+        pb::put(2, &self.template_name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.workload_name) + pb::put_len(2, &self.template_name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.workload_name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.template_name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// WorkloadSpec defines the desired state of a Workload.
@@ -558,4 +1402,59 @@ pub struct WorkloadSpec {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub pod_group_templates: Option<Vec<crate::api::scheduling::v1beta1::PodGroupTemplate>>,
+}
+
+impl crate::protobuf::Message for WorkloadSpec {
+    const NAME: &'static str = "WorkloadSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.controller_ref.as_deref(), buf);
+        if let Some(v) = &self.pod_group_templates {
+            pb::put_each(2, v, buf);
+        }
+        if let Some(v) = &self.composite_pod_group_templates {
+            pb::put_each(3, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.controller_ref.as_deref())
+            + self
+                .pod_group_templates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+            + self
+                .composite_pod_group_templates
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.controller_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.pod_group_templates.get_or_insert_with(Vec::new),
+                )?,
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.composite_pod_group_templates.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.pod_group_templates {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.composite_pod_group_templates {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }

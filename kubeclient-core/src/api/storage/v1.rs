@@ -23,6 +23,33 @@ pub struct CSIDriver {
     pub spec: crate::api::storage::v1::CSIDriverSpec,
 }
 
+impl crate::protobuf::Message for CSIDriver {
+    const NAME: &'static str = "CSIDriver";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_len(2, &self.spec)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for CSIDriver {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "CSIDriver";
@@ -35,6 +62,9 @@ impl crate::resource::Resource for CSIDriver {
     const PLURAL: &'static str = "csidrivers";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// CSIDriverList is a collection of CSIDriver objects.
@@ -56,6 +86,34 @@ pub struct CSIDriverList {
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for CSIDriverList {
+    const NAME: &'static str = "CSIDriverList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for CSIDriverList {
@@ -208,6 +266,87 @@ pub struct CSIDriverSpec {
     pub volume_lifecycle_modes: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for CSIDriverSpec {
+    const NAME: &'static str = "CSIDriverSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.attach_required.as_ref(), buf);
+        pb::put_opt(2, self.pod_info_on_mount.as_ref(), buf);
+        if let Some(v) = &self.volume_lifecycle_modes {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.storage_capacity.as_ref(), buf);
+        pb::put_opt(5, self.fs_group_policy.as_ref(), buf);
+        if let Some(v) = &self.token_requests {
+            pb::put_each(6, v, buf);
+        }
+        pb::put_opt(7, self.requires_republish.as_ref(), buf);
+        pb::put_opt(8, self.se_linux_mount.as_ref(), buf);
+        pb::put_opt(9, self.node_allocatable_update_period_seconds.as_ref(), buf);
+        pb::put_opt(10, self.service_account_token_in_secrets.as_ref(), buf);
+        pb::put_opt(11, self.prevent_pod_scheduling_if_missing.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.attach_required.as_ref())
+            + pb::put_opt_len(2, self.pod_info_on_mount.as_ref())
+            + self
+                .volume_lifecycle_modes
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.storage_capacity.as_ref())
+            + pb::put_opt_len(5, self.fs_group_policy.as_ref())
+            + self
+                .token_requests
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(6, v))
+            + pb::put_opt_len(7, self.requires_republish.as_ref())
+            + pb::put_opt_len(8, self.se_linux_mount.as_ref())
+            + pb::put_opt_len(9, self.node_allocatable_update_period_seconds.as_ref())
+            + pb::put_opt_len(10, self.service_account_token_in_secrets.as_ref())
+            + pb::put_opt_len(11, self.prevent_pod_scheduling_if_missing.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.attach_required = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.pod_info_on_mount = Some(pb::get(wire, &mut buf)?),
+                (3, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.volume_lifecycle_modes.get_or_insert_with(Vec::new),
+                )?,
+                (4, wire) => m.storage_capacity = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.fs_group_policy = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.token_requests.get_or_insert_with(Vec::new),
+                )?,
+                (7, wire) => m.requires_republish = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => m.se_linux_mount = Some(pb::get(wire, &mut buf)?),
+                (9, wire) => {
+                    m.node_allocatable_update_period_seconds = Some(pb::get(wire, &mut buf)?)
+                }
+                (10, wire) => m.service_account_token_in_secrets = Some(pb::get(wire, &mut buf)?),
+                (11, wire) => m.prevent_pod_scheduling_if_missing = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.volume_lifecycle_modes {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.token_requests {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// CSINode holds information about all CSI drivers installed on a node. CSI drivers do not need to create the CSINode object directly. As long as they use the node-driver-registrar sidecar container, the kubelet will automatically populate the CSINode object for the CSI driver as part of kubelet plugin registration. CSINode has the same name as a node. If the object is missing, it means either there are no CSI Drivers available on the node, or the Kubelet version is low enough that it doesn't create this object. CSINode has an OwnerReference that points to the corresponding node object.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSINode {
@@ -228,6 +367,37 @@ pub struct CSINode {
     pub status: Option<Box<crate::api::storage::v1::CSINodeStatus>>,
 }
 
+impl crate::protobuf::Message for CSINode {
+    const NAME: &'static str = "CSINode";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for CSINode {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "CSINode";
@@ -240,6 +410,9 @@ impl crate::resource::Resource for CSINode {
     const PLURAL: &'static str = "csinodes";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// CSINodeDriver holds information about the specification of one CSI driver installed on a node
@@ -268,6 +441,50 @@ pub struct CSINodeDriver {
     pub topology_keys: Option<Vec<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for CSINodeDriver {
+    const NAME: &'static str = "CSINodeDriver";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        pb::put(2, &self.node_id, buf);
+        if let Some(v) = &self.topology_keys {
+            pb::put_each(3, v, buf);
+        }
+        pb::put_opt(4, self.allocatable.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + pb::put_len(2, &self.node_id)
+            + self
+                .topology_keys
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(3, v))
+            + pb::put_opt_len(4, self.allocatable.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => m.node_id = pb::get(wire, &mut buf)?,
+                (3, wire) => {
+                    pb::push(wire, &mut buf, m.topology_keys.get_or_insert_with(Vec::new))?
+                }
+                (4, wire) => m.allocatable = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.topology_keys {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 /// CSINodeList is a collection of CSINode objects.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSINodeList {
@@ -289,6 +506,34 @@ pub struct CSINodeList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for CSINodeList {
+    const NAME: &'static str = "CSINodeList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for CSINodeList {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "CSINodeList";
@@ -306,6 +551,32 @@ pub struct CSINodeSpec {
     pub drivers: Vec<crate::api::storage::v1::CSINodeDriver>,
 }
 
+impl crate::protobuf::Message for CSINodeSpec {
+    const NAME: &'static str = "CSINodeSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each(1, &self.drivers, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_each_len(1, &self.drivers)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(wire, &mut buf, &mut m.drivers)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.drivers.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 /// CSINodeStatus contains health and status information for storage on a node.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSINodeStatus {
@@ -317,6 +588,42 @@ pub struct CSINodeStatus {
         deserialize_with = "crate::primitives::deserialize_option_vec"
     )]
     pub storage_health: Option<Vec<crate::api::storage::v1::StorageHealth>>,
+}
+
+impl crate::protobuf::Message for CSINodeStatus {
+    const NAME: &'static str = "CSINodeStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        if let Some(v) = &self.storage_health {
+            pb::put_each(1, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        self.storage_health
+            .as_ref()
+            .map_or(0, |v| pb::put_each_len(1, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.storage_health.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.storage_health {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// CSIStorageCapacity stores the result of one CSI GetCapacity call. For a given StorageClass, this describes the available capacity in a particular topology segment.  This can be used when considering where to instantiate new PersistentVolumes.
@@ -369,6 +676,43 @@ pub struct CSIStorageCapacity {
     pub storage_class_name: crate::primitives::Str,
 }
 
+impl crate::protobuf::Message for CSIStorageCapacity {
+    const NAME: &'static str = "CSIStorageCapacity";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_opt(2, self.node_topology.as_deref(), buf);
+        pb::put(3, &self.storage_class_name, buf);
+        pb::put_opt(4, self.capacity.as_ref(), buf);
+        pb::put_opt(5, self.maximum_volume_size.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_opt_len(2, self.node_topology.as_deref())
+            + pb::put_len(3, &self.storage_class_name)
+            + pb::put_opt_len(4, self.capacity.as_ref())
+            + pb::put_opt_len(5, self.maximum_volume_size.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.node_topology = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (3, wire) => m.storage_class_name = pb::get(wire, &mut buf)?,
+                (4, wire) => m.capacity = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.maximum_volume_size = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for CSIStorageCapacity {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "CSIStorageCapacity";
@@ -381,6 +725,9 @@ impl crate::resource::Resource for CSIStorageCapacity {
     const PLURAL: &'static str = "csistoragecapacities";
     type Scope = crate::resource::Namespaced;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// CSIStorageCapacityList is a collection of CSIStorageCapacity objects.
@@ -402,6 +749,34 @@ pub struct CSIStorageCapacityList {
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for CSIStorageCapacityList {
+    const NAME: &'static str = "CSIStorageCapacityList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for CSIStorageCapacityList {
@@ -472,6 +847,82 @@ pub struct StorageClass {
     pub volume_binding_mode: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for StorageClass {
+    const NAME: &'static str = "StorageClass";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.provisioner, buf);
+        if let Some(v) = &self.parameters {
+            pb::put_map(3, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(4, self.reclaim_policy.as_ref(), buf);
+        if let Some(v) = &self.mount_options {
+            pb::put_each(5, v, buf);
+        }
+        pb::put_opt(6, self.allow_volume_expansion.as_ref(), buf);
+        pb::put_opt(7, self.volume_binding_mode.as_ref(), buf);
+        if let Some(v) = &self.allowed_topologies {
+            pb::put_each(8, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.provisioner)
+            + self.parameters.as_ref().map_or(0, |v| {
+                pb::put_map_len(3, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(4, self.reclaim_policy.as_ref())
+            + self
+                .mount_options
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(5, v))
+            + pb::put_opt_len(6, self.allow_volume_expansion.as_ref())
+            + pb::put_opt_len(7, self.volume_binding_mode.as_ref())
+            + self
+                .allowed_topologies
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(8, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_parameters: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.provisioner = pb::get(wire, &mut buf)?,
+                (3, wire) => e_parameters.push(pb::entry(wire, &mut buf)?),
+                (4, wire) => m.reclaim_policy = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => {
+                    pb::push(wire, &mut buf, m.mount_options.get_or_insert_with(Vec::new))?
+                }
+                (6, wire) => m.allow_volume_expansion = Some(pb::get(wire, &mut buf)?),
+                (7, wire) => m.volume_binding_mode = Some(pb::get(wire, &mut buf)?),
+                (8, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.allowed_topologies.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_parameters.is_empty() {
+            m.parameters = Some(e_parameters.into_iter().collect());
+        }
+        if let Some(v) = &mut m.mount_options {
+            v.shrink_to_fit();
+        }
+        if let Some(v) = &mut m.allowed_topologies {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for StorageClass {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "StorageClass";
@@ -484,6 +935,9 @@ impl crate::resource::Resource for StorageClass {
     const PLURAL: &'static str = "storageclasses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// StorageClassList is a collection of storage classes.
@@ -507,6 +961,34 @@ pub struct StorageClassList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for StorageClassList {
+    const NAME: &'static str = "StorageClassList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for StorageClassList {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "StorageClassList";
@@ -526,6 +1008,46 @@ pub struct StorageHealth {
     /// name is the CSI driver name, matching CSINodeDriver.name.
     #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl crate::protobuf::Message for StorageHealth {
+    const NAME: &'static str = "StorageHealth";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.name, buf);
+        if let Some(v) = &self.health_conditions {
+            pb::put_each(2, v, buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.name)
+            + self
+                .health_conditions
+                .as_ref()
+                .map_or(0, |v| pb::put_each_len(2, v))
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.name = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(
+                    wire,
+                    &mut buf,
+                    m.health_conditions.get_or_insert_with(Vec::new),
+                )?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if let Some(v) = &mut m.health_conditions {
+            v.shrink_to_fit();
+        }
+        Ok(m)
+    }
 }
 
 /// StorageHealthCondition represents an adverse health condition reported by a CSI driver for its storage backend on a node.
@@ -563,6 +1085,46 @@ pub struct StorageHealthCondition {
     pub volume_mode: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for StorageHealthCondition {
+    const NAME: &'static str = "StorageHealthCondition";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.status, buf);
+        pb::put(2, &self.reason, buf);
+        pb::put_opt(3, self.message.as_ref(), buf);
+        pb::put_opt(4, self.access_mode.as_ref(), buf);
+        pb::put_opt(5, self.volume_mode.as_ref(), buf);
+        pb::put_opt(6, self.last_transition_time.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.status)
+            + pb::put_len(2, &self.reason)
+            + pb::put_opt_len(3, self.message.as_ref())
+            + pb::put_opt_len(4, self.access_mode.as_ref())
+            + pb::put_opt_len(5, self.volume_mode.as_ref())
+            + pb::put_opt_len(6, self.last_transition_time.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.status = pb::get(wire, &mut buf)?,
+                (2, wire) => m.reason = pb::get(wire, &mut buf)?,
+                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (4, wire) => m.access_mode = Some(pb::get(wire, &mut buf)?),
+                (5, wire) => m.volume_mode = Some(pb::get(wire, &mut buf)?),
+                (6, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// TokenRequest contains parameters of a service account token.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenRequest {
@@ -576,6 +1138,33 @@ pub struct TokenRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub expiration_seconds: Option<i64>,
+}
+
+impl crate::protobuf::Message for TokenRequest {
+    const NAME: &'static str = "TokenRequest";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.audience, buf);
+        pb::put_opt(2, self.expiration_seconds.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.audience) + pb::put_opt_len(2, self.expiration_seconds.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.audience = pb::get(wire, &mut buf)?,
+                (2, wire) => m.expiration_seconds = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// VolumeAttachment captures the intent to attach or detach the specified volume to/from the specified node.
@@ -600,6 +1189,37 @@ pub struct VolumeAttachment {
     pub status: Option<Box<crate::api::storage::v1::VolumeAttachmentStatus>>,
 }
 
+impl crate::protobuf::Message for VolumeAttachment {
+    const NAME: &'static str = "VolumeAttachment";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.spec, buf);
+        pb::put_opt(3, self.status.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.spec)
+            + pb::put_opt_len(3, self.status.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
+                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for VolumeAttachment {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "VolumeAttachment";
@@ -612,6 +1232,9 @@ impl crate::resource::Resource for VolumeAttachment {
     const PLURAL: &'static str = "volumeattachments";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// VolumeAttachmentList is a collection of VolumeAttachment objects.
@@ -633,6 +1256,34 @@ pub struct VolumeAttachmentList {
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
     #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl crate::protobuf::Message for VolumeAttachmentList {
+    const NAME: &'static str = "VolumeAttachmentList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
 }
 
 impl crate::primitives::TypeInfo for VolumeAttachmentList {
@@ -659,6 +1310,34 @@ pub struct VolumeAttachmentSource {
     pub persistent_volume_name: Option<crate::primitives::Str>,
 }
 
+impl crate::protobuf::Message for VolumeAttachmentSource {
+    const NAME: &'static str = "VolumeAttachmentSource";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.persistent_volume_name.as_ref(), buf);
+        pb::put_opt(2, self.inline_volume_spec.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.persistent_volume_name.as_ref())
+            + pb::put_opt_len(2, self.inline_volume_spec.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.persistent_volume_name = Some(pb::get(wire, &mut buf)?),
+                (2, wire) => m.inline_volume_spec = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeAttachmentSpec is the specification of a VolumeAttachment request.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeAttachmentSpec {
@@ -671,6 +1350,37 @@ pub struct VolumeAttachmentSpec {
     /// source represents the volume that should be attached.
     #[serde(rename = "source", default)]
     pub source: crate::api::storage::v1::VolumeAttachmentSource,
+}
+
+impl crate::protobuf::Message for VolumeAttachmentSpec {
+    const NAME: &'static str = "VolumeAttachmentSpec";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.attacher, buf);
+        pb::put(2, &self.source, buf);
+        pb::put(3, &self.node_name, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.attacher)
+            + pb::put_len(2, &self.source)
+            + pb::put_len(3, &self.node_name)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.attacher = pb::get(wire, &mut buf)?,
+                (2, wire) => m.source = pb::get(wire, &mut buf)?,
+                (3, wire) => m.node_name = pb::get(wire, &mut buf)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }
 
 /// VolumeAttachmentStatus is the status of a VolumeAttachment request.
@@ -702,6 +1412,49 @@ pub struct VolumeAttachmentStatus {
     pub detach_error: Option<Box<crate::api::storage::v1::VolumeError>>,
 }
 
+impl crate::protobuf::Message for VolumeAttachmentStatus {
+    const NAME: &'static str = "VolumeAttachmentStatus";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.attached, buf);
+        if let Some(v) = &self.attachment_metadata {
+            pb::put_map(2, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+        pb::put_opt(3, self.attach_error.as_deref(), buf);
+        pb::put_opt(4, self.detach_error.as_deref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.attached)
+            + self.attachment_metadata.as_ref().map_or(0, |v| {
+                pb::put_map_len(2, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+            + pb::put_opt_len(3, self.attach_error.as_deref())
+            + pb::put_opt_len(4, self.detach_error.as_deref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_attachment_metadata: Vec<(crate::primitives::Str, crate::primitives::Str)> =
+            Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.attached = pb::get(wire, &mut buf)?,
+                (2, wire) => e_attachment_metadata.push(pb::entry(wire, &mut buf)?),
+                (3, wire) => m.attach_error = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (4, wire) => m.detach_error = Some(Box::new(pb::get(wire, &mut buf)?)),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_attachment_metadata.is_empty() {
+            m.attachment_metadata = Some(e_attachment_metadata.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeAttributesClass represents a specification of mutable volume attributes defined by the CSI driver. The class can be specified during dynamic provisioning of PersistentVolumeClaims, and changed in the PersistentVolumeClaim spec after provisioning.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeAttributesClass {
@@ -728,6 +1481,45 @@ pub struct VolumeAttributesClass {
     pub parameters: Option<crate::primitives::Map<crate::primitives::Str>>,
 }
 
+impl crate::protobuf::Message for VolumeAttributesClass {
+    const NAME: &'static str = "VolumeAttributesClass";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put(2, &self.driver_name, buf);
+        if let Some(v) = &self.parameters {
+            pb::put_map(3, v.entries().iter().map(|(k, v)| (k, v)), buf);
+        }
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata)
+            + pb::put_len(2, &self.driver_name)
+            + self.parameters.as_ref().map_or(0, |v| {
+                pb::put_map_len(3, v.entries().iter().map(|(k, v)| (k, v)))
+            })
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        let mut e_parameters: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => m.driver_name = pb::get(wire, &mut buf)?,
+                (3, wire) => e_parameters.push(pb::entry(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        if !e_parameters.is_empty() {
+            m.parameters = Some(e_parameters.into_iter().collect());
+        }
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for VolumeAttributesClass {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "VolumeAttributesClass";
@@ -740,6 +1532,9 @@ impl crate::resource::Resource for VolumeAttributesClass {
     const PLURAL: &'static str = "volumeattributesclasses";
     type Scope = crate::resource::ClusterScoped;
     crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// VolumeAttributesClassList is a collection of VolumeAttributesClass objects.
@@ -763,6 +1558,34 @@ pub struct VolumeAttributesClassList {
     pub metadata: crate::api::meta::v1::ListMeta,
 }
 
+impl crate::protobuf::Message for VolumeAttributesClassList {
+    const NAME: &'static str = "VolumeAttributesClassList";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put(1, &self.metadata, buf);
+        pb::put_each(2, &self.items, buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_len(1, &self.metadata) + pb::put_each_len(2, &self.items)
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        m.items.shrink_to_fit();
+        Ok(m)
+    }
+}
+
 impl crate::primitives::TypeInfo for VolumeAttributesClassList {
     const API_VERSION: &'static str = "storage.k8s.io/v1";
     const KIND: &'static str = "VolumeAttributesClassList";
@@ -784,10 +1607,66 @@ pub struct VolumeError {
     pub time: Option<crate::primitives::Time>,
 }
 
+impl crate::protobuf::Message for VolumeError {
+    const NAME: &'static str = "VolumeError";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.time.as_ref(), buf);
+        pb::put_opt(2, self.message.as_ref(), buf);
+        pb::put_opt(3, self.error_code.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.time.as_ref())
+            + pb::put_opt_len(2, self.message.as_ref())
+            + pb::put_opt_len(3, self.error_code.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.time = pb::get_nonzero(wire, &mut buf)?,
+                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
+                (3, wire) => m.error_code = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
+}
+
 /// VolumeNodeResources is a set of resource limits for scheduling of volumes.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeNodeResources {
     /// count indicates the maximum number of unique volumes managed by the CSI driver that can be used on a node. A volume that is both attached and mounted on a node is considered to be used once, not twice. The same rule applies for a unique volume that is shared among multiple pods on the same node. If this field is not specified, then the supported number of volumes on this node is unbounded.
     #[serde(rename = "count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
+}
+
+impl crate::protobuf::Message for VolumeNodeResources {
+    const NAME: &'static str = "VolumeNodeResources";
+    fn encode_fields(&self, buf: &mut Vec<u8>) {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt(1, self.count.as_ref(), buf);
+    }
+    fn fields_len(&self) -> usize {
+        #[allow(unused_imports)]
+        use crate::protobuf as pb;
+        pb::put_opt_len(1, self.count.as_ref())
+    }
+    fn decode(mut buf: &[u8]) -> Result<Self, crate::protobuf::DecodeError> {
+        use crate::protobuf as pb;
+        let mut m = Self::default();
+        while !buf.is_empty() {
+            match pb::key(&mut buf)? {
+                (1, wire) => m.count = Some(pb::get(wire, &mut buf)?),
+                (_, wire) => pb::skip(wire, &mut buf)?,
+            }
+        }
+        Ok(m)
+    }
 }

@@ -21,8 +21,13 @@
 //!   (no string per object), and `Resource` for every kind the API serves with object metadata,
 //!   its plural and scope taken from the document's paths.
 //!
+//! - the protobuf codec of every struct whose fields map onto protobuf (see `proto.rs`): field
+//!   numbers from the `.proto` files of `k8s.io/api` and its sibling modules, and a
+//!   `Resource::protobuf` for every kind that has one.
+//!
 //! It also writes `tests/src/api_round_trip.rs`, the table the tests use to decode any
-//! object the server sends into its type by `apiVersion` and `kind`.
+//! object the server sends into its type by `apiVersion` and `kind`, and to reach the type of
+//! any kind with a protobuf form.
 //!
 //! `--check` compares instead of writing and fails on a difference (CI runs it).
 
@@ -32,6 +37,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use serde_json::Value;
+
+mod proto;
 
 const OUT_DIR: &str = "kubeclient-core/src/api";
 const CARGO_TOML: &str = "kubeclient-core/Cargo.toml";
@@ -158,11 +165,36 @@ fn kubernetes_version(root: &Path) -> Result<String, String> {
 
 fn openapi_dir(root: &Path) -> Result<PathBuf, String> {
     let version = kubernetes_version(root)?;
-    let module = format!("k8s.io/kubernetes@{version}");
+    let dir = module_dir(&format!("k8s.io/kubernetes@{version}"))?.join("api/openapi-spec/v3");
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!("{} is missing", dir.display()))
+    }
+}
+
+/// The directories of the Go modules with the `.proto` files: `k8s.io/api` and its siblings,
+/// versioned `v0.X.Y` for Kubernetes `v1.X.Y`.
+fn proto_dirs(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let version = kubernetes_version(root)?;
+    let staging = version.replacen("v1.", "v0.", 1);
+    [
+        "k8s.io/api",
+        "k8s.io/apimachinery",
+        "k8s.io/apiextensions-apiserver",
+        "k8s.io/kube-aggregator",
+    ]
+    .iter()
+    .map(|m| module_dir(&format!("{m}@{staging}")))
+    .collect()
+}
+
+/// A Go module's directory in the module cache.
+fn module_dir(module: &str) -> Result<PathBuf, String> {
     // Gives the module's directory in the module cache, downloading it first if needed
     // (controlplane/build has usually done so).
     let out = Command::new("go")
-        .args(["mod", "download", "-json", &module])
+        .args(["mod", "download", "-json", module])
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-mod=mod")
         .current_dir(std::env::temp_dir())
@@ -174,15 +206,10 @@ fn openapi_dir(root: &Path) -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr)
         )
     })?;
-    let dir = info["Dir"]
+    info["Dir"]
         .as_str()
-        .ok_or_else(|| format!("go mod download {module}: {}", info["Error"]))?;
-    let dir = Path::new(dir).join("api/openapi-spec/v3");
-    if dir.is_dir() {
-        Ok(dir)
-    } else {
-        Err(format!("{} is missing", dir.display()))
-    }
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("go mod download {module}: {}", info["Error"]))
 }
 
 /// `x-kubernetes-group-version-kind`: a list on schemas, one object on operations.
@@ -433,11 +460,23 @@ struct Module {
     deps: BTreeSet<String>,
 }
 
+/// Marks where a kind's `Resource` impl gets its protobuf codec, once it is known which types
+/// have one.
+fn codec_mark(name: &str) -> String {
+    format!("    // protobuf codec of {name}\n")
+}
+
+/// Marks where a struct's protobuf `Message` impl goes.
+fn impl_mark(name: &str) -> String {
+    format!("// protobuf impl of {name}\n")
+}
+
 fn render_struct(
     inputs: &Inputs,
     name: &str,
     schema: &Value,
     module: &mut Module,
+    rust_fields: &mut Vec<proto::RustField>,
 ) -> Result<(), String> {
     let place = Place::of(name)?;
     let gvks = inputs.gvks.get(name).cloned().unwrap_or_default();
@@ -498,6 +537,12 @@ fn render_struct(
         if has_type_meta && json == "metadata" && meta {
             let ty = rust_type(inputs, prop, false, &mut module.deps)?;
             inline_meta = target.map(str::to_string);
+            rust_fields.push(proto::RustField {
+                json: json.clone(),
+                field: field.clone(),
+                ty: ty.clone(),
+                optional: false,
+            });
             let _ = writeln!(
                 out,
                 "    #[serde(rename = {json:?}, default)]\n    pub {field}: {ty},"
@@ -514,6 +559,12 @@ fn render_struct(
                 out,
                 "    #[serde(rename = {json:?}, default, skip_serializing_if = \"Option::is_none\")]\n    pub {field}: Option<std::collections::BTreeMap<String, String>>,"
             );
+            rust_fields.push(proto::RustField {
+                json: json.clone(),
+                field: field.clone(),
+                ty: "std::collections::BTreeMap<String, String>".into(),
+                optional: true,
+            });
             continue;
         }
         let boxed = target.is_some_and(|t| is_struct(inputs, t));
@@ -521,7 +572,7 @@ fn render_struct(
         let float = prop["type"] == "number";
         // Lists are read without spare capacity.
         let list = prop["type"] == "array";
-        if is_required {
+        let (ty, optional) = if is_required {
             let ty = rust_type(inputs, prop, false, &mut module.deps)?;
             let with = if float {
                 ", serialize_with = \"crate::primitives::serialize_float\""
@@ -534,6 +585,7 @@ fn render_struct(
                 out,
                 "    #[serde(rename = {json:?}, default{with})]\n    pub {field}: {ty},"
             );
+            (ty, false)
         } else {
             let ty = rust_type(inputs, prop, boxed, &mut module.deps)?;
             let with = if float {
@@ -547,9 +599,17 @@ fn render_struct(
                 out,
                 "    #[serde(rename = {json:?}, default, skip_serializing_if = \"Option::is_none\"{with})]\n    pub {field}: Option<{ty}>,"
             );
-        }
+            (ty, true)
+        };
+        rust_fields.push(proto::RustField {
+            json: json.clone(),
+            field,
+            ty,
+            optional,
+        });
     }
     out.push_str("}\n\n");
+    out.push_str(&impl_mark(name));
     if let (true, Some(gvk)) = (has_type_meta, &single_gvk) {
         let _ = writeln!(
             out,
@@ -575,13 +635,14 @@ fn render_struct(
     const PLURAL: &'static str = {plural:?};
     type Scope = crate::resource::{scope};
     crate::object_meta_accessors!();
-}}
+{mark}}}
 ",
                 name = place.name,
                 group = gvk.group,
                 version = gvk.version,
                 kind = gvk.kind,
                 plural = served.plural,
+                mark = codec_mark(name),
             );
         }
     }
@@ -592,14 +653,19 @@ fn render_struct(
 const HEADER: &str = "// Generated by `cargo run -p codegen --bin api-types` from the OpenAPI v3 documents of\n// Kubernetes; do not edit.\n\n";
 
 struct Output {
+    /// Kinds without a protobuf form.
+    json_only: Vec<String>,
     files: BTreeMap<PathBuf, String>,
     features: String,
     round_trip: String,
 }
 
-fn generate(inputs: &Inputs, version: &str) -> Result<Output, String> {
+fn generate(inputs: &Inputs, protos: &proto::Protos, version: &str) -> Result<Output, String> {
     let mut modules: BTreeMap<(String, String), Module> = BTreeMap::new();
+    let mut rust_fields: BTreeMap<String, Vec<proto::RustField>> = BTreeMap::new();
     let mut kinds: Vec<(Gvk, String)> = Vec::new();
+    // Kinds with a `Resource` impl: (kind, Rust path, schema).
+    let mut resources: Vec<(Gvk, String, String)> = Vec::new();
     for (name, schema) in &inputs.schemas {
         if special(name).is_some() {
             continue;
@@ -611,7 +677,13 @@ fn generate(inputs: &Inputs, version: &str) -> Result<Output, String> {
                 body: String::new(),
                 deps: BTreeSet::new(),
             });
-        render_struct(inputs, name, schema, module)?;
+        render_struct(
+            inputs,
+            name,
+            schema,
+            module,
+            rust_fields.entry(name.clone()).or_default(),
+        )?;
         let gvks = inputs.gvks.get(name).cloned().unwrap_or_default();
         let props = &schema["properties"];
         if gvks.len() == 1
@@ -619,9 +691,46 @@ fn generate(inputs: &Inputs, version: &str) -> Result<Output, String> {
             && props.get("kind").is_some()
             && let Some(gvk) = gvks.into_iter().next()
         {
+            let object_meta = reference(&props["metadata"])
+                == Some("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+            if object_meta && inputs.served.contains_key(&gvk) {
+                resources.push((gvk.clone(), place.path(), name.clone()));
+            }
             kinds.push((gvk, place.path()));
         }
     }
+    let path_of = |schema: &str| -> Option<String> {
+        is_struct(inputs, schema)
+            .then(|| Place::of(schema).ok().map(|p| p.path()))
+            .flatten()
+    };
+    let (impls, declined) = proto::impls(protos, &rust_fields, &path_of);
+    for schema in rust_fields.keys() {
+        let place = Place::of(schema)?;
+        let Some(module) = modules.get_mut(&(place.package, place.version)) else {
+            continue;
+        };
+        let (code, codec) = match impls.get(schema) {
+            Some(code) => (
+                code.as_str(),
+                "    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {\n        Some(crate::protobuf::Codec::of())\n    }\n",
+            ),
+            None => ("", ""),
+        };
+        module.body = module
+            .body
+            .replace(&impl_mark(schema), code)
+            .replace(&codec_mark(schema), codec);
+    }
+    let json_only: Vec<String> = kinds
+        .iter()
+        .filter(|(_, path)| {
+            declined
+                .keys()
+                .any(|d| Place::of(d).is_ok_and(|p| p.path() == *path))
+        })
+        .map(|(gvk, _)| format!("{}/{}", gvk.api_version(), gvk.kind))
+        .collect();
     let mut files = BTreeMap::new();
     let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut package_deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -695,7 +804,23 @@ fn generate(inputs: &Inputs, version: &str) -> Result<Output, String> {
         );
     }
     round_trip.push_str("        _ => return None,\n    })\n}\n");
+    resources.sort();
+    round_trip.push_str("\n/// Something done with the generated type of a kind that has a protobuf form.\npub trait WithProtobufKind {\n    /// What it gives.\n    type Output;\n    /// Does it with `K`.\n    fn with<K: kubeclient_core::resource::Resource + PartialEq + std::fmt::Debug>(self) -> Self::Output;\n}\n\n/// Calls `w` with the type of `apiVersion` and `kind`; `None` when no type with a protobuf\n/// form has them.\npub fn with_protobuf_kind<W: WithProtobufKind>(api_version: &str, kind: &str, w: W) -> Option<W::Output> {\n    Some(match (api_version, kind) {\n");
+    for (gvk, path, schema) in &resources {
+        if !impls.contains_key(schema) {
+            continue;
+        }
+        let path = path.replacen("crate::", "kubeclient_core::", 1);
+        let _ = writeln!(
+            round_trip,
+            "        ({:?}, {:?}) => w.with::<{path}>(),",
+            gvk.api_version(),
+            gvk.kind
+        );
+    }
+    round_trip.push_str("        _ => return None,\n    })\n}\n");
     Ok(Output {
+        json_only,
         files,
         features,
         round_trip,
@@ -752,7 +877,8 @@ fn run(check: bool) -> Result<String, String> {
         .unwrap_or_default();
     let version = kubernetes_version(&root)?;
     let inputs = read_inputs(&openapi_dir(&root)?)?;
-    let output = generate(&inputs, &version)?;
+    let protos = proto::read(&proto_dirs(&root)?)?;
+    let output = generate(&inputs, &protos, &version)?;
 
     let mut wanted: BTreeMap<PathBuf, String> = BTreeMap::new();
     for (relative, text) in &output.files {
@@ -780,8 +906,9 @@ fn run(check: bool) -> Result<String, String> {
     if check {
         if differing.is_empty() && stale.is_empty() {
             return Ok(format!(
-                "API types are up to date ({} files, {kinds} kinds)",
-                wanted.len()
+                "API types are up to date ({} files, {kinds} kinds; JSON only: {})",
+                wanted.len(),
+                output.json_only.join(", ")
             ));
         }
         let names: Vec<String> = differing
@@ -803,7 +930,11 @@ fn run(check: bool) -> Result<String, String> {
         }
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    Ok(format!("wrote {} files ({kinds} kinds)", wanted.len()))
+    Ok(format!(
+        "wrote {} files ({kinds} kinds; JSON only: {})",
+        wanted.len(),
+        output.json_only.join(", ")
+    ))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
