@@ -36,4 +36,4 @@ pub mod status;
 pub mod watch;
 
 #[cfg(feature = "k8s-openapi")]
-pub use k8s_openapi_impls::OpenApiScope;
+pub use k8s_openapi_impls::{ConversionError, OpenApiScope, from_openapi, to_openapi};

@@ -795,3 +795,131 @@ async fn the_typed_client_speaks_protobuf_unless_told_json() {
         .await
         .expect("delete");
 }
+
+/// Converts every object of a kind, as `k8s-openapi` reads it, into kubeclient's type and
+/// back: both ways lossless, and equal to what kubeclient's type reads from the server.
+async fn converts_both_ways<K, T>(rest: &kubeclient::rest::RestClient) -> Result<usize, String>
+where
+    K: k8s_openapi::Resource + Resource + PartialEq + std::fmt::Debug,
+    T: Resource + kubeclient_core::primitives::TypeInfo + PartialEq + std::fmt::Debug,
+{
+    use kubeclient::client::Client;
+    use kubeclient::rest::ListOptions;
+    let what = format!("{} {}", T::api_version(), <T as Resource>::KIND);
+    let theirs = Client::<K>::all(rest.clone())
+        .list(&ListOptions::default())
+        .await
+        .map_err(|e| format!("{what}: {e}"))?;
+    let ours = Client::<T>::all(rest.clone())
+        .list(&ListOptions::default())
+        .await
+        .map_err(|e| format!("{what}: {e}"))?;
+    let mut n = 0;
+    for object in &theirs.items {
+        let converted: T =
+            kubeclient_core::from_openapi(object).map_err(|e| format!("{what}: {e}"))?;
+        let back: K =
+            kubeclient_core::to_openapi(&converted).map_err(|e| format!("{what}: {e}"))?;
+        if back != *object {
+            return Err(format!(
+                "{what} {:?}: changed on the way back",
+                object.name()
+            ));
+        }
+        if let Some(read) = ours.items.iter().find(|o| {
+            o.uid() == converted.uid() && o.resource_version() == converted.resource_version()
+        }) && *read != converted
+        {
+            return Err(format!(
+                "{what} {:?}: differs from kubeclient's read",
+                object.name()
+            ));
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// kube-rs interop: the sample objects (and whatever else the server holds of their kinds)
+/// convert from `k8s-openapi`'s types to kubeclient's and back with nothing lost.
+#[tokio::test]
+async fn k8s_openapi_objects_convert_to_the_generated_types_and_back() {
+    use k8s_openapi::api as o;
+    use kubeclient_core::api as a;
+    let ns = test_support::namespace().await;
+    let suffix = format!("{}-conv", ns.name());
+    let manifest = include_str!("../data/api-types.yaml")
+        .replace("NAMESPACE", ns.name())
+        .replace("SUFFIX", &suffix);
+    kubectl(
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=conversions",
+            "-f",
+            "-",
+        ],
+        Some(&manifest),
+    );
+    let rest = cluster().unthrottled_client();
+    let results = [
+        converts_both_ways::<o::core::v1::Pod, a::core::v1::Pod>(&rest).await,
+        converts_both_ways::<o::core::v1::ConfigMap, a::core::v1::ConfigMap>(&rest).await,
+        converts_both_ways::<o::core::v1::Secret, a::core::v1::Secret>(&rest).await,
+        converts_both_ways::<o::core::v1::Service, a::core::v1::Service>(&rest).await,
+        converts_both_ways::<o::core::v1::Namespace, a::core::v1::Namespace>(&rest).await,
+        converts_both_ways::<o::core::v1::ServiceAccount, a::core::v1::ServiceAccount>(&rest).await,
+        converts_both_ways::<o::core::v1::PersistentVolumeClaim, a::core::v1::PersistentVolumeClaim>(&rest).await,
+        converts_both_ways::<o::core::v1::ResourceQuota, a::core::v1::ResourceQuota>(&rest).await,
+        converts_both_ways::<o::core::v1::LimitRange, a::core::v1::LimitRange>(&rest).await,
+        converts_both_ways::<o::apps::v1::Deployment, a::apps::v1::Deployment>(&rest).await,
+        converts_both_ways::<o::apps::v1::StatefulSet, a::apps::v1::StatefulSet>(&rest).await,
+        converts_both_ways::<o::apps::v1::DaemonSet, a::apps::v1::DaemonSet>(&rest).await,
+        converts_both_ways::<o::batch::v1::Job, a::batch::v1::Job>(&rest).await,
+        converts_both_ways::<o::batch::v1::CronJob, a::batch::v1::CronJob>(&rest).await,
+        converts_both_ways::<o::policy::v1::PodDisruptionBudget, a::policy::v1::PodDisruptionBudget>(&rest).await,
+        converts_both_ways::<o::autoscaling::v2::HorizontalPodAutoscaler, a::autoscaling::v2::HorizontalPodAutoscaler>(&rest).await,
+        converts_both_ways::<o::networking::v1::Ingress, a::networking::v1::Ingress>(&rest).await,
+        converts_both_ways::<o::networking::v1::NetworkPolicy, a::networking::v1::NetworkPolicy>(&rest).await,
+        converts_both_ways::<o::rbac::v1::ClusterRole, a::rbac::v1::ClusterRole>(&rest).await,
+        converts_both_ways::<o::rbac::v1::RoleBinding, a::rbac::v1::RoleBinding>(&rest).await,
+        converts_both_ways::<o::coordination::v1::Lease, a::coordination::v1::Lease>(&rest).await,
+        converts_both_ways::<o::events::v1::Event, a::events::v1::Event>(&rest).await,
+        converts_both_ways::<o::scheduling::v1::PriorityClass, a::scheduling::v1::PriorityClass>(&rest).await,
+        converts_both_ways::<o::flowcontrol::v1::FlowSchema, a::flowcontrol::v1::FlowSchema>(&rest).await,
+        converts_both_ways::<
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            a::apiextensions::v1::CustomResourceDefinition,
+        >(&rest)
+        .await,
+        converts_both_ways::<
+            k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+            a::apiregistration::v1::APIService,
+        >(&rest)
+        .await,
+    ];
+    kubectl(
+        &[
+            "delete",
+            &format!("priorityclass/api-types-{suffix}"),
+            &format!("validatingadmissionpolicy/api-types-{suffix}"),
+            &format!("customresourcedefinition/gadgets-{suffix}.api-types.kubeclient.dev"),
+        ],
+        None,
+    );
+    let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    let empty = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|n| *n == 0))
+        .count();
+    assert_eq!(empty, 0, "a kind had no object to convert: {results:?}");
+    let mismatch: Result<a::core::v1::Pod, _> =
+        kubeclient_core::from_openapi(&o::core::v1::ConfigMap::default());
+    assert!(
+        mismatch
+            .as_ref()
+            .is_err_and(|e| e.to_string() == "v1 ConfigMap is not v1 Pod"),
+        "{mismatch:?}"
+    );
+}

@@ -1,13 +1,18 @@
-//! `decode --list FILE [--runs N]`: decodes the `items` of a captured pod list (JSON, as the
-//! API server sent it) into typed pods, once per type layer, and prints a Markdown table:
-//! decode time (median of the runs) and throughput, and the live heap and allocations each
-//! decoded pod holds, measured with a counting allocator ([`stats_alloc`] around the system
-//! allocator: bytes requested and not freed, without malloc's own overhead). It also checks
-//! that kubeclient's pods encode back to what was read.
+//! `decode --list FILE [--protobuf FILE] [--runs N]`: decodes the `items` of a captured pod
+//! list (JSON, as the API server sent it) into typed pods, once per type layer, and, given the
+//! same list captured in protobuf, into kubeclient's pods from protobuf; prints a Markdown
+//! table: decode time (median of the runs) and throughput, and the live heap and allocations
+//! each decoded pod holds, measured with a counting allocator ([`stats_alloc`] around the
+//! system allocator: bytes requested and not freed, without malloc's own overhead).
+//!
+//! It first checks that kubeclient's pods encode back to what was read, that every pod
+//! converts from k8s-openapi's `Pod` to kubeclient's and back with nothing lost, and that the
+//! protobuf list reads into the same pods as the JSON one.
 
 use std::alloc::System;
 use std::time::{Duration, Instant};
 
+use kubeclient_core::protobuf::Message as _;
 use serde::de::DeserializeOwned;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
@@ -41,17 +46,30 @@ fn measure<T: DeserializeOwned>(
     body: &[u8],
     runs: usize,
 ) -> Result<Row, String> {
+    measure_with(name, runs, || {
+        serde_json::from_slice::<List<T>>(body)
+            .map(|l| l.items)
+            .map_err(|e| format!("{name}: {e}"))
+    })
+}
+
+/// Runs `decode` `runs` times: the median time, and the heap the first run's pods hold.
+fn measure_with<T>(
+    name: &'static str,
+    runs: usize,
+    decode: impl Fn() -> Result<Vec<T>, String>,
+) -> Result<Row, String> {
     let mut times = Vec::new();
     let mut heap = (0.0, 0.0);
     let mut pods = 0;
     for run in 0..runs {
         let before = live();
         let start = Instant::now();
-        let list: List<T> = serde_json::from_slice(body).map_err(|e| format!("{name}: {e}"))?;
+        let list = decode()?;
         times.push(start.elapsed());
         if run == 0 {
             let after = live();
-            pods = list.items.len();
+            pods = list.len();
             let n = pods.max(1) as f64;
             heap = (
                 (after.0 - before.0) as f64 / n,
@@ -155,7 +173,7 @@ fn run() -> Result<(), String> {
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
     };
-    let file = value("--list").ok_or("usage: decode --list FILE [--runs N]")?;
+    let file = value("--list").ok_or("usage: decode --list FILE [--protobuf FILE] [--runs N]")?;
     let runs: usize = value("--runs")
         .map_or(Ok(5), |r| r.parse())
         .map_err(|e| format!("--runs: {e}"))?;
@@ -178,12 +196,61 @@ fn run() -> Result<(), String> {
             ));
         }
     }
+    // Conversions from and to k8s-openapi's pods lose nothing.
+    let theirs: List<k8s_openapi::api::core::v1::Pod> =
+        serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    for (their, our) in theirs.items.iter().zip(&ours.items) {
+        let converted: kubeclient_core::api::core::v1::Pod =
+            kubeclient_core::from_openapi(their).map_err(|e| e.to_string())?;
+        let back: k8s_openapi::api::core::v1::Pod =
+            kubeclient_core::to_openapi(our).map_err(|e| e.to_string())?;
+        if converted != *our || back != *their {
+            return Err(format!(
+                "pod {:?} changes in the conversion from or to k8s-openapi",
+                our.metadata.name
+            ));
+        }
+    }
+    drop(theirs);
+
+    // The same list in protobuf reads into the same pods.
+    let protobuf = value("--protobuf")
+        .map(|f| std::fs::read(f).map_err(|e| format!("{f}: {e}")))
+        .transpose()?;
+    let decode_protobuf = |bytes: &[u8]| {
+        kubeclient_core::protobuf::decode_list(bytes, kubeclient_core::api::core::v1::Pod::decode)
+            .map(|l| l.items)
+            .map_err(|e| format!("protobuf: {e}"))
+    };
+    if let Some(bytes) = &protobuf {
+        let from_protobuf = decode_protobuf(bytes)?;
+        if from_protobuf.len() != ours.items.len() {
+            return Err(format!(
+                "{} pods in protobuf, {} in JSON",
+                from_protobuf.len(),
+                ours.items.len()
+            ));
+        }
+        for (a, b) in from_protobuf.iter().zip(&ours.items) {
+            if a != b {
+                return Err(format!(
+                    "pod {:?} reads differently from protobuf and JSON",
+                    b.metadata.name
+                ));
+            }
+        }
+    }
     drop((raw, ours));
 
-    let rows = [
+    let mut rows = vec![
         measure::<k8s_openapi::api::core::v1::Pod>("k8s-openapi 0.29", &body, runs)?,
         measure::<kubeclient_core::api::core::v1::Pod>("kubeclient (generated)", &body, runs)?,
     ];
+    if let Some(bytes) = &protobuf {
+        rows.push(measure_with("kubeclient (generated), protobuf", runs, || {
+            decode_protobuf(bytes)
+        })?);
+    }
     let mb = body.len() as f64 / 1e6;
     println!(
         "{} pods, {:.1} MB of JSON ({:.0} bytes per pod); median of {runs} runs\n",
@@ -191,18 +258,31 @@ fn run() -> Result<(), String> {
         mb,
         body.len() as f64 / rows[0].pods.max(1) as f64
     );
+    if let Some(bytes) = &protobuf {
+        println!(
+            "The same list in protobuf: {:.1} MB ({:.0} bytes per pod).\n",
+            bytes.len() as f64 / 1e6,
+            bytes.len() as f64 / rows[0].pods.max(1) as f64
+        );
+    }
     println!("| types | decode | MB/s | heap/pod | allocations/pod | size_of Pod |");
     println!("|---|---:|---:|---:|---:|---:|");
     let sizes = [
         std::mem::size_of::<k8s_openapi::api::core::v1::Pod>(),
         std::mem::size_of::<kubeclient_core::api::core::v1::Pod>(),
+        std::mem::size_of::<kubeclient_core::api::core::v1::Pod>(),
     ];
-    for (row, size) in rows.iter().zip(sizes) {
+    for (i, (row, size)) in rows.iter().zip(sizes).enumerate() {
+        // Throughput of the bytes that row decodes.
+        let row_mb = match (i, &protobuf) {
+            (2, Some(bytes)) => bytes.len() as f64 / 1e6,
+            _ => mb,
+        };
         println!(
             "| {} | {:.0} ms | {:.0} | {:.1} KiB | {:.0} | {size} B |",
             row.name,
             row.median.as_secs_f64() * 1e3,
-            mb / row.median.as_secs_f64(),
+            row_mb / row.median.as_secs_f64(),
             row.heap_per_pod / 1024.0,
             row.allocations_per_pod,
         );
@@ -213,6 +293,14 @@ fn run() -> Result<(), String> {
         rows[1].heap_per_pod / rows[0].heap_per_pod,
         rows[1].allocations_per_pod / rows[0].allocations_per_pod
     );
+    if let Some(pb) = rows.get(2) {
+        println!(
+            "| *kubeclient protobuf / k8s-openapi JSON* | {:.2}× | | {:.2}× | {:.2}× | |",
+            pb.median.as_secs_f64() / rows[0].median.as_secs_f64(),
+            pb.heap_per_pod / rows[0].heap_per_pod,
+            pb.allocations_per_pod / rows[0].allocations_per_pod
+        );
+    }
     anatomy(&body)
 }
 
