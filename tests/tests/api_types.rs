@@ -79,6 +79,42 @@ fn kubectl(args: &[&str], stdin: Option<&str>) -> String {
 
 /// Whether `"<apiVersion> <kind>"` is of a built-in group: the core group, a group without
 /// dots (`apps`, `batch`, ...) or one under `k8s.io`.
+/// The sample objects of every kind (`tests/data/api-types.yaml`) for namespace `ns`, the
+/// cluster-scoped ones named with `suffix`.
+fn samples(ns: &str, suffix: &str) -> String {
+    include_str!("../data/api-types.yaml")
+        .replace("NAMESPACE", ns)
+        .replace("SUFFIX", suffix)
+}
+
+/// Applies [`samples`] (server-side).
+fn apply_samples(ns: &str, suffix: &str) {
+    let manifest = samples(ns, suffix);
+    kubectl(
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=api-types-test",
+            "-f",
+            "-",
+        ],
+        Some(&manifest),
+    );
+}
+
+/// Deletes the cluster-scoped sample objects named with `suffix` (the namespace's go with it).
+fn delete_cluster_samples(suffix: &str) {
+    kubectl(
+        &[
+            "delete",
+            &format!("priorityclass/api-types-{suffix}"),
+            &format!("validatingadmissionpolicy/api-types-{suffix}"),
+            &format!("customresourcedefinition/gadgets-{suffix}.api-types.kubeclient.dev"),
+        ],
+        None,
+    );
+}
+
 fn is_built_in(gv_kind: &str) -> bool {
     let api_version = gv_kind.split(' ').next().unwrap_or_default();
     match api_version.split_once('/') {
@@ -108,19 +144,7 @@ async fn group_versions(config: &kubeclient::rest::Config) -> Vec<(String, Strin
 async fn every_object_the_server_lists_round_trips_through_the_generated_types() {
     let ns = test_support::namespace().await;
     let suffix = ns.name().to_string();
-    let manifest = include_str!("../data/api-types.yaml")
-        .replace("NAMESPACE", ns.name())
-        .replace("SUFFIX", &suffix);
-    kubectl(
-        &[
-            "apply",
-            "--server-side",
-            "--field-manager=api-types-test",
-            "-f",
-            "-",
-        ],
-        Some(&manifest),
-    );
+    apply_samples(ns.name(), &suffix);
     // A running pod's status, as a kubelet writes it: conditions, IPs, container states.
     let status = serde_json::json!({"status": {
         "phase": "Running",
@@ -227,15 +251,7 @@ async fn every_object_the_server_lists_round_trips_through_the_generated_types()
             }
         }
     }
-    kubectl(
-        &[
-            "delete",
-            &format!("priorityclass/api-types-{suffix}"),
-            &format!("validatingadmissionpolicy/api-types-{suffix}"),
-            &format!("customresourcedefinition/gadgets-{suffix}.api-types.kubeclient.dev"),
-        ],
-        None,
-    );
+    delete_cluster_samples(&suffix);
 
     assert!(
         failures.is_empty(),
@@ -631,10 +647,7 @@ impl WithProtobufKind for CreateBothWays {
 #[tokio::test]
 async fn built_in_objects_created_in_protobuf_read_the_same_in_json_and_the_reverse() {
     let ns = test_support::namespace().await;
-    let suffix = format!("{}-pb", ns.name());
-    let manifest = include_str!("../data/api-types.yaml")
-        .replace("NAMESPACE", ns.name())
-        .replace("SUFFIX", &suffix);
+    let manifest = samples(ns.name(), &format!("{}-pb", ns.name()));
     // One JSON document per object.
     let objects: Vec<Value> = serde_json::Deserializer::from_str(&kubectl(
         &["create", "--dry-run=client", "-o", "json", "-f", "-"],
@@ -848,19 +861,7 @@ async fn k8s_openapi_objects_convert_to_the_generated_types_and_back() {
     use kubeclient_core::api as a;
     let ns = test_support::namespace().await;
     let suffix = format!("{}-conv", ns.name());
-    let manifest = include_str!("../data/api-types.yaml")
-        .replace("NAMESPACE", ns.name())
-        .replace("SUFFIX", &suffix);
-    kubectl(
-        &[
-            "apply",
-            "--server-side",
-            "--field-manager=conversions",
-            "-f",
-            "-",
-        ],
-        Some(&manifest),
-    );
+    apply_samples(ns.name(), &suffix);
     let rest = cluster().unthrottled_client();
     let results = [
         converts_both_ways::<o::core::v1::Pod, a::core::v1::Pod>(&rest).await,
@@ -898,15 +899,7 @@ async fn k8s_openapi_objects_convert_to_the_generated_types_and_back() {
         >(&rest)
         .await,
     ];
-    kubectl(
-        &[
-            "delete",
-            &format!("priorityclass/api-types-{suffix}"),
-            &format!("validatingadmissionpolicy/api-types-{suffix}"),
-            &format!("customresourcedefinition/gadgets-{suffix}.api-types.kubeclient.dev"),
-        ],
-        None,
-    );
+    delete_cluster_samples(&suffix);
     let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(failures.is_empty(), "{failures:?}");
     let empty = results
