@@ -17,6 +17,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bytes::{Buf, Bytes, BytesMut};
 use prost::encoding::{decode_varint, encode_varint, encoded_len_varint};
 
 pub use prost::encoding::WireType;
@@ -610,7 +611,7 @@ macro_rules! timestamp_message {
 timestamp_message!(Time, |_: i32| 0);
 timestamp_message!(MicroTime, |n: i32| n - n % 1000);
 
-/// `FieldsV1`, `RawExtension` and apiextensions' `JSON`: the JSON text as bytes in field 1.
+/// `FieldsV1` and `RawExtension`: the JSON text as bytes in field 1.
 impl Message for RawJson {
     const NAME: &'static str = "RawExtension";
     fn encode_fields(&self, buf: &mut Vec<u8>) {
@@ -634,21 +635,6 @@ impl Message for RawJson {
         serde_json::value::RawValue::from_string(text.to_string())
             .map(RawJson)
             .map_err(|e| DecodeError::new(format!("raw bytes that are not JSON: {e}")))
-    }
-}
-
-/// A JSON value written as its text in field 1 (apiextensions' `JSON`, `metav1.Patch`).
-impl Message for serde_json::Value {
-    const NAME: &'static str = "JSON";
-    fn encode_fields(&self, buf: &mut Vec<u8>) {
-        put_str(1, &self.to_string(), buf);
-    }
-    fn fields_len(&self) -> usize {
-        put_str_len(1, &self.to_string())
-    }
-    fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
-        let raw = RawJson::decode(buf)?;
-        serde_json::from_str(raw.get()).map_err(|e| DecodeError::new(e.to_string()))
     }
 }
 
@@ -758,6 +744,13 @@ impl<K> Copy for Codec<K> {}
 impl<K> fmt::Debug for Codec<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Codec")
+    }
+}
+
+impl<K> Codec<K> {
+    /// Reads an enveloped object (`k8s\0`, then the `runtime.Unknown` holding its message).
+    pub fn decode_object(&self, bytes: &[u8]) -> Result<K, DecodeError> {
+        (self.decode)(decode_envelope(bytes)?.raw)
     }
 }
 
@@ -940,8 +933,7 @@ fn decode_bookmark(mut buf: &[u8]) -> Result<Bookmark, DecodeError> {
 /// bytes. Bytes arrive in chunks of any size; a frame longer than the limit is an error.
 #[derive(Debug)]
 pub struct FrameDecoder {
-    buffer: Vec<u8>,
-    start: usize,
+    buffer: BytesMut,
     max_frame: usize,
 }
 
@@ -949,25 +941,19 @@ impl FrameDecoder {
     /// A decoder refusing frames over `max_frame` bytes.
     pub fn new(max_frame: usize) -> Self {
         FrameDecoder {
-            buffer: Vec::new(),
-            start: 0,
+            buffer: BytesMut::new(),
             max_frame,
         }
     }
 
     /// Adds bytes received.
     pub fn push(&mut self, data: &[u8]) {
-        if self.start > 0 && self.start == self.buffer.len() {
-            self.buffer.clear();
-            self.start = 0;
-        }
         self.buffer.extend_from_slice(data);
     }
 
-    /// The next whole frame, if one has arrived.
-    pub fn next_frame(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
-        let pending = &self.buffer[self.start..];
-        let Some(header) = pending.get(..4) else {
+    /// The next whole frame, if one has arrived (without copying it).
+    pub fn next_frame(&mut self) -> Result<Option<Bytes>, DecodeError> {
+        let Some(header) = self.buffer.get(..4) else {
             return Ok(None);
         };
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
@@ -977,27 +963,20 @@ impl FrameDecoder {
                 self.max_frame
             )));
         }
-        let Some(frame) = pending.get(4..4 + len) else {
+        if self.buffer.len() < 4 + len {
             return Ok(None);
-        };
-        let frame = frame.to_vec();
-        self.start += 4 + len;
-        if self.start > self.buffer.len() / 2 {
-            self.buffer.drain(..self.start);
-            self.start = 0;
         }
-        Ok(Some(frame))
+        self.buffer.advance(4);
+        Ok(Some(self.buffer.split_to(len).freeze()))
     }
 
     /// At the end of the stream: an error if part of a frame is left.
     pub fn finish(&self) -> Result<(), DecodeError> {
-        let left = self.buffer.len() - self.start;
-        if left == 0 {
-            Ok(())
-        } else {
-            Err(DecodeError::new(format!(
+        match self.buffer.len() {
+            0 => Ok(()),
+            left => Err(DecodeError::new(format!(
                 "the watch stream ended inside a frame ({left} bytes left)"
-            )))
+            ))),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The trait every resource type implements to be served by kubeclient's generic typed client: where it
 //! lives in the API (group, version, plural), its kind and scope, and access to the metadata
-//! the client needs. Built-in types get it from `k8s-openapi` (feature `k8s-openapi`); your own
-//! types (custom resources) implement it directly — no code generation step.
+//! the client needs, and its protobuf codec when it has one. kubeclient's generated built-in
+//! types ([`api`](crate::api)) implement it, with protobuf; `k8s-openapi`'s types get it with
+//! the feature `k8s-openapi`; your own types (custom resources) implement it directly — no code
+//! generation step.
 
 use std::collections::BTreeMap;
 

@@ -349,12 +349,9 @@ impl WithProtobufKind for CompareLists<'_> {
         }
         let mut compared = 0;
         for item in &protobuf.items {
-            let again = (codec.decode)(
-                kubeclient_core::protobuf::decode_envelope(&(codec.encode)(item))
-                    .map_err(|e| e.to_string())?
-                    .raw,
-            )
-            .map_err(|e| format!("{:?} written again: {e}", item.name()))?;
+            let again = codec
+                .decode_object(&(codec.encode)(item))
+                .map_err(|e| format!("{:?} written again: {e}", item.name()))?;
             if again != *item {
                 return Err(format!(
                     "{:?}: written again in protobuf, reads differently",
@@ -534,8 +531,8 @@ fn decoded<K: Resource>(what: &str, status: u16, body: &[u8]) -> Result<K, Strin
     }
     if protobuf::is_protobuf(body) {
         let codec = K::protobuf().ok_or("no protobuf codec")?;
-        protobuf::decode_envelope(body)
-            .and_then(|e| (codec.decode)(e.raw))
+        codec
+            .decode_object(body)
             .map_err(|e| format!("{what}: {e}"))
     } else {
         serde_json::from_slice(body).map_err(|e| format!("{what}: {e}"))

@@ -245,9 +245,7 @@ impl<K: Object> Client<K> {
             Some(codec) => {
                 request
                     .header("accept", protobuf::ACCEPT)
-                    .into_decoded(|body| {
-                        protobuf::decode_envelope(body).and_then(|e| (codec.decode)(e.raw))
-                    })
+                    .into_decoded(|body| codec.decode_object(body))
                     .await
             }
             None => request.into_json().await,

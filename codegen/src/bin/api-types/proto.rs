@@ -103,10 +103,6 @@ const SPECIAL_MESSAGES: &[(&str, &str)] = &[
         "io.k8s.apimachinery.pkg.runtime.RawExtension",
         "crate::primitives::RawExtension",
     ),
-    (
-        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON",
-        "serde_json::Value",
-    ),
 ];
 
 /// `k8s.io.api.core.v1` -> `io.k8s.api.core.v1`; `k8s.io.kube_aggregator...` ->
