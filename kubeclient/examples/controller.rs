@@ -10,7 +10,7 @@
 //!
 //! ```sh
 //! controlplane/cluster up
-//! cargo run -p kubeclient --features k8s-openapi --example controller -- \
+//! cargo run -p kubeclient --example controller -- \
 //!     --kubeconfig target/controlplane/admin.kubeconfig
 //! ```
 //!
@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kubeclient::api::core::v1::{ConfigMap, Namespace};
 use kubeclient::cache::{HandlerFns, Lister, SharedInformerFactory};
 use kubeclient::client::Client;
 use kubeclient::leaderelection::{

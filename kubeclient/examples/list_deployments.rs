@@ -1,34 +1,27 @@
 //! The seed program: the kubeconfig (`--kubeconfig PATH`, else `KUBECONFIG`, else
 //! `~/.kube/config`), or, in a pod where no kubeconfig is found, the pod's service account
-//! (client-go's order, see `kubeclient::config::infer`); list the Deployments of `default`
-//! and print `1 -> name`, `2 -> name`, ...
+//! (client-go's order, see `kubeclient::config::infer`); build the Clientset, list the
+//! Deployments of `default` and print `1 -> name`, `2 -> name`, ...
 //!
-//! `cargo run -p kubeclient --features k8s-openapi --example list_deployments -- --kubeconfig target/controlplane/admin.kubeconfig`
+//! `cargo run -p kubeclient --example list_deployments -- --kubeconfig target/controlplane/admin.kubeconfig`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kubeclient::clientset::Clientset;
 use kubeclient::config::infer;
-use kubeclient::rest::RestClient;
+use kubeclient::rest::ListOptions;
 
 async fn run(kubeconfig: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
     let inferred = infer(kubeconfig.as_deref())?;
-    let client = RestClient::new(&inferred.config)?;
-    let deployments: serde_json::Value = client
-        .get()
-        .group_version("apps/v1")
-        .namespace("default")
-        .resource("deployments")
-        .into_json()
+    let clientset = Clientset::new(&inferred.config)?;
+    let deployments = clientset
+        .apps_v1()
+        .deployments("default")
+        .list(&ListOptions::default())
         .await?;
-    let items = deployments["items"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for (i, deployment) in items.iter().enumerate() {
-        let name = deployment["metadata"]["name"]
-            .as_str()
-            .unwrap_or("<unnamed>");
+    for (i, deployment) in deployments.items.iter().enumerate() {
+        let name = deployment.metadata.name.as_deref().unwrap_or("<unnamed>");
         println!("{} -> {name}", i + 1);
     }
     Ok(())

@@ -3,8 +3,12 @@
 //! Its layout follows client-go, so a Go user finds things where they expect them:
 //! - [`config`]: kubeconfig loading and merging (clientcmd), in-cluster configuration;
 //! - [`rest`]: the transport, the chainable request builder, throttling, retries, watches;
-//! - [`client`] and `clientset` (feature `k8s-openapi`): one generic typed client and
-//!   accessors for every built-in API; [`dynamic`]: unstructured and metadata-only clients;
+//! - [`api`]: the built-in API types, generated, with JSON and protobuf codecs (one cargo
+//!   feature per API package, `api-all` by default), and the [`primitives`] they are made of
+//!   (`Quantity`, `IntOrString`, `Time`, the compact `Str` and `Map`); with the feature
+//!   `k8s-openapi`, `from_openapi` and `to_openapi` convert to and from k8s-openapi's types;
+//! - [`client`] and [`clientset`]: one generic typed client and accessors for every built-in
+//!   API; [`dynamic`]: unstructured and metadata-only clients;
 //! - [`discovery`]: API discovery, caches and a RESTMapper;
 //! - [`cache`]: reflectors, indexed stores, shared informers, their factory and listers
 //!   (`tools/cache`); [`labels`]: label selectors;
@@ -20,7 +24,6 @@
 
 pub mod cache;
 pub mod client;
-#[cfg(feature = "k8s-openapi")]
 pub mod clientset;
 pub mod config;
 pub mod discovery;
@@ -37,6 +40,9 @@ pub mod workqueue;
 
 pub use error::Error;
 pub use kubeclient_core::object_meta_accessors;
+#[cfg(feature = "k8s-openapi")]
+pub use kubeclient_core::{ConversionError, from_openapi, to_openapi};
+pub use kubeclient_core::{api, primitives};
 
 /// The version of this crate, as sent in the default user agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

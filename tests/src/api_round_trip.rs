@@ -239,6 +239,7 @@ pub fn with_protobuf_kind<W: WithProtobufKind>(
     w: W,
 ) -> Option<W::Output> {
     Some(match (api_version, kind) {
+        ("v1", "Binding") => w.with::<kubeclient_core::api::core::v1::Binding>(),
         ("v1", "ComponentStatus") => w.with::<kubeclient_core::api::core::v1::ComponentStatus>(),
         ("v1", "ConfigMap") => w.with::<kubeclient_core::api::core::v1::ConfigMap>(),
         ("v1", "Endpoints") => w.with::<kubeclient_core::api::core::v1::Endpoints>(),
@@ -271,6 +272,12 @@ pub fn with_protobuf_kind<W: WithProtobufKind>(
         ("apps/v1", "Deployment") => w.with::<kubeclient_core::api::apps::v1::Deployment>(),
         ("apps/v1", "ReplicaSet") => w.with::<kubeclient_core::api::apps::v1::ReplicaSet>(),
         ("apps/v1", "StatefulSet") => w.with::<kubeclient_core::api::apps::v1::StatefulSet>(),
+        ("authentication.k8s.io/v1", "SelfSubjectReview") => w.with::<kubeclient_core::api::authentication::v1::SelfSubjectReview>(),
+        ("authentication.k8s.io/v1", "TokenReview") => w.with::<kubeclient_core::api::authentication::v1::TokenReview>(),
+        ("authorization.k8s.io/v1", "LocalSubjectAccessReview") => w.with::<kubeclient_core::api::authorization::v1::LocalSubjectAccessReview>(),
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => w.with::<kubeclient_core::api::authorization::v1::SelfSubjectAccessReview>(),
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => w.with::<kubeclient_core::api::authorization::v1::SelfSubjectRulesReview>(),
+        ("authorization.k8s.io/v1", "SubjectAccessReview") => w.with::<kubeclient_core::api::authorization::v1::SubjectAccessReview>(),
         ("autoscaling/v1", "HorizontalPodAutoscaler") => w.with::<kubeclient_core::api::autoscaling::v1::HorizontalPodAutoscaler>(),
         ("autoscaling/v2", "HorizontalPodAutoscaler") => w.with::<kubeclient_core::api::autoscaling::v2::HorizontalPodAutoscaler>(),
         ("batch/v1", "CronJob") => w.with::<kubeclient_core::api::batch::v1::CronJob>(),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use kubeclient::api::core::v1::ConfigMap;
 use kubeclient::clientset::Clientset;
 use kubeclient::rest::{CreateOptions, ListOptions};
 use serde_json::Value;
@@ -59,6 +59,51 @@ async fn typed_accessors_reach_their_resources() {
         .await
         .expect("namespace");
     assert_eq!(namespaces.metadata.name.as_deref(), Some(ns.name()));
+}
+
+/// Create-only kinds (reviews) have accessors too, and their answers come back filled in.
+#[tokio::test]
+async fn create_only_kinds_answer_through_the_clientset() {
+    use kubeclient::api::authentication::v1::SelfSubjectReview;
+    use kubeclient::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+    let cs = clientset();
+    let me = cs
+        .authentication_v1()
+        .self_subject_reviews()
+        .create(&SelfSubjectReview::default(), &CreateOptions::default())
+        .await
+        .expect("self subject review");
+    let user = me
+        .status
+        .and_then(|s| s.user_info)
+        .expect("the review names the user");
+    assert!(
+        user.groups
+            .iter()
+            .flatten()
+            .any(|g| g.as_str() == "system:masters"),
+        "the test cluster's admin is in system:masters: {user:?}"
+    );
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(Box::new(ResourceAttributes {
+                verb: Some("delete".into()),
+                resource: Some("nodes".into()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let answer = cs
+        .authorization_v1()
+        .self_subject_access_reviews()
+        .create(&review, &CreateOptions::default())
+        .await
+        .expect("self subject access review");
+    assert!(answer.status.expect("status").allowed);
 }
 
 /// Every group version the generated accessors cover is one the server serves (alpha and

@@ -161,7 +161,7 @@ async fn dynamic_watch_sees_kubectl_writes() {
 async fn metadata_client_reads_partial_object_metadata() {
     let ns = namespace().await;
     let cs = kubeclient::clientset::Clientset::new(&cluster().rest_config()).expect("clientset");
-    let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
+    let cm: kubeclient::api::core::v1::ConfigMap = serde_json::from_value(json!({
         "metadata": {"name": "big", "labels": {"size": "large"}},
         "data": {"payload": "x".repeat(10_000)},
     }))

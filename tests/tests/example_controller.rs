@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kubeclient::api::core::v1::{ConfigMap, Namespace};
 use kubeclient::client::{Client, Patch};
 use kubeclient::leaderelection::Lease;
 use kubeclient::rest::{DeleteOptions, PatchOptions, RestClient};
@@ -39,15 +39,7 @@ fn controller_binary() -> PathBuf {
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "kubeclient",
-                "--features",
-                "k8s-openapi",
-                "--example",
-                "controller",
-            ])
+            .args(["build", "-p", "kubeclient", "--example", "controller"])
             .current_dir(repo_root())
             .status()
             .expect("run cargo build");
@@ -107,8 +99,8 @@ async fn managed_config_map(ns: &str) -> String {
         async move {
             let cm = cms.get(CONFIG_MAP, &Default::default()).await.ok()?;
             let data = cm.data.as_ref()?;
-            (data.get("namespace").map(String::as_str) == Some(ns))
-                .then(|| cm.metadata.uid.clone().unwrap_or_default())
+            (data.get("namespace").map(|v| v.as_str()) == Some(ns))
+                .then(|| cm.metadata.uid.as_deref().unwrap_or_default().to_string())
         }
     })
     .await

@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use kubeclient::api::core::v1::ConfigMap;
 use kubeclient::cache::{
     Deleted, EventHandler, HandlerFns, SharedIndexInformer, SharedInformerFactory, wait_for,
 };
 use kubeclient::client::Client;
 use kubeclient::discovery::GroupVersionResource;
 use kubeclient::labels::Selector;
+use kubeclient::primitives::Map;
 use kubeclient::rest::{DeleteOptions, RestClient};
 use test_support::faults::{Fault, FaultProxy};
 use test_support::{cluster, namespace};
@@ -32,11 +33,11 @@ fn via(proxy: &FaultProxy) -> RestClient {
 
 fn config_map(name: &str, value: &str) -> ConfigMap {
     ConfigMap {
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-            name: Some(name.to_string()),
+        metadata: kubeclient::api::meta::v1::ObjectMeta {
+            name: Some(name.into()),
             ..Default::default()
         },
-        data: Some(BTreeMap::from([("v".to_string(), value.to_string())])),
+        data: Some(Map::from([("v", value.into())])),
         ..Default::default()
     }
 }
@@ -58,8 +59,12 @@ struct Recorder {
 
 fn name_rv(cm: &ConfigMap) -> (String, String) {
     (
-        cm.metadata.name.clone().unwrap_or_default(),
-        cm.metadata.resource_version.clone().unwrap_or_default(),
+        cm.metadata.name.clone().unwrap_or_default().into(),
+        cm.metadata
+            .resource_version
+            .clone()
+            .unwrap_or_default()
+            .into(),
     )
 }
 
@@ -161,7 +166,7 @@ async fn writer(ns: String, id: usize, ops: usize) -> HashSet<String> {
             deleted.insert(name);
         } else {
             let mut cm = cms.get(&name, &Default::default()).await.expect("get");
-            cm.data = Some(BTreeMap::from([("v".to_string(), op.to_string())]));
+            cm.data = Some(Map::from([("v", op.to_string().into())]));
             cms.update(&cm, &Default::default()).await.expect("update");
         }
     }
@@ -586,7 +591,7 @@ async fn wait_for_sees_the_current_state_and_later_changes() {
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(500)).await;
             let mut cm = cms.get("target", &Default::default()).await.expect("get");
-            cm.data = Some(BTreeMap::from([("v".into(), "1".into())]));
+            cm.data = Some(Map::from([("v", "1".into())]));
             cms.update(&cm, &Default::default()).await.expect("update");
         })
     };

@@ -3,12 +3,13 @@
 //! resourceVersion. The informer reaches the server through the fault proxy, which logs the
 //! requests made.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use kubeclient::api::core::v1::ConfigMap;
 use kubeclient::cache::{HandlerFns, SharedIndexInformer, SharedInformerFactory};
 use kubeclient::client::Client;
+use kubeclient::primitives::Map;
 use kubeclient::rest::{DeleteOptions, RestClient};
 use std::sync::{Arc, Mutex};
 use test_support::cluster;
@@ -24,19 +25,23 @@ fn via(proxy: &FaultProxy) -> RestClient {
 
 fn config_map(name: &str) -> ConfigMap {
     ConfigMap {
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-            name: Some(name.to_string()),
+        metadata: kubeclient::api::meta::v1::ObjectMeta {
+            name: Some(name.into()),
             ..Default::default()
         },
-        data: Some(BTreeMap::from([("v".to_string(), name.to_string())])),
+        data: Some(Map::from([("v", name.into())])),
         ..Default::default()
     }
 }
 
 fn name_rv(cm: &ConfigMap) -> (String, String) {
     (
-        cm.metadata.name.clone().unwrap_or_default(),
-        cm.metadata.resource_version.clone().unwrap_or_default(),
+        cm.metadata.name.clone().unwrap_or_default().into(),
+        cm.metadata
+            .resource_version
+            .clone()
+            .unwrap_or_default()
+            .into(),
     )
 }
 
@@ -83,7 +88,13 @@ fn tombstones(informer: &SharedIndexInformer<ConfigMap>) -> Arc<Mutex<Vec<String
     let seen2 = seen.clone();
     informer.add_event_handler(HandlerFns::<ConfigMap>::new().on_delete(move |d| {
         if d.is_state_unknown() {
-            let name = d.object().metadata.name.clone().unwrap_or_default();
+            let name = d
+                .object()
+                .metadata
+                .name
+                .clone()
+                .unwrap_or_default()
+                .to_string();
             seen2.lock().expect("tombstones").push(name);
         }
     }));

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use kubeclient::api::core::v1::ConfigMap;
 use kubeclient::client::{Client, Namespaced, ObjectMeta, Resource};
 use kubeclient::record::{
     DEFAULT_SPAM_BURST, Event, EventBroadcaster, EventType, MicroTime, ObjectReference,
@@ -90,7 +90,11 @@ async fn an_event_appears_with_the_fields_recorded() {
     assert_eq!(event.regarding, regarding);
     assert_eq!(event.regarding.kind.as_deref(), Some("ConfigMap"));
     assert_eq!(event.regarding.api_version.as_deref(), Some("v1"));
-    assert_eq!(event.regarding.uid, cm.metadata.uid, "the uid is taken");
+    assert_eq!(
+        event.regarding.uid.as_deref(),
+        cm.metadata.uid.as_deref(),
+        "the uid is taken"
+    );
     assert!(event.regarding.uid.is_some());
     assert_eq!(event.related.as_ref(), Some(&related));
     let name = event.metadata.name.as_deref().expect("name");
@@ -99,11 +103,11 @@ async fn an_event_appears_with_the_fields_recorded() {
     assert!(time >= before, "{time} < {before}");
     assert!(time <= MicroTime::now());
 
-    // k8s-openapi's own Event type reads the same object.
-    let reference = Client::<k8s_openapi::api::events::v1::Event>::namespaced(rest(), ns.name())
+    // The generated Event type (read in protobuf) reads the same object.
+    let reference = Client::<kubeclient::api::events::v1::Event>::namespaced(rest(), ns.name())
         .get(name, &Default::default())
         .await
-        .expect("get as k8s-openapi Event");
+        .expect("get as the generated Event");
     assert_eq!(reference.note.as_deref(), Some("synced 3 keys"));
     assert_eq!(reference.regarding.and_then(|r| r.uid), cm.metadata.uid);
     broadcaster

@@ -1,12 +1,12 @@
 //! `kubeclient::retry` against the real API server: two writers doing get-modify-update on the
 //! same ConfigMap at the same time; one of them conflicts, retries and both changes land.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use kubeclient::api::core::v1::ConfigMap;
 use kubeclient::client::Client;
+use kubeclient::primitives::Map;
 use kubeclient::rest::{CreateOptions, RestClient, UpdateOptions};
 use kubeclient::retry::{DEFAULT_RETRY, retry_on_conflict};
 use test_support::{cluster, namespace};
@@ -29,8 +29,8 @@ async fn set_key(cms: Client<ConfigMap>, barrier: Arc<Barrier>, key: &str, value
             barrier.wait().await;
         }
         cm.data
-            .get_or_insert_with(BTreeMap::new)
-            .insert(key.to_string(), value.to_string());
+            .get_or_insert_with(Map::new)
+            .insert(key, value.into());
         cms.update(&cm, &UpdateOptions::default()).await
     })
     .await
@@ -44,7 +44,7 @@ async fn two_writers_both_land_with_retry_on_conflict() {
     let cms: Client<ConfigMap> = Client::namespaced(rest(), ns.name());
     let mut cm = ConfigMap::default();
     cm.metadata.name = Some("shared".into());
-    cm.data = Some(BTreeMap::from([("base".to_string(), "0".to_string())]));
+    cm.data = Some(Map::from([("base", "0".into())]));
     cms.create(&cm, &CreateOptions::default())
         .await
         .expect("create");
@@ -66,10 +66,10 @@ async fn two_writers_both_land_with_retry_on_conflict() {
         .expect("get")
         .data
         .unwrap_or_default();
-    assert_eq!(data.get("base").map(String::as_str), Some("0"), "{data:?}");
-    assert_eq!(data.get("first").map(String::as_str), Some("1"), "{data:?}");
+    assert_eq!(data.get("base").map(|v| v.as_str()), Some("0"), "{data:?}");
+    assert_eq!(data.get("first").map(|v| v.as_str()), Some("1"), "{data:?}");
     assert_eq!(
-        data.get("second").map(String::as_str),
+        data.get("second").map(|v| v.as_str()),
         Some("2"),
         "{data:?}"
     );

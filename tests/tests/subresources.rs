@@ -4,11 +4,11 @@
 
 use base64::Engine;
 use futures_util::TryStreamExt;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::authentication::v1::TokenRequest;
-use k8s_openapi::api::autoscaling::v1::Scale;
-use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
-use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kubeclient::api::apps::v1::Deployment;
+use kubeclient::api::authentication::v1::TokenRequest;
+use kubeclient::api::autoscaling::v1::Scale;
+use kubeclient::api::certificates::v1::CertificateSigningRequest;
+use kubeclient::api::core::v1::{Pod, ServiceAccount};
 use kubeclient::client::{Client, LogParams, Patch};
 use kubeclient::clientset::Clientset;
 use kubeclient::rest::{CreateOptions, PatchOptions, UpdateOptions};
@@ -151,7 +151,7 @@ async fn binding_ephemeral_containers_and_eviction() {
         )
         .await
         .expect("ephemeral containers");
-    let names: Vec<String> = updated
+    let names: Vec<kubeclient::primitives::Str> = updated
         .spec
         .and_then(|s| s.ephemeral_containers)
         .unwrap_or_default()

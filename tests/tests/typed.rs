@@ -1,13 +1,15 @@
-//! The generic typed client against the real API server: built-in types from k8s-openapi and a
-//! custom resource type of our own, every verb, scope, paging and watch.
+//! The generic typed client against the real API server: the generated built-in types, a
+//! custom resource type of our own, and k8s-openapi's types, every verb, scope, paging and
+//! watch.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kubeclient::api::apps::v1::Deployment;
+use kubeclient::api::core::v1::{ConfigMap, Namespace};
 use kubeclient::client::{Client, Namespaced, ObjectMeta, Patch, Resource};
+use kubeclient::primitives::{Map, Str};
 use kubeclient::rest::watch::WatchEvent;
 use kubeclient::rest::{
     ApplyOptions, CreateOptions, DeleteOptions, ListOptions, PatchOptions, Preconditions,
@@ -28,14 +30,14 @@ fn unthrottled() -> RestClient {
 
 fn configmap(name: &str, data: &[(&str, &str)]) -> ConfigMap {
     ConfigMap {
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        metadata: kubeclient::api::meta::v1::ObjectMeta {
             name: Some(name.into()),
             labels: Some(BTreeMap::from([("app".to_string(), "typed".to_string())])),
             ..Default::default()
         },
         data: Some(
             data.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .map(|(k, v)| (*k, kubeclient::primitives::Str::from(*v)))
                 .collect(),
         ),
         ..Default::default()
@@ -57,11 +59,11 @@ async fn configmaps_through_every_verb() {
         got.data
             .as_ref()
             .and_then(|d| d.get("k"))
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("1")
     );
 
-    got.data = Some(BTreeMap::from([("k".to_string(), "2".to_string())]));
+    got.data = Some(Map::from([("k", "2".into())]));
     let updated = cms
         .update(&got, &CreateOptions::default())
         .await
@@ -86,7 +88,7 @@ async fn configmaps_through_every_verb() {
             .data
             .as_ref()
             .and_then(|d| d.get("m"))
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("yes")
     );
     let strategic = cms
@@ -97,7 +99,7 @@ async fn configmaps_through_every_verb() {
         )
         .await
         .expect("strategic merge patch");
-    assert_eq!(strategic.data.as_ref().map(BTreeMap::len), Some(3));
+    assert_eq!(strategic.data.as_ref().map(Map::len), Some(3));
     let json_patched = cms
         .patch(
             "one",
@@ -139,7 +141,7 @@ async fn configmaps_through_every_verb() {
             .data
             .as_ref()
             .and_then(|d| d.get("a"))
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("2")
     );
 
@@ -188,7 +190,7 @@ async fn configmaps_through_every_verb() {
     )
     .await
     .expect("delete collection");
-    let left: Vec<String> = cms
+    let left: Vec<Str> = cms
         .list(&ListOptions::default())
         .await
         .expect("list")
@@ -260,10 +262,10 @@ async fn paging_yields_every_item_exactly_once() {
         .try_collect()
         .await
         .expect("all pages");
-    let unique: HashSet<String> = all.iter().filter_map(|c| c.metadata.name.clone()).collect();
+    let unique: HashSet<Str> = all.iter().filter_map(|c| c.metadata.name.clone()).collect();
     assert_eq!(all.len(), 1200);
     assert_eq!(unique.len(), 1200);
-    assert!(names.iter().all(|n| unique.contains(n)));
+    assert!(names.iter().all(|n| unique.contains(n.as_str())));
 }
 
 #[tokio::test]
@@ -330,7 +332,7 @@ async fn typed_watch_and_status_subresource() {
             other => panic!("unexpected {other:?}"),
         });
     }
-    assert_eq!(kinds[0], ("ADDED", Some("web".to_string())));
+    assert_eq!(kinds[0], ("ADDED", Some("web".into())));
     assert!(kinds[1..].iter().all(|(k, _)| *k == "MODIFIED"));
 }
 
@@ -455,7 +457,11 @@ async fn typed_patches_apply_options_and_a_nameable_watch_stream() {
     let mut watcher = Watcher {
         events: cms
             .watch(&ListOptions {
-                resource_version: created.metadata.resource_version.clone(),
+                resource_version: created
+                    .metadata
+                    .resource_version
+                    .as_deref()
+                    .map(String::from),
                 ..ListOptions::default()
             })
             .await
@@ -482,7 +488,7 @@ async fn typed_patches_apply_options_and_a_nameable_watch_stream() {
             .data
             .as_ref()
             .and_then(|d| d.get("b"))
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("2")
     );
     match watcher.events.next().await {
@@ -509,7 +515,7 @@ async fn typed_patches_apply_options_and_a_nameable_watch_stream() {
         dry.data
             .as_ref()
             .and_then(|d| d.get("a"))
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("dry")
     );
     let stored = cms
@@ -521,8 +527,43 @@ async fn typed_patches_apply_options_and_a_nameable_watch_stream() {
             .data
             .as_ref()
             .and_then(|d| d.get("a"))
-            .map(String::as_str),
+            .map(|v| v.as_str()),
         Some("1"),
         "the dry run stored nothing"
     );
+}
+
+/// k8s-openapi's types keep working through the generic client (in JSON), and read the same
+/// objects as the generated types (in protobuf).
+#[tokio::test]
+async fn k8s_openapi_types_work_through_the_generic_client() {
+    use k8s_openapi::api::core::v1::ConfigMap as OpenApiConfigMap;
+    let ns = namespace().await;
+    let theirs: Client<OpenApiConfigMap> = Client::namespaced(rest(), ns.name());
+    let ours: Client<ConfigMap> = Client::namespaced(rest(), ns.name());
+    let created = theirs
+        .create(
+            &OpenApiConfigMap {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some("openapi".into()),
+                    ..Default::default()
+                },
+                data: Some(BTreeMap::from([("k".to_string(), "v".to_string())])),
+                ..Default::default()
+            },
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create through k8s-openapi's type");
+    let read = ours
+        .get("openapi", &Default::default())
+        .await
+        .expect("get through the generated type");
+    let converted: ConfigMap = kubeclient::from_openapi(&created).expect("convert");
+    assert_eq!(read, converted);
+    let listed = theirs
+        .list(&ListOptions::default())
+        .await
+        .expect("list through k8s-openapi's type");
+    assert_eq!(listed.items, [created]);
 }

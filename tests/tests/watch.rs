@@ -178,7 +178,7 @@ async fn a_timeout_covers_a_body_that_stalls() {
 #[tokio::test]
 async fn a_silent_watch_ends_with_an_idle_error() {
     let ns = namespace().await;
-    let cms = Client::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(rest(), ns.name());
+    let cms = Client::<kubeclient::api::core::v1::ConfigMap>::namespaced(rest(), ns.name());
     let list = cms.list(&ListOptions::default()).await.expect("list");
     let options = ListOptions {
         resource_version: list.metadata.resource_version,

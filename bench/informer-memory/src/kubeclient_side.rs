@@ -1,7 +1,8 @@
 //! kubeclient's shared informer on the pods of one namespace, for any pod type: waits for the
 //! initial sync, lets the process settle, and prints heap and RSS as one JSON line (see the
-//! crate docs). The binaries `kubeclient-informer` (k8s-openapi's `Pod`, what the Clientset
-//! serves) and `kubeclient-api-informer` (kubeclient's generated `Pod`) differ only in the type.
+//! crate docs). The binaries `kubeclient-informer` (k8s-openapi's `Pod`, through the feature
+//! `k8s-openapi`) and `kubeclient-api-informer` (kubeclient's generated `Pod`, the Clientset's)
+//! differ only in the type.
 
 use std::error::Error;
 

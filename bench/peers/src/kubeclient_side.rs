@@ -1,7 +1,8 @@
 //! kubeclient's side of the peers benchmark, for any pod and ConfigMap types: the typed
 //! `Client<K>` lists pods, decodes a watch of pods, or GETs one ConfigMap many times, and prints
-//! one JSON line (see bench/README.md). The binaries `kubeclient-peer` (k8s-openapi's types, as
-//! the Clientset serves them) and `kubeclient-api-peer` (kubeclient's generated types) differ
+//! one JSON line (see bench/README.md). The binaries `kubeclient-peer` (k8s-openapi's types,
+//! through the generic client) and `kubeclient-api-peer` (kubeclient's generated types, what the
+//! Clientset serves: `core_v1().pods(ns)` is this `Client<Pod>`) differ
 //! only in the types: the generated ones have a protobuf form, so `default` is protobuf for
 //! them (as for client-go's typed clients) and JSON for k8s-openapi's.
 

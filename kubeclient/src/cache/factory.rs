@@ -7,7 +7,7 @@
 //! # async fn demo(rest: kubeclient::rest::RestClient) -> Result<(), kubeclient::cache::Error> {
 //! use kubeclient::cache::SharedInformerFactory;
 //! use kubeclient::labels::Selector;
-//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kubeclient::api::core::v1::ConfigMap;
 //!
 //! let factory = SharedInformerFactory::builder(rest).namespace("default").build();
 //! let lister = factory.informer::<ConfigMap>().lister();

@@ -11,7 +11,7 @@
 //! ```no_run
 //! # async fn demo(rest: kubeclient::rest::RestClient) -> Result<(), kubeclient::cache::Error> {
 //! use kubeclient::cache::{HandlerFns, SharedInformerFactory};
-//! use k8s_openapi::api::core::v1::Pod;
+//! use kubeclient::api::core::v1::Pod;
 //!
 //! let factory = SharedInformerFactory::new(rest);
 //! let pods = factory.informer::<Pod>();

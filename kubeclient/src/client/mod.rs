@@ -1,8 +1,6 @@
 //! Typed clients: the [`Resource`] trait and the one generic [`Client<K>`] that serves every
 //! resource type, built-in or custom.
 
-#[cfg(feature = "k8s-openapi")]
-mod k8s_openapi_impls;
 mod subresources;
 mod typed;
 
@@ -12,6 +10,6 @@ pub use kubeclient_core::OpenApiScope;
 pub use kubeclient_core::resource::{
     ClusterScoped, ListMeta, Namespaced, ObjectList, ObjectMeta, Resource, Scope,
 };
-pub use subresources::LogParams;
+pub use subresources::{HasLogs, LogParams};
 pub(crate) use typed::Target;
 pub use typed::{Client, DEFAULT_PAGE_SIZE, Object, Patch, WatchStream};

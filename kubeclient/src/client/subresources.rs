@@ -31,3 +31,28 @@ pub struct LogParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_bytes: Option<i64>,
 }
+
+/// The kinds whose objects have a log (`pods/log`): the generated `Pod` and, with the feature
+/// `k8s-openapi`, k8s-openapi's.
+pub trait HasLogs: super::Resource {}
+
+#[cfg(feature = "api-core")]
+impl HasLogs for kubeclient_core::api::core::v1::Pod {}
+
+#[cfg(feature = "k8s-openapi")]
+impl HasLogs for k8s_openapi::api::core::v1::Pod {}
+
+/// `pods/log` on a Pod client.
+impl<K: HasLogs> super::Client<K> {
+    /// The pod's log as a stream of bytes (with `follow`, it stays open).
+    pub async fn logs(
+        &self,
+        name: &str,
+        params: &LogParams,
+    ) -> Result<
+        impl futures_util::Stream<Item = Result<bytes::Bytes, crate::rest::Error>> + use<K>,
+        crate::rest::Error,
+    > {
+        self.stream_subresource(name, "log", params).await
+    }
+}

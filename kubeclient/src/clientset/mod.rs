@@ -1,11 +1,16 @@
 //! The Clientset, as client-go's `kubernetes.Clientset`: one entry point with an accessor per
 //! API group version and per resource, `clientset.apps_v1().deployments("default")`, each
-//! returning the generic [`Client`]. The accessors are generated (`generated.rs`, by
-//! `cargo run -p codegen` from k8s-openapi's type list); custom resources are reached through
-//! [`Clientset::namespaced`] and [`Clientset::cluster`].
+//! returning the generic [`Client`] of the generated type (`kubeclient::api`), which speaks
+//! protobuf unless [`rest::Config::wire_format`] says JSON. The accessors are generated
+//! (`generated.rs`, by `cargo run -p codegen --bin api-types` from the API's OpenAPI
+//! documents); each group version is there when its API package's cargo feature is on
+//! (`api-apps` for `apps_v1`; `api-all`, the default, for all). Custom resources, and
+//! k8s-openapi's types with the feature `k8s-openapi`, are reached through
+//! [`Clientset::namespaced`], [`Clientset::cluster`] and [`Clientset::all`].
 
 mod generated;
 
+#[allow(unused_imports)] // nothing to export when no API package is on
 pub use generated::*;
 
 use crate::client::{Client, ClusterScoped, Namespaced, Resource};

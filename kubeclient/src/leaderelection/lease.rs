@@ -1,8 +1,9 @@
 //! The `coordination.k8s.io/v1` Lease as the elector reads and writes it, and [`LeaseLock`],
 //! the lock kept in one Lease (client-go's `resourcelock.LeaseLock`).
 //!
-//! The crate's k8s-openapi types sit behind a feature, so the Lease has a small wire type of
-//! its own here. Spec fields the elector does not manage (`strategy`, `preferredHolder`, and any
+//! The generated API types sit behind per-package features a user may turn off, so the
+//! elector, which needs a Lease whatever the features, has a small wire type of its own here.
+//! Spec fields the elector does not manage (`strategy`, `preferredHolder`, and any
 //! field a later API version adds) are read and written back unchanged, so an update never drops
 //! them; metadata (labels, annotations, owner references) is kept the same way.
 

@@ -1,6 +1,6 @@
 //! kubeclient's side of the peers benchmark with kubeclient's own generated `Pod` and
-//! `ConfigMap` (`kubeclient_core::api::core::v1`), through the same typed client (see
-//! `peers::kubeclient_side`).
+//! `ConfigMap` (`kubeclient_core::api::core::v1`), through the same typed client: what the
+//! Clientset serves (see `peers::kubeclient_side`).
 
 #[tokio::main]
 async fn main() {

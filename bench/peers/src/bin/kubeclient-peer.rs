@@ -1,5 +1,5 @@
-//! kubeclient's side of the peers benchmark with k8s-openapi's `Pod` and `ConfigMap`, the
-//! types the Clientset serves today (see `peers::kubeclient_side`).
+//! kubeclient's side of the peers benchmark with k8s-openapi's `Pod` and `ConfigMap` through
+//! the generic typed client (feature `k8s-openapi`; see `peers::kubeclient_side`).
 
 #[tokio::main]
 async fn main() {

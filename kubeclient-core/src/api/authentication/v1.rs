@@ -110,6 +110,18 @@ impl crate::primitives::TypeInfo for SelfSubjectReview {
     const KIND: &'static str = "SelfSubjectReview";
 }
 
+impl crate::resource::Resource for SelfSubjectReview {
+    const GROUP: &'static str = "authentication.k8s.io";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "SelfSubjectReview";
+    const PLURAL: &'static str = "selfsubjectreviews";
+    type Scope = crate::resource::ClusterScoped;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
+}
+
 /// SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfSubjectReviewStatus {
@@ -380,6 +392,18 @@ impl crate::protobuf::Message for TokenReview {
 impl crate::primitives::TypeInfo for TokenReview {
     const API_VERSION: &'static str = "authentication.k8s.io/v1";
     const KIND: &'static str = "TokenReview";
+}
+
+impl crate::resource::Resource for TokenReview {
+    const GROUP: &'static str = "authentication.k8s.io";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "TokenReview";
+    const PLURAL: &'static str = "tokenreviews";
+    type Scope = crate::resource::ClusterScoped;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// TokenReviewSpec is a description of the token authentication request.

@@ -174,6 +174,18 @@ impl crate::primitives::TypeInfo for LocalSubjectAccessReview {
     const KIND: &'static str = "LocalSubjectAccessReview";
 }
 
+impl crate::resource::Resource for LocalSubjectAccessReview {
+    const GROUP: &'static str = "authorization.k8s.io";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "LocalSubjectAccessReview";
+    const PLURAL: &'static str = "localsubjectaccessreviews";
+    type Scope = crate::resource::Namespaced;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
+}
+
 /// NonResourceAttributes includes the authorization attributes available for non-resource requests to the Authorizer interface
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NonResourceAttributes {
@@ -522,6 +534,18 @@ impl crate::primitives::TypeInfo for SelfSubjectAccessReview {
     const KIND: &'static str = "SelfSubjectAccessReview";
 }
 
+impl crate::resource::Resource for SelfSubjectAccessReview {
+    const GROUP: &'static str = "authorization.k8s.io";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "SelfSubjectAccessReview";
+    const PLURAL: &'static str = "selfsubjectaccessreviews";
+    type Scope = crate::resource::ClusterScoped;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
+}
+
 /// SelfSubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfSubjectAccessReviewSpec {
@@ -625,6 +649,18 @@ impl crate::primitives::TypeInfo for SelfSubjectRulesReview {
     const KIND: &'static str = "SelfSubjectRulesReview";
 }
 
+impl crate::resource::Resource for SelfSubjectRulesReview {
+    const GROUP: &'static str = "authorization.k8s.io";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "SelfSubjectRulesReview";
+    const PLURAL: &'static str = "selfsubjectrulesreviews";
+    type Scope = crate::resource::ClusterScoped;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
+}
+
 /// SelfSubjectRulesReviewSpec defines the specification for SelfSubjectRulesReview.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SelfSubjectRulesReviewSpec {
@@ -712,6 +748,18 @@ impl crate::protobuf::Message for SubjectAccessReview {
 impl crate::primitives::TypeInfo for SubjectAccessReview {
     const API_VERSION: &'static str = "authorization.k8s.io/v1";
     const KIND: &'static str = "SubjectAccessReview";
+}
+
+impl crate::resource::Resource for SubjectAccessReview {
+    const GROUP: &'static str = "authorization.k8s.io";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "SubjectAccessReview";
+    const PLURAL: &'static str = "subjectaccessreviews";
+    type Scope = crate::resource::ClusterScoped;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
 }
 
 /// SubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set

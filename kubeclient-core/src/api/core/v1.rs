@@ -415,6 +415,18 @@ impl crate::primitives::TypeInfo for Binding {
     const KIND: &'static str = "Binding";
 }
 
+impl crate::resource::Resource for Binding {
+    const GROUP: &'static str = "";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "Binding";
+    const PLURAL: &'static str = "bindings";
+    type Scope = crate::resource::Namespaced;
+    crate::object_meta_accessors!();
+    fn protobuf() -> Option<crate::protobuf::Codec<Self>> {
+        Some(crate::protobuf::Codec::of())
+    }
+}
+
 /// Represents storage that is managed by an external CSI volume driver
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSIPersistentVolumeSource {
