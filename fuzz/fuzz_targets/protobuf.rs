@@ -1,5 +1,5 @@
-//! Fuzzes the protobuf decoders: an enveloped object, a list, a watch frame and an error
-//! Status, each read as a `Pod`. No input may panic, and whatever decodes must read the same
+//! Fuzzes the protobuf decoders: an enveloped object, a list (whole, and in chunks as it
+//! arrives), a watch frame and an error Status, each read as a `Pod`. No input may panic, and whatever decodes must read the same
 //! after being written again.
 #![no_main]
 
@@ -21,8 +21,21 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(pod) = protobuf::decode_object::<Pod>(data) {
         written_again_reads_the_same(&pod);
     }
-    if let Ok(list) = protobuf::decode_list(data, Pod::decode) {
+    let whole = protobuf::decode_list(data, Pod::decode);
+    if let Ok(list) = &whole {
         list.items.iter().for_each(written_again_reads_the_same);
+    }
+    // The same bytes read as they would arrive, in chunks (sized by the first byte): a list
+    // read this way is the list read whole.
+    let chunk = usize::from(data.first().copied().unwrap_or(1)).max(1);
+    let mut decoder = protobuf::ListDecoder::new(Pod::decode);
+    let streamed = data
+        .chunks(chunk)
+        .try_for_each(|part| decoder.push(part))
+        .and_then(|()| decoder.finish());
+    if let (Ok(streamed), Ok(whole)) = (&streamed, &whole) {
+        assert_eq!(streamed.items, whole.items, "a list reads differently in chunks");
+        assert_eq!(streamed.metadata, whole.metadata);
     }
     if let Ok(protobuf_event) = protobuf::decode_event(data, "/fuzz", Pod::decode) {
         let _ = format!("{protobuf_event:?}");

@@ -787,6 +787,215 @@ pub fn decode_list<K>(bytes: &[u8], item: Decoder<K>) -> Result<ObjectList<K>, D
     Ok(ObjectList { metadata, items })
 }
 
+/// A varint at the start of `buf`: its value and length; `None` while it is cut short.
+fn peek_varint(buf: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
+    match buf.iter().take(10).position(|b| b & 0x80 == 0) {
+        Some(end) => {
+            let mut varint = &buf[..=end];
+            Ok(Some((decode_varint(&mut varint)?, end + 1)))
+        }
+        None if buf.len() >= 10 => Err(DecodeError::new("a varint runs over 10 bytes")),
+        None => Ok(None),
+    }
+}
+
+/// The key and size of the field at the start of `buf`, once enough of it has arrived to
+/// tell: its number, wire type, the length of its key (and length prefix), and of its value.
+struct FieldHeader {
+    tag: u32,
+    wire: WireType,
+    header: usize,
+    value: usize,
+}
+
+fn peek_field(buf: &[u8]) -> Result<Option<FieldHeader>, DecodeError> {
+    let Some((_, key_len)) = peek_varint(buf)? else {
+        return Ok(None);
+    };
+    let (tag, wire) = key(&mut &buf[..key_len])?;
+    let rest = &buf[key_len..];
+    let (header, value) = match wire {
+        WireType::Varint => match peek_varint(rest)? {
+            Some((_, len)) => (key_len, len),
+            None => return Ok(None),
+        },
+        WireType::SixtyFourBit => (key_len, 8),
+        WireType::ThirtyTwoBit => (key_len, 4),
+        WireType::LengthDelimited => match peek_varint(rest)? {
+            Some((len, len_len)) => {
+                let len = usize::try_from(len)
+                    .map_err(|_| DecodeError::new(format!("a length of {len} bytes")))?;
+                (key_len + len_len, len)
+            }
+            None => return Ok(None),
+        },
+        WireType::StartGroup | WireType::EndGroup => {
+            return Err(DecodeError::new(
+                "groups are not part of Kubernetes' protobuf",
+            ));
+        }
+    };
+    Ok(Some(FieldHeader {
+        tag,
+        wire,
+        header,
+        value,
+    }))
+}
+
+/// Where a [`ListDecoder`] is in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListPart {
+    /// Before the 4 bytes of magic.
+    Magic,
+    /// Among the envelope's fields.
+    Envelope,
+    /// Inside the envelope's `raw` field, the list, with this many of its bytes to come.
+    List { left: usize },
+}
+
+/// Reads an enveloped list, as [`decode_list`] does, while its bytes arrive: each item is
+/// decoded as soon as it is whole and its bytes are let go, so the body is never held whole
+/// and decoding overlaps the transfer.
+pub struct ListDecoder<K> {
+    buffer: BytesMut,
+    item: Decoder<K>,
+    part: ListPart,
+    list: ObjectList<K>,
+}
+
+impl<K> fmt::Debug for ListDecoder<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListDecoder")
+            .field("buffered", &self.buffer.len())
+            .field("part", &self.part)
+            .field("items", &self.list.items.len())
+            .finish()
+    }
+}
+
+impl<K> ListDecoder<K> {
+    /// A decoder reading each item with `item`.
+    pub fn new(item: Decoder<K>) -> Self {
+        ListDecoder {
+            buffer: BytesMut::new(),
+            item,
+            part: ListPart::Magic,
+            list: ObjectList {
+                metadata: ListMeta::default(),
+                items: Vec::new(),
+            },
+        }
+    }
+
+    /// Takes the next bytes of the body and decodes every item they complete.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), DecodeError> {
+        self.buffer.extend_from_slice(data);
+        self.decode_ready()
+    }
+
+    /// Decodes what the buffer holds whole.
+    fn decode_ready(&mut self) -> Result<(), DecodeError> {
+        loop {
+            match self.part {
+                ListPart::Magic => {
+                    let Some(magic) = self.buffer.get(..MAGIC.len()) else {
+                        return Ok(());
+                    };
+                    if magic != MAGIC {
+                        return Err(DecodeError::new(
+                            "the bytes do not start with Kubernetes' protobuf magic k8s\\0",
+                        ));
+                    }
+                    self.buffer.advance(MAGIC.len());
+                    self.part = ListPart::Envelope;
+                }
+                ListPart::Envelope => {
+                    let Some(field) = peek_field(&self.buffer)? else {
+                        return Ok(());
+                    };
+                    if (field.tag, field.wire) == (2, WireType::LengthDelimited) {
+                        // The list itself: read as it comes.
+                        self.buffer.advance(field.header);
+                        self.part = ListPart::List { left: field.value };
+                        continue;
+                    }
+                    let size = field.header + field.value;
+                    if self.buffer.len() < size {
+                        return Ok(());
+                    }
+                    let whole = self.buffer.split_to(size);
+                    if field.tag == 3 {
+                        check(field.wire, WireType::LengthDelimited)?;
+                        let encoding = utf8(&whole[field.header..])?;
+                        if !encoding.is_empty() {
+                            return Err(DecodeError::new(format!(
+                                "content encoding {encoding:?} is not supported"
+                            )));
+                        }
+                    }
+                }
+                ListPart::List { left: 0 } => self.part = ListPart::Envelope,
+                ListPart::List { left } => {
+                    let within = &self.buffer[..self.buffer.len().min(left)];
+                    let Some(field) = peek_field(within)? else {
+                        if self.buffer.len() >= left {
+                            return Err(DecodeError::new("a field runs past the end of the list"));
+                        }
+                        return Ok(());
+                    };
+                    let size = field.header + field.value;
+                    if size > left {
+                        return Err(DecodeError::new(format!(
+                            "a field of {size} bytes runs past the {left} bytes left of the list"
+                        )));
+                    }
+                    if self.buffer.len() < size {
+                        return Ok(());
+                    }
+                    let whole = self.buffer.split_to(size);
+                    let value = &whole[field.header..];
+                    match field.tag {
+                        1 => {
+                            check(field.wire, WireType::LengthDelimited)?;
+                            self.list.metadata = decode_list_meta(value)?;
+                        }
+                        2 => {
+                            check(field.wire, WireType::LengthDelimited)?;
+                            self.list.items.push((self.item)(value)?);
+                        }
+                        _ => {}
+                    }
+                    self.part = ListPart::List { left: left - size };
+                }
+            }
+        }
+    }
+
+    /// How many items have been decoded so far.
+    pub fn items(&self) -> usize {
+        self.list.items.len()
+    }
+
+    /// At the end of the body: the list, or an error if the body stopped short of it.
+    pub fn finish(self) -> Result<ObjectList<K>, DecodeError> {
+        match self.part {
+            ListPart::Envelope if self.buffer.is_empty() => Ok(self.list),
+            ListPart::Magic => Err(DecodeError::new(
+                "the bytes do not start with Kubernetes' protobuf magic k8s\\0",
+            )),
+            ListPart::List { left } => Err(DecodeError::new(format!(
+                "the body ends {} bytes short of the list's end",
+                left - self.buffer.len().min(left)
+            ))),
+            ListPart::Envelope => Err(DecodeError::new(format!(
+                "the body ends inside a field of the envelope ({} bytes left)",
+                self.buffer.len()
+            ))),
+        }
+    }
+}
+
 /// `metav1.ListMeta`: resourceVersion 2, continue 3, remainingItemCount 4.
 fn decode_list_meta(mut buf: &[u8]) -> Result<ListMeta, DecodeError> {
     let mut meta = ListMeta::default();
@@ -1093,6 +1302,88 @@ mod tests {
         cut.push(&stream[..6]);
         cut.next_frame().expect("ok");
         assert!(cut.finish().is_err());
+    }
+
+    /// A list's own message, already written: list metadata, items and an unknown field.
+    #[derive(Default)]
+    struct WrittenList(Vec<u8>);
+
+    impl Message for WrittenList {
+        const NAME: &'static str = "WrittenList";
+        fn encode_fields(&self, buf: &mut Vec<u8>) {
+            buf.extend_from_slice(&self.0);
+        }
+        fn fields_len(&self) -> usize {
+            self.0.len()
+        }
+        fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
+            Ok(WrittenList(buf.to_vec()))
+        }
+    }
+
+    fn quantity_list(n: usize) -> Vec<u8> {
+        let mut list = Vec::new();
+        let meta = put_str_len(2, "42") + put_str_len(3, "next");
+        put_group(1, meta, &mut list, |buf| {
+            put_str(2, "42", buf);
+            put_str(3, "next", buf);
+        });
+        for i in 0..n {
+            put(2, &Quantity(format!("{i}Mi").into()), &mut list);
+        }
+        put(9, &7i64, &mut list);
+        encode_envelope("v1", "QuantityList", &WrittenList(list))
+    }
+
+    #[test]
+    fn a_list_read_as_it_arrives_equals_the_list_read_whole() {
+        let bytes = quantity_list(300);
+        let whole = decode_list(&bytes, Quantity::decode).expect("whole");
+        assert_eq!(whole.items.len(), 300);
+        assert_eq!(whole.metadata.resource_version.as_deref(), Some("42"));
+        for chunk in [1, 2, 3, 7, 64, 1000, bytes.len()] {
+            let mut decoder = ListDecoder::new(Quantity::decode);
+            for part in bytes.chunks(chunk) {
+                decoder.push(part).expect("push");
+            }
+            let streamed = decoder.finish().expect("finish");
+            assert_eq!(streamed.items, whole.items, "chunks of {chunk}");
+            assert_eq!(streamed.metadata, whole.metadata, "chunks of {chunk}");
+        }
+        // Items are decoded before the body ends.
+        let mut decoder = ListDecoder::new(Quantity::decode);
+        decoder.push(&bytes[..bytes.len() / 2]).expect("half");
+        assert!(decoder.items() > 100, "{decoder:?}");
+        // An empty list, and an envelope without a list.
+        let empty = quantity_list(0);
+        let mut decoder = ListDecoder::new(Quantity::decode);
+        decoder.push(&empty).expect("empty");
+        assert!(decoder.finish().expect("empty list").items.is_empty());
+        let mut decoder = ListDecoder::<Quantity>::new(Quantity::decode);
+        decoder.push(MAGIC).expect("magic only");
+        assert!(decoder.finish().expect("no list").items.is_empty());
+    }
+
+    #[test]
+    fn a_list_cut_short_or_damaged_is_an_error_not_a_panic() {
+        let bytes = quantity_list(20);
+        for cut in 0..bytes.len() {
+            let mut decoder = ListDecoder::new(Quantity::decode);
+            let streamed = decoder.push(&bytes[..cut]).and_then(|()| decoder.finish());
+            // The same answer as reading the cut bytes whole (which is an error, unless the cut
+            // falls between the envelope's last fields).
+            let whole = decode_list(&bytes[..cut], Quantity::decode);
+            assert_eq!(streamed.is_ok(), whole.is_ok(), "cut at {cut}");
+            let mut damaged = bytes.clone();
+            damaged[cut] ^= 0x5a;
+            let mut decoder = ListDecoder::new(Quantity::decode);
+            let streamed = decoder.push(&damaged).and_then(|()| decoder.finish());
+            if let (Ok(streamed), Ok(whole)) = (streamed, decode_list(&damaged, Quantity::decode)) {
+                assert_eq!(streamed.items, whole.items, "damaged at {cut}");
+            }
+        }
+        let mut decoder = ListDecoder::<Quantity>::new(Quantity::decode);
+        assert!(decoder.push(b"{\"kind\"").is_err(), "JSON is not protobuf");
     }
 
     #[cfg(feature = "api-core")]

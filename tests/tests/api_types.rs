@@ -913,3 +913,80 @@ async fn k8s_openapi_objects_convert_to_the_generated_types_and_back() {
         "{mismatch:?}"
     );
 }
+
+/// A list answer of many HTTP/2 frames, in protobuf, is read item by item by the typed client
+/// and equals the same list read in JSON (which kube-apiserver gzips, being over 128 KiB; it
+/// sends a streamed protobuf list uncompressed); pages (limit and continue) read the same way.
+#[tokio::test]
+async fn a_large_protobuf_list_reads_item_by_item_as_the_json_list() {
+    use futures_util::{StreamExt, TryStreamExt};
+    use kubeclient::client::Client;
+    use kubeclient::rest::{CreateOptions, ListOptions, RestClient, WireFormat};
+    use kubeclient_core::api::core::v1::ConfigMap;
+    use kubeclient_core::primitives::Map;
+
+    const COUNT: usize = 150;
+    let ns = test_support::namespace().await;
+    let client = |format| {
+        let mut config = cluster().rest_config();
+        config.qps = -1.0;
+        config.wire_format = format;
+        Client::<ConfigMap>::namespaced(RestClient::new(&config).expect("client"), ns.name())
+    };
+    let (pb, json) = (client(WireFormat::Protobuf), client(WireFormat::Json));
+    futures_util::stream::iter(0..COUNT)
+        .map(|i| {
+            let pb = pb.clone();
+            async move {
+                let mut cm = ConfigMap::default();
+                cm.metadata.name = Some(format!("big-{i:03}").into());
+                cm.data = Some(Map::from([("blob", "x".repeat(2000 + i).into())]));
+                pb.create(&cm, &CreateOptions::default()).await
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("create");
+
+    // The answer is protobuf, and large.
+    let answer = RestClient::new(&cluster().rest_config())
+        .expect("client")
+        .get()
+        .group_version("v1")
+        .namespace(ns.name())
+        .resource("configmaps")
+        .header("accept", kubeclient_core::protobuf::ACCEPT)
+        .send()
+        .await
+        .expect("list");
+    let content_type = answer
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    assert!(
+        content_type.is_some_and(|t| t.starts_with(kubeclient_core::protobuf::CONTENT_TYPE)),
+        "{content_type:?}"
+    );
+    assert!(answer.body.len() > 300_000, "{} bytes", answer.body.len());
+
+    let by_protobuf = pb.list(&ListOptions::default()).await.expect("list");
+    let by_json = json.list(&ListOptions::default()).await.expect("list");
+    assert_eq!(by_protobuf.items.len(), COUNT);
+    assert_eq!(by_protobuf.items, by_json.items);
+    assert!(by_protobuf.metadata.resource_version.is_some());
+
+    let page = ListOptions {
+        limit: Some(40),
+        ..Default::default()
+    };
+    let first = pb.list(&page).await.expect("first page");
+    assert_eq!(first.items.len(), 40);
+    assert!(first.metadata.continue_token.is_some());
+    assert_eq!(
+        first.metadata.remaining_item_count,
+        Some((COUNT - 40) as i64)
+    );
+    let paged: Vec<ConfigMap> = pb.list_all(&page).try_collect().await.expect("every page");
+    assert_eq!(paged, by_json.items);
+}

@@ -314,7 +314,7 @@ impl<K: Object> Client<K> {
             Some(codec) => {
                 request
                     .header("accept", protobuf::ACCEPT)
-                    .into_decoded(|body| protobuf::decode_list(body, codec.decode))
+                    .into_list_decoded(codec.decode)
                     .await
             }
             None => request.into_json().await,

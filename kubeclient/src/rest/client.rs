@@ -59,6 +59,7 @@ use super::throttle::{RateLimiter, throttle};
 use super::transport::{Transport, TransportError};
 use super::warnings::{LogWarningsOnce, WarningHandler, parse_warning_header};
 use crate::redact::url_for_logs;
+use kubeclient_core::list::ObjectList;
 use kubeclient_core::protobuf::{self, DecodeError};
 use kubeclient_core::request::{PathSpec, query_pairs};
 use kubeclient_core::status::ApiError;
@@ -621,18 +622,7 @@ impl Request {
     /// [`Request::send`], also returning the request's bookkeeping (attempts, path).
     async fn send_counting(self) -> Result<(Response, Context), Error> {
         let (response, ctx) = self.execute(false).await?;
-        let (parts, body) = response.into_parts();
-        let body = ctx.read_body(parts.status, &parts.headers, body).await?;
-        ctx.observe(
-            Some(parts.status.as_u16()),
-            Some(body.len()),
-            RequestOutcome::Answered,
-        );
-        let response = Response {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        };
+        let response = ctx.read_response(response).await?;
         Ok((response, ctx))
     }
 
@@ -643,20 +633,9 @@ impl Request {
 
     /// [`Request::raw`], also returning the request's path (for later errors).
     async fn raw_with_path(self) -> Result<(Bytes, String), Error> {
-        let verb = self.verb.clone();
         let (response, ctx) = self.send_counting().await?;
-        if response.status.is_success() {
-            return Ok((response.body, ctx.path));
-        }
-        Err(Error::Api {
-            error: Box::new(api_error(
-                verb.as_str(),
-                &ctx.path,
-                response.status.as_u16(),
-                &response.body,
-            )),
-            attempts: ctx.attempts,
-        })
+        let body = ctx.success_body(response)?;
+        Ok((body, ctx.path))
     }
 
     /// Sends the request and decodes a 2xx answer as JSON into `T`.
@@ -675,14 +654,46 @@ impl Request {
     ) -> Result<T, Error> {
         let verb = self.verb.clone();
         let (body, path) = self.raw_with_path().await?;
-        if protobuf::is_protobuf(&body) {
-            return protobuf(&body).map_err(|e| Error::Decode {
-                verb,
-                path,
-                reason: format!("protobuf: {e}"),
+        decode_answer(&body, verb, path, protobuf)
+    }
+
+    /// Sends a list request and reads a 2xx answer: a protobuf answer item by item as its
+    /// body arrives, each item read with `item` as soon as it is whole (the body is never held
+    /// whole, and decoding overlaps the transfer); a JSON answer whole. Ask for protobuf with
+    /// the `Accept` header ([`protobuf::ACCEPT`](kubeclient_core::protobuf::ACCEPT)). With
+    /// response bodies logged (`-v=8`), the body is read whole, to be logged.
+    pub async fn into_list_decoded<K: DeserializeOwned>(
+        self,
+        item: protobuf::Decoder<K>,
+    ) -> Result<ObjectList<K>, Error> {
+        let verb = self.verb.clone();
+        let (response, ctx) = self.execute(false).await?;
+        let streams = response.status().is_success()
+            && is_protobuf_answer(response.headers())
+            && !tracing::enabled!(target: BODY_TARGET, tracing::Level::TRACE);
+        if !streams {
+            let response = ctx.read_response(response).await?;
+            let body = ctx.success_body(response)?;
+            return decode_answer(&body, verb, ctx.path, |body| {
+                protobuf::decode_list(body, item)
             });
         }
-        decode_json(&body, verb, path)
+        let (parts, body) = response.into_parts();
+        let status = Some(parts.status.as_u16());
+        match ctx.read_list(&parts.headers, body, item).await {
+            Ok((list, len)) => {
+                ctx.observe(status, Some(len), RequestOutcome::Answered);
+                list.map_err(|e| Error::Decode {
+                    verb,
+                    path: ctx.path,
+                    reason: format!("protobuf: {e}"),
+                })
+            }
+            Err(error) => {
+                ctx.observe(status, None, body_outcome(&error));
+                Err(error)
+            }
+        }
     }
 
     /// Sends the request with `watch=1` and returns the typed events as they arrive, read
@@ -720,10 +731,7 @@ impl Request {
         let path = self.path_for_errors();
         let idle = self.idle_timeout;
         let (body, headers) = self.param("watch", "1").open_stream_with_headers().await?;
-        let streams_protobuf = headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE));
+        let streams_protobuf = is_protobuf_answer(&headers);
         let decoder = match protobuf {
             Some(object) if streams_protobuf => {
                 Frames::Protobuf(protobuf::FrameDecoder::new(max_frame), object)
@@ -869,6 +877,47 @@ fn proto_watch_error(e: DecodeError) -> WatchError {
 }
 
 /// `body` as JSON into `T`, or a decode error naming the request.
+/// A 2xx answer decoded: with `protobuf` when it is protobuf (starts with `k8s\0`), else as
+/// JSON.
+fn decode_answer<T: DeserializeOwned>(
+    body: &[u8],
+    verb: Method,
+    path: String,
+    protobuf: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+) -> Result<T, Error> {
+    if protobuf::is_protobuf(body) {
+        return protobuf(body).map_err(|e| Error::Decode {
+            verb,
+            path,
+            reason: format!("protobuf: {e}"),
+        });
+    }
+    decode_json(body, verb, path)
+}
+
+/// Whether an answer's `Content-Type` is Kubernetes' protobuf.
+fn is_protobuf_answer(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(protobuf::CONTENT_TYPE))
+}
+
+/// Whether an answer's body is gzip-compressed.
+fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"))
+}
+
+/// How a request whose body could not be read ended, for the metrics hook.
+fn body_outcome(error: &Error) -> RequestOutcome {
+    match error {
+        Error::Transport { source, .. } => transport_outcome(source),
+        _ => RequestOutcome::TransportError,
+    }
+}
+
 fn decode_json<T: DeserializeOwned>(body: &[u8], verb: Method, path: String) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| Error::Decode {
         verb,
@@ -980,15 +1029,82 @@ impl Context {
         let result = self.read_whole_body(headers, body).await;
         match &result {
             Ok(body) => self.log_body("response body", body),
-            Err(error) => {
-                let outcome = match error {
-                    Error::Transport { source, .. } => transport_outcome(source),
-                    _ => RequestOutcome::TransportError,
-                };
-                self.observe(Some(status.as_u16()), None, outcome);
-            }
+            Err(error) => self.observe(Some(status.as_u16()), None, body_outcome(error)),
         }
         result
+    }
+
+    /// Reads a whole answer (see [`Context::read_body`]) and records it with the metrics hook.
+    async fn read_response(&self, response: http::Response<Incoming>) -> Result<Response, Error> {
+        let (parts, body) = response.into_parts();
+        let body = self.read_body(parts.status, &parts.headers, body).await?;
+        self.observe(
+            Some(parts.status.as_u16()),
+            Some(body.len()),
+            RequestOutcome::Answered,
+        );
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    /// The body of a 2xx answer, else the server's error.
+    fn success_body(&self, response: Response) -> Result<Bytes, Error> {
+        if response.status.is_success() {
+            return Ok(response.body);
+        }
+        Err(Error::Api {
+            error: Box::new(api_error(
+                self.verb.as_str(),
+                &self.path,
+                response.status.as_u16(),
+                &response.body,
+            )),
+            attempts: self.attempts,
+        })
+    }
+
+    /// Reads a protobuf list answer as it arrives, within the exchange's deadline and the
+    /// body limit (after decompression): the list (or why its bytes are not one) and the
+    /// body's length.
+    async fn read_list<K>(
+        &self,
+        headers: &HeaderMap,
+        mut body: Incoming,
+        item: protobuf::Decoder<K>,
+    ) -> Result<(Result<ObjectList<K>, DecodeError>, usize), Error> {
+        let mut reader = ListReader::new(item, is_gzip(headers), self.max_body);
+        let read = async {
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| ListReadError::Body(e.to_string()))?;
+                if let Ok(data) = frame.into_data() {
+                    reader.push(&data)?;
+                }
+            }
+            reader.finish()
+        };
+        let read = match self.deadline {
+            Some((deadline, _)) => tokio::time::timeout_at(deadline, read)
+                .await
+                .map_err(|_| self.timed_out())?,
+            None => read.await,
+        };
+        match read {
+            Ok((list, len)) => Ok((Ok(list), len)),
+            Err(ListReadError::Decode(e, len)) => Ok((Err(e), len)),
+            Err(ListReadError::TooLarge) => Err(Error::TooLarge {
+                verb: self.verb.clone(),
+                path: self.path.clone(),
+                limit: self.max_body,
+            }),
+            Err(ListReadError::Body(reason)) => Err(Error::Body {
+                verb: self.verb.clone(),
+                path: self.path.clone(),
+                reason,
+            }),
+        }
     }
 
     async fn read_whole_body(&self, headers: &HeaderMap, body: Incoming) -> Result<Bytes, Error> {
@@ -1014,10 +1130,7 @@ impl Context {
             Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
             Err(e) => return Err(body_error(e.to_string())),
         };
-        let gzip = headers
-            .get(CONTENT_ENCODING)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
-        if !gzip {
+        if !is_gzip(headers) {
             return Ok(bytes);
         }
         // The limit applies to what the body decompresses to: read one byte past it to tell.
@@ -1033,6 +1146,76 @@ impl Context {
             return Err(too_large());
         }
         Ok(decoded.into())
+    }
+}
+
+/// Why a list answer read as it arrives is not a list.
+#[derive(Debug)]
+enum ListReadError {
+    /// The body broke off, or is not the gzip it says it is.
+    Body(String),
+    /// The body decompresses to more than the limit.
+    TooLarge,
+    /// The bytes are not a list (and how many had been read).
+    Decode(DecodeError, usize),
+}
+
+/// The bytes of a protobuf list answer, decompressed when gzip, handed to a
+/// [`protobuf::ListDecoder`] as they arrive, up to a limit.
+struct ListReader<K> {
+    decoder: protobuf::ListDecoder<K>,
+    gunzip: Option<flate2::write::GzDecoder<Vec<u8>>>,
+    len: usize,
+    limit: usize,
+}
+
+impl<K> ListReader<K> {
+    fn new(item: protobuf::Decoder<K>, gzip: bool, limit: usize) -> Self {
+        ListReader {
+            decoder: protobuf::ListDecoder::new(item),
+            gunzip: gzip.then(|| flate2::write::GzDecoder::new(Vec::new())),
+            len: 0,
+            limit,
+        }
+    }
+
+    /// The next bytes of the body as received.
+    fn push(&mut self, data: &[u8]) -> Result<(), ListReadError> {
+        use std::io::Write as _;
+        match &mut self.gunzip {
+            None => self.feed(data),
+            Some(gz) => {
+                gz.write_all(data)
+                    .map_err(|e| ListReadError::Body(format!("gzip: {e}")))?;
+                let out = std::mem::take(gz.get_mut());
+                self.feed(&out)
+            }
+        }
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<(), ListReadError> {
+        self.len += data.len();
+        if self.len > self.limit {
+            return Err(ListReadError::TooLarge);
+        }
+        self.decoder
+            .push(data)
+            .map_err(|e| ListReadError::Decode(e, self.len))
+    }
+
+    /// At the end of the body: the list and the body's length (decompressed).
+    fn finish(mut self) -> Result<(ObjectList<K>, usize), ListReadError> {
+        if let Some(gz) = self.gunzip.take() {
+            let out = gz
+                .finish()
+                .map_err(|e| ListReadError::Body(format!("gzip: {e}")))?;
+            self.feed(&out)?;
+        }
+        let len = self.len;
+        self.decoder
+            .finish()
+            .map(|list| (list, len))
+            .map_err(|e| ListReadError::Decode(e, len))
     }
 }
 
@@ -1086,4 +1269,71 @@ fn transport_outcome(error: &TransportError) -> RequestOutcome {
 /// `duration` in whole milliseconds, as client-go's debug lines give it.
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubeclient_core::primitives::Quantity;
+    use kubeclient_core::protobuf::Message as _;
+
+    /// A protobuf list of `n` quantities, as an answer's body.
+    fn list(n: usize) -> Vec<u8> {
+        let mut items = Vec::new();
+        for i in 0..n {
+            protobuf::put(2, &Quantity(format!("{i}Ki").into()), &mut items);
+        }
+        let mut body = protobuf::MAGIC.to_vec();
+        protobuf::put_group(2, items.len(), &mut body, |b| b.extend_from_slice(&items));
+        body
+    }
+
+    fn read(
+        body: &[u8],
+        chunk: usize,
+        gzip: bool,
+        limit: usize,
+    ) -> Result<(Vec<Quantity>, usize), ListReadError> {
+        let mut reader = ListReader::new(Quantity::decode, gzip, limit);
+        for part in body.chunks(chunk) {
+            reader.push(part)?;
+        }
+        reader.finish().map(|(list, len)| (list.items, len))
+    }
+
+    #[test]
+    fn a_list_body_is_read_as_it_arrives_plain_or_gzip() {
+        use std::io::Write as _;
+        let body = list(500);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&body).expect("gzip");
+        let compressed = gz.finish().expect("gzip");
+        assert!(compressed.len() < body.len());
+        for chunk in [1, 13, 4096, body.len()] {
+            let (plain, len) = read(&body, chunk, false, usize::MAX).expect("plain");
+            assert_eq!(plain.len(), 500);
+            assert_eq!(plain[499], Quantity("499Ki".into()));
+            assert_eq!(len, body.len());
+            let (unzipped, len) = read(&compressed, chunk, true, usize::MAX).expect("gzip");
+            assert_eq!(unzipped, plain, "gzip in chunks of {chunk}");
+            assert_eq!(len, body.len(), "the length is counted decompressed");
+        }
+        // The limit counts decompressed bytes.
+        assert!(matches!(
+            read(&compressed, 4096, true, body.len() - 1),
+            Err(ListReadError::TooLarge)
+        ));
+        // Damaged gzip, a cut body, and a body that is not protobuf.
+        let mut damaged = compressed.clone();
+        damaged[20] ^= 0xff;
+        assert!(read(&damaged, 4096, true, usize::MAX).is_err());
+        assert!(matches!(
+            read(&body[..body.len() - 3], 4096, false, usize::MAX),
+            Err(ListReadError::Decode(..))
+        ));
+        assert!(matches!(
+            read(b"{\"items\": []}", 4096, false, usize::MAX),
+            Err(ListReadError::Decode(..))
+        ));
+    }
 }

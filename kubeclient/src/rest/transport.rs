@@ -81,6 +81,12 @@ fn http_client(connector: HttpsConnector<ProxyConnector>) -> HttpClient {
         .timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .http2_keep_alive_interval(Duration::from_secs(30))
+        // Larger HTTP/2 windows and frames than hyper's defaults (2 MiB per stream, 5 MiB per
+        // connection, 16 KiB frames), so a large LIST read as it arrives does not wait on
+        // window updates (bench/: 7% faster on 10,000 pods; client-go's are 4 MiB per stream).
+        .http2_initial_stream_window_size(8 << 20)
+        .http2_initial_connection_window_size(16 << 20)
+        .http2_max_frame_size(256 << 10)
         .build(connector)
 }
 
