@@ -876,7 +876,6 @@ fn proto_watch_error(e: DecodeError) -> WatchError {
     WatchError::Decode(format!("protobuf: {e}"))
 }
 
-/// `body` as JSON into `T`, or a decode error naming the request.
 /// A 2xx answer decoded: with `protobuf` when it is protobuf (starts with `k8s\0`), else as
 /// JSON.
 fn decode_answer<T: DeserializeOwned>(
@@ -918,6 +917,7 @@ fn body_outcome(error: &Error) -> RequestOutcome {
     }
 }
 
+/// `body` as JSON into `T`, or a decode error naming the request.
 fn decode_json<T: DeserializeOwned>(body: &[u8], verb: Method, path: String) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| Error::Decode {
         verb,
