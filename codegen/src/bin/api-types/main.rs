@@ -28,9 +28,9 @@
 //! It also writes the Clientset's accessors (`kubeclient/src/clientset/generated.rs`, see
 //! `clientset.rs`): one per API group version and resource the documents serve, create-only
 //! kinds such as `TokenReview` included, each behind its package's feature, which
-//! `kubeclient/Cargo.toml` forwards to kubeclient-core; and `tests/src/api_round_trip.rs`, the table the tests use to decode any
-//! object the server sends into its type by `apiVersion` and `kind`, and to reach the type of
-//! any kind with a protobuf form.
+//! `kubeclient/Cargo.toml` forwards to kubeclient-core; and `tests/src/api_round_trip.rs`,
+//! the table the tests use to decode any object the server sends into its type by
+//! `apiVersion` and `kind`, and to reach the type of any kind with a protobuf form.
 //!
 //! `--check` compares instead of writing and fails on a difference (CI runs it).
 
