@@ -181,6 +181,14 @@ pub async fn create_crd(crd: &Value) {
     }
 }
 
+/// An object's name and resourceVersion (empty when missing).
+pub fn name_and_version<K: kubeclient::client::Resource>(object: &K) -> (String, String) {
+    (
+        object.name().unwrap_or_default().to_string(),
+        object.resource_version().unwrap_or_default().to_string(),
+    )
+}
+
 /// The namespace's ConfigMaps as name → resourceVersion, by a fresh LIST through the support
 /// crate's own client (so a cache built by kubeclient is compared with an independent reading).
 ///

@@ -20,6 +20,7 @@ use kubeclient::discovery::GroupVersionResource;
 use kubeclient::labels::Selector;
 use kubeclient::primitives::Map;
 use kubeclient::rest::{DeleteOptions, RestClient};
+use test_support::api::name_and_version;
 use test_support::faults::{Fault, FaultProxy};
 use test_support::{cluster, namespace};
 
@@ -57,22 +58,11 @@ struct Recorder {
     state: Mutex<HashMap<String, String>>,
 }
 
-fn name_rv(cm: &ConfigMap) -> (String, String) {
-    (
-        cm.metadata.name.clone().unwrap_or_default().into(),
-        cm.metadata
-            .resource_version
-            .clone()
-            .unwrap_or_default()
-            .into(),
-    )
-}
-
 struct Recording(Arc<Recorder>);
 
 impl EventHandler<ConfigMap> for Recording {
     fn on_add(&self, obj: &Arc<ConfigMap>, initial: bool) {
-        let (name, rv) = name_rv(obj);
+        let (name, rv) = name_and_version(obj.as_ref());
         self.0.state.lock().expect("state").insert(name.clone(), rv);
         self.0
             .seen
@@ -82,7 +72,7 @@ impl EventHandler<ConfigMap> for Recording {
     }
 
     fn on_update(&self, _old: &Arc<ConfigMap>, new: &Arc<ConfigMap>) {
-        let (name, rv) = name_rv(new);
+        let (name, rv) = name_and_version(new.as_ref());
         self.0.state.lock().expect("state").insert(name.clone(), rv);
         self.0
             .seen
@@ -92,7 +82,7 @@ impl EventHandler<ConfigMap> for Recording {
     }
 
     fn on_delete(&self, obj: &Deleted<ConfigMap>) {
-        let (name, _) = name_rv(obj.object());
+        let (name, _) = name_and_version(obj.object().as_ref());
         self.0.state.lock().expect("state").remove(&name);
         self.0.seen.lock().expect("seen").push(Seen::Delete {
             name,
@@ -117,7 +107,12 @@ async fn fresh_list(ns: &str) -> HashMap<String, String> {
 }
 
 fn cached(informer: &SharedIndexInformer<ConfigMap>) -> HashMap<String, String> {
-    informer.store().list().iter().map(|c| name_rv(c)).collect()
+    informer
+        .store()
+        .list()
+        .iter()
+        .map(|c| name_and_version(c.as_ref()))
+        .collect()
 }
 
 /// Waits until the informer's cache equals a fresh LIST (the recorder's state too).

@@ -12,6 +12,7 @@ use kubeclient::client::Client;
 use kubeclient::primitives::Map;
 use kubeclient::rest::{DeleteOptions, RestClient};
 use std::sync::{Arc, Mutex};
+use test_support::api::name_and_version;
 use test_support::cluster;
 use test_support::faults::FaultProxy;
 
@@ -34,17 +35,6 @@ fn config_map(name: &str) -> ConfigMap {
     }
 }
 
-fn name_rv(cm: &ConfigMap) -> (String, String) {
-    (
-        cm.metadata.name.clone().unwrap_or_default().into(),
-        cm.metadata
-            .resource_version
-            .clone()
-            .unwrap_or_default()
-            .into(),
-    )
-}
-
 /// Names and resourceVersions of the namespace's ConfigMaps, by a fresh LIST.
 async fn fresh_list(ns: &str) -> HashMap<String, String> {
     test_support::api::config_map_versions(ns).await
@@ -53,8 +43,12 @@ async fn fresh_list(ns: &str) -> HashMap<String, String> {
 async fn converge(informer: &SharedIndexInformer<ConfigMap>, ns: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let cached: HashMap<String, String> =
-            informer.store().list().iter().map(|c| name_rv(c)).collect();
+        let cached: HashMap<String, String> = informer
+            .store()
+            .list()
+            .iter()
+            .map(|c| name_and_version(c.as_ref()))
+            .collect();
         if cached == fresh_list(ns).await {
             return;
         }
