@@ -238,17 +238,21 @@ impl<K: Object> Client<K> {
         <K as Object>::protobuf()
     }
 
+    /// `request` asking for protobuf (JSON accepted too) when this client speaks it, with the
+    /// codec that reads a protobuf answer.
+    fn negotiate(&self, request: Request) -> (Request, Option<Codec<K>>) {
+        match self.codec() {
+            Some(codec) => (request.header("accept", protobuf::ACCEPT), Some(codec)),
+            None => (request, None),
+        }
+    }
+
     /// Sends `request` and decodes the object it answers with (in protobuf when this client
     /// speaks it and the server answers in it).
     async fn send_for_object(&self, request: Request) -> Result<K, Error> {
-        match self.codec() {
-            Some(codec) => {
-                request
-                    .header("accept", protobuf::ACCEPT)
-                    .into_decoded(|body| codec.decode_object(body))
-                    .await
-            }
-            None => request.into_json().await,
+        match self.negotiate(request) {
+            (request, Some(codec)) => request.into_decoded(|body| codec.decode_object(body)).await,
+            (request, None) => request.into_json().await,
         }
     }
 
@@ -310,14 +314,9 @@ impl<K: Object> Client<K> {
         let request = self
             .accept(self.request(http::Method::GET), true)
             .params(options);
-        match self.codec() {
-            Some(codec) => {
-                request
-                    .header("accept", protobuf::ACCEPT)
-                    .into_list_decoded(codec.decode)
-                    .await
-            }
-            None => request.into_json().await,
+        match self.negotiate(request) {
+            (request, Some(codec)) => request.into_list_decoded(codec.decode).await,
+            (request, None) => request.into_json().await,
         }
     }
 
@@ -378,14 +377,9 @@ impl<K: Object> Client<K> {
         if let Some(idle) = idle {
             request = request.idle_timeout(idle);
         }
-        Ok(match self.codec() {
-            Some(codec) => Box::pin(
-                request
-                    .header("accept", protobuf::ACCEPT)
-                    .watch_decoded::<K>(codec.decode)
-                    .await?,
-            ),
-            None => Box::pin(request.watch::<K>().await?),
+        Ok(match self.negotiate(request) {
+            (request, Some(codec)) => Box::pin(request.watch_decoded::<K>(codec.decode).await?),
+            (request, None) => Box::pin(request.watch::<K>().await?),
         })
     }
 
