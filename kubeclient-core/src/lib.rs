@@ -23,6 +23,7 @@
 
 pub mod api;
 pub mod discovery;
+pub mod json;
 #[cfg(feature = "k8s-openapi")]
 mod k8s_openapi_impls;
 pub mod labels;

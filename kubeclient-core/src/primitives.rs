@@ -120,7 +120,8 @@ impl<'de> Deserialize<'de> for IntOrString {
 }
 
 /// Writes a floating-point number as Go's `encoding/json` does: an integral value without a
-/// fraction (`100`, where serde_json writes `100.0`). Used by the generated types.
+/// fraction (`100`, where serde_json writes `100.0`). The generated types write their
+/// numbers through it ([`crate::json::Number`]).
 pub fn serialize_float<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
     // Integral values below 2^53 are exact as i64.
     if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
@@ -128,35 +129,6 @@ pub fn serialize_float<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Err
     } else {
         s.serialize_f64(*value)
     }
-}
-
-/// [`serialize_float`] for an optional number.
-pub fn serialize_option_float<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(v) => serialize_float(v, s),
-        None => s.serialize_none(),
-    }
-}
-
-/// Reads a list into a `Vec` without spare capacity (a decoded list grows by doubling; a
-/// cached object should not keep the unused half). Used by the generated types.
-pub fn deserialize_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    let mut items = Vec::<T>::deserialize(d)?;
-    items.shrink_to_fit();
-    Ok(items)
-}
-
-/// [`deserialize_vec`] for an optional list.
-pub fn deserialize_option_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Vec<T>>, D::Error> {
-    let mut items = Option::<Vec<T>>::deserialize(d)?;
-    if let Some(items) = items.as_mut() {
-        items.shrink_to_fit();
-    }
-    Ok(items)
 }
 
 /// A JSON object with string keys (`resources.requests`, `ConfigMap.data`, `nodeSelector`,
@@ -501,23 +473,6 @@ mod tests {
         );
         let err = serde_json::from_value::<Time>(json!("yesterday")).expect_err("not a time");
         assert!(err.to_string().contains("\"yesterday\""), "{err}");
-    }
-
-    #[test]
-    fn floats_are_written_as_go_writes_them() {
-        #[derive(Serialize)]
-        struct F {
-            #[serde(serialize_with = "serialize_float")]
-            a: f64,
-            #[serde(serialize_with = "serialize_option_float")]
-            b: Option<f64>,
-        }
-        let json = serde_json::to_string(&F {
-            a: 100.0,
-            b: Some(0.5),
-        })
-        .expect("json");
-        assert_eq!(json, r#"{"a":100,"b":0.5}"#);
     }
 
     #[test]

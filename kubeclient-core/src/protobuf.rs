@@ -201,7 +201,87 @@ pub fn get_nonzero<V: Value>(wire: WireType, buf: &mut &[u8]) -> Result<Option<V
     Ok((!value.is_zero()).then_some(value))
 }
 
+// The readers below store a field's value in place. The generated `Message::decode` calls one
+// per field: each is compiled once per value type and never inlined, so that a message's
+// decoder stays a table of calls (the API types have thousands of fields; inlined, their
+// decoders are most of the crate's machine code and build time).
+
+/// Reads a field's value into `out`.
+#[inline(never)]
+pub fn set<V: Value>(wire: WireType, buf: &mut &[u8], out: &mut V) -> Result<(), DecodeError> {
+    *out = get(wire, buf)?;
+    Ok(())
+}
+
+/// Reads an optional field's value into `out`.
+#[inline(never)]
+pub fn set_some<V: Value>(
+    wire: WireType,
+    buf: &mut &[u8],
+    out: &mut Option<V>,
+) -> Result<(), DecodeError> {
+    *out = Some(get(wire, buf)?);
+    Ok(())
+}
+
+/// Reads an optional field's value into `out`, boxed.
+#[inline(never)]
+pub fn set_box<V: Value>(
+    wire: WireType,
+    buf: &mut &[u8],
+    out: &mut Option<Box<V>>,
+) -> Result<(), DecodeError> {
+    *out = Some(Box::new(get(wire, buf)?));
+    Ok(())
+}
+
+/// Reads an optional field's value into `out`; `None` for Go's zero value (see
+/// [`get_nonzero`]).
+#[inline(never)]
+pub fn set_nonzero<V: Value>(
+    wire: WireType,
+    buf: &mut &[u8],
+    out: &mut Option<V>,
+) -> Result<(), DecodeError> {
+    *out = get_nonzero(wire, buf)?;
+    Ok(())
+}
+
+/// Reads one element (or several packed) of an optional repeated field into `out`.
+#[inline(never)]
+pub fn push_some<V: Value>(
+    wire: WireType,
+    buf: &mut &[u8],
+    out: &mut Option<Vec<V>>,
+) -> Result<(), DecodeError> {
+    push(wire, buf, out.get_or_insert_with(Vec::new))
+}
+
+/// Reads one map entry into `out`.
+#[inline(never)]
+pub fn push_entry<K: Value + Default, V: Value + Default>(
+    wire: WireType,
+    buf: &mut &[u8],
+    out: &mut Vec<(K, V)>,
+) -> Result<(), DecodeError> {
+    out.push(entry(wire, buf)?);
+    Ok(())
+}
+
+/// Reads one entry of a `map<string, string>` kept as a `BTreeMap` (an object's labels and
+/// annotations) into `out`.
+pub fn insert_entry(
+    wire: WireType,
+    buf: &mut &[u8],
+    out: &mut Option<std::collections::BTreeMap<String, String>>,
+) -> Result<(), DecodeError> {
+    let (k, v) = entry::<String, String>(wire, buf)?;
+    out.get_or_insert_with(Default::default).insert(k, v);
+    Ok(())
+}
+
 /// Reads one element of a repeated field into `out`, or several when they come packed.
+#[inline(never)]
 pub fn push<V: Value>(
     wire: WireType,
     buf: &mut &[u8],
@@ -237,17 +317,20 @@ pub fn entry<K: Value + Default, V: Value + Default>(
 }
 
 /// Writes a field.
+#[inline(never)]
 pub fn put<V: Value>(tag: u32, value: &V, buf: &mut Vec<u8>) {
     put_key(tag, V::WIRE, buf);
     value.encode_value(buf);
 }
 
 /// The length [`put`] writes.
+#[inline(never)]
 pub fn put_len<V: Value>(tag: u32, value: &V) -> usize {
     key_len(tag) + value.value_len()
 }
 
 /// Writes an optional field when it is there.
+#[inline(never)]
 pub fn put_opt<V: Value>(tag: u32, value: Option<&V>, buf: &mut Vec<u8>) {
     if let Some(value) = value {
         put(tag, value, buf);
@@ -255,11 +338,13 @@ pub fn put_opt<V: Value>(tag: u32, value: Option<&V>, buf: &mut Vec<u8>) {
 }
 
 /// The length [`put_opt`] writes.
+#[inline(never)]
 pub fn put_opt_len<V: Value>(tag: u32, value: Option<&V>) -> usize {
     value.map_or(0, |v| put_len(tag, v))
 }
 
 /// Writes a repeated field, one key per element.
+#[inline(never)]
 pub fn put_each<V: Value>(tag: u32, values: &[V], buf: &mut Vec<u8>) {
     for value in values {
         put(tag, value, buf);
@@ -267,6 +352,7 @@ pub fn put_each<V: Value>(tag: u32, values: &[V], buf: &mut Vec<u8>) {
 }
 
 /// The length [`put_each`] writes.
+#[inline(never)]
 pub fn put_each_len<V: Value>(tag: u32, values: &[V]) -> usize {
     values.iter().map(|v| put_len(tag, v)).sum()
 }

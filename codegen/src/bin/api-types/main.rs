@@ -486,6 +486,148 @@ fn codec_mark(name: &str) -> String {
 }
 
 /// Marks where a struct's protobuf `Message` impl goes.
+/// How a field is read from and written to JSON.
+#[derive(Clone, Copy, PartialEq)]
+enum JsonKind {
+    /// Always written.
+    Plain,
+    /// A number, always written as Go writes it.
+    Float,
+    /// A list, always written; read without spare capacity.
+    List,
+    /// Written when present.
+    Optional,
+    /// [`JsonKind::Float`], written when present.
+    OptionalFloat,
+    /// [`JsonKind::List`], written when present.
+    OptionalList,
+}
+
+/// A field of a generated struct as JSON sees it.
+struct JsonField {
+    json: String,
+    field: String,
+    kind: JsonKind,
+}
+
+impl JsonField {
+    fn new(json: &str, field: &str, kind: JsonKind) -> Self {
+        JsonField {
+            json: json.to_string(),
+            field: field.to_string(),
+            kind,
+        }
+    }
+
+    fn optional(&self) -> bool {
+        matches!(
+            self.kind,
+            JsonKind::Optional | JsonKind::OptionalFloat | JsonKind::OptionalList
+        )
+    }
+}
+
+/// `Serialize`, `Deserialize` and `kubeclient_core::json::ReadFields` for a struct: fields
+/// are written in the order given and read through a table of the keys, sorted.
+fn json_impls(name: &str, fields: &[JsonField]) -> String {
+    let mut out = String::new();
+    let required = fields.iter().filter(|f| !f.optional()).count();
+    let mut len: Vec<String> = Vec::new();
+    if required > 0 {
+        len.push(required.to_string());
+    }
+    let mut writes = String::new();
+    for f in fields {
+        let (json, field) = (&f.json, &f.field);
+        let _ = match f.kind {
+            JsonKind::Plain | JsonKind::List => writeln!(
+                writes,
+                "        st.serialize_field({json:?}, &self.{field})?;"
+            ),
+            JsonKind::Float => writeln!(
+                writes,
+                "        st.serialize_field({json:?}, &crate::json::Number(&self.{field}))?;"
+            ),
+            JsonKind::Optional | JsonKind::OptionalList => writeln!(
+                writes,
+                "        if let Some(v) = &self.{field} {{\n            st.serialize_field({json:?}, v)?;\n        }}"
+            ),
+            JsonKind::OptionalFloat => writeln!(
+                writes,
+                "        if let Some(v) = &self.{field} {{\n            st.serialize_field({json:?}, &crate::json::Number(v))?;\n        }}"
+            ),
+        };
+        if f.optional() {
+            len.push(format!("usize::from(self.{field}.is_some())"));
+        }
+    }
+    let len = if len.is_empty() {
+        "0".to_string()
+    } else {
+        len.join(" + ")
+    };
+    let st = if fields.is_empty() { "" } else { "mut " };
+    let _ = writeln!(
+        out,
+        "impl serde::Serialize for {name} {{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{
+        use serde::ser::SerializeStruct as _;
+        let {st}st = s.serialize_struct({name:?}, {len})?;
+{writes}        st.end()
+    }}
+}}
+
+impl<'de> serde::Deserialize<'de> for {name} {{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{
+        crate::json::deserialize(d)
+    }}
+}}
+"
+    );
+    let mut sorted: Vec<&JsonField> = fields.iter().collect();
+    sorted.sort_by(|a, b| a.json.cmp(&b.json));
+    let keys: Vec<String> = sorted.iter().map(|f| format!("{:?}", f.json)).collect();
+    let mut arms = String::new();
+    for (i, f) in sorted.iter().enumerate() {
+        let field = &f.field;
+        let _ = match f.kind {
+            JsonKind::List => writeln!(
+                arms,
+                "            {i} => crate::json::read_vec(map, &mut self.{field})?,"
+            ),
+            JsonKind::OptionalList => writeln!(
+                arms,
+                "            {i} => crate::json::read_option_vec(map, &mut self.{field})?,"
+            ),
+            _ => writeln!(arms, "            {i} => self.{field} = map.next_value()?,"),
+        };
+    }
+    let body = if fields.is_empty() {
+        "        let _ = index;\n        map.next_value::<serde::de::IgnoredAny>()?;\n".to_string()
+    } else {
+        format!(
+            "        match index {{\n{arms}            _ => {{\n                map.next_value::<serde::de::IgnoredAny>()?;\n            }}\n        }}\n"
+        )
+    };
+    let _ = writeln!(
+        out,
+        "impl crate::json::ReadFields for {name} {{
+    const NAME: &'static str = {name:?};
+    const KEYS: &'static [&'static str] = &[{}];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {{
+{body}        Ok(())
+    }}
+}}
+",
+        keys.join(", ")
+    );
+    out
+}
+
 fn impl_mark(name: &str) -> String {
     format!("// protobuf impl of {name}\n")
 }
@@ -517,11 +659,10 @@ fn render_struct(
     let mut out = String::new();
     let fallback = format!("{} ({}/{}).", place.name, place.package, place.version);
     out.push_str(&doc(schema["description"].as_str(), &fallback, ""));
-    out.push_str(
-        "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]\n",
-    );
+    out.push_str("#[derive(Clone, Debug, Default, PartialEq)]\n");
     let _ = writeln!(out, "pub struct {} {{", place.name);
     let mut seen = BTreeSet::new();
+    let mut json_fields = Vec::new();
     let mut inline_meta = None;
     for (json, prop) in &props {
         let field = field_name(json);
@@ -539,10 +680,8 @@ fn render_struct(
             } else {
                 "Kind"
             };
-            let _ = writeln!(
-                out,
-                "    #[serde(rename = {json:?}, default)]\n    pub {field}: crate::primitives::{marker}<Self>,"
-            );
+            let _ = writeln!(out, "    pub {field}: crate::primitives::{marker}<Self>,");
+            json_fields.push(JsonField::new(json, &field, JsonKind::Plain));
             continue;
         }
         let target = reference(prop);
@@ -562,10 +701,8 @@ fn render_struct(
                 ty: ty.clone(),
                 optional: false,
             });
-            let _ = writeln!(
-                out,
-                "    #[serde(rename = {json:?}, default)]\n    pub {field}: {ty},"
-            );
+            let _ = writeln!(out, "    pub {field}: {ty},");
+            json_fields.push(JsonField::new(json, &field, JsonKind::Plain));
             continue;
         }
         let is_required = required.contains(json.as_str());
@@ -576,8 +713,9 @@ fn render_struct(
         {
             let _ = writeln!(
                 out,
-                "    #[serde(rename = {json:?}, default, skip_serializing_if = \"Option::is_none\")]\n    pub {field}: Option<std::collections::BTreeMap<String, String>>,"
+                "    pub {field}: Option<std::collections::BTreeMap<String, String>>,"
             );
+            json_fields.push(JsonField::new(json, &field, JsonKind::Optional));
             rust_fields.push(proto::RustField {
                 json: json.clone(),
                 field: field.clone(),
@@ -593,31 +731,27 @@ fn render_struct(
         let list = prop["type"] == "array";
         let (ty, optional) = if is_required {
             let ty = rust_type(inputs, prop, false, &mut module.deps)?;
-            let with = if float {
-                ", serialize_with = \"crate::primitives::serialize_float\""
+            let kind = if float {
+                JsonKind::Float
             } else if list {
-                ", deserialize_with = \"crate::primitives::deserialize_vec\""
+                JsonKind::List
             } else {
-                ""
+                JsonKind::Plain
             };
-            let _ = writeln!(
-                out,
-                "    #[serde(rename = {json:?}, default{with})]\n    pub {field}: {ty},"
-            );
+            let _ = writeln!(out, "    pub {field}: {ty},");
+            json_fields.push(JsonField::new(json, &field, kind));
             (ty, false)
         } else {
             let ty = rust_type(inputs, prop, boxed, &mut module.deps)?;
-            let with = if float {
-                ", serialize_with = \"crate::primitives::serialize_option_float\""
+            let kind = if float {
+                JsonKind::OptionalFloat
             } else if list {
-                ", deserialize_with = \"crate::primitives::deserialize_option_vec\""
+                JsonKind::OptionalList
             } else {
-                ""
+                JsonKind::Optional
             };
-            let _ = writeln!(
-                out,
-                "    #[serde(rename = {json:?}, default, skip_serializing_if = \"Option::is_none\"{with})]\n    pub {field}: Option<{ty}>,"
-            );
+            let _ = writeln!(out, "    pub {field}: Option<{ty}>,");
+            json_fields.push(JsonField::new(json, &field, kind));
             (ty, true)
         };
         rust_fields.push(proto::RustField {
@@ -628,6 +762,7 @@ fn render_struct(
         });
     }
     out.push_str("}\n\n");
+    out.push_str(&json_impls(&place.name, &json_fields));
     out.push_str(&impl_mark(name));
     if let (true, Some(gvk)) = (has_type_meta, &single_gvk) {
         let _ = writeln!(

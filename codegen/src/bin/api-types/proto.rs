@@ -378,7 +378,7 @@ impl Context<'_> {
                 code.len.push(format!("pb::put_group_len({tag}, {len})"));
                 let _ = writeln!(
                     code.arms,
-                    "({tag}, wire) => {{ let mut {inner_buf} = pb::get_group(wire, &mut {buf})?; while !{inner_buf}.is_empty() {{ match pb::key(&mut {inner_buf})? {{ {} (_, wire) => pb::skip(wire, &mut {inner_buf})?, }} }} }}",
+                    "({tag}, wire) => {{ let mut {inner_buf} = pb::get_group(wire, &mut {buf})?; while !{inner_buf}.is_empty() {{ match pb::key(&mut {inner_buf})? {{ {} (_, wire) => pb::skip(wire, &mut {inner_buf}), }}?; }} Ok(()) }}",
                     inner.arms
                 );
                 code.locals.push_str(&inner.locals);
@@ -430,7 +430,7 @@ impl Context<'_> {
                         ));
                         let _ = writeln!(
                             code.arms,
-                            "({tag}, wire) => pb::push(wire, &mut {buf}, m.{f}.get_or_insert_with(Vec::new))?,"
+                            "({tag}, wire) => pb::push_some(wire, &mut {buf}, &mut m.{f}),"
                         );
                         let _ = writeln!(
                             code.epilogue,
@@ -441,7 +441,7 @@ impl Context<'_> {
                         code.len.push(format!("pb::put_each_len({tag}, &self.{f})"));
                         let _ = writeln!(
                             code.arms,
-                            "({tag}, wire) => pb::push(wire, &mut {buf}, &mut m.{f})?,"
+                            "({tag}, wire) => pb::push(wire, &mut {buf}, &mut m.{f}),"
                         );
                         let _ = writeln!(code.epilogue, "m.{f}.shrink_to_fit();");
                     }
@@ -459,7 +459,7 @@ impl Context<'_> {
                         ));
                         let _ = writeln!(
                             code.arms,
-                            "({tag}, wire) => {{ let (k, v) = pb::entry::<String, String>(wire, &mut {buf})?; m.{f}.get_or_insert_with(Default::default).insert(k, v); }}"
+                            "({tag}, wire) => pb::insert_entry(wire, &mut {buf}, &mut m.{f}),"
                         );
                         continue;
                     }
@@ -479,7 +479,7 @@ impl Context<'_> {
                     );
                     let _ = writeln!(
                         code.arms,
-                        "({tag}, wire) => {local}.push(pb::entry(wire, &mut {buf})?),"
+                        "({tag}, wire) => pb::push_entry(wire, &mut {buf}, &mut {local}),"
                     );
                     if rf.optional {
                         let _ = writeln!(
@@ -521,7 +521,7 @@ impl Context<'_> {
                                 .push(format!("pb::put_opt_len({tag}, self.{f}.as_deref())"));
                             let _ = writeln!(
                                 code.arms,
-                                "({tag}, wire) => m.{f} = Some(Box::new(pb::get(wire, &mut {buf})?)),"
+                                "({tag}, wire) => pb::set_box(wire, &mut {buf}, &mut m.{f}),"
                             );
                         }
                         (true, false) => {
@@ -534,18 +534,21 @@ impl Context<'_> {
                             let zero_is_absent =
                                 time || (scalar && !pf.go.pointer && pf.go.omitempty);
                             let read = if zero_is_absent {
-                                format!("pb::get_nonzero(wire, &mut {buf})?")
+                                "set_nonzero"
                             } else {
-                                format!("Some(pb::get(wire, &mut {buf})?)")
+                                "set_some"
                             };
-                            let _ = writeln!(code.arms, "({tag}, wire) => m.{f} = {read},");
+                            let _ = writeln!(
+                                code.arms,
+                                "({tag}, wire) => pb::{read}(wire, &mut {buf}, &mut m.{f}),"
+                            );
                         }
                         (false, _) => {
                             let _ = writeln!(code.encode, "pb::put({tag}, &self.{f}, buf);");
                             code.len.push(format!("pb::put_len({tag}, &self.{f})"));
                             let _ = writeln!(
                                 code.arms,
-                                "({tag}, wire) => m.{f} = pb::get(wire, &mut {buf})?,"
+                                "({tag}, wire) => pb::set(wire, &mut {buf}, &mut m.{f}),"
                             );
                         }
                     }
@@ -627,7 +630,7 @@ fn render(name: &str, code: &Code) -> String {
     let has_fields = !code.arms.is_empty();
     let decode = if has_fields {
         format!(
-            "let mut m = Self::default();\n{}while !buf.is_empty() {{ match pb::key(&mut buf)? {{ {} (_, wire) => pb::skip(wire, &mut buf)?, }} }}\n{}Ok(m)",
+            "let mut m = Self::default();\n{}while !buf.is_empty() {{ match pb::key(&mut buf)? {{ {} (_, wire) => pb::skip(wire, &mut buf), }}?; }}\n{}Ok(m)",
             code.locals, code.arms, code.epilogue
         )
     } else {

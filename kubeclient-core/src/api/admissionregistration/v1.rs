@@ -7,7 +7,7 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// ApplyConfiguration defines the desired configuration values of an object.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplyConfiguration {
     /// expression will be evaluated by CEL to create an apply configuration. ref: <https://github.com/google/cel-spec>
     ///
@@ -37,12 +37,43 @@ pub struct ApplyConfiguration {
     /// The 'apiVersion', 'kind', 'metadata.name' and 'metadata.generateName' are always accessible from the root of the object. No other metadata properties are accessible.
     ///
     /// Only property names of the form '\[a-zA-Z_.-/\]\[a-zA-Z0-9_.-/\]*' are accessible. Required.
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expression: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ApplyConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("ApplyConfiguration", usize::from(self.expression.is_some()))?;
+        if let Some(v) = &self.expression {
+            st.serialize_field("expression", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ApplyConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ApplyConfiguration {
+    const NAME: &'static str = "ApplyConfiguration";
+    const KEYS: &'static [&'static str] = &["expression"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ApplyConfiguration {
@@ -62,16 +93,16 @@ impl crate::protobuf::Message for ApplyConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.expression = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// AuditAnnotation describes how to produce an audit annotation for an API request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditAnnotation {
     /// key specifies the audit annotation key. The audit annotation keys of a ValidatingAdmissionPolicy must be unique. The key must be a qualified name (\[A-Za-z0-9\]\[-A-Za-z0-9_.\]*) no more than 63 bytes in length.
     ///
@@ -80,15 +111,48 @@ pub struct AuditAnnotation {
     /// If an admission webhook uses the same resource name as this ValidatingAdmissionPolicy and the same audit annotation key, the annotation key will be identical. In this case, the first annotation written with the key will be included in the audit event and all subsequent annotations with the same key will be discarded.
     ///
     /// Required.
-    #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
     /// valueExpression represents the expression which is evaluated by CEL to produce an audit annotation value. The expression must evaluate to either a string or null value. If the expression evaluates to a string, the audit annotation is included with the string value. If the expression evaluates to null or empty string the audit annotation will be omitted. The valueExpression may be no longer than 5kb in length. If the result of the valueExpression is more than 10kb in length, it will be truncated to 10kb.
     ///
     /// If multiple ValidatingAdmissionPolicyBinding resources match an API request, then the valueExpression will be evaluated for each binding. All unique values produced by the valueExpressions will be joined together in a comma-separated list.
     ///
     /// Required.
-    #[serde(rename = "valueExpression", default)]
     pub value_expression: crate::primitives::Str,
+}
+
+impl serde::Serialize for AuditAnnotation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("AuditAnnotation", 2)?;
+        st.serialize_field("key", &self.key)?;
+        st.serialize_field("valueExpression", &self.value_expression)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AuditAnnotation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for AuditAnnotation {
+    const NAME: &'static str = "AuditAnnotation";
+    const KEYS: &'static [&'static str] = &["key", "valueExpression"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.key = map.next_value()?,
+            1 => self.value_expression = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for AuditAnnotation {
@@ -109,24 +173,57 @@ impl crate::protobuf::Message for AuditAnnotation {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get(wire, &mut buf)?,
-                (2, wire) => m.value_expression = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.key),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.value_expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ExpressionWarning is a warning information that targets a specific expression.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressionWarning {
     /// fieldRef is the path to the field that refers to the expression. For example, the reference to the expression of the first item of validations is "spec.validations\[0\].expression"
-    #[serde(rename = "fieldRef", default)]
     pub field_ref: crate::primitives::Str,
     /// warning contains the content of type checking information in a human-readable form. Each line of the warning contains the type that the expression is checked against, followed by the type check error from the compiler.
-    #[serde(rename = "warning", default)]
     pub warning: crate::primitives::Str,
+}
+
+impl serde::Serialize for ExpressionWarning {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ExpressionWarning", 2)?;
+        st.serialize_field("fieldRef", &self.field_ref)?;
+        st.serialize_field("warning", &self.warning)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExpressionWarning {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ExpressionWarning {
+    const NAME: &'static str = "ExpressionWarning";
+    const KEYS: &'static [&'static str] = &["fieldRef", "warning"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.field_ref = map.next_value()?,
+            1 => self.warning = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ExpressionWarning {
@@ -147,17 +244,17 @@ impl crate::protobuf::Message for ExpressionWarning {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => m.field_ref = pb::get(wire, &mut buf)?,
-                (3, wire) => m.warning = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::set(wire, &mut buf, &mut m.field_ref),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.warning),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// JSONPatch defines a JSON Patch.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JSONPatch {
     /// expression will be evaluated by CEL to create a \[JSON patch\](<https://jsonpatch.com/>). ref: <https://github.com/google/cel-spec>
     ///
@@ -213,12 +310,42 @@ pub struct JSONPatch {
     /// - 'jsonpatch.escapeKey' - Performs JSONPatch key escaping. '~' and  '/' are escaped as '~0' and '~1' respectively).
     ///
     /// Only property names of the form '\[a-zA-Z_.-/\]\[a-zA-Z0-9_.-/\]*' are accessible. Required.
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expression: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for JSONPatch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("JSONPatch", usize::from(self.expression.is_some()))?;
+        if let Some(v) = &self.expression {
+            st.serialize_field("expression", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JSONPatch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JSONPatch {
+    const NAME: &'static str = "JSONPatch";
+    const KEYS: &'static [&'static str] = &["expression"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JSONPatch {
@@ -238,16 +365,16 @@ impl crate::protobuf::Message for JSONPatch {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.expression = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MatchCondition represents a condition which must by fulfilled for a request to be sent to a webhook.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchCondition {
     /// expression represents the expression which will be evaluated by CEL. Must evaluate to bool. CEL expressions have access to the contents of the AdmissionRequest and Authorizer, organized into CEL variables:
     ///
@@ -258,13 +385,46 @@ pub struct MatchCondition {
     /// Documentation on CEL: <https://kubernetes.io/docs/reference/using-api/cel/>
     ///
     /// Required.
-    #[serde(rename = "expression", default)]
     pub expression: crate::primitives::Str,
     /// name is an identifier for this match condition, used for strategic merging of MatchConditions, as well as providing an identifier for logging purposes. A good name should be descriptive of the associated expression. Name must be a qualified name consisting of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '(\[A-Za-z0-9\]\[-A-Za-z0-9_.\]*)?\[A-Za-z0-9\]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')
     ///
     /// Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for MatchCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("MatchCondition", 2)?;
+        st.serialize_field("expression", &self.expression)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MatchCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MatchCondition {
+    const NAME: &'static str = "MatchCondition";
+    const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MatchCondition {
@@ -285,25 +445,19 @@ impl crate::protobuf::Message for MatchCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchResources {
     /// excludeResourceRules describes what operations on what resources/subresources the ValidatingAdmissionPolicy should not care about. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)
-    #[serde(
-        rename = "excludeResourceRules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub exclude_resource_rules:
         Option<Vec<crate::api::admissionregistration::v1::NamedRuleWithOperations>>,
     /// matchPolicy defines how the "MatchResources" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
@@ -313,11 +467,6 @@ pub struct MatchResources {
     /// - Equivalent: match a request if modifies a resource listed in rules, even via another API group or version. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, and "rules" only included 'apiGroups:\["apps"\], apiVersions:\["v1"\], resources: \["deployments"\]', a request to apps/v1beta1 or extensions/v1beta1 would be converted to apps/v1 and sent to the ValidatingAdmissionPolicy.
     ///
     /// Defaults to "Equivalent"
-    #[serde(
-        rename = "matchPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_policy: Option<crate::primitives::Str>,
     /// namespaceSelector decides whether to run the admission control policy on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the policy.
     ///
@@ -350,27 +499,75 @@ pub struct MatchResources {
     /// See <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/> for more examples of label selectors.
     ///
     /// Default to the empty LabelSelector, which matches everything.
-    #[serde(
-        rename = "namespaceSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub namespace_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// objectSelector decides whether to run the validation based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the cel validation, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything.
-    #[serde(
-        rename = "objectSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub object_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// resourceRules describes what operations on what resources/subresources the ValidatingAdmissionPolicy matches. The policy cares about an operation if it matches _any_ Rule.
-    #[serde(
-        rename = "resourceRules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_rules: Option<Vec<crate::api::admissionregistration::v1::NamedRuleWithOperations>>,
+}
+
+impl serde::Serialize for MatchResources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MatchResources",
+            usize::from(self.exclude_resource_rules.is_some())
+                + usize::from(self.match_policy.is_some())
+                + usize::from(self.namespace_selector.is_some())
+                + usize::from(self.object_selector.is_some())
+                + usize::from(self.resource_rules.is_some()),
+        )?;
+        if let Some(v) = &self.exclude_resource_rules {
+            st.serialize_field("excludeResourceRules", v)?;
+        }
+        if let Some(v) = &self.match_policy {
+            st.serialize_field("matchPolicy", v)?;
+        }
+        if let Some(v) = &self.namespace_selector {
+            st.serialize_field("namespaceSelector", v)?;
+        }
+        if let Some(v) = &self.object_selector {
+            st.serialize_field("objectSelector", v)?;
+        }
+        if let Some(v) = &self.resource_rules {
+            st.serialize_field("resourceRules", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MatchResources {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MatchResources {
+    const NAME: &'static str = "MatchResources";
+    const KEYS: &'static [&'static str] = &[
+        "excludeResourceRules",
+        "matchPolicy",
+        "namespaceSelector",
+        "objectSelector",
+        "resourceRules",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.exclude_resource_rules)?,
+            1 => self.match_policy = map.next_value()?,
+            2 => self.namespace_selector = map.next_value()?,
+            3 => self.object_selector = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.resource_rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MatchResources {
@@ -408,21 +605,13 @@ impl crate::protobuf::Message for MatchResources {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_rules.get_or_insert_with(Vec::new),
-                )?,
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.exclude_resource_rules.get_or_insert_with(Vec::new),
-                )?,
-                (7, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.namespace_selector),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.object_selector),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.resource_rules),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.exclude_resource_rules),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.match_policy),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.resource_rules {
             v.shrink_to_fit();
@@ -435,20 +624,60 @@ impl crate::protobuf::Message for MatchResources {
 }
 
 /// MutatingAdmissionPolicy describes the definition of an admission mutation policy that mutates the object coming into admission chain.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicy {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the desired behavior of the MutatingAdmissionPolicy.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::admissionregistration::v1::MutatingAdmissionPolicySpec>>,
+}
+
+impl serde::Serialize for MutatingAdmissionPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MutatingAdmissionPolicy",
+            3 + usize::from(self.spec.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingAdmissionPolicy {
+    const NAME: &'static str = "MutatingAdmissionPolicy";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingAdmissionPolicy {
@@ -469,10 +698,10 @@ impl crate::protobuf::Message for MutatingAdmissionPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -500,21 +729,61 @@ impl crate::resource::Resource for MutatingAdmissionPolicy {
 /// For a given admission request, each binding will cause its policy to be evaluated N times, where N is 1 for policies/bindings that don't use params, otherwise N is the number of parameters selected by the binding. Each evaluation is constrained by a \[runtime cost budget\](<https://kubernetes.io/docs/reference/using-api/cel/#runtime-cost-budget>).
 ///
 /// Adding/removing policies, bindings, or params can not affect whether a given (policy, binding, param) combination is within its own CEL budget.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicyBinding {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the desired behavior of the MutatingAdmissionPolicyBinding.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec:
         Option<Box<crate::api::admissionregistration::v1::MutatingAdmissionPolicyBindingSpec>>,
+}
+
+impl serde::Serialize for MutatingAdmissionPolicyBinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MutatingAdmissionPolicyBinding",
+            3 + usize::from(self.spec.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBinding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingAdmissionPolicyBinding {
+    const NAME: &'static str = "MutatingAdmissionPolicyBinding";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingAdmissionPolicyBinding {
@@ -535,10 +804,10 @@ impl crate::protobuf::Message for MutatingAdmissionPolicyBinding {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -562,24 +831,55 @@ impl crate::resource::Resource for MutatingAdmissionPolicyBinding {
 }
 
 /// MutatingAdmissionPolicyBindingList is a list of MutatingAdmissionPolicyBinding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicyBindingList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of PolicyBinding.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::admissionregistration::v1::MutatingAdmissionPolicyBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for MutatingAdmissionPolicyBindingList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("MutatingAdmissionPolicyBindingList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "MutatingAdmissionPolicyBindingList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingAdmissionPolicyBindingList {
@@ -600,10 +900,10 @@ impl crate::protobuf::Message for MutatingAdmissionPolicyBindingList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -616,25 +916,62 @@ impl crate::primitives::TypeInfo for MutatingAdmissionPolicyBindingList {
 }
 
 /// MutatingAdmissionPolicyBindingSpec defines the specification of the MutatingAdmissionPolicyBinding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicyBindingSpec {
     /// matchResources limits what resources match this binding and may be mutated by it. Note that if matchResources matches a resource, the resource must also match a policy's matchConstraints and matchConditions before the resource may be mutated. When matchResources is unset, it does not constrain resource matching, and only the policy's matchConstraints and matchConditions must match for the resource to be mutated. Additionally, matchResources.resourceRules are optional and do not constraint matching when unset. Note that this is differs from MutatingAdmissionPolicy matchConstraints, where resourceRules are required. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT.
-    #[serde(
-        rename = "matchResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_resources: Option<Box<crate::api::admissionregistration::v1::MatchResources>>,
     /// paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in spec.ParamKind of the bound MutatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the MutatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param.
-    #[serde(rename = "paramRef", default, skip_serializing_if = "Option::is_none")]
     pub param_ref: Option<Box<crate::api::admissionregistration::v1::ParamRef>>,
     /// policyName references a MutatingAdmissionPolicy name which the MutatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this binding is considered invalid and will be ignored Required.
-    #[serde(
-        rename = "policyName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub policy_name: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for MutatingAdmissionPolicyBindingSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MutatingAdmissionPolicyBindingSpec",
+            usize::from(self.match_resources.is_some())
+                + usize::from(self.param_ref.is_some())
+                + usize::from(self.policy_name.is_some()),
+        )?;
+        if let Some(v) = &self.match_resources {
+            st.serialize_field("matchResources", v)?;
+        }
+        if let Some(v) = &self.param_ref {
+            st.serialize_field("paramRef", v)?;
+        }
+        if let Some(v) = &self.policy_name {
+            st.serialize_field("policyName", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "MutatingAdmissionPolicyBindingSpec";
+    const KEYS: &'static [&'static str] = &["matchResources", "paramRef", "policyName"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.match_resources = map.next_value()?,
+            1 => self.param_ref = map.next_value()?,
+            2 => self.policy_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingAdmissionPolicyBindingSpec {
@@ -658,35 +995,66 @@ impl crate::protobuf::Message for MutatingAdmissionPolicyBindingSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.policy_name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.param_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.match_resources = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.policy_name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.param_ref),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.match_resources),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MutatingAdmissionPolicyList is a list of MutatingAdmissionPolicy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicyList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingAdmissionPolicy.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::admissionregistration::v1::MutatingAdmissionPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for MutatingAdmissionPolicyList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("MutatingAdmissionPolicyList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingAdmissionPolicyList {
+    const NAME: &'static str = "MutatingAdmissionPolicyList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingAdmissionPolicyList {
@@ -707,10 +1075,10 @@ impl crate::protobuf::Message for MutatingAdmissionPolicyList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -723,7 +1091,7 @@ impl crate::primitives::TypeInfo for MutatingAdmissionPolicyList {
 }
 
 /// MutatingAdmissionPolicySpec defines the desired behavior of the admission policy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingAdmissionPolicySpec {
     /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
     ///
@@ -732,11 +1100,6 @@ pub struct MutatingAdmissionPolicySpec {
     /// failurePolicy does not define how validations that evaluate to false are handled.
     ///
     /// Allowed values are Ignore or Fail. Defaults to Fail.
-    #[serde(
-        rename = "failurePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the matchConstraints. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
@@ -748,52 +1111,99 @@ pub struct MutatingAdmissionPolicySpec {
     /// 3. If any matchCondition evaluates to an error (but none are FALSE):
     /// - If failurePolicy=Fail, reject the request
     /// - If failurePolicy=Ignore, the policy is skipped
-    #[serde(
-        rename = "matchConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchConstraints specifies what resources this policy is designed to validate. The MutatingAdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API MutatingAdmissionPolicy cannot match MutatingAdmissionPolicy and MutatingAdmissionPolicyBinding. The CREATE, UPDATE and CONNECT operations are allowed.  The DELETE operation may not be matched. '*' matches CREATE, UPDATE and CONNECT. Required.
-    #[serde(
-        rename = "matchConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_constraints: Option<Box<crate::api::admissionregistration::v1::MatchResources>>,
     /// mutations contain operations to perform on matching objects. mutations may not be empty; a minimum of one mutation is required. mutations are evaluated in order, and are reinvoked according to the reinvocationPolicy. The mutations of a policy are invoked for each binding of this policy and reinvocation of mutations occurs on a per binding basis.
-    #[serde(
-        rename = "mutations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub mutations: Option<Vec<crate::api::admissionregistration::v1::Mutation>>,
     /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If paramKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in MutatingAdmissionPolicyBinding, the params variable will be null.
-    #[serde(rename = "paramKind", default, skip_serializing_if = "Option::is_none")]
     pub param_kind: Option<Box<crate::api::admissionregistration::v1::ParamKind>>,
     /// reinvocationPolicy indicates whether mutations may be called multiple times per MutatingAdmissionPolicyBinding as part of a single admission evaluation. Allowed values are "Never" and "IfNeeded".
     ///
     /// Never: These mutations will not be called more than once per binding in a single admission evaluation.
     ///
     /// IfNeeded: These mutations may be invoked more than once per binding for a single admission request and there is no guarantee of order with respect to other admission plugins, admission webhooks, bindings of this policy and admission policies.  Mutations are only reinvoked when mutations change the object after this mutation is invoked. Required.
-    #[serde(
-        rename = "reinvocationPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reinvocation_policy: Option<crate::primitives::Str>,
     /// variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under 'variables' in other expressions of the policy except matchConditions because matchConditions are evaluated before the rest of the policy.
     ///
     /// The expression of a variable can refer to other variables defined earlier in the list but not those after. Thus, variables must be sorted by the order of first appearance and acyclic.
-    #[serde(
-        rename = "variables",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub variables: Option<Vec<crate::api::admissionregistration::v1::Variable>>,
+}
+
+impl serde::Serialize for MutatingAdmissionPolicySpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MutatingAdmissionPolicySpec",
+            usize::from(self.failure_policy.is_some())
+                + usize::from(self.match_conditions.is_some())
+                + usize::from(self.match_constraints.is_some())
+                + usize::from(self.mutations.is_some())
+                + usize::from(self.param_kind.is_some())
+                + usize::from(self.reinvocation_policy.is_some())
+                + usize::from(self.variables.is_some()),
+        )?;
+        if let Some(v) = &self.failure_policy {
+            st.serialize_field("failurePolicy", v)?;
+        }
+        if let Some(v) = &self.match_conditions {
+            st.serialize_field("matchConditions", v)?;
+        }
+        if let Some(v) = &self.match_constraints {
+            st.serialize_field("matchConstraints", v)?;
+        }
+        if let Some(v) = &self.mutations {
+            st.serialize_field("mutations", v)?;
+        }
+        if let Some(v) = &self.param_kind {
+            st.serialize_field("paramKind", v)?;
+        }
+        if let Some(v) = &self.reinvocation_policy {
+            st.serialize_field("reinvocationPolicy", v)?;
+        }
+        if let Some(v) = &self.variables {
+            st.serialize_field("variables", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicySpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingAdmissionPolicySpec {
+    const NAME: &'static str = "MutatingAdmissionPolicySpec";
+    const KEYS: &'static [&'static str] = &[
+        "failurePolicy",
+        "matchConditions",
+        "matchConstraints",
+        "mutations",
+        "paramKind",
+        "reinvocationPolicy",
+        "variables",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.failure_policy = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.match_conditions)?,
+            2 => self.match_constraints = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.mutations)?,
+            4 => self.param_kind = map.next_value()?,
+            5 => self.reinvocation_policy = map.next_value()?,
+            6 => crate::json::read_option_vec(map, &mut self.variables)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingAdmissionPolicySpec {
@@ -840,19 +1250,15 @@ impl crate::protobuf::Message for MutatingAdmissionPolicySpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.param_kind = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.match_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(wire, &mut buf, m.variables.get_or_insert_with(Vec::new))?,
-                (4, wire) => pb::push(wire, &mut buf, m.mutations.get_or_insert_with(Vec::new))?,
-                (5, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.match_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (7, wire) => m.reinvocation_policy = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.param_kind),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.match_constraints),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.variables),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.mutations),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.failure_policy),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.match_conditions),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reinvocation_policy),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.variables {
             v.shrink_to_fit();
@@ -868,24 +1274,13 @@ impl crate::protobuf::Message for MutatingAdmissionPolicySpec {
 }
 
 /// MutatingWebhook describes an admission webhook and the resources and operations it applies to.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingWebhook {
     /// admissionReviewVersions is an ordered list of preferred 'AdmissionReview' versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy.
-    #[serde(
-        rename = "admissionReviewVersions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub admission_review_versions: Vec<crate::primitives::Str>,
     /// clientConfig defines how to communicate with the hook. Required
-    #[serde(rename = "clientConfig", default)]
     pub client_config: crate::api::admissionregistration::v1::WebhookClientConfig,
     /// failurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail.
-    #[serde(
-        rename = "failurePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
@@ -895,12 +1290,6 @@ pub struct MutatingWebhook {
     /// 3. If any matchCondition evaluates to an error (but none are FALSE):
     /// - If failurePolicy=Fail, reject the request
     /// - If failurePolicy=Ignore, the error is ignored and the webhook is skipped
-    #[serde(
-        rename = "matchConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchPolicy defines how the "rules" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
     ///
@@ -909,14 +1298,8 @@ pub struct MutatingWebhook {
     /// - Equivalent: match a request if modifies a resource listed in rules, even via another API group or version. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, and "rules" only included 'apiGroups:\["apps"\], apiVersions:\["v1"\], resources: \["deployments"\]', a request to apps/v1beta1 or extensions/v1beta1 would be converted to apps/v1 and sent to the webhook.
     ///
     /// Defaults to "Equivalent"
-    #[serde(
-        rename = "matchPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_policy: Option<crate::primitives::Str>,
     /// name is the name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where "imagepolicy" is the name of the webhook, and kubernetes.io is the name of the organization. Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.
     ///
@@ -949,18 +1332,8 @@ pub struct MutatingWebhook {
     /// See <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/> for more examples of label selectors.
     ///
     /// Default to the empty LabelSelector, which matches everything.
-    #[serde(
-        rename = "namespaceSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub namespace_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// objectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything.
-    #[serde(
-        rename = "objectSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub object_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// reinvocationPolicy indicates whether this webhook should be called multiple times as part of a single admission evaluation. Allowed values are "Never" and "IfNeeded".
     ///
@@ -969,30 +1342,107 @@ pub struct MutatingWebhook {
     /// IfNeeded: the webhook will be called at least one additional time as part of the admission evaluation if the object being admitted is modified by other admission plugins after the initial webhook call. Webhooks that specify this option *must* be idempotent, able to process objects they previously admitted. Note: * the number of additional invocations is not guaranteed to be exactly one. * if additional invocations result in further modifications to the object, webhooks are not guaranteed to be invoked again. * webhooks that use this option may be reordered to minimize the number of additional invocations. * to validate an object after all mutations are guaranteed complete, use a validating admission webhook instead.
     ///
     /// Defaults to "Never".
-    #[serde(
-        rename = "reinvocationPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reinvocation_policy: Option<crate::primitives::Str>,
     /// rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.
-    #[serde(
-        rename = "rules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub rules: Option<Vec<crate::api::admissionregistration::v1::RuleWithOperations>>,
     /// sideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some.
-    #[serde(rename = "sideEffects", default)]
     pub side_effects: crate::primitives::Str,
     /// timeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds.
-    #[serde(
-        rename = "timeoutSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout_seconds: Option<i32>,
+}
+
+impl serde::Serialize for MutatingWebhook {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MutatingWebhook",
+            4 + usize::from(self.failure_policy.is_some())
+                + usize::from(self.match_conditions.is_some())
+                + usize::from(self.match_policy.is_some())
+                + usize::from(self.namespace_selector.is_some())
+                + usize::from(self.object_selector.is_some())
+                + usize::from(self.reinvocation_policy.is_some())
+                + usize::from(self.rules.is_some())
+                + usize::from(self.timeout_seconds.is_some()),
+        )?;
+        st.serialize_field("admissionReviewVersions", &self.admission_review_versions)?;
+        st.serialize_field("clientConfig", &self.client_config)?;
+        if let Some(v) = &self.failure_policy {
+            st.serialize_field("failurePolicy", v)?;
+        }
+        if let Some(v) = &self.match_conditions {
+            st.serialize_field("matchConditions", v)?;
+        }
+        if let Some(v) = &self.match_policy {
+            st.serialize_field("matchPolicy", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.namespace_selector {
+            st.serialize_field("namespaceSelector", v)?;
+        }
+        if let Some(v) = &self.object_selector {
+            st.serialize_field("objectSelector", v)?;
+        }
+        if let Some(v) = &self.reinvocation_policy {
+            st.serialize_field("reinvocationPolicy", v)?;
+        }
+        if let Some(v) = &self.rules {
+            st.serialize_field("rules", v)?;
+        }
+        st.serialize_field("sideEffects", &self.side_effects)?;
+        if let Some(v) = &self.timeout_seconds {
+            st.serialize_field("timeoutSeconds", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingWebhook {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingWebhook {
+    const NAME: &'static str = "MutatingWebhook";
+    const KEYS: &'static [&'static str] = &[
+        "admissionReviewVersions",
+        "clientConfig",
+        "failurePolicy",
+        "matchConditions",
+        "matchPolicy",
+        "name",
+        "namespaceSelector",
+        "objectSelector",
+        "reinvocationPolicy",
+        "rules",
+        "sideEffects",
+        "timeoutSeconds",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.admission_review_versions)?,
+            1 => self.client_config = map.next_value()?,
+            2 => self.failure_policy = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.match_conditions)?,
+            4 => self.match_policy = map.next_value()?,
+            5 => self.name = map.next_value()?,
+            6 => self.namespace_selector = map.next_value()?,
+            7 => self.object_selector = map.next_value()?,
+            8 => self.reinvocation_policy = map.next_value()?,
+            9 => crate::json::read_option_vec(map, &mut self.rules)?,
+            10 => self.side_effects = map.next_value()?,
+            11 => self.timeout_seconds = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingWebhook {
@@ -1041,24 +1491,20 @@ impl crate::protobuf::Message for MutatingWebhook {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.client_config = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (6, wire) => m.side_effects = pb::get(wire, &mut buf)?,
-                (7, wire) => m.timeout_seconds = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => pb::push(wire, &mut buf, &mut m.admission_review_versions)?,
-                (9, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => m.reinvocation_policy = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (12, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.match_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.client_config),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.rules),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.failure_policy),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.namespace_selector),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.side_effects),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.timeout_seconds),
+                (8, wire) => pb::push(wire, &mut buf, &mut m.admission_review_versions),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.match_policy),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.reinvocation_policy),
+                (11, wire) => pb::set_box(wire, &mut buf, &mut m.object_selector),
+                (12, wire) => pb::push_some(wire, &mut buf, &mut m.match_conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.rules {
             v.shrink_to_fit();
@@ -1072,25 +1518,60 @@ impl crate::protobuf::Message for MutatingWebhook {
 }
 
 /// MutatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and may change the object.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingWebhookConfiguration {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// webhooks is a list of webhooks and the affected resources and operations.
-    #[serde(
-        rename = "webhooks",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub webhooks: Option<Vec<crate::api::admissionregistration::v1::MutatingWebhook>>,
+}
+
+impl serde::Serialize for MutatingWebhookConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MutatingWebhookConfiguration",
+            3 + usize::from(self.webhooks.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.webhooks {
+            st.serialize_field("webhooks", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingWebhookConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingWebhookConfiguration {
+    const NAME: &'static str = "MutatingWebhookConfiguration";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "webhooks"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.webhooks)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingWebhookConfiguration {
@@ -1114,10 +1595,10 @@ impl crate::protobuf::Message for MutatingWebhookConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.webhooks.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.webhooks),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.webhooks {
             v.shrink_to_fit();
@@ -1144,24 +1625,55 @@ impl crate::resource::Resource for MutatingWebhookConfiguration {
 }
 
 /// MutatingWebhookConfigurationList is a list of MutatingWebhookConfiguration.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutatingWebhookConfigurationList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of MutatingWebhookConfiguration.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::admissionregistration::v1::MutatingWebhookConfiguration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for MutatingWebhookConfigurationList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("MutatingWebhookConfigurationList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MutatingWebhookConfigurationList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MutatingWebhookConfigurationList {
+    const NAME: &'static str = "MutatingWebhookConfigurationList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MutatingWebhookConfigurationList {
@@ -1182,10 +1694,10 @@ impl crate::protobuf::Message for MutatingWebhookConfigurationList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1198,21 +1710,59 @@ impl crate::primitives::TypeInfo for MutatingWebhookConfigurationList {
 }
 
 /// Mutation specifies the CEL expression which is used to apply the Mutation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mutation {
     /// applyConfiguration defines the desired configuration values of an object. The configuration is applied to the admission object using \[structured merge diff\](<https://github.com/kubernetes-sigs/structured-merge-diff>). A CEL expression is used to create apply configuration.
-    #[serde(
-        rename = "applyConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub apply_configuration: Option<Box<crate::api::admissionregistration::v1::ApplyConfiguration>>,
     /// jsonPatch defines a \[JSON patch\](<https://jsonpatch.com/>) operation to perform a mutation to the object. A CEL expression is used to create the JSON patch.
-    #[serde(rename = "jsonPatch", default, skip_serializing_if = "Option::is_none")]
     pub json_patch: Option<Box<crate::api::admissionregistration::v1::JSONPatch>>,
     /// patchType indicates the patch strategy used. Allowed values are "ApplyConfiguration" and "JSONPatch". Required.
-    #[serde(rename = "patchType", default)]
     pub patch_type: crate::primitives::Str,
+}
+
+impl serde::Serialize for Mutation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Mutation",
+            1 + usize::from(self.apply_configuration.is_some())
+                + usize::from(self.json_patch.is_some()),
+        )?;
+        if let Some(v) = &self.apply_configuration {
+            st.serialize_field("applyConfiguration", v)?;
+        }
+        if let Some(v) = &self.json_patch {
+            st.serialize_field("jsonPatch", v)?;
+        }
+        st.serialize_field("patchType", &self.patch_type)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Mutation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Mutation {
+    const NAME: &'static str = "Mutation";
+    const KEYS: &'static [&'static str] = &["applyConfiguration", "jsonPatch", "patchType"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.apply_configuration = map.next_value()?,
+            1 => self.json_patch = map.next_value()?,
+            2 => self.patch_type = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Mutation {
@@ -1236,50 +1786,26 @@ impl crate::protobuf::Message for Mutation {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => m.patch_type = pb::get(wire, &mut buf)?,
-                (3, wire) => m.apply_configuration = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.json_patch = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::set(wire, &mut buf, &mut m.patch_type),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.apply_configuration),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.json_patch),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamedRuleWithOperations {
     /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
-    #[serde(
-        rename = "apiGroups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
-    #[serde(
-        rename = "apiVersions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub api_versions: Option<Vec<crate::primitives::Str>>,
     /// operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
-    #[serde(
-        rename = "operations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub operations: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.
-    #[serde(
-        rename = "resourceNames",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.
     ///
@@ -1288,16 +1814,79 @@ pub struct NamedRuleWithOperations {
     /// If wildcard is present, the validation rule will ensure resources do not overlap with each other.
     ///
     /// Depending on the enclosing object, subresources might not be allowed. Required.
-    #[serde(
-        rename = "resources",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resources: Option<Vec<crate::primitives::Str>>,
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
-    #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for NamedRuleWithOperations {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NamedRuleWithOperations",
+            usize::from(self.api_groups.is_some())
+                + usize::from(self.api_versions.is_some())
+                + usize::from(self.operations.is_some())
+                + usize::from(self.resource_names.is_some())
+                + usize::from(self.resources.is_some())
+                + usize::from(self.scope.is_some()),
+        )?;
+        if let Some(v) = &self.api_groups {
+            st.serialize_field("apiGroups", v)?;
+        }
+        if let Some(v) = &self.api_versions {
+            st.serialize_field("apiVersions", v)?;
+        }
+        if let Some(v) = &self.operations {
+            st.serialize_field("operations", v)?;
+        }
+        if let Some(v) = &self.resource_names {
+            st.serialize_field("resourceNames", v)?;
+        }
+        if let Some(v) = &self.resources {
+            st.serialize_field("resources", v)?;
+        }
+        if let Some(v) = &self.scope {
+            st.serialize_field("scope", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NamedRuleWithOperations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NamedRuleWithOperations {
+    const NAME: &'static str = "NamedRuleWithOperations";
+    const KEYS: &'static [&'static str] = &[
+        "apiGroups",
+        "apiVersions",
+        "operations",
+        "resourceNames",
+        "resources",
+        "scope",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.api_groups)?,
+            1 => crate::json::read_option_vec(map, &mut self.api_versions)?,
+            2 => crate::json::read_option_vec(map, &mut self.operations)?,
+            3 => crate::json::read_option_vec(map, &mut self.resource_names)?,
+            4 => crate::json::read_option_vec(map, &mut self.resources)?,
+            5 => self.scope = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NamedRuleWithOperations {
@@ -1397,48 +1986,36 @@ impl crate::protobuf::Message for NamedRuleWithOperations {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_names.get_or_insert_with(Vec::new),
-                )?,
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.resource_names),
                 (2, wire) => {
                     let mut g0 = pb::get_group(wire, &mut buf)?;
                     while !g0.is_empty() {
                         match pb::key(&mut g0)? {
-                            (1, wire) => {
-                                pb::push(wire, &mut g0, m.operations.get_or_insert_with(Vec::new))?
-                            }
+                            (1, wire) => pb::push_some(wire, &mut g0, &mut m.operations),
                             (2, wire) => {
                                 let mut g1 = pb::get_group(wire, &mut g0)?;
                                 while !g1.is_empty() {
                                     match pb::key(&mut g1)? {
-                                        (1, wire) => pb::push(
-                                            wire,
-                                            &mut g1,
-                                            m.api_groups.get_or_insert_with(Vec::new),
-                                        )?,
-                                        (2, wire) => pb::push(
-                                            wire,
-                                            &mut g1,
-                                            m.api_versions.get_or_insert_with(Vec::new),
-                                        )?,
-                                        (3, wire) => pb::push(
-                                            wire,
-                                            &mut g1,
-                                            m.resources.get_or_insert_with(Vec::new),
-                                        )?,
-                                        (4, wire) => m.scope = Some(pb::get(wire, &mut g1)?),
-                                        (_, wire) => pb::skip(wire, &mut g1)?,
-                                    }
+                                        (1, wire) => {
+                                            pb::push_some(wire, &mut g1, &mut m.api_groups)
+                                        }
+                                        (2, wire) => {
+                                            pb::push_some(wire, &mut g1, &mut m.api_versions)
+                                        }
+                                        (3, wire) => pb::push_some(wire, &mut g1, &mut m.resources),
+                                        (4, wire) => pb::set_some(wire, &mut g1, &mut m.scope),
+                                        (_, wire) => pb::skip(wire, &mut g1),
+                                    }?;
                                 }
+                                Ok(())
                             }
-                            (_, wire) => pb::skip(wire, &mut g0)?,
-                        }
+                            (_, wire) => pb::skip(wire, &mut g0),
+                        }?;
                     }
+                    Ok(())
                 }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.resource_names {
             v.shrink_to_fit();
@@ -1460,18 +2037,54 @@ impl crate::protobuf::Message for NamedRuleWithOperations {
 }
 
 /// ParamKind is a tuple of Group Kind and Version.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamKind {
     /// apiVersion is the API group version the resources belong to. In format of "group/version". Required.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub api_version: Option<crate::primitives::Str>,
     /// kind is the API kind the resources belong to. Required.
-    #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ParamKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ParamKind",
+            usize::from(self.api_version.is_some()) + usize::from(self.kind.is_some()),
+        )?;
+        if let Some(v) = &self.api_version {
+            st.serialize_field("apiVersion", v)?;
+        }
+        if let Some(v) = &self.kind {
+            st.serialize_field("kind", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ParamKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ParamKind {
+    const NAME: &'static str = "ParamKind";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ParamKind {
@@ -1492,24 +2105,23 @@ impl crate::protobuf::Message for ParamKind {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_version),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.kind),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamRef {
     /// name is the name of the resource being referenced.
     ///
     /// One of 'name' or 'selector' must be set, but 'name' and 'selector' are mutually exclusive properties. If one is set, the other must be unset.
     ///
     /// A single parameter used for all admission requests can be configured by setting the 'name' field, leaving 'selector' blank, and setting namespace if 'paramKind' is namespace-scoped.
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// namespace is the namespace of the referenced resource. Allows limiting the search for params to a specific namespace. Applies to both 'name' and 'selector' fields.
     ///
@@ -1518,26 +2130,73 @@ pub struct ParamRef {
     /// - If 'paramKind' is cluster-scoped, this field MUST be unset. Setting this field results in a configuration error.
     ///
     /// - If 'paramKind' is namespace-scoped, the namespace of the object being evaluated for admission will be used when this field is left unset. Take care that if this is left empty the binding must not match any cluster-scoped resources, which will result in an error.
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
     /// parameterNotFoundAction controls the behavior of the binding when the resource exists, and name or selector is valid, but there are no parameters matched by the binding. If the value is set to 'Allow', then no matched parameters will be treated as successful validation by the binding. If set to 'Deny', then no matched parameters will be subject to the 'failurePolicy' of the policy.
     ///
     /// Allowed values are 'Allow' or 'Deny'
     ///
     /// Required
-    #[serde(
-        rename = "parameterNotFoundAction",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub parameter_not_found_action: Option<crate::primitives::Str>,
     /// selector can be used to match multiple param objects based on their labels. Supply selector: {} to match all resources of the ParamKind.
     ///
     /// If multiple params are found, they are all evaluated with the policy expressions and the results are ANDed together.
     ///
     /// One of 'name' or 'selector' must be set, but 'name' and 'selector' are mutually exclusive properties. If one is set, the other must be unset.
-    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
+}
+
+impl serde::Serialize for ParamRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ParamRef",
+            usize::from(self.name.is_some())
+                + usize::from(self.namespace.is_some())
+                + usize::from(self.parameter_not_found_action.is_some())
+                + usize::from(self.selector.is_some()),
+        )?;
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        if let Some(v) = &self.parameter_not_found_action {
+            st.serialize_field("parameterNotFoundAction", v)?;
+        }
+        if let Some(v) = &self.selector {
+            st.serialize_field("selector", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ParamRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ParamRef {
+    const NAME: &'static str = "ParamRef";
+    const KEYS: &'static [&'static str] =
+        &["name", "namespace", "parameterNotFoundAction", "selector"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.namespace = map.next_value()?,
+            2 => self.parameter_not_found_action = map.next_value()?,
+            3 => self.selector = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ParamRef {
@@ -1563,43 +2222,25 @@ impl crate::protobuf::Message for ParamRef {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.parameter_not_found_action = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.selector),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.parameter_not_found_action),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// RuleWithOperations is a tuple of Operations and Resources. It is recommended to make sure that all the tuple expansions are valid.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleWithOperations {
     /// apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required.
-    #[serde(
-        rename = "apiGroups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
-    #[serde(
-        rename = "apiVersions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub api_versions: Option<Vec<crate::primitives::Str>>,
     /// operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
-    #[serde(
-        rename = "operations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub operations: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.
     ///
@@ -1608,16 +2249,73 @@ pub struct RuleWithOperations {
     /// If wildcard is present, the validation rule will ensure resources do not overlap with each other.
     ///
     /// Depending on the enclosing object, subresources might not be allowed. Required.
-    #[serde(
-        rename = "resources",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resources: Option<Vec<crate::primitives::Str>>,
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
-    #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for RuleWithOperations {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "RuleWithOperations",
+            usize::from(self.api_groups.is_some())
+                + usize::from(self.api_versions.is_some())
+                + usize::from(self.operations.is_some())
+                + usize::from(self.resources.is_some())
+                + usize::from(self.scope.is_some()),
+        )?;
+        if let Some(v) = &self.api_groups {
+            st.serialize_field("apiGroups", v)?;
+        }
+        if let Some(v) = &self.api_versions {
+            st.serialize_field("apiVersions", v)?;
+        }
+        if let Some(v) = &self.operations {
+            st.serialize_field("operations", v)?;
+        }
+        if let Some(v) = &self.resources {
+            st.serialize_field("resources", v)?;
+        }
+        if let Some(v) = &self.scope {
+            st.serialize_field("scope", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RuleWithOperations {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RuleWithOperations {
+    const NAME: &'static str = "RuleWithOperations";
+    const KEYS: &'static [&'static str] = &[
+        "apiGroups",
+        "apiVersions",
+        "operations",
+        "resources",
+        "scope",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.api_groups)?,
+            1 => crate::json::read_option_vec(map, &mut self.api_versions)?,
+            2 => crate::json::read_option_vec(map, &mut self.operations)?,
+            3 => crate::json::read_option_vec(map, &mut self.resources)?,
+            4 => self.scope = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RuleWithOperations {
@@ -1684,29 +2382,22 @@ impl crate::protobuf::Message for RuleWithOperations {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.operations.get_or_insert_with(Vec::new))?,
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.operations),
                 (2, wire) => {
                     let mut g0 = pb::get_group(wire, &mut buf)?;
                     while !g0.is_empty() {
                         match pb::key(&mut g0)? {
-                            (1, wire) => {
-                                pb::push(wire, &mut g0, m.api_groups.get_or_insert_with(Vec::new))?
-                            }
-                            (2, wire) => pb::push(
-                                wire,
-                                &mut g0,
-                                m.api_versions.get_or_insert_with(Vec::new),
-                            )?,
-                            (3, wire) => {
-                                pb::push(wire, &mut g0, m.resources.get_or_insert_with(Vec::new))?
-                            }
-                            (4, wire) => m.scope = Some(pb::get(wire, &mut g0)?),
-                            (_, wire) => pb::skip(wire, &mut g0)?,
-                        }
+                            (1, wire) => pb::push_some(wire, &mut g0, &mut m.api_groups),
+                            (2, wire) => pb::push_some(wire, &mut g0, &mut m.api_versions),
+                            (3, wire) => pb::push_some(wire, &mut g0, &mut m.resources),
+                            (4, wire) => pb::set_some(wire, &mut g0, &mut m.scope),
+                            (_, wire) => pb::skip(wire, &mut g0),
+                        }?;
                     }
+                    Ok(())
                 }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.operations {
             v.shrink_to_fit();
@@ -1725,20 +2416,62 @@ impl crate::protobuf::Message for RuleWithOperations {
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceReference {
     /// name is the name of the service. Required
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespace is the namespace of the service. Required
-    #[serde(rename = "namespace", default)]
     pub namespace: crate::primitives::Str,
     /// path is an optional URL path which will be sent in any request to this service.
-    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
     pub path: Option<crate::primitives::Str>,
     /// port is the port on the service that hosts the webhook. Default to 443 for backward compatibility. 'port' should be a valid port number (1-65535, inclusive).
-    #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
+}
+
+impl serde::Serialize for ServiceReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ServiceReference",
+            2 + usize::from(self.path.is_some()) + usize::from(self.port.is_some()),
+        )?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("namespace", &self.namespace)?;
+        if let Some(v) = &self.path {
+            st.serialize_field("path", v)?;
+        }
+        if let Some(v) = &self.port {
+            st.serialize_field("port", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceReference {
+    const NAME: &'static str = "ServiceReference";
+    const KEYS: &'static [&'static str] = &["name", "namespace", "path", "port"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.namespace = map.next_value()?,
+            2 => self.path = map.next_value()?,
+            3 => self.port = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceReference {
@@ -1764,28 +2497,60 @@ impl crate::protobuf::Message for ServiceReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
-                (2, wire) => m.name = pb::get(wire, &mut buf)?,
-                (3, wire) => m.path = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.port = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.namespace),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.path),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.port),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// TypeChecking contains results of type checking the expressions in the ValidatingAdmissionPolicy
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeChecking {
     /// expressionWarnings contains the type checking warnings for each expression.
-    #[serde(
-        rename = "expressionWarnings",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub expression_warnings: Option<Vec<crate::api::admissionregistration::v1::ExpressionWarning>>,
+}
+
+impl serde::Serialize for TypeChecking {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TypeChecking",
+            usize::from(self.expression_warnings.is_some()),
+        )?;
+        if let Some(v) = &self.expression_warnings {
+            st.serialize_field("expressionWarnings", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypeChecking {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TypeChecking {
+    const NAME: &'static str = "TypeChecking";
+    const KEYS: &'static [&'static str] = &["expressionWarnings"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.expression_warnings)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TypeChecking {
@@ -1809,13 +2574,9 @@ impl crate::protobuf::Message for TypeChecking {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.expression_warnings.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.expression_warnings),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.expression_warnings {
             v.shrink_to_fit();
@@ -1825,23 +2586,66 @@ impl crate::protobuf::Message for TypeChecking {
 }
 
 /// ValidatingAdmissionPolicy describes the definition of an admission validation policy that accepts or rejects an object without changing it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicy {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the desired behavior of the ValidatingAdmissionPolicy.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::admissionregistration::v1::ValidatingAdmissionPolicySpec>>,
     /// status represents the current status of the ValidatingAdmissionPolicy, including warnings that are useful to determine if the policy behaves in the expected way. Populated by the system. Read-only.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::admissionregistration::v1::ValidatingAdmissionPolicyStatus>>,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidatingAdmissionPolicy",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicy {
+    const NAME: &'static str = "ValidatingAdmissionPolicy";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicy {
@@ -1865,11 +2669,11 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1897,20 +2701,55 @@ impl crate::resource::Resource for ValidatingAdmissionPolicy {
 /// For a given admission request, each binding will cause its policy to be evaluated N times, where N is 1 for policies/bindings that don't use params, otherwise N is the number of parameters selected by the binding.
 ///
 /// The CEL expressions of a policy must have a computed CEL cost below the maximum CEL budget. Each evaluation of the policy is given an independent CEL cost budget. Adding/removing policies, bindings, or params can not affect whether a given (policy, binding, param) combination is within its own CEL budget.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyBinding {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the desired behavior of the ValidatingAdmissionPolicyBinding.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::admissionregistration::v1::ValidatingAdmissionPolicyBindingSpec,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicyBinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ValidatingAdmissionPolicyBinding", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBinding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicyBinding {
+    const NAME: &'static str = "ValidatingAdmissionPolicyBinding";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicyBinding {
@@ -1931,10 +2770,10 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyBinding {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1958,24 +2797,55 @@ impl crate::resource::Resource for ValidatingAdmissionPolicyBinding {
 }
 
 /// ValidatingAdmissionPolicyBindingList is a list of ValidatingAdmissionPolicyBinding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyBindingList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of PolicyBinding.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicyBindingList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ValidatingAdmissionPolicyBindingList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBindingList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicyBindingList {
+    const NAME: &'static str = "ValidatingAdmissionPolicyBindingList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingList {
@@ -1996,10 +2866,10 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -2012,20 +2882,13 @@ impl crate::primitives::TypeInfo for ValidatingAdmissionPolicyBindingList {
 }
 
 /// ValidatingAdmissionPolicyBindingSpec is the specification of the ValidatingAdmissionPolicyBinding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyBindingSpec {
     /// matchResources declares what resources match this binding and will be validated by it. Note that this is intersected with the policy's matchConstraints, so only requests that are matched by the policy can be selected by this. If this is unset, all resources matched by the policy are validated by this binding When resourceRules is unset, it does not constrain resource matching. If a resource is matched by the other fields of this object, it will be validated. Note that this is differs from ValidatingAdmissionPolicy matchConstraints, where resourceRules are required.
-    #[serde(
-        rename = "matchResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_resources: Option<Box<crate::api::admissionregistration::v1::MatchResources>>,
     /// paramRef specifies the parameter resource used to configure the admission control policy. It should point to a resource of the type specified in ParamKind of the bound ValidatingAdmissionPolicy. If the policy specifies a ParamKind and the resource referred to by ParamRef does not exist, this binding is considered mis-configured and the FailurePolicy of the ValidatingAdmissionPolicy applied. If the policy does not specify a ParamKind then this field is ignored, and the rules are evaluated without a param.
-    #[serde(rename = "paramRef", default, skip_serializing_if = "Option::is_none")]
     pub param_ref: Option<Box<crate::api::admissionregistration::v1::ParamRef>>,
     /// policyName references a ValidatingAdmissionPolicy name which the ValidatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this binding is considered invalid and will be ignored Required.
-    #[serde(rename = "policyName", default)]
     pub policy_name: crate::primitives::Str,
     /// validationActions declares how Validations of the referenced ValidatingAdmissionPolicy are enforced. If a validation evaluates to false it is always enforced according to these actions.
     ///
@@ -2046,12 +2909,58 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
     /// "Deny" and "Warn" may not be used together since this combination needlessly duplicates the validation failure both in the API response body and the HTTP warning headers.
     ///
     /// Required.
-    #[serde(
-        rename = "validationActions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub validation_actions: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicyBindingSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidatingAdmissionPolicyBindingSpec",
+            2 + usize::from(self.match_resources.is_some()) + usize::from(self.param_ref.is_some()),
+        )?;
+        if let Some(v) = &self.match_resources {
+            st.serialize_field("matchResources", v)?;
+        }
+        if let Some(v) = &self.param_ref {
+            st.serialize_field("paramRef", v)?;
+        }
+        st.serialize_field("policyName", &self.policy_name)?;
+        st.serialize_field("validationActions", &self.validation_actions)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBindingSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicyBindingSpec {
+    const NAME: &'static str = "ValidatingAdmissionPolicyBindingSpec";
+    const KEYS: &'static [&'static str] = &[
+        "matchResources",
+        "paramRef",
+        "policyName",
+        "validationActions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.match_resources = map.next_value()?,
+            1 => self.param_ref = map.next_value()?,
+            2 => self.policy_name = map.next_value()?,
+            3 => crate::json::read_vec(map, &mut self.validation_actions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingSpec {
@@ -2077,12 +2986,12 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.policy_name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.param_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.match_resources = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => pb::push(wire, &mut buf, &mut m.validation_actions)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.policy_name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.param_ref),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.match_resources),
+                (4, wire) => pb::push(wire, &mut buf, &mut m.validation_actions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.validation_actions.shrink_to_fit();
         Ok(m)
@@ -2090,24 +2999,55 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyBindingSpec {
 }
 
 /// ValidatingAdmissionPolicyList is a list of ValidatingAdmissionPolicy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingAdmissionPolicy.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::admissionregistration::v1::ValidatingAdmissionPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicyList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ValidatingAdmissionPolicyList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicyList {
+    const NAME: &'static str = "ValidatingAdmissionPolicyList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicyList {
@@ -2128,10 +3068,10 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -2144,15 +3084,9 @@ impl crate::primitives::TypeInfo for ValidatingAdmissionPolicyList {
 }
 
 /// ValidatingAdmissionPolicySpec is the specification of the desired behavior of the AdmissionPolicy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicySpec {
     /// auditAnnotations contains CEL expressions which are used to produce audit annotations for the audit event of the API request. validations and auditAnnotations may not both be empty; a least one of validations or auditAnnotations is required.
-    #[serde(
-        rename = "auditAnnotations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub audit_annotations: Option<Vec<crate::api::admissionregistration::v1::AuditAnnotation>>,
     /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
     ///
@@ -2163,11 +3097,6 @@ pub struct ValidatingAdmissionPolicySpec {
     /// When failurePolicy is set to Fail, ValidatingAdmissionPolicyBinding validationActions define how failures are enforced.
     ///
     /// Allowed values are Ignore or Fail. Defaults to Fail.
-    #[serde(
-        rename = "failurePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be validated. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
@@ -2179,41 +3108,93 @@ pub struct ValidatingAdmissionPolicySpec {
     /// 3. If any matchCondition evaluates to an error (but none are FALSE):
     /// - If failurePolicy=Fail, reject the request
     /// - If failurePolicy=Ignore, the policy is skipped
-    #[serde(
-        rename = "matchConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchConstraints specifies what resources this policy is designed to validate. The AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API ValidatingAdmissionPolicy cannot match ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding. Required.
-    #[serde(
-        rename = "matchConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_constraints: Option<Box<crate::api::admissionregistration::v1::MatchResources>>,
     /// paramKind specifies the kind of resources used to parameterize this policy. If absent, there are no parameters for this policy and the param CEL variable will not be provided to validation expressions. If ParamKind refers to a non-existent kind, this policy definition is mis-configured and the FailurePolicy is applied. If paramKind is specified but paramRef is unset in ValidatingAdmissionPolicyBinding, the params variable will be null.
-    #[serde(rename = "paramKind", default, skip_serializing_if = "Option::is_none")]
     pub param_kind: Option<Box<crate::api::admissionregistration::v1::ParamKind>>,
     /// validations contain CEL expressions which is used to apply the validation. Validations and AuditAnnotations may not both be empty; a minimum of one Validations or AuditAnnotations is required.
-    #[serde(
-        rename = "validations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub validations: Option<Vec<crate::api::admissionregistration::v1::Validation>>,
     /// variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under 'variables' in other expressions of the policy except MatchConditions because MatchConditions are evaluated before the rest of the policy.
     ///
     /// The expression of a variable can refer to other variables defined earlier in the list but not those after. Thus, Variables must be sorted by the order of first appearance and acyclic.
-    #[serde(
-        rename = "variables",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub variables: Option<Vec<crate::api::admissionregistration::v1::Variable>>,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicySpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidatingAdmissionPolicySpec",
+            usize::from(self.audit_annotations.is_some())
+                + usize::from(self.failure_policy.is_some())
+                + usize::from(self.match_conditions.is_some())
+                + usize::from(self.match_constraints.is_some())
+                + usize::from(self.param_kind.is_some())
+                + usize::from(self.validations.is_some())
+                + usize::from(self.variables.is_some()),
+        )?;
+        if let Some(v) = &self.audit_annotations {
+            st.serialize_field("auditAnnotations", v)?;
+        }
+        if let Some(v) = &self.failure_policy {
+            st.serialize_field("failurePolicy", v)?;
+        }
+        if let Some(v) = &self.match_conditions {
+            st.serialize_field("matchConditions", v)?;
+        }
+        if let Some(v) = &self.match_constraints {
+            st.serialize_field("matchConstraints", v)?;
+        }
+        if let Some(v) = &self.param_kind {
+            st.serialize_field("paramKind", v)?;
+        }
+        if let Some(v) = &self.validations {
+            st.serialize_field("validations", v)?;
+        }
+        if let Some(v) = &self.variables {
+            st.serialize_field("variables", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicySpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicySpec {
+    const NAME: &'static str = "ValidatingAdmissionPolicySpec";
+    const KEYS: &'static [&'static str] = &[
+        "auditAnnotations",
+        "failurePolicy",
+        "matchConditions",
+        "matchConstraints",
+        "paramKind",
+        "validations",
+        "variables",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.audit_annotations)?,
+            1 => self.failure_policy = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.match_conditions)?,
+            3 => self.match_constraints = map.next_value()?,
+            4 => self.param_kind = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.validations)?,
+            6 => crate::json::read_option_vec(map, &mut self.variables)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicySpec {
@@ -2265,23 +3246,15 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicySpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.param_kind = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.match_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(wire, &mut buf, m.validations.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.audit_annotations.get_or_insert_with(Vec::new),
-                )?,
-                (6, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.match_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (7, wire) => pb::push(wire, &mut buf, m.variables.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.param_kind),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.match_constraints),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.validations),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.failure_policy),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.audit_annotations),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.match_conditions),
+                (7, wire) => pb::push_some(wire, &mut buf, &mut m.variables),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.validations {
             v.shrink_to_fit();
@@ -2300,30 +3273,62 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicySpec {
 }
 
 /// ValidatingAdmissionPolicyStatus represents the status of an admission validation policy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingAdmissionPolicyStatus {
     /// conditions represent the latest available observations of a policy's current state.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// observedGeneration is the generation observed by the controller.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// typeChecking contains the results of type checking for each expression. Presence of this field indicates the completion of the type checking.
-    #[serde(
-        rename = "typeChecking",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub type_checking: Option<Box<crate::api::admissionregistration::v1::TypeChecking>>,
+}
+
+impl serde::Serialize for ValidatingAdmissionPolicyStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidatingAdmissionPolicyStatus",
+            usize::from(self.conditions.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.type_checking.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.type_checking {
+            st.serialize_field("typeChecking", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingAdmissionPolicyStatus {
+    const NAME: &'static str = "ValidatingAdmissionPolicyStatus";
+    const KEYS: &'static [&'static str] = &["conditions", "observedGeneration", "typeChecking"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => self.observed_generation = map.next_value()?,
+            2 => self.type_checking = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingAdmissionPolicyStatus {
@@ -2352,11 +3357,11 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.type_checking = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.type_checking),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -2366,24 +3371,13 @@ impl crate::protobuf::Message for ValidatingAdmissionPolicyStatus {
 }
 
 /// ValidatingWebhook describes an admission webhook and the resources and operations it applies to.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingWebhook {
     /// admissionReviewVersions is an ordered list of preferred 'AdmissionReview' versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy.
-    #[serde(
-        rename = "admissionReviewVersions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub admission_review_versions: Vec<crate::primitives::Str>,
     /// clientConfig defines how to communicate with the hook. Required
-    #[serde(rename = "clientConfig", default)]
     pub client_config: crate::api::admissionregistration::v1::WebhookClientConfig,
     /// failurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail.
-    #[serde(
-        rename = "failurePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub failure_policy: Option<crate::primitives::Str>,
     /// matchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.
     ///
@@ -2393,12 +3387,6 @@ pub struct ValidatingWebhook {
     /// 3. If any matchCondition evaluates to an error (but none are FALSE):
     /// - If failurePolicy=Fail, reject the request
     /// - If failurePolicy=Ignore, the error is ignored and the webhook is skipped
-    #[serde(
-        rename = "matchConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub match_conditions: Option<Vec<crate::api::admissionregistration::v1::MatchCondition>>,
     /// matchPolicy defines how the "rules" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
     ///
@@ -2407,14 +3395,8 @@ pub struct ValidatingWebhook {
     /// - Equivalent: match a request if modifies a resource listed in rules, even via another API group or version. For example, if deployments can be modified via apps/v1, apps/v1beta1, and extensions/v1beta1, and "rules" only included 'apiGroups:\["apps"\], apiVersions:\["v1"\], resources: \["deployments"\]', a request to apps/v1beta1 or extensions/v1beta1 would be converted to apps/v1 and sent to the webhook.
     ///
     /// Defaults to "Equivalent"
-    #[serde(
-        rename = "matchPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_policy: Option<crate::primitives::Str>,
     /// name is the name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where "imagepolicy" is the name of the webhook, and kubernetes.io is the name of the organization. Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.
     ///
@@ -2447,37 +3429,103 @@ pub struct ValidatingWebhook {
     /// See <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels> for more examples of label selectors.
     ///
     /// Default to the empty LabelSelector, which matches everything.
-    #[serde(
-        rename = "namespaceSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub namespace_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// objectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything.
-    #[serde(
-        rename = "objectSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub object_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.
-    #[serde(
-        rename = "rules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub rules: Option<Vec<crate::api::admissionregistration::v1::RuleWithOperations>>,
     /// sideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some.
-    #[serde(rename = "sideEffects", default)]
     pub side_effects: crate::primitives::Str,
     /// timeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds.
-    #[serde(
-        rename = "timeoutSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub timeout_seconds: Option<i32>,
+}
+
+impl serde::Serialize for ValidatingWebhook {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidatingWebhook",
+            4 + usize::from(self.failure_policy.is_some())
+                + usize::from(self.match_conditions.is_some())
+                + usize::from(self.match_policy.is_some())
+                + usize::from(self.namespace_selector.is_some())
+                + usize::from(self.object_selector.is_some())
+                + usize::from(self.rules.is_some())
+                + usize::from(self.timeout_seconds.is_some()),
+        )?;
+        st.serialize_field("admissionReviewVersions", &self.admission_review_versions)?;
+        st.serialize_field("clientConfig", &self.client_config)?;
+        if let Some(v) = &self.failure_policy {
+            st.serialize_field("failurePolicy", v)?;
+        }
+        if let Some(v) = &self.match_conditions {
+            st.serialize_field("matchConditions", v)?;
+        }
+        if let Some(v) = &self.match_policy {
+            st.serialize_field("matchPolicy", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.namespace_selector {
+            st.serialize_field("namespaceSelector", v)?;
+        }
+        if let Some(v) = &self.object_selector {
+            st.serialize_field("objectSelector", v)?;
+        }
+        if let Some(v) = &self.rules {
+            st.serialize_field("rules", v)?;
+        }
+        st.serialize_field("sideEffects", &self.side_effects)?;
+        if let Some(v) = &self.timeout_seconds {
+            st.serialize_field("timeoutSeconds", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingWebhook {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingWebhook {
+    const NAME: &'static str = "ValidatingWebhook";
+    const KEYS: &'static [&'static str] = &[
+        "admissionReviewVersions",
+        "clientConfig",
+        "failurePolicy",
+        "matchConditions",
+        "matchPolicy",
+        "name",
+        "namespaceSelector",
+        "objectSelector",
+        "rules",
+        "sideEffects",
+        "timeoutSeconds",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.admission_review_versions)?,
+            1 => self.client_config = map.next_value()?,
+            2 => self.failure_policy = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.match_conditions)?,
+            4 => self.match_policy = map.next_value()?,
+            5 => self.name = map.next_value()?,
+            6 => self.namespace_selector = map.next_value()?,
+            7 => self.object_selector = map.next_value()?,
+            8 => crate::json::read_option_vec(map, &mut self.rules)?,
+            9 => self.side_effects = map.next_value()?,
+            10 => self.timeout_seconds = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingWebhook {
@@ -2524,23 +3572,19 @@ impl crate::protobuf::Message for ValidatingWebhook {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.client_config = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.failure_policy = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (6, wire) => m.side_effects = pb::get(wire, &mut buf)?,
-                (7, wire) => m.timeout_seconds = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => pb::push(wire, &mut buf, &mut m.admission_review_versions)?,
-                (9, wire) => m.match_policy = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => m.object_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (11, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.match_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.client_config),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.rules),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.failure_policy),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.namespace_selector),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.side_effects),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.timeout_seconds),
+                (8, wire) => pb::push(wire, &mut buf, &mut m.admission_review_versions),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.match_policy),
+                (10, wire) => pb::set_box(wire, &mut buf, &mut m.object_selector),
+                (11, wire) => pb::push_some(wire, &mut buf, &mut m.match_conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.rules {
             v.shrink_to_fit();
@@ -2554,25 +3598,60 @@ impl crate::protobuf::Message for ValidatingWebhook {
 }
 
 /// ValidatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and object without changing it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingWebhookConfiguration {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// webhooks is a list of webhooks and the affected resources and operations.
-    #[serde(
-        rename = "webhooks",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub webhooks: Option<Vec<crate::api::admissionregistration::v1::ValidatingWebhook>>,
+}
+
+impl serde::Serialize for ValidatingWebhookConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidatingWebhookConfiguration",
+            3 + usize::from(self.webhooks.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.webhooks {
+            st.serialize_field("webhooks", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingWebhookConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingWebhookConfiguration {
+    const NAME: &'static str = "ValidatingWebhookConfiguration";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "webhooks"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.webhooks)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingWebhookConfiguration {
@@ -2596,10 +3675,10 @@ impl crate::protobuf::Message for ValidatingWebhookConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.webhooks.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.webhooks),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.webhooks {
             v.shrink_to_fit();
@@ -2626,24 +3705,55 @@ impl crate::resource::Resource for ValidatingWebhookConfiguration {
 }
 
 /// ValidatingWebhookConfigurationList is a list of ValidatingWebhookConfiguration.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidatingWebhookConfigurationList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ValidatingWebhookConfiguration.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::admissionregistration::v1::ValidatingWebhookConfiguration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ValidatingWebhookConfigurationList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ValidatingWebhookConfigurationList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidatingWebhookConfigurationList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidatingWebhookConfigurationList {
+    const NAME: &'static str = "ValidatingWebhookConfigurationList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidatingWebhookConfigurationList {
@@ -2664,10 +3774,10 @@ impl crate::protobuf::Message for ValidatingWebhookConfigurationList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -2680,7 +3790,7 @@ impl crate::primitives::TypeInfo for ValidatingWebhookConfigurationList {
 }
 
 /// Validation specifies the CEL expression which is used to apply the validation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Validation {
     /// expression represents the expression which will be evaluated by CEL. ref: <https://github.com/google/cel-spec> CEL expressions have access to the contents of the API request/response, organized into CEL variables as well as some other useful variables:
     ///
@@ -2708,21 +3818,63 @@ pub struct Validation {
     /// are overwritten by values in 'Y' when the key sets of 'X' and 'Y' intersect. Elements in 'Y' with
     /// non-intersecting keys are appended, retaining their partial order.
     /// Required.
-    #[serde(rename = "expression", default)]
     pub expression: crate::primitives::Str,
     /// message represents the message displayed when validation fails. The message is required if the Expression contains line breaks. The message must not contain line breaks. If unset, the message is "failed rule: {Rule}". e.g. "must be a URL with the host matching spec.host" If the Expression contains line breaks. Message is required. The message must not contain line breaks. If unset, the message is "failed Expression: {Expression}".
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// messageExpression declares a CEL expression that evaluates to the validation failure message that is returned when this rule fails. Since messageExpression is used as a failure message, it must evaluate to a string. If both message and messageExpression are present on a validation, then messageExpression will be used if validation fails. If messageExpression results in a runtime error, the runtime error is logged, and the validation failure message is produced as if the messageExpression field were unset. If messageExpression evaluates to an empty string, a string with only spaces, or a string that contains line breaks, then the validation failure message will also be produced as if the messageExpression field were unset, and the fact that messageExpression produced an empty string/string with only spaces/string with line breaks will be logged. messageExpression has access to all the same variables as the 'expression' except for 'authorizer' and 'authorizer.requestResource'. Example: "object.x must be less than max ("+string(params.max)+")"
-    #[serde(
-        rename = "messageExpression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub message_expression: Option<crate::primitives::Str>,
     /// reason represents a machine-readable description of why this validation failed. If this is the first validation in the list to fail, this reason, as well as the corresponding HTTP response code, are used in the HTTP response to the client. The currently supported reasons are: "Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge". If not set, StatusReasonInvalid is used in the response to the client.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for Validation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Validation",
+            1 + usize::from(self.message.is_some())
+                + usize::from(self.message_expression.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        st.serialize_field("expression", &self.expression)?;
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.message_expression {
+            st.serialize_field("messageExpression", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Validation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Validation {
+    const NAME: &'static str = "Validation";
+    const KEYS: &'static [&'static str] = &["expression", "message", "messageExpression", "reason"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.message_expression = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Validation {
@@ -2748,26 +3900,59 @@ impl crate::protobuf::Message for Validation {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.expression = pb::get(wire, &mut buf)?,
-                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.reason = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.message_expression = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.expression),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.reason),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message_expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Variable is the definition of a variable that is used for composition. A variable is defined as a named expression.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variable {
     /// expression is the expression that will be evaluated as the value of the variable. The CEL expression has access to the same identifiers as the CEL expressions in Validation.
-    #[serde(rename = "expression", default)]
     pub expression: crate::primitives::Str,
     /// name is the name of the variable. The name must be a valid CEL identifier and unique among all variables. The variable can be accessed in other expressions through 'variables' For example, if name is "foo", the variable will be available as 'variables.foo'
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for Variable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Variable", 2)?;
+        st.serialize_field("expression", &self.expression)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Variable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Variable {
+    const NAME: &'static str = "Variable";
+    const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Variable {
@@ -2788,25 +3973,23 @@ impl crate::protobuf::Message for Variable {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// WebhookClientConfig contains the information to make a TLS connection with the webhook
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookClientConfig {
     /// caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used.
-    #[serde(rename = "caBundle", default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<crate::primitives::ByteString>,
     /// service is a reference to the service for this webhook. Either 'service' or 'url' must be specified.
     ///
     /// If the webhook is running within the cluster, then you should use 'service'.
-    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Box<crate::api::admissionregistration::v1::ServiceReference>>,
     /// url gives the location of the webhook, in standard URL form ('scheme://host:port/path'). Exactly one of 'url' or 'service' must be specified.
     ///
@@ -2819,8 +4002,55 @@ pub struct WebhookClientConfig {
     /// A path is optional, and if present may be any string permissible in a URL. You may use the path to pass an arbitrary string to the webhook, for example, a cluster identifier.
     ///
     /// Attempting to use a user or basic auth e.g. "user:password@" is not allowed. Fragments ("#...") and query parameters ("?...") are not allowed, either.
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for WebhookClientConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "WebhookClientConfig",
+            usize::from(self.ca_bundle.is_some())
+                + usize::from(self.service.is_some())
+                + usize::from(self.url.is_some()),
+        )?;
+        if let Some(v) = &self.ca_bundle {
+            st.serialize_field("caBundle", v)?;
+        }
+        if let Some(v) = &self.service {
+            st.serialize_field("service", v)?;
+        }
+        if let Some(v) = &self.url {
+            st.serialize_field("url", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WebhookClientConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WebhookClientConfig {
+    const NAME: &'static str = "WebhookClientConfig";
+    const KEYS: &'static [&'static str] = &["caBundle", "service", "url"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.ca_bundle = map.next_value()?,
+            1 => self.service = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WebhookClientConfig {
@@ -2844,11 +4074,11 @@ impl crate::protobuf::Message for WebhookClientConfig {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.ca_bundle = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.url = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.service),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ca_bundle),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.url),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

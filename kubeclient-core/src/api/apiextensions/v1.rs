@@ -7,30 +7,81 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// CustomResourceColumnDefinition specifies a column for server side printing.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceColumnDefinition {
     /// description is a human readable description of this column.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub description: Option<crate::primitives::Str>,
     /// format is an optional OpenAPI type definition for this column. The 'name' format is applied to the primary identifier column to assist in clients identifying column is the resource name. See <https://github.com/OAI/OpenAPI-Specification/blob/master/versions/2.0.md#data-types> for details.
-    #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
     pub format: Option<crate::primitives::Str>,
     /// jsonPath is a simple JSON path (i.e. with array notation) which is evaluated against each custom resource to produce the value for this column.
-    #[serde(rename = "jsonPath", default)]
     pub json_path: crate::primitives::Str,
     /// name is a human readable name for the column.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// priority is an integer defining the relative importance of this column compared to others. Lower numbers are considered higher priority. Columns that may be omitted in limited space scenarios should be given a priority greater than 0.
-    #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// type is an OpenAPI type definition for this column. See <https://github.com/OAI/OpenAPI-Specification/blob/master/versions/2.0.md#data-types> for details.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for CustomResourceColumnDefinition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceColumnDefinition",
+            3 + usize::from(self.description.is_some())
+                + usize::from(self.format.is_some())
+                + usize::from(self.priority.is_some()),
+        )?;
+        if let Some(v) = &self.description {
+            st.serialize_field("description", v)?;
+        }
+        if let Some(v) = &self.format {
+            st.serialize_field("format", v)?;
+        }
+        st.serialize_field("jsonPath", &self.json_path)?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.priority {
+            st.serialize_field("priority", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceColumnDefinition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceColumnDefinition {
+    const NAME: &'static str = "CustomResourceColumnDefinition";
+    const KEYS: &'static [&'static str] = &[
+        "description",
+        "format",
+        "jsonPath",
+        "name",
+        "priority",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.description = map.next_value()?,
+            1 => self.format = map.next_value()?,
+            2 => self.json_path = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.priority = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceColumnDefinition {
@@ -60,29 +111,67 @@ impl crate::protobuf::Message for CustomResourceColumnDefinition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (3, wire) => m.format = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.description = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.priority = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.json_path = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.format),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.description),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.priority),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.json_path),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CustomResourceConversion describes how to convert different versions of a CR.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceConversion {
     /// strategy specifies how custom resources are converted between versions. Allowed values are: - '"None"': The converter only change the apiVersion and would not touch any other field in the custom resource. - '"Webhook"': API Server will call to an external webhook to do the conversion. Additional information
     /// is needed for this option. This requires spec.preserveUnknownFields to be false, and spec.conversion.webhook to be set.
-    #[serde(rename = "strategy", default)]
     pub strategy: crate::primitives::Str,
     /// webhook describes how to call the conversion webhook. Required when 'strategy' is set to '"Webhook"'.
-    #[serde(rename = "webhook", default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Box<crate::api::apiextensions::v1::WebhookConversion>>,
+}
+
+impl serde::Serialize for CustomResourceConversion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceConversion",
+            1 + usize::from(self.webhook.is_some()),
+        )?;
+        st.serialize_field("strategy", &self.strategy)?;
+        if let Some(v) = &self.webhook {
+            st.serialize_field("webhook", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceConversion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceConversion {
+    const NAME: &'static str = "CustomResourceConversion";
+    const KEYS: &'static [&'static str] = &["strategy", "webhook"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.strategy = map.next_value()?,
+            1 => self.webhook = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceConversion {
@@ -103,33 +192,74 @@ impl crate::protobuf::Message for CustomResourceConversion {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.strategy = pb::get(wire, &mut buf)?,
-                (2, wire) => m.webhook = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.strategy),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.webhook),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CustomResourceDefinition represents a resource that should be exposed on the API server.  Its name MUST be in the format &lt;.spec.name&gt;.&lt;.spec.group&gt;.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinition {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec describes how the user wants the resources to appear
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::apiextensions::v1::CustomResourceDefinitionSpec,
     /// status indicates the actual state of the CustomResourceDefinition
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apiextensions::v1::CustomResourceDefinitionStatus>>,
+}
+
+impl serde::Serialize for CustomResourceDefinition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceDefinition",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinition {
+    const NAME: &'static str = "CustomResourceDefinition";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::primitives::TypeInfo for CustomResourceDefinition {
@@ -147,34 +277,84 @@ impl crate::resource::Resource for CustomResourceDefinition {
 }
 
 /// CustomResourceDefinitionCondition contains details for the current condition of this pod.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionCondition {
     /// lastTransitionTime last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable message indicating details about last transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions\[x\].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// reason is a unique, one-word, CamelCase reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// status is the status of the condition. Can be True, False, Unknown.
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// type is the type of the condition. Types include Established, NamesAccepted and Terminating.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for CustomResourceDefinitionCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceDefinitionCondition",
+            2 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinitionCondition {
+    const NAME: &'static str = "CustomResourceDefinitionCondition";
+    const KEYS: &'static [&'static str] = &[
+        "lastTransitionTime",
+        "message",
+        "observedGeneration",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.observed_generation = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceDefinitionCondition {
@@ -204,38 +384,69 @@ impl crate::protobuf::Message for CustomResourceDefinitionCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get(wire, &mut buf)?,
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CustomResourceDefinitionList is a list of CustomResourceDefinition objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items list individual CustomResourceDefinition objects
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apiextensions::v1::CustomResourceDefinition>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for CustomResourceDefinitionList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CustomResourceDefinitionList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinitionList {
+    const NAME: &'static str = "CustomResourceDefinitionList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::primitives::TypeInfo for CustomResourceDefinitionList {
@@ -244,36 +455,84 @@ impl crate::primitives::TypeInfo for CustomResourceDefinitionList {
 }
 
 /// CustomResourceDefinitionNames indicates the names to serve this CustomResourceDefinition
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionNames {
     /// categories is a list of grouped resources this custom resource belongs to (e.g. 'all'). This is published in API discovery documents, and used by clients to support invocations like 'kubectl get all'.
-    #[serde(
-        rename = "categories",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub categories: Option<Vec<crate::primitives::Str>>,
     /// kind is the serialized kind of the resource. It is normally CamelCase and singular. Custom resource instances will use this value as the 'kind' attribute in API calls.
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// listKind is the serialized kind of the list for this resource. Defaults to "'kind'List".
-    #[serde(rename = "listKind", default, skip_serializing_if = "Option::is_none")]
     pub list_kind: Option<crate::primitives::Str>,
     /// plural is the plural name of the resource to serve. The custom resources are served under '/apis/&lt;group&gt;/&lt;version&gt;/.../&lt;plural&gt;'. Must match the name of the CustomResourceDefinition (in the form '&lt;names.plural&gt;.&lt;group&gt;'). Must be all lowercase.
-    #[serde(rename = "plural", default)]
     pub plural: crate::primitives::Str,
     /// shortNames are short names for the resource, exposed in API discovery documents, and used by clients to support invocations like 'kubectl get &lt;shortname&gt;'. It must be all lowercase.
-    #[serde(
-        rename = "shortNames",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub short_names: Option<Vec<crate::primitives::Str>>,
     /// singular is the singular name of the resource. It must be all lowercase. Defaults to lowercased 'kind'.
-    #[serde(rename = "singular", default, skip_serializing_if = "Option::is_none")]
     pub singular: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for CustomResourceDefinitionNames {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceDefinitionNames",
+            2 + usize::from(self.categories.is_some())
+                + usize::from(self.list_kind.is_some())
+                + usize::from(self.short_names.is_some())
+                + usize::from(self.singular.is_some()),
+        )?;
+        if let Some(v) = &self.categories {
+            st.serialize_field("categories", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        if let Some(v) = &self.list_kind {
+            st.serialize_field("listKind", v)?;
+        }
+        st.serialize_field("plural", &self.plural)?;
+        if let Some(v) = &self.short_names {
+            st.serialize_field("shortNames", v)?;
+        }
+        if let Some(v) = &self.singular {
+            st.serialize_field("singular", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionNames {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinitionNames {
+    const NAME: &'static str = "CustomResourceDefinitionNames";
+    const KEYS: &'static [&'static str] = &[
+        "categories",
+        "kind",
+        "listKind",
+        "plural",
+        "shortNames",
+        "singular",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.categories)?,
+            1 => self.kind = map.next_value()?,
+            2 => self.list_kind = map.next_value()?,
+            3 => self.plural = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.short_names)?,
+            5 => self.singular = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceDefinitionNames {
@@ -313,14 +572,14 @@ impl crate::protobuf::Message for CustomResourceDefinitionNames {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.plural = pb::get(wire, &mut buf)?,
-                (2, wire) => m.singular = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.short_names.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (5, wire) => m.list_kind = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => pb::push(wire, &mut buf, m.categories.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.plural),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.singular),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.short_names),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.list_kind),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.categories),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.short_names {
             v.shrink_to_fit();
@@ -333,73 +592,149 @@ impl crate::protobuf::Message for CustomResourceDefinitionNames {
 }
 
 /// CustomResourceDefinitionSpec describes how a user wants their resource to appear
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionSpec {
     /// conversion defines conversion settings for the CRD.
-    #[serde(
-        rename = "conversion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub conversion: Option<Box<crate::api::apiextensions::v1::CustomResourceConversion>>,
     /// group is the API group of the defined custom resource. The custom resources are served under '/apis/&lt;group&gt;/...'. Must match the name of the CustomResourceDefinition (in the form '&lt;names.plural&gt;.&lt;group&gt;').
-    #[serde(rename = "group", default)]
     pub group: crate::primitives::Str,
     /// names specify the resource and kind names for the custom resource.
-    #[serde(rename = "names", default)]
     pub names: crate::api::apiextensions::v1::CustomResourceDefinitionNames,
     /// preserveUnknownFields indicates that object fields which are not specified in the OpenAPI schema should be preserved when persisting to storage. apiVersion, kind, metadata and known fields inside metadata are always preserved. This field is deprecated in favor of setting 'x-preserve-unknown-fields' to true in 'spec.versions\[*\].schema.openAPIV3Schema'. See <https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#field-pruning> for details.
-    #[serde(
-        rename = "preserveUnknownFields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preserve_unknown_fields: Option<bool>,
     /// scope indicates whether the defined custom resource is cluster- or namespace-scoped. Allowed values are 'Cluster' and 'Namespaced'.
-    #[serde(rename = "scope", default)]
     pub scope: crate::primitives::Str,
     /// versions is the list of all API versions of the defined custom resource. Version names are used to compute the order in which served versions are listed in API discovery. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA &gt; beta &gt; alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
-    #[serde(
-        rename = "versions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub versions: Vec<crate::api::apiextensions::v1::CustomResourceDefinitionVersion>,
 }
 
+impl serde::Serialize for CustomResourceDefinitionSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceDefinitionSpec",
+            4 + usize::from(self.conversion.is_some())
+                + usize::from(self.preserve_unknown_fields.is_some()),
+        )?;
+        if let Some(v) = &self.conversion {
+            st.serialize_field("conversion", v)?;
+        }
+        st.serialize_field("group", &self.group)?;
+        st.serialize_field("names", &self.names)?;
+        if let Some(v) = &self.preserve_unknown_fields {
+            st.serialize_field("preserveUnknownFields", v)?;
+        }
+        st.serialize_field("scope", &self.scope)?;
+        st.serialize_field("versions", &self.versions)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinitionSpec {
+    const NAME: &'static str = "CustomResourceDefinitionSpec";
+    const KEYS: &'static [&'static str] = &[
+        "conversion",
+        "group",
+        "names",
+        "preserveUnknownFields",
+        "scope",
+        "versions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.conversion = map.next_value()?,
+            1 => self.group = map.next_value()?,
+            2 => self.names = map.next_value()?,
+            3 => self.preserve_unknown_fields = map.next_value()?,
+            4 => self.scope = map.next_value()?,
+            5 => crate::json::read_vec(map, &mut self.versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionStatus {
     /// acceptedNames are the names that are actually being used to serve discovery. They may be different than the names in spec.
-    #[serde(
-        rename = "acceptedNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub accepted_names: Option<Box<crate::api::apiextensions::v1::CustomResourceDefinitionNames>>,
     /// conditions indicate state for particular aspects of a CustomResourceDefinition
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apiextensions::v1::CustomResourceDefinitionCondition>>,
     /// The generation observed by the CRD controller.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// storedVersions lists all versions of CustomResources that were ever persisted. Tracking these versions allows a migration path for stored versions in etcd. The field is mutable so a migration controller can finish a migration to another version (ensuring no old objects are left in storage), and then remove the rest of the versions from this list. Versions may not be removed from 'spec.versions' while they exist in this list.
-    #[serde(
-        rename = "storedVersions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub stored_versions: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for CustomResourceDefinitionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceDefinitionStatus",
+            usize::from(self.accepted_names.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.stored_versions.is_some()),
+        )?;
+        if let Some(v) = &self.accepted_names {
+            st.serialize_field("acceptedNames", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.stored_versions {
+            st.serialize_field("storedVersions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinitionStatus {
+    const NAME: &'static str = "CustomResourceDefinitionStatus";
+    const KEYS: &'static [&'static str] = &[
+        "acceptedNames",
+        "conditions",
+        "observedGeneration",
+        "storedVersions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.accepted_names = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            2 => self.observed_generation = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.stored_versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceDefinitionStatus {
@@ -434,16 +769,12 @@ impl crate::protobuf::Message for CustomResourceDefinitionStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.accepted_names = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.stored_versions.get_or_insert_with(Vec::new),
-                )?,
-                (4, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.accepted_names),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.stored_versions),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -456,76 +787,163 @@ impl crate::protobuf::Message for CustomResourceDefinitionStatus {
 }
 
 /// CustomResourceDefinitionVersion describes a version for CRD.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceDefinitionVersion {
     /// additionalPrinterColumns specifies additional columns returned in Table output. See <https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables> for details. If no columns are specified, a single column displaying the age of the custom resource is used.
-    #[serde(
-        rename = "additionalPrinterColumns",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub additional_printer_columns:
         Option<Vec<crate::api::apiextensions::v1::CustomResourceColumnDefinition>>,
     /// deprecated indicates this version of the custom resource API is deprecated. When set to true, API requests to this version receive a warning header in the server response. Defaults to false.
-    #[serde(
-        rename = "deprecated",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deprecated: Option<bool>,
     /// deprecationWarning overrides the default warning returned to API clients. May only be set when 'deprecated' is true. The default warning indicates this version is deprecated and recommends use of the newest served version of equal or greater stability, if one exists.
-    #[serde(
-        rename = "deprecationWarning",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deprecation_warning: Option<crate::primitives::Str>,
     /// name is the version name, e.g. “v1”, “v2beta1”, etc. The custom resources are served under this version at '/apis/&lt;group&gt;/&lt;version&gt;/...' if 'served' is true.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// schema describes the schema used for validation, pruning, and defaulting of this version of the custom resource.
-    #[serde(rename = "schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Box<crate::api::apiextensions::v1::CustomResourceValidation>>,
     /// selectableFields specifies paths to fields that may be used as field selectors. A maximum of 8 selectable fields are allowed. See <https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors>
-    #[serde(
-        rename = "selectableFields",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub selectable_fields: Option<Vec<crate::api::apiextensions::v1::SelectableField>>,
     /// served is a flag enabling/disabling this version from being served via REST APIs
-    #[serde(rename = "served", default)]
     pub served: bool,
     /// storage indicates this version should be used when persisting custom resources to storage. There must be exactly one version with storage=true.
-    #[serde(rename = "storage", default)]
     pub storage: bool,
     /// subresources specify what subresources this version of the defined custom resource have.
-    #[serde(
-        rename = "subresources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subresources: Option<Box<crate::api::apiextensions::v1::CustomResourceSubresources>>,
 }
 
+impl serde::Serialize for CustomResourceDefinitionVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceDefinitionVersion",
+            3 + usize::from(self.additional_printer_columns.is_some())
+                + usize::from(self.deprecated.is_some())
+                + usize::from(self.deprecation_warning.is_some())
+                + usize::from(self.schema.is_some())
+                + usize::from(self.selectable_fields.is_some())
+                + usize::from(self.subresources.is_some()),
+        )?;
+        if let Some(v) = &self.additional_printer_columns {
+            st.serialize_field("additionalPrinterColumns", v)?;
+        }
+        if let Some(v) = &self.deprecated {
+            st.serialize_field("deprecated", v)?;
+        }
+        if let Some(v) = &self.deprecation_warning {
+            st.serialize_field("deprecationWarning", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.schema {
+            st.serialize_field("schema", v)?;
+        }
+        if let Some(v) = &self.selectable_fields {
+            st.serialize_field("selectableFields", v)?;
+        }
+        st.serialize_field("served", &self.served)?;
+        st.serialize_field("storage", &self.storage)?;
+        if let Some(v) = &self.subresources {
+            st.serialize_field("subresources", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceDefinitionVersion {
+    const NAME: &'static str = "CustomResourceDefinitionVersion";
+    const KEYS: &'static [&'static str] = &[
+        "additionalPrinterColumns",
+        "deprecated",
+        "deprecationWarning",
+        "name",
+        "schema",
+        "selectableFields",
+        "served",
+        "storage",
+        "subresources",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.additional_printer_columns)?,
+            1 => self.deprecated = map.next_value()?,
+            2 => self.deprecation_warning = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.schema = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.selectable_fields)?,
+            6 => self.served = map.next_value()?,
+            7 => self.storage = map.next_value()?,
+            8 => self.subresources = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// CustomResourceSubresourceScale defines how to serve the scale subresource for CustomResources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceSubresourceScale {
     /// labelSelectorPath defines the JSON path inside of a custom resource that corresponds to Scale 'status.selector'. Only JSON paths without the array notation are allowed. Must be a JSON Path under '.status' or '.spec'. Must be set to work with HorizontalPodAutoscaler. The field pointed by this JSON path must be a string field (not a complex selector struct) which contains a serialized label selector in string form. More info: <https://kubernetes.io/docs/tasks/access-kubernetes-api/custom-resources/custom-resource-definitions#scale-subresource> If there is no value under the given path in the custom resource, the 'status.selector' value in the '/scale' subresource will default to the empty string.
-    #[serde(
-        rename = "labelSelectorPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub label_selector_path: Option<crate::primitives::Str>,
     /// specReplicasPath defines the JSON path inside of a custom resource that corresponds to Scale 'spec.replicas'. Only JSON paths without the array notation are allowed. Must be a JSON Path under '.spec'. If there is no value under the given path in the custom resource, the '/scale' subresource will return an error on GET.
-    #[serde(rename = "specReplicasPath", default)]
     pub spec_replicas_path: crate::primitives::Str,
     /// statusReplicasPath defines the JSON path inside of a custom resource that corresponds to Scale 'status.replicas'. Only JSON paths without the array notation are allowed. Must be a JSON Path under '.status'. If there is no value under the given path in the custom resource, the 'status.replicas' value in the '/scale' subresource will default to 0.
-    #[serde(rename = "statusReplicasPath", default)]
     pub status_replicas_path: crate::primitives::Str,
+}
+
+impl serde::Serialize for CustomResourceSubresourceScale {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceSubresourceScale",
+            2 + usize::from(self.label_selector_path.is_some()),
+        )?;
+        if let Some(v) = &self.label_selector_path {
+            st.serialize_field("labelSelectorPath", v)?;
+        }
+        st.serialize_field("specReplicasPath", &self.spec_replicas_path)?;
+        st.serialize_field("statusReplicasPath", &self.status_replicas_path)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceSubresourceScale {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceSubresourceScale {
+    const NAME: &'static str = "CustomResourceSubresourceScale";
+    const KEYS: &'static [&'static str] = &[
+        "labelSelectorPath",
+        "specReplicasPath",
+        "statusReplicasPath",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.label_selector_path = map.next_value()?,
+            1 => self.spec_replicas_path = map.next_value()?,
+            2 => self.status_replicas_path = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceSubresourceScale {
@@ -549,19 +967,47 @@ impl crate::protobuf::Message for CustomResourceSubresourceScale {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.spec_replicas_path = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status_replicas_path = pb::get(wire, &mut buf)?,
-                (3, wire) => m.label_selector_path = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.spec_replicas_path),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status_replicas_path),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.label_selector_path),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources. Status is represented by the '.status' JSON path inside of a CustomResource. When set, * exposes a /status subresource for the custom resource * PUT requests to the /status subresource take a custom resource object, and ignore changes to anything except the status stanza * PUT/POST/PATCH requests to the custom resource ignore changes to the status stanza
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceSubresourceStatus {}
+
+impl serde::Serialize for CustomResourceSubresourceStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("CustomResourceSubresourceStatus", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceSubresourceStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceSubresourceStatus {
+    const NAME: &'static str = "CustomResourceSubresourceStatus";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for CustomResourceSubresourceStatus {
     const NAME: &'static str = "CustomResourceSubresourceStatus";
@@ -585,14 +1031,54 @@ impl crate::protobuf::Message for CustomResourceSubresourceStatus {
 }
 
 /// CustomResourceSubresources defines the status and scale subresources for CustomResources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceSubresources {
     /// scale indicates the custom resource should serve a '/scale' subresource that returns an 'autoscaling/v1' Scale object.
-    #[serde(rename = "scale", default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<Box<crate::api::apiextensions::v1::CustomResourceSubresourceScale>>,
     /// status indicates the custom resource should serve a '/status' subresource. When enabled: 1. requests to the custom resource primary endpoint ignore changes to the 'status' stanza of the object. 2. requests to the custom resource '/status' subresource ignore changes to anything other than the 'status' stanza of the object.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apiextensions::v1::CustomResourceSubresourceStatus>>,
+}
+
+impl serde::Serialize for CustomResourceSubresources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceSubresources",
+            usize::from(self.scale.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        if let Some(v) = &self.scale {
+            st.serialize_field("scale", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceSubresources {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceSubresources {
+    const NAME: &'static str = "CustomResourceSubresources";
+    const KEYS: &'static [&'static str] = &["scale", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.scale = map.next_value()?,
+            1 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CustomResourceSubresources {
@@ -613,40 +1099,109 @@ impl crate::protobuf::Message for CustomResourceSubresources {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.scale = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.scale),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CustomResourceValidation is a list of validation methods for CustomResources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResourceValidation {
     /// openAPIV3Schema is the OpenAPI v3 schema to use for validation and pruning.
-    #[serde(
-        rename = "openAPIV3Schema",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub open_apiv3_schema: Option<Box<crate::api::apiextensions::v1::JSONSchemaProps>>,
 }
 
+impl serde::Serialize for CustomResourceValidation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CustomResourceValidation",
+            usize::from(self.open_apiv3_schema.is_some()),
+        )?;
+        if let Some(v) = &self.open_apiv3_schema {
+            st.serialize_field("openAPIV3Schema", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomResourceValidation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CustomResourceValidation {
+    const NAME: &'static str = "CustomResourceValidation";
+    const KEYS: &'static [&'static str] = &["openAPIV3Schema"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.open_apiv3_schema = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// ExternalDocumentation allows referencing an external resource for extended documentation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalDocumentation {
     /// description.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub description: Option<crate::primitives::Str>,
     /// url.
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ExternalDocumentation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ExternalDocumentation",
+            usize::from(self.description.is_some()) + usize::from(self.url.is_some()),
+        )?;
+        if let Some(v) = &self.description {
+            st.serialize_field("description", v)?;
+        }
+        if let Some(v) = &self.url {
+            st.serialize_field("url", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExternalDocumentation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ExternalDocumentation {
+    const NAME: &'static str = "ExternalDocumentation";
+    const KEYS: &'static [&'static str] = &["description", "url"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.description = map.next_value()?,
+            1 => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ExternalDocumentation {
@@ -667,230 +1222,96 @@ impl crate::protobuf::Message for ExternalDocumentation {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.description = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.url = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.description),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.url),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// JSONSchemaProps is a JSON-Schema following Specification Draft 4 (<http://json-schema.org/>).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JSONSchemaProps {
     /// $ref.
-    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
     pub ref_path: Option<crate::primitives::Str>,
     /// $schema.
-    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<crate::primitives::Str>,
     /// additionalItems.
-    #[serde(
-        rename = "additionalItems",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub additional_items: Option<serde_json::Value>,
     /// additionalProperties.
-    #[serde(
-        rename = "additionalProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub additional_properties: Option<serde_json::Value>,
     /// allOf.
-    #[serde(
-        rename = "allOf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub all_of: Option<Vec<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// anyOf.
-    #[serde(
-        rename = "anyOf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub any_of: Option<Vec<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.
-    #[serde(rename = "default", default, skip_serializing_if = "Option::is_none")]
     pub default: Option<serde_json::Value>,
     /// definitions.
-    #[serde(
-        rename = "definitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub definitions: Option<crate::primitives::Map<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// dependencies.
-    #[serde(
-        rename = "dependencies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub dependencies: Option<crate::primitives::Map<serde_json::Value>>,
     /// description.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub description: Option<crate::primitives::Str>,
     /// enum.
-    #[serde(
-        rename = "enum",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub enum_: Option<Vec<serde_json::Value>>,
     /// example.
-    #[serde(rename = "example", default, skip_serializing_if = "Option::is_none")]
     pub example: Option<serde_json::Value>,
     /// exclusiveMaximum.
-    #[serde(
-        rename = "exclusiveMaximum",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub exclusive_maximum: Option<bool>,
     /// exclusiveMinimum.
-    #[serde(
-        rename = "exclusiveMinimum",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub exclusive_minimum: Option<bool>,
     /// externalDocs.
-    #[serde(
-        rename = "externalDocs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub external_docs: Option<Box<crate::api::apiextensions::v1::ExternalDocumentation>>,
     /// format is an OpenAPI v3 format string. Unknown formats are ignored. The following formats are validated:
     ///
     /// - bsonobjectid: a bson object ID, i.e. a 24 characters hex string - uri: an URI as parsed by Golang net/url.ParseRequestURI - email: an email address as parsed by Golang net/mail.ParseAddress - hostname: a valid representation for an Internet host name, as defined by RFC 1034, section 3.1 \[RFC1034\]. - ipv4: an IPv4 IP as parsed by Golang net.ParseIP - ipv6: an IPv6 IP as parsed by Golang net.ParseIP - cidr: a CIDR as parsed by Golang net.ParseCIDR - mac: a MAC address as parsed by Golang net.ParseMAC - uuid: an UUID that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?\[0-9a-f\]{4}-?\[0-9a-f\]{4}-?\[0-9a-f\]{12}$ - uuid3: an UUID3 that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?3\[0-9a-f\]{3}-?\[0-9a-f\]{4}-?\[0-9a-f\]{12}$ - uuid4: an UUID4 that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?4\[0-9a-f\]{3}-?\[89ab\]\[0-9a-f\]{3}-?\[0-9a-f\]{12}$ - uuid5: an UUID5 that allows uppercase defined by the regex (?i)^\[0-9a-f\]{8}-?\[0-9a-f\]{4}-?5\[0-9a-f\]{3}-?\[89ab\]\[0-9a-f\]{3}-?\[0-9a-f\]{12}$ - isbn: an ISBN10 or ISBN13 number string like "0321751043" or "978-0321751041" - isbn10: an ISBN10 number string like "0321751043" - isbn13: an ISBN13 number string like "978-0321751041" - creditcard: a credit card number defined by the regex ^(?:4\[0-9\]{12}(?:\[0-9\]{3})?|5\[1-5\]\[0-9\]{14}|6(?:011|5\[0-9\]\[0-9\])\[0-9\]{12}|3\[47\]\[0-9\]{13}|3(?:0\[0-5\]|\[68\]\[0-9\])\[0-9\]{11}|(?:2131|1800|35\\\\d{3})\\\\d{11})$ with any non digit characters mixed in - ssn: a U.S. social security number following the regex ^\\\\d{3}\[- \]?\\\\d{2}\[- \]?\\\\d{4}$ - hexcolor: an hexadecimal color code like "#FFFFFF: following the regex ^#?(\[0-9a-fA-F\]{3}|\[0-9a-fA-F\]{6})$ - rgbcolor: an RGB color code like rgb like "rgb(255,255,2559" - byte: base64 encoded binary data - password: any kind of string - date: a date string like "2006-01-02" as defined by full-date in RFC3339 - duration: a duration string like "22 ns" as parsed by Golang time.ParseDuration or compatible with Scala duration format - datetime: a date time string like "2014-12-15T19:30:20.000Z" as defined by date-time in RFC3339.
-    #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
     pub format: Option<crate::primitives::Str>,
     /// id.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<crate::primitives::Str>,
     /// items.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
     pub items: Option<serde_json::Value>,
     /// maxItems.
-    #[serde(rename = "maxItems", default, skip_serializing_if = "Option::is_none")]
     pub max_items: Option<i64>,
     /// maxLength.
-    #[serde(rename = "maxLength", default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<i64>,
     /// maxProperties.
-    #[serde(
-        rename = "maxProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_properties: Option<i64>,
     /// maximum.
-    #[serde(
-        rename = "maximum",
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::primitives::serialize_option_float"
-    )]
     pub maximum: Option<f64>,
     /// minItems.
-    #[serde(rename = "minItems", default, skip_serializing_if = "Option::is_none")]
     pub min_items: Option<i64>,
     /// minLength.
-    #[serde(rename = "minLength", default, skip_serializing_if = "Option::is_none")]
     pub min_length: Option<i64>,
     /// minProperties.
-    #[serde(
-        rename = "minProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_properties: Option<i64>,
     /// minimum.
-    #[serde(
-        rename = "minimum",
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::primitives::serialize_option_float"
-    )]
     pub minimum: Option<f64>,
     /// multipleOf.
-    #[serde(
-        rename = "multipleOf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::primitives::serialize_option_float"
-    )]
     pub multiple_of: Option<f64>,
     /// not.
-    #[serde(rename = "not", default, skip_serializing_if = "Option::is_none")]
     pub not: Option<Box<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// nullable.
-    #[serde(rename = "nullable", default, skip_serializing_if = "Option::is_none")]
     pub nullable: Option<bool>,
     /// oneOf.
-    #[serde(
-        rename = "oneOf",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub one_of: Option<Vec<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// pattern.
-    #[serde(rename = "pattern", default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<crate::primitives::Str>,
     /// patternProperties.
-    #[serde(
-        rename = "patternProperties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pattern_properties:
         Option<crate::primitives::Map<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// properties.
-    #[serde(
-        rename = "properties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub properties: Option<crate::primitives::Map<crate::api::apiextensions::v1::JSONSchemaProps>>,
     /// required.
-    #[serde(
-        rename = "required",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub required: Option<Vec<crate::primitives::Str>>,
     /// title.
-    #[serde(rename = "title", default, skip_serializing_if = "Option::is_none")]
     pub title: Option<crate::primitives::Str>,
     /// type.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
     /// uniqueItems.
-    #[serde(
-        rename = "uniqueItems",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unique_items: Option<bool>,
     /// x-kubernetes-embedded-resource defines that the value is an embedded Kubernetes runtime.Object, with TypeMeta and ObjectMeta. The type must be object. It is allowed to further restrict the embedded object. kind, apiVersion and metadata are validated automatically. x-kubernetes-preserve-unknown-fields is allowed to be true, but does not have to be if the object is fully specified (up to kind, apiVersion, metadata).
-    #[serde(
-        rename = "x-kubernetes-embedded-resource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub x_kubernetes_embedded_resource: Option<bool>,
     /// x-kubernetes-int-or-string specifies that this value is either an integer or a string. If this is true, an empty type is allowed and type as child of anyOf is permitted if following one of the following patterns:
     ///
@@ -902,23 +1323,12 @@ pub struct JSONSchemaProps {
     /// - type: integer
     /// - type: string
     /// - ... zero or more
-    #[serde(
-        rename = "x-kubernetes-int-or-string",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub x_kubernetes_int_or_string: Option<bool>,
     /// x-kubernetes-list-map-keys annotates an array with the x-kubernetes-list-type 'map' by specifying the keys used as the index of the map.
     ///
     /// This tag MUST only be used on lists that have the "x-kubernetes-list-type" extension set to "map". Also, the values specified for this attribute must be a scalar typed field of the child structure (no nesting is supported).
     ///
     /// The properties specified must either be required or have a default value, to ensure those properties are present for all list items.
-    #[serde(
-        rename = "x-kubernetes-list-map-keys",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub x_kubernetes_list_map_keys: Option<Vec<crate::primitives::Str>>,
     /// x-kubernetes-list-type annotates an array to further describe its topology. This extension must only be used on lists and may have 3 possible values:
     ///
@@ -934,11 +1344,6 @@ pub struct JSONSchemaProps {
     /// used to identify them. Order is preserved upon merge. The map tag
     /// must only be used on a list with elements of type object.
     /// Defaults to atomic for arrays.
-    #[serde(
-        rename = "x-kubernetes-list-type",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub x_kubernetes_list_type: Option<crate::primitives::Str>,
     /// x-kubernetes-map-type annotates an object to further describe its topology. This extension must only be used when type is object and may have 2 possible values:
     ///
@@ -948,35 +1353,349 @@ pub struct JSONSchemaProps {
     /// the default behaviour for all maps.
     /// 2) 'atomic': the list is treated as a single entity, like a scalar.
     /// Atomic maps will be entirely replaced when updated.
-    #[serde(
-        rename = "x-kubernetes-map-type",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub x_kubernetes_map_type: Option<crate::primitives::Str>,
     /// x-kubernetes-preserve-unknown-fields stops the API server decoding step from pruning fields which are not specified in the validation schema. This affects fields recursively, but switches back to normal pruning behaviour if nested properties or additionalProperties are specified in the schema. This can either be true or undefined. False is forbidden.
-    #[serde(
-        rename = "x-kubernetes-preserve-unknown-fields",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub x_kubernetes_preserve_unknown_fields: Option<bool>,
     /// x-kubernetes-validations describes a list of validation rules written in the CEL expression language.
-    #[serde(
-        rename = "x-kubernetes-validations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub x_kubernetes_validations: Option<Vec<crate::api::apiextensions::v1::ValidationRule>>,
 }
 
+impl serde::Serialize for JSONSchemaProps {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "JSONSchemaProps",
+            usize::from(self.ref_path.is_some())
+                + usize::from(self.schema.is_some())
+                + usize::from(self.additional_items.is_some())
+                + usize::from(self.additional_properties.is_some())
+                + usize::from(self.all_of.is_some())
+                + usize::from(self.any_of.is_some())
+                + usize::from(self.default.is_some())
+                + usize::from(self.definitions.is_some())
+                + usize::from(self.dependencies.is_some())
+                + usize::from(self.description.is_some())
+                + usize::from(self.enum_.is_some())
+                + usize::from(self.example.is_some())
+                + usize::from(self.exclusive_maximum.is_some())
+                + usize::from(self.exclusive_minimum.is_some())
+                + usize::from(self.external_docs.is_some())
+                + usize::from(self.format.is_some())
+                + usize::from(self.id.is_some())
+                + usize::from(self.items.is_some())
+                + usize::from(self.max_items.is_some())
+                + usize::from(self.max_length.is_some())
+                + usize::from(self.max_properties.is_some())
+                + usize::from(self.maximum.is_some())
+                + usize::from(self.min_items.is_some())
+                + usize::from(self.min_length.is_some())
+                + usize::from(self.min_properties.is_some())
+                + usize::from(self.minimum.is_some())
+                + usize::from(self.multiple_of.is_some())
+                + usize::from(self.not.is_some())
+                + usize::from(self.nullable.is_some())
+                + usize::from(self.one_of.is_some())
+                + usize::from(self.pattern.is_some())
+                + usize::from(self.pattern_properties.is_some())
+                + usize::from(self.properties.is_some())
+                + usize::from(self.required.is_some())
+                + usize::from(self.title.is_some())
+                + usize::from(self.type_.is_some())
+                + usize::from(self.unique_items.is_some())
+                + usize::from(self.x_kubernetes_embedded_resource.is_some())
+                + usize::from(self.x_kubernetes_int_or_string.is_some())
+                + usize::from(self.x_kubernetes_list_map_keys.is_some())
+                + usize::from(self.x_kubernetes_list_type.is_some())
+                + usize::from(self.x_kubernetes_map_type.is_some())
+                + usize::from(self.x_kubernetes_preserve_unknown_fields.is_some())
+                + usize::from(self.x_kubernetes_validations.is_some()),
+        )?;
+        if let Some(v) = &self.ref_path {
+            st.serialize_field("$ref", v)?;
+        }
+        if let Some(v) = &self.schema {
+            st.serialize_field("$schema", v)?;
+        }
+        if let Some(v) = &self.additional_items {
+            st.serialize_field("additionalItems", v)?;
+        }
+        if let Some(v) = &self.additional_properties {
+            st.serialize_field("additionalProperties", v)?;
+        }
+        if let Some(v) = &self.all_of {
+            st.serialize_field("allOf", v)?;
+        }
+        if let Some(v) = &self.any_of {
+            st.serialize_field("anyOf", v)?;
+        }
+        if let Some(v) = &self.default {
+            st.serialize_field("default", v)?;
+        }
+        if let Some(v) = &self.definitions {
+            st.serialize_field("definitions", v)?;
+        }
+        if let Some(v) = &self.dependencies {
+            st.serialize_field("dependencies", v)?;
+        }
+        if let Some(v) = &self.description {
+            st.serialize_field("description", v)?;
+        }
+        if let Some(v) = &self.enum_ {
+            st.serialize_field("enum", v)?;
+        }
+        if let Some(v) = &self.example {
+            st.serialize_field("example", v)?;
+        }
+        if let Some(v) = &self.exclusive_maximum {
+            st.serialize_field("exclusiveMaximum", v)?;
+        }
+        if let Some(v) = &self.exclusive_minimum {
+            st.serialize_field("exclusiveMinimum", v)?;
+        }
+        if let Some(v) = &self.external_docs {
+            st.serialize_field("externalDocs", v)?;
+        }
+        if let Some(v) = &self.format {
+            st.serialize_field("format", v)?;
+        }
+        if let Some(v) = &self.id {
+            st.serialize_field("id", v)?;
+        }
+        if let Some(v) = &self.items {
+            st.serialize_field("items", v)?;
+        }
+        if let Some(v) = &self.max_items {
+            st.serialize_field("maxItems", v)?;
+        }
+        if let Some(v) = &self.max_length {
+            st.serialize_field("maxLength", v)?;
+        }
+        if let Some(v) = &self.max_properties {
+            st.serialize_field("maxProperties", v)?;
+        }
+        if let Some(v) = &self.maximum {
+            st.serialize_field("maximum", &crate::json::Number(v))?;
+        }
+        if let Some(v) = &self.min_items {
+            st.serialize_field("minItems", v)?;
+        }
+        if let Some(v) = &self.min_length {
+            st.serialize_field("minLength", v)?;
+        }
+        if let Some(v) = &self.min_properties {
+            st.serialize_field("minProperties", v)?;
+        }
+        if let Some(v) = &self.minimum {
+            st.serialize_field("minimum", &crate::json::Number(v))?;
+        }
+        if let Some(v) = &self.multiple_of {
+            st.serialize_field("multipleOf", &crate::json::Number(v))?;
+        }
+        if let Some(v) = &self.not {
+            st.serialize_field("not", v)?;
+        }
+        if let Some(v) = &self.nullable {
+            st.serialize_field("nullable", v)?;
+        }
+        if let Some(v) = &self.one_of {
+            st.serialize_field("oneOf", v)?;
+        }
+        if let Some(v) = &self.pattern {
+            st.serialize_field("pattern", v)?;
+        }
+        if let Some(v) = &self.pattern_properties {
+            st.serialize_field("patternProperties", v)?;
+        }
+        if let Some(v) = &self.properties {
+            st.serialize_field("properties", v)?;
+        }
+        if let Some(v) = &self.required {
+            st.serialize_field("required", v)?;
+        }
+        if let Some(v) = &self.title {
+            st.serialize_field("title", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        if let Some(v) = &self.unique_items {
+            st.serialize_field("uniqueItems", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_embedded_resource {
+            st.serialize_field("x-kubernetes-embedded-resource", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_int_or_string {
+            st.serialize_field("x-kubernetes-int-or-string", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_list_map_keys {
+            st.serialize_field("x-kubernetes-list-map-keys", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_list_type {
+            st.serialize_field("x-kubernetes-list-type", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_map_type {
+            st.serialize_field("x-kubernetes-map-type", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_preserve_unknown_fields {
+            st.serialize_field("x-kubernetes-preserve-unknown-fields", v)?;
+        }
+        if let Some(v) = &self.x_kubernetes_validations {
+            st.serialize_field("x-kubernetes-validations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JSONSchemaProps {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JSONSchemaProps {
+    const NAME: &'static str = "JSONSchemaProps";
+    const KEYS: &'static [&'static str] = &[
+        "$ref",
+        "$schema",
+        "additionalItems",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "default",
+        "definitions",
+        "dependencies",
+        "description",
+        "enum",
+        "example",
+        "exclusiveMaximum",
+        "exclusiveMinimum",
+        "externalDocs",
+        "format",
+        "id",
+        "items",
+        "maxItems",
+        "maxLength",
+        "maxProperties",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minProperties",
+        "minimum",
+        "multipleOf",
+        "not",
+        "nullable",
+        "oneOf",
+        "pattern",
+        "patternProperties",
+        "properties",
+        "required",
+        "title",
+        "type",
+        "uniqueItems",
+        "x-kubernetes-embedded-resource",
+        "x-kubernetes-int-or-string",
+        "x-kubernetes-list-map-keys",
+        "x-kubernetes-list-type",
+        "x-kubernetes-map-type",
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-validations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.ref_path = map.next_value()?,
+            1 => self.schema = map.next_value()?,
+            2 => self.additional_items = map.next_value()?,
+            3 => self.additional_properties = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.all_of)?,
+            5 => crate::json::read_option_vec(map, &mut self.any_of)?,
+            6 => self.default = map.next_value()?,
+            7 => self.definitions = map.next_value()?,
+            8 => self.dependencies = map.next_value()?,
+            9 => self.description = map.next_value()?,
+            10 => crate::json::read_option_vec(map, &mut self.enum_)?,
+            11 => self.example = map.next_value()?,
+            12 => self.exclusive_maximum = map.next_value()?,
+            13 => self.exclusive_minimum = map.next_value()?,
+            14 => self.external_docs = map.next_value()?,
+            15 => self.format = map.next_value()?,
+            16 => self.id = map.next_value()?,
+            17 => self.items = map.next_value()?,
+            18 => self.max_items = map.next_value()?,
+            19 => self.max_length = map.next_value()?,
+            20 => self.max_properties = map.next_value()?,
+            21 => self.maximum = map.next_value()?,
+            22 => self.min_items = map.next_value()?,
+            23 => self.min_length = map.next_value()?,
+            24 => self.min_properties = map.next_value()?,
+            25 => self.minimum = map.next_value()?,
+            26 => self.multiple_of = map.next_value()?,
+            27 => self.not = map.next_value()?,
+            28 => self.nullable = map.next_value()?,
+            29 => crate::json::read_option_vec(map, &mut self.one_of)?,
+            30 => self.pattern = map.next_value()?,
+            31 => self.pattern_properties = map.next_value()?,
+            32 => self.properties = map.next_value()?,
+            33 => crate::json::read_option_vec(map, &mut self.required)?,
+            34 => self.title = map.next_value()?,
+            35 => self.type_ = map.next_value()?,
+            36 => self.unique_items = map.next_value()?,
+            37 => self.x_kubernetes_embedded_resource = map.next_value()?,
+            38 => self.x_kubernetes_int_or_string = map.next_value()?,
+            39 => crate::json::read_option_vec(map, &mut self.x_kubernetes_list_map_keys)?,
+            40 => self.x_kubernetes_list_type = map.next_value()?,
+            41 => self.x_kubernetes_map_type = map.next_value()?,
+            42 => self.x_kubernetes_preserve_unknown_fields = map.next_value()?,
+            43 => crate::json::read_option_vec(map, &mut self.x_kubernetes_validations)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// SelectableField specifies the JSON path of a field that may be used with field selectors.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectableField {
     /// jsonPath is a simple JSON path which is evaluated against each custom resource to produce a field selector value. Only JSON paths without the array notation are allowed. Must point to a field of type string, boolean or integer. Types with enum values and strings with formats are allowed. If jsonPath refers to absent field in a resource, the jsonPath evaluates to an empty string. Must not point to metdata fields. Required.
-    #[serde(rename = "jsonPath", default)]
     pub json_path: crate::primitives::Str,
+}
+
+impl serde::Serialize for SelectableField {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("SelectableField", 1)?;
+        st.serialize_field("jsonPath", &self.json_path)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelectableField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelectableField {
+    const NAME: &'static str = "SelectableField";
+    const KEYS: &'static [&'static str] = &["jsonPath"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.json_path = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelectableField {
@@ -996,29 +1715,71 @@ impl crate::protobuf::Message for SelectableField {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.json_path = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.json_path),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceReference {
     /// name is the name of the service. Required
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespace is the namespace of the service. Required
-    #[serde(rename = "namespace", default)]
     pub namespace: crate::primitives::Str,
     /// path is an optional URL path at which the webhook will be contacted.
-    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
     pub path: Option<crate::primitives::Str>,
     /// port is an optional service port at which the webhook will be contacted. 'port' should be a valid port number (1-65535, inclusive). Defaults to 443 for backward compatibility.
-    #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
+}
+
+impl serde::Serialize for ServiceReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ServiceReference",
+            2 + usize::from(self.path.is_some()) + usize::from(self.port.is_some()),
+        )?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("namespace", &self.namespace)?;
+        if let Some(v) = &self.path {
+            st.serialize_field("path", v)?;
+        }
+        if let Some(v) = &self.port {
+            st.serialize_field("port", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceReference {
+    const NAME: &'static str = "ServiceReference";
+    const KEYS: &'static [&'static str] = &["name", "namespace", "path", "port"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.namespace = map.next_value()?,
+            2 => self.path = map.next_value()?,
+            3 => self.port = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceReference {
@@ -1044,32 +1805,25 @@ impl crate::protobuf::Message for ServiceReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
-                (2, wire) => m.name = pb::get(wire, &mut buf)?,
-                (3, wire) => m.path = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.port = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.namespace),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.path),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.port),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ValidationRule describes a validation rule written in the CEL expression language.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationRule {
     /// fieldPath represents the field path returned when the validation fails. It must be a relative JSON path (i.e. with array notation) scoped to the location of this x-kubernetes-validations extension in the schema and refer to an existing field. e.g. when validation checks if a specific attribute 'foo' under a map 'testMap', the fieldPath could be set to '.testMap.foo' If the validation checks two lists must have unique attributes, the fieldPath could be set to either of the list: e.g. '.testList' It does not support list numeric index. It supports child operation to refer to an existing field currently. Refer to \[JSONPath support in Kubernetes\](<https://kubernetes.io/docs/reference/kubectl/jsonpath/>) for more info. Numeric index of array is not supported. For field name which contains special characters, use '\['specialName'\]' to refer the field name. e.g. for attribute 'foo.34$' appears in a list 'testList', the fieldPath could be set to '.testList\['foo.34$'\]'
-    #[serde(rename = "fieldPath", default, skip_serializing_if = "Option::is_none")]
     pub field_path: Option<crate::primitives::Str>,
     /// Message represents the message displayed when validation fails. The message is required if the Rule contains line breaks. The message must not contain line breaks. If unset, the message is "failed rule: {Rule}". e.g. "must be a URL with the host matching spec.host"
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// MessageExpression declares a CEL expression that evaluates to the validation failure message that is returned when this rule fails. Since messageExpression is used as a failure message, it must evaluate to a string. If both message and messageExpression are present on a rule, then messageExpression will be used if validation fails. If messageExpression results in a runtime error, the runtime error is logged, and the validation failure message is produced as if the messageExpression field were unset. If messageExpression evaluates to an empty string, a string with only spaces, or a string that contains line breaks, then the validation failure message will also be produced as if the messageExpression field were unset, and the fact that messageExpression produced an empty string/string with only spaces/string with line breaks will be logged. messageExpression has access to all the same variables as the rule; the only difference is the return type. Example: "x must be less than max ("+string(self.max)+")"
-    #[serde(
-        rename = "messageExpression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub message_expression: Option<crate::primitives::Str>,
     /// optionalOldSelf is used to opt a transition rule into evaluation even when the object is first created, or if the old object is missing the value.
     ///
@@ -1078,14 +1832,8 @@ pub struct ValidationRule {
     /// You may check for presence of oldSelf using 'oldSelf.hasValue()' and unwrap it after checking using 'oldSelf.value()'. Check the CEL documentation for Optional types for more information: <https://pkg.go.dev/github.com/google/cel-go/cel#OptionalTypes>
     ///
     /// May not be set unless 'oldSelf' is used in 'rule'.
-    #[serde(
-        rename = "optionalOldSelf",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub optional_old_self: Option<bool>,
     /// reason provides a machine-readable validation failure reason that is returned to the caller when a request fails this validation rule. The HTTP status code returned to the caller will match the reason of the reason of the first failed validation rule. The currently supported reasons are: "FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate". If not set, default to use "FieldValueInvalid". All future added reasons must be accepted by clients when reading this value and unknown reasons should be treated as FieldValueInvalid.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Rule represents the expression which will be evaluated by CEL. ref: <https://github.com/google/cel-spec> The Rule is scoped to the location of the x-kubernetes-validations extension in the schema. The 'self' variable in the CEL expression is bound to the scoped value. Example: - Rule scoped to the root of a resource with a status subresource: {"rule": "self.status.actual &lt;= self.spec.maxDesired"}
     ///
@@ -1120,8 +1868,74 @@ pub struct ValidationRule {
     /// See the documentation for the 'optionalOldSelf' field for details.
     ///
     /// Transition rules by default are applied only on UPDATE requests and are skipped if an old value could not be found. You can opt a transition rule into unconditional evaluation by setting 'optionalOldSelf' to true.
-    #[serde(rename = "rule", default)]
     pub rule: crate::primitives::Str,
+}
+
+impl serde::Serialize for ValidationRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ValidationRule",
+            1 + usize::from(self.field_path.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.message_expression.is_some())
+                + usize::from(self.optional_old_self.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.field_path {
+            st.serialize_field("fieldPath", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.message_expression {
+            st.serialize_field("messageExpression", v)?;
+        }
+        if let Some(v) = &self.optional_old_self {
+            st.serialize_field("optionalOldSelf", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.serialize_field("rule", &self.rule)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ValidationRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ValidationRule {
+    const NAME: &'static str = "ValidationRule";
+    const KEYS: &'static [&'static str] = &[
+        "fieldPath",
+        "message",
+        "messageExpression",
+        "optionalOldSelf",
+        "reason",
+        "rule",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.field_path = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.message_expression = map.next_value()?,
+            3 => self.optional_old_self = map.next_value()?,
+            4 => self.reason = map.next_value()?,
+            5 => self.rule = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ValidationRule {
@@ -1151,29 +1965,27 @@ impl crate::protobuf::Message for ValidationRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.rule = pb::get(wire, &mut buf)?,
-                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.message_expression = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.field_path = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.optional_old_self = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.rule),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message_expression),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.field_path),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.optional_old_self),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// WebhookClientConfig contains the information to make a TLS connection with the webhook.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookClientConfig {
     /// caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used.
-    #[serde(rename = "caBundle", default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<crate::primitives::ByteString>,
     /// service is a reference to the service for this webhook. Either service or url must be specified.
     ///
     /// If the webhook is running within the cluster, then you should use 'service'.
-    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Box<crate::api::apiextensions::v1::ServiceReference>>,
     /// url gives the location of the webhook, in standard URL form ('scheme://host:port/path'). Exactly one of 'url' or 'service' must be specified.
     ///
@@ -1186,8 +1998,55 @@ pub struct WebhookClientConfig {
     /// A path is optional, and if present may be any string permissible in a URL. You may use the path to pass an arbitrary string to the webhook, for example, a cluster identifier.
     ///
     /// Attempting to use a user or basic auth e.g. "user:password@" is not allowed. Fragments ("#...") and query parameters ("?...") are not allowed, either.
-    #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for WebhookClientConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "WebhookClientConfig",
+            usize::from(self.ca_bundle.is_some())
+                + usize::from(self.service.is_some())
+                + usize::from(self.url.is_some()),
+        )?;
+        if let Some(v) = &self.ca_bundle {
+            st.serialize_field("caBundle", v)?;
+        }
+        if let Some(v) = &self.service {
+            st.serialize_field("service", v)?;
+        }
+        if let Some(v) = &self.url {
+            st.serialize_field("url", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WebhookClientConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WebhookClientConfig {
+    const NAME: &'static str = "WebhookClientConfig";
+    const KEYS: &'static [&'static str] = &["caBundle", "service", "url"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.ca_bundle = map.next_value()?,
+            1 => self.service = map.next_value()?,
+            2 => self.url = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WebhookClientConfig {
@@ -1211,33 +2070,63 @@ impl crate::protobuf::Message for WebhookClientConfig {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.ca_bundle = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.url = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.service),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ca_bundle),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.url),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// WebhookConversion describes how to call a conversion webhook
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookConversion {
     /// clientConfig is the instructions for how to call the webhook if strategy is 'Webhook'.
-    #[serde(
-        rename = "clientConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub client_config: Option<Box<crate::api::apiextensions::v1::WebhookClientConfig>>,
     /// conversionReviewVersions is an ordered list of preferred 'ConversionReview' versions the Webhook expects. The API server will use the first version in the list which it supports. If none of the versions specified in this list are supported by API server, conversion will fail for the custom resource. If a persisted Webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail.
-    #[serde(
-        rename = "conversionReviewVersions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub conversion_review_versions: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for WebhookConversion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "WebhookConversion",
+            1 + usize::from(self.client_config.is_some()),
+        )?;
+        if let Some(v) = &self.client_config {
+            st.serialize_field("clientConfig", v)?;
+        }
+        st.serialize_field("conversionReviewVersions", &self.conversion_review_versions)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WebhookConversion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WebhookConversion {
+    const NAME: &'static str = "WebhookConversion";
+    const KEYS: &'static [&'static str] = &["clientConfig", "conversionReviewVersions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.client_config = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.conversion_review_versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WebhookConversion {
@@ -1259,10 +2148,10 @@ impl crate::protobuf::Message for WebhookConversion {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => m.client_config = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(wire, &mut buf, &mut m.conversion_review_versions)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.client_config),
+                (3, wire) => pb::push(wire, &mut buf, &mut m.conversion_review_versions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.conversion_review_versions.shrink_to_fit();
         Ok(m)

@@ -7,23 +7,66 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// APIService represents a server for a particular GroupVersion. Name must be "version.group".
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIService {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec contains information for locating and communicating with a server
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::apiregistration::v1::APIServiceSpec>>,
     /// Status contains derived information about an API server
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apiregistration::v1::APIServiceStatus>>,
+}
+
+impl serde::Serialize for APIService {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "APIService",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIService {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIService {
+    const NAME: &'static str = "APIService";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIService {
@@ -47,11 +90,11 @@ impl crate::protobuf::Message for APIService {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -75,27 +118,71 @@ impl crate::resource::Resource for APIService {
 }
 
 /// APIServiceCondition describes the state of an APIService at a particular point
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIServiceCondition {
     /// Last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human-readable message indicating details about last transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// Unique, one-word, CamelCase reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status is the status of the condition. Can be True, False, Unknown.
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// Type is the type of the condition.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for APIServiceCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "APIServiceCondition",
+            2 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIServiceCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIServiceCondition {
+    const NAME: &'static str = "APIServiceCondition";
+    const KEYS: &'static [&'static str] =
+        &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIServiceCondition {
@@ -123,37 +210,68 @@ impl crate::protobuf::Message for APIServiceCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get(wire, &mut buf)?,
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// APIServiceList is a list of APIService objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIServiceList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of APIService
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apiregistration::v1::APIService>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for APIServiceList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("APIServiceList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIServiceList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIServiceList {
+    const NAME: &'static str = "APIServiceList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIServiceList {
@@ -174,10 +292,10 @@ impl crate::protobuf::Message for APIServiceList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -190,33 +308,92 @@ impl crate::primitives::TypeInfo for APIServiceList {
 }
 
 /// APIServiceSpec contains information for locating and communicating with a server. Only https is supported, though you are able to disable certificate verification.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIServiceSpec {
     /// CABundle is a PEM encoded CA bundle which will be used to validate an API server's serving certificate. If unspecified, system trust roots on the apiserver are used.
-    #[serde(rename = "caBundle", default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle: Option<crate::primitives::ByteString>,
     /// Group is the API group name this server hosts
-    #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<crate::primitives::Str>,
     /// GroupPriorityMinimum is the priority this group should have at least. Higher priority means that the group is preferred by clients over lower priority ones. Note that other versions of this group might specify even higher GroupPriorityMinimum values such that the whole group gets a higher priority. The primary sort is based on GroupPriorityMinimum, ordered highest number to lowest (20 before 10). The secondary sort is based on the alphabetical comparison of the name of the object.  (v1.bar before v1.foo) We'd recommend something like: *.k8s.io (except extensions) at 18000 and PaaSes (OpenShift, Deis) are recommended to be in the 2000s
-    #[serde(rename = "groupPriorityMinimum", default)]
     pub group_priority_minimum: i32,
     /// InsecureSkipTLSVerify disables TLS certificate verification when communicating with this server. This is strongly discouraged.  You should use the CABundle instead.
-    #[serde(
-        rename = "insecureSkipTLSVerify",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub insecure_skip_tls_verify: Option<bool>,
     /// Service is a reference to the service for this API server.  It must communicate on port 443. If the Service is nil, that means the handling for the API groupversion is handled locally on this server. The call will simply delegate to the normal handler chain to be fulfilled.
-    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Box<crate::api::apiregistration::v1::ServiceReference>>,
     /// Version is the API version this server hosts.  For example, "v1"
-    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<crate::primitives::Str>,
     /// VersionPriority controls the ordering of this API version inside of its group.  Must be greater than zero. The primary sort is based on VersionPriority, ordered highest to lowest (20 before 10). Since it's inside of a group, the number can be small, probably in the 10s. In case of equal version priorities, the version string will be used to compute the order inside a group. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA &gt; beta &gt; alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
-    #[serde(rename = "versionPriority", default)]
     pub version_priority: i32,
+}
+
+impl serde::Serialize for APIServiceSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "APIServiceSpec",
+            2 + usize::from(self.ca_bundle.is_some())
+                + usize::from(self.group.is_some())
+                + usize::from(self.insecure_skip_tls_verify.is_some())
+                + usize::from(self.service.is_some())
+                + usize::from(self.version.is_some()),
+        )?;
+        if let Some(v) = &self.ca_bundle {
+            st.serialize_field("caBundle", v)?;
+        }
+        if let Some(v) = &self.group {
+            st.serialize_field("group", v)?;
+        }
+        st.serialize_field("groupPriorityMinimum", &self.group_priority_minimum)?;
+        if let Some(v) = &self.insecure_skip_tls_verify {
+            st.serialize_field("insecureSkipTLSVerify", v)?;
+        }
+        if let Some(v) = &self.service {
+            st.serialize_field("service", v)?;
+        }
+        if let Some(v) = &self.version {
+            st.serialize_field("version", v)?;
+        }
+        st.serialize_field("versionPriority", &self.version_priority)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIServiceSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIServiceSpec {
+    const NAME: &'static str = "APIServiceSpec";
+    const KEYS: &'static [&'static str] = &[
+        "caBundle",
+        "group",
+        "groupPriorityMinimum",
+        "insecureSkipTLSVerify",
+        "service",
+        "version",
+        "versionPriority",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.ca_bundle = map.next_value()?,
+            1 => self.group = map.next_value()?,
+            2 => self.group_priority_minimum = map.next_value()?,
+            3 => self.insecure_skip_tls_verify = map.next_value()?,
+            4 => self.service = map.next_value()?,
+            5 => self.version = map.next_value()?,
+            6 => self.version_priority = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIServiceSpec {
@@ -248,31 +425,61 @@ impl crate::protobuf::Message for APIServiceSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.version = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.insecure_skip_tls_verify = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.ca_bundle = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.group_priority_minimum = pb::get(wire, &mut buf)?,
-                (8, wire) => m.version_priority = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.service),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.group),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.version),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.insecure_skip_tls_verify),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ca_bundle),
+                (7, wire) => pb::set(wire, &mut buf, &mut m.group_priority_minimum),
+                (8, wire) => pb::set(wire, &mut buf, &mut m.version_priority),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// APIServiceStatus contains derived information about an API server
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIServiceStatus {
     /// Current service state of apiService.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apiregistration::v1::APIServiceCondition>>,
+}
+
+impl serde::Serialize for APIServiceStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("APIServiceStatus", usize::from(self.conditions.is_some()))?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIServiceStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIServiceStatus {
+    const NAME: &'static str = "APIServiceStatus";
+    const KEYS: &'static [&'static str] = &["conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIServiceStatus {
@@ -296,9 +503,9 @@ impl crate::protobuf::Message for APIServiceStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -308,17 +515,62 @@ impl crate::protobuf::Message for APIServiceStatus {
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceReference {
     /// Name is the name of the service
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// Namespace is the namespace of the service
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
     /// If specified, the port on the service that hosting webhook. Default to 443 for backward compatibility. 'port' should be a valid port number (1-65535, inclusive).
-    #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
+}
+
+impl serde::Serialize for ServiceReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ServiceReference",
+            usize::from(self.name.is_some())
+                + usize::from(self.namespace.is_some())
+                + usize::from(self.port.is_some()),
+        )?;
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        if let Some(v) = &self.port {
+            st.serialize_field("port", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceReference {
+    const NAME: &'static str = "ServiceReference";
+    const KEYS: &'static [&'static str] = &["name", "namespace", "port"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.namespace = map.next_value()?,
+            2 => self.port = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceReference {
@@ -342,11 +594,11 @@ impl crate::protobuf::Message for ServiceReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.port = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.port),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

@@ -7,29 +7,65 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// An API server instance reports the version it can decode and the version it encodes objects to when persisting objects in the backend.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerStorageVersion {
     /// apiServerID is the ID of the reporting API server.
-    #[serde(rename = "apiServerID", default)]
     pub api_server_id: crate::primitives::Str,
     /// decodableVersions are the encoding versions the API server can handle to decode. The API server can decode objects encoded in these versions. The encodingVersion must be included in the decodableVersions.
-    #[serde(
-        rename = "decodableVersions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub decodable_versions: Vec<crate::primitives::Str>,
     /// encodingVersion the API server encodes the object to when persisting it in the backend (e.g., etcd).
-    #[serde(rename = "encodingVersion", default)]
     pub encoding_version: crate::primitives::Str,
     /// servedVersions lists all versions the API server can serve. DecodableVersions must include all ServedVersions.
-    #[serde(
-        rename = "servedVersions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub served_versions: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for ServerStorageVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ServerStorageVersion",
+            3 + usize::from(self.served_versions.is_some()),
+        )?;
+        st.serialize_field("apiServerID", &self.api_server_id)?;
+        st.serialize_field("decodableVersions", &self.decodable_versions)?;
+        st.serialize_field("encodingVersion", &self.encoding_version)?;
+        if let Some(v) = &self.served_versions {
+            st.serialize_field("servedVersions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServerStorageVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServerStorageVersion {
+    const NAME: &'static str = "ServerStorageVersion";
+    const KEYS: &'static [&'static str] = &[
+        "apiServerID",
+        "decodableVersions",
+        "encodingVersion",
+        "servedVersions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_server_id = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.decodable_versions)?,
+            2 => self.encoding_version = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.served_versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServerStorageVersion {
@@ -60,16 +96,12 @@ impl crate::protobuf::Message for ServerStorageVersion {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.api_server_id = pb::get(wire, &mut buf)?,
-                (2, wire) => m.encoding_version = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, &mut m.decodable_versions)?,
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.served_versions.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.api_server_id),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.encoding_version),
+                (3, wire) => pb::push(wire, &mut buf, &mut m.decodable_versions),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.served_versions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.decodable_versions.shrink_to_fit();
         if let Some(v) = &mut m.served_versions {
@@ -80,23 +112,66 @@ impl crate::protobuf::Message for ServerStorageVersion {
 }
 
 /// Storage version of a specific resource.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVersion {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. The name is &lt;group&gt;.&lt;resource&gt;.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is an empty spec. It is here to comply with Kubernetes API style.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::apiserverinternal::v1alpha1::StorageVersionSpec>>,
     /// status on the version the API server instance can decode from and encode objects to when persisting objects in the backend.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apiserverinternal::v1alpha1::StorageVersionStatus>>,
+}
+
+impl serde::Serialize for StorageVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StorageVersion",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageVersion {
+    const NAME: &'static str = "StorageVersion";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageVersion {
@@ -120,11 +195,11 @@ impl crate::protobuf::Message for StorageVersion {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -148,34 +223,78 @@ impl crate::resource::Resource for StorageVersion {
 }
 
 /// Describes the state of the storageVersion at a certain point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVersionCondition {
     /// lastTransitionTime is the last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human readable string indicating details about the transition.
-    #[serde(rename = "message", default)]
     pub message: crate::primitives::Str,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon, if field is set.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// reason for the condition's last transition.
-    #[serde(rename = "reason", default)]
     pub reason: crate::primitives::Str,
     /// status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// type of the condition.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for StorageVersionCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StorageVersionCondition",
+            4 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.observed_generation.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        st.serialize_field("message", &self.message)?;
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageVersionCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageVersionCondition {
+    const NAME: &'static str = "StorageVersionCondition";
+    const KEYS: &'static [&'static str] = &[
+        "lastTransitionTime",
+        "message",
+        "observedGeneration",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.observed_generation = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageVersionCondition {
@@ -205,38 +324,69 @@ impl crate::protobuf::Message for StorageVersionCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get(wire, &mut buf)?,
-                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.reason = pb::get(wire, &mut buf)?,
-                (6, wire) => m.message = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.reason),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// A list of StorageVersions.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVersionList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items holds a list of StorageVersion
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apiserverinternal::v1alpha1::StorageVersion>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for StorageVersionList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("StorageVersionList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageVersionList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageVersionList {
+    const NAME: &'static str = "StorageVersionList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageVersionList {
@@ -257,10 +407,10 @@ impl crate::protobuf::Message for StorageVersionList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -273,8 +423,36 @@ impl crate::primitives::TypeInfo for StorageVersionList {
 }
 
 /// StorageVersionSpec is an empty spec.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVersionSpec {}
+
+impl serde::Serialize for StorageVersionSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("StorageVersionSpec", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageVersionSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageVersionSpec {
+    const NAME: &'static str = "StorageVersionSpec";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for StorageVersionSpec {
     const NAME: &'static str = "StorageVersionSpec";
@@ -298,32 +476,64 @@ impl crate::protobuf::Message for StorageVersionSpec {
 }
 
 /// API server instances report the versions they can decode and the version they encode objects to when persisting objects in the backend.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVersionStatus {
     /// commonEncodingVersion is set to an encoding storage version if all API server instances share that same version. If they don't share one storage version, this field is left empty. API servers should finish updating its storageVersionStatus entry before serving write operations, so that this field will be in sync with the reality.
-    #[serde(
-        rename = "commonEncodingVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub common_encoding_version: Option<crate::primitives::Str>,
     /// conditions lists the latest available observations of the storageVersion's state.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apiserverinternal::v1alpha1::StorageVersionCondition>>,
     /// storageVersions lists the reported versions per API server instance.
-    #[serde(
-        rename = "storageVersions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub storage_versions:
         Option<Vec<crate::api::apiserverinternal::v1alpha1::ServerStorageVersion>>,
+}
+
+impl serde::Serialize for StorageVersionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StorageVersionStatus",
+            usize::from(self.common_encoding_version.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.storage_versions.is_some()),
+        )?;
+        if let Some(v) = &self.common_encoding_version {
+            st.serialize_field("commonEncodingVersion", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.storage_versions {
+            st.serialize_field("storageVersions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageVersionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageVersionStatus {
+    const NAME: &'static str = "StorageVersionStatus";
+    const KEYS: &'static [&'static str] =
+        &["commonEncodingVersion", "conditions", "storageVersions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.common_encoding_version = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            2 => crate::json::read_option_vec(map, &mut self.storage_versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageVersionStatus {
@@ -356,15 +566,11 @@ impl crate::protobuf::Message for StorageVersionStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.storage_versions.get_or_insert_with(Vec::new),
-                )?,
-                (2, wire) => m.common_encoding_version = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.storage_versions),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.common_encoding_version),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.storage_versions {
             v.shrink_to_fit();

@@ -7,23 +7,64 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state. Once a ControllerRevision has been successfully created, it can not be updated. The API Server will fail validation of all requests that attempt to mutate the Data field. ControllerRevisions may, however, be deleted. Note that, due to its use by both the DaemonSet and StatefulSet controllers for update and rollback, this object is beta. However, it may be subject to name and representation changes in future releases, and clients should not depend on its stability. It is primarily for internal use by controllers.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControllerRevision {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Data is the serialized representation of the state.
-    #[serde(rename = "data", default)]
     pub data: crate::primitives::RawExtension,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Revision indicates the revision of the state represented by Data.
-    #[serde(rename = "revision", default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
+}
+
+impl serde::Serialize for ControllerRevision {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ControllerRevision",
+            4 + usize::from(self.revision.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("data", &self.data)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.revision {
+            st.serialize_field("revision", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ControllerRevision {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ControllerRevision {
+    const NAME: &'static str = "ControllerRevision";
+    const KEYS: &'static [&'static str] = &["apiVersion", "data", "kind", "metadata", "revision"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.data = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            4 => self.revision = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ControllerRevision {
@@ -47,11 +88,11 @@ impl crate::protobuf::Message for ControllerRevision {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.data = pb::get(wire, &mut buf)?,
-                (3, wire) => m.revision = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.data),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.revision),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -75,24 +116,55 @@ impl crate::resource::Resource for ControllerRevision {
 }
 
 /// ControllerRevisionList is a resource containing a list of ControllerRevision objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControllerRevisionList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of ControllerRevisions
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apps::v1::ControllerRevision>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ControllerRevisionList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ControllerRevisionList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ControllerRevisionList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ControllerRevisionList {
+    const NAME: &'static str = "ControllerRevisionList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ControllerRevisionList {
@@ -113,10 +185,10 @@ impl crate::protobuf::Message for ControllerRevisionList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -129,23 +201,61 @@ impl crate::primitives::TypeInfo for ControllerRevisionList {
 }
 
 /// DaemonSet represents the configuration of a daemon set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSet {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// The desired behavior of this daemon set. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::apps::v1::DaemonSetSpec,
     /// The current status of this daemon set. This data may be out of date by some window of time. Populated by the system. Read-only. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apps::v1::DaemonSetStatus>>,
+}
+
+impl serde::Serialize for DaemonSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DaemonSet", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DaemonSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DaemonSet {
+    const NAME: &'static str = "DaemonSet";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DaemonSet {
@@ -169,11 +279,11 @@ impl crate::protobuf::Message for DaemonSet {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -197,27 +307,77 @@ impl crate::resource::Resource for DaemonSet {
 }
 
 /// DaemonSetCondition describes the state of a DaemonSet at a certain point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetCondition {
     /// Last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// Type of DaemonSet condition.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DaemonSetCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DaemonSetCondition",
+            usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some())
+                + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DaemonSetCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DaemonSetCondition {
+    const NAME: &'static str = "DaemonSetCondition";
+    const KEYS: &'static [&'static str] =
+        &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DaemonSetCondition {
@@ -245,37 +405,68 @@ impl crate::protobuf::Message for DaemonSetCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DaemonSetList is a collection of daemon sets.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// A list of daemon sets.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apps::v1::DaemonSet>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for DaemonSetList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DaemonSetList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DaemonSetList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DaemonSetList {
+    const NAME: &'static str = "DaemonSetList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DaemonSetList {
@@ -296,10 +487,10 @@ impl crate::protobuf::Message for DaemonSetList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -312,35 +503,76 @@ impl crate::primitives::TypeInfo for DaemonSetList {
 }
 
 /// DaemonSetSpec is the specification of a daemon set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetSpec {
     /// The minimum number of seconds for which a newly created DaemonSet pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready).
-    #[serde(
-        rename = "minReadySeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_ready_seconds: Option<i32>,
     /// The number of old history to retain to allow rollback. This is a pointer to distinguish between explicit zero and not specified. Defaults to 10.
-    #[serde(
-        rename = "revisionHistoryLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub revision_history_limit: Option<i32>,
     /// A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors>
-    #[serde(rename = "selector", default)]
     pub selector: crate::api::meta::v1::LabelSelector,
     /// An object that describes the pod that will be created. The DaemonSet will create exactly one copy of this pod on every node that matches the template's node selector (or on every node if no node selector is specified). The only allowed template.spec.restartPolicy value is "Always". More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template>
-    #[serde(rename = "template", default)]
     pub template: crate::api::core::v1::PodTemplateSpec,
     /// An update strategy to replace existing DaemonSet pods with new pods.
-    #[serde(
-        rename = "updateStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub update_strategy: Option<Box<crate::api::apps::v1::DaemonSetUpdateStrategy>>,
+}
+
+impl serde::Serialize for DaemonSetSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DaemonSetSpec",
+            2 + usize::from(self.min_ready_seconds.is_some())
+                + usize::from(self.revision_history_limit.is_some())
+                + usize::from(self.update_strategy.is_some()),
+        )?;
+        if let Some(v) = &self.min_ready_seconds {
+            st.serialize_field("minReadySeconds", v)?;
+        }
+        if let Some(v) = &self.revision_history_limit {
+            st.serialize_field("revisionHistoryLimit", v)?;
+        }
+        st.serialize_field("selector", &self.selector)?;
+        st.serialize_field("template", &self.template)?;
+        if let Some(v) = &self.update_strategy {
+            st.serialize_field("updateStrategy", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DaemonSetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DaemonSetSpec {
+    const NAME: &'static str = "DaemonSetSpec";
+    const KEYS: &'static [&'static str] = &[
+        "minReadySeconds",
+        "revisionHistoryLimit",
+        "selector",
+        "template",
+        "updateStrategy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.min_ready_seconds = map.next_value()?,
+            1 => self.revision_history_limit = map.next_value()?,
+            2 => self.selector = map.next_value()?,
+            3 => self.template = map.next_value()?,
+            4 => self.update_strategy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DaemonSetSpec {
@@ -368,76 +600,123 @@ impl crate::protobuf::Message for DaemonSetSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.selector = pb::get(wire, &mut buf)?,
-                (2, wire) => m.template = pb::get(wire, &mut buf)?,
-                (3, wire) => m.update_strategy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.revision_history_limit = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.selector),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.template),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.update_strategy),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.min_ready_seconds),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.revision_history_limit),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DaemonSetStatus represents the current status of a daemon set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetStatus {
     /// Count of hash collisions for the DaemonSet. The DaemonSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision.
-    #[serde(
-        rename = "collisionCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub collision_count: Option<i32>,
     /// Represents the latest available observations of a DaemonSet's current state.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apps::v1::DaemonSetCondition>>,
     /// The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/>
-    #[serde(rename = "currentNumberScheduled", default)]
     pub current_number_scheduled: i32,
     /// The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: <https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/>
-    #[serde(rename = "desiredNumberScheduled", default)]
     pub desired_number_scheduled: i32,
     /// The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)
-    #[serde(
-        rename = "numberAvailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub number_available: Option<i32>,
     /// The number of nodes that are running the daemon pod, but are not supposed to run the daemon pod. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/>
-    #[serde(rename = "numberMisscheduled", default)]
     pub number_misscheduled: i32,
     /// numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.
-    #[serde(rename = "numberReady", default)]
     pub number_ready: i32,
     /// The number of nodes that should be running the daemon pod and have none of the daemon pod running and available (ready for at least spec.minReadySeconds)
-    #[serde(
-        rename = "numberUnavailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub number_unavailable: Option<i32>,
     /// The most recent generation observed by the daemon set controller.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// The total number of nodes that are running updated daemon pod
-    #[serde(
-        rename = "updatedNumberScheduled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub updated_number_scheduled: Option<i32>,
+}
+
+impl serde::Serialize for DaemonSetStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DaemonSetStatus",
+            4 + usize::from(self.collision_count.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.number_available.is_some())
+                + usize::from(self.number_unavailable.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.updated_number_scheduled.is_some()),
+        )?;
+        if let Some(v) = &self.collision_count {
+            st.serialize_field("collisionCount", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.serialize_field("currentNumberScheduled", &self.current_number_scheduled)?;
+        st.serialize_field("desiredNumberScheduled", &self.desired_number_scheduled)?;
+        if let Some(v) = &self.number_available {
+            st.serialize_field("numberAvailable", v)?;
+        }
+        st.serialize_field("numberMisscheduled", &self.number_misscheduled)?;
+        st.serialize_field("numberReady", &self.number_ready)?;
+        if let Some(v) = &self.number_unavailable {
+            st.serialize_field("numberUnavailable", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.updated_number_scheduled {
+            st.serialize_field("updatedNumberScheduled", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DaemonSetStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DaemonSetStatus {
+    const NAME: &'static str = "DaemonSetStatus";
+    const KEYS: &'static [&'static str] = &[
+        "collisionCount",
+        "conditions",
+        "currentNumberScheduled",
+        "desiredNumberScheduled",
+        "numberAvailable",
+        "numberMisscheduled",
+        "numberReady",
+        "numberUnavailable",
+        "observedGeneration",
+        "updatedNumberScheduled",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.collision_count = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            2 => self.current_number_scheduled = map.next_value()?,
+            3 => self.desired_number_scheduled = map.next_value()?,
+            4 => self.number_available = map.next_value()?,
+            5 => self.number_misscheduled = map.next_value()?,
+            6 => self.number_ready = map.next_value()?,
+            7 => self.number_unavailable = map.next_value()?,
+            8 => self.observed_generation = map.next_value()?,
+            9 => self.updated_number_scheduled = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DaemonSetStatus {
@@ -480,18 +759,18 @@ impl crate::protobuf::Message for DaemonSetStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.current_number_scheduled = pb::get(wire, &mut buf)?,
-                (2, wire) => m.number_misscheduled = pb::get(wire, &mut buf)?,
-                (3, wire) => m.desired_number_scheduled = pb::get(wire, &mut buf)?,
-                (4, wire) => m.number_ready = pb::get(wire, &mut buf)?,
-                (5, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.updated_number_scheduled = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.number_available = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.number_unavailable = pb::get_nonzero(wire, &mut buf)?,
-                (9, wire) => m.collision_count = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.current_number_scheduled),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.number_misscheduled),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.desired_number_scheduled),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.number_ready),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.updated_number_scheduled),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.number_available),
+                (8, wire) => pb::set_nonzero(wire, &mut buf, &mut m.number_unavailable),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.collision_count),
+                (10, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -501,18 +780,54 @@ impl crate::protobuf::Message for DaemonSetStatus {
 }
 
 /// DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonSetUpdateStrategy {
     /// Rolling update config params. Present only if type = "RollingUpdate".
-    #[serde(
-        rename = "rollingUpdate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub rolling_update: Option<Box<crate::api::apps::v1::RollingUpdateDaemonSet>>,
     /// Type of daemon set update. Can be "RollingUpdate" or "OnDelete". Default is RollingUpdate.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DaemonSetUpdateStrategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DaemonSetUpdateStrategy",
+            usize::from(self.rolling_update.is_some()) + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.rolling_update {
+            st.serialize_field("rollingUpdate", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DaemonSetUpdateStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DaemonSetUpdateStrategy {
+    const NAME: &'static str = "DaemonSetUpdateStrategy";
+    const KEYS: &'static [&'static str] = &["rollingUpdate", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.rolling_update = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DaemonSetUpdateStrategy {
@@ -533,33 +848,71 @@ impl crate::protobuf::Message for DaemonSetUpdateStrategy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.rolling_update = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.rolling_update),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Deployment enables declarative updates for Pods and ReplicaSets.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Specification of the desired behavior of the Deployment.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::apps::v1::DeploymentSpec,
     /// Most recently observed status of the Deployment.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apps::v1::DeploymentStatus>>,
+}
+
+impl serde::Serialize for Deployment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Deployment", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Deployment {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Deployment {
+    const NAME: &'static str = "Deployment";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Deployment {
@@ -583,11 +936,11 @@ impl crate::protobuf::Message for Deployment {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -611,34 +964,90 @@ impl crate::resource::Resource for Deployment {
 }
 
 /// DeploymentCondition describes the state of a deployment at a certain point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentCondition {
     /// Last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// The last time this condition was updated.
-    #[serde(
-        rename = "lastUpdateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_update_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// Type of deployment condition.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeploymentCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeploymentCondition",
+            usize::from(self.last_transition_time.is_some())
+                + usize::from(self.last_update_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some())
+                + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.last_update_time {
+            st.serialize_field("lastUpdateTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeploymentCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeploymentCondition {
+    const NAME: &'static str = "DeploymentCondition";
+    const KEYS: &'static [&'static str] = &[
+        "lastTransitionTime",
+        "lastUpdateTime",
+        "message",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.last_update_time = map.next_value()?,
+            2 => self.message = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeploymentCondition {
@@ -668,38 +1077,69 @@ impl crate::protobuf::Message for DeploymentCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.last_update_time = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.status),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_update_time),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeploymentList is a list of Deployments.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of Deployments.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apps::v1::Deployment>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for DeploymentList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeploymentList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeploymentList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeploymentList {
+    const NAME: &'static str = "DeploymentList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeploymentList {
@@ -720,10 +1160,10 @@ impl crate::protobuf::Message for DeploymentList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -736,44 +1176,100 @@ impl crate::primitives::TypeInfo for DeploymentList {
 }
 
 /// DeploymentSpec is the specification of the desired behavior of the Deployment.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentSpec {
     /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
-    #[serde(
-        rename = "minReadySeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_ready_seconds: Option<i32>,
     /// Indicates that the deployment is paused.
-    #[serde(rename = "paused", default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
     /// The maximum time in seconds for a deployment to make progress before it is considered to be failed. The deployment controller will continue to process failed deployments and a condition with a ProgressDeadlineExceeded reason will be surfaced in the deployment status. Note that progress will not be estimated during the time a deployment is paused. Defaults to 600s.
-    #[serde(
-        rename = "progressDeadlineSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub progress_deadline_seconds: Option<i32>,
     /// Number of desired pods. This is a pointer to distinguish between explicit zero and not specified. Defaults to 1.
-    #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// The number of old ReplicaSets to retain to allow rollback. This is a pointer to distinguish between explicit zero and not specified. Defaults to 10.
-    #[serde(
-        rename = "revisionHistoryLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub revision_history_limit: Option<i32>,
     /// Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. It must match the pod template's labels.
-    #[serde(rename = "selector", default)]
     pub selector: crate::api::meta::v1::LabelSelector,
     /// The deployment strategy to use to replace existing pods with new ones.
-    #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Box<crate::api::apps::v1::DeploymentStrategy>>,
     /// Template describes the pods that will be created. The only allowed template.spec.restartPolicy value is "Always".
-    #[serde(rename = "template", default)]
     pub template: crate::api::core::v1::PodTemplateSpec,
+}
+
+impl serde::Serialize for DeploymentSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeploymentSpec",
+            2 + usize::from(self.min_ready_seconds.is_some())
+                + usize::from(self.paused.is_some())
+                + usize::from(self.progress_deadline_seconds.is_some())
+                + usize::from(self.replicas.is_some())
+                + usize::from(self.revision_history_limit.is_some())
+                + usize::from(self.strategy.is_some()),
+        )?;
+        if let Some(v) = &self.min_ready_seconds {
+            st.serialize_field("minReadySeconds", v)?;
+        }
+        if let Some(v) = &self.paused {
+            st.serialize_field("paused", v)?;
+        }
+        if let Some(v) = &self.progress_deadline_seconds {
+            st.serialize_field("progressDeadlineSeconds", v)?;
+        }
+        if let Some(v) = &self.replicas {
+            st.serialize_field("replicas", v)?;
+        }
+        if let Some(v) = &self.revision_history_limit {
+            st.serialize_field("revisionHistoryLimit", v)?;
+        }
+        st.serialize_field("selector", &self.selector)?;
+        if let Some(v) = &self.strategy {
+            st.serialize_field("strategy", v)?;
+        }
+        st.serialize_field("template", &self.template)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeploymentSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeploymentSpec {
+    const NAME: &'static str = "DeploymentSpec";
+    const KEYS: &'static [&'static str] = &[
+        "minReadySeconds",
+        "paused",
+        "progressDeadlineSeconds",
+        "replicas",
+        "revisionHistoryLimit",
+        "selector",
+        "strategy",
+        "template",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.min_ready_seconds = map.next_value()?,
+            1 => self.paused = map.next_value()?,
+            2 => self.progress_deadline_seconds = map.next_value()?,
+            3 => self.replicas = map.next_value()?,
+            4 => self.revision_history_limit = map.next_value()?,
+            5 => self.selector = map.next_value()?,
+            6 => self.strategy = map.next_value()?,
+            7 => self.template = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeploymentSpec {
@@ -807,86 +1303,132 @@ impl crate::protobuf::Message for DeploymentSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.selector = pb::get(wire, &mut buf)?,
-                (3, wire) => m.template = pb::get(wire, &mut buf)?,
-                (4, wire) => m.strategy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.revision_history_limit = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.paused = pb::get_nonzero(wire, &mut buf)?,
-                (9, wire) => m.progress_deadline_seconds = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.replicas),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.selector),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.template),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.strategy),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.min_ready_seconds),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.revision_history_limit),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.paused),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.progress_deadline_seconds),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeploymentStatus is the most recently observed status of the Deployment.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentStatus {
     /// Total number of available non-terminating pods (ready for at least minReadySeconds) targeted by this deployment.
-    #[serde(
-        rename = "availableReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub available_replicas: Option<i32>,
     /// Count of hash collisions for the Deployment. The Deployment controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ReplicaSet.
-    #[serde(
-        rename = "collisionCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub collision_count: Option<i32>,
     /// Represents the latest available observations of a deployment's current state.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apps::v1::DeploymentCondition>>,
     /// The generation observed by the deployment controller.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// Total number of non-terminating pods targeted by this Deployment with a Ready Condition.
-    #[serde(
-        rename = "readyReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ready_replicas: Option<i32>,
     /// Total number of non-terminating pods targeted by this deployment (their labels match the selector).
-    #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// Total number of terminating pods targeted by this deployment. Terminating pods have a non-null .metadata.deletionTimestamp and have not yet reached the Failed or Succeeded .status.phase.
     ///
     /// This is a beta field and requires enabling DeploymentReplicaSetTerminatingReplicas feature (enabled by default).
-    #[serde(
-        rename = "terminatingReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub terminating_replicas: Option<i32>,
     /// Total number of unavailable pods targeted by this deployment. This is the total number of pods that are still required for the deployment to have 100% available capacity. They may either be pods that are running but not yet available or pods that still have not been created.
-    #[serde(
-        rename = "unavailableReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unavailable_replicas: Option<i32>,
     /// Total number of non-terminating pods targeted by this deployment that have the desired template spec.
-    #[serde(
-        rename = "updatedReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub updated_replicas: Option<i32>,
+}
+
+impl serde::Serialize for DeploymentStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeploymentStatus",
+            usize::from(self.available_replicas.is_some())
+                + usize::from(self.collision_count.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.ready_replicas.is_some())
+                + usize::from(self.replicas.is_some())
+                + usize::from(self.terminating_replicas.is_some())
+                + usize::from(self.unavailable_replicas.is_some())
+                + usize::from(self.updated_replicas.is_some()),
+        )?;
+        if let Some(v) = &self.available_replicas {
+            st.serialize_field("availableReplicas", v)?;
+        }
+        if let Some(v) = &self.collision_count {
+            st.serialize_field("collisionCount", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.ready_replicas {
+            st.serialize_field("readyReplicas", v)?;
+        }
+        if let Some(v) = &self.replicas {
+            st.serialize_field("replicas", v)?;
+        }
+        if let Some(v) = &self.terminating_replicas {
+            st.serialize_field("terminatingReplicas", v)?;
+        }
+        if let Some(v) = &self.unavailable_replicas {
+            st.serialize_field("unavailableReplicas", v)?;
+        }
+        if let Some(v) = &self.updated_replicas {
+            st.serialize_field("updatedReplicas", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeploymentStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeploymentStatus {
+    const NAME: &'static str = "DeploymentStatus";
+    const KEYS: &'static [&'static str] = &[
+        "availableReplicas",
+        "collisionCount",
+        "conditions",
+        "observedGeneration",
+        "readyReplicas",
+        "replicas",
+        "terminatingReplicas",
+        "unavailableReplicas",
+        "updatedReplicas",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.available_replicas = map.next_value()?,
+            1 => self.collision_count = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            3 => self.observed_generation = map.next_value()?,
+            4 => self.ready_replicas = map.next_value()?,
+            5 => self.replicas = map.next_value()?,
+            6 => self.terminating_replicas = map.next_value()?,
+            7 => self.unavailable_replicas = map.next_value()?,
+            8 => self.updated_replicas = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeploymentStatus {
@@ -927,17 +1469,17 @@ impl crate::protobuf::Message for DeploymentStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.replicas = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.updated_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.available_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.unavailable_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (7, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.collision_count = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => m.terminating_replicas = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.replicas),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.updated_replicas),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.available_replicas),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.unavailable_replicas),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ready_replicas),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.collision_count),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.terminating_replicas),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -947,18 +1489,54 @@ impl crate::protobuf::Message for DeploymentStatus {
 }
 
 /// DeploymentStrategy describes how to replace existing pods with new ones.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentStrategy {
     /// Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.
-    #[serde(
-        rename = "rollingUpdate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub rolling_update: Option<Box<crate::api::apps::v1::RollingUpdateDeployment>>,
     /// Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeploymentStrategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeploymentStrategy",
+            usize::from(self.rolling_update.is_some()) + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.rolling_update {
+            st.serialize_field("rollingUpdate", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeploymentStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeploymentStrategy {
+    const NAME: &'static str = "DeploymentStrategy";
+    const KEYS: &'static [&'static str] = &["rollingUpdate", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.rolling_update = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeploymentStrategy {
@@ -979,33 +1557,71 @@ impl crate::protobuf::Message for DeploymentStrategy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.rolling_update = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.rolling_update),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ReplicaSet ensures that a specified number of pod replicas are running at any given time.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSet {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// If the Labels of a ReplicaSet are empty, they are defaulted to be the same as the Pod(s) that the ReplicaSet manages. Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec defines the specification of the desired behavior of the ReplicaSet. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::apps::v1::ReplicaSetSpec,
     /// Status is the most recently observed status of the ReplicaSet. This data may be out of date by some window of time. Populated by the system. Read-only. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apps::v1::ReplicaSetStatus>>,
+}
+
+impl serde::Serialize for ReplicaSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ReplicaSet", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReplicaSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ReplicaSet {
+    const NAME: &'static str = "ReplicaSet";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ReplicaSet {
@@ -1029,11 +1645,11 @@ impl crate::protobuf::Message for ReplicaSet {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1057,27 +1673,77 @@ impl crate::resource::Resource for ReplicaSet {
 }
 
 /// ReplicaSetCondition describes the state of a replica set at a certain point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSetCondition {
     /// The last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// Type of replica set condition.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ReplicaSetCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ReplicaSetCondition",
+            usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some())
+                + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReplicaSetCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ReplicaSetCondition {
+    const NAME: &'static str = "ReplicaSetCondition";
+    const KEYS: &'static [&'static str] =
+        &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ReplicaSetCondition {
@@ -1105,37 +1771,68 @@ impl crate::protobuf::Message for ReplicaSetCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ReplicaSetList is a collection of ReplicaSets.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSetList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// List of ReplicaSets. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicaset>
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apps::v1::ReplicaSet>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ReplicaSetList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ReplicaSetList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReplicaSetList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ReplicaSetList {
+    const NAME: &'static str = "ReplicaSetList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ReplicaSetList {
@@ -1156,10 +1853,10 @@ impl crate::protobuf::Message for ReplicaSetList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1172,24 +1869,66 @@ impl crate::primitives::TypeInfo for ReplicaSetList {
 }
 
 /// ReplicaSetSpec is the specification of a ReplicaSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSetSpec {
     /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing, for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
-    #[serde(
-        rename = "minReadySeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_ready_seconds: Option<i32>,
     /// Replicas is the number of desired pods. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicaset>
-    #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// Selector is a label query over pods that should match the replica count. Label keys and values that must match in order to be controlled by this replica set. It must match the pod template's labels. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors>
-    #[serde(rename = "selector", default)]
     pub selector: crate::api::meta::v1::LabelSelector,
     /// Template is the object that describes the pod that will be created if insufficient replicas are detected. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#pod-template>
-    #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Box<crate::api::core::v1::PodTemplateSpec>>,
+}
+
+impl serde::Serialize for ReplicaSetSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ReplicaSetSpec",
+            1 + usize::from(self.min_ready_seconds.is_some())
+                + usize::from(self.replicas.is_some())
+                + usize::from(self.template.is_some()),
+        )?;
+        if let Some(v) = &self.min_ready_seconds {
+            st.serialize_field("minReadySeconds", v)?;
+        }
+        if let Some(v) = &self.replicas {
+            st.serialize_field("replicas", v)?;
+        }
+        st.serialize_field("selector", &self.selector)?;
+        if let Some(v) = &self.template {
+            st.serialize_field("template", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReplicaSetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ReplicaSetSpec {
+    const NAME: &'static str = "ReplicaSetSpec";
+    const KEYS: &'static [&'static str] = &["minReadySeconds", "replicas", "selector", "template"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.min_ready_seconds = map.next_value()?,
+            1 => self.replicas = map.next_value()?,
+            2 => self.selector = map.next_value()?,
+            3 => self.template = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ReplicaSetSpec {
@@ -1215,68 +1954,109 @@ impl crate::protobuf::Message for ReplicaSetSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.selector = pb::get(wire, &mut buf)?,
-                (3, wire) => m.template = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.replicas),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.selector),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.template),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.min_ready_seconds),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ReplicaSetStatus represents the current status of a ReplicaSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSetStatus {
     /// The number of available non-terminating pods (ready for at least minReadySeconds) for this replica set.
-    #[serde(
-        rename = "availableReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub available_replicas: Option<i32>,
     /// Represents the latest available observations of a replica set's current state.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apps::v1::ReplicaSetCondition>>,
     /// The number of non-terminating pods that have labels matching the labels of the pod template of the replicaset.
-    #[serde(
-        rename = "fullyLabeledReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fully_labeled_replicas: Option<i32>,
     /// ObservedGeneration reflects the generation of the most recently observed ReplicaSet.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// The number of non-terminating pods targeted by this ReplicaSet with a Ready Condition.
-    #[serde(
-        rename = "readyReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ready_replicas: Option<i32>,
     /// Replicas is the most recently observed number of non-terminating pods. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/replicaset>
-    #[serde(rename = "replicas", default)]
     pub replicas: i32,
     /// The number of terminating pods for this replica set. Terminating pods have a non-null .metadata.deletionTimestamp and have not yet reached the Failed or Succeeded .status.phase.
     ///
     /// This is a beta field and requires enabling DeploymentReplicaSetTerminatingReplicas feature (enabled by default).
-    #[serde(
-        rename = "terminatingReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub terminating_replicas: Option<i32>,
+}
+
+impl serde::Serialize for ReplicaSetStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ReplicaSetStatus",
+            1 + usize::from(self.available_replicas.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.fully_labeled_replicas.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.ready_replicas.is_some())
+                + usize::from(self.terminating_replicas.is_some()),
+        )?;
+        if let Some(v) = &self.available_replicas {
+            st.serialize_field("availableReplicas", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.fully_labeled_replicas {
+            st.serialize_field("fullyLabeledReplicas", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.ready_replicas {
+            st.serialize_field("readyReplicas", v)?;
+        }
+        st.serialize_field("replicas", &self.replicas)?;
+        if let Some(v) = &self.terminating_replicas {
+            st.serialize_field("terminatingReplicas", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReplicaSetStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ReplicaSetStatus {
+    const NAME: &'static str = "ReplicaSetStatus";
+    const KEYS: &'static [&'static str] = &[
+        "availableReplicas",
+        "conditions",
+        "fullyLabeledReplicas",
+        "observedGeneration",
+        "readyReplicas",
+        "replicas",
+        "terminatingReplicas",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.available_replicas = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            2 => self.fully_labeled_replicas = map.next_value()?,
+            3 => self.observed_generation = map.next_value()?,
+            4 => self.ready_replicas = map.next_value()?,
+            5 => self.replicas = map.next_value()?,
+            6 => self.terminating_replicas = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ReplicaSetStatus {
@@ -1313,15 +2093,15 @@ impl crate::protobuf::Message for ReplicaSetStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.replicas = pb::get(wire, &mut buf)?,
-                (2, wire) => m.fully_labeled_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.available_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (7, wire) => m.terminating_replicas = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.replicas),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.fully_labeled_replicas),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ready_replicas),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.available_replicas),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.terminating_replicas),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -1331,18 +2111,54 @@ impl crate::protobuf::Message for ReplicaSetStatus {
 }
 
 /// Spec to control the desired behavior of daemon set rolling update.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdateDaemonSet {
     /// The maximum number of nodes with an existing available DaemonSet pod that can have an updated DaemonSet pod during during an update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up to a minimum of 1. Default value is 0. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their a new pod created before the old pod is marked as deleted. The update starts by launching new pods on 30% of nodes. Once an updated pod is available (Ready for at least minReadySeconds) the old DaemonSet pod on that node is marked deleted. If the old pod becomes unavailable for any reason (Ready transitions to false, is evicted, or is drained) an updated pod is immediately created on that node without considering surge limits. Allowing surge implies the possibility that the resources consumed by the daemonset on any given node can double if the readiness check fails, and so resource intensive daemonsets should take into account that they may cause evictions during disruption.
-    #[serde(rename = "maxSurge", default, skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<crate::primitives::IntOrString>,
     /// The maximum number of DaemonSet pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of total number of DaemonSet pods at the start of the update (ex: 10%). Absolute number is calculated from percentage by rounding up. This cannot be 0 if MaxSurge is 0 Default value is 1. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their pods stopped for an update at any given time. The update starts by stopping at most 30% of those DaemonSet pods and then brings up new DaemonSet pods in their place. Once the new pods are available, it then proceeds onto other DaemonSet pods, thus ensuring that at least 70% of original number of DaemonSet pods are available at all times during the update.
-    #[serde(
-        rename = "maxUnavailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_unavailable: Option<crate::primitives::IntOrString>,
+}
+
+impl serde::Serialize for RollingUpdateDaemonSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "RollingUpdateDaemonSet",
+            usize::from(self.max_surge.is_some()) + usize::from(self.max_unavailable.is_some()),
+        )?;
+        if let Some(v) = &self.max_surge {
+            st.serialize_field("maxSurge", v)?;
+        }
+        if let Some(v) = &self.max_unavailable {
+            st.serialize_field("maxUnavailable", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RollingUpdateDaemonSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RollingUpdateDaemonSet {
+    const NAME: &'static str = "RollingUpdateDaemonSet";
+    const KEYS: &'static [&'static str] = &["maxSurge", "maxUnavailable"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_surge = map.next_value()?,
+            1 => self.max_unavailable = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RollingUpdateDaemonSet {
@@ -1364,28 +2180,64 @@ impl crate::protobuf::Message for RollingUpdateDaemonSet {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.max_surge = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.max_unavailable),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.max_surge),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Spec to control the desired behavior of rolling update.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdateDeployment {
     /// The maximum number of pods that can be scheduled above the desired number of pods. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up. Defaults to 25%. Example: when this is set to 30%, the new ReplicaSet can be scaled up immediately when the rolling update starts, such that the total number of old and new pods do not exceed 130% of desired pods. Once old pods have been killed, new ReplicaSet can be scaled up further, ensuring that total number of pods running at any time during the update is at most 130% of desired pods.
-    #[serde(rename = "maxSurge", default, skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<crate::primitives::IntOrString>,
     /// The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down. This can not be 0 if MaxSurge is 0. Defaults to 25%. Example: when this is set to 30%, the old ReplicaSet can be scaled down to 70% of desired pods immediately when the rolling update starts. Once new pods are ready, old ReplicaSet can be scaled down further, followed by scaling up the new ReplicaSet, ensuring that the total number of pods available at all times during the update is at least 70% of desired pods.
-    #[serde(
-        rename = "maxUnavailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_unavailable: Option<crate::primitives::IntOrString>,
+}
+
+impl serde::Serialize for RollingUpdateDeployment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "RollingUpdateDeployment",
+            usize::from(self.max_surge.is_some()) + usize::from(self.max_unavailable.is_some()),
+        )?;
+        if let Some(v) = &self.max_surge {
+            st.serialize_field("maxSurge", v)?;
+        }
+        if let Some(v) = &self.max_unavailable {
+            st.serialize_field("maxUnavailable", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RollingUpdateDeployment {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RollingUpdateDeployment {
+    const NAME: &'static str = "RollingUpdateDeployment";
+    const KEYS: &'static [&'static str] = &["maxSurge", "maxUnavailable"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_surge = map.next_value()?,
+            1 => self.max_unavailable = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RollingUpdateDeployment {
@@ -1407,28 +2259,64 @@ impl crate::protobuf::Message for RollingUpdateDeployment {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.max_surge = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.max_unavailable),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.max_surge),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdateStatefulSetStrategy {
     /// The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. This can not be 0. Defaults to 1. This field is beta-level and is enabled by default. The field applies to all pods in the range 0 to Replicas-1. That means if there is any unavailable pod in the range 0 to Replicas-1, it will be counted towards MaxUnavailable. This setting might not be effective for the OrderedReady podManagementPolicy. That policy ensures pods are created and become ready one at a time.
-    #[serde(
-        rename = "maxUnavailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_unavailable: Option<crate::primitives::IntOrString>,
     /// Partition indicates the ordinal at which the StatefulSet should be partitioned for updates. During a rolling update, all pods from ordinal Replicas-1 to Partition are updated. All pods from ordinal Partition-1 to 0 remain untouched. This is helpful in being able to do a canary based deployment. The default value is 0.
-    #[serde(rename = "partition", default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<i32>,
+}
+
+impl serde::Serialize for RollingUpdateStatefulSetStrategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "RollingUpdateStatefulSetStrategy",
+            usize::from(self.max_unavailable.is_some()) + usize::from(self.partition.is_some()),
+        )?;
+        if let Some(v) = &self.max_unavailable {
+            st.serialize_field("maxUnavailable", v)?;
+        }
+        if let Some(v) = &self.partition {
+            st.serialize_field("partition", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RollingUpdateStatefulSetStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RollingUpdateStatefulSetStrategy {
+    const NAME: &'static str = "RollingUpdateStatefulSetStrategy";
+    const KEYS: &'static [&'static str] = &["maxUnavailable", "partition"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_unavailable = map.next_value()?,
+            1 => self.partition = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RollingUpdateStatefulSetStrategy {
@@ -1450,10 +2338,10 @@ impl crate::protobuf::Message for RollingUpdateStatefulSetStrategy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.partition = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.partition),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.max_unavailable),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1464,23 +2352,61 @@ impl crate::protobuf::Message for RollingUpdateStatefulSetStrategy {
 /// - Storage: As many VolumeClaims as requested.
 ///
 /// The StatefulSet guarantees that a given network identity will always map to the same storage identity.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSet {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec defines the desired identities of pods in this set.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::apps::v1::StatefulSetSpec,
     /// Status is the current status of Pods in this StatefulSet. This data may be out of date by some window of time.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::apps::v1::StatefulSetStatus>>,
+}
+
+impl serde::Serialize for StatefulSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("StatefulSet", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSet {
+    const NAME: &'static str = "StatefulSet";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSet {
@@ -1504,11 +2430,11 @@ impl crate::protobuf::Message for StatefulSet {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1532,27 +2458,77 @@ impl crate::resource::Resource for StatefulSet {
 }
 
 /// StatefulSetCondition describes the state of a statefulset at a certain point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetCondition {
     /// Last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// A human readable message indicating details about the transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// The reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// Type of statefulset condition.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StatefulSetCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatefulSetCondition",
+            usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some())
+                + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetCondition {
+    const NAME: &'static str = "StatefulSetCondition";
+    const KEYS: &'static [&'static str] =
+        &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetCondition {
@@ -1580,37 +2556,68 @@ impl crate::protobuf::Message for StatefulSetCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// StatefulSetList is a collection of StatefulSets.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of stateful sets.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::apps::v1::StatefulSet>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for StatefulSetList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("StatefulSetList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetList {
+    const NAME: &'static str = "StatefulSetList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetList {
@@ -1631,10 +2638,10 @@ impl crate::protobuf::Message for StatefulSetList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1647,14 +2654,49 @@ impl crate::primitives::TypeInfo for StatefulSetList {
 }
 
 /// StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetOrdinals {
     /// start is the number representing the first replica's index. It may be used to number replicas from an alternate index (eg: 1-indexed) over the default 0-indexed names, or to orchestrate progressive movement of replicas from one StatefulSet to another. If set, replica indices will be in the range:
     /// \[.spec.ordinals.start, .spec.ordinals.start + .spec.replicas).
     /// If unset, defaults to 0. Replica indices will be in the range:
     /// \[0, .spec.replicas).
-    #[serde(rename = "start", default, skip_serializing_if = "Option::is_none")]
     pub start: Option<i32>,
+}
+
+impl serde::Serialize for StatefulSetOrdinals {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("StatefulSetOrdinals", usize::from(self.start.is_some()))?;
+        if let Some(v) = &self.start {
+            st.serialize_field("start", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetOrdinals {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetOrdinals {
+    const NAME: &'static str = "StatefulSetOrdinals";
+    const KEYS: &'static [&'static str] = &["start"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.start = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetOrdinals {
@@ -1674,31 +2716,63 @@ impl crate::protobuf::Message for StatefulSetOrdinals {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.start = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.start),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetPersistentVolumeClaimRetentionPolicy {
     /// WhenDeleted specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is deleted. The default policy of 'Retain' causes PVCs to not be affected by StatefulSet deletion. The 'Delete' policy causes those PVCs to be deleted.
-    #[serde(
-        rename = "whenDeleted",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub when_deleted: Option<crate::primitives::Str>,
     /// WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates when the StatefulSet is scaled down. The default policy of 'Retain' causes PVCs to not be affected by a scaledown. The 'Delete' policy causes the associated PVCs for any excess pods above the replica count to be deleted.
-    #[serde(
-        rename = "whenScaled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub when_scaled: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StatefulSetPersistentVolumeClaimRetentionPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatefulSetPersistentVolumeClaimRetentionPolicy",
+            usize::from(self.when_deleted.is_some()) + usize::from(self.when_scaled.is_some()),
+        )?;
+        if let Some(v) = &self.when_deleted {
+            st.serialize_field("whenDeleted", v)?;
+        }
+        if let Some(v) = &self.when_scaled {
+            st.serialize_field("whenScaled", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetPersistentVolumeClaimRetentionPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetPersistentVolumeClaimRetentionPolicy {
+    const NAME: &'static str = "StatefulSetPersistentVolumeClaimRetentionPolicy";
+    const KEYS: &'static [&'static str] = &["whenDeleted", "whenScaled"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.when_deleted = map.next_value()?,
+            1 => self.when_scaled = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetPersistentVolumeClaimRetentionPolicy {
@@ -1720,81 +2794,135 @@ impl crate::protobuf::Message for StatefulSetPersistentVolumeClaimRetentionPolic
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.when_deleted = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.when_scaled = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.when_deleted),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.when_scaled),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// A StatefulSetSpec is the specification of a StatefulSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetSpec {
     /// Minimum number of seconds for which a newly created pod should be ready without any of its container crashing for it to be considered available. Defaults to 0 (pod will be considered available as soon as it is ready)
-    #[serde(
-        rename = "minReadySeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_ready_seconds: Option<i32>,
     /// ordinals controls the numbering of replica indices in a StatefulSet. The default ordinals behavior assigns a "0" index to the first replica and increments the index by one for each additional replica requested.
-    #[serde(rename = "ordinals", default, skip_serializing_if = "Option::is_none")]
     pub ordinals: Option<Box<crate::api::apps::v1::StatefulSetOrdinals>>,
     /// persistentVolumeClaimRetentionPolicy describes the lifecycle of persistent volume claims created from volumeClaimTemplates. By default, all persistent volume claims are created as needed and retained until manually deleted. This policy allows the lifecycle to be altered, for example by deleting persistent volume claims when their stateful set is deleted, or when their pod is scaled down.
-    #[serde(
-        rename = "persistentVolumeClaimRetentionPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub persistent_volume_claim_retention_policy:
         Option<Box<crate::api::apps::v1::StatefulSetPersistentVolumeClaimRetentionPolicy>>,
     /// podManagementPolicy controls how pods are created during initial scale up, when replacing pods on nodes, or when scaling down. The default policy is 'OrderedReady', where pods are created in increasing order (pod-0, then pod-1, etc) and the controller will wait until each pod is ready before continuing. When scaling down, the pods are removed in the opposite order. The alternative policy is 'Parallel' which will create pods in parallel to match the desired scale without waiting, and on scale down will delete all pods at once.
-    #[serde(
-        rename = "podManagementPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pod_management_policy: Option<crate::primitives::Str>,
     /// replicas is the desired number of replicas of the given Template. These are replicas in the sense that they are instantiations of the same Template, but individual replicas also have a consistent identity. If unspecified, defaults to 1.
-    #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// revisionHistoryLimit is the maximum number of revisions that will be maintained in the StatefulSet's revision history. The revision history consists of all revisions not represented by a currently applied StatefulSetSpec version. The default value is 10.
-    #[serde(
-        rename = "revisionHistoryLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub revision_history_limit: Option<i32>,
     /// selector is a label query over pods that should match the replica count. It must match the pod template's labels. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors>
-    #[serde(rename = "selector", default)]
     pub selector: crate::api::meta::v1::LabelSelector,
     /// serviceName is the name of the service that governs this StatefulSet. This service must exist before the StatefulSet, and is responsible for the network identity of the set. Pods get DNS/hostnames that follow the pattern: pod-specific-string.serviceName.default.svc.cluster.local where "pod-specific-string" is managed by the StatefulSet controller.
-    #[serde(
-        rename = "serviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub service_name: Option<crate::primitives::Str>,
     /// template is the object that describes the pod that will be created if insufficient replicas are detected. Each pod stamped out by the StatefulSet will fulfill this Template, but have a unique identity from the rest of the StatefulSet. Each pod will be named with the format &lt;statefulsetname&gt;-&lt;podindex&gt;. For example, a pod in a StatefulSet named "web" with index number "3" would be named "web-3". The only allowed template.spec.restartPolicy value is "Always".
-    #[serde(rename = "template", default)]
     pub template: crate::api::core::v1::PodTemplateSpec,
     /// updateStrategy indicates the StatefulSetUpdateStrategy that will be employed to update Pods in the StatefulSet when a revision is made to Template.
-    #[serde(
-        rename = "updateStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub update_strategy: Option<Box<crate::api::apps::v1::StatefulSetUpdateStrategy>>,
     /// volumeClaimTemplates is a list of claims that pods are allowed to reference. The StatefulSet controller is responsible for mapping network identities to claims in a way that maintains the identity of a pod. Every claim in this list must have at least one matching (by name) volumeMount in one container in the template. A claim in this list takes precedence over any volumes in the template, with the same name.
-    #[serde(
-        rename = "volumeClaimTemplates",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub volume_claim_templates: Option<Vec<crate::api::core::v1::PersistentVolumeClaim>>,
+}
+
+impl serde::Serialize for StatefulSetSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatefulSetSpec",
+            2 + usize::from(self.min_ready_seconds.is_some())
+                + usize::from(self.ordinals.is_some())
+                + usize::from(self.persistent_volume_claim_retention_policy.is_some())
+                + usize::from(self.pod_management_policy.is_some())
+                + usize::from(self.replicas.is_some())
+                + usize::from(self.revision_history_limit.is_some())
+                + usize::from(self.service_name.is_some())
+                + usize::from(self.update_strategy.is_some())
+                + usize::from(self.volume_claim_templates.is_some()),
+        )?;
+        if let Some(v) = &self.min_ready_seconds {
+            st.serialize_field("minReadySeconds", v)?;
+        }
+        if let Some(v) = &self.ordinals {
+            st.serialize_field("ordinals", v)?;
+        }
+        if let Some(v) = &self.persistent_volume_claim_retention_policy {
+            st.serialize_field("persistentVolumeClaimRetentionPolicy", v)?;
+        }
+        if let Some(v) = &self.pod_management_policy {
+            st.serialize_field("podManagementPolicy", v)?;
+        }
+        if let Some(v) = &self.replicas {
+            st.serialize_field("replicas", v)?;
+        }
+        if let Some(v) = &self.revision_history_limit {
+            st.serialize_field("revisionHistoryLimit", v)?;
+        }
+        st.serialize_field("selector", &self.selector)?;
+        if let Some(v) = &self.service_name {
+            st.serialize_field("serviceName", v)?;
+        }
+        st.serialize_field("template", &self.template)?;
+        if let Some(v) = &self.update_strategy {
+            st.serialize_field("updateStrategy", v)?;
+        }
+        if let Some(v) = &self.volume_claim_templates {
+            st.serialize_field("volumeClaimTemplates", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetSpec {
+    const NAME: &'static str = "StatefulSetSpec";
+    const KEYS: &'static [&'static str] = &[
+        "minReadySeconds",
+        "ordinals",
+        "persistentVolumeClaimRetentionPolicy",
+        "podManagementPolicy",
+        "replicas",
+        "revisionHistoryLimit",
+        "selector",
+        "serviceName",
+        "template",
+        "updateStrategy",
+        "volumeClaimTemplates",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.min_ready_seconds = map.next_value()?,
+            1 => self.ordinals = map.next_value()?,
+            2 => self.persistent_volume_claim_retention_policy = map.next_value()?,
+            3 => self.pod_management_policy = map.next_value()?,
+            4 => self.replicas = map.next_value()?,
+            5 => self.revision_history_limit = map.next_value()?,
+            6 => self.selector = map.next_value()?,
+            7 => self.service_name = map.next_value()?,
+            8 => self.template = map.next_value()?,
+            9 => self.update_strategy = map.next_value()?,
+            10 => crate::json::read_option_vec(map, &mut self.volume_claim_templates)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetSpec {
@@ -1843,26 +2971,23 @@ impl crate::protobuf::Message for StatefulSetSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.replicas = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.selector = pb::get(wire, &mut buf)?,
-                (3, wire) => m.template = pb::get(wire, &mut buf)?,
-                (4, wire) => pb::push(
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.replicas),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.selector),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.template),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.volume_claim_templates),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.service_name),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.pod_management_policy),
+                (7, wire) => pb::set_box(wire, &mut buf, &mut m.update_strategy),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.revision_history_limit),
+                (9, wire) => pb::set_nonzero(wire, &mut buf, &mut m.min_ready_seconds),
+                (10, wire) => pb::set_box(
                     wire,
                     &mut buf,
-                    m.volume_claim_templates.get_or_insert_with(Vec::new),
-                )?,
-                (5, wire) => m.service_name = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.pod_management_policy = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.update_strategy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (8, wire) => m.revision_history_limit = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => m.min_ready_seconds = pb::get_nonzero(wire, &mut buf)?,
-                (10, wire) => {
-                    m.persistent_volume_claim_retention_policy =
-                        Some(Box::new(pb::get(wire, &mut buf)?))
-                }
-                (11, wire) => m.ordinals = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                    &mut m.persistent_volume_claim_retention_policy,
+                ),
+                (11, wire) => pb::set_box(wire, &mut buf, &mut m.ordinals),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.volume_claim_templates {
             v.shrink_to_fit();
@@ -1872,75 +2997,119 @@ impl crate::protobuf::Message for StatefulSetSpec {
 }
 
 /// StatefulSetStatus represents the current state of a StatefulSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetStatus {
     /// Total number of available pods (ready for at least minReadySeconds) targeted by this statefulset.
-    #[serde(
-        rename = "availableReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub available_replicas: Option<i32>,
     /// collisionCount is the count of hash collisions for the StatefulSet. The StatefulSet controller uses this field as a collision avoidance mechanism when it needs to create the name for the newest ControllerRevision.
-    #[serde(
-        rename = "collisionCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub collision_count: Option<i32>,
     /// Represents the latest available observations of a statefulset's current state.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::apps::v1::StatefulSetCondition>>,
     /// currentReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by currentRevision.
-    #[serde(
-        rename = "currentReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub current_replicas: Option<i32>,
     /// currentRevision, if not empty, indicates the version of the StatefulSet used to generate Pods in the sequence \[0,currentReplicas).
-    #[serde(
-        rename = "currentRevision",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub current_revision: Option<crate::primitives::Str>,
     /// observedGeneration is the most recent generation observed for this StatefulSet. It corresponds to the StatefulSet's generation, which is updated on mutation by the API Server.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// readyReplicas is the number of pods created for this StatefulSet with a Ready Condition.
-    #[serde(
-        rename = "readyReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ready_replicas: Option<i32>,
     /// replicas is the number of Pods created by the StatefulSet controller.
-    #[serde(rename = "replicas", default)]
     pub replicas: i32,
     /// updateRevision, if not empty, indicates the version of the StatefulSet used to generate Pods in the sequence \[replicas-updatedReplicas,replicas)
-    #[serde(
-        rename = "updateRevision",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub update_revision: Option<crate::primitives::Str>,
     /// updatedReplicas is the number of Pods created by the StatefulSet controller from the StatefulSet version indicated by updateRevision.
-    #[serde(
-        rename = "updatedReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub updated_replicas: Option<i32>,
+}
+
+impl serde::Serialize for StatefulSetStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatefulSetStatus",
+            1 + usize::from(self.available_replicas.is_some())
+                + usize::from(self.collision_count.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.current_replicas.is_some())
+                + usize::from(self.current_revision.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.ready_replicas.is_some())
+                + usize::from(self.update_revision.is_some())
+                + usize::from(self.updated_replicas.is_some()),
+        )?;
+        if let Some(v) = &self.available_replicas {
+            st.serialize_field("availableReplicas", v)?;
+        }
+        if let Some(v) = &self.collision_count {
+            st.serialize_field("collisionCount", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.current_replicas {
+            st.serialize_field("currentReplicas", v)?;
+        }
+        if let Some(v) = &self.current_revision {
+            st.serialize_field("currentRevision", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.ready_replicas {
+            st.serialize_field("readyReplicas", v)?;
+        }
+        st.serialize_field("replicas", &self.replicas)?;
+        if let Some(v) = &self.update_revision {
+            st.serialize_field("updateRevision", v)?;
+        }
+        if let Some(v) = &self.updated_replicas {
+            st.serialize_field("updatedReplicas", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetStatus {
+    const NAME: &'static str = "StatefulSetStatus";
+    const KEYS: &'static [&'static str] = &[
+        "availableReplicas",
+        "collisionCount",
+        "conditions",
+        "currentReplicas",
+        "currentRevision",
+        "observedGeneration",
+        "readyReplicas",
+        "replicas",
+        "updateRevision",
+        "updatedReplicas",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.available_replicas = map.next_value()?,
+            1 => self.collision_count = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            3 => self.current_replicas = map.next_value()?,
+            4 => self.current_revision = map.next_value()?,
+            5 => self.observed_generation = map.next_value()?,
+            6 => self.ready_replicas = map.next_value()?,
+            7 => self.replicas = map.next_value()?,
+            8 => self.update_revision = map.next_value()?,
+            9 => self.updated_replicas = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetStatus {
@@ -1983,18 +3152,18 @@ impl crate::protobuf::Message for StatefulSetStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.replicas = pb::get(wire, &mut buf)?,
-                (3, wire) => m.ready_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.current_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.updated_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.current_revision = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.update_revision = pb::get_nonzero(wire, &mut buf)?,
-                (9, wire) => m.collision_count = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (11, wire) => m.available_replicas = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.replicas),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ready_replicas),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.current_replicas),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.updated_replicas),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.current_revision),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.update_revision),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.collision_count),
+                (10, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (11, wire) => pb::set_some(wire, &mut buf, &mut m.available_replicas),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -2004,18 +3173,54 @@ impl crate::protobuf::Message for StatefulSetStatus {
 }
 
 /// StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulSetUpdateStrategy {
     /// RollingUpdate is used to communicate parameters when Type is RollingUpdateStatefulSetStrategyType.
-    #[serde(
-        rename = "rollingUpdate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub rolling_update: Option<Box<crate::api::apps::v1::RollingUpdateStatefulSetStrategy>>,
     /// Type indicates the type of the StatefulSetUpdateStrategy. Default is RollingUpdate.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StatefulSetUpdateStrategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatefulSetUpdateStrategy",
+            usize::from(self.rolling_update.is_some()) + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.rolling_update {
+            st.serialize_field("rollingUpdate", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatefulSetUpdateStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatefulSetUpdateStrategy {
+    const NAME: &'static str = "StatefulSetUpdateStrategy";
+    const KEYS: &'static [&'static str] = &["rollingUpdate", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.rolling_update = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatefulSetUpdateStrategy {
@@ -2036,10 +3241,10 @@ impl crate::protobuf::Message for StatefulSetUpdateStrategy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.rolling_update = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.rolling_update),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

@@ -7,24 +7,69 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// BoundObjectReference is a reference to an object that a token is bound to.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoundObjectReference {
     /// apiVersion is API version of the referent.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub api_version: Option<crate::primitives::Str>,
     /// kind of the referent. Valid kinds are 'Pod', 'Secret', 'Node', 'ValidatingWebhookConfiguration', and 'MutatingWebhookConfiguration'.
-    #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::primitives::Str>,
     /// name of the referent.
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// uid of the referent.
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for BoundObjectReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "BoundObjectReference",
+            usize::from(self.api_version.is_some())
+                + usize::from(self.kind.is_some())
+                + usize::from(self.name.is_some())
+                + usize::from(self.uid.is_some()),
+        )?;
+        if let Some(v) = &self.api_version {
+            st.serialize_field("apiVersion", v)?;
+        }
+        if let Some(v) = &self.kind {
+            st.serialize_field("kind", v)?;
+        }
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BoundObjectReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for BoundObjectReference {
+    const NAME: &'static str = "BoundObjectReference";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "name", "uid"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for BoundObjectReference {
@@ -50,32 +95,70 @@ impl crate::protobuf::Message for BoundObjectReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.kind),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_version),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.uid),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// SelfSubjectReview contains the user information that the kube-apiserver has about the user making this request. When using impersonation, users will receive the user info of the user being impersonated.  If impersonation or request header authentication is used, any extra keys will have their case ignored and returned as lowercase.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectReview {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// status is filled in by the server with the user attributes.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authentication::v1::SelfSubjectReviewStatus>>,
+}
+
+impl serde::Serialize for SelfSubjectReview {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("SelfSubjectReview", 3 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfSubjectReview {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelfSubjectReview {
+    const NAME: &'static str = "SelfSubjectReview";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelfSubjectReview {
@@ -96,10 +179,10 @@ impl crate::protobuf::Message for SelfSubjectReview {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -123,11 +206,48 @@ impl crate::resource::Resource for SelfSubjectReview {
 }
 
 /// SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectReviewStatus {
     /// userInfo is a set of attributes belonging to the user making this request.
-    #[serde(rename = "userInfo", default, skip_serializing_if = "Option::is_none")]
     pub user_info: Option<Box<crate::api::authentication::v1::UserInfo>>,
+}
+
+impl serde::Serialize for SelfSubjectReviewStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SelfSubjectReviewStatus",
+            usize::from(self.user_info.is_some()),
+        )?;
+        if let Some(v) = &self.user_info {
+            st.serialize_field("userInfo", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfSubjectReviewStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelfSubjectReviewStatus {
+    const NAME: &'static str = "SelfSubjectReviewStatus";
+    const KEYS: &'static [&'static str] = &["userInfo"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.user_info = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelfSubjectReviewStatus {
@@ -147,32 +267,75 @@ impl crate::protobuf::Message for SelfSubjectReviewStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.user_info = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.user_info),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// TokenRequest requests a token for a given service account.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequest {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec holds information about the request being evaluated
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::authentication::v1::TokenRequestSpec>>,
     /// status is filled in by the server and indicates whether the token can be authenticated.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authentication::v1::TokenRequestStatus>>,
+}
+
+impl serde::Serialize for TokenRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TokenRequest",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenRequest {
+    const NAME: &'static str = "TokenRequest";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenRequest {
@@ -196,11 +359,11 @@ impl crate::protobuf::Message for TokenRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -212,37 +375,74 @@ impl crate::primitives::TypeInfo for TokenRequest {
 }
 
 /// TokenRequestSpec contains client provided parameters of a token request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequestSpec {
     /// attestations is a map of well-known keys to string-slice values. The values for each key have a specific semantic meaning, which is documented on the key definition. Requesters of tokens may ask the Kubernetes API Server to attest to certain claims. The API Server may perform authorization checks depending on the key of this map.
-    #[serde(
-        rename = "attestations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attestations: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences.
-    #[serde(
-        rename = "audiences",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub audiences: Option<Vec<crate::primitives::Str>>,
     /// boundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation.
-    #[serde(
-        rename = "boundObjectRef",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub bound_object_ref: Option<Box<crate::api::authentication::v1::BoundObjectReference>>,
     /// expirationSeconds is the requested duration of validity of the request. The token issuer may return a token with a different validity duration so a client needs to check the 'expiration' field in a response.
-    #[serde(
-        rename = "expirationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_seconds: Option<i64>,
+}
+
+impl serde::Serialize for TokenRequestSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TokenRequestSpec",
+            usize::from(self.attestations.is_some())
+                + usize::from(self.audiences.is_some())
+                + usize::from(self.bound_object_ref.is_some())
+                + usize::from(self.expiration_seconds.is_some()),
+        )?;
+        if let Some(v) = &self.attestations {
+            st.serialize_field("attestations", v)?;
+        }
+        if let Some(v) = &self.audiences {
+            st.serialize_field("audiences", v)?;
+        }
+        if let Some(v) = &self.bound_object_ref {
+            st.serialize_field("boundObjectRef", v)?;
+        }
+        if let Some(v) = &self.expiration_seconds {
+            st.serialize_field("expirationSeconds", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenRequestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenRequestSpec {
+    const NAME: &'static str = "TokenRequestSpec";
+    const KEYS: &'static [&'static str] = &[
+        "attestations",
+        "audiences",
+        "boundObjectRef",
+        "expirationSeconds",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.attestations = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.audiences)?,
+            2 => self.bound_object_ref = map.next_value()?,
+            3 => self.expiration_seconds = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenRequestSpec {
@@ -278,12 +478,12 @@ impl crate::protobuf::Message for TokenRequestSpec {
             Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.audiences.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.bound_object_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.expiration_seconds = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => e_attestations.push(pb::entry(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.audiences),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.bound_object_ref),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.expiration_seconds),
+                (5, wire) => pb::push_entry(wire, &mut buf, &mut e_attestations),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.audiences {
             v.shrink_to_fit();
@@ -296,18 +496,54 @@ impl crate::protobuf::Message for TokenRequestSpec {
 }
 
 /// TokenRequestStatus is the result of a token request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequestStatus {
     /// expirationTimestamp is the time of expiration of the returned token.
-    #[serde(
-        rename = "expirationTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_timestamp: Option<crate::primitives::Time>,
     /// token is the opaque bearer token.
-    #[serde(rename = "token", default, skip_serializing_if = "Option::is_none")]
     pub token: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for TokenRequestStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TokenRequestStatus",
+            usize::from(self.expiration_timestamp.is_some()) + usize::from(self.token.is_some()),
+        )?;
+        if let Some(v) = &self.expiration_timestamp {
+            st.serialize_field("expirationTimestamp", v)?;
+        }
+        if let Some(v) = &self.token {
+            st.serialize_field("token", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenRequestStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenRequestStatus {
+    const NAME: &'static str = "TokenRequestStatus";
+    const KEYS: &'static [&'static str] = &["expirationTimestamp", "token"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expiration_timestamp = map.next_value()?,
+            1 => self.token = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenRequestStatus {
@@ -329,33 +565,71 @@ impl crate::protobuf::Message for TokenRequestStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.token = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.expiration_timestamp = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.token),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.expiration_timestamp),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// TokenReview attempts to authenticate a token to a known user. Note: TokenReview requests may be cached by the webhook token authenticator plugin in the kube-apiserver.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenReview {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec holds information about the request being evaluated
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::authentication::v1::TokenReviewSpec,
     /// status is filled in by the server and indicates whether the request can be authenticated.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authentication::v1::TokenReviewStatus>>,
+}
+
+impl serde::Serialize for TokenReview {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("TokenReview", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenReview {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenReview {
+    const NAME: &'static str = "TokenReview";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenReview {
@@ -379,11 +653,11 @@ impl crate::protobuf::Message for TokenReview {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -407,19 +681,50 @@ impl crate::resource::Resource for TokenReview {
 }
 
 /// TokenReviewSpec is a description of the token authentication request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenReviewSpec {
     /// audiences is a list of the identifiers that the resource server presented with the token identifies as. Audience-aware token authenticators will verify that the token was intended for at least one of the audiences in this list. If no audiences are provided, the audience will default to the audience of the Kubernetes apiserver.
-    #[serde(
-        rename = "audiences",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub audiences: Option<Vec<crate::primitives::Str>>,
     /// token is the opaque bearer token.
-    #[serde(rename = "token", default)]
     pub token: crate::primitives::Str,
+}
+
+impl serde::Serialize for TokenReviewSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("TokenReviewSpec", 1 + usize::from(self.audiences.is_some()))?;
+        if let Some(v) = &self.audiences {
+            st.serialize_field("audiences", v)?;
+        }
+        st.serialize_field("token", &self.token)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenReviewSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenReviewSpec {
+    const NAME: &'static str = "TokenReviewSpec";
+    const KEYS: &'static [&'static str] = &["audiences", "token"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.audiences)?,
+            1 => self.token = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenReviewSpec {
@@ -446,10 +751,10 @@ impl crate::protobuf::Message for TokenReviewSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.token = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.audiences.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.token),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.audiences),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.audiences {
             v.shrink_to_fit();
@@ -459,29 +764,69 @@ impl crate::protobuf::Message for TokenReviewSpec {
 }
 
 /// TokenReviewStatus is the result of the token authentication request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenReviewStatus {
     /// audiences are audience identifiers chosen by the authenticator that are compatible with both the TokenReview and token. An identifier is any identifier in the intersection of the TokenReviewSpec audiences and the token's audiences. A client of the TokenReview API that sets the spec.audiences field should validate that a compatible audience identifier is returned in the status.audiences field to ensure that the TokenReview server is audience aware. If a TokenReview returns an empty status.audience field where status.authenticated is "true", the token is valid against the audience of the Kubernetes API server.
-    #[serde(
-        rename = "audiences",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub audiences: Option<Vec<crate::primitives::Str>>,
     /// authenticated indicates that the token was associated with a known user.
-    #[serde(
-        rename = "authenticated",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub authenticated: Option<bool>,
     /// error indicates that the token couldn't be checked
-    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::primitives::Str>,
     /// user is the UserInfo associated with the provided token.
-    #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Box<crate::api::authentication::v1::UserInfo>>,
+}
+
+impl serde::Serialize for TokenReviewStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TokenReviewStatus",
+            usize::from(self.audiences.is_some())
+                + usize::from(self.authenticated.is_some())
+                + usize::from(self.error.is_some())
+                + usize::from(self.user.is_some()),
+        )?;
+        if let Some(v) = &self.audiences {
+            st.serialize_field("audiences", v)?;
+        }
+        if let Some(v) = &self.authenticated {
+            st.serialize_field("authenticated", v)?;
+        }
+        if let Some(v) = &self.error {
+            st.serialize_field("error", v)?;
+        }
+        if let Some(v) = &self.user {
+            st.serialize_field("user", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenReviewStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenReviewStatus {
+    const NAME: &'static str = "TokenReviewStatus";
+    const KEYS: &'static [&'static str] = &["audiences", "authenticated", "error", "user"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.audiences)?,
+            1 => self.authenticated = map.next_value()?,
+            2 => self.error = map.next_value()?,
+            3 => self.user = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenReviewStatus {
@@ -512,12 +857,12 @@ impl crate::protobuf::Message for TokenReviewStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.authenticated = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.user = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.error = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.audiences.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.authenticated),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.user),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.error),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.audiences),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.audiences {
             v.shrink_to_fit();
@@ -527,25 +872,69 @@ impl crate::protobuf::Message for TokenReviewStatus {
 }
 
 /// UserInfo holds the information about the user needed to implement the user.Info interface.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserInfo {
     /// extra is any additional information provided by the authenticator.
-    #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// groups is the names of groups this user is a part of.
-    #[serde(
-        rename = "groups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub groups: Option<Vec<crate::primitives::Str>>,
     /// uid is a unique value that identifies this user across time. If this user is deleted and another user by the same name is added, they will have different UIDs.
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
     /// username is the name that uniquely identifies this user among all active users.
-    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
     pub username: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for UserInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "UserInfo",
+            usize::from(self.extra.is_some())
+                + usize::from(self.groups.is_some())
+                + usize::from(self.uid.is_some())
+                + usize::from(self.username.is_some()),
+        )?;
+        if let Some(v) = &self.extra {
+            st.serialize_field("extra", v)?;
+        }
+        if let Some(v) = &self.groups {
+            st.serialize_field("groups", v)?;
+        }
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        if let Some(v) = &self.username {
+            st.serialize_field("username", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for UserInfo {
+    const NAME: &'static str = "UserInfo";
+    const KEYS: &'static [&'static str] = &["extra", "groups", "uid", "username"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.extra = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.groups)?,
+            2 => self.uid = map.next_value()?,
+            3 => self.username = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for UserInfo {
@@ -578,12 +967,12 @@ impl crate::protobuf::Message for UserInfo {
         let mut e_extra: Vec<(crate::primitives::Str, Vec<crate::primitives::Str>)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.username = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.groups.get_or_insert_with(Vec::new))?,
-                (4, wire) => e_extra.push(pb::entry(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.username),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.uid),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.groups),
+                (4, wire) => pb::push_entry(wire, &mut buf, &mut e_extra),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.groups {
             v.shrink_to_fit();

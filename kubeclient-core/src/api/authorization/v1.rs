@@ -7,23 +7,54 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// FieldSelectorAttributes indicates a field limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see <https://www.oxeye.io/resources/golang-parameter-smuggling-attack> for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSelectorAttributes {
     /// rawSelector is the serialization of a field selector that would be included in a query parameter. Webhook implementations are encouraged to ignore rawSelector. The kube-apiserver's *SubjectAccessReview will parse the rawSelector as long as the requirements are not present.
-    #[serde(
-        rename = "rawSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub raw_selector: Option<crate::primitives::Str>,
     /// requirements is the parsed interpretation of a field selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood.
-    #[serde(
-        rename = "requirements",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requirements: Option<Vec<crate::api::meta::v1::FieldSelectorRequirement>>,
+}
+
+impl serde::Serialize for FieldSelectorAttributes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "FieldSelectorAttributes",
+            usize::from(self.raw_selector.is_some()) + usize::from(self.requirements.is_some()),
+        )?;
+        if let Some(v) = &self.raw_selector {
+            st.serialize_field("rawSelector", v)?;
+        }
+        if let Some(v) = &self.requirements {
+            st.serialize_field("requirements", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FieldSelectorAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FieldSelectorAttributes {
+    const NAME: &'static str = "FieldSelectorAttributes";
+    const KEYS: &'static [&'static str] = &["rawSelector", "requirements"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.raw_selector = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.requirements)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FieldSelectorAttributes {
@@ -50,10 +81,10 @@ impl crate::protobuf::Message for FieldSelectorAttributes {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.raw_selector = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.requirements.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.raw_selector),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.requirements),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.requirements {
             v.shrink_to_fit();
@@ -63,23 +94,54 @@ impl crate::protobuf::Message for FieldSelectorAttributes {
 }
 
 /// LabelSelectorAttributes indicates a label limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see <https://www.oxeye.io/resources/golang-parameter-smuggling-attack> for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelSelectorAttributes {
     /// rawSelector is the serialization of a field selector that would be included in a query parameter. Webhook implementations are encouraged to ignore rawSelector. The kube-apiserver's *SubjectAccessReview will parse the rawSelector as long as the requirements are not present.
-    #[serde(
-        rename = "rawSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub raw_selector: Option<crate::primitives::Str>,
     /// requirements is the parsed interpretation of a label selector. All requirements must be met for a resource instance to match the selector. Webhook implementations should handle requirements, but how to handle them is up to the webhook. Since requirements can only limit the request, it is safe to authorize as unlimited request if the requirements are not understood.
-    #[serde(
-        rename = "requirements",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requirements: Option<Vec<crate::api::meta::v1::LabelSelectorRequirement>>,
+}
+
+impl serde::Serialize for LabelSelectorAttributes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "LabelSelectorAttributes",
+            usize::from(self.raw_selector.is_some()) + usize::from(self.requirements.is_some()),
+        )?;
+        if let Some(v) = &self.raw_selector {
+            st.serialize_field("rawSelector", v)?;
+        }
+        if let Some(v) = &self.requirements {
+            st.serialize_field("requirements", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LabelSelectorAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LabelSelectorAttributes {
+    const NAME: &'static str = "LabelSelectorAttributes";
+    const KEYS: &'static [&'static str] = &["rawSelector", "requirements"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.raw_selector = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.requirements)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LabelSelectorAttributes {
@@ -106,10 +168,10 @@ impl crate::protobuf::Message for LabelSelectorAttributes {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.raw_selector = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.requirements.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.raw_selector),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.requirements),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.requirements {
             v.shrink_to_fit();
@@ -119,23 +181,64 @@ impl crate::protobuf::Message for LabelSelectorAttributes {
 }
 
 /// LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalSubjectAccessReview {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec holds information about the request being evaluated.  spec.namespace must be equal to the namespace you made the request against.  If empty, it is defaulted.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::authorization::v1::SubjectAccessReviewSpec,
     /// status is filled in by the server and indicates whether the request is allowed or not
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authorization::v1::SubjectAccessReviewStatus>>,
+}
+
+impl serde::Serialize for LocalSubjectAccessReview {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "LocalSubjectAccessReview",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LocalSubjectAccessReview {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LocalSubjectAccessReview {
+    const NAME: &'static str = "LocalSubjectAccessReview";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LocalSubjectAccessReview {
@@ -159,11 +262,11 @@ impl crate::protobuf::Message for LocalSubjectAccessReview {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -187,14 +290,54 @@ impl crate::resource::Resource for LocalSubjectAccessReview {
 }
 
 /// NonResourceAttributes includes the authorization attributes available for non-resource requests to the Authorizer interface
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourceAttributes {
     /// path is the URL path of the request
-    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
     pub path: Option<crate::primitives::Str>,
     /// verb is the standard HTTP verb
-    #[serde(rename = "verb", default, skip_serializing_if = "Option::is_none")]
     pub verb: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for NonResourceAttributes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NonResourceAttributes",
+            usize::from(self.path.is_some()) + usize::from(self.verb.is_some()),
+        )?;
+        if let Some(v) = &self.path {
+            st.serialize_field("path", v)?;
+        }
+        if let Some(v) = &self.verb {
+            st.serialize_field("verb", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NonResourceAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NonResourceAttributes {
+    const NAME: &'static str = "NonResourceAttributes";
+    const KEYS: &'static [&'static str] = &["path", "verb"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.path = map.next_value()?,
+            1 => self.verb = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NonResourceAttributes {
@@ -215,33 +358,62 @@ impl crate::protobuf::Message for NonResourceAttributes {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.verb = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.path),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.verb),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NonResourceRule holds information that describes a rule for the non-resource
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourceRule {
     /// nonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path.  "*" means all.
-    #[serde(
-        rename = "nonResourceURLs",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub non_resource_urls: Option<Vec<crate::primitives::Str>>,
     /// verbs is a list of kubernetes non-resource API verbs, like: get, post, put, delete, patch, head, options.  "*" means all.
-    #[serde(
-        rename = "verbs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for NonResourceRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NonResourceRule",
+            1 + usize::from(self.non_resource_urls.is_some()),
+        )?;
+        if let Some(v) = &self.non_resource_urls {
+            st.serialize_field("nonResourceURLs", v)?;
+        }
+        st.serialize_field("verbs", &self.verbs)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NonResourceRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NonResourceRule {
+    const NAME: &'static str = "NonResourceRule";
+    const KEYS: &'static [&'static str] = &["nonResourceURLs", "verbs"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.non_resource_urls)?,
+            1 => crate::json::read_vec(map, &mut self.verbs)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NonResourceRule {
@@ -268,14 +440,10 @@ impl crate::protobuf::Message for NonResourceRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
-                (2, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.non_resource_urls.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.non_resource_urls),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.verbs.shrink_to_fit();
         if let Some(v) = &mut m.non_resource_urls {
@@ -286,47 +454,114 @@ impl crate::protobuf::Message for NonResourceRule {
 }
 
 /// ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAttributes {
     /// fieldSelector describes the limitation on access based on field.  It can only limit access, not broaden it.
-    #[serde(
-        rename = "fieldSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub field_selector: Option<Box<crate::api::authorization::v1::FieldSelectorAttributes>>,
     /// group is the API Group of the Resource.  "*" means all.
-    #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<crate::primitives::Str>,
     /// labelSelector describes the limitation on access based on labels.  It can only limit access, not broaden it.
-    #[serde(
-        rename = "labelSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub label_selector: Option<Box<crate::api::authorization::v1::LabelSelectorAttributes>>,
     /// name is the name of the resource being requested for a "get" or deleted for a "delete". "" (empty) means all.
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// namespace is the namespace of the action being requested.  Currently, there is no distinction between no namespace and all namespaces "" (empty) is defaulted for LocalSubjectAccessReviews "" (empty) is empty for cluster-scoped resources "" (empty) means "all" for namespace scoped resources from a SubjectAccessReview or SelfSubjectAccessReview
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
     /// resource is one of the existing resource types.  "*" means all.
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::primitives::Str>,
     /// subresource is one of the existing resource types.  "" means none.
-    #[serde(
-        rename = "subresource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subresource: Option<crate::primitives::Str>,
     /// verb is a kubernetes resource API verb, like: get, list, watch, create, update, delete, proxy.  "*" means all.
-    #[serde(rename = "verb", default, skip_serializing_if = "Option::is_none")]
     pub verb: Option<crate::primitives::Str>,
     /// version is the API Version of the Resource.  "*" means all.
-    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ResourceAttributes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceAttributes",
+            usize::from(self.field_selector.is_some())
+                + usize::from(self.group.is_some())
+                + usize::from(self.label_selector.is_some())
+                + usize::from(self.name.is_some())
+                + usize::from(self.namespace.is_some())
+                + usize::from(self.resource.is_some())
+                + usize::from(self.subresource.is_some())
+                + usize::from(self.verb.is_some())
+                + usize::from(self.version.is_some()),
+        )?;
+        if let Some(v) = &self.field_selector {
+            st.serialize_field("fieldSelector", v)?;
+        }
+        if let Some(v) = &self.group {
+            st.serialize_field("group", v)?;
+        }
+        if let Some(v) = &self.label_selector {
+            st.serialize_field("labelSelector", v)?;
+        }
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        if let Some(v) = &self.resource {
+            st.serialize_field("resource", v)?;
+        }
+        if let Some(v) = &self.subresource {
+            st.serialize_field("subresource", v)?;
+        }
+        if let Some(v) = &self.verb {
+            st.serialize_field("verb", v)?;
+        }
+        if let Some(v) = &self.version {
+            st.serialize_field("version", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceAttributes {
+    const NAME: &'static str = "ResourceAttributes";
+    const KEYS: &'static [&'static str] = &[
+        "fieldSelector",
+        "group",
+        "labelSelector",
+        "name",
+        "namespace",
+        "resource",
+        "subresource",
+        "verb",
+        "version",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.field_selector = map.next_value()?,
+            1 => self.group = map.next_value()?,
+            2 => self.label_selector = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.namespace = map.next_value()?,
+            5 => self.resource = map.next_value()?,
+            6 => self.subresource = map.next_value()?,
+            7 => self.verb = map.next_value()?,
+            8 => self.version = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceAttributes {
@@ -362,57 +597,84 @@ impl crate::protobuf::Message for ResourceAttributes {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.verb = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.version = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.resource = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.subresource = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.field_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (9, wire) => m.label_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.verb),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.group),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.version),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.resource),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.subresource),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (8, wire) => pb::set_box(wire, &mut buf, &mut m.field_selector),
+                (9, wire) => pb::set_box(wire, &mut buf, &mut m.label_selector),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourceRule is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceRule {
     /// apiGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed.  "*" means all.
-    #[serde(
-        rename = "apiGroups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.  "*" means all.
-    #[serde(
-        rename = "resourceNames",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to.  "*" means all in the specified apiGroups.
     /// "*/foo" represents the subresource 'foo' for all resources in the specified apiGroups.
-    #[serde(
-        rename = "resources",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resources: Option<Vec<crate::primitives::Str>>,
     /// verbs is a list of kubernetes resource API verbs, like: get, list, watch, create, update, delete, proxy.  "*" means all.
-    #[serde(
-        rename = "verbs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ResourceRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceRule",
+            1 + usize::from(self.api_groups.is_some())
+                + usize::from(self.resource_names.is_some())
+                + usize::from(self.resources.is_some()),
+        )?;
+        if let Some(v) = &self.api_groups {
+            st.serialize_field("apiGroups", v)?;
+        }
+        if let Some(v) = &self.resource_names {
+            st.serialize_field("resourceNames", v)?;
+        }
+        if let Some(v) = &self.resources {
+            st.serialize_field("resources", v)?;
+        }
+        st.serialize_field("verbs", &self.verbs)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceRule {
+    const NAME: &'static str = "ResourceRule";
+    const KEYS: &'static [&'static str] = &["apiGroups", "resourceNames", "resources", "verbs"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.api_groups)?,
+            1 => crate::json::read_option_vec(map, &mut self.resource_names)?,
+            2 => crate::json::read_option_vec(map, &mut self.resources)?,
+            3 => crate::json::read_vec(map, &mut self.verbs)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceRule {
@@ -453,16 +715,12 @@ impl crate::protobuf::Message for ResourceRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
-                (2, wire) => pb::push(wire, &mut buf, m.api_groups.get_or_insert_with(Vec::new))?,
-                (3, wire) => pb::push(wire, &mut buf, m.resources.get_or_insert_with(Vec::new))?,
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_names.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.api_groups),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.resources),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.resource_names),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.verbs.shrink_to_fit();
         if let Some(v) = &mut m.api_groups {
@@ -479,23 +737,64 @@ impl crate::protobuf::Message for ResourceRule {
 }
 
 /// SelfSubjectAccessReview checks whether or the current user can perform an action.  Not filling in a spec.namespace means "in all namespaces".  Self is a special case, because users should always be able to check whether they can perform an action
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectAccessReview {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec holds information about the request being evaluated.  user and groups must be empty
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::authorization::v1::SelfSubjectAccessReviewSpec,
     /// status is filled in by the server and indicates whether the request is allowed or not
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authorization::v1::SubjectAccessReviewStatus>>,
+}
+
+impl serde::Serialize for SelfSubjectAccessReview {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SelfSubjectAccessReview",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfSubjectAccessReview {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelfSubjectAccessReview {
+    const NAME: &'static str = "SelfSubjectAccessReview";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelfSubjectAccessReview {
@@ -519,11 +818,11 @@ impl crate::protobuf::Message for SelfSubjectAccessReview {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -547,22 +846,55 @@ impl crate::resource::Resource for SelfSubjectAccessReview {
 }
 
 /// SelfSubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectAccessReviewSpec {
     /// nonResourceAttributes describes information for a non-resource access request
-    #[serde(
-        rename = "nonResourceAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub non_resource_attributes: Option<Box<crate::api::authorization::v1::NonResourceAttributes>>,
     /// resourceAttributes describes information for a resource access request
-    #[serde(
-        rename = "resourceAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_attributes: Option<Box<crate::api::authorization::v1::ResourceAttributes>>,
+}
+
+impl serde::Serialize for SelfSubjectAccessReviewSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SelfSubjectAccessReviewSpec",
+            usize::from(self.non_resource_attributes.is_some())
+                + usize::from(self.resource_attributes.is_some()),
+        )?;
+        if let Some(v) = &self.non_resource_attributes {
+            st.serialize_field("nonResourceAttributes", v)?;
+        }
+        if let Some(v) = &self.resource_attributes {
+            st.serialize_field("resourceAttributes", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfSubjectAccessReviewSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelfSubjectAccessReviewSpec {
+    const NAME: &'static str = "SelfSubjectAccessReviewSpec";
+    const KEYS: &'static [&'static str] = &["nonResourceAttributes", "resourceAttributes"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.non_resource_attributes = map.next_value()?,
+            1 => self.resource_attributes = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelfSubjectAccessReviewSpec {
@@ -584,33 +916,74 @@ impl crate::protobuf::Message for SelfSubjectAccessReviewSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.non_resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.resource_attributes),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.non_resource_attributes),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// SelfSubjectRulesReview enumerates the set of actions the current user can perform within a namespace. The returned list of actions may be incomplete depending on the server's authorization mode, and any errors experienced during the evaluation. SelfSubjectRulesReview should be used by UIs to show/hide actions, or to quickly let an end user reason about their permissions. It should NOT Be used by external systems to drive authorization decisions as this raises confused deputy, cache lifetime/revocation, and correctness concerns. SubjectAccessReview, and LocalAccessReview are the correct way to defer authorization decisions to the API server.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectRulesReview {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec holds information about the request being evaluated.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::authorization::v1::SelfSubjectRulesReviewSpec,
     /// status is filled in by the server and indicates the set of actions a user can perform.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authorization::v1::SubjectRulesReviewStatus>>,
+}
+
+impl serde::Serialize for SelfSubjectRulesReview {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SelfSubjectRulesReview",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfSubjectRulesReview {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelfSubjectRulesReview {
+    const NAME: &'static str = "SelfSubjectRulesReview";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelfSubjectRulesReview {
@@ -634,11 +1007,11 @@ impl crate::protobuf::Message for SelfSubjectRulesReview {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -662,11 +1035,48 @@ impl crate::resource::Resource for SelfSubjectRulesReview {
 }
 
 /// SelfSubjectRulesReviewSpec defines the specification for SelfSubjectRulesReview.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfSubjectRulesReviewSpec {
     /// namespace to evaluate rules for. Required.
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for SelfSubjectRulesReviewSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SelfSubjectRulesReviewSpec",
+            usize::from(self.namespace.is_some()),
+        )?;
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SelfSubjectRulesReviewSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SelfSubjectRulesReviewSpec {
+    const NAME: &'static str = "SelfSubjectRulesReviewSpec";
+    const KEYS: &'static [&'static str] = &["namespace"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.namespace = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SelfSubjectRulesReviewSpec {
@@ -686,32 +1096,73 @@ impl crate::protobuf::Message for SelfSubjectRulesReviewSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// SubjectAccessReview checks whether or not a user or group can perform an action.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAccessReview {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec holds information about the request being evaluated
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::authorization::v1::SubjectAccessReviewSpec,
     /// status is filled in by the server and indicates whether the request is allowed or not
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::authorization::v1::SubjectAccessReviewStatus>>,
+}
+
+impl serde::Serialize for SubjectAccessReview {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SubjectAccessReview",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SubjectAccessReview {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SubjectAccessReview {
+    const NAME: &'static str = "SubjectAccessReview";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SubjectAccessReview {
@@ -735,11 +1186,11 @@ impl crate::protobuf::Message for SubjectAccessReview {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -763,39 +1214,90 @@ impl crate::resource::Resource for SubjectAccessReview {
 }
 
 /// SubjectAccessReviewSpec is a description of the access request.  Exactly one of resourceAttributes and nonResourceAttributes must be set
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAccessReviewSpec {
     /// extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here.
-    #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// groups is the groups you're testing for.
-    #[serde(
-        rename = "groups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub groups: Option<Vec<crate::primitives::Str>>,
     /// nonResourceAttributes describes information for a non-resource access request
-    #[serde(
-        rename = "nonResourceAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub non_resource_attributes: Option<Box<crate::api::authorization::v1::NonResourceAttributes>>,
     /// resourceAttributes describes information for a resource access request
-    #[serde(
-        rename = "resourceAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_attributes: Option<Box<crate::api::authorization::v1::ResourceAttributes>>,
     /// uid information about the requesting user.
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
     /// user is the user you're testing for. If you specify "User" but not "Groups", then is it interpreted as "What if User were not a member of any groups
-    #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for SubjectAccessReviewSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SubjectAccessReviewSpec",
+            usize::from(self.extra.is_some())
+                + usize::from(self.groups.is_some())
+                + usize::from(self.non_resource_attributes.is_some())
+                + usize::from(self.resource_attributes.is_some())
+                + usize::from(self.uid.is_some())
+                + usize::from(self.user.is_some()),
+        )?;
+        if let Some(v) = &self.extra {
+            st.serialize_field("extra", v)?;
+        }
+        if let Some(v) = &self.groups {
+            st.serialize_field("groups", v)?;
+        }
+        if let Some(v) = &self.non_resource_attributes {
+            st.serialize_field("nonResourceAttributes", v)?;
+        }
+        if let Some(v) = &self.resource_attributes {
+            st.serialize_field("resourceAttributes", v)?;
+        }
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        if let Some(v) = &self.user {
+            st.serialize_field("user", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SubjectAccessReviewSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SubjectAccessReviewSpec {
+    const NAME: &'static str = "SubjectAccessReviewSpec";
+    const KEYS: &'static [&'static str] = &[
+        "extra",
+        "groups",
+        "nonResourceAttributes",
+        "resourceAttributes",
+        "uid",
+        "user",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.extra = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.groups)?,
+            2 => self.non_resource_attributes = map.next_value()?,
+            3 => self.resource_attributes = map.next_value()?,
+            4 => self.uid = map.next_value()?,
+            5 => self.user = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SubjectAccessReviewSpec {
@@ -832,14 +1334,14 @@ impl crate::protobuf::Message for SubjectAccessReviewSpec {
         let mut e_extra: Vec<(crate::primitives::Str, Vec<crate::primitives::Str>)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.non_resource_attributes = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.user = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.groups.get_or_insert_with(Vec::new))?,
-                (5, wire) => e_extra.push(pb::entry(wire, &mut buf)?),
-                (6, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.resource_attributes),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.non_resource_attributes),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.user),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.groups),
+                (5, wire) => pb::push_entry(wire, &mut buf, &mut e_extra),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.uid),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.groups {
             v.shrink_to_fit();
@@ -852,24 +1354,66 @@ impl crate::protobuf::Message for SubjectAccessReviewSpec {
 }
 
 /// SubjectAccessReviewStatus
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAccessReviewStatus {
     /// allowed is required. True if the action would be allowed, false otherwise.
-    #[serde(rename = "allowed", default)]
     pub allowed: bool,
     /// denied is optional. True if the action would be denied, otherwise false. If both allowed is false and denied is false, then the authorizer has no opinion on whether to authorize the action. Denied may not be true if Allowed is true.
-    #[serde(rename = "denied", default, skip_serializing_if = "Option::is_none")]
     pub denied: Option<bool>,
     /// evaluationError is an indication that some error occurred during the authorization check. It is entirely possible to get an error and be able to continue determine authorization status in spite of it. For instance, RBAC can be missing a role, but enough roles are still present and bound to reason about the request.
-    #[serde(
-        rename = "evaluationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub evaluation_error: Option<crate::primitives::Str>,
     /// reason is optional.  It indicates why a request was allowed or denied.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for SubjectAccessReviewStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SubjectAccessReviewStatus",
+            1 + usize::from(self.denied.is_some())
+                + usize::from(self.evaluation_error.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        st.serialize_field("allowed", &self.allowed)?;
+        if let Some(v) = &self.denied {
+            st.serialize_field("denied", v)?;
+        }
+        if let Some(v) = &self.evaluation_error {
+            st.serialize_field("evaluationError", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SubjectAccessReviewStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SubjectAccessReviewStatus {
+    const NAME: &'static str = "SubjectAccessReviewStatus";
+    const KEYS: &'static [&'static str] = &["allowed", "denied", "evaluationError", "reason"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allowed = map.next_value()?,
+            1 => self.denied = map.next_value()?,
+            2 => self.evaluation_error = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SubjectAccessReviewStatus {
@@ -895,44 +1439,77 @@ impl crate::protobuf::Message for SubjectAccessReviewStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.allowed = pb::get(wire, &mut buf)?,
-                (2, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.evaluation_error = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.denied = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.allowed),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.evaluation_error),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.denied),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// SubjectRulesReviewStatus contains the result of a rules check. This check can be incomplete depending on the set of authorizers the server is configured with and any errors experienced during evaluation. Because authorization rules are additive, if a rule appears in a list it's safe to assume the subject has that permission, even if that list is incomplete.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectRulesReviewStatus {
     /// evaluationError can appear in combination with Rules. It indicates an error occurred during rule evaluation, such as an authorizer that doesn't support rule evaluation, and that ResourceRules and/or NonResourceRules may be incomplete.
-    #[serde(
-        rename = "evaluationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub evaluation_error: Option<crate::primitives::Str>,
     /// incomplete is true when the rules returned by this call are incomplete. This is most commonly encountered when an authorizer, such as an external authorizer, doesn't support rules evaluation.
-    #[serde(rename = "incomplete", default)]
     pub incomplete: bool,
     /// nonResourceRules is the list of actions the subject is allowed to perform on non-resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
-    #[serde(
-        rename = "nonResourceRules",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub non_resource_rules: Vec<crate::api::authorization::v1::NonResourceRule>,
     /// resourceRules is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
-    #[serde(
-        rename = "resourceRules",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub resource_rules: Vec<crate::api::authorization::v1::ResourceRule>,
+}
+
+impl serde::Serialize for SubjectRulesReviewStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SubjectRulesReviewStatus",
+            3 + usize::from(self.evaluation_error.is_some()),
+        )?;
+        if let Some(v) = &self.evaluation_error {
+            st.serialize_field("evaluationError", v)?;
+        }
+        st.serialize_field("incomplete", &self.incomplete)?;
+        st.serialize_field("nonResourceRules", &self.non_resource_rules)?;
+        st.serialize_field("resourceRules", &self.resource_rules)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SubjectRulesReviewStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SubjectRulesReviewStatus {
+    const NAME: &'static str = "SubjectRulesReviewStatus";
+    const KEYS: &'static [&'static str] = &[
+        "evaluationError",
+        "incomplete",
+        "nonResourceRules",
+        "resourceRules",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.evaluation_error = map.next_value()?,
+            1 => self.incomplete = map.next_value()?,
+            2 => crate::json::read_vec(map, &mut self.non_resource_rules)?,
+            3 => crate::json::read_vec(map, &mut self.resource_rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SubjectRulesReviewStatus {
@@ -958,12 +1535,12 @@ impl crate::protobuf::Message for SubjectRulesReviewStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.resource_rules)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.non_resource_rules)?,
-                (3, wire) => m.incomplete = pb::get(wire, &mut buf)?,
-                (4, wire) => m.evaluation_error = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.resource_rules),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.non_resource_rules),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.incomplete),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.evaluation_error),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.resource_rules.shrink_to_fit();
         m.non_resource_rules.shrink_to_fit();

@@ -7,17 +7,51 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerResourceMetricSource {
     /// container is the name of the container in the pods of the scaling target
-    #[serde(rename = "container", default)]
     pub container: crate::primitives::Str,
     /// name is the name of the resource in question.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// target specifies the target value for the given metric
-    #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl serde::Serialize for ContainerResourceMetricSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ContainerResourceMetricSource", 3)?;
+        st.serialize_field("container", &self.container)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContainerResourceMetricSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ContainerResourceMetricSource {
+    const NAME: &'static str = "ContainerResourceMetricSource";
+    const KEYS: &'static [&'static str] = &["container", "name", "target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.container = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ContainerResourceMetricSource {
@@ -39,28 +73,62 @@ impl crate::protobuf::Message for ContainerResourceMetricSource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.target = pb::get(wire, &mut buf)?,
-                (3, wire) => m.container = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.container),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing a single container in each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerResourceMetricStatus {
     /// container is the name of the container in the pods of the scaling target
-    #[serde(rename = "container", default)]
     pub container: crate::primitives::Str,
     /// current contains the current value for the given metric
-    #[serde(rename = "current", default)]
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// name is the name of the resource in question.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for ContainerResourceMetricStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ContainerResourceMetricStatus", 3)?;
+        st.serialize_field("container", &self.container)?;
+        st.serialize_field("current", &self.current)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContainerResourceMetricStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ContainerResourceMetricStatus {
+    const NAME: &'static str = "ContainerResourceMetricStatus";
+    const KEYS: &'static [&'static str] = &["container", "current", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.container = map.next_value()?,
+            1 => self.current = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ContainerResourceMetricStatus {
@@ -82,32 +150,67 @@ impl crate::protobuf::Message for ContainerResourceMetricStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.current = pb::get(wire, &mut buf)?,
-                (3, wire) => m.container = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.current),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.container),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CrossVersionObjectReference contains enough information to let you identify the referred resource.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossVersionObjectReference {
     /// apiVersion is the API version of the referent
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub api_version: Option<crate::primitives::Str>,
     /// kind is the kind of the referent; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// name is the name of the referent; More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for CrossVersionObjectReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CrossVersionObjectReference",
+            2 + usize::from(self.api_version.is_some()),
+        )?;
+        if let Some(v) = &self.api_version {
+            st.serialize_field("apiVersion", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CrossVersionObjectReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CrossVersionObjectReference {
+    const NAME: &'static str = "CrossVersionObjectReference";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CrossVersionObjectReference {
@@ -131,25 +234,58 @@ impl crate::protobuf::Message for CrossVersionObjectReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (2, wire) => m.name = pb::get(wire, &mut buf)?,
-                (3, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_version),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalMetricSource {
     /// metric identifies the target metric by name and selector
-    #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
     /// target specifies the target value for the given metric
-    #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl serde::Serialize for ExternalMetricSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ExternalMetricSource", 2)?;
+        st.serialize_field("metric", &self.metric)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExternalMetricSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ExternalMetricSource {
+    const NAME: &'static str = "ExternalMetricSource";
+    const KEYS: &'static [&'static str] = &["metric", "target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.metric = map.next_value()?,
+            1 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ExternalMetricSource {
@@ -170,24 +306,57 @@ impl crate::protobuf::Message for ExternalMetricSource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
-                (2, wire) => m.target = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metric),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalMetricStatus {
     /// current contains the current value for the given metric
-    #[serde(rename = "current", default)]
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// metric identifies the target metric by name and selector
-    #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
+}
+
+impl serde::Serialize for ExternalMetricStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ExternalMetricStatus", 2)?;
+        st.serialize_field("current", &self.current)?;
+        st.serialize_field("metric", &self.metric)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExternalMetricStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ExternalMetricStatus {
+    const NAME: &'static str = "ExternalMetricStatus";
+    const KEYS: &'static [&'static str] = &["current", "metric"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.current = map.next_value()?,
+            1 => self.metric = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ExternalMetricStatus {
@@ -208,27 +377,61 @@ impl crate::protobuf::Message for ExternalMetricStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
-                (2, wire) => m.current = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metric),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.current),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// HPAScalingPolicy is a single policy which must hold true for a specified past interval.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HPAScalingPolicy {
     /// periodSeconds specifies the window of time for which the policy should hold true. PeriodSeconds must be greater than zero and less than or equal to 1800 (30 min).
-    #[serde(rename = "periodSeconds", default)]
     pub period_seconds: i32,
     /// type is used to specify the scaling policy.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
     /// value contains the amount of change which is permitted by the policy. It must be greater than zero
-    #[serde(rename = "value", default)]
     pub value: i32,
+}
+
+impl serde::Serialize for HPAScalingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("HPAScalingPolicy", 3)?;
+        st.serialize_field("periodSeconds", &self.period_seconds)?;
+        st.serialize_field("type", &self.type_)?;
+        st.serialize_field("value", &self.value)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HPAScalingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HPAScalingPolicy {
+    const NAME: &'static str = "HPAScalingPolicy";
+    const KEYS: &'static [&'static str] = &["periodSeconds", "type", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.period_seconds = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            2 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HPAScalingPolicy {
@@ -252,11 +455,11 @@ impl crate::protobuf::Message for HPAScalingPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.value = pb::get(wire, &mut buf)?,
-                (3, wire) => m.period_seconds = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.value),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.period_seconds),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -267,35 +470,76 @@ impl crate::protobuf::Message for HPAScalingPolicy {
 /// Scaling Policy Rules are applied after calculating DesiredReplicas from metrics for the HPA. They can limit the scaling velocity by specifying scaling policies. They can prevent flapping by specifying the stabilization window, so that the number of replicas is not set instantly, instead, the safest value from the stabilization window is chosen.
 ///
 /// The tolerance is applied to the metric values and prevents scaling too eagerly for small metric variations.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HPAScalingRules {
     /// policies is a list of potential scaling polices which can be used during scaling. If not set, use the default values: - For scale up: allow doubling the number of pods, or an absolute change of 4 pods in a 15s window. - For scale down: allow all pods to be removed in a 15s window.
-    #[serde(
-        rename = "policies",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub policies: Option<Vec<crate::api::autoscaling::v2::HPAScalingPolicy>>,
     /// selectPolicy is used to specify which policy should be used. If not set, the default value Max is used.
-    #[serde(
-        rename = "selectPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub select_policy: Option<crate::primitives::Str>,
     /// stabilizationWindowSeconds is the number of seconds for which past recommendations should be considered while scaling up or scaling down. StabilizationWindowSeconds must be greater than or equal to zero and less than or equal to 3600 (one hour). If not set, use the default values: - For scale up: 0 (i.e. no stabilization is done). - For scale down: 300 (i.e. the stabilization window is 300 seconds long).
-    #[serde(
-        rename = "stabilizationWindowSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub stabilization_window_seconds: Option<i32>,
     /// tolerance is the tolerance on the ratio between the current and desired metric value under which no updates are made to the desired number of replicas (e.g. 0.01 for 1%). Must be greater than or equal to zero. If not set, the default cluster-wide tolerance is applied (by default 10%).
     ///
     /// For example, if autoscaling is configured with a memory consumption target of 100Mi, and scale-down and scale-up tolerances of 5% and 1% respectively, scaling will be triggered when the actual consumption falls below 95Mi or exceeds 101Mi.
-    #[serde(rename = "tolerance", default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<crate::primitives::Quantity>,
+}
+
+impl serde::Serialize for HPAScalingRules {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "HPAScalingRules",
+            usize::from(self.policies.is_some())
+                + usize::from(self.select_policy.is_some())
+                + usize::from(self.stabilization_window_seconds.is_some())
+                + usize::from(self.tolerance.is_some()),
+        )?;
+        if let Some(v) = &self.policies {
+            st.serialize_field("policies", v)?;
+        }
+        if let Some(v) = &self.select_policy {
+            st.serialize_field("selectPolicy", v)?;
+        }
+        if let Some(v) = &self.stabilization_window_seconds {
+            st.serialize_field("stabilizationWindowSeconds", v)?;
+        }
+        if let Some(v) = &self.tolerance {
+            st.serialize_field("tolerance", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HPAScalingRules {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HPAScalingRules {
+    const NAME: &'static str = "HPAScalingRules";
+    const KEYS: &'static [&'static str] = &[
+        "policies",
+        "selectPolicy",
+        "stabilizationWindowSeconds",
+        "tolerance",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.policies)?,
+            1 => self.select_policy = map.next_value()?,
+            2 => self.stabilization_window_seconds = map.next_value()?,
+            3 => self.tolerance = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HPAScalingRules {
@@ -323,12 +567,12 @@ impl crate::protobuf::Message for HPAScalingRules {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.select_policy = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => pb::push(wire, &mut buf, m.policies.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.stabilization_window_seconds = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.tolerance = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.select_policy),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.policies),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.stabilization_window_seconds),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.tolerance),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.policies {
             v.shrink_to_fit();
@@ -338,23 +582,64 @@ impl crate::protobuf::Message for HPAScalingRules {
 }
 
 /// HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler, which automatically manages the replica count of any resource implementing the scale subresource based on the metrics specified.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscaler {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the specification for the behaviour of the autoscaler. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::autoscaling::v2::HorizontalPodAutoscalerSpec,
     /// status is the current information about the autoscaler.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::autoscaling::v2::HorizontalPodAutoscalerStatus>>,
+}
+
+impl serde::Serialize for HorizontalPodAutoscaler {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "HorizontalPodAutoscaler",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscaler {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HorizontalPodAutoscaler {
+    const NAME: &'static str = "HorizontalPodAutoscaler";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HorizontalPodAutoscaler {
@@ -378,11 +663,11 @@ impl crate::protobuf::Message for HorizontalPodAutoscaler {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -406,17 +691,57 @@ impl crate::resource::Resource for HorizontalPodAutoscaler {
 }
 
 /// HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerBehavior {
     /// scaleDown is scaling policy for scaling Down. If not set, the default value is to allow to scale down to minReplicas pods, with a 300 second stabilization window (i.e., the highest recommendation for the last 300sec is used).
-    #[serde(rename = "scaleDown", default, skip_serializing_if = "Option::is_none")]
     pub scale_down: Option<Box<crate::api::autoscaling::v2::HPAScalingRules>>,
     /// scaleUp is scaling policy for scaling Up. If not set, the default value is the higher of:
     /// * increase no more than 4 pods per 60 seconds
     /// * double the number of pods per 60 seconds
     /// No stabilization is used.
-    #[serde(rename = "scaleUp", default, skip_serializing_if = "Option::is_none")]
     pub scale_up: Option<Box<crate::api::autoscaling::v2::HPAScalingRules>>,
+}
+
+impl serde::Serialize for HorizontalPodAutoscalerBehavior {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "HorizontalPodAutoscalerBehavior",
+            usize::from(self.scale_down.is_some()) + usize::from(self.scale_up.is_some()),
+        )?;
+        if let Some(v) = &self.scale_down {
+            st.serialize_field("scaleDown", v)?;
+        }
+        if let Some(v) = &self.scale_up {
+            st.serialize_field("scaleUp", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerBehavior {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HorizontalPodAutoscalerBehavior {
+    const NAME: &'static str = "HorizontalPodAutoscalerBehavior";
+    const KEYS: &'static [&'static str] = &["scaleDown", "scaleUp"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.scale_down = map.next_value()?,
+            1 => self.scale_up = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HorizontalPodAutoscalerBehavior {
@@ -438,44 +763,94 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerBehavior {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.scale_up = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.scale_down = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.scale_up),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.scale_down),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerCondition {
     /// lastTransitionTime is the last time the condition transitioned from one status to another
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable explanation containing details about the transition
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions\[x\].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// reason is the reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// status is the status of the condition (True, False, Unknown)
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// type describes the current condition
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for HorizontalPodAutoscalerCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "HorizontalPodAutoscalerCondition",
+            2 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HorizontalPodAutoscalerCondition {
+    const NAME: &'static str = "HorizontalPodAutoscalerCondition";
+    const KEYS: &'static [&'static str] = &[
+        "lastTransitionTime",
+        "message",
+        "observedGeneration",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.observed_generation = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HorizontalPodAutoscalerCondition {
@@ -505,38 +880,69 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get(wire, &mut buf)?,
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.observed_generation),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// HorizontalPodAutoscalerList is a list of horizontal pod autoscaler objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of horizontal pod autoscaler objects.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::autoscaling::v2::HorizontalPodAutoscaler>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for HorizontalPodAutoscalerList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("HorizontalPodAutoscalerList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HorizontalPodAutoscalerList {
+    const NAME: &'static str = "HorizontalPodAutoscalerList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HorizontalPodAutoscalerList {
@@ -557,10 +963,10 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -573,32 +979,76 @@ impl crate::primitives::TypeInfo for HorizontalPodAutoscalerList {
 }
 
 /// HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerSpec {
     /// behavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively). If not set, the default HPAScalingRules for scale up and scale down are used.
-    #[serde(rename = "behavior", default, skip_serializing_if = "Option::is_none")]
     pub behavior: Option<Box<crate::api::autoscaling::v2::HorizontalPodAutoscalerBehavior>>,
     /// maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas.
-    #[serde(rename = "maxReplicas", default)]
     pub max_replicas: i32,
     /// metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).  The desired replica count is calculated multiplying the ratio between the target value and the current value by the current number of pods.  Ergo, metrics used must decrease as the pod count is increased, and vice-versa.  See the individual metric source types for more information about how each type of metric must respond. If not set, the default metric will be set to 80% average CPU utilization.
-    #[serde(
-        rename = "metrics",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub metrics: Option<Vec<crate::api::autoscaling::v2::MetricSpec>>,
     /// minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature gate HPAScaleToZero is enabled and at least one Object or External metric is configured.  Scaling is active as long as at least one metric value is available.
-    #[serde(
-        rename = "minReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_replicas: Option<i32>,
     /// scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.
-    #[serde(rename = "scaleTargetRef", default)]
     pub scale_target_ref: crate::api::autoscaling::v2::CrossVersionObjectReference,
+}
+
+impl serde::Serialize for HorizontalPodAutoscalerSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "HorizontalPodAutoscalerSpec",
+            2 + usize::from(self.behavior.is_some())
+                + usize::from(self.metrics.is_some())
+                + usize::from(self.min_replicas.is_some()),
+        )?;
+        if let Some(v) = &self.behavior {
+            st.serialize_field("behavior", v)?;
+        }
+        st.serialize_field("maxReplicas", &self.max_replicas)?;
+        if let Some(v) = &self.metrics {
+            st.serialize_field("metrics", v)?;
+        }
+        if let Some(v) = &self.min_replicas {
+            st.serialize_field("minReplicas", v)?;
+        }
+        st.serialize_field("scaleTargetRef", &self.scale_target_ref)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HorizontalPodAutoscalerSpec {
+    const NAME: &'static str = "HorizontalPodAutoscalerSpec";
+    const KEYS: &'static [&'static str] = &[
+        "behavior",
+        "maxReplicas",
+        "metrics",
+        "minReplicas",
+        "scaleTargetRef",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.behavior = map.next_value()?,
+            1 => self.max_replicas = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.metrics)?,
+            3 => self.min_replicas = map.next_value()?,
+            4 => self.scale_target_ref = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HorizontalPodAutoscalerSpec {
@@ -628,13 +1078,13 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.scale_target_ref = pb::get(wire, &mut buf)?,
-                (2, wire) => m.min_replicas = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.max_replicas = pb::get(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.metrics.get_or_insert_with(Vec::new))?,
-                (5, wire) => m.behavior = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.scale_target_ref),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.min_replicas),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.max_replicas),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.metrics),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.behavior),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.metrics {
             v.shrink_to_fit();
@@ -644,48 +1094,87 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerSpec {
 }
 
 /// HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HorizontalPodAutoscalerStatus {
     /// conditions is the set of conditions required for this autoscaler to scale its target, and indicates whether or not those conditions are met.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::autoscaling::v2::HorizontalPodAutoscalerCondition>>,
     /// currentMetrics is the last read state of the metrics used by this autoscaler.
-    #[serde(
-        rename = "currentMetrics",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub current_metrics: Option<Vec<crate::api::autoscaling::v2::MetricStatus>>,
     /// currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.
-    #[serde(
-        rename = "currentReplicas",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub current_replicas: Option<i32>,
     /// desiredReplicas is the desired number of replicas of pods managed by this autoscaler, as last calculated by the autoscaler.
-    #[serde(rename = "desiredReplicas", default)]
     pub desired_replicas: i32,
     /// lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods, used by the autoscaler to control how often the number of pods is changed.
-    #[serde(
-        rename = "lastScaleTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_scale_time: Option<crate::primitives::Time>,
     /// observedGeneration is the most recent generation observed by this autoscaler.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
+}
+
+impl serde::Serialize for HorizontalPodAutoscalerStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "HorizontalPodAutoscalerStatus",
+            1 + usize::from(self.conditions.is_some())
+                + usize::from(self.current_metrics.is_some())
+                + usize::from(self.current_replicas.is_some())
+                + usize::from(self.last_scale_time.is_some())
+                + usize::from(self.observed_generation.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.current_metrics {
+            st.serialize_field("currentMetrics", v)?;
+        }
+        if let Some(v) = &self.current_replicas {
+            st.serialize_field("currentReplicas", v)?;
+        }
+        st.serialize_field("desiredReplicas", &self.desired_replicas)?;
+        if let Some(v) = &self.last_scale_time {
+            st.serialize_field("lastScaleTime", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HorizontalPodAutoscalerStatus {
+    const NAME: &'static str = "HorizontalPodAutoscalerStatus";
+    const KEYS: &'static [&'static str] = &[
+        "conditions",
+        "currentMetrics",
+        "currentReplicas",
+        "desiredReplicas",
+        "lastScaleTime",
+        "observedGeneration",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => crate::json::read_option_vec(map, &mut self.current_metrics)?,
+            2 => self.current_replicas = map.next_value()?,
+            3 => self.desired_replicas = map.next_value()?,
+            4 => self.last_scale_time = map.next_value()?,
+            5 => self.observed_generation = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HorizontalPodAutoscalerStatus {
@@ -725,18 +1214,14 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.last_scale_time = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.current_replicas = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.desired_replicas = pb::get(wire, &mut buf)?,
-                (5, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.current_metrics.get_or_insert_with(Vec::new),
-                )?,
-                (6, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.observed_generation),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_scale_time),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.current_replicas),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.desired_replicas),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.current_metrics),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.current_metrics {
             v.shrink_to_fit();
@@ -749,14 +1234,50 @@ impl crate::protobuf::Message for HorizontalPodAutoscalerStatus {
 }
 
 /// MetricIdentifier defines the name and optionally selector for a metric
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricIdentifier {
     /// name is the name of the given metric
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// selector is the string-encoded form of a standard kubernetes label selector for the given metric When set, it is passed as an additional parameter to the metrics server for more specific metrics scoping. When unset, just the metricName will be used to gather metrics.
-    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
+}
+
+impl serde::Serialize for MetricIdentifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("MetricIdentifier", 1 + usize::from(self.selector.is_some()))?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.selector {
+            st.serialize_field("selector", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetricIdentifier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MetricIdentifier {
+    const NAME: &'static str = "MetricIdentifier";
+    const KEYS: &'static [&'static str] = &["name", "selector"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.selector = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MetricIdentifier {
@@ -777,40 +1298,97 @@ impl crate::protobuf::Message for MetricIdentifier {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.selector),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MetricSpec specifies how to scale based on a single metric (only 'type' and one other matching field should be set at once).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricSpec {
     /// containerResource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod of the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-    #[serde(
-        rename = "containerResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub container_resource: Option<Box<crate::api::autoscaling::v2::ContainerResourceMetricSource>>,
     /// external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
-    #[serde(rename = "external", default, skip_serializing_if = "Option::is_none")]
     pub external: Option<Box<crate::api::autoscaling::v2::ExternalMetricSource>>,
     /// object refers to a metric describing a single kubernetes object (for example, hits-per-second on an Ingress object).
-    #[serde(rename = "object", default, skip_serializing_if = "Option::is_none")]
     pub object: Option<Box<crate::api::autoscaling::v2::ObjectMetricSource>>,
     /// pods refers to a metric describing each pod in the current scale target (for example, transactions-processed-per-second).  The values will be averaged together before being compared to the target value.
-    #[serde(rename = "pods", default, skip_serializing_if = "Option::is_none")]
     pub pods: Option<Box<crate::api::autoscaling::v2::PodsMetricSource>>,
     /// resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Box<crate::api::autoscaling::v2::ResourceMetricSource>>,
     /// type is the type of metric source.  It should be one of "ContainerResource", "External", "Object", "Pods" or "Resource", each mapping to a matching field in the object.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for MetricSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MetricSpec",
+            1 + usize::from(self.container_resource.is_some())
+                + usize::from(self.external.is_some())
+                + usize::from(self.object.is_some())
+                + usize::from(self.pods.is_some())
+                + usize::from(self.resource.is_some()),
+        )?;
+        if let Some(v) = &self.container_resource {
+            st.serialize_field("containerResource", v)?;
+        }
+        if let Some(v) = &self.external {
+            st.serialize_field("external", v)?;
+        }
+        if let Some(v) = &self.object {
+            st.serialize_field("object", v)?;
+        }
+        if let Some(v) = &self.pods {
+            st.serialize_field("pods", v)?;
+        }
+        if let Some(v) = &self.resource {
+            st.serialize_field("resource", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetricSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MetricSpec {
+    const NAME: &'static str = "MetricSpec";
+    const KEYS: &'static [&'static str] = &[
+        "containerResource",
+        "external",
+        "object",
+        "pods",
+        "resource",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.container_resource = map.next_value()?,
+            1 => self.external = map.next_value()?,
+            2 => self.object = map.next_value()?,
+            3 => self.pods = map.next_value()?,
+            4 => self.resource = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MetricSpec {
@@ -840,44 +1418,101 @@ impl crate::protobuf::Message for MetricSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.object = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.pods = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.resource = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.external = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (7, wire) => m.container_resource = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.object),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.pods),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.resource),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.external),
+                (7, wire) => pb::set_box(wire, &mut buf, &mut m.container_resource),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MetricStatus describes the last-read state of a single metric.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStatus {
     /// containerResource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing a single container in each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-    #[serde(
-        rename = "containerResource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub container_resource: Option<Box<crate::api::autoscaling::v2::ContainerResourceMetricStatus>>,
     /// external refers to a global metric that is not associated with any Kubernetes object. It allows autoscaling based on information coming from components running outside of cluster (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster).
-    #[serde(rename = "external", default, skip_serializing_if = "Option::is_none")]
     pub external: Option<Box<crate::api::autoscaling::v2::ExternalMetricStatus>>,
     /// object refers to a metric describing a single kubernetes object (for example, hits-per-second on an Ingress object).
-    #[serde(rename = "object", default, skip_serializing_if = "Option::is_none")]
     pub object: Option<Box<crate::api::autoscaling::v2::ObjectMetricStatus>>,
     /// pods refers to a metric describing each pod in the current scale target (for example, transactions-processed-per-second).  The values will be averaged together before being compared to the target value.
-    #[serde(rename = "pods", default, skip_serializing_if = "Option::is_none")]
     pub pods: Option<Box<crate::api::autoscaling::v2::PodsMetricStatus>>,
     /// resource refers to a resource metric (such as those specified in requests and limits) known to Kubernetes describing each pod in the current scale target (e.g. CPU or memory). Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Box<crate::api::autoscaling::v2::ResourceMetricStatus>>,
     /// type is the type of metric source.  It will be one of "ContainerResource", "External", "Object", "Pods" or "Resource", each corresponds to a matching field in the object.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for MetricStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MetricStatus",
+            1 + usize::from(self.container_resource.is_some())
+                + usize::from(self.external.is_some())
+                + usize::from(self.object.is_some())
+                + usize::from(self.pods.is_some())
+                + usize::from(self.resource.is_some()),
+        )?;
+        if let Some(v) = &self.container_resource {
+            st.serialize_field("containerResource", v)?;
+        }
+        if let Some(v) = &self.external {
+            st.serialize_field("external", v)?;
+        }
+        if let Some(v) = &self.object {
+            st.serialize_field("object", v)?;
+        }
+        if let Some(v) = &self.pods {
+            st.serialize_field("pods", v)?;
+        }
+        if let Some(v) = &self.resource {
+            st.serialize_field("resource", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetricStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MetricStatus {
+    const NAME: &'static str = "MetricStatus";
+    const KEYS: &'static [&'static str] = &[
+        "containerResource",
+        "external",
+        "object",
+        "pods",
+        "resource",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.container_resource = map.next_value()?,
+            1 => self.external = map.next_value()?,
+            2 => self.object = map.next_value()?,
+            3 => self.pods = map.next_value()?,
+            4 => self.resource = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MetricStatus {
@@ -907,42 +1542,80 @@ impl crate::protobuf::Message for MetricStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.object = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.pods = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.resource = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.external = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (7, wire) => m.container_resource = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.object),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.pods),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.resource),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.external),
+                (7, wire) => pb::set_box(wire, &mut buf, &mut m.container_resource),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MetricTarget defines the target value, average value, or average utilization of a specific metric
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricTarget {
     /// averageUtilization is the target value of the average of the resource metric across all relevant pods, represented as a percentage of the requested value of the resource for the pods. Currently only valid for Resource metric source type
-    #[serde(
-        rename = "averageUtilization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub average_utilization: Option<i32>,
     /// averageValue is the target value of the average of the metric across all relevant pods (as a quantity)
-    #[serde(
-        rename = "averageValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub average_value: Option<crate::primitives::Quantity>,
     /// type represents whether the metric type is Utilization, Value, or AverageValue
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
     /// value is the target value of the metric (as a quantity).
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Quantity>,
+}
+
+impl serde::Serialize for MetricTarget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MetricTarget",
+            1 + usize::from(self.average_utilization.is_some())
+                + usize::from(self.average_value.is_some())
+                + usize::from(self.value.is_some()),
+        )?;
+        if let Some(v) = &self.average_utilization {
+            st.serialize_field("averageUtilization", v)?;
+        }
+        if let Some(v) = &self.average_value {
+            st.serialize_field("averageValue", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        if let Some(v) = &self.value {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetricTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MetricTarget {
+    const NAME: &'static str = "MetricTarget";
+    const KEYS: &'static [&'static str] = &["averageUtilization", "averageValue", "type", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.average_utilization = map.next_value()?,
+            1 => self.average_value = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            3 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MetricTarget {
@@ -968,37 +1641,74 @@ impl crate::protobuf::Message for MetricTarget {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.value = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.average_value = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.average_utilization = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.value),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.average_value),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.average_utilization),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// MetricValueStatus holds the current value for a metric
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricValueStatus {
     /// averageUtilization is the current value of the average of the resource metric across all relevant pods, represented as a percentage of the requested value of the resource for the pods.
-    #[serde(
-        rename = "averageUtilization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub average_utilization: Option<i32>,
     /// averageValue is the current value of the average of the metric across all relevant pods (as a quantity)
-    #[serde(
-        rename = "averageValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub average_value: Option<crate::primitives::Quantity>,
     /// value is the current value of the metric (as a quantity).
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Quantity>,
+}
+
+impl serde::Serialize for MetricValueStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "MetricValueStatus",
+            usize::from(self.average_utilization.is_some())
+                + usize::from(self.average_value.is_some())
+                + usize::from(self.value.is_some()),
+        )?;
+        if let Some(v) = &self.average_utilization {
+            st.serialize_field("averageUtilization", v)?;
+        }
+        if let Some(v) = &self.average_value {
+            st.serialize_field("averageValue", v)?;
+        }
+        if let Some(v) = &self.value {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetricValueStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for MetricValueStatus {
+    const NAME: &'static str = "MetricValueStatus";
+    const KEYS: &'static [&'static str] = &["averageUtilization", "averageValue", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.average_utilization = map.next_value()?,
+            1 => self.average_value = map.next_value()?,
+            2 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for MetricValueStatus {
@@ -1022,28 +1732,62 @@ impl crate::protobuf::Message for MetricValueStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.value = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.average_value = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.average_utilization = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.value),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.average_value),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.average_utilization),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ObjectMetricSource indicates how to scale on a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectMetricSource {
     /// describedObject specifies the descriptions of a object,such as kind,name apiVersion
-    #[serde(rename = "describedObject", default)]
     pub described_object: crate::api::autoscaling::v2::CrossVersionObjectReference,
     /// metric identifies the target metric by name and selector
-    #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
     /// target specifies the target value for the given metric
-    #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl serde::Serialize for ObjectMetricSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ObjectMetricSource", 3)?;
+        st.serialize_field("describedObject", &self.described_object)?;
+        st.serialize_field("metric", &self.metric)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectMetricSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ObjectMetricSource {
+    const NAME: &'static str = "ObjectMetricSource";
+    const KEYS: &'static [&'static str] = &["describedObject", "metric", "target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.described_object = map.next_value()?,
+            1 => self.metric = map.next_value()?,
+            2 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ObjectMetricSource {
@@ -1067,28 +1811,62 @@ impl crate::protobuf::Message for ObjectMetricSource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.described_object = pb::get(wire, &mut buf)?,
-                (2, wire) => m.target = pb::get(wire, &mut buf)?,
-                (3, wire) => m.metric = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.described_object),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.metric),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ObjectMetricStatus indicates the current value of a metric describing a kubernetes object (for example, hits-per-second on an Ingress object).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectMetricStatus {
     /// current contains the current value for the given metric
-    #[serde(rename = "current", default)]
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// describedObject specifies the descriptions of a object,such as kind,name apiVersion
-    #[serde(rename = "describedObject", default)]
     pub described_object: crate::api::autoscaling::v2::CrossVersionObjectReference,
     /// metric identifies the target metric by name and selector
-    #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
+}
+
+impl serde::Serialize for ObjectMetricStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ObjectMetricStatus", 3)?;
+        st.serialize_field("current", &self.current)?;
+        st.serialize_field("describedObject", &self.described_object)?;
+        st.serialize_field("metric", &self.metric)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectMetricStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ObjectMetricStatus {
+    const NAME: &'static str = "ObjectMetricStatus";
+    const KEYS: &'static [&'static str] = &["current", "describedObject", "metric"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.current = map.next_value()?,
+            1 => self.described_object = map.next_value()?,
+            2 => self.metric = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ObjectMetricStatus {
@@ -1112,25 +1890,58 @@ impl crate::protobuf::Message for ObjectMetricStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
-                (2, wire) => m.current = pb::get(wire, &mut buf)?,
-                (3, wire) => m.described_object = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metric),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.current),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.described_object),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodsMetricSource indicates how to scale on a metric describing each pod in the current scale target (for example, transactions-processed-per-second). The values will be averaged together before being compared to the target value.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodsMetricSource {
     /// metric identifies the target metric by name and selector
-    #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
     /// target specifies the target value for the given metric
-    #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl serde::Serialize for PodsMetricSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodsMetricSource", 2)?;
+        st.serialize_field("metric", &self.metric)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodsMetricSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodsMetricSource {
+    const NAME: &'static str = "PodsMetricSource";
+    const KEYS: &'static [&'static str] = &["metric", "target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.metric = map.next_value()?,
+            1 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodsMetricSource {
@@ -1151,24 +1962,57 @@ impl crate::protobuf::Message for PodsMetricSource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
-                (2, wire) => m.target = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metric),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target (for example, transactions-processed-per-second).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodsMetricStatus {
     /// current contains the current value for the given metric
-    #[serde(rename = "current", default)]
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// metric identifies the target metric by name and selector
-    #[serde(rename = "metric", default)]
     pub metric: crate::api::autoscaling::v2::MetricIdentifier,
+}
+
+impl serde::Serialize for PodsMetricStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodsMetricStatus", 2)?;
+        st.serialize_field("current", &self.current)?;
+        st.serialize_field("metric", &self.metric)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodsMetricStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodsMetricStatus {
+    const NAME: &'static str = "PodsMetricStatus";
+    const KEYS: &'static [&'static str] = &["current", "metric"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.current = map.next_value()?,
+            1 => self.metric = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodsMetricStatus {
@@ -1189,24 +2033,57 @@ impl crate::protobuf::Message for PodsMetricStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metric = pb::get(wire, &mut buf)?,
-                (2, wire) => m.current = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metric),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.current),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceMetricSource {
     /// name is the name of the resource in question.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// target specifies the target value for the given metric
-    #[serde(rename = "target", default)]
     pub target: crate::api::autoscaling::v2::MetricTarget,
+}
+
+impl serde::Serialize for ResourceMetricSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourceMetricSource", 2)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceMetricSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceMetricSource {
+    const NAME: &'static str = "ResourceMetricSource";
+    const KEYS: &'static [&'static str] = &["name", "target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceMetricSource {
@@ -1227,24 +2104,57 @@ impl crate::protobuf::Message for ResourceMetricSource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.target = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceMetricStatus {
     /// current contains the current value for the given metric
-    #[serde(rename = "current", default)]
     pub current: crate::api::autoscaling::v2::MetricValueStatus,
     /// name is the name of the resource in question.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for ResourceMetricStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourceMetricStatus", 2)?;
+        st.serialize_field("current", &self.current)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceMetricStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceMetricStatus {
+    const NAME: &'static str = "ResourceMetricStatus";
+    const KEYS: &'static [&'static str] = &["current", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.current = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceMetricStatus {
@@ -1265,10 +2175,10 @@ impl crate::protobuf::Message for ResourceMetricStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.current = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.current),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

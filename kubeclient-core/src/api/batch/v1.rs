@@ -7,23 +7,61 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// CronJob represents the configuration of a single cron job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronJob {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Specification of the desired behavior of a cron job, including the schedule. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::batch::v1::CronJobSpec,
     /// Current status of a cron job. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::batch::v1::CronJobStatus>>,
+}
+
+impl serde::Serialize for CronJob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CronJob", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CronJob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CronJob {
+    const NAME: &'static str = "CronJob";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CronJob {
@@ -47,11 +85,11 @@ impl crate::protobuf::Message for CronJob {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -75,24 +113,55 @@ impl crate::resource::Resource for CronJob {
 }
 
 /// CronJobList is a collection of cron jobs.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronJobList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CronJobs.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::batch::v1::CronJob>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for CronJobList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CronJobList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CronJobList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CronJobList {
+    const NAME: &'static str = "CronJobList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CronJobList {
@@ -113,10 +182,10 @@ impl crate::protobuf::Message for CronJobList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -129,50 +198,102 @@ impl crate::primitives::TypeInfo for CronJobList {
 }
 
 /// CronJobSpec describes how the job execution will look like and when it will actually run.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronJobSpec {
     /// Specifies how to treat concurrent executions of a Job. Valid values are:
     ///
     /// - "Allow" (default): allows CronJobs to run concurrently; - "Forbid": forbids concurrent runs, skipping next run if previous run hasn't finished yet; - "Replace": cancels currently running job and replaces it with a new one
-    #[serde(
-        rename = "concurrencyPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub concurrency_policy: Option<crate::primitives::Str>,
     /// The number of failed finished jobs to retain. Value must be non-negative integer. Defaults to 1.
-    #[serde(
-        rename = "failedJobsHistoryLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub failed_jobs_history_limit: Option<i32>,
     /// Specifies the job that will be created when executing a CronJob.
-    #[serde(rename = "jobTemplate", default)]
     pub job_template: crate::api::batch::v1::JobTemplateSpec,
     /// The schedule in Cron format, see <https://en.wikipedia.org/wiki/Cron>.
-    #[serde(rename = "schedule", default)]
     pub schedule: crate::primitives::Str,
     /// Optional deadline in seconds for starting the job if it misses scheduled time for any reason.  Missed jobs executions will be counted as failed ones.
-    #[serde(
-        rename = "startingDeadlineSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub starting_deadline_seconds: Option<i64>,
     /// The number of successful finished jobs to retain. Value must be non-negative integer. Defaults to 3.
-    #[serde(
-        rename = "successfulJobsHistoryLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub successful_jobs_history_limit: Option<i32>,
     /// This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false.
-    #[serde(rename = "suspend", default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
     /// The time zone name for the given schedule, see <https://en.wikipedia.org/wiki/List_of_tz_database_time_zones>. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in <https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones>
-    #[serde(rename = "timeZone", default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for CronJobSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CronJobSpec",
+            2 + usize::from(self.concurrency_policy.is_some())
+                + usize::from(self.failed_jobs_history_limit.is_some())
+                + usize::from(self.starting_deadline_seconds.is_some())
+                + usize::from(self.successful_jobs_history_limit.is_some())
+                + usize::from(self.suspend.is_some())
+                + usize::from(self.time_zone.is_some()),
+        )?;
+        if let Some(v) = &self.concurrency_policy {
+            st.serialize_field("concurrencyPolicy", v)?;
+        }
+        if let Some(v) = &self.failed_jobs_history_limit {
+            st.serialize_field("failedJobsHistoryLimit", v)?;
+        }
+        st.serialize_field("jobTemplate", &self.job_template)?;
+        st.serialize_field("schedule", &self.schedule)?;
+        if let Some(v) = &self.starting_deadline_seconds {
+            st.serialize_field("startingDeadlineSeconds", v)?;
+        }
+        if let Some(v) = &self.successful_jobs_history_limit {
+            st.serialize_field("successfulJobsHistoryLimit", v)?;
+        }
+        if let Some(v) = &self.suspend {
+            st.serialize_field("suspend", v)?;
+        }
+        if let Some(v) = &self.time_zone {
+            st.serialize_field("timeZone", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CronJobSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CronJobSpec {
+    const NAME: &'static str = "CronJobSpec";
+    const KEYS: &'static [&'static str] = &[
+        "concurrencyPolicy",
+        "failedJobsHistoryLimit",
+        "jobTemplate",
+        "schedule",
+        "startingDeadlineSeconds",
+        "successfulJobsHistoryLimit",
+        "suspend",
+        "timeZone",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.concurrency_policy = map.next_value()?,
+            1 => self.failed_jobs_history_limit = map.next_value()?,
+            2 => self.job_template = map.next_value()?,
+            3 => self.schedule = map.next_value()?,
+            4 => self.starting_deadline_seconds = map.next_value()?,
+            5 => self.successful_jobs_history_limit = map.next_value()?,
+            6 => self.suspend = map.next_value()?,
+            7 => self.time_zone = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CronJobSpec {
@@ -206,46 +327,78 @@ impl crate::protobuf::Message for CronJobSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.schedule = pb::get(wire, &mut buf)?,
-                (2, wire) => m.starting_deadline_seconds = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.concurrency_policy = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.suspend = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.job_template = pb::get(wire, &mut buf)?,
-                (6, wire) => m.successful_jobs_history_limit = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.failed_jobs_history_limit = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => m.time_zone = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.schedule),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.starting_deadline_seconds),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.concurrency_policy),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.suspend),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.job_template),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.successful_jobs_history_limit),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.failed_jobs_history_limit),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.time_zone),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CronJobStatus represents the current state of a cron job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CronJobStatus {
     /// A list of pointers to currently running jobs.
-    #[serde(
-        rename = "active",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub active: Option<Vec<crate::api::core::v1::ObjectReference>>,
     /// Information when was the last time the job was successfully scheduled.
-    #[serde(
-        rename = "lastScheduleTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_schedule_time: Option<crate::primitives::Time>,
     /// Information when was the last time the job successfully completed.
-    #[serde(
-        rename = "lastSuccessfulTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_successful_time: Option<crate::primitives::Time>,
+}
+
+impl serde::Serialize for CronJobStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CronJobStatus",
+            usize::from(self.active.is_some())
+                + usize::from(self.last_schedule_time.is_some())
+                + usize::from(self.last_successful_time.is_some()),
+        )?;
+        if let Some(v) = &self.active {
+            st.serialize_field("active", v)?;
+        }
+        if let Some(v) = &self.last_schedule_time {
+            st.serialize_field("lastScheduleTime", v)?;
+        }
+        if let Some(v) = &self.last_successful_time {
+            st.serialize_field("lastSuccessfulTime", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CronJobStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CronJobStatus {
+    const NAME: &'static str = "CronJobStatus";
+    const KEYS: &'static [&'static str] = &["active", "lastScheduleTime", "lastSuccessfulTime"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.active)?,
+            1 => self.last_schedule_time = map.next_value()?,
+            2 => self.last_successful_time = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CronJobStatus {
@@ -271,11 +424,11 @@ impl crate::protobuf::Message for CronJobStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.active.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.last_schedule_time = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.last_successful_time = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.active),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_schedule_time),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_successful_time),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.active {
             v.shrink_to_fit();
@@ -285,23 +438,66 @@ impl crate::protobuf::Message for CronJobStatus {
 }
 
 /// Job represents the configuration of a single job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Job {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Specification of the desired behavior of a job. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::batch::v1::JobSpec>>,
     /// Current status of a job. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::batch::v1::JobStatus>>,
+}
+
+impl serde::Serialize for Job {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Job",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Job {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Job {
+    const NAME: &'static str = "Job";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Job {
@@ -325,11 +521,11 @@ impl crate::protobuf::Message for Job {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -353,34 +549,84 @@ impl crate::resource::Resource for Job {
 }
 
 /// JobCondition describes current state of a job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobCondition {
     /// Last time the condition was checked.
-    #[serde(
-        rename = "lastProbeTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_probe_time: Option<crate::primitives::Time>,
     /// Last time the condition transit from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// Human readable message indicating details about last transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// (brief) reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// Type of job condition, Complete or Failed.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for JobCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "JobCondition",
+            2 + usize::from(self.last_probe_time.is_some())
+                + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.last_probe_time {
+            st.serialize_field("lastProbeTime", v)?;
+        }
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JobCondition {
+    const NAME: &'static str = "JobCondition";
+    const KEYS: &'static [&'static str] = &[
+        "lastProbeTime",
+        "lastTransitionTime",
+        "message",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_probe_time = map.next_value()?,
+            1 => self.last_transition_time = map.next_value()?,
+            2 => self.message = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JobCondition {
@@ -410,38 +656,69 @@ impl crate::protobuf::Message for JobCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get(wire, &mut buf)?,
-                (3, wire) => m.last_probe_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_probe_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// JobList is a collection of jobs.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Jobs.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::batch::v1::Job>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for JobList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("JobList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JobList {
+    const NAME: &'static str = "JobList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JobList {
@@ -462,10 +739,10 @@ impl crate::protobuf::Message for JobList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -478,41 +755,78 @@ impl crate::primitives::TypeInfo for JobList {
 }
 
 /// JobSchedulingConfiguration composes the reusable workload-aware scheduling building blocks.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobSchedulingConfiguration {
     /// DisruptionMode defines the mode in which the Job's pods can be disrupted. One of Single, All. This field is immutable after creation: it may not be added or removed, and the selected mode may not be changed.
-    #[serde(
-        rename = "disruptionMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub disruption_mode:
         Option<Box<crate::api::scheduling::v1alpha3::WorkloadPodGroupDisruptionMode>>,
     /// ResourceClaims defines which ResourceClaims may be shared among Pods in the Job. Pods consume the devices allocated to a PodGroup's claim by defining a claim in its own Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the same name and refer to the same ResourceClaim or ResourceClaimTemplate. At most 4 claims may be set, matching the limit on the resulting PodGroup. This list is immutable after creation: entries may neither be added, removed, nor modified.
-    #[serde(
-        rename = "resourceClaims",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_claims:
         Option<Vec<crate::api::scheduling::v1alpha3::WorkloadPodGroupResourceClaim>>,
     /// SchedulingConstraints defines scheduling constraints (e.g. topology) for the Job's pods. This field is immutable after creation.
-    #[serde(
-        rename = "schedulingConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub scheduling_constraints:
         Option<Box<crate::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingConstraints>>,
     /// SchedulingPolicy defines the scheduling policy for this Job. Exactly one of Basic or Gang must be set. This field is immutable after creation: the policy may not be added or removed. The policy variant (basic/gang) is frozen by hand-written validation; only schedulingPolicy.gang.minCount may be changed.
-    #[serde(
-        rename = "schedulingPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub scheduling_policy:
         Option<Box<crate::api::scheduling::v1alpha3::WorkloadPodGroupSchedulingPolicy>>,
+}
+
+impl serde::Serialize for JobSchedulingConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "JobSchedulingConfiguration",
+            usize::from(self.disruption_mode.is_some())
+                + usize::from(self.resource_claims.is_some())
+                + usize::from(self.scheduling_constraints.is_some())
+                + usize::from(self.scheduling_policy.is_some()),
+        )?;
+        if let Some(v) = &self.disruption_mode {
+            st.serialize_field("disruptionMode", v)?;
+        }
+        if let Some(v) = &self.resource_claims {
+            st.serialize_field("resourceClaims", v)?;
+        }
+        if let Some(v) = &self.scheduling_constraints {
+            st.serialize_field("schedulingConstraints", v)?;
+        }
+        if let Some(v) = &self.scheduling_policy {
+            st.serialize_field("schedulingPolicy", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobSchedulingConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JobSchedulingConfiguration {
+    const NAME: &'static str = "JobSchedulingConfiguration";
+    const KEYS: &'static [&'static str] = &[
+        "disruptionMode",
+        "resourceClaims",
+        "schedulingConstraints",
+        "schedulingPolicy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.disruption_mode = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.resource_claims)?,
+            2 => self.scheduling_constraints = map.next_value()?,
+            3 => self.scheduling_policy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JobSchedulingConfiguration {
@@ -543,16 +857,12 @@ impl crate::protobuf::Message for JobSchedulingConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.scheduling_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_claims.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.scheduling_policy),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.scheduling_constraints),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.disruption_mode),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.resource_claims),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.resource_claims {
             v.shrink_to_fit();
@@ -562,28 +872,13 @@ impl crate::protobuf::Message for JobSchedulingConfiguration {
 }
 
 /// JobSpec describes how the job execution will look like.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobSpec {
     /// Specifies the duration in seconds relative to the startTime that the job may be continuously active before the system tries to terminate it; value must be positive integer. If a Job is suspended (at creation or through an update), this timer will effectively be stopped and reset when the Job is resumed again.
-    #[serde(
-        rename = "activeDeadlineSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub active_deadline_seconds: Option<i64>,
     /// Specifies the number of retries before marking this job failed. Defaults to 6, unless backoffLimitPerIndex (only Indexed Job) is specified. When backoffLimitPerIndex is specified, backoffLimit defaults to 2147483647.
-    #[serde(
-        rename = "backoffLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub backoff_limit: Option<i32>,
     /// Specifies the limit for the number of retries within an index before marking this index as failed. When enabled the number of failures per index is kept in the pod's batch.kubernetes.io/job-index-failure-count annotation. It can only be set when Job's completionMode=Indexed, and the Pod's restart policy is Never. The field is immutable.
-    #[serde(
-        rename = "backoffLimitPerIndex",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub backoff_limit_per_index: Option<i32>,
     /// completionMode specifies how Pod completions are tracked. It can be 'NonIndexed' (default) or 'Indexed'.
     ///
@@ -592,49 +887,18 @@ pub struct JobSpec {
     /// 'Indexed' means that the Pods of a Job get an associated completion index from 0 to (.spec.completions - 1), available in the annotation batch.kubernetes.io/job-completion-index. The Job is considered complete when there is one successfully completed Pod for each index. When value is 'Indexed', .spec.completions must be specified and '.spec.parallelism' must be less than or equal to 10^5. In addition, The Pod name takes the form '$(job-name)-$(index)-$(random-string)', the Pod hostname takes the form '$(job-name)-$(index)'.
     ///
     /// More completion modes can be added in the future. If the Job controller observes a mode that it doesn't recognize, which is possible during upgrades due to version skew, the controller skips updates for the Job.
-    #[serde(
-        rename = "completionMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub completion_mode: Option<crate::primitives::Str>,
     /// Specifies the desired number of successfully finished pods the job should be run with.  Setting to null means that the success of any pod signals the success of all pods, and allows parallelism to have any positive value.  Setting to 1 means that parallelism is limited to 1 and the success of that pod signals the success of the job. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/>
-    #[serde(
-        rename = "completions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub completions: Option<i32>,
     /// ManagedBy field indicates the controller that manages a Job. The k8s Job controller reconciles jobs which don't have this field at all or the field value is the reserved string 'kubernetes.io/job-controller', but skips reconciling Jobs with a custom value for this field. The value must be a valid domain-prefixed path (e.g. acme.io/foo) - all characters before the first "/" must be a valid subdomain as defined by RFC 1123. All characters trailing the first "/" must be valid HTTP Path characters as defined by RFC 3986. The value cannot exceed 63 characters. This field is immutable.
-    #[serde(rename = "managedBy", default, skip_serializing_if = "Option::is_none")]
     pub managed_by: Option<crate::primitives::Str>,
     /// manualSelector controls generation of pod labels and pod selectors. Leave 'manualSelector' unset unless you are certain what you are doing. When false or unset, the system pick labels unique to this job and appends those labels to the pod template.  When true, the user is responsible for picking unique labels and specifying the selector.  Failure to pick a unique label may cause this and other jobs to not function correctly.  However, You may see 'manualSelector=true' in jobs that were created with the old 'extensions/v1beta1' API. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/#specifying-your-own-pod-selector>
-    #[serde(
-        rename = "manualSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub manual_selector: Option<bool>,
     /// Specifies the maximal number of failed indexes before marking the Job as failed, when backoffLimitPerIndex is set. Once the number of failed indexes exceeds this number the entire Job is marked as Failed and its execution is terminated. When left as null the job continues execution of all of its indexes and is marked with the 'Complete' Job condition. It can only be specified when backoffLimitPerIndex is set. It can be null or up to completions. It is required and must be less than or equal to 10^4 when is completions greater than 10^5.
-    #[serde(
-        rename = "maxFailedIndexes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_failed_indexes: Option<i32>,
     /// Specifies the maximum desired number of pods the job should run at any given time. The actual number of pods running in steady state will be less than this number when ((.spec.completions - .status.successful) &lt; .spec.parallelism), i.e. when the work left to do is less than max parallelism. More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/>
-    #[serde(
-        rename = "parallelism",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub parallelism: Option<i32>,
     /// Specifies the policy of handling failed pods. In particular, it allows to specify the set of actions and conditions which need to be satisfied to take the associated action. If empty, the default behaviour applies - the counter of failed pods, represented by the jobs's .status.failed field, is incremented and it is checked against the backoffLimit. This field cannot be used in combination with restartPolicy=OnFailure.
-    #[serde(
-        rename = "podFailurePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pod_failure_policy: Option<Box<crate::api::batch::v1::PodFailurePolicy>>,
     /// podReplacementPolicy specifies when to create replacement Pods. Possible values are: - TerminatingOrFailed means that we recreate pods
     /// when they are terminating (has a metadata.deletionTimestamp) or failed.
@@ -642,42 +906,152 @@ pub struct JobSpec {
     /// Failed or Succeeded) before creating a replacement Pod.
     ///
     /// When using podFailurePolicy, Failed is the the only allowed value. TerminatingOrFailed and Failed are allowed values when podFailurePolicy is not in use.
-    #[serde(
-        rename = "podReplacementPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pod_replacement_policy: Option<crate::primitives::Str>,
     /// scheduling defines the Workload-aware Scheduling configuration for this Job. When set, it specifies the scheduling policy (basic or gang), topology constraints, disruption mode, and shared resource claims. When omitted, the Job defaults to the basic scheduling policy, which behaves as standard pod-by-pod scheduling. This field is alpha-level and requires the WorkloadWithJob feature gate. This field is immutable, including whether it is set at all, only policy.gang.minCount may be changed after creation.
-    #[serde(
-        rename = "scheduling",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub scheduling: Option<Box<crate::api::batch::v1::JobSchedulingConfiguration>>,
     /// A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors>
-    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// successPolicy specifies the policy when the Job can be declared as succeeded. If empty, the default behavior applies - the Job is declared as succeeded only when the number of succeeded pods equals to the completions. When the field is specified, it must be immutable and works only for the Indexed Jobs. Once the Job meets the SuccessPolicy, the lingering pods are terminated.
-    #[serde(
-        rename = "successPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub success_policy: Option<Box<crate::api::batch::v1::SuccessPolicy>>,
     /// suspend specifies whether the Job controller should create Pods or not. If a Job is created with suspend set to true, no Pods are created by the Job controller. If a Job is suspended after creation (i.e. the flag goes from false to true), the Job controller will delete all active Pods associated with this Job. Users must design their workload to gracefully handle this. Suspending a Job will reset the StartTime field of the Job, effectively resetting the ActiveDeadlineSeconds timer too. Defaults to false.
-    #[serde(rename = "suspend", default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
     /// Describes the pod that will be created when executing a job. The only allowed template.spec.restartPolicy values are "Never" or "OnFailure". More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/>
-    #[serde(rename = "template", default)]
     pub template: crate::api::core::v1::PodTemplateSpec,
     /// ttlSecondsAfterFinished limits the lifetime of a Job that has finished execution (either Complete or Failed). If this field is set, ttlSecondsAfterFinished after the Job finishes, it is eligible to be automatically deleted. When the Job is being deleted, its lifecycle guarantees (e.g. finalizers) will be honored. If this field is unset, the Job won't be automatically deleted. If this field is set to zero, the Job becomes eligible to be deleted immediately after it finishes.
-    #[serde(
-        rename = "ttlSecondsAfterFinished",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ttl_seconds_after_finished: Option<i32>,
+}
+
+impl serde::Serialize for JobSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "JobSpec",
+            1 + usize::from(self.active_deadline_seconds.is_some())
+                + usize::from(self.backoff_limit.is_some())
+                + usize::from(self.backoff_limit_per_index.is_some())
+                + usize::from(self.completion_mode.is_some())
+                + usize::from(self.completions.is_some())
+                + usize::from(self.managed_by.is_some())
+                + usize::from(self.manual_selector.is_some())
+                + usize::from(self.max_failed_indexes.is_some())
+                + usize::from(self.parallelism.is_some())
+                + usize::from(self.pod_failure_policy.is_some())
+                + usize::from(self.pod_replacement_policy.is_some())
+                + usize::from(self.scheduling.is_some())
+                + usize::from(self.selector.is_some())
+                + usize::from(self.success_policy.is_some())
+                + usize::from(self.suspend.is_some())
+                + usize::from(self.ttl_seconds_after_finished.is_some()),
+        )?;
+        if let Some(v) = &self.active_deadline_seconds {
+            st.serialize_field("activeDeadlineSeconds", v)?;
+        }
+        if let Some(v) = &self.backoff_limit {
+            st.serialize_field("backoffLimit", v)?;
+        }
+        if let Some(v) = &self.backoff_limit_per_index {
+            st.serialize_field("backoffLimitPerIndex", v)?;
+        }
+        if let Some(v) = &self.completion_mode {
+            st.serialize_field("completionMode", v)?;
+        }
+        if let Some(v) = &self.completions {
+            st.serialize_field("completions", v)?;
+        }
+        if let Some(v) = &self.managed_by {
+            st.serialize_field("managedBy", v)?;
+        }
+        if let Some(v) = &self.manual_selector {
+            st.serialize_field("manualSelector", v)?;
+        }
+        if let Some(v) = &self.max_failed_indexes {
+            st.serialize_field("maxFailedIndexes", v)?;
+        }
+        if let Some(v) = &self.parallelism {
+            st.serialize_field("parallelism", v)?;
+        }
+        if let Some(v) = &self.pod_failure_policy {
+            st.serialize_field("podFailurePolicy", v)?;
+        }
+        if let Some(v) = &self.pod_replacement_policy {
+            st.serialize_field("podReplacementPolicy", v)?;
+        }
+        if let Some(v) = &self.scheduling {
+            st.serialize_field("scheduling", v)?;
+        }
+        if let Some(v) = &self.selector {
+            st.serialize_field("selector", v)?;
+        }
+        if let Some(v) = &self.success_policy {
+            st.serialize_field("successPolicy", v)?;
+        }
+        if let Some(v) = &self.suspend {
+            st.serialize_field("suspend", v)?;
+        }
+        st.serialize_field("template", &self.template)?;
+        if let Some(v) = &self.ttl_seconds_after_finished {
+            st.serialize_field("ttlSecondsAfterFinished", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JobSpec {
+    const NAME: &'static str = "JobSpec";
+    const KEYS: &'static [&'static str] = &[
+        "activeDeadlineSeconds",
+        "backoffLimit",
+        "backoffLimitPerIndex",
+        "completionMode",
+        "completions",
+        "managedBy",
+        "manualSelector",
+        "maxFailedIndexes",
+        "parallelism",
+        "podFailurePolicy",
+        "podReplacementPolicy",
+        "scheduling",
+        "selector",
+        "successPolicy",
+        "suspend",
+        "template",
+        "ttlSecondsAfterFinished",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.active_deadline_seconds = map.next_value()?,
+            1 => self.backoff_limit = map.next_value()?,
+            2 => self.backoff_limit_per_index = map.next_value()?,
+            3 => self.completion_mode = map.next_value()?,
+            4 => self.completions = map.next_value()?,
+            5 => self.managed_by = map.next_value()?,
+            6 => self.manual_selector = map.next_value()?,
+            7 => self.max_failed_indexes = map.next_value()?,
+            8 => self.parallelism = map.next_value()?,
+            9 => self.pod_failure_policy = map.next_value()?,
+            10 => self.pod_replacement_policy = map.next_value()?,
+            11 => self.scheduling = map.next_value()?,
+            12 => self.selector = map.next_value()?,
+            13 => self.success_policy = map.next_value()?,
+            14 => self.suspend = map.next_value()?,
+            15 => self.template = map.next_value()?,
+            16 => self.ttl_seconds_after_finished = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JobSpec {
@@ -729,89 +1103,58 @@ impl crate::protobuf::Message for JobSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.parallelism = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.completions = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.active_deadline_seconds = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.manual_selector = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.template = pb::get(wire, &mut buf)?,
-                (7, wire) => m.backoff_limit = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => m.ttl_seconds_after_finished = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => m.completion_mode = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => m.suspend = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => m.pod_failure_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (12, wire) => m.backoff_limit_per_index = Some(pb::get(wire, &mut buf)?),
-                (13, wire) => m.max_failed_indexes = Some(pb::get(wire, &mut buf)?),
-                (14, wire) => m.pod_replacement_policy = Some(pb::get(wire, &mut buf)?),
-                (15, wire) => m.managed_by = Some(pb::get(wire, &mut buf)?),
-                (16, wire) => m.success_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (17, wire) => m.scheduling = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.parallelism),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.completions),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.active_deadline_seconds),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.selector),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.manual_selector),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.template),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.backoff_limit),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.ttl_seconds_after_finished),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.completion_mode),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.suspend),
+                (11, wire) => pb::set_box(wire, &mut buf, &mut m.pod_failure_policy),
+                (12, wire) => pb::set_some(wire, &mut buf, &mut m.backoff_limit_per_index),
+                (13, wire) => pb::set_some(wire, &mut buf, &mut m.max_failed_indexes),
+                (14, wire) => pb::set_some(wire, &mut buf, &mut m.pod_replacement_policy),
+                (15, wire) => pb::set_some(wire, &mut buf, &mut m.managed_by),
+                (16, wire) => pb::set_box(wire, &mut buf, &mut m.success_policy),
+                (17, wire) => pb::set_box(wire, &mut buf, &mut m.scheduling),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// JobStatus represents the current state of a Job.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobStatus {
     /// The number of pending and running pods which are not terminating (without a deletionTimestamp). The value is zero for finished jobs.
-    #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
     pub active: Option<i32>,
     /// completedIndexes holds the completed indexes when .spec.completionMode = "Indexed" in a text format. The indexes are represented as decimal integers separated by commas. The numbers are listed in increasing order. Three or more consecutive numbers are compressed and represented by the first and last element of the series, separated by a hyphen. For example, if the completed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7".
-    #[serde(
-        rename = "completedIndexes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub completed_indexes: Option<crate::primitives::Str>,
     /// Represents time when the job was completed. It is not guaranteed to be set in happens-before order across separate operations. It is represented in RFC3339 form and is in UTC. The completion time is set when the job finishes successfully, and only then. The value cannot be updated or removed. The value indicates the same or later point in time as the startTime field.
-    #[serde(
-        rename = "completionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub completion_time: Option<crate::primitives::Time>,
     /// The latest available observations of an object's current state. When a Job fails, one of the conditions will have type "Failed" and status true. When a Job is suspended, one of the conditions will have type "Suspended" and status true; when the Job is resumed, the status of this condition will become false. When a Job is completed, one of the conditions will have type "Complete" and status true.
     ///
     /// A job is considered finished when it is in a terminal condition, either "Complete" or "Failed". A Job cannot have both the "Complete" and "Failed" conditions. Additionally, it cannot be in the "Complete" and "FailureTarget" conditions. The "Complete", "Failed" and "FailureTarget" conditions cannot be disabled.
     ///
     /// More info: <https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/>
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::batch::v1::JobCondition>>,
     /// The number of pods which reached phase Failed. The value increases monotonically.
-    #[serde(rename = "failed", default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<i32>,
     /// FailedIndexes holds the failed indexes when spec.backoffLimitPerIndex is set. The indexes are represented in the text format analogous as for the 'completedIndexes' field, ie. they are kept as decimal integers separated by commas. The numbers are listed in increasing order. Three or more consecutive numbers are compressed and represented by the first and last element of the series, separated by a hyphen. For example, if the failed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7". The set of failed indexes cannot overlap with the set of completed indexes.
-    #[serde(
-        rename = "failedIndexes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub failed_indexes: Option<crate::primitives::Str>,
     /// The number of active pods which have a Ready condition and are not terminating (without a deletionTimestamp).
-    #[serde(rename = "ready", default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<i32>,
     /// Represents time when the job controller started processing a job. When a Job is created in the suspended state, this field is not set until the first time it is resumed. This field is reset every time a Job is resumed from suspension. It is represented in RFC3339 form and is in UTC.
     ///
     /// Once set, the field can only be removed when the job is suspended. The field cannot be modified while the job is unsuspended or finished.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<crate::primitives::Time>,
     /// The number of pods which reached phase Succeeded. The value increases monotonically for a given spec. However, it may decrease in reaction to scale down of elastic indexed jobs.
-    #[serde(rename = "succeeded", default, skip_serializing_if = "Option::is_none")]
     pub succeeded: Option<i32>,
     /// The number of pods which are terminating (in phase Pending or Running and have a deletionTimestamp).
-    #[serde(
-        rename = "terminating",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub terminating: Option<i32>,
     /// uncountedTerminatedPods holds the UIDs of Pods that have terminated but the job controller hasn't yet accounted for in the status counters.
     ///
@@ -821,12 +1164,107 @@ pub struct JobStatus {
     /// counter.
     ///
     /// Old jobs might not be tracked using this field, in which case the field remains null. The structure is empty for finished jobs.
-    #[serde(
-        rename = "uncountedTerminatedPods",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub uncounted_terminated_pods: Option<Box<crate::api::batch::v1::UncountedTerminatedPods>>,
+}
+
+impl serde::Serialize for JobStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "JobStatus",
+            usize::from(self.active.is_some())
+                + usize::from(self.completed_indexes.is_some())
+                + usize::from(self.completion_time.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.failed.is_some())
+                + usize::from(self.failed_indexes.is_some())
+                + usize::from(self.ready.is_some())
+                + usize::from(self.start_time.is_some())
+                + usize::from(self.succeeded.is_some())
+                + usize::from(self.terminating.is_some())
+                + usize::from(self.uncounted_terminated_pods.is_some()),
+        )?;
+        if let Some(v) = &self.active {
+            st.serialize_field("active", v)?;
+        }
+        if let Some(v) = &self.completed_indexes {
+            st.serialize_field("completedIndexes", v)?;
+        }
+        if let Some(v) = &self.completion_time {
+            st.serialize_field("completionTime", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.failed {
+            st.serialize_field("failed", v)?;
+        }
+        if let Some(v) = &self.failed_indexes {
+            st.serialize_field("failedIndexes", v)?;
+        }
+        if let Some(v) = &self.ready {
+            st.serialize_field("ready", v)?;
+        }
+        if let Some(v) = &self.start_time {
+            st.serialize_field("startTime", v)?;
+        }
+        if let Some(v) = &self.succeeded {
+            st.serialize_field("succeeded", v)?;
+        }
+        if let Some(v) = &self.terminating {
+            st.serialize_field("terminating", v)?;
+        }
+        if let Some(v) = &self.uncounted_terminated_pods {
+            st.serialize_field("uncountedTerminatedPods", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JobStatus {
+    const NAME: &'static str = "JobStatus";
+    const KEYS: &'static [&'static str] = &[
+        "active",
+        "completedIndexes",
+        "completionTime",
+        "conditions",
+        "failed",
+        "failedIndexes",
+        "ready",
+        "startTime",
+        "succeeded",
+        "terminating",
+        "uncountedTerminatedPods",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.active = map.next_value()?,
+            1 => self.completed_indexes = map.next_value()?,
+            2 => self.completion_time = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            4 => self.failed = map.next_value()?,
+            5 => self.failed_indexes = map.next_value()?,
+            6 => self.ready = map.next_value()?,
+            7 => self.start_time = map.next_value()?,
+            8 => self.succeeded = map.next_value()?,
+            9 => self.terminating = map.next_value()?,
+            10 => self.uncounted_terminated_pods = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JobStatus {
@@ -870,19 +1308,19 @@ impl crate::protobuf::Message for JobStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.start_time = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.completion_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.active = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.succeeded = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.failed = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.completed_indexes = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.uncounted_terminated_pods = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (9, wire) => m.ready = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => m.failed_indexes = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => m.terminating = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.start_time),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.completion_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.active),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.succeeded),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.failed),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.completed_indexes),
+                (8, wire) => pb::set_box(wire, &mut buf, &mut m.uncounted_terminated_pods),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.ready),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.failed_indexes),
+                (11, wire) => pb::set_some(wire, &mut buf, &mut m.terminating),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -892,14 +1330,54 @@ impl crate::protobuf::Message for JobStatus {
 }
 
 /// JobTemplateSpec describes the data a Job should have when created from a template
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobTemplateSpec {
     /// Standard object's metadata of the jobs created from this template. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Box<crate::api::meta::v1::ObjectMeta>>,
     /// Specification of the desired behavior of the job. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::batch::v1::JobSpec>>,
+}
+
+impl serde::Serialize for JobTemplateSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "JobTemplateSpec",
+            usize::from(self.metadata.is_some()) + usize::from(self.spec.is_some()),
+        )?;
+        if let Some(v) = &self.metadata {
+            st.serialize_field("metadata", v)?;
+        }
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobTemplateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for JobTemplateSpec {
+    const NAME: &'static str = "JobTemplateSpec";
+    const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.metadata = map.next_value()?,
+            1 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for JobTemplateSpec {
@@ -920,25 +1398,53 @@ impl crate::protobuf::Message for JobTemplateSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodFailurePolicy describes how failed pods influence the backoffLimit.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodFailurePolicy {
     /// A list of pod failure policy rules. The rules are evaluated in order. Once a rule matches a Pod failure, the remaining of the rules are ignored. When no rule matches the Pod failure, the default handling applies - the counter of pod failures is incremented and it is checked against the backoffLimit. At most 20 elements are allowed.
-    #[serde(
-        rename = "rules",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub rules: Vec<crate::api::batch::v1::PodFailurePolicyRule>,
+}
+
+impl serde::Serialize for PodFailurePolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodFailurePolicy", 1)?;
+        st.serialize_field("rules", &self.rules)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodFailurePolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodFailurePolicy {
+    const NAME: &'static str = "PodFailurePolicy";
+    const KEYS: &'static [&'static str] = &["rules"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodFailurePolicy {
@@ -958,9 +1464,9 @@ impl crate::protobuf::Message for PodFailurePolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.rules)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.rules),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.rules.shrink_to_fit();
         Ok(m)
@@ -968,14 +1474,9 @@ impl crate::protobuf::Message for PodFailurePolicy {
 }
 
 /// PodFailurePolicyOnExitCodesRequirement describes the requirement for handling a failed pod based on its container exit codes. In particular, it lookups the .state.terminated.exitCode for each app container and init container status, represented by the .status.containerStatuses and .status.initContainerStatuses fields in the Pod status, respectively. Containers completed with success (exit code 0) are excluded from the requirement check.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodFailurePolicyOnExitCodesRequirement {
     /// Restricts the check for exit codes to the container with the specified name. When null, the rule applies to all containers. When specified, it should match one the container or initContainer names in the pod template.
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub container_name: Option<crate::primitives::Str>,
     /// Represents the relationship between the container exit code(s) and the specified values. Containers completed with success (exit code 0) are excluded from the requirement check. Possible values are:
     ///
@@ -986,15 +1487,51 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
     /// (might be multiple if there are multiple containers not restricted
     /// by the 'containerName' field) is not in the set of specified values.
     /// Additional values are considered to be added in the future. Clients should react to an unknown operator by assuming the requirement is not satisfied.
-    #[serde(rename = "operator", default)]
     pub operator: crate::primitives::Str,
     /// Specifies the set of values. Each returned container exit code (might be multiple in case of multiple containers) is checked against this set of values with respect to the operator. The list of values must be ordered and must not contain duplicates. Value '0' cannot be used for the In operator. At least one element is required. At most 255 elements are allowed.
-    #[serde(
-        rename = "values",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub values: Vec<i32>,
+}
+
+impl serde::Serialize for PodFailurePolicyOnExitCodesRequirement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodFailurePolicyOnExitCodesRequirement",
+            2 + usize::from(self.container_name.is_some()),
+        )?;
+        if let Some(v) = &self.container_name {
+            st.serialize_field("containerName", v)?;
+        }
+        st.serialize_field("operator", &self.operator)?;
+        st.serialize_field("values", &self.values)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodFailurePolicyOnExitCodesRequirement {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodFailurePolicyOnExitCodesRequirement {
+    const NAME: &'static str = "PodFailurePolicyOnExitCodesRequirement";
+    const KEYS: &'static [&'static str] = &["containerName", "operator", "values"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.container_name = map.next_value()?,
+            1 => self.operator = map.next_value()?,
+            2 => crate::json::read_vec(map, &mut self.values)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodFailurePolicyOnExitCodesRequirement {
@@ -1018,11 +1555,11 @@ impl crate::protobuf::Message for PodFailurePolicyOnExitCodesRequirement {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.container_name = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, &mut m.values)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.container_name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.operator),
+                (3, wire) => pb::push(wire, &mut buf, &mut m.values),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.values.shrink_to_fit();
         Ok(m)
@@ -1030,14 +1567,52 @@ impl crate::protobuf::Message for PodFailurePolicyOnExitCodesRequirement {
 }
 
 /// PodFailurePolicyOnPodConditionsPattern describes a pattern for matching an actual pod condition type.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodFailurePolicyOnPodConditionsPattern {
     /// Specifies the required Pod condition status. To match a pod condition it is required that the specified status equals the pod condition status. Defaults to True.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// Specifies the required Pod condition type. To match a pod condition it is required that specified type equals the pod condition type.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for PodFailurePolicyOnPodConditionsPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodFailurePolicyOnPodConditionsPattern",
+            1 + usize::from(self.status.is_some()),
+        )?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodFailurePolicyOnPodConditionsPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodFailurePolicyOnPodConditionsPattern {
+    const NAME: &'static str = "PodFailurePolicyOnPodConditionsPattern";
+    const KEYS: &'static [&'static str] = &["status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.status = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodFailurePolicyOnPodConditionsPattern {
@@ -1058,17 +1633,17 @@ impl crate::protobuf::Message for PodFailurePolicyOnPodConditionsPattern {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodFailurePolicyRule {
     /// Specifies the action taken on a pod failure when the requirements are satisfied. Possible values are:
     ///
@@ -1081,24 +1656,57 @@ pub struct PodFailurePolicyRule {
     /// - Count: indicates that the pod is handled in the default way - the
     /// counter towards the .backoffLimit is incremented.
     /// Additional values are considered to be added in the future. Clients should react to an unknown action by skipping the rule.
-    #[serde(rename = "action", default)]
     pub action: crate::primitives::Str,
     /// Represents the requirement on the container exit codes.
-    #[serde(
-        rename = "onExitCodes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub on_exit_codes: Option<Box<crate::api::batch::v1::PodFailurePolicyOnExitCodesRequirement>>,
     /// Represents the requirement on the pod conditions. The requirement is represented as a list of pod condition patterns. The requirement is satisfied if at least one pattern matches an actual pod condition. At most 20 elements are allowed.
-    #[serde(
-        rename = "onPodConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub on_pod_conditions:
         Option<Vec<crate::api::batch::v1::PodFailurePolicyOnPodConditionsPattern>>,
+}
+
+impl serde::Serialize for PodFailurePolicyRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodFailurePolicyRule",
+            1 + usize::from(self.on_exit_codes.is_some())
+                + usize::from(self.on_pod_conditions.is_some()),
+        )?;
+        st.serialize_field("action", &self.action)?;
+        if let Some(v) = &self.on_exit_codes {
+            st.serialize_field("onExitCodes", v)?;
+        }
+        if let Some(v) = &self.on_pod_conditions {
+            st.serialize_field("onPodConditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodFailurePolicyRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodFailurePolicyRule {
+    const NAME: &'static str = "PodFailurePolicyRule";
+    const KEYS: &'static [&'static str] = &["action", "onExitCodes", "onPodConditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.action = map.next_value()?,
+            1 => self.on_exit_codes = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.on_pod_conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodFailurePolicyRule {
@@ -1127,15 +1735,11 @@ impl crate::protobuf::Message for PodFailurePolicyRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.action = pb::get(wire, &mut buf)?,
-                (2, wire) => m.on_exit_codes = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.on_pod_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.action),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.on_exit_codes),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.on_pod_conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.on_pod_conditions {
             v.shrink_to_fit();
@@ -1145,15 +1749,43 @@ impl crate::protobuf::Message for PodFailurePolicyRule {
 }
 
 /// SuccessPolicy describes when a Job can be declared as succeeded based on the success of some indexes.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuccessPolicy {
     /// rules represents the list of alternative rules for the declaring the Jobs as successful before '.status.succeeded &gt;= .spec.completions'. Once any of the rules are met, the "SuccessCriteriaMet" condition is added, and the lingering pods are removed. The terminal state for such a Job has the "Complete" condition. Additionally, these rules are evaluated in order; Once the Job meets one of the rules, other rules are ignored. At most 20 elements are allowed.
-    #[serde(
-        rename = "rules",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub rules: Vec<crate::api::batch::v1::SuccessPolicyRule>,
+}
+
+impl serde::Serialize for SuccessPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("SuccessPolicy", 1)?;
+        st.serialize_field("rules", &self.rules)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SuccessPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SuccessPolicy {
+    const NAME: &'static str = "SuccessPolicy";
+    const KEYS: &'static [&'static str] = &["rules"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SuccessPolicy {
@@ -1173,9 +1805,9 @@ impl crate::protobuf::Message for SuccessPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.rules)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.rules),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.rules.shrink_to_fit();
         Ok(m)
@@ -1183,22 +1815,55 @@ impl crate::protobuf::Message for SuccessPolicy {
 }
 
 /// SuccessPolicyRule describes rule for declaring a Job as succeeded. Each rule must have at least one of the "succeededIndexes" or "succeededCount" specified.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuccessPolicyRule {
     /// succeededCount specifies the minimal required size of the actual set of the succeeded indexes for the Job. When succeededCount is used along with succeededIndexes, the check is constrained only to the set of indexes specified by succeededIndexes. For example, given that succeededIndexes is "1-4", succeededCount is "3", and completed indexes are "1", "3", and "5", the Job isn't declared as succeeded because only "1" and "3" indexes are considered in that rules. When this field is null, this doesn't default to any value and is never evaluated at any time. When specified it needs to be a positive integer.
-    #[serde(
-        rename = "succeededCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub succeeded_count: Option<i32>,
     /// succeededIndexes specifies the set of indexes which need to be contained in the actual set of the succeeded indexes for the Job. The list of indexes must be within 0 to ".spec.completions-1" and must not contain duplicates. At least one element is required. The indexes are represented as intervals separated by commas. The intervals can be a decimal integer or a pair of decimal integers separated by a hyphen. The number are listed in represented by the first and last element of the series, separated by a hyphen. For example, if the completed indexes are 1, 3, 4, 5 and 7, they are represented as "1,3-5,7". When this field is null, this field doesn't default to any value and is never evaluated at any time.
-    #[serde(
-        rename = "succeededIndexes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub succeeded_indexes: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for SuccessPolicyRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "SuccessPolicyRule",
+            usize::from(self.succeeded_count.is_some())
+                + usize::from(self.succeeded_indexes.is_some()),
+        )?;
+        if let Some(v) = &self.succeeded_count {
+            st.serialize_field("succeededCount", v)?;
+        }
+        if let Some(v) = &self.succeeded_indexes {
+            st.serialize_field("succeededIndexes", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SuccessPolicyRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SuccessPolicyRule {
+    const NAME: &'static str = "SuccessPolicyRule";
+    const KEYS: &'static [&'static str] = &["succeededCount", "succeededIndexes"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.succeeded_count = map.next_value()?,
+            1 => self.succeeded_indexes = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for SuccessPolicyRule {
@@ -1220,34 +1885,64 @@ impl crate::protobuf::Message for SuccessPolicyRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.succeeded_indexes = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.succeeded_count = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.succeeded_indexes),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.succeeded_count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UncountedTerminatedPods {
     /// failed holds UIDs of failed Pods.
-    #[serde(
-        rename = "failed",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub failed: Option<Vec<crate::primitives::Str>>,
     /// succeeded holds UIDs of succeeded Pods.
-    #[serde(
-        rename = "succeeded",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub succeeded: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for UncountedTerminatedPods {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "UncountedTerminatedPods",
+            usize::from(self.failed.is_some()) + usize::from(self.succeeded.is_some()),
+        )?;
+        if let Some(v) = &self.failed {
+            st.serialize_field("failed", v)?;
+        }
+        if let Some(v) = &self.succeeded {
+            st.serialize_field("succeeded", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UncountedTerminatedPods {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for UncountedTerminatedPods {
+    const NAME: &'static str = "UncountedTerminatedPods";
+    const KEYS: &'static [&'static str] = &["failed", "succeeded"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.failed)?,
+            1 => crate::json::read_option_vec(map, &mut self.succeeded)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for UncountedTerminatedPods {
@@ -1275,10 +1970,10 @@ impl crate::protobuf::Message for UncountedTerminatedPods {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.succeeded.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(wire, &mut buf, m.failed.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.succeeded),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.failed),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.succeeded {
             v.shrink_to_fit();

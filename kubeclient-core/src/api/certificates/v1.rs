@@ -13,23 +13,64 @@
 /// 2. serving certificates for TLS endpoints kube-apiserver can connect to securely (with the "kubernetes.io/kubelet-serving" signerName).
 ///
 /// This API can be used to request client certificates to authenticate to kube-apiserver (with the "kubernetes.io/kube-apiserver-client" signerName), or to obtain certificates from custom non-Kubernetes signers.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequest {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec contains the certificate request, and is immutable after creation. Only the request, signerName, expirationSeconds, and usages fields can be set on creation. Other fields are derived by Kubernetes and cannot be modified by users.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::certificates::v1::CertificateSigningRequestSpec,
     /// status contains information about whether the request is approved or denied, and the certificate issued by the signer, or the failure condition indicating signer failure.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::certificates::v1::CertificateSigningRequestStatus>>,
+}
+
+impl serde::Serialize for CertificateSigningRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CertificateSigningRequest",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CertificateSigningRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CertificateSigningRequest {
+    const NAME: &'static str = "CertificateSigningRequest";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CertificateSigningRequest {
@@ -53,11 +94,11 @@ impl crate::protobuf::Message for CertificateSigningRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -81,30 +122,17 @@ impl crate::resource::Resource for CertificateSigningRequest {
 }
 
 /// CertificateSigningRequestCondition describes a condition of a CertificateSigningRequest object
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestCondition {
     /// lastTransitionTime is the time the condition last transitioned from one status to another. If unset, when a new condition type is added or an existing condition's status is changed, the server defaults this to the current time.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// lastUpdateTime is the time of the last update to this condition
-    #[serde(
-        rename = "lastUpdateTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_update_time: Option<crate::primitives::Time>,
     /// message contains a human readable message with details about the request state
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// reason indicates a brief reason for the request state
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// status of the condition, one of True, False, Unknown. Approved, Denied, and Failed conditions may not be "False" or "Unknown".
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// type of the condition. Known conditions are "Approved", "Denied", and "Failed".
     ///
@@ -117,8 +145,71 @@ pub struct CertificateSigningRequestCondition {
     /// Approved and Denied conditions are mutually exclusive. Approved, Denied, and Failed conditions cannot be removed once added.
     ///
     /// Only one condition of a given type is allowed.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for CertificateSigningRequestCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CertificateSigningRequestCondition",
+            2 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.last_update_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.last_update_time {
+            st.serialize_field("lastUpdateTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CertificateSigningRequestCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CertificateSigningRequestCondition {
+    const NAME: &'static str = "CertificateSigningRequestCondition";
+    const KEYS: &'static [&'static str] = &[
+        "lastTransitionTime",
+        "lastUpdateTime",
+        "message",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.last_update_time = map.next_value()?,
+            2 => self.message = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CertificateSigningRequestCondition {
@@ -148,38 +239,69 @@ impl crate::protobuf::Message for CertificateSigningRequestCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.last_update_time = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.status = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_update_time),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CertificateSigningRequestList is a collection of CertificateSigningRequest objects
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of CertificateSigningRequest objects
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::certificates::v1::CertificateSigningRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for CertificateSigningRequestList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CertificateSigningRequestList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CertificateSigningRequestList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CertificateSigningRequestList {
+    const NAME: &'static str = "CertificateSigningRequestList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CertificateSigningRequestList {
@@ -200,10 +322,10 @@ impl crate::protobuf::Message for CertificateSigningRequestList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -216,7 +338,7 @@ impl crate::primitives::TypeInfo for CertificateSigningRequestList {
 }
 
 /// CertificateSigningRequestSpec contains the certificate request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestSpec {
     /// expirationSeconds is the requested duration of validity of the issued certificate. The certificate signer may issue a certificate with a different validity duration so a client must check the delta between the notBefore and and notAfter fields in the issued certificate to determine the actual duration.
     ///
@@ -230,25 +352,12 @@ pub struct CertificateSigningRequestSpec {
     /// 3. Signer whose configured minimum is longer than the requested duration
     ///
     /// The minimum valid value for expirationSeconds is 600, i.e. 10 minutes.
-    #[serde(
-        rename = "expirationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_seconds: Option<i32>,
     /// extra contains extra attributes of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
-    #[serde(rename = "extra", default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<crate::primitives::Map<Vec<crate::primitives::Str>>>,
     /// groups contains group membership of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
-    #[serde(
-        rename = "groups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub groups: Option<Vec<crate::primitives::Str>>,
     /// request contains an x509 certificate signing request encoded in a "CERTIFICATE REQUEST" PEM block. When serialized as JSON or YAML, the data is additionally base64-encoded.
-    #[serde(rename = "request", default)]
     pub request: crate::primitives::ByteString,
     /// signerName indicates the requested signer, and is a qualified name.
     ///
@@ -271,10 +380,8 @@ pub struct CertificateSigningRequestSpec {
     /// 4. Required, permitted, or forbidden key usages / extended key usages.
     /// 5. Expiration/certificate lifetime: whether it is fixed by the signer, configurable by the admin.
     /// 6. Whether or not requests for CA certificates are allowed.
-    #[serde(rename = "signerName", default)]
     pub signer_name: crate::primitives::Str,
     /// uid contains the uid of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
     /// usages specifies a set of key usages requested in the issued certificate.
     ///
@@ -290,16 +397,85 @@ pub struct CertificateSigningRequestSpec {
     /// "code signing", "email protection", "s/mime",
     /// "ipsec end system", "ipsec tunnel", "ipsec user",
     /// "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"
-    #[serde(
-        rename = "usages",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub usages: Option<Vec<crate::primitives::Str>>,
     /// username contains the name of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
-    #[serde(rename = "username", default, skip_serializing_if = "Option::is_none")]
     pub username: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for CertificateSigningRequestSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CertificateSigningRequestSpec",
+            2 + usize::from(self.expiration_seconds.is_some())
+                + usize::from(self.extra.is_some())
+                + usize::from(self.groups.is_some())
+                + usize::from(self.uid.is_some())
+                + usize::from(self.usages.is_some())
+                + usize::from(self.username.is_some()),
+        )?;
+        if let Some(v) = &self.expiration_seconds {
+            st.serialize_field("expirationSeconds", v)?;
+        }
+        if let Some(v) = &self.extra {
+            st.serialize_field("extra", v)?;
+        }
+        if let Some(v) = &self.groups {
+            st.serialize_field("groups", v)?;
+        }
+        st.serialize_field("request", &self.request)?;
+        st.serialize_field("signerName", &self.signer_name)?;
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        if let Some(v) = &self.usages {
+            st.serialize_field("usages", v)?;
+        }
+        if let Some(v) = &self.username {
+            st.serialize_field("username", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CertificateSigningRequestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CertificateSigningRequestSpec {
+    const NAME: &'static str = "CertificateSigningRequestSpec";
+    const KEYS: &'static [&'static str] = &[
+        "expirationSeconds",
+        "extra",
+        "groups",
+        "request",
+        "signerName",
+        "uid",
+        "usages",
+        "username",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expiration_seconds = map.next_value()?,
+            1 => self.extra = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.groups)?,
+            3 => self.request = map.next_value()?,
+            4 => self.signer_name = map.next_value()?,
+            5 => self.uid = map.next_value()?,
+            6 => crate::json::read_option_vec(map, &mut self.usages)?,
+            7 => self.username = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CertificateSigningRequestSpec {
@@ -342,16 +518,16 @@ impl crate::protobuf::Message for CertificateSigningRequestSpec {
         let mut e_extra: Vec<(crate::primitives::Str, Vec<crate::primitives::Str>)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.request = pb::get(wire, &mut buf)?,
-                (2, wire) => m.username = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.groups.get_or_insert_with(Vec::new))?,
-                (5, wire) => pb::push(wire, &mut buf, m.usages.get_or_insert_with(Vec::new))?,
-                (6, wire) => e_extra.push(pb::entry(wire, &mut buf)?),
-                (7, wire) => m.signer_name = pb::get(wire, &mut buf)?,
-                (8, wire) => m.expiration_seconds = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.request),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.username),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.uid),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.groups),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.usages),
+                (6, wire) => pb::push_entry(wire, &mut buf, &mut e_extra),
+                (7, wire) => pb::set(wire, &mut buf, &mut m.signer_name),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.expiration_seconds),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.groups {
             v.shrink_to_fit();
@@ -367,7 +543,7 @@ impl crate::protobuf::Message for CertificateSigningRequestSpec {
 }
 
 /// CertificateSigningRequestStatus contains conditions used to indicate approved/denied/failed status of the request, and the issued certificate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSigningRequestStatus {
     /// certificate is populated with an issued certificate by the signer after an Approved condition is present. This field is set via the /status subresource. Once populated, this field is immutable.
     ///
@@ -391,20 +567,51 @@ pub struct CertificateSigningRequestStatus {
     /// ...
     /// -----END CERTIFICATE-----
     /// )
-    #[serde(
-        rename = "certificate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub certificate: Option<crate::primitives::ByteString>,
     /// conditions applied to the request. Known conditions are "Approved", "Denied", and "Failed".
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::certificates::v1::CertificateSigningRequestCondition>>,
+}
+
+impl serde::Serialize for CertificateSigningRequestStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CertificateSigningRequestStatus",
+            usize::from(self.certificate.is_some()) + usize::from(self.conditions.is_some()),
+        )?;
+        if let Some(v) = &self.certificate {
+            st.serialize_field("certificate", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CertificateSigningRequestStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CertificateSigningRequestStatus {
+    const NAME: &'static str = "CertificateSigningRequestStatus";
+    const KEYS: &'static [&'static str] = &["certificate", "conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.certificate = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CertificateSigningRequestStatus {
@@ -430,10 +637,10 @@ impl crate::protobuf::Message for CertificateSigningRequestStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.certificate = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.certificate),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -447,20 +654,55 @@ impl crate::protobuf::Message for CertificateSigningRequestStatus {
 /// ClusterTrustBundle objects are considered to be readable by any authenticated user in the cluster, because they can be mounted by pods using the 'clusterTrustBundle' projection.  All service accounts have read access to ClusterTrustBundles by default.  Users who only have namespace-level access to a cluster can read ClusterTrustBundles by impersonating a serviceaccount that they have access to.
 ///
 /// It can be optionally associated with a particular signer, in which case it contains one valid set of trust anchors for that signer. Signers may have multiple associated ClusterTrustBundles; each is an independent set of trust anchors for that signer. Admission control is used to enforce that only users with permissions on the signer can create or modify the corresponding bundle.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundle {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the object metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec contains the signer (if any) and trust anchors.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::certificates::v1::ClusterTrustBundleSpec,
+}
+
+impl serde::Serialize for ClusterTrustBundle {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ClusterTrustBundle", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterTrustBundle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterTrustBundle {
+    const NAME: &'static str = "ClusterTrustBundle";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterTrustBundle {
@@ -481,10 +723,10 @@ impl crate::protobuf::Message for ClusterTrustBundle {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -508,24 +750,55 @@ impl crate::resource::Resource for ClusterTrustBundle {
 }
 
 /// ClusterTrustBundleList is a collection of ClusterTrustBundle objects
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundleList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of ClusterTrustBundle objects
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::certificates::v1::ClusterTrustBundle>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ClusterTrustBundleList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ClusterTrustBundleList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterTrustBundleList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterTrustBundleList {
+    const NAME: &'static str = "ClusterTrustBundleList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterTrustBundleList {
@@ -546,10 +819,10 @@ impl crate::protobuf::Message for ClusterTrustBundleList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -562,7 +835,7 @@ impl crate::primitives::TypeInfo for ClusterTrustBundleList {
 }
 
 /// ClusterTrustBundleSpec contains the signer and trust anchors.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundleSpec {
     /// signerName indicates the associated signer, if any.
     ///
@@ -573,19 +846,53 @@ pub struct ClusterTrustBundleSpec {
     /// If signerName is empty, then the ClusterTrustBundle object's name must not have such a prefix.
     ///
     /// List/watch requests for ClusterTrustBundles can filter on this field using a 'spec.signerName=NAME' field selector.
-    #[serde(
-        rename = "signerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub signer_name: Option<crate::primitives::Str>,
     /// trustBundle contains the individual X.509 trust anchors for this bundle, as PEM bundle of PEM-wrapped, DER-formatted X.509 certificates.
     ///
     /// The data must consist only of PEM certificate blocks that parse as valid X.509 certificates.  Each certificate must include a basic constraints extension with the CA bit set.  The API server will reject objects that contain duplicate certificates, or that use PEM block headers.
     ///
     /// Users of ClusterTrustBundles, including Kubelet, are free to reorder and deduplicate certificate blocks in this file according to their own logic, as well as to drop PEM block headers and inter-block data.
-    #[serde(rename = "trustBundle", default)]
     pub trust_bundle: crate::primitives::Str,
+}
+
+impl serde::Serialize for ClusterTrustBundleSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ClusterTrustBundleSpec",
+            1 + usize::from(self.signer_name.is_some()),
+        )?;
+        if let Some(v) = &self.signer_name {
+            st.serialize_field("signerName", v)?;
+        }
+        st.serialize_field("trustBundle", &self.trust_bundle)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterTrustBundleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterTrustBundleSpec {
+    const NAME: &'static str = "ClusterTrustBundleSpec";
+    const KEYS: &'static [&'static str] = &["signerName", "trustBundle"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.signer_name = map.next_value()?,
+            1 => self.trust_bundle = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterTrustBundleSpec {
@@ -606,10 +913,10 @@ impl crate::protobuf::Message for ClusterTrustBundleSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.signer_name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.trust_bundle = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.signer_name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.trust_bundle),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -618,23 +925,64 @@ impl crate::protobuf::Message for ClusterTrustBundleSpec {
 /// PodCertificateRequest encodes a pod requesting a certificate from a given signer.
 ///
 /// Kubelets use this API to implement podCertificate projected volumes
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequest {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the object metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec contains the details about the certificate being requested.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::certificates::v1::PodCertificateRequestSpec,
     /// status contains the issued certificate, and a standard set of conditions.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::certificates::v1::PodCertificateRequestStatus>>,
+}
+
+impl serde::Serialize for PodCertificateRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodCertificateRequest",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequest {
+    const NAME: &'static str = "PodCertificateRequest";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequest {
@@ -658,11 +1006,11 @@ impl crate::protobuf::Message for PodCertificateRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -686,24 +1034,55 @@ impl crate::resource::Resource for PodCertificateRequest {
 }
 
 /// PodCertificateRequestList is a collection of PodCertificateRequest objects
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of PodCertificateRequest objects
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::certificates::v1::PodCertificateRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for PodCertificateRequestList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodCertificateRequestList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequestList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequestList {
+    const NAME: &'static str = "PodCertificateRequestList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequestList {
@@ -724,10 +1103,10 @@ impl crate::protobuf::Message for PodCertificateRequestList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -740,41 +1119,29 @@ impl crate::primitives::TypeInfo for PodCertificateRequestList {
 }
 
 /// PodCertificateRequestSpec describes the certificate request.  All fields are immutable after creation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestSpec {
     /// maxExpirationSeconds is the maximum lifetime permitted for the certificate.
     ///
     /// If omitted, kube-apiserver will set it to 86400(24 hours). kube-apiserver will reject values shorter than 3600 (1 hour).  The maximum allowable value is 7862400 (91 days).
     ///
     /// The signer implementation is then free to issue a certificate with any lifetime *shorter* than MaxExpirationSeconds, but no shorter than 3600 seconds (1 hour).  This constraint is enforced by kube-apiserver. 'kubernetes.io' signers will never issue certificates with a lifetime longer than 24 hours.
-    #[serde(
-        rename = "maxExpirationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_expiration_seconds: Option<i32>,
     /// nodeName is the name of the node the pod is assigned to.
-    #[serde(rename = "nodeName", default)]
     pub node_name: crate::primitives::Str,
     /// nodeUID is the UID of the node the pod is assigned to.
-    #[serde(rename = "nodeUID", default)]
     pub node_uid: crate::primitives::Str,
     /// podName is the name of the pod into which the certificate will be mounted.
-    #[serde(rename = "podName", default)]
     pub pod_name: crate::primitives::Str,
     /// podUID is the UID of the pod into which the certificate will be mounted.
-    #[serde(rename = "podUID", default)]
     pub pod_uid: crate::primitives::Str,
     /// serviceAccountName is the name of the service account the pod is running as.
-    #[serde(rename = "serviceAccountName", default)]
     pub service_account_name: crate::primitives::Str,
     /// serviceAccountUID is the UID of the service account the pod is running as.
-    #[serde(rename = "serviceAccountUID", default)]
     pub service_account_uid: crate::primitives::Str,
     /// signerName indicates the requested signer.
     ///
     /// All signer names beginning with 'kubernetes.io' are reserved for use by the Kubernetes project.  There is currently one well-known signer documented by the Kubernetes project, 'kubernetes.io/kube-apiserver-client-pod', which will issue client certificates understood by kube-apiserver.  It is currently unimplemented.
-    #[serde(rename = "signerName", default)]
     pub signer_name: crate::primitives::Str,
     /// A PKCS#10 certificate signing request (DER-serialized) generated by Kubelet using the subject private key.
     ///
@@ -783,19 +1150,83 @@ pub struct PodCertificateRequestSpec {
     /// The subject public key must be one of RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, or ED25519. Note that this list may be expanded in the future.
     ///
     /// Signer implementations do not need to support all key types supported by kube-apiserver and kubelet.  If a signer does not support the key type used for a given PodCertificateRequest, it must deny the request by setting a status.conditions entry with a type of "Denied" and a reason of "UnsupportedKeyType". It may also suggest a key type that it does support in the message field.
-    #[serde(rename = "stubPKCS10Request", default)]
     pub stub_pkcs10_request: crate::primitives::ByteString,
     /// unverifiedUserAnnotations allow pod authors to pass additional information to the signer implementation.  Kubernetes does not restrict or validate this metadata in any way.
     ///
     /// Entries are subject to the same validation as object metadata annotations, with the addition that all keys must be domain-prefixed. No restrictions are placed on values, except an overall size limitation on the entire field.
     ///
     /// Signers should document the keys and values they support.  Signers should deny requests that contain keys they do not recognize.
-    #[serde(
-        rename = "unverifiedUserAnnotations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unverified_user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for PodCertificateRequestSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodCertificateRequestSpec",
+            8 + usize::from(self.max_expiration_seconds.is_some())
+                + usize::from(self.unverified_user_annotations.is_some()),
+        )?;
+        if let Some(v) = &self.max_expiration_seconds {
+            st.serialize_field("maxExpirationSeconds", v)?;
+        }
+        st.serialize_field("nodeName", &self.node_name)?;
+        st.serialize_field("nodeUID", &self.node_uid)?;
+        st.serialize_field("podName", &self.pod_name)?;
+        st.serialize_field("podUID", &self.pod_uid)?;
+        st.serialize_field("serviceAccountName", &self.service_account_name)?;
+        st.serialize_field("serviceAccountUID", &self.service_account_uid)?;
+        st.serialize_field("signerName", &self.signer_name)?;
+        st.serialize_field("stubPKCS10Request", &self.stub_pkcs10_request)?;
+        if let Some(v) = &self.unverified_user_annotations {
+            st.serialize_field("unverifiedUserAnnotations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequestSpec {
+    const NAME: &'static str = "PodCertificateRequestSpec";
+    const KEYS: &'static [&'static str] = &[
+        "maxExpirationSeconds",
+        "nodeName",
+        "nodeUID",
+        "podName",
+        "podUID",
+        "serviceAccountName",
+        "serviceAccountUID",
+        "signerName",
+        "stubPKCS10Request",
+        "unverifiedUserAnnotations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_expiration_seconds = map.next_value()?,
+            1 => self.node_name = map.next_value()?,
+            2 => self.node_uid = map.next_value()?,
+            3 => self.pod_name = map.next_value()?,
+            4 => self.pod_uid = map.next_value()?,
+            5 => self.service_account_name = map.next_value()?,
+            6 => self.service_account_uid = map.next_value()?,
+            7 => self.signer_name = map.next_value()?,
+            8 => self.stub_pkcs10_request = map.next_value()?,
+            9 => self.unverified_user_annotations = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequestSpec {
@@ -841,18 +1272,18 @@ impl crate::protobuf::Message for PodCertificateRequestSpec {
         )> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.signer_name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.pod_name = pb::get(wire, &mut buf)?,
-                (3, wire) => m.pod_uid = pb::get(wire, &mut buf)?,
-                (4, wire) => m.service_account_name = pb::get(wire, &mut buf)?,
-                (5, wire) => m.service_account_uid = pb::get(wire, &mut buf)?,
-                (6, wire) => m.node_name = pb::get(wire, &mut buf)?,
-                (7, wire) => m.node_uid = pb::get(wire, &mut buf)?,
-                (8, wire) => m.max_expiration_seconds = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => e_unverified_user_annotations.push(pb::entry(wire, &mut buf)?),
-                (12, wire) => m.stub_pkcs10_request = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.signer_name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.pod_name),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.pod_uid),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.service_account_name),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.service_account_uid),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.node_name),
+                (7, wire) => pb::set(wire, &mut buf, &mut m.node_uid),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.max_expiration_seconds),
+                (11, wire) => pb::push_entry(wire, &mut buf, &mut e_unverified_user_annotations),
+                (12, wire) => pb::set(wire, &mut buf, &mut m.stub_pkcs10_request),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_unverified_user_annotations.is_empty() {
             m.unverified_user_annotations =
@@ -863,16 +1294,11 @@ impl crate::protobuf::Message for PodCertificateRequestSpec {
 }
 
 /// PodCertificateRequestStatus describes the status of the request, and holds the certificate data if the request is issued.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestStatus {
     /// beginRefreshAt is the time at which the kubelet should begin trying to refresh the certificate.  This field is set via the /status subresource, and must be set at the same time as certificateChain.  Once populated, this field is immutable.
     ///
     /// This field is only a hint.  Kubelet may start refreshing before or after this time if necessary.
-    #[serde(
-        rename = "beginRefreshAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub begin_refresh_at: Option<crate::primitives::Time>,
     /// certificateChain is populated with an issued certificate by the signer. This field is set via the /status subresource. Once populated, this field is immutable.
     ///
@@ -884,30 +1310,81 @@ pub struct PodCertificateRequestStatus {
     /// described in section 4 of RFC5280.
     ///
     /// If more than one block is present, and the definition of the requested spec.signerName does not indicate otherwise, the first block is the issued certificate, and subsequent blocks should be treated as intermediate certificates and presented in TLS handshakes.  When projecting the chain into a pod volume, kubelet will drop any data in-between the PEM blocks, as well as any PEM block headers.
-    #[serde(
-        rename = "certificateChain",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub certificate_chain: Option<crate::primitives::Str>,
     /// conditions applied to the request.
     ///
     /// The types "Issued", "Denied", and "Failed" have special handling.  At most one of these conditions may be present, and they must have status "True".
     ///
     /// If the request is denied with 'Reason=UnsupportedKeyType', the signer may suggest a key type that will work in the message field.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// notAfter is the time at which the certificate expires.  The value must be the same as the notAfter value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable.  The signer must set this field at the same time it sets certificateChain.
-    #[serde(rename = "notAfter", default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<crate::primitives::Time>,
     /// notBefore is the time at which the certificate becomes valid.  The value must be the same as the notBefore value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable. The signer must set this field at the same time it sets certificateChain.
-    #[serde(rename = "notBefore", default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<crate::primitives::Time>,
+}
+
+impl serde::Serialize for PodCertificateRequestStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodCertificateRequestStatus",
+            usize::from(self.begin_refresh_at.is_some())
+                + usize::from(self.certificate_chain.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.not_after.is_some())
+                + usize::from(self.not_before.is_some()),
+        )?;
+        if let Some(v) = &self.begin_refresh_at {
+            st.serialize_field("beginRefreshAt", v)?;
+        }
+        if let Some(v) = &self.certificate_chain {
+            st.serialize_field("certificateChain", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.not_after {
+            st.serialize_field("notAfter", v)?;
+        }
+        if let Some(v) = &self.not_before {
+            st.serialize_field("notBefore", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequestStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequestStatus {
+    const NAME: &'static str = "PodCertificateRequestStatus";
+    const KEYS: &'static [&'static str] = &[
+        "beginRefreshAt",
+        "certificateChain",
+        "conditions",
+        "notAfter",
+        "notBefore",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.begin_refresh_at = map.next_value()?,
+            1 => self.certificate_chain = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            3 => self.not_after = map.next_value()?,
+            4 => self.not_before = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequestStatus {
@@ -939,13 +1416,13 @@ impl crate::protobuf::Message for PodCertificateRequestStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.certificate_chain = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.not_before = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.begin_refresh_at = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.not_after = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.certificate_chain),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.not_before),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.begin_refresh_at),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.not_after),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();

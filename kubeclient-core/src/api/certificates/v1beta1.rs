@@ -11,20 +11,55 @@
 /// ClusterTrustBundle objects are considered to be readable by any authenticated user in the cluster, because they can be mounted by pods using the 'clusterTrustBundle' projection.  All service accounts have read access to ClusterTrustBundles by default.  Users who only have namespace-level access to a cluster can read ClusterTrustBundles by impersonating a serviceaccount that they have access to.
 ///
 /// It can be optionally associated with a particular signer, in which case it contains one valid set of trust anchors for that signer. Signers may have multiple associated ClusterTrustBundles; each is an independent set of trust anchors for that signer. Admission control is used to enforce that only users with permissions on the signer can create or modify the corresponding bundle.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundle {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the object metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec contains the signer (if any) and trust anchors.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::certificates::v1beta1::ClusterTrustBundleSpec,
+}
+
+impl serde::Serialize for ClusterTrustBundle {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ClusterTrustBundle", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterTrustBundle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterTrustBundle {
+    const NAME: &'static str = "ClusterTrustBundle";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterTrustBundle {
@@ -45,10 +80,10 @@ impl crate::protobuf::Message for ClusterTrustBundle {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -72,24 +107,55 @@ impl crate::resource::Resource for ClusterTrustBundle {
 }
 
 /// ClusterTrustBundleList is a collection of ClusterTrustBundle objects
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundleList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of ClusterTrustBundle objects
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::certificates::v1beta1::ClusterTrustBundle>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ClusterTrustBundleList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ClusterTrustBundleList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterTrustBundleList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterTrustBundleList {
+    const NAME: &'static str = "ClusterTrustBundleList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterTrustBundleList {
@@ -110,10 +176,10 @@ impl crate::protobuf::Message for ClusterTrustBundleList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -126,7 +192,7 @@ impl crate::primitives::TypeInfo for ClusterTrustBundleList {
 }
 
 /// ClusterTrustBundleSpec contains the signer and trust anchors.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterTrustBundleSpec {
     /// signerName indicates the associated signer, if any.
     ///
@@ -137,19 +203,53 @@ pub struct ClusterTrustBundleSpec {
     /// If signerName is empty, then the ClusterTrustBundle object's name must not have such a prefix.
     ///
     /// List/watch requests for ClusterTrustBundles can filter on this field using a 'spec.signerName=NAME' field selector.
-    #[serde(
-        rename = "signerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub signer_name: Option<crate::primitives::Str>,
     /// trustBundle contains the individual X.509 trust anchors for this bundle, as PEM bundle of PEM-wrapped, DER-formatted X.509 certificates.
     ///
     /// The data must consist only of PEM certificate blocks that parse as valid X.509 certificates.  Each certificate must include a basic constraints extension with the CA bit set.  The API server will reject objects that contain duplicate certificates, or that use PEM block headers.
     ///
     /// Users of ClusterTrustBundles, including Kubelet, are free to reorder and deduplicate certificate blocks in this file according to their own logic, as well as to drop PEM block headers and inter-block data.
-    #[serde(rename = "trustBundle", default)]
     pub trust_bundle: crate::primitives::Str,
+}
+
+impl serde::Serialize for ClusterTrustBundleSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ClusterTrustBundleSpec",
+            1 + usize::from(self.signer_name.is_some()),
+        )?;
+        if let Some(v) = &self.signer_name {
+            st.serialize_field("signerName", v)?;
+        }
+        st.serialize_field("trustBundle", &self.trust_bundle)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterTrustBundleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterTrustBundleSpec {
+    const NAME: &'static str = "ClusterTrustBundleSpec";
+    const KEYS: &'static [&'static str] = &["signerName", "trustBundle"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.signer_name = map.next_value()?,
+            1 => self.trust_bundle = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterTrustBundleSpec {
@@ -170,10 +270,10 @@ impl crate::protobuf::Message for ClusterTrustBundleSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.signer_name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.trust_bundle = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.signer_name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.trust_bundle),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -182,23 +282,64 @@ impl crate::protobuf::Message for ClusterTrustBundleSpec {
 /// PodCertificateRequest encodes a pod requesting a certificate from a given signer.
 ///
 /// Kubelets use this API to implement podCertificate projected volumes
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequest {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the object metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec contains the details about the certificate being requested.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::certificates::v1beta1::PodCertificateRequestSpec,
     /// status contains the issued certificate, and a standard set of conditions.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::certificates::v1beta1::PodCertificateRequestStatus>>,
+}
+
+impl serde::Serialize for PodCertificateRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodCertificateRequest",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequest {
+    const NAME: &'static str = "PodCertificateRequest";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequest {
@@ -222,11 +363,11 @@ impl crate::protobuf::Message for PodCertificateRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -250,24 +391,55 @@ impl crate::resource::Resource for PodCertificateRequest {
 }
 
 /// PodCertificateRequestList is a collection of PodCertificateRequest objects
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a collection of PodCertificateRequest objects
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::certificates::v1beta1::PodCertificateRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata contains the list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for PodCertificateRequestList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodCertificateRequestList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequestList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequestList {
+    const NAME: &'static str = "PodCertificateRequestList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequestList {
@@ -288,10 +460,10 @@ impl crate::protobuf::Message for PodCertificateRequestList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -304,24 +476,17 @@ impl crate::primitives::TypeInfo for PodCertificateRequestList {
 }
 
 /// PodCertificateRequestSpec describes the certificate request.  All fields are immutable after creation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestSpec {
     /// maxExpirationSeconds is the maximum lifetime permitted for the certificate.
     ///
     /// If omitted, kube-apiserver will set it to 86400(24 hours). kube-apiserver will reject values shorter than 3600 (1 hour).  The maximum allowable value is 7862400 (91 days).
     ///
     /// The signer implementation is then free to issue a certificate with any lifetime *shorter* than MaxExpirationSeconds, but no shorter than 3600 seconds (1 hour).  This constraint is enforced by kube-apiserver. 'kubernetes.io' signers will never issue certificates with a lifetime longer than 24 hours.
-    #[serde(
-        rename = "maxExpirationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_expiration_seconds: Option<i32>,
     /// nodeName is the name of the node the pod is assigned to.
-    #[serde(rename = "nodeName", default)]
     pub node_name: crate::primitives::Str,
     /// nodeUID is the UID of the node the pod is assigned to.
-    #[serde(rename = "nodeUID", default)]
     pub node_uid: crate::primitives::Str,
     /// The PKIX-serialized public key the signer will issue the certificate to.
     ///
@@ -330,17 +495,10 @@ pub struct PodCertificateRequestSpec {
     /// Signer implementations do not need to support all key types supported by kube-apiserver and kubelet.  If a signer does not support the key type used for a given PodCertificateRequest, it must deny the request by setting a status.conditions entry with a type of "Denied" and a reason of "UnsupportedKeyType". It may also suggest a key type that it does support in the message field.
     ///
     /// Deprecated: This field is replaced by StubPKCS10Request. If StubPKCS10Request is set, this field must be empty.  Signer implementations should extract the public key from the StubPKCS10Request field.
-    #[serde(
-        rename = "pkixPublicKey",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pkix_public_key: Option<crate::primitives::ByteString>,
     /// podName is the name of the pod into which the certificate will be mounted.
-    #[serde(rename = "podName", default)]
     pub pod_name: crate::primitives::Str,
     /// podUID is the UID of the pod into which the certificate will be mounted.
-    #[serde(rename = "podUID", default)]
     pub pod_uid: crate::primitives::Str,
     /// A proof that the requesting kubelet holds the private key corresponding to pkixPublicKey.
     ///
@@ -355,22 +513,14 @@ pub struct PodCertificateRequestSpec {
     /// If the key is an ED25519 key, the the signature is as described by the \[ED25519 Specification\](<https://ed25519.cr.yp.to/>) (as implemented by the golang library crypto/ed25519.Sign).
     ///
     /// Deprecated: This field is replaced by StubPKCS10Request. If StubPKCS10Request is set, this field must be empty.
-    #[serde(
-        rename = "proofOfPossession",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub proof_of_possession: Option<crate::primitives::ByteString>,
     /// serviceAccountName is the name of the service account the pod is running as.
-    #[serde(rename = "serviceAccountName", default)]
     pub service_account_name: crate::primitives::Str,
     /// serviceAccountUID is the UID of the service account the pod is running as.
-    #[serde(rename = "serviceAccountUID", default)]
     pub service_account_uid: crate::primitives::Str,
     /// signerName indicates the requested signer.
     ///
     /// All signer names beginning with 'kubernetes.io' are reserved for use by the Kubernetes project.  There is currently one well-known signer documented by the Kubernetes project, 'kubernetes.io/kube-apiserver-client-pod', which will issue client certificates understood by kube-apiserver.  It is currently unimplemented.
-    #[serde(rename = "signerName", default)]
     pub signer_name: crate::primitives::Str,
     /// A PKCS#10 certificate signing request (DER-serialized) generated by Kubelet using the subject private key.
     ///
@@ -379,19 +529,95 @@ pub struct PodCertificateRequestSpec {
     /// The subject public key must be one of RSA3072, RSA4096, ECDSAP256, ECDSAP384, ECDSAP521, or ED25519. Note that this list may be expanded in the future.
     ///
     /// Signer implementations do not need to support all key types supported by kube-apiserver and kubelet.  If a signer does not support the key type used for a given PodCertificateRequest, it must deny the request by setting a status.conditions entry with a type of "Denied" and a reason of "UnsupportedKeyType". It may also suggest a key type that it does support in the message field.
-    #[serde(rename = "stubPKCS10Request", default)]
     pub stub_pkcs10_request: crate::primitives::ByteString,
     /// unverifiedUserAnnotations allow pod authors to pass additional information to the signer implementation.  Kubernetes does not restrict or validate this metadata in any way.
     ///
     /// Entries are subject to the same validation as object metadata annotations, with the addition that all keys must be domain-prefixed. No restrictions are placed on values, except an overall size limitation on the entire field.
     ///
     /// Signers should document the keys and values they support.  Signers should deny requests that contain keys they do not recognize.
-    #[serde(
-        rename = "unverifiedUserAnnotations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unverified_user_annotations: Option<crate::primitives::Map<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for PodCertificateRequestSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodCertificateRequestSpec",
+            8 + usize::from(self.max_expiration_seconds.is_some())
+                + usize::from(self.pkix_public_key.is_some())
+                + usize::from(self.proof_of_possession.is_some())
+                + usize::from(self.unverified_user_annotations.is_some()),
+        )?;
+        if let Some(v) = &self.max_expiration_seconds {
+            st.serialize_field("maxExpirationSeconds", v)?;
+        }
+        st.serialize_field("nodeName", &self.node_name)?;
+        st.serialize_field("nodeUID", &self.node_uid)?;
+        if let Some(v) = &self.pkix_public_key {
+            st.serialize_field("pkixPublicKey", v)?;
+        }
+        st.serialize_field("podName", &self.pod_name)?;
+        st.serialize_field("podUID", &self.pod_uid)?;
+        if let Some(v) = &self.proof_of_possession {
+            st.serialize_field("proofOfPossession", v)?;
+        }
+        st.serialize_field("serviceAccountName", &self.service_account_name)?;
+        st.serialize_field("serviceAccountUID", &self.service_account_uid)?;
+        st.serialize_field("signerName", &self.signer_name)?;
+        st.serialize_field("stubPKCS10Request", &self.stub_pkcs10_request)?;
+        if let Some(v) = &self.unverified_user_annotations {
+            st.serialize_field("unverifiedUserAnnotations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequestSpec {
+    const NAME: &'static str = "PodCertificateRequestSpec";
+    const KEYS: &'static [&'static str] = &[
+        "maxExpirationSeconds",
+        "nodeName",
+        "nodeUID",
+        "pkixPublicKey",
+        "podName",
+        "podUID",
+        "proofOfPossession",
+        "serviceAccountName",
+        "serviceAccountUID",
+        "signerName",
+        "stubPKCS10Request",
+        "unverifiedUserAnnotations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_expiration_seconds = map.next_value()?,
+            1 => self.node_name = map.next_value()?,
+            2 => self.node_uid = map.next_value()?,
+            3 => self.pkix_public_key = map.next_value()?,
+            4 => self.pod_name = map.next_value()?,
+            5 => self.pod_uid = map.next_value()?,
+            6 => self.proof_of_possession = map.next_value()?,
+            7 => self.service_account_name = map.next_value()?,
+            8 => self.service_account_uid = map.next_value()?,
+            9 => self.signer_name = map.next_value()?,
+            10 => self.stub_pkcs10_request = map.next_value()?,
+            11 => self.unverified_user_annotations = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequestSpec {
@@ -441,20 +667,20 @@ impl crate::protobuf::Message for PodCertificateRequestSpec {
         )> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.signer_name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.pod_name = pb::get(wire, &mut buf)?,
-                (3, wire) => m.pod_uid = pb::get(wire, &mut buf)?,
-                (4, wire) => m.service_account_name = pb::get(wire, &mut buf)?,
-                (5, wire) => m.service_account_uid = pb::get(wire, &mut buf)?,
-                (6, wire) => m.node_name = pb::get(wire, &mut buf)?,
-                (7, wire) => m.node_uid = pb::get(wire, &mut buf)?,
-                (8, wire) => m.max_expiration_seconds = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => m.pkix_public_key = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => m.proof_of_possession = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => e_unverified_user_annotations.push(pb::entry(wire, &mut buf)?),
-                (12, wire) => m.stub_pkcs10_request = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.signer_name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.pod_name),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.pod_uid),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.service_account_name),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.service_account_uid),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.node_name),
+                (7, wire) => pb::set(wire, &mut buf, &mut m.node_uid),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.max_expiration_seconds),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.pkix_public_key),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.proof_of_possession),
+                (11, wire) => pb::push_entry(wire, &mut buf, &mut e_unverified_user_annotations),
+                (12, wire) => pb::set(wire, &mut buf, &mut m.stub_pkcs10_request),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_unverified_user_annotations.is_empty() {
             m.unverified_user_annotations =
@@ -465,16 +691,11 @@ impl crate::protobuf::Message for PodCertificateRequestSpec {
 }
 
 /// PodCertificateRequestStatus describes the status of the request, and holds the certificate data if the request is issued.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodCertificateRequestStatus {
     /// beginRefreshAt is the time at which the kubelet should begin trying to refresh the certificate.  This field is set via the /status subresource, and must be set at the same time as certificateChain.  Once populated, this field is immutable.
     ///
     /// This field is only a hint.  Kubelet may start refreshing before or after this time if necessary.
-    #[serde(
-        rename = "beginRefreshAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub begin_refresh_at: Option<crate::primitives::Time>,
     /// certificateChain is populated with an issued certificate by the signer. This field is set via the /status subresource. Once populated, this field is immutable.
     ///
@@ -486,30 +707,81 @@ pub struct PodCertificateRequestStatus {
     /// described in section 4 of RFC5280.
     ///
     /// If more than one block is present, and the definition of the requested spec.signerName does not indicate otherwise, the first block is the issued certificate, and subsequent blocks should be treated as intermediate certificates and presented in TLS handshakes.  When projecting the chain into a pod volume, kubelet will drop any data in-between the PEM blocks, as well as any PEM block headers.
-    #[serde(
-        rename = "certificateChain",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub certificate_chain: Option<crate::primitives::Str>,
     /// conditions applied to the request.
     ///
     /// The types "Issued", "Denied", and "Failed" have special handling.  At most one of these conditions may be present, and they must have status "True".
     ///
     /// If the request is denied with 'Reason=UnsupportedKeyType', the signer may suggest a key type that will work in the message field.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// notAfter is the time at which the certificate expires.  The value must be the same as the notAfter value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable.  The signer must set this field at the same time it sets certificateChain.
-    #[serde(rename = "notAfter", default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<crate::primitives::Time>,
     /// notBefore is the time at which the certificate becomes valid.  The value must be the same as the notBefore value in the leaf certificate in certificateChain.  This field is set via the /status subresource.  Once populated, it is immutable. The signer must set this field at the same time it sets certificateChain.
-    #[serde(rename = "notBefore", default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<crate::primitives::Time>,
+}
+
+impl serde::Serialize for PodCertificateRequestStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodCertificateRequestStatus",
+            usize::from(self.begin_refresh_at.is_some())
+                + usize::from(self.certificate_chain.is_some())
+                + usize::from(self.conditions.is_some())
+                + usize::from(self.not_after.is_some())
+                + usize::from(self.not_before.is_some()),
+        )?;
+        if let Some(v) = &self.begin_refresh_at {
+            st.serialize_field("beginRefreshAt", v)?;
+        }
+        if let Some(v) = &self.certificate_chain {
+            st.serialize_field("certificateChain", v)?;
+        }
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.not_after {
+            st.serialize_field("notAfter", v)?;
+        }
+        if let Some(v) = &self.not_before {
+            st.serialize_field("notBefore", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodCertificateRequestStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodCertificateRequestStatus {
+    const NAME: &'static str = "PodCertificateRequestStatus";
+    const KEYS: &'static [&'static str] = &[
+        "beginRefreshAt",
+        "certificateChain",
+        "conditions",
+        "notAfter",
+        "notBefore",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.begin_refresh_at = map.next_value()?,
+            1 => self.certificate_chain = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            3 => self.not_after = map.next_value()?,
+            4 => self.not_before = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodCertificateRequestStatus {
@@ -541,13 +813,13 @@ impl crate::protobuf::Message for PodCertificateRequestStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.certificate_chain = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.not_before = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.begin_refresh_at = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.not_after = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.certificate_chain),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.not_before),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.begin_refresh_at),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.not_after),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();

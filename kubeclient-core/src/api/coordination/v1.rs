@@ -7,20 +7,57 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// Lease defines a lease concept.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lease {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec contains the specification of the Lease. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::coordination::v1::LeaseSpec>>,
+}
+
+impl serde::Serialize for Lease {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Lease", 3 + usize::from(self.spec.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Lease {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Lease {
+    const NAME: &'static str = "Lease";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Lease {
@@ -41,10 +78,10 @@ impl crate::protobuf::Message for Lease {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -68,24 +105,55 @@ impl crate::resource::Resource for Lease {
 }
 
 /// LeaseList is a list of Lease objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeaseList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::coordination::v1::Lease>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for LeaseList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("LeaseList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeaseList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LeaseList {
+    const NAME: &'static str = "LeaseList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LeaseList {
@@ -106,10 +174,10 @@ impl crate::protobuf::Message for LeaseList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -122,49 +190,98 @@ impl crate::primitives::TypeInfo for LeaseList {
 }
 
 /// LeaseSpec is a specification of a Lease.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeaseSpec {
     /// acquireTime is a time when the current lease was acquired.
-    #[serde(
-        rename = "acquireTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub acquire_time: Option<crate::primitives::MicroTime>,
     /// holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.
-    #[serde(
-        rename = "holderIdentity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub holder_identity: Option<crate::primitives::Str>,
     /// leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it. This is measured against the time of last observed renewTime.
-    #[serde(
-        rename = "leaseDurationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub lease_duration_seconds: Option<i32>,
     /// leaseTransitions is the number of transitions of a lease between holders.
-    #[serde(
-        rename = "leaseTransitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub lease_transitions: Option<i32>,
     /// preferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up. This field can only be set if Strategy is also set.
-    #[serde(
-        rename = "preferredHolder",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preferred_holder: Option<crate::primitives::Str>,
     /// renewTime is a time when the current holder of a lease has last updated the lease.
-    #[serde(rename = "renewTime", default, skip_serializing_if = "Option::is_none")]
     pub renew_time: Option<crate::primitives::MicroTime>,
     /// strategy indicates the strategy for picking the leader for coordinated leader election. If the field is not specified, there is no active coordination for this lease. (Alpha) Using this field requires the CoordinatedLeaderElection feature gate to be enabled.
-    #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for LeaseSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "LeaseSpec",
+            usize::from(self.acquire_time.is_some())
+                + usize::from(self.holder_identity.is_some())
+                + usize::from(self.lease_duration_seconds.is_some())
+                + usize::from(self.lease_transitions.is_some())
+                + usize::from(self.preferred_holder.is_some())
+                + usize::from(self.renew_time.is_some())
+                + usize::from(self.strategy.is_some()),
+        )?;
+        if let Some(v) = &self.acquire_time {
+            st.serialize_field("acquireTime", v)?;
+        }
+        if let Some(v) = &self.holder_identity {
+            st.serialize_field("holderIdentity", v)?;
+        }
+        if let Some(v) = &self.lease_duration_seconds {
+            st.serialize_field("leaseDurationSeconds", v)?;
+        }
+        if let Some(v) = &self.lease_transitions {
+            st.serialize_field("leaseTransitions", v)?;
+        }
+        if let Some(v) = &self.preferred_holder {
+            st.serialize_field("preferredHolder", v)?;
+        }
+        if let Some(v) = &self.renew_time {
+            st.serialize_field("renewTime", v)?;
+        }
+        if let Some(v) = &self.strategy {
+            st.serialize_field("strategy", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeaseSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LeaseSpec {
+    const NAME: &'static str = "LeaseSpec";
+    const KEYS: &'static [&'static str] = &[
+        "acquireTime",
+        "holderIdentity",
+        "leaseDurationSeconds",
+        "leaseTransitions",
+        "preferredHolder",
+        "renewTime",
+        "strategy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.acquire_time = map.next_value()?,
+            1 => self.holder_identity = map.next_value()?,
+            2 => self.lease_duration_seconds = map.next_value()?,
+            3 => self.lease_transitions = map.next_value()?,
+            4 => self.preferred_holder = map.next_value()?,
+            5 => self.renew_time = map.next_value()?,
+            6 => self.strategy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LeaseSpec {
@@ -196,15 +313,15 @@ impl crate::protobuf::Message for LeaseSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.holder_identity = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.lease_duration_seconds = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.acquire_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.renew_time = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.lease_transitions = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.strategy = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.preferred_holder = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.holder_identity),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.lease_duration_seconds),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.acquire_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.renew_time),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.lease_transitions),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.strategy),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.preferred_holder),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

@@ -7,83 +7,166 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// Event is a report of an event somewhere in the cluster. It generally denotes some state change in the system. Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
     /// action is what action was taken/failed regarding to the regarding object. It is machine-readable. This field cannot be empty for new Events and it can have at most 128 characters.
-    #[serde(rename = "action", default, skip_serializing_if = "Option::is_none")]
     pub action: Option<crate::primitives::Str>,
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// deprecatedCount is the deprecated field assuring backward compatibility with core.v1 Event type.
-    #[serde(
-        rename = "deprecatedCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deprecated_count: Option<i32>,
     /// deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.
-    #[serde(
-        rename = "deprecatedFirstTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deprecated_first_timestamp: Option<crate::primitives::Time>,
     /// deprecatedLastTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.
-    #[serde(
-        rename = "deprecatedLastTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deprecated_last_timestamp: Option<crate::primitives::Time>,
     /// deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type.
-    #[serde(
-        rename = "deprecatedSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deprecated_source: Option<Box<crate::api::core::v1::EventSource>>,
     /// eventTime is the time when this Event was first observed. It is required.
-    #[serde(rename = "eventTime", default)]
     pub event_time: crate::primitives::MicroTime,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// note is a human-readable description of the status of this operation. Maximal length of the note is 1kB, but libraries should be prepared to handle values up to 64kB.
-    #[serde(rename = "note", default, skip_serializing_if = "Option::is_none")]
     pub note: Option<crate::primitives::Str>,
     /// reason is why the action was taken. It is human-readable. This field cannot be empty for new Events and it can have at most 128 characters.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// regarding contains the object this Event is about. In most cases it's an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.
-    #[serde(rename = "regarding", default, skip_serializing_if = "Option::is_none")]
     pub regarding: Option<Box<crate::api::core::v1::ObjectReference>>,
     /// related is the optional secondary object for more complex actions. E.g. when regarding object triggers a creation or deletion of related object.
-    #[serde(rename = "related", default, skip_serializing_if = "Option::is_none")]
     pub related: Option<Box<crate::api::core::v1::ObjectReference>>,
     /// reportingController is the name of the controller that emitted this Event, e.g. 'kubernetes.io/kubelet'. This field cannot be empty for new Events.
-    #[serde(
-        rename = "reportingController",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reporting_controller: Option<crate::primitives::Str>,
     /// reportingInstance is the ID of the controller instance, e.g. 'kubelet-xyzf'. This field cannot be empty for new Events and it can have at most 128 characters.
-    #[serde(
-        rename = "reportingInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reporting_instance: Option<crate::primitives::Str>,
     /// series is data about the Event series this event represents or nil if it's a singleton Event.
-    #[serde(rename = "series", default, skip_serializing_if = "Option::is_none")]
     pub series: Option<Box<crate::api::events::v1::EventSeries>>,
     /// type is the type of this event (Normal, Warning), new types could be added in the future. It is machine-readable. This field cannot be empty for new Events.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Event",
+            4 + usize::from(self.action.is_some())
+                + usize::from(self.deprecated_count.is_some())
+                + usize::from(self.deprecated_first_timestamp.is_some())
+                + usize::from(self.deprecated_last_timestamp.is_some())
+                + usize::from(self.deprecated_source.is_some())
+                + usize::from(self.note.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.regarding.is_some())
+                + usize::from(self.related.is_some())
+                + usize::from(self.reporting_controller.is_some())
+                + usize::from(self.reporting_instance.is_some())
+                + usize::from(self.series.is_some())
+                + usize::from(self.type_.is_some()),
+        )?;
+        if let Some(v) = &self.action {
+            st.serialize_field("action", v)?;
+        }
+        st.serialize_field("apiVersion", &self.api_version)?;
+        if let Some(v) = &self.deprecated_count {
+            st.serialize_field("deprecatedCount", v)?;
+        }
+        if let Some(v) = &self.deprecated_first_timestamp {
+            st.serialize_field("deprecatedFirstTimestamp", v)?;
+        }
+        if let Some(v) = &self.deprecated_last_timestamp {
+            st.serialize_field("deprecatedLastTimestamp", v)?;
+        }
+        if let Some(v) = &self.deprecated_source {
+            st.serialize_field("deprecatedSource", v)?;
+        }
+        st.serialize_field("eventTime", &self.event_time)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.note {
+            st.serialize_field("note", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.regarding {
+            st.serialize_field("regarding", v)?;
+        }
+        if let Some(v) = &self.related {
+            st.serialize_field("related", v)?;
+        }
+        if let Some(v) = &self.reporting_controller {
+            st.serialize_field("reportingController", v)?;
+        }
+        if let Some(v) = &self.reporting_instance {
+            st.serialize_field("reportingInstance", v)?;
+        }
+        if let Some(v) = &self.series {
+            st.serialize_field("series", v)?;
+        }
+        if let Some(v) = &self.type_ {
+            st.serialize_field("type", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Event {
+    const NAME: &'static str = "Event";
+    const KEYS: &'static [&'static str] = &[
+        "action",
+        "apiVersion",
+        "deprecatedCount",
+        "deprecatedFirstTimestamp",
+        "deprecatedLastTimestamp",
+        "deprecatedSource",
+        "eventTime",
+        "kind",
+        "metadata",
+        "note",
+        "reason",
+        "regarding",
+        "related",
+        "reportingController",
+        "reportingInstance",
+        "series",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.action = map.next_value()?,
+            1 => self.api_version = map.next_value()?,
+            2 => self.deprecated_count = map.next_value()?,
+            3 => self.deprecated_first_timestamp = map.next_value()?,
+            4 => self.deprecated_last_timestamp = map.next_value()?,
+            5 => self.deprecated_source = map.next_value()?,
+            6 => self.event_time = map.next_value()?,
+            7 => self.kind = map.next_value()?,
+            8 => self.metadata = map.next_value()?,
+            9 => self.note = map.next_value()?,
+            10 => self.reason = map.next_value()?,
+            11 => self.regarding = map.next_value()?,
+            12 => self.related = map.next_value()?,
+            13 => self.reporting_controller = map.next_value()?,
+            14 => self.reporting_instance = map.next_value()?,
+            15 => self.series = map.next_value()?,
+            16 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Event {
@@ -131,23 +214,23 @@ impl crate::protobuf::Message for Event {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.event_time = pb::get(wire, &mut buf)?,
-                (3, wire) => m.series = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.reporting_controller = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.reporting_instance = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.action = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.regarding = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (9, wire) => m.related = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (10, wire) => m.note = pb::get_nonzero(wire, &mut buf)?,
-                (11, wire) => m.type_ = pb::get_nonzero(wire, &mut buf)?,
-                (12, wire) => m.deprecated_source = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (13, wire) => m.deprecated_first_timestamp = pb::get_nonzero(wire, &mut buf)?,
-                (14, wire) => m.deprecated_last_timestamp = pb::get_nonzero(wire, &mut buf)?,
-                (15, wire) => m.deprecated_count = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.event_time),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.series),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reporting_controller),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reporting_instance),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.action),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (8, wire) => pb::set_box(wire, &mut buf, &mut m.regarding),
+                (9, wire) => pb::set_box(wire, &mut buf, &mut m.related),
+                (10, wire) => pb::set_nonzero(wire, &mut buf, &mut m.note),
+                (11, wire) => pb::set_nonzero(wire, &mut buf, &mut m.type_),
+                (12, wire) => pb::set_box(wire, &mut buf, &mut m.deprecated_source),
+                (13, wire) => pb::set_nonzero(wire, &mut buf, &mut m.deprecated_first_timestamp),
+                (14, wire) => pb::set_nonzero(wire, &mut buf, &mut m.deprecated_last_timestamp),
+                (15, wire) => pb::set_nonzero(wire, &mut buf, &mut m.deprecated_count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -171,24 +254,55 @@ impl crate::resource::Resource for Event {
 }
 
 /// EventList is a list of Event objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::events::v1::Event>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for EventList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EventList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EventList {
+    const NAME: &'static str = "EventList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EventList {
@@ -209,10 +323,10 @@ impl crate::protobuf::Message for EventList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -225,14 +339,47 @@ impl crate::primitives::TypeInfo for EventList {
 }
 
 /// EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time. How often to update the EventSeries is up to the event reporters. The default event reporter in "k8s.io/client-go/tools/events/event_broadcaster.go" shows how this struct is updated on heartbeats and can guide customized reporter implementations.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSeries {
     /// count is the number of occurrences in this series up to the last heartbeat time.
-    #[serde(rename = "count", default)]
     pub count: i32,
     /// lastObservedTime is the time when last Event from the series was seen before last heartbeat.
-    #[serde(rename = "lastObservedTime", default)]
     pub last_observed_time: crate::primitives::MicroTime,
+}
+
+impl serde::Serialize for EventSeries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EventSeries", 2)?;
+        st.serialize_field("count", &self.count)?;
+        st.serialize_field("lastObservedTime", &self.last_observed_time)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventSeries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EventSeries {
+    const NAME: &'static str = "EventSeries";
+    const KEYS: &'static [&'static str] = &["count", "lastObservedTime"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.count = map.next_value()?,
+            1 => self.last_observed_time = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EventSeries {
@@ -253,10 +400,10 @@ impl crate::protobuf::Message for EventSeries {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.count = pb::get(wire, &mut buf)?,
-                (2, wire) => m.last_observed_time = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.count),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.last_observed_time),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

@@ -7,28 +7,61 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// ExemptPriorityLevelConfiguration describes the configurable aspects of the handling of exempt requests. In the mandatory exempt configuration object the values in the fields here can be modified by authorized users, unlike the rest of the 'spec'.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExemptPriorityLevelConfiguration {
     /// 'lendablePercent' prescribes the fraction of the level's NominalCL that can be borrowed by other priority levels.  This value of this field must be between 0 and 100, inclusive, and it defaults to 0. The number of seats that other levels can borrow from this level, known as this level's LendableConcurrencyLimit (LendableCL), is defined as follows.
     ///
     /// LendableCL(i) = round( NominalCL(i) * lendablePercent(i)/100.0 )
-    #[serde(
-        rename = "lendablePercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub lendable_percent: Option<i32>,
     /// 'nominalConcurrencyShares' (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats nominally reserved for this priority level. This DOES NOT limit the dispatching from this priority level but affects the other priority levels through the borrowing mechanism. The server's concurrency limit (ServerCL) is divided among all the priority levels in proportion to their NCS values:
     ///
     /// NominalCL(i)  = ceil( ServerCL * NCS(i) / sum_ncs ) sum_ncs = sum\[priority level k\] NCS(k)
     ///
     /// Bigger numbers mean a larger nominal concurrency limit, at the expense of every other priority level. This field has a default value of zero.
-    #[serde(
-        rename = "nominalConcurrencyShares",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub nominal_concurrency_shares: Option<i32>,
+}
+
+impl serde::Serialize for ExemptPriorityLevelConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ExemptPriorityLevelConfiguration",
+            usize::from(self.lendable_percent.is_some())
+                + usize::from(self.nominal_concurrency_shares.is_some()),
+        )?;
+        if let Some(v) = &self.lendable_percent {
+            st.serialize_field("lendablePercent", v)?;
+        }
+        if let Some(v) = &self.nominal_concurrency_shares {
+            st.serialize_field("nominalConcurrencyShares", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExemptPriorityLevelConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ExemptPriorityLevelConfiguration {
+    const NAME: &'static str = "ExemptPriorityLevelConfiguration";
+    const KEYS: &'static [&'static str] = &["lendablePercent", "nominalConcurrencyShares"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.lendable_percent = map.next_value()?,
+            1 => self.nominal_concurrency_shares = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ExemptPriorityLevelConfiguration {
@@ -50,21 +83,53 @@ impl crate::protobuf::Message for ExemptPriorityLevelConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.nominal_concurrency_shares = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.lendable_percent = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.nominal_concurrency_shares),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.lendable_percent),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// FlowDistinguisherMethod specifies the method of a flow distinguisher.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowDistinguisherMethod {
     /// 'type' is the type of flow distinguisher method The supported types are "ByUser" and "ByNamespace". Required.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for FlowDistinguisherMethod {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("FlowDistinguisherMethod", 1)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FlowDistinguisherMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FlowDistinguisherMethod {
+    const NAME: &'static str = "FlowDistinguisherMethod";
+    const KEYS: &'static [&'static str] = &["type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FlowDistinguisherMethod {
@@ -84,32 +149,70 @@ impl crate::protobuf::Message for FlowDistinguisherMethod {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// FlowSchema defines the schema of a group of flows. Note that a flow is made up of a set of inbound API requests with similar attributes and is identified by a pair of strings: the name of the FlowSchema and a "flow distinguisher".
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchema {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// 'metadata' is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// 'spec' is the specification of the desired behavior of a FlowSchema. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::flowcontrol::v1::FlowSchemaSpec,
     /// 'status' is the current status of a FlowSchema. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::flowcontrol::v1::FlowSchemaStatus>>,
+}
+
+impl serde::Serialize for FlowSchema {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("FlowSchema", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FlowSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FlowSchema {
+    const NAME: &'static str = "FlowSchema";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FlowSchema {
@@ -133,11 +236,11 @@ impl crate::protobuf::Message for FlowSchema {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -161,27 +264,74 @@ impl crate::resource::Resource for FlowSchema {
 }
 
 /// FlowSchemaCondition describes conditions for a FlowSchema.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaCondition {
     /// 'lastTransitionTime' is the last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// 'message' is a human-readable message indicating details about last transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// 'reason' is a unique, one-word, CamelCase reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// 'status' is the status of the condition. Should be specified and set to one of True, False, Unknown.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// 'type' is the type of the condition. Required.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for FlowSchemaCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "FlowSchemaCondition",
+            1 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FlowSchemaCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FlowSchemaCondition {
+    const NAME: &'static str = "FlowSchemaCondition";
+    const KEYS: &'static [&'static str] =
+        &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FlowSchemaCondition {
@@ -209,37 +359,68 @@ impl crate::protobuf::Message for FlowSchemaCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// FlowSchemaList is a list of FlowSchema objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// 'items' is a list of FlowSchemas.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::flowcontrol::v1::FlowSchema>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// 'metadata' is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for FlowSchemaList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("FlowSchemaList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FlowSchemaList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FlowSchemaList {
+    const NAME: &'static str = "FlowSchemaList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FlowSchemaList {
@@ -260,10 +441,10 @@ impl crate::protobuf::Message for FlowSchemaList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -276,34 +457,75 @@ impl crate::primitives::TypeInfo for FlowSchemaList {
 }
 
 /// FlowSchemaSpec describes how the FlowSchema's specification looks like.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaSpec {
     /// 'distinguisherMethod' defines how to compute the flow distinguisher for requests that match this schema. 'nil' specifies that the distinguisher is disabled and thus will always be the empty string.
-    #[serde(
-        rename = "distinguisherMethod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub distinguisher_method: Option<Box<crate::api::flowcontrol::v1::FlowDistinguisherMethod>>,
     /// 'matchingPrecedence' is used to choose among the FlowSchemas that match a given request. The chosen FlowSchema is among those with the numerically lowest (which we take to be logically highest) MatchingPrecedence.  Each MatchingPrecedence value must be ranged in \[1,10000\]. Note that if the precedence is not specified, it will be set to 1000 as default.
-    #[serde(
-        rename = "matchingPrecedence",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub matching_precedence: Option<i32>,
     /// 'priorityLevelConfiguration' should reference a PriorityLevelConfiguration in the cluster. If the reference cannot be resolved, the FlowSchema will be ignored and marked as invalid in its status. Required.
-    #[serde(rename = "priorityLevelConfiguration", default)]
     pub priority_level_configuration:
         crate::api::flowcontrol::v1::PriorityLevelConfigurationReference,
     /// 'rules' describes which requests will match this flow schema. This FlowSchema matches a request if and only if at least one member of rules matches the request. if it is an empty slice, there will be no requests matching the FlowSchema.
-    #[serde(
-        rename = "rules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub rules: Option<Vec<crate::api::flowcontrol::v1::PolicyRulesWithSubjects>>,
+}
+
+impl serde::Serialize for FlowSchemaSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "FlowSchemaSpec",
+            1 + usize::from(self.distinguisher_method.is_some())
+                + usize::from(self.matching_precedence.is_some())
+                + usize::from(self.rules.is_some()),
+        )?;
+        if let Some(v) = &self.distinguisher_method {
+            st.serialize_field("distinguisherMethod", v)?;
+        }
+        if let Some(v) = &self.matching_precedence {
+            st.serialize_field("matchingPrecedence", v)?;
+        }
+        st.serialize_field(
+            "priorityLevelConfiguration",
+            &self.priority_level_configuration,
+        )?;
+        if let Some(v) = &self.rules {
+            st.serialize_field("rules", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FlowSchemaSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FlowSchemaSpec {
+    const NAME: &'static str = "FlowSchemaSpec";
+    const KEYS: &'static [&'static str] = &[
+        "distinguisherMethod",
+        "matchingPrecedence",
+        "priorityLevelConfiguration",
+        "rules",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.distinguisher_method = map.next_value()?,
+            1 => self.matching_precedence = map.next_value()?,
+            2 => self.priority_level_configuration = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FlowSchemaSpec {
@@ -331,12 +553,12 @@ impl crate::protobuf::Message for FlowSchemaSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.priority_level_configuration = pb::get(wire, &mut buf)?,
-                (2, wire) => m.matching_precedence = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.distinguisher_method = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.priority_level_configuration),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.matching_precedence),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.distinguisher_method),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.rules),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.rules {
             v.shrink_to_fit();
@@ -346,16 +568,46 @@ impl crate::protobuf::Message for FlowSchemaSpec {
 }
 
 /// FlowSchemaStatus represents the current state of a FlowSchema.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSchemaStatus {
     /// 'conditions' is a list of the current states of FlowSchema.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::flowcontrol::v1::FlowSchemaCondition>>,
+}
+
+impl serde::Serialize for FlowSchemaStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("FlowSchemaStatus", usize::from(self.conditions.is_some()))?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FlowSchemaStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FlowSchemaStatus {
+    const NAME: &'static str = "FlowSchemaStatus";
+    const KEYS: &'static [&'static str] = &["conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FlowSchemaStatus {
@@ -379,9 +631,9 @@ impl crate::protobuf::Message for FlowSchemaStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -391,11 +643,43 @@ impl crate::protobuf::Message for FlowSchemaStatus {
 }
 
 /// GroupSubject holds detailed information for group-kind subject.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupSubject {
     /// name is the user group that matches, or "*" to match all user groups. See <https://github.com/kubernetes/apiserver/blob/master/pkg/authentication/user/user.go> for some well-known group names. Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for GroupSubject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("GroupSubject", 1)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GroupSubject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for GroupSubject {
+    const NAME: &'static str = "GroupSubject";
+    const KEYS: &'static [&'static str] = &["name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for GroupSubject {
@@ -415,23 +699,59 @@ impl crate::protobuf::Message for GroupSubject {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// LimitResponse defines how to handle requests that can not be executed right now.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LimitResponse {
     /// 'queuing' holds the configuration parameters for queuing. This field may be non-empty only if 'type' is '"Queue"'.
-    #[serde(rename = "queuing", default, skip_serializing_if = "Option::is_none")]
     pub queuing: Option<Box<crate::api::flowcontrol::v1::QueuingConfiguration>>,
     /// 'type' is "Queue" or "Reject". "Queue" means that requests that can not be executed upon arrival are held in a queue until they can be executed or a queuing limit is reached. "Reject" means that requests that can not be executed upon arrival are rejected. Required.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for LimitResponse {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("LimitResponse", 1 + usize::from(self.queuing.is_some()))?;
+        if let Some(v) = &self.queuing {
+            st.serialize_field("queuing", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LimitResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LimitResponse {
+    const NAME: &'static str = "LimitResponse";
+    const KEYS: &'static [&'static str] = &["queuing", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.queuing = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LimitResponse {
@@ -452,10 +772,10 @@ impl crate::protobuf::Message for LimitResponse {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.queuing = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.queuing),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -464,30 +784,19 @@ impl crate::protobuf::Message for LimitResponse {
 /// LimitedPriorityLevelConfiguration specifies how to handle requests that are subject to limits. It addresses two issues:
 /// - How are requests for this priority level limited?
 /// - What should be done with requests that exceed the limit?
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LimitedPriorityLevelConfiguration {
     /// 'borrowingLimitPercent', if present, configures a limit on how many seats this priority level can borrow from other priority levels. The limit is known as this level's BorrowingConcurrencyLimit (BorrowingCL) and is a limit on the total number of seats that this level may borrow at any one time. This field holds the ratio of that limit to the level's nominal concurrency limit. When this field is non-nil, it must hold a non-negative integer and the limit is calculated as follows.
     ///
     /// BorrowingCL(i) = round( NominalCL(i) * borrowingLimitPercent(i)/100.0 )
     ///
     /// The value of this field can be more than 100, implying that this priority level can borrow a number of seats that is greater than its own nominal concurrency limit (NominalCL). When this field is left 'nil', the limit is effectively infinite.
-    #[serde(
-        rename = "borrowingLimitPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub borrowing_limit_percent: Option<i32>,
     /// 'lendablePercent' prescribes the fraction of the level's NominalCL that can be borrowed by other priority levels. The value of this field must be between 0 and 100, inclusive, and it defaults to 0. The number of seats that other levels can borrow from this level, known as this level's LendableConcurrencyLimit (LendableCL), is defined as follows.
     ///
     /// LendableCL(i) = round( NominalCL(i) * lendablePercent(i)/100.0 )
-    #[serde(
-        rename = "lendablePercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub lendable_percent: Option<i32>,
     /// 'limitResponse' indicates what to do with requests that can not be executed right now
-    #[serde(rename = "limitResponse", default)]
     pub limit_response: crate::api::flowcontrol::v1::LimitResponse,
     /// 'nominalConcurrencyShares' (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats available at this priority level. This is used both for requests dispatched from this priority level as well as requests dispatched from other priority levels borrowing seats from this level. The server's concurrency limit (ServerCL) is divided among the Limited priority levels in proportion to their NCS values:
     ///
@@ -498,12 +807,62 @@ pub struct LimitedPriorityLevelConfiguration {
     /// If not specified, this field defaults to a value of 30.
     ///
     /// Setting this field to zero supports the construction of a "jail" for this priority level that is used to hold some request(s)
-    #[serde(
-        rename = "nominalConcurrencyShares",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub nominal_concurrency_shares: Option<i32>,
+}
+
+impl serde::Serialize for LimitedPriorityLevelConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "LimitedPriorityLevelConfiguration",
+            1 + usize::from(self.borrowing_limit_percent.is_some())
+                + usize::from(self.lendable_percent.is_some())
+                + usize::from(self.nominal_concurrency_shares.is_some()),
+        )?;
+        if let Some(v) = &self.borrowing_limit_percent {
+            st.serialize_field("borrowingLimitPercent", v)?;
+        }
+        if let Some(v) = &self.lendable_percent {
+            st.serialize_field("lendablePercent", v)?;
+        }
+        st.serialize_field("limitResponse", &self.limit_response)?;
+        if let Some(v) = &self.nominal_concurrency_shares {
+            st.serialize_field("nominalConcurrencyShares", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LimitedPriorityLevelConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LimitedPriorityLevelConfiguration {
+    const NAME: &'static str = "LimitedPriorityLevelConfiguration";
+    const KEYS: &'static [&'static str] = &[
+        "borrowingLimitPercent",
+        "lendablePercent",
+        "limitResponse",
+        "nominalConcurrencyShares",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.borrowing_limit_percent = map.next_value()?,
+            1 => self.lendable_percent = map.next_value()?,
+            2 => self.limit_response = map.next_value()?,
+            3 => self.nominal_concurrency_shares = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LimitedPriorityLevelConfiguration {
@@ -529,19 +888,19 @@ impl crate::protobuf::Message for LimitedPriorityLevelConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.nominal_concurrency_shares = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.limit_response = pb::get(wire, &mut buf)?,
-                (3, wire) => m.lendable_percent = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.borrowing_limit_percent = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.nominal_concurrency_shares),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.limit_response),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.lendable_percent),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.borrowing_limit_percent),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NonResourcePolicyRule is a predicate that matches non-resource requests according to their verb and the target non-resource URL. A NonResourcePolicyRule matches a request if and only if both (a) at least one member of verbs matches the request and (b) at least one member of nonResourceURLs matches the request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NonResourcePolicyRule {
     /// 'nonResourceURLs' is a set of url prefixes that a user should have access to and may not be empty. For example:
     /// - "/healthz" is legal
@@ -550,19 +909,44 @@ pub struct NonResourcePolicyRule {
     /// - "/hea/*" also matches nothing
     /// - "/healthz/*" matches all per-component health checks.
     /// "*" matches all non-resource urls. if it is present, it must be the only entry. Required.
-    #[serde(
-        rename = "nonResourceURLs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub non_resource_urls: Vec<crate::primitives::Str>,
     /// 'verbs' is a list of matching verbs and may not be empty. "*" matches all verbs. If it is present, it must be the only entry. Required.
-    #[serde(
-        rename = "verbs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for NonResourcePolicyRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("NonResourcePolicyRule", 2)?;
+        st.serialize_field("nonResourceURLs", &self.non_resource_urls)?;
+        st.serialize_field("verbs", &self.verbs)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NonResourcePolicyRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NonResourcePolicyRule {
+    const NAME: &'static str = "NonResourcePolicyRule";
+    const KEYS: &'static [&'static str] = &["nonResourceURLs", "verbs"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.non_resource_urls)?,
+            1 => crate::json::read_vec(map, &mut self.verbs)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NonResourcePolicyRule {
@@ -583,10 +967,10 @@ impl crate::protobuf::Message for NonResourcePolicyRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
-                (6, wire) => pb::push(wire, &mut buf, &mut m.non_resource_urls)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs),
+                (6, wire) => pb::push(wire, &mut buf, &mut m.non_resource_urls),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.verbs.shrink_to_fit();
         m.non_resource_urls.shrink_to_fit();
@@ -595,31 +979,59 @@ impl crate::protobuf::Message for NonResourcePolicyRule {
 }
 
 /// PolicyRulesWithSubjects prescribes a test that applies to a request to an apiserver. The test considers the subject making the request, the verb being requested, and the resource to be acted upon. This PolicyRulesWithSubjects matches a request if and only if both (a) at least one member of subjects matches the request and (b) at least one member of resourceRules or nonResourceRules matches the request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyRulesWithSubjects {
     /// 'nonResourceRules' is a list of NonResourcePolicyRules that identify matching requests according to their verb and the target non-resource URL.
-    #[serde(
-        rename = "nonResourceRules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub non_resource_rules: Option<Vec<crate::api::flowcontrol::v1::NonResourcePolicyRule>>,
     /// 'resourceRules' is a slice of ResourcePolicyRules that identify matching requests according to their verb and the target resource. At least one of 'resourceRules' and 'nonResourceRules' has to be non-empty.
-    #[serde(
-        rename = "resourceRules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_rules: Option<Vec<crate::api::flowcontrol::v1::ResourcePolicyRule>>,
     /// subjects is the list of normal user, serviceaccount, or group that this rule cares about. There must be at least one member in this slice. A slice that includes both the system:authenticated and system:unauthenticated user groups matches every request. Required.
-    #[serde(
-        rename = "subjects",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub subjects: Vec<crate::api::flowcontrol::v1::Subject>,
+}
+
+impl serde::Serialize for PolicyRulesWithSubjects {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PolicyRulesWithSubjects",
+            1 + usize::from(self.non_resource_rules.is_some())
+                + usize::from(self.resource_rules.is_some()),
+        )?;
+        if let Some(v) = &self.non_resource_rules {
+            st.serialize_field("nonResourceRules", v)?;
+        }
+        if let Some(v) = &self.resource_rules {
+            st.serialize_field("resourceRules", v)?;
+        }
+        st.serialize_field("subjects", &self.subjects)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PolicyRulesWithSubjects {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PolicyRulesWithSubjects {
+    const NAME: &'static str = "PolicyRulesWithSubjects";
+    const KEYS: &'static [&'static str] = &["nonResourceRules", "resourceRules", "subjects"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.non_resource_rules)?,
+            1 => crate::json::read_option_vec(map, &mut self.resource_rules)?,
+            2 => crate::json::read_vec(map, &mut self.subjects)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PolicyRulesWithSubjects {
@@ -653,19 +1065,11 @@ impl crate::protobuf::Message for PolicyRulesWithSubjects {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.subjects)?,
-                (2, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_rules.get_or_insert_with(Vec::new),
-                )?,
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.non_resource_rules.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.subjects),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.resource_rules),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.non_resource_rules),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.subjects.shrink_to_fit();
         if let Some(v) = &mut m.resource_rules {
@@ -679,23 +1083,64 @@ impl crate::protobuf::Message for PolicyRulesWithSubjects {
 }
 
 /// PriorityLevelConfiguration represents the configuration of a priority level.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfiguration {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// 'metadata' is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// 'spec' is the specification of the desired behavior of a "request-priority". More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::flowcontrol::v1::PriorityLevelConfigurationSpec,
     /// 'status' is the current status of a "request-priority". More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::flowcontrol::v1::PriorityLevelConfigurationStatus>>,
+}
+
+impl serde::Serialize for PriorityLevelConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PriorityLevelConfiguration",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriorityLevelConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PriorityLevelConfiguration {
+    const NAME: &'static str = "PriorityLevelConfiguration";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PriorityLevelConfiguration {
@@ -719,11 +1164,11 @@ impl crate::protobuf::Message for PriorityLevelConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -747,27 +1192,74 @@ impl crate::resource::Resource for PriorityLevelConfiguration {
 }
 
 /// PriorityLevelConfigurationCondition defines the condition of priority level.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationCondition {
     /// 'lastTransitionTime' is the last time the condition transitioned from one status to another.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// 'message' is a human-readable message indicating details about last transition.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// 'reason' is a unique, one-word, CamelCase reason for the condition's last transition.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// 'status' is the status of the condition. Should be specified and set to one of True, False, Unknown.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
     /// 'type' is the type of the condition. Required.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for PriorityLevelConfigurationCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PriorityLevelConfigurationCondition",
+            1 + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some()),
+        )?;
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PriorityLevelConfigurationCondition {
+    const NAME: &'static str = "PriorityLevelConfigurationCondition";
+    const KEYS: &'static [&'static str] =
+        &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            3 => self.status = map.next_value()?,
+            4 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PriorityLevelConfigurationCondition {
@@ -795,37 +1287,68 @@ impl crate::protobuf::Message for PriorityLevelConfigurationCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PriorityLevelConfigurationList is a list of PriorityLevelConfiguration objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// 'items' is a list of request-priorities.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::flowcontrol::v1::PriorityLevelConfiguration>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// 'metadata' is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for PriorityLevelConfigurationList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PriorityLevelConfigurationList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PriorityLevelConfigurationList {
+    const NAME: &'static str = "PriorityLevelConfigurationList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PriorityLevelConfigurationList {
@@ -846,10 +1369,10 @@ impl crate::protobuf::Message for PriorityLevelConfigurationList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -862,11 +1385,43 @@ impl crate::primitives::TypeInfo for PriorityLevelConfigurationList {
 }
 
 /// PriorityLevelConfigurationReference contains information that points to the "request-priority" being used.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationReference {
     /// 'name' is the name of the priority level configuration being referenced Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for PriorityLevelConfigurationReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PriorityLevelConfigurationReference", 1)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PriorityLevelConfigurationReference {
+    const NAME: &'static str = "PriorityLevelConfigurationReference";
+    const KEYS: &'static [&'static str] = &["name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PriorityLevelConfigurationReference {
@@ -886,26 +1441,67 @@ impl crate::protobuf::Message for PriorityLevelConfigurationReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PriorityLevelConfigurationSpec specifies the configuration of a priority level.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationSpec {
     /// 'exempt' specifies how requests are handled for an exempt priority level. This field MUST be empty if 'type' is '"Limited"'. This field MAY be non-empty if 'type' is '"Exempt"'. If empty and 'type' is '"Exempt"' then the default values for 'ExemptPriorityLevelConfiguration' apply.
-    #[serde(rename = "exempt", default, skip_serializing_if = "Option::is_none")]
     pub exempt: Option<Box<crate::api::flowcontrol::v1::ExemptPriorityLevelConfiguration>>,
     /// 'limited' specifies how requests are handled for a Limited priority level. This field must be non-empty if and only if 'type' is '"Limited"'.
-    #[serde(rename = "limited", default, skip_serializing_if = "Option::is_none")]
     pub limited: Option<Box<crate::api::flowcontrol::v1::LimitedPriorityLevelConfiguration>>,
     /// 'type' indicates whether this priority level is subject to limitation on request execution.  A value of '"Exempt"' means that requests of this priority level are not subject to a limit (and thus are never queued) and do not detract from the capacity made available to other priority levels.  A value of '"Limited"' means that (a) requests of this priority level _are_ subject to limits and (b) some of the server's limited capacity is made available exclusively to this priority level. Required.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for PriorityLevelConfigurationSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PriorityLevelConfigurationSpec",
+            1 + usize::from(self.exempt.is_some()) + usize::from(self.limited.is_some()),
+        )?;
+        if let Some(v) = &self.exempt {
+            st.serialize_field("exempt", v)?;
+        }
+        if let Some(v) = &self.limited {
+            st.serialize_field("limited", v)?;
+        }
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PriorityLevelConfigurationSpec {
+    const NAME: &'static str = "PriorityLevelConfigurationSpec";
+    const KEYS: &'static [&'static str] = &["exempt", "limited", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.exempt = map.next_value()?,
+            1 => self.limited = map.next_value()?,
+            2 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PriorityLevelConfigurationSpec {
@@ -929,27 +1525,59 @@ impl crate::protobuf::Message for PriorityLevelConfigurationSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.limited = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.exempt = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.limited),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.exempt),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PriorityLevelConfigurationStatus represents the current state of a "request-priority".
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityLevelConfigurationStatus {
     /// 'conditions' is the current state of "request-priority".
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::flowcontrol::v1::PriorityLevelConfigurationCondition>>,
+}
+
+impl serde::Serialize for PriorityLevelConfigurationStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PriorityLevelConfigurationStatus",
+            usize::from(self.conditions.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PriorityLevelConfigurationStatus {
+    const NAME: &'static str = "PriorityLevelConfigurationStatus";
+    const KEYS: &'static [&'static str] = &["conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PriorityLevelConfigurationStatus {
@@ -973,9 +1601,9 @@ impl crate::protobuf::Message for PriorityLevelConfigurationStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -985,21 +1613,62 @@ impl crate::protobuf::Message for PriorityLevelConfigurationStatus {
 }
 
 /// QueuingConfiguration holds the configuration parameters for queuing
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueuingConfiguration {
     /// 'handSize' is a small positive number that configures the shuffle sharding of requests into queues.  When enqueuing a request at this priority level the request's flow identifier (a string pair) is hashed and the hash value is used to shuffle the list of queues and deal a hand of the size specified here.  The request is put into one of the shortest queues in that hand. 'handSize' must be no larger than 'queues', and should be significantly smaller (so that a few heavy flows do not saturate most of the queues).  See the user-facing documentation for more extensive guidance on setting this field.  This field has a default value of 8.
-    #[serde(rename = "handSize", default, skip_serializing_if = "Option::is_none")]
     pub hand_size: Option<i32>,
     /// 'queueLengthLimit' is the maximum number of requests allowed to be waiting in a given queue of this priority level at a time; excess requests are rejected.  This value must be positive.  If not specified, it will be defaulted to 50.
-    #[serde(
-        rename = "queueLengthLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub queue_length_limit: Option<i32>,
     /// 'queues' is the number of queues for this priority level. The queues exist independently at each apiserver. The value must be positive.  Setting it to 1 effectively precludes shufflesharding and thus makes the distinguisher method of associated flow schemas irrelevant.  This field has a default value of 64.
-    #[serde(rename = "queues", default, skip_serializing_if = "Option::is_none")]
     pub queues: Option<i32>,
+}
+
+impl serde::Serialize for QueuingConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "QueuingConfiguration",
+            usize::from(self.hand_size.is_some())
+                + usize::from(self.queue_length_limit.is_some())
+                + usize::from(self.queues.is_some()),
+        )?;
+        if let Some(v) = &self.hand_size {
+            st.serialize_field("handSize", v)?;
+        }
+        if let Some(v) = &self.queue_length_limit {
+            st.serialize_field("queueLengthLimit", v)?;
+        }
+        if let Some(v) = &self.queues {
+            st.serialize_field("queues", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QueuingConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for QueuingConfiguration {
+    const NAME: &'static str = "QueuingConfiguration";
+    const KEYS: &'static [&'static str] = &["handSize", "queueLengthLimit", "queues"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.hand_size = map.next_value()?,
+            1 => self.queue_length_limit = map.next_value()?,
+            2 => self.queues = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for QueuingConfiguration {
@@ -1023,55 +1692,83 @@ impl crate::protobuf::Message for QueuingConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.queues = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.hand_size = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.queue_length_limit = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.queues),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.hand_size),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.queue_length_limit),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourcePolicyRule is a predicate that matches some resource requests, testing the request's verb and the target resource. A ResourcePolicyRule matches a resource request if and only if: (a) at least one member of verbs matches the request, (b) at least one member of apiGroups matches the request, (c) at least one member of resources matches the request, and (d) either (d1) the request does not specify a namespace (i.e., 'Namespace==""') and clusterScope is true or (d2) the request specifies a namespace and least one member of namespaces matches the request's namespace.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicyRule {
     /// 'apiGroups' is a list of matching API groups and may not be empty. "*" matches all API groups and, if present, must be the only entry. Required.
-    #[serde(
-        rename = "apiGroups",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub api_groups: Vec<crate::primitives::Str>,
     /// 'clusterScope' indicates whether to match requests that do not specify a namespace (which happens either because the resource is not namespaced or the request targets all namespaces). If this field is omitted or false then the 'namespaces' field must contain a non-empty list.
-    #[serde(
-        rename = "clusterScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub cluster_scope: Option<bool>,
     /// 'namespaces' is a list of target namespaces that restricts matches.  A request that specifies a target namespace matches only if either (a) this list contains that target namespace or (b) this list contains "*".  Note that "*" matches any specified namespace but does not match a request that _does not specify_ a namespace (see the 'clusterScope' field for that). This list may be empty, but only if 'clusterScope' is true.
-    #[serde(
-        rename = "namespaces",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub namespaces: Option<Vec<crate::primitives::Str>>,
     /// 'resources' is a list of matching resources (i.e., lowercase and plural) with, if desired, subresource.  For example, \[ "services", "nodes/status" \].  This list may not be empty. "*" matches all resources and, if present, must be the only entry. Required.
-    #[serde(
-        rename = "resources",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub resources: Vec<crate::primitives::Str>,
     /// 'verbs' is a list of matching verbs and may not be empty. "*" matches all verbs and, if present, must be the only entry. Required.
-    #[serde(
-        rename = "verbs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ResourcePolicyRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourcePolicyRule",
+            3 + usize::from(self.cluster_scope.is_some()) + usize::from(self.namespaces.is_some()),
+        )?;
+        st.serialize_field("apiGroups", &self.api_groups)?;
+        if let Some(v) = &self.cluster_scope {
+            st.serialize_field("clusterScope", v)?;
+        }
+        if let Some(v) = &self.namespaces {
+            st.serialize_field("namespaces", v)?;
+        }
+        st.serialize_field("resources", &self.resources)?;
+        st.serialize_field("verbs", &self.verbs)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourcePolicyRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourcePolicyRule {
+    const NAME: &'static str = "ResourcePolicyRule";
+    const KEYS: &'static [&'static str] = &[
+        "apiGroups",
+        "clusterScope",
+        "namespaces",
+        "resources",
+        "verbs",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.api_groups)?,
+            1 => self.cluster_scope = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.namespaces)?,
+            3 => crate::json::read_vec(map, &mut self.resources)?,
+            4 => crate::json::read_vec(map, &mut self.verbs)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourcePolicyRule {
@@ -1104,13 +1801,13 @@ impl crate::protobuf::Message for ResourcePolicyRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.api_groups)?,
-                (3, wire) => pb::push(wire, &mut buf, &mut m.resources)?,
-                (4, wire) => m.cluster_scope = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => pb::push(wire, &mut buf, m.namespaces.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.api_groups),
+                (3, wire) => pb::push(wire, &mut buf, &mut m.resources),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.cluster_scope),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.namespaces),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.verbs.shrink_to_fit();
         m.api_groups.shrink_to_fit();
@@ -1123,14 +1820,47 @@ impl crate::protobuf::Message for ResourcePolicyRule {
 }
 
 /// ServiceAccountSubject holds detailed information for service-account-kind subject.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAccountSubject {
     /// 'name' is the name of matching ServiceAccount objects, or "*" to match regardless of name. Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// 'namespace' is the namespace of matching ServiceAccount objects. Required.
-    #[serde(rename = "namespace", default)]
     pub namespace: crate::primitives::Str,
+}
+
+impl serde::Serialize for ServiceAccountSubject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ServiceAccountSubject", 2)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("namespace", &self.namespace)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceAccountSubject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceAccountSubject {
+    const NAME: &'static str = "ServiceAccountSubject";
+    const KEYS: &'static [&'static str] = &["name", "namespace"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.namespace = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceAccountSubject {
@@ -1151,34 +1881,76 @@ impl crate::protobuf::Message for ServiceAccountSubject {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.namespace = pb::get(wire, &mut buf)?,
-                (2, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.namespace),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Subject matches the originator of a request, as identified by the request authentication system. There are three ways of matching an originator; by user, group, or service account.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subject {
     /// 'group' matches based on user group name.
-    #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<Box<crate::api::flowcontrol::v1::GroupSubject>>,
     /// 'kind' indicates which one of the other fields is non-empty. Required
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// 'serviceAccount' matches ServiceAccounts.
-    #[serde(
-        rename = "serviceAccount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub service_account: Option<Box<crate::api::flowcontrol::v1::ServiceAccountSubject>>,
     /// 'user' matches based on username.
-    #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Box<crate::api::flowcontrol::v1::UserSubject>>,
+}
+
+impl serde::Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Subject",
+            1 + usize::from(self.group.is_some())
+                + usize::from(self.service_account.is_some())
+                + usize::from(self.user.is_some()),
+        )?;
+        if let Some(v) = &self.group {
+            st.serialize_field("group", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        if let Some(v) = &self.service_account {
+            st.serialize_field("serviceAccount", v)?;
+        }
+        if let Some(v) = &self.user {
+            st.serialize_field("user", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Subject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Subject {
+    const NAME: &'static str = "Subject";
+    const KEYS: &'static [&'static str] = &["group", "kind", "serviceAccount", "user"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.group = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.service_account = map.next_value()?,
+            3 => self.user = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Subject {
@@ -1204,23 +1976,55 @@ impl crate::protobuf::Message for Subject {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (2, wire) => m.user = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.group = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.service_account = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.user),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.group),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.service_account),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// UserSubject holds detailed information for user-kind subject.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSubject {
     /// 'name' is the username that matches, or "*" to match all usernames. Required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for UserSubject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("UserSubject", 1)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserSubject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for UserSubject {
+    const NAME: &'static str = "UserSubject";
+    const KEYS: &'static [&'static str] = &["name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for UserSubject {
@@ -1240,9 +2044,9 @@ impl crate::protobuf::Message for UserSubject {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

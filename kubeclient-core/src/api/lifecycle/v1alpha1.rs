@@ -15,27 +15,65 @@
 /// Responders should observe and communicate through the .status to help with the eviction of the target when they see their state == Active in .status.targetResponders. ResponderStatus struct should then be periodically updated to indicate the progress or completion of the eviction process by each responder in .status.responders. If .status.responders\[\].heartbeatTime is not updated within the heartbeat deadline defined by the Eviction API (currently 20 minutes), the eviction is passed over to the next responder with a lower priority.
 ///
 /// If there are no other responders and the target is a pod, the last default imperative-eviction.k8s.io/evictor responder with a priority of 100 will evict the pod using the imperative Eviction API (pods/&lt;name&gt;/eviction subresource).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Eviction {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>. .metadata.name set by the evictionrequest-controller is purely informative and subject to change. .spec.target field should be used to identify the target precisesly.
     ///
     /// The requester and responder names will be used as label keys and added to the labels of the eviction in one of the following formats: 1. acme.io/foo: "requester" 2. acme.io/foo: "responder" 3. acme.io/foo: "requester-responder"
     ///
     /// Please see EvictionParticipantRole for available role label values.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the eviction specification. <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::lifecycle::v1alpha1::EvictionSpec,
     /// status represents the most recently observed status of the eviction. Populated by responders and evictionrequest-controller. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::lifecycle::v1alpha1::EvictionStatus>>,
+}
+
+impl serde::Serialize for Eviction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Eviction", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Eviction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Eviction {
+    const NAME: &'static str = "Eviction";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Eviction {
@@ -59,11 +97,11 @@ impl crate::protobuf::Message for Eviction {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -87,24 +125,55 @@ impl crate::resource::Resource for Eviction {
 }
 
 /// EvictionList contains a list of Eviction resources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Evictions.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::lifecycle::v1alpha1::Eviction>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for EvictionList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionList {
+    const NAME: &'static str = "EvictionList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionList {
@@ -125,10 +194,10 @@ impl crate::protobuf::Message for EvictionList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -141,14 +210,47 @@ impl crate::primitives::TypeInfo for EvictionList {
 }
 
 /// EvictionPodReference contains enough information to locate the referenced pod inside the same namespace.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionPodReference {
     /// name of the target. This field is required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// uid of the target. It can be found in .metadata.uid of the target and is a lowercase UUID in 8-4-4-4-12 format. This field is required.
-    #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl serde::Serialize for EvictionPodReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionPodReference", 2)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("uid", &self.uid)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionPodReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionPodReference {
+    const NAME: &'static str = "EvictionPodReference";
+    const KEYS: &'static [&'static str] = &["name", "uid"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionPodReference {
@@ -169,10 +271,10 @@ impl crate::protobuf::Message for EvictionPodReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.uid = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.uid),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -189,23 +291,62 @@ impl crate::protobuf::Message for EvictionPodReference {
 /// There is many-to-many relationship between EvictionRequests and Evictions in general. And many-to-one if the target is a  pod.
 ///
 /// If all requesters withdraw their eviction intent for a common target, the eviction will be canceled. Deleting an EvictionRequest also counts as a withdrawal. Once all EvictionRequest of a target are removed, the corresponding Evictions are eventually garbage collected.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionRequest {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata; More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the eviction request specification. <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::lifecycle::v1alpha1::EvictionRequestSpec,
     /// status represents the most recently observed status of the eviction request. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::lifecycle::v1alpha1::EvictionRequestStatus>>,
+}
+
+impl serde::Serialize for EvictionRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("EvictionRequest", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionRequest {
+    const NAME: &'static str = "EvictionRequest";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionRequest {
@@ -229,11 +370,11 @@ impl crate::protobuf::Message for EvictionRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -257,24 +398,55 @@ impl crate::resource::Resource for EvictionRequest {
 }
 
 /// EvictionRequestList contains a list of EvictionRequests resources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionRequestList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of EvictionRequests.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::lifecycle::v1alpha1::EvictionRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for EvictionRequestList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionRequestList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionRequestList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionRequestList {
+    const NAME: &'static str = "EvictionRequestList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionRequestList {
@@ -295,10 +467,10 @@ impl crate::protobuf::Message for EvictionRequestList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -311,14 +483,47 @@ impl crate::primitives::TypeInfo for EvictionRequestList {
 }
 
 /// EvictionRequestPodReference contains enough information to locate the referenced pod inside the same namespace.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionRequestPodReference {
     /// name of the target. This field is required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// uid of the target. It can be found in .metadata.uid of the target and is a lowercase UUID in 8-4-4-4-12 format. This field is required.
-    #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl serde::Serialize for EvictionRequestPodReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionRequestPodReference", 2)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("uid", &self.uid)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionRequestPodReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionRequestPodReference {
+    const NAME: &'static str = "EvictionRequestPodReference";
+    const KEYS: &'static [&'static str] = &["name", "uid"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionRequestPodReference {
@@ -339,17 +544,17 @@ impl crate::protobuf::Message for EvictionRequestPodReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.uid = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.uid),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// EvictionRequestSpec is a specification of an EvictionRequest.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionRequestSpec {
     /// intent specifies the action that should be taken for the specified target.
     ///
@@ -359,16 +564,50 @@ pub struct EvictionRequestSpec {
     /// - Inactive responders will never run.
     /// - Active responders are expected to cancel the eviction.
     /// - Completed or Interrupted responders should not take any action.
-    #[serde(rename = "intent", default)]
     pub intent: crate::primitives::Str,
     /// requester allows you to identify the entity, that requested the eviction of the target.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). Domain names *.k8s.io and *.kubernetes.io are reserved. This field is required and immutable.
-    #[serde(rename = "requester", default)]
     pub requester: crate::primitives::Str,
     /// target contains a reference to an object (e.g. a pod) that should be evicted. This field is required and immutable.
-    #[serde(rename = "target", default)]
     pub target: crate::api::lifecycle::v1alpha1::EvictionRequestTarget,
+}
+
+impl serde::Serialize for EvictionRequestSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionRequestSpec", 3)?;
+        st.serialize_field("intent", &self.intent)?;
+        st.serialize_field("requester", &self.requester)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionRequestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionRequestSpec {
+    const NAME: &'static str = "EvictionRequestSpec";
+    const KEYS: &'static [&'static str] = &["intent", "requester", "target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.intent = map.next_value()?,
+            1 => self.requester = map.next_value()?,
+            2 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionRequestSpec {
@@ -392,18 +631,18 @@ impl crate::protobuf::Message for EvictionRequestSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.target = pb::get(wire, &mut buf)?,
-                (2, wire) => m.requester = pb::get(wire, &mut buf)?,
-                (3, wire) => m.intent = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.requester),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.intent),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// EvictionRequestStatus represents the last observed status of the eviction request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionRequestStatus {
     /// conditions contain information about the eviction request.
     ///
@@ -415,20 +654,52 @@ pub struct EvictionRequestStatus {
     /// These conditions can be reset if the eviction was unsuccessful and a new Eviction intent has been submitted.
     ///
     /// The maximum length of the conditions list is 100.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// observedGeneration is EvictionRequest's .metadata.generation observed by the evictionrequest-controller. The observed generation value cannot be negative and can only be incremented. The minimum value is 1. This field is managed by evictionrequest-controller.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
+}
+
+impl serde::Serialize for EvictionRequestStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "EvictionRequestStatus",
+            usize::from(self.conditions.is_some())
+                + usize::from(self.observed_generation.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionRequestStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionRequestStatus {
+    const NAME: &'static str = "EvictionRequestStatus";
+    const KEYS: &'static [&'static str] = &["conditions", "observedGeneration"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => self.observed_generation = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionRequestStatus {
@@ -454,10 +725,10 @@ impl crate::protobuf::Message for EvictionRequestStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.observed_generation),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -467,11 +738,46 @@ impl crate::protobuf::Message for EvictionRequestStatus {
 }
 
 /// EvictionRequestTarget contains a reference to an object that should be evicted.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionRequestTarget {
     /// pod references a pod that is subject to eviction/termination. Pods that are part of a PodGroup (.spec.schedulingGroup is set) are not supported.
-    #[serde(rename = "pod", default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<Box<crate::api::lifecycle::v1alpha1::EvictionRequestPodReference>>,
+}
+
+impl serde::Serialize for EvictionRequestTarget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("EvictionRequestTarget", usize::from(self.pod.is_some()))?;
+        if let Some(v) = &self.pod {
+            st.serialize_field("pod", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionRequestTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionRequestTarget {
+    const NAME: &'static str = "EvictionRequestTarget";
+    const KEYS: &'static [&'static str] = &["pod"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.pod = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionRequestTarget {
@@ -491,20 +797,52 @@ impl crate::protobuf::Message for EvictionRequestTarget {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.pod = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.pod),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// EvictionSpec is a specification of an Eviction.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionSpec {
     /// target contains a reference to an object (e.g. a pod) that should be evicted. This field is required and immutable.
-    #[serde(rename = "target", default)]
     pub target: crate::api::lifecycle::v1alpha1::EvictionTarget,
+}
+
+impl serde::Serialize for EvictionSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionSpec", 1)?;
+        st.serialize_field("target", &self.target)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionSpec {
+    const NAME: &'static str = "EvictionSpec";
+    const KEYS: &'static [&'static str] = &["target"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.target = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionSpec {
@@ -524,16 +862,16 @@ impl crate::protobuf::Message for EvictionSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.target = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.target),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// EvictionStatus represents the last observed status of the eviction request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionStatus {
     /// conditions contain information about the eviction request.
     ///
@@ -543,41 +881,18 @@ pub struct EvictionStatus {
     /// - TargetEvicted means that the target has been evicted (e.g. a pod has been terminated or deleted).
     ///
     /// The maximum length of the conditions list is 100.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// observedGeneration is Eviction's .metadata.generation observed by the evictionrequest-controller. The observed generation value cannot be negative and can only be incremented. The minimum value is 1. This field is managed by evictionrequest-controller.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// requesters allow you to identify the entities, that requested the eviction of the target. If all the requesters withdraw their eviction intent, the eviction will be canceled.
     ///
     /// The maximum length of the requesters list is 100. If this limit is exceeded, requesters with Withdrawn intent should be dropped first.
-    #[serde(
-        rename = "requesters",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requesters: Option<Vec<crate::api::lifecycle::v1alpha1::Requester>>,
     /// responders represents the eviction process status of each declared responder.
     ///
     /// The responder list should be the same length and have the same .name fields as .status.targetResponders. Only responders with .name that have Active state in .targetResponders\[\].state should be updated and can be mutated. First initialization of the list is allowed.
     ///
     /// Each ResponderStatus is initialized by evictionrequest-controller and then managed by the designated responder.
-    #[serde(
-        rename = "responders",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub responders: Option<Vec<crate::api::lifecycle::v1alpha1::ResponderStatus>>,
     /// targetResponders reference responders that should eventually respond to this eviction to help with the graceful eviction of a target. These responders are selected sequentially, according to their specified priority by setting the Active state to the TargetResponder .state field. The maximum number of active responders allowed is 1. Eventually each responder can end up in an Interrupted, Canceled or, Completed state. Responders should observe these states in order to navigate their lifecycle.
     ///
@@ -589,13 +904,71 @@ pub struct EvictionStatus {
     /// It will update the responder message and try again with a backoff.
     ///
     /// The maximum length of the responders list is 11. The length and keys of the list cannot change once set. This field is managed by evictionrequest-controller.
-    #[serde(
-        rename = "targetResponders",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub target_responders: Option<Vec<crate::api::lifecycle::v1alpha1::TargetResponder>>,
+}
+
+impl serde::Serialize for EvictionStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "EvictionStatus",
+            usize::from(self.conditions.is_some())
+                + usize::from(self.observed_generation.is_some())
+                + usize::from(self.requesters.is_some())
+                + usize::from(self.responders.is_some())
+                + usize::from(self.target_responders.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        if let Some(v) = &self.requesters {
+            st.serialize_field("requesters", v)?;
+        }
+        if let Some(v) = &self.responders {
+            st.serialize_field("responders", v)?;
+        }
+        if let Some(v) = &self.target_responders {
+            st.serialize_field("targetResponders", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionStatus {
+    const NAME: &'static str = "EvictionStatus";
+    const KEYS: &'static [&'static str] = &[
+        "conditions",
+        "observedGeneration",
+        "requesters",
+        "responders",
+        "targetResponders",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => self.observed_generation = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.requesters)?,
+            3 => crate::json::read_option_vec(map, &mut self.responders)?,
+            4 => crate::json::read_option_vec(map, &mut self.target_responders)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionStatus {
@@ -642,17 +1015,13 @@ impl crate::protobuf::Message for EvictionStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.observed_generation = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => pb::push(wire, &mut buf, m.requesters.get_or_insert_with(Vec::new))?,
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.target_responders.get_or_insert_with(Vec::new),
-                )?,
-                (5, wire) => pb::push(wire, &mut buf, m.responders.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.observed_generation),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.requesters),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.target_responders),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.responders),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -671,11 +1040,45 @@ impl crate::protobuf::Message for EvictionStatus {
 }
 
 /// EvictionTarget contains a reference to an object that should be evicted.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvictionTarget {
     /// pod references a pod that is subject to eviction/termination. Pods that are part of a PodGroup (.spec.schedulingGroup is set) are not supported.
-    #[serde(rename = "pod", default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<Box<crate::api::lifecycle::v1alpha1::EvictionPodReference>>,
+}
+
+impl serde::Serialize for EvictionTarget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("EvictionTarget", usize::from(self.pod.is_some()))?;
+        if let Some(v) = &self.pod {
+            st.serialize_field("pod", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvictionTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for EvictionTarget {
+    const NAME: &'static str = "EvictionTarget";
+    const KEYS: &'static [&'static str] = &["pod"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.pod = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for EvictionTarget {
@@ -695,16 +1098,16 @@ impl crate::protobuf::Message for EvictionTarget {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.pod = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.pod),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Requester allows you to identify the entity, that requested the eviction of the target.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Requester {
     /// intent specifies the action that should be taken for the specified target.
     ///
@@ -714,13 +1117,46 @@ pub struct Requester {
     /// - Inactive responders will never run.
     /// - Active responders are expected to cancel the eviction.
     /// - Completed or Interrupted responders should not take any action.
-    #[serde(rename = "intent", default)]
     pub intent: crate::primitives::Str,
     /// name allows you to identify the entity, that requested the eviction of the target.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field must be unique for each requester. This field is required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for Requester {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Requester", 2)?;
+        st.serialize_field("intent", &self.intent)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Requester {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Requester {
+    const NAME: &'static str = "Requester";
+    const KEYS: &'static [&'static str] = &["intent", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.intent = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Requester {
@@ -741,50 +1177,99 @@ impl crate::protobuf::Message for Requester {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.intent = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.intent),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResponderStatus represents the last observed status of the eviction process of the responder. It should be only updated by the designated responder whose name is .name field.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponderStatus {
     /// completionTime tracks the time at which the Responder stopped processing the eviction request. Completion means that the responders has either fully or partially completed the eviction process, which may have resulted in target eviction (e.g. pod termination). It should reflect the present time when set. This field becomes immutable once set.
-    #[serde(
-        rename = "completionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub completion_time: Option<crate::primitives::Time>,
     /// expectedCompletionTime is the time at which the eviction process step is expected to end for the responder. The time cannot be set to the past. May be omitted if no estimate can be made.
-    #[serde(
-        rename = "expectedCompletionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expected_completion_time: Option<crate::primitives::Time>,
     /// heartbeatTime is the last time at which the eviction process was reported to be in progress by the responder. It should reflect the present time when set. Responders should avoid heartbeats more frequent than 20 seconds to avoid overloading the control-plane.
-    #[serde(
-        rename = "heartbeatTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub heartbeat_time: Option<crate::primitives::Time>,
     /// message provides human-readable details about the state of the responder and the eviction process. Maximum length is 4000 characters.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// name allows you to identify the responder reacting to the Eviction.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field is initialized by Kubernetes and must be unique for each responder. This field is required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// startTime tracks the time at which this responder was designated as active and should start processing the eviction request. It should reflect the present time when set. This field is initialized by Kubernetes when this responder becomes active. This field becomes immutable once set.
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<crate::primitives::Time>,
+}
+
+impl serde::Serialize for ResponderStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResponderStatus",
+            1 + usize::from(self.completion_time.is_some())
+                + usize::from(self.expected_completion_time.is_some())
+                + usize::from(self.heartbeat_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.start_time.is_some()),
+        )?;
+        if let Some(v) = &self.completion_time {
+            st.serialize_field("completionTime", v)?;
+        }
+        if let Some(v) = &self.expected_completion_time {
+            st.serialize_field("expectedCompletionTime", v)?;
+        }
+        if let Some(v) = &self.heartbeat_time {
+            st.serialize_field("heartbeatTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.start_time {
+            st.serialize_field("startTime", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResponderStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResponderStatus {
+    const NAME: &'static str = "ResponderStatus";
+    const KEYS: &'static [&'static str] = &[
+        "completionTime",
+        "expectedCompletionTime",
+        "heartbeatTime",
+        "message",
+        "name",
+        "startTime",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.completion_time = map.next_value()?,
+            1 => self.expected_completion_time = map.next_value()?,
+            2 => self.heartbeat_time = map.next_value()?,
+            3 => self.message = map.next_value()?,
+            4 => self.name = map.next_value()?,
+            5 => self.start_time = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResponderStatus {
@@ -814,33 +1299,31 @@ impl crate::protobuf::Message for ResponderStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.start_time = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.heartbeat_time = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.expected_completion_time = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.completion_time = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.message = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.start_time),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.heartbeat_time),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.expected_completion_time),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.completion_time),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// TargetResponder allows you to specify the responder reacting to the Eviction. Responders should observe and communicate through the Eviction API (see .state) to help with the graceful eviction of a target (e.g. termination of a pod).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetResponder {
     /// name allows you to identify the responder reacting to the Eviction.
     ///
     /// It must be a valid domain-prefixed key (such as "acme.io/foo"). This field must be unique for each responder. This field is required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// priority for this responder. Higher priorities are selected first by the evictionrequest-controller. If there are responders with the same priority, the responder whose domain name comes first in the alphabetical higher domain order, will be picked. This means that the top domain labels are compared alphabetically first, followed by the lower domain labels. The key is compared last.
     ///
     /// The responder that is the managing controller of the pod should set the value of this field to 10000 to allow both for preemption or fallback registration by other responders.
     ///
     /// The minimum value is 0 and the maximum value is 100000. The interval 0-999 is reserved for responders with *.k8s.io suffix. This field is required and immutable.
-    #[serde(rename = "priority", default)]
     pub priority: i32,
     /// state specifies a state that is assigned by the evictionrequest-controller. Responders should observe this state in order to navigate their lifecycle. - Inactive means that the responder should not yet process this eviction request. - Active means that the responder is either running or expected to start soon.
     /// Also, startTime has been set in the ResponderStatus by the evictionrequest-controller.
@@ -859,8 +1342,44 @@ pub struct TargetResponder {
     /// in ResponderStatus.
     ///
     /// Please refer to the ResponderStatus in .status.responders for more details on each responder.
-    #[serde(rename = "state", default)]
     pub state: crate::primitives::Str,
+}
+
+impl serde::Serialize for TargetResponder {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("TargetResponder", 3)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("priority", &self.priority)?;
+        st.serialize_field("state", &self.state)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TargetResponder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TargetResponder {
+    const NAME: &'static str = "TargetResponder";
+    const KEYS: &'static [&'static str] = &["name", "priority", "state"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.priority = map.next_value()?,
+            2 => self.state = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TargetResponder {
@@ -882,11 +1401,11 @@ impl crate::protobuf::Message for TargetResponder {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.priority = pb::get(wire, &mut buf)?,
-                (3, wire) => m.state = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.priority),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.state),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

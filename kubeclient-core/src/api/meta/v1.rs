@@ -7,40 +7,79 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// APIGroup contains the name, the supported versions, and the preferred version of a group.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIGroup {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// name is the name of the group.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// preferredVersion is the version preferred by the API server, which probably is the storage version.
-    #[serde(
-        rename = "preferredVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preferred_version: Option<Box<crate::api::meta::v1::GroupVersionForDiscovery>>,
     /// a map of client CIDR to server address that is serving this group. This is to help clients reach servers in the most network-efficient way possible. Clients can use the appropriate server address as per the CIDR that they match. In case of multiple matches, clients should use the longest matching CIDR. The server returns only those CIDRs that it thinks that the client can match. For example: the master will return an internal IP CIDR only, if the client reaches the server using an internal IP. Server looks at X-Forwarded-For header or X-Real-Ip header or request.RemoteAddr (in that order) to get the client IP.
-    #[serde(
-        rename = "serverAddressByClientCIDRs",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub server_address_by_client_cidrs:
         Option<Vec<crate::api::meta::v1::ServerAddressByClientCIDR>>,
     /// versions are the versions supported in this group.
-    #[serde(
-        rename = "versions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub versions: Vec<crate::api::meta::v1::GroupVersionForDiscovery>,
+}
+
+impl serde::Serialize for APIGroup {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "APIGroup",
+            4 + usize::from(self.preferred_version.is_some())
+                + usize::from(self.server_address_by_client_cidrs.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.preferred_version {
+            st.serialize_field("preferredVersion", v)?;
+        }
+        if let Some(v) = &self.server_address_by_client_cidrs {
+            st.serialize_field("serverAddressByClientCIDRs", v)?;
+        }
+        st.serialize_field("versions", &self.versions)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIGroup {
+    const NAME: &'static str = "APIGroup";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "kind",
+        "name",
+        "preferredVersion",
+        "serverAddressByClientCIDRs",
+        "versions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.preferred_version = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.server_address_by_client_cidrs)?,
+            5 => crate::json::read_vec(map, &mut self.versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIGroup {
@@ -71,17 +110,12 @@ impl crate::protobuf::Message for APIGroup {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.versions)?,
-                (3, wire) => m.preferred_version = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.server_address_by_client_cidrs
-                        .get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.versions),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.preferred_version),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.server_address_by_client_cidrs),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.versions.shrink_to_fit();
         if let Some(v) = &mut m.server_address_by_client_cidrs {
@@ -97,21 +131,51 @@ impl crate::primitives::TypeInfo for APIGroup {
 }
 
 /// APIGroupList is a list of APIGroup, to allow clients to discover the API at /apis.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIGroupList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// groups is a list of APIGroup.
-    #[serde(
-        rename = "groups",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub groups: Vec<crate::api::meta::v1::APIGroup>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
+}
+
+impl serde::Serialize for APIGroupList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("APIGroupList", 3)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("groups", &self.groups)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIGroupList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIGroupList {
+    const NAME: &'static str = "APIGroupList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "groups", "kind"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.groups)?,
+            2 => self.kind = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIGroupList {
@@ -131,9 +195,9 @@ impl crate::protobuf::Message for APIGroupList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.groups)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.groups),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.groups.shrink_to_fit();
         Ok(m)
@@ -146,56 +210,107 @@ impl crate::primitives::TypeInfo for APIGroupList {
 }
 
 /// APIResource specifies the name of a resource and whether it is namespaced.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIResource {
     /// categories is a list of the grouped resources this resource belongs to (e.g. 'all')
-    #[serde(
-        rename = "categories",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub categories: Option<Vec<crate::primitives::Str>>,
     /// group is the preferred group of the resource.  Empty implies the group of the containing resource list. For subresources, this may have a different value, for example: Scale".
-    #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<crate::primitives::Str>,
     /// kind is the kind for the resource (e.g. 'Foo' is the kind for a resource 'foo')
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// name is the plural name of the resource.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespaced indicates if a resource is namespaced or not.
-    #[serde(rename = "namespaced", default)]
     pub namespaced: bool,
     /// shortNames is a list of suggested short names of the resource.
-    #[serde(
-        rename = "shortNames",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub short_names: Option<Vec<crate::primitives::Str>>,
     /// singularName is the singular name of the resource.  This allows clients to handle plural and singular opaquely. The singularName is more correct for reporting status on a single item and both singular and plural are allowed from the kubectl CLI interface.
-    #[serde(rename = "singularName", default)]
     pub singular_name: crate::primitives::Str,
     /// The hash value of the storage version, the version this resource is converted to when written to the data store. Value must be treated as opaque by clients. Only equality comparison on the value is valid. This is an alpha feature and may change or be removed in the future. The field is populated by the apiserver only if the StorageVersionHash feature gate is enabled. This field will remain optional even if it graduates.
-    #[serde(
-        rename = "storageVersionHash",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub storage_version_hash: Option<crate::primitives::Str>,
     /// verbs is a list of supported kube verbs (this includes get, list, watch, create, update, patch, delete, deletecollection, and proxy)
-    #[serde(
-        rename = "verbs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub verbs: Vec<crate::primitives::Str>,
     /// version is the preferred version of the resource.  Empty implies the version of the containing resource list For subresources, this may have a different value, for example: v1 (while inside a v1beta1 version of the core resource's group)".
-    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for APIResource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "APIResource",
+            5 + usize::from(self.categories.is_some())
+                + usize::from(self.group.is_some())
+                + usize::from(self.short_names.is_some())
+                + usize::from(self.storage_version_hash.is_some())
+                + usize::from(self.version.is_some()),
+        )?;
+        if let Some(v) = &self.categories {
+            st.serialize_field("categories", v)?;
+        }
+        if let Some(v) = &self.group {
+            st.serialize_field("group", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("namespaced", &self.namespaced)?;
+        if let Some(v) = &self.short_names {
+            st.serialize_field("shortNames", v)?;
+        }
+        st.serialize_field("singularName", &self.singular_name)?;
+        if let Some(v) = &self.storage_version_hash {
+            st.serialize_field("storageVersionHash", v)?;
+        }
+        st.serialize_field("verbs", &self.verbs)?;
+        if let Some(v) = &self.version {
+            st.serialize_field("version", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIResource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIResource {
+    const NAME: &'static str = "APIResource";
+    const KEYS: &'static [&'static str] = &[
+        "categories",
+        "group",
+        "kind",
+        "name",
+        "namespaced",
+        "shortNames",
+        "singularName",
+        "storageVersionHash",
+        "verbs",
+        "version",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.categories)?,
+            1 => self.group = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.namespaced = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.short_names)?,
+            6 => self.singular_name = map.next_value()?,
+            7 => self.storage_version_hash = map.next_value()?,
+            8 => crate::json::read_vec(map, &mut self.verbs)?,
+            9 => self.version = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIResource {
@@ -243,18 +358,18 @@ impl crate::protobuf::Message for APIResource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.namespaced = pb::get(wire, &mut buf)?,
-                (3, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (4, wire) => m.verbs = pb::get(wire, &mut buf)?,
-                (5, wire) => pb::push(wire, &mut buf, m.short_names.get_or_insert_with(Vec::new))?,
-                (6, wire) => m.singular_name = pb::get(wire, &mut buf)?,
-                (7, wire) => pb::push(wire, &mut buf, m.categories.get_or_insert_with(Vec::new))?,
-                (8, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
-                (9, wire) => m.version = pb::get_nonzero(wire, &mut buf)?,
-                (10, wire) => m.storage_version_hash = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.namespaced),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.verbs),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.short_names),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.singular_name),
+                (7, wire) => pb::push_some(wire, &mut buf, &mut m.categories),
+                (8, wire) => pb::set_nonzero(wire, &mut buf, &mut m.group),
+                (9, wire) => pb::set_nonzero(wire, &mut buf, &mut m.version),
+                (10, wire) => pb::set_nonzero(wire, &mut buf, &mut m.storage_version_hash),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.short_names {
             v.shrink_to_fit();
@@ -267,24 +382,55 @@ impl crate::protobuf::Message for APIResource {
 }
 
 /// APIResourceList is a list of APIResource, it is used to expose the name of the resources supported in a specific group and version, and if the resource is namespaced.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIResourceList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// groupVersion is the group and version this APIResourceList is for.
-    #[serde(rename = "groupVersion", default)]
     pub group_version: crate::primitives::Str,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// resources contains the name of the resources and if they are namespaced.
-    #[serde(
-        rename = "resources",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub resources: Vec<crate::api::meta::v1::APIResource>,
+}
+
+impl serde::Serialize for APIResourceList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("APIResourceList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("groupVersion", &self.group_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("resources", &self.resources)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIResourceList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIResourceList {
+    const NAME: &'static str = "APIResourceList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "groupVersion", "kind", "resources"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.group_version = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => crate::json::read_vec(map, &mut self.resources)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIResourceList {
@@ -305,10 +451,10 @@ impl crate::protobuf::Message for APIResourceList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.group_version = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.resources)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.group_version),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.resources),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.resources.shrink_to_fit();
         Ok(m)
@@ -321,28 +467,63 @@ impl crate::primitives::TypeInfo for APIResourceList {
 }
 
 /// APIVersions lists the versions that are available, to allow clients to discover the API at /api, which is the root path of the legacy v1 API.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct APIVersions {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// a map of client CIDR to server address that is serving this group. This is to help clients reach servers in the most network-efficient way possible. Clients can use the appropriate server address as per the CIDR that they match. In case of multiple matches, clients should use the longest matching CIDR. The server returns only those CIDRs that it thinks that the client can match. For example: the master will return an internal IP CIDR only, if the client reaches the server using an internal IP. Server looks at X-Forwarded-For header or X-Real-Ip header or request.RemoteAddr (in that order) to get the client IP.
-    #[serde(
-        rename = "serverAddressByClientCIDRs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub server_address_by_client_cidrs: Vec<crate::api::meta::v1::ServerAddressByClientCIDR>,
     /// versions are the api versions that are available.
-    #[serde(
-        rename = "versions",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub versions: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for APIVersions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("APIVersions", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field(
+            "serverAddressByClientCIDRs",
+            &self.server_address_by_client_cidrs,
+        )?;
+        st.serialize_field("versions", &self.versions)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for APIVersions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for APIVersions {
+    const NAME: &'static str = "APIVersions";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "kind",
+        "serverAddressByClientCIDRs",
+        "versions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => crate::json::read_vec(map, &mut self.server_address_by_client_cidrs)?,
+            3 => crate::json::read_vec(map, &mut self.versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for APIVersions {
@@ -364,10 +545,10 @@ impl crate::protobuf::Message for APIVersions {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.versions)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.server_address_by_client_cidrs)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.versions),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.server_address_by_client_cidrs),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.versions.shrink_to_fit();
         m.server_address_by_client_cidrs.shrink_to_fit();
@@ -381,30 +562,75 @@ impl crate::primitives::TypeInfo for APIVersions {
 }
 
 /// Condition contains details for one aspect of the current state of this API Resource.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// lastTransitionTime is the last time the condition transitioned from one status to another. This should be when the underlying condition changed.  If that is not known, then using the time when the API field changed is acceptable.
-    #[serde(rename = "lastTransitionTime", default)]
     pub last_transition_time: crate::primitives::Time,
     /// message is a human readable message indicating details about the transition. This may be an empty string.
-    #[serde(rename = "message", default)]
     pub message: crate::primitives::Str,
     /// observedGeneration represents the .metadata.generation that the condition was set based upon. For instance, if .metadata.generation is currently 12, but the .status.conditions\[x\].observedGeneration is 9, the condition is out of date with respect to the current state of the instance.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
     /// reason contains a programmatic identifier indicating the reason for the condition's last transition. Producers of specific condition types may define expected values and meanings for this field, and whether the values are considered a guaranteed API. The value should be a CamelCase string. This field may not be empty.
-    #[serde(rename = "reason", default)]
     pub reason: crate::primitives::Str,
     /// status of the condition, one of True, False, Unknown.
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// type of condition in CamelCase or in foo.example.com/CamelCase.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for Condition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Condition",
+            5 + usize::from(self.observed_generation.is_some()),
+        )?;
+        st.serialize_field("lastTransitionTime", &self.last_transition_time)?;
+        st.serialize_field("message", &self.message)?;
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Condition {
+    const NAME: &'static str = "Condition";
+    const KEYS: &'static [&'static str] = &[
+        "lastTransitionTime",
+        "message",
+        "observedGeneration",
+        "reason",
+        "status",
+        "type",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.last_transition_time = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.observed_generation = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Condition {
@@ -434,75 +660,123 @@ impl crate::protobuf::Message for Condition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get(wire, &mut buf)?,
-                (3, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.last_transition_time = pb::get(wire, &mut buf)?,
-                (5, wire) => m.reason = pb::get(wire, &mut buf)?,
-                (6, wire) => m.message = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.last_transition_time),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.reason),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.message),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeleteOptions may be provided when deleting an API object.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeleteOptions {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub api_version: Option<crate::primitives::Str>,
     /// When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed
-    #[serde(
-        rename = "dryRun",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub dry_run: Option<Vec<crate::primitives::Str>>,
     /// The duration in seconds before the object should be deleted. Value must be non-negative integer. The value zero indicates delete immediately. If this value is nil, the default grace period for the specified type will be used. Defaults to a per object value if not specified. zero means delete immediately.
-    #[serde(
-        rename = "gracePeriodSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub grace_period_seconds: Option<i64>,
     /// if set to true, it will trigger an unsafe deletion of the resource in case the normal deletion flow fails with a corrupt object error. A resource is considered corrupt if it can not be retrieved from the underlying storage successfully because of a) its data can not be transformed e.g. decryption failure, or b) it fails to decode into an object. NOTE: unsafe deletion ignores finalizer constraints, skips precondition checks, and removes the object from the storage. WARNING: This may potentially break the cluster if the workload associated with the resource being unsafe-deleted relies on normal deletion flow. Use only if you REALLY know what you are doing. The default value is false, and the user must opt in to enable it
-    #[serde(
-        rename = "ignoreStoreReadErrorWithClusterBreakingPotential",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ignore_store_read_error_with_cluster_breaking_potential: Option<bool>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::primitives::Str>,
     /// Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7. Should the dependent objects be orphaned. If true/false, the "orphan" finalizer will be added to/removed from the object's finalizers list. Either this field or PropagationPolicy may be set, but not both.
-    #[serde(
-        rename = "orphanDependents",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub orphan_dependents: Option<bool>,
     /// Must be fulfilled before a deletion is carried out. If not possible, a 409 Conflict status will be returned.
-    #[serde(
-        rename = "preconditions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preconditions: Option<Box<crate::api::meta::v1::Preconditions>>,
     /// Whether and how garbage collection will be performed. Either this field or OrphanDependents may be set, but not both. The default policy is decided by the existing finalizer set in the metadata.finalizers and the resource-specific default policy. Acceptable values are: 'Orphan' - orphan the dependents; 'Background' - allow the garbage collector to delete the dependents in the background; 'Foreground' - a cascading policy that deletes all dependents in the foreground.
-    #[serde(
-        rename = "propagationPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub propagation_policy: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeleteOptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeleteOptions",
+            usize::from(self.api_version.is_some())
+                + usize::from(self.dry_run.is_some())
+                + usize::from(self.grace_period_seconds.is_some())
+                + usize::from(
+                    self.ignore_store_read_error_with_cluster_breaking_potential
+                        .is_some(),
+                )
+                + usize::from(self.kind.is_some())
+                + usize::from(self.orphan_dependents.is_some())
+                + usize::from(self.preconditions.is_some())
+                + usize::from(self.propagation_policy.is_some()),
+        )?;
+        if let Some(v) = &self.api_version {
+            st.serialize_field("apiVersion", v)?;
+        }
+        if let Some(v) = &self.dry_run {
+            st.serialize_field("dryRun", v)?;
+        }
+        if let Some(v) = &self.grace_period_seconds {
+            st.serialize_field("gracePeriodSeconds", v)?;
+        }
+        if let Some(v) = &self.ignore_store_read_error_with_cluster_breaking_potential {
+            st.serialize_field("ignoreStoreReadErrorWithClusterBreakingPotential", v)?;
+        }
+        if let Some(v) = &self.kind {
+            st.serialize_field("kind", v)?;
+        }
+        if let Some(v) = &self.orphan_dependents {
+            st.serialize_field("orphanDependents", v)?;
+        }
+        if let Some(v) = &self.preconditions {
+            st.serialize_field("preconditions", v)?;
+        }
+        if let Some(v) = &self.propagation_policy {
+            st.serialize_field("propagationPolicy", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeleteOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeleteOptions {
+    const NAME: &'static str = "DeleteOptions";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "dryRun",
+        "gracePeriodSeconds",
+        "ignoreStoreReadErrorWithClusterBreakingPotential",
+        "kind",
+        "orphanDependents",
+        "preconditions",
+        "propagationPolicy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.dry_run)?,
+            2 => self.grace_period_seconds = map.next_value()?,
+            3 => self.ignore_store_read_error_with_cluster_breaking_potential = map.next_value()?,
+            4 => self.kind = map.next_value()?,
+            5 => self.orphan_dependents = map.next_value()?,
+            6 => self.preconditions = map.next_value()?,
+            7 => self.propagation_policy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeleteOptions {
@@ -543,17 +817,18 @@ impl crate::protobuf::Message for DeleteOptions {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.grace_period_seconds = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.preconditions = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.orphan_dependents = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.propagation_policy = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => pb::push(wire, &mut buf, m.dry_run.get_or_insert_with(Vec::new))?,
-                (6, wire) => {
-                    m.ignore_store_read_error_with_cluster_breaking_potential =
-                        Some(pb::get(wire, &mut buf)?)
-                }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.grace_period_seconds),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.preconditions),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.orphan_dependents),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.propagation_policy),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.dry_run),
+                (6, wire) => pb::set_some(
+                    wire,
+                    &mut buf,
+                    &mut m.ignore_store_read_error_with_cluster_breaking_potential,
+                ),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.dry_run {
             v.shrink_to_fit();
@@ -563,22 +838,56 @@ impl crate::protobuf::Message for DeleteOptions {
 }
 
 /// FieldSelectorRequirement is a selector that contains values, a key, and an operator that relates the key and values.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSelectorRequirement {
     /// key is the field selector key that the requirement applies to.
-    #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
     /// operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists, DoesNotExist. The list of operators may grow in the future.
-    #[serde(rename = "operator", default)]
     pub operator: crate::primitives::Str,
     /// values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty.
-    #[serde(
-        rename = "values",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub values: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for FieldSelectorRequirement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "FieldSelectorRequirement",
+            2 + usize::from(self.values.is_some()),
+        )?;
+        st.serialize_field("key", &self.key)?;
+        st.serialize_field("operator", &self.operator)?;
+        if let Some(v) = &self.values {
+            st.serialize_field("values", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FieldSelectorRequirement {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for FieldSelectorRequirement {
+    const NAME: &'static str = "FieldSelectorRequirement";
+    const KEYS: &'static [&'static str] = &["key", "operator", "values"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.key = map.next_value()?,
+            1 => self.operator = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.values)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for FieldSelectorRequirement {
@@ -604,11 +913,11 @@ impl crate::protobuf::Message for FieldSelectorRequirement {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get(wire, &mut buf)?,
-                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.key),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.operator),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.values),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.values {
             v.shrink_to_fit();
@@ -618,14 +927,47 @@ impl crate::protobuf::Message for FieldSelectorRequirement {
 }
 
 /// GroupResource specifies a Group and a Resource, but does not force a version.  This is useful for identifying concepts during lookup stages without having partially valid types
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupResource {
     /// group.
-    #[serde(rename = "group", default)]
     pub group: crate::primitives::Str,
     /// resource.
-    #[serde(rename = "resource", default)]
     pub resource: crate::primitives::Str,
+}
+
+impl serde::Serialize for GroupResource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("GroupResource", 2)?;
+        st.serialize_field("group", &self.group)?;
+        st.serialize_field("resource", &self.resource)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GroupResource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for GroupResource {
+    const NAME: &'static str = "GroupResource";
+    const KEYS: &'static [&'static str] = &["group", "resource"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.group = map.next_value()?,
+            1 => self.resource = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for GroupResource {
@@ -646,24 +988,57 @@ impl crate::protobuf::Message for GroupResource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.group = pb::get(wire, &mut buf)?,
-                (2, wire) => m.resource = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.group),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.resource),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// GroupVersion contains the "group/version" and "version" string of a version. It is made a struct to keep extensibility.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupVersionForDiscovery {
     /// groupVersion specifies the API group and version in the form "group/version"
-    #[serde(rename = "groupVersion", default)]
     pub group_version: crate::primitives::Str,
     /// version specifies the version in the form of "version". This is to save the clients the trouble of splitting the GroupVersion.
-    #[serde(rename = "version", default)]
     pub version: crate::primitives::Str,
+}
+
+impl serde::Serialize for GroupVersionForDiscovery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("GroupVersionForDiscovery", 2)?;
+        st.serialize_field("groupVersion", &self.group_version)?;
+        st.serialize_field("version", &self.version)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GroupVersionForDiscovery {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for GroupVersionForDiscovery {
+    const NAME: &'static str = "GroupVersionForDiscovery";
+    const KEYS: &'static [&'static str] = &["groupVersion", "version"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.group_version = map.next_value()?,
+            1 => self.version = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for GroupVersionForDiscovery {
@@ -684,33 +1059,65 @@ impl crate::protobuf::Message for GroupVersionForDiscovery {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.group_version = pb::get(wire, &mut buf)?,
-                (2, wire) => m.version = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.group_version),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.version),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelSelector {
     /// matchExpressions is a list of label selector requirements. The requirements are ANDed.
-    #[serde(
-        rename = "matchExpressions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub match_expressions: Option<Vec<crate::api::meta::v1::LabelSelectorRequirement>>,
     /// matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value". The requirements are ANDed.
-    #[serde(
-        rename = "matchLabels",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_labels: Option<crate::primitives::Map<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for LabelSelector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "LabelSelector",
+            usize::from(self.match_expressions.is_some())
+                + usize::from(self.match_labels.is_some()),
+        )?;
+        if let Some(v) = &self.match_expressions {
+            st.serialize_field("matchExpressions", v)?;
+        }
+        if let Some(v) = &self.match_labels {
+            st.serialize_field("matchLabels", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LabelSelector {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LabelSelector {
+    const NAME: &'static str = "LabelSelector";
+    const KEYS: &'static [&'static str] = &["matchExpressions", "matchLabels"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.match_expressions)?,
+            1 => self.match_labels = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LabelSelector {
@@ -741,14 +1148,10 @@ impl crate::protobuf::Message for LabelSelector {
         let mut e_match_labels: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => e_match_labels.push(pb::entry(wire, &mut buf)?),
-                (2, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.match_expressions.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_entry(wire, &mut buf, &mut e_match_labels),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.match_expressions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_match_labels.is_empty() {
             m.match_labels = Some(e_match_labels.into_iter().collect());
@@ -761,22 +1164,56 @@ impl crate::protobuf::Message for LabelSelector {
 }
 
 /// A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelSelectorRequirement {
     /// key is the label key that the selector applies to.
-    #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
     /// operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist.
-    #[serde(rename = "operator", default)]
     pub operator: crate::primitives::Str,
     /// values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch.
-    #[serde(
-        rename = "values",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub values: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for LabelSelectorRequirement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "LabelSelectorRequirement",
+            2 + usize::from(self.values.is_some()),
+        )?;
+        st.serialize_field("key", &self.key)?;
+        st.serialize_field("operator", &self.operator)?;
+        if let Some(v) = &self.values {
+            st.serialize_field("values", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LabelSelectorRequirement {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for LabelSelectorRequirement {
+    const NAME: &'static str = "LabelSelectorRequirement";
+    const KEYS: &'static [&'static str] = &["key", "operator", "values"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.key = map.next_value()?,
+            1 => self.operator = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.values)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for LabelSelectorRequirement {
@@ -802,11 +1239,11 @@ impl crate::protobuf::Message for LabelSelectorRequirement {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get(wire, &mut buf)?,
-                (2, wire) => m.operator = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.values.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.key),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.operator),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.values),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.values {
             v.shrink_to_fit();
@@ -816,33 +1253,84 @@ impl crate::protobuf::Message for LabelSelectorRequirement {
 }
 
 /// ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListMeta {
     /// continue may be set if the user set a limit on the number of items returned, and indicates that the server has more data available. The value is opaque and may be used to issue another request to the endpoint that served this list to retrieve the next set of available objects. Continuing a consistent list may not be possible if the server configuration has changed or more than a few minutes have passed. The resourceVersion field returned when using this continue value will be identical to the value in the first response, unless you have received this token from an error message.
-    #[serde(rename = "continue", default, skip_serializing_if = "Option::is_none")]
     pub continue_: Option<crate::primitives::Str>,
     /// remainingItemCount is the number of subsequent items in the list which are not included in this list response. If the list request contained label or field selectors, then the number of remaining items is unknown and the field will be left unset and omitted during serialization. If the list is complete (either because it is not chunking or because this is the last chunk), then there are no more remaining items and this field will be left unset and omitted during serialization. Servers older than v1.15 do not set this field. The intended use of the remainingItemCount is *estimating* the size of a collection. Clients should not rely on the remainingItemCount to be set or to be exact.
-    #[serde(
-        rename = "remainingItemCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub remaining_item_count: Option<i64>,
     /// String that identifies the server's internal version of this object that can be used by clients to determine when objects have changed. Value must be treated as opaque by clients and passed unmodified back to the server. Populated by the system. Read-only. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency>
-    #[serde(
-        rename = "resourceVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_version: Option<crate::primitives::Str>,
     /// Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.
-    #[serde(rename = "selfLink", default, skip_serializing_if = "Option::is_none")]
     pub self_link: Option<crate::primitives::Str>,
     /// shardInfo is set when the list is a filtered subset of the full collection, as selected by a shard selector on the request. It echoes back the selector so clients can verify which shard they received and merge sharded responses. Clients should not cache sharded list responses as a full representation of the collection.
     ///
     /// This is an alpha field and requires enabling the ShardedListAndWatch feature gate.
-    #[serde(rename = "shardInfo", default, skip_serializing_if = "Option::is_none")]
     pub shard_info: Option<Box<crate::api::meta::v1::ShardInfo>>,
+}
+
+impl serde::Serialize for ListMeta {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ListMeta",
+            usize::from(self.continue_.is_some())
+                + usize::from(self.remaining_item_count.is_some())
+                + usize::from(self.resource_version.is_some())
+                + usize::from(self.self_link.is_some())
+                + usize::from(self.shard_info.is_some()),
+        )?;
+        if let Some(v) = &self.continue_ {
+            st.serialize_field("continue", v)?;
+        }
+        if let Some(v) = &self.remaining_item_count {
+            st.serialize_field("remainingItemCount", v)?;
+        }
+        if let Some(v) = &self.resource_version {
+            st.serialize_field("resourceVersion", v)?;
+        }
+        if let Some(v) = &self.self_link {
+            st.serialize_field("selfLink", v)?;
+        }
+        if let Some(v) = &self.shard_info {
+            st.serialize_field("shardInfo", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ListMeta {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ListMeta {
+    const NAME: &'static str = "ListMeta";
+    const KEYS: &'static [&'static str] = &[
+        "continue",
+        "remainingItemCount",
+        "resourceVersion",
+        "selfLink",
+        "shardInfo",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.continue_ = map.next_value()?,
+            1 => self.remaining_item_count = map.next_value()?,
+            2 => self.resource_version = map.next_value()?,
+            3 => self.self_link = map.next_value()?,
+            4 => self.shard_info = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ListMeta {
@@ -870,54 +1358,111 @@ impl crate::protobuf::Message for ListMeta {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.self_link = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.resource_version = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.continue_ = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.remaining_item_count = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.shard_info = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.self_link),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.resource_version),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.continue_),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.remaining_item_count),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.shard_info),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedFieldsEntry {
     /// APIVersion defines the version of this resource that this field set applies to. The format is "group/version" just like the top-level APIVersion field. It is necessary to track the version of a field set because it cannot be automatically converted.
-    #[serde(
-        rename = "apiVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub api_version: Option<crate::primitives::Str>,
     /// FieldsType is the discriminator for the different fields format and version. There is currently only one possible value: "FieldsV1"
-    #[serde(
-        rename = "fieldsType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fields_type: Option<crate::primitives::Str>,
     /// FieldsV1 holds the first JSON version format as described in the "FieldsV1" type.
-    #[serde(rename = "fieldsV1", default, skip_serializing_if = "Option::is_none")]
     pub fields_v1: Option<crate::primitives::FieldsV1>,
     /// Manager is an identifier of the workflow managing these fields.
-    #[serde(rename = "manager", default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<crate::primitives::Str>,
     /// Operation is the type of operation which lead to this ManagedFieldsEntry being created. The only valid values for this field are 'Apply' and 'Update'.
-    #[serde(rename = "operation", default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<crate::primitives::Str>,
     /// Subresource is the name of the subresource used to update that object, or empty string if the object was updated through the main resource. The value of this field is used to distinguish between managers, even if they share the same name. For example, a status update will be distinct from a regular update using the same manager name. Note that the APIVersion field is not related to the Subresource field and it always corresponds to the version of the main resource.
-    #[serde(
-        rename = "subresource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subresource: Option<crate::primitives::Str>,
     /// Time is the timestamp of when the ManagedFields entry was added. The timestamp will also be updated if a field is added, the manager changes any of the owned fields value or removes a field. The timestamp does not update when a field is removed from the entry because another manager took it over.
-    #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::primitives::Time>,
+}
+
+impl serde::Serialize for ManagedFieldsEntry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ManagedFieldsEntry",
+            usize::from(self.api_version.is_some())
+                + usize::from(self.fields_type.is_some())
+                + usize::from(self.fields_v1.is_some())
+                + usize::from(self.manager.is_some())
+                + usize::from(self.operation.is_some())
+                + usize::from(self.subresource.is_some())
+                + usize::from(self.time.is_some()),
+        )?;
+        if let Some(v) = &self.api_version {
+            st.serialize_field("apiVersion", v)?;
+        }
+        if let Some(v) = &self.fields_type {
+            st.serialize_field("fieldsType", v)?;
+        }
+        if let Some(v) = &self.fields_v1 {
+            st.serialize_field("fieldsV1", v)?;
+        }
+        if let Some(v) = &self.manager {
+            st.serialize_field("manager", v)?;
+        }
+        if let Some(v) = &self.operation {
+            st.serialize_field("operation", v)?;
+        }
+        if let Some(v) = &self.subresource {
+            st.serialize_field("subresource", v)?;
+        }
+        if let Some(v) = &self.time {
+            st.serialize_field("time", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ManagedFieldsEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ManagedFieldsEntry {
+    const NAME: &'static str = "ManagedFieldsEntry";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "fieldsType",
+        "fieldsV1",
+        "manager",
+        "operation",
+        "subresource",
+        "time",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.fields_type = map.next_value()?,
+            2 => self.fields_v1 = map.next_value()?,
+            3 => self.manager = map.next_value()?,
+            4 => self.operation = map.next_value()?,
+            5 => self.subresource = map.next_value()?,
+            6 => self.time = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ManagedFieldsEntry {
@@ -949,125 +1494,191 @@ impl crate::protobuf::Message for ManagedFieldsEntry {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.manager = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.operation = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.api_version = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.time = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.fields_type = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.fields_v1 = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => m.subresource = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.manager),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.operation),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_version),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.time),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.fields_type),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.fields_v1),
+                (8, wire) => pb::set_nonzero(wire, &mut buf, &mut m.subresource),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectMeta {
     /// Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata. They are not queryable and should be preserved when modifying objects. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations>
-    #[serde(
-        rename = "annotations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub annotations: Option<std::collections::BTreeMap<String, String>>,
     /// CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.
     ///
     /// Populated by the system. Read-only. Null for lists. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(
-        rename = "creationTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub creation_timestamp: Option<crate::primitives::Time>,
     /// Number of seconds allowed for this object to gracefully terminate before it will be removed from the system. Only set when deletionTimestamp is also set. May only be shortened. Read-only.
-    #[serde(
-        rename = "deletionGracePeriodSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deletion_grace_period_seconds: Option<i64>,
     /// DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted. This field is set by the server when a graceful deletion is requested by the user, and is not directly settable by a client. The resource is expected to be deleted (no longer visible from resource lists, and not reachable by name) after the time in this field, once the finalizers list is empty. As long as the finalizers list contains items, deletion is blocked. Once the deletionTimestamp is set, this value may not be unset or be set further into the future, although it may be shortened or the resource may be deleted prior to this time. For example, a user may request that a pod is deleted in 30 seconds. The Kubelet will react by sending a graceful termination signal to the containers in the pod. After that 30 seconds, the Kubelet will send a hard termination signal (SIGKILL) to the container and after cleanup, remove the pod from the API. In the presence of network partitions, this object may still exist after this timestamp, until an administrator or automated process can determine the resource is fully terminated. If not set, graceful deletion of the object has not been requested.
     ///
     /// Populated by the system when a graceful deletion is requested. Read-only. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(
-        rename = "deletionTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deletion_timestamp: Option<crate::primitives::Time>,
     /// Must be empty before the object is deleted from the registry. Each entry is an identifier for the responsible component that will remove the entry from the list. If the deletionTimestamp of the object is non-nil, entries in this list can only be removed. Finalizers may be processed and removed in any order.  Order is NOT enforced because it introduces significant risk of stuck finalizers. finalizers is a shared field, any actor with permission can reorder it. If the finalizer list is processed in order, then this can lead to a situation in which the component responsible for the first finalizer in the list is waiting for a signal (field value, external system, or other) produced by a component responsible for a finalizer later in the list, resulting in a deadlock. Without enforced ordering finalizers are free to order amongst themselves and are not vulnerable to ordering changes in the list.
-    #[serde(
-        rename = "finalizers",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub finalizers: Option<Vec<crate::primitives::Str>>,
     /// GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided. If this field is used, the name returned to the client will be different than the name passed. This value will also be combined with a unique suffix. The provided value has the same validation rules as the Name field, and may be truncated by the length of the suffix required to make the value unique on the server.
     ///
     /// If this field is specified and the generated name exists, the server will return a 409.
     ///
     /// Applied only if Name is not specified. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#idempotency>
-    #[serde(
-        rename = "generateName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub generate_name: Option<crate::primitives::Str>,
     /// A sequence number representing a specific generation of the desired state. Populated by the system. Read-only.
-    #[serde(
-        rename = "generation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub generation: Option<i64>,
     /// Map of string keys and values that can be used to organize and categorize (scope and select) objects. May match selectors of replication controllers and services. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/labels>
-    #[serde(rename = "labels", default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<std::collections::BTreeMap<String, String>>,
     /// ManagedFields maps workflow-id and version to the set of fields that are managed by that workflow. This is mostly for internal housekeeping, and users typically shouldn't need to set or understand this field. A workflow can be the user's name, a controller's name, or the name of a specific apply path like "ci-cd". The set of fields is always in the version that the workflow used when modifying the object.
-    #[serde(
-        rename = "managedFields",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub managed_fields: Option<Vec<crate::api::meta::v1::ManagedFieldsEntry>>,
     /// Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names>
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// Namespace defines the space within which each name must be unique. An empty namespace is equivalent to the "default" namespace, but "default" is the canonical representation. Not all objects are required to be scoped to a namespace - the value of this field for those objects will be empty.
     ///
     /// Must be a DNS_LABEL. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces>
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
     /// List of objects depended by this object. If ALL objects in the list have been deleted, this object will be garbage collected. If this object is managed by a controller, then an entry in this list will point to this controller, with the controller field set to true. There cannot be more than one managing controller.
-    #[serde(
-        rename = "ownerReferences",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub owner_references: Option<Vec<crate::api::meta::v1::OwnerReference>>,
     /// An opaque value that represents the internal version of this object that can be used by clients to determine when objects have changed. May be used for optimistic concurrency, change detection, and the watch operation on a resource or set of resources. Clients must treat these values as opaque and passed unmodified back to the server. They may only be valid for a particular resource or set of resources.
     ///
     /// Populated by the system. Read-only. Value must be treated as opaque by clients and . More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency>
-    #[serde(
-        rename = "resourceVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_version: Option<crate::primitives::Str>,
     /// Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.
-    #[serde(rename = "selfLink", default, skip_serializing_if = "Option::is_none")]
     pub self_link: Option<crate::primitives::Str>,
     /// UID is the unique in time and space value for this object. It is typically generated by the server on successful creation of a resource and is not allowed to change on PUT operations.
     ///
     /// Populated by the system. Read-only. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids>
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ObjectMeta {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ObjectMeta",
+            usize::from(self.annotations.is_some())
+                + usize::from(self.creation_timestamp.is_some())
+                + usize::from(self.deletion_grace_period_seconds.is_some())
+                + usize::from(self.deletion_timestamp.is_some())
+                + usize::from(self.finalizers.is_some())
+                + usize::from(self.generate_name.is_some())
+                + usize::from(self.generation.is_some())
+                + usize::from(self.labels.is_some())
+                + usize::from(self.managed_fields.is_some())
+                + usize::from(self.name.is_some())
+                + usize::from(self.namespace.is_some())
+                + usize::from(self.owner_references.is_some())
+                + usize::from(self.resource_version.is_some())
+                + usize::from(self.self_link.is_some())
+                + usize::from(self.uid.is_some()),
+        )?;
+        if let Some(v) = &self.annotations {
+            st.serialize_field("annotations", v)?;
+        }
+        if let Some(v) = &self.creation_timestamp {
+            st.serialize_field("creationTimestamp", v)?;
+        }
+        if let Some(v) = &self.deletion_grace_period_seconds {
+            st.serialize_field("deletionGracePeriodSeconds", v)?;
+        }
+        if let Some(v) = &self.deletion_timestamp {
+            st.serialize_field("deletionTimestamp", v)?;
+        }
+        if let Some(v) = &self.finalizers {
+            st.serialize_field("finalizers", v)?;
+        }
+        if let Some(v) = &self.generate_name {
+            st.serialize_field("generateName", v)?;
+        }
+        if let Some(v) = &self.generation {
+            st.serialize_field("generation", v)?;
+        }
+        if let Some(v) = &self.labels {
+            st.serialize_field("labels", v)?;
+        }
+        if let Some(v) = &self.managed_fields {
+            st.serialize_field("managedFields", v)?;
+        }
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        if let Some(v) = &self.owner_references {
+            st.serialize_field("ownerReferences", v)?;
+        }
+        if let Some(v) = &self.resource_version {
+            st.serialize_field("resourceVersion", v)?;
+        }
+        if let Some(v) = &self.self_link {
+            st.serialize_field("selfLink", v)?;
+        }
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectMeta {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ObjectMeta {
+    const NAME: &'static str = "ObjectMeta";
+    const KEYS: &'static [&'static str] = &[
+        "annotations",
+        "creationTimestamp",
+        "deletionGracePeriodSeconds",
+        "deletionTimestamp",
+        "finalizers",
+        "generateName",
+        "generation",
+        "labels",
+        "managedFields",
+        "name",
+        "namespace",
+        "ownerReferences",
+        "resourceVersion",
+        "selfLink",
+        "uid",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.annotations = map.next_value()?,
+            1 => self.creation_timestamp = map.next_value()?,
+            2 => self.deletion_grace_period_seconds = map.next_value()?,
+            3 => self.deletion_timestamp = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.finalizers)?,
+            5 => self.generate_name = map.next_value()?,
+            6 => self.generation = map.next_value()?,
+            7 => self.labels = map.next_value()?,
+            8 => crate::json::read_option_vec(map, &mut self.managed_fields)?,
+            9 => self.name = map.next_value()?,
+            10 => self.namespace = map.next_value()?,
+            11 => crate::json::read_option_vec(map, &mut self.owner_references)?,
+            12 => self.resource_version = map.next_value()?,
+            13 => self.self_link = map.next_value()?,
+            14 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ObjectMeta {
@@ -1140,39 +1751,23 @@ impl crate::protobuf::Message for ObjectMeta {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.generate_name = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.self_link = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.resource_version = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.generation = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.creation_timestamp = pb::get_nonzero(wire, &mut buf)?,
-                (9, wire) => m.deletion_timestamp = pb::get_nonzero(wire, &mut buf)?,
-                (10, wire) => m.deletion_grace_period_seconds = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => {
-                    let (k, v) = pb::entry::<String, String>(wire, &mut buf)?;
-                    m.labels.get_or_insert_with(Default::default).insert(k, v);
-                }
-                (12, wire) => {
-                    let (k, v) = pb::entry::<String, String>(wire, &mut buf)?;
-                    m.annotations
-                        .get_or_insert_with(Default::default)
-                        .insert(k, v);
-                }
-                (13, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.owner_references.get_or_insert_with(Vec::new),
-                )?,
-                (14, wire) => pb::push(wire, &mut buf, m.finalizers.get_or_insert_with(Vec::new))?,
-                (17, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.managed_fields.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.generate_name),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.self_link),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.uid),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.resource_version),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.generation),
+                (8, wire) => pb::set_nonzero(wire, &mut buf, &mut m.creation_timestamp),
+                (9, wire) => pb::set_nonzero(wire, &mut buf, &mut m.deletion_timestamp),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.deletion_grace_period_seconds),
+                (11, wire) => pb::insert_entry(wire, &mut buf, &mut m.labels),
+                (12, wire) => pb::insert_entry(wire, &mut buf, &mut m.annotations),
+                (13, wire) => pb::push_some(wire, &mut buf, &mut m.owner_references),
+                (14, wire) => pb::push_some(wire, &mut buf, &mut m.finalizers),
+                (17, wire) => pb::push_some(wire, &mut buf, &mut m.managed_fields),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.owner_references {
             v.shrink_to_fit();
@@ -1188,34 +1783,78 @@ impl crate::protobuf::Message for ObjectMeta {
 }
 
 /// OwnerReference contains enough information to let you identify an owning object. An owning object must be in the same namespace as the dependent, or be cluster-scoped, so there is no namespace field.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnerReference {
     /// API version of the referent.
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::Str,
     /// If true, AND if the owner has the "foregroundDeletion" finalizer, then the owner cannot be deleted from the key-value store until this reference is removed. See <https://kubernetes.io/docs/concepts/architecture/garbage-collection/#foreground-deletion> for how the garbage collector interacts with this field and enforces the foreground deletion. Defaults to false. To set this field, a user needs "delete" permission of the owner, otherwise 422 (Unprocessable Entity) will be returned.
-    #[serde(
-        rename = "blockOwnerDeletion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub block_owner_deletion: Option<bool>,
     /// If true, this reference points to the managing controller.
-    #[serde(
-        rename = "controller",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub controller: Option<bool>,
     /// Kind of the referent. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// Name of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names>
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// UID of the referent. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids>
-    #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl serde::Serialize for OwnerReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "OwnerReference",
+            4 + usize::from(self.block_owner_deletion.is_some())
+                + usize::from(self.controller.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        if let Some(v) = &self.block_owner_deletion {
+            st.serialize_field("blockOwnerDeletion", v)?;
+        }
+        if let Some(v) = &self.controller {
+            st.serialize_field("controller", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("uid", &self.uid)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OwnerReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for OwnerReference {
+    const NAME: &'static str = "OwnerReference";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "blockOwnerDeletion",
+        "controller",
+        "kind",
+        "name",
+        "uid",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.block_owner_deletion = map.next_value()?,
+            2 => self.controller = map.next_value()?,
+            3 => self.kind = map.next_value()?,
+            4 => self.name = map.next_value()?,
+            5 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for OwnerReference {
@@ -1245,32 +1884,68 @@ impl crate::protobuf::Message for OwnerReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (3, wire) => m.name = pb::get(wire, &mut buf)?,
-                (4, wire) => m.uid = pb::get(wire, &mut buf)?,
-                (5, wire) => m.api_version = pb::get(wire, &mut buf)?,
-                (6, wire) => m.controller = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.block_owner_deletion = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.uid),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.api_version),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.controller),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.block_owner_deletion),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Preconditions {
     /// Specifies the target ResourceVersion
-    #[serde(
-        rename = "resourceVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_version: Option<crate::primitives::Str>,
     /// Specifies the target UID.
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for Preconditions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Preconditions",
+            usize::from(self.resource_version.is_some()) + usize::from(self.uid.is_some()),
+        )?;
+        if let Some(v) = &self.resource_version {
+            st.serialize_field("resourceVersion", v)?;
+        }
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Preconditions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Preconditions {
+    const NAME: &'static str = "Preconditions";
+    const KEYS: &'static [&'static str] = &["resourceVersion", "uid"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.resource_version = map.next_value()?,
+            1 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Preconditions {
@@ -1291,24 +1966,57 @@ impl crate::protobuf::Message for Preconditions {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.uid = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.resource_version = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.uid),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.resource_version),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ServerAddressByClientCIDR helps the client to determine the server address that they should use, depending on the clientCIDR that they match.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerAddressByClientCIDR {
     /// The CIDR with which clients can match their IP to figure out the server address that they should use.
-    #[serde(rename = "clientCIDR", default)]
     pub client_cidr: crate::primitives::Str,
     /// Address of this server, suitable for a client that matches the above CIDR. This can be a hostname, hostname:port, IP or IP:port.
-    #[serde(rename = "serverAddress", default)]
     pub server_address: crate::primitives::Str,
+}
+
+impl serde::Serialize for ServerAddressByClientCIDR {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ServerAddressByClientCIDR", 2)?;
+        st.serialize_field("clientCIDR", &self.client_cidr)?;
+        st.serialize_field("serverAddress", &self.server_address)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServerAddressByClientCIDR {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServerAddressByClientCIDR {
+    const NAME: &'static str = "ServerAddressByClientCIDR";
+    const KEYS: &'static [&'static str] = &["clientCIDR", "serverAddress"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.client_cidr = map.next_value()?,
+            1 => self.server_address = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServerAddressByClientCIDR {
@@ -1329,21 +2037,53 @@ impl crate::protobuf::Message for ServerAddressByClientCIDR {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.client_cidr = pb::get(wire, &mut buf)?,
-                (2, wire) => m.server_address = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.client_cidr),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.server_address),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ShardInfo describes the shard selector that was applied to produce a list response. Its presence on a list response indicates the list is a filtered subset.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShardInfo {
     /// selector is the shard selector string from the request, echoed back so clients can verify which shard they received and merge responses from multiple shards.
-    #[serde(rename = "selector", default)]
     pub selector: crate::primitives::Str,
+}
+
+impl serde::Serialize for ShardInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ShardInfo", 1)?;
+        st.serialize_field("selector", &self.selector)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ShardInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ShardInfo {
+    const NAME: &'static str = "ShardInfo";
+    const KEYS: &'static [&'static str] = &["selector"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.selector = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ShardInfo {
@@ -1363,41 +2103,106 @@ impl crate::protobuf::Message for ShardInfo {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.selector = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.selector),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Status is a return value for calls that don't return other objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Status {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Suggested HTTP return code for this status, 0 if not set.
-    #[serde(rename = "code", default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i32>,
     /// Extended data associated with the reason.  Each reason may define its own extended details. This field is optional and the data returned is not guaranteed to conform to any schema except that defined by the reason type.
-    #[serde(rename = "details", default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Box<crate::api::meta::v1::StatusDetails>>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// A human-readable description of the status of this operation.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
     /// A machine-readable description of why this operation is in the "Failure" status. If this value is empty there is no information available. A Reason clarifies an HTTP status code but does not override it.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
     /// Status of the operation. One of: "Success" or "Failure". More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Status",
+            3 + usize::from(self.code.is_some())
+                + usize::from(self.details.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some())
+                + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        if let Some(v) = &self.code {
+            st.serialize_field("code", v)?;
+        }
+        if let Some(v) = &self.details {
+            st.serialize_field("details", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Status {
+    const NAME: &'static str = "Status";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "code",
+        "details",
+        "kind",
+        "message",
+        "metadata",
+        "reason",
+        "status",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.code = map.next_value()?,
+            2 => self.details = map.next_value()?,
+            3 => self.kind = map.next_value()?,
+            4 => self.message = map.next_value()?,
+            5 => self.metadata = map.next_value()?,
+            6 => self.reason = map.next_value()?,
+            7 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Status {
@@ -1427,14 +2232,14 @@ impl crate::protobuf::Message for Status {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.status = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.details = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (6, wire) => m.code = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.status),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.details),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.code),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1446,21 +2251,66 @@ impl crate::primitives::TypeInfo for Status {
 }
 
 /// StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatusCause {
     /// The field of the resource that has caused this error, as named by its JSON serialization. May include dot and postfix notation for nested attributes. Arrays are zero-indexed.  Fields may appear more than once in an array of causes due to fields having multiple errors. Optional.
     ///
     /// Examples:
     /// "name" - the field "name" on the current resource
     /// "items\[0\].name" - the field "name" on the first array entry in "items"
-    #[serde(rename = "field", default, skip_serializing_if = "Option::is_none")]
     pub field: Option<crate::primitives::Str>,
     /// A human-readable description of the cause of the error.  This field may be presented as-is to a reader.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// A machine-readable description of the cause of the error. If this value is empty there is no information available.
-    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StatusCause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatusCause",
+            usize::from(self.field.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.reason.is_some()),
+        )?;
+        if let Some(v) = &self.field {
+            st.serialize_field("field", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.reason {
+            st.serialize_field("reason", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatusCause {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatusCause {
+    const NAME: &'static str = "StatusCause";
+    const KEYS: &'static [&'static str] = &["field", "message", "reason"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.field = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.reason = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatusCause {
@@ -1484,46 +2334,101 @@ impl crate::protobuf::Message for StatusCause {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.reason = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.field = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.reason),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.field),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response. The Reason field of a Status object defines what attributes will be set. Clients must ignore fields that do not match the defined type of each attribute, and should assume that any attribute may be empty, invalid, or under defined.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatusDetails {
     /// The Causes array includes more details associated with the StatusReason failure. Not all StatusReasons may provide detailed causes.
-    #[serde(
-        rename = "causes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub causes: Option<Vec<crate::api::meta::v1::StatusCause>>,
     /// The group attribute of the resource associated with the status StatusReason.
-    #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<crate::primitives::Str>,
     /// The kind attribute of the resource associated with the status StatusReason. On some operations may differ from the requested resource Kind. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::primitives::Str>,
     /// The name attribute of the resource associated with the status StatusReason (when there is a single name which can be described).
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// If specified, the time in seconds before the operation should be retried. Some errors may indicate the client must take an alternate action - for those errors this field may indicate how long to wait before taking the alternate action.
-    #[serde(
-        rename = "retryAfterSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub retry_after_seconds: Option<i32>,
     /// UID of the resource. (when there is a single resource which can be described). More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids>
-    #[serde(rename = "uid", default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StatusDetails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StatusDetails",
+            usize::from(self.causes.is_some())
+                + usize::from(self.group.is_some())
+                + usize::from(self.kind.is_some())
+                + usize::from(self.name.is_some())
+                + usize::from(self.retry_after_seconds.is_some())
+                + usize::from(self.uid.is_some()),
+        )?;
+        if let Some(v) = &self.causes {
+            st.serialize_field("causes", v)?;
+        }
+        if let Some(v) = &self.group {
+            st.serialize_field("group", v)?;
+        }
+        if let Some(v) = &self.kind {
+            st.serialize_field("kind", v)?;
+        }
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.retry_after_seconds {
+            st.serialize_field("retryAfterSeconds", v)?;
+        }
+        if let Some(v) = &self.uid {
+            st.serialize_field("uid", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatusDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StatusDetails {
+    const NAME: &'static str = "StatusDetails";
+    const KEYS: &'static [&'static str] = &[
+        "causes",
+        "group",
+        "kind",
+        "name",
+        "retryAfterSeconds",
+        "uid",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.causes)?,
+            1 => self.group = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.name = map.next_value()?,
+            4 => self.retry_after_seconds = map.next_value()?,
+            5 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StatusDetails {
@@ -1555,14 +2460,14 @@ impl crate::protobuf::Message for StatusDetails {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.kind = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.causes.get_or_insert_with(Vec::new))?,
-                (5, wire) => m.retry_after_seconds = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.uid = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.group),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.kind),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.causes),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.retry_after_seconds),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.uid),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.causes {
             v.shrink_to_fit();
@@ -1572,18 +2477,51 @@ impl crate::protobuf::Message for StatusDetails {
 }
 
 /// Event represents a single event to a watched resource.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WatchEvent {
     /// Object is:
     /// * If Type is Added or Modified: the new state of the object.
     /// * If Type is Deleted: the state of the object immediately before deletion.
     /// * If Type is Error: *Status is recommended; other types may make sense
     /// depending on context.
-    #[serde(rename = "object", default)]
     pub object: crate::primitives::RawExtension,
     /// type.
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for WatchEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("WatchEvent", 2)?;
+        st.serialize_field("object", &self.object)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WatchEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WatchEvent {
+    const NAME: &'static str = "WatchEvent";
+    const KEYS: &'static [&'static str] = &["object", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.object = map.next_value()?,
+            1 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WatchEvent {
@@ -1604,71 +2542,127 @@ impl crate::protobuf::Message for WatchEvent {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.object = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.object),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Info contains versioning information. how we'll want to distribute that information.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Info {
     /// buildDate.
-    #[serde(rename = "buildDate", default)]
     pub build_date: crate::primitives::Str,
     /// compiler.
-    #[serde(rename = "compiler", default)]
     pub compiler: crate::primitives::Str,
     /// EmulationMajor is the major version of the emulation version
-    #[serde(
-        rename = "emulationMajor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub emulation_major: Option<crate::primitives::Str>,
     /// EmulationMinor is the minor version of the emulation version
-    #[serde(
-        rename = "emulationMinor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub emulation_minor: Option<crate::primitives::Str>,
     /// gitCommit.
-    #[serde(rename = "gitCommit", default)]
     pub git_commit: crate::primitives::Str,
     /// gitTreeState.
-    #[serde(rename = "gitTreeState", default)]
     pub git_tree_state: crate::primitives::Str,
     /// gitVersion.
-    #[serde(rename = "gitVersion", default)]
     pub git_version: crate::primitives::Str,
     /// goVersion.
-    #[serde(rename = "goVersion", default)]
     pub go_version: crate::primitives::Str,
     /// Major is the major version of the binary version
-    #[serde(rename = "major", default)]
     pub major: crate::primitives::Str,
     /// MinCompatibilityMajor is the major version of the minimum compatibility version
-    #[serde(
-        rename = "minCompatibilityMajor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_compatibility_major: Option<crate::primitives::Str>,
     /// MinCompatibilityMinor is the minor version of the minimum compatibility version
-    #[serde(
-        rename = "minCompatibilityMinor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_compatibility_minor: Option<crate::primitives::Str>,
     /// Minor is the minor version of the binary version
-    #[serde(rename = "minor", default)]
     pub minor: crate::primitives::Str,
     /// platform.
-    #[serde(rename = "platform", default)]
     pub platform: crate::primitives::Str,
+}
+
+impl serde::Serialize for Info {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Info",
+            9 + usize::from(self.emulation_major.is_some())
+                + usize::from(self.emulation_minor.is_some())
+                + usize::from(self.min_compatibility_major.is_some())
+                + usize::from(self.min_compatibility_minor.is_some()),
+        )?;
+        st.serialize_field("buildDate", &self.build_date)?;
+        st.serialize_field("compiler", &self.compiler)?;
+        if let Some(v) = &self.emulation_major {
+            st.serialize_field("emulationMajor", v)?;
+        }
+        if let Some(v) = &self.emulation_minor {
+            st.serialize_field("emulationMinor", v)?;
+        }
+        st.serialize_field("gitCommit", &self.git_commit)?;
+        st.serialize_field("gitTreeState", &self.git_tree_state)?;
+        st.serialize_field("gitVersion", &self.git_version)?;
+        st.serialize_field("goVersion", &self.go_version)?;
+        st.serialize_field("major", &self.major)?;
+        if let Some(v) = &self.min_compatibility_major {
+            st.serialize_field("minCompatibilityMajor", v)?;
+        }
+        if let Some(v) = &self.min_compatibility_minor {
+            st.serialize_field("minCompatibilityMinor", v)?;
+        }
+        st.serialize_field("minor", &self.minor)?;
+        st.serialize_field("platform", &self.platform)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Info {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Info {
+    const NAME: &'static str = "Info";
+    const KEYS: &'static [&'static str] = &[
+        "buildDate",
+        "compiler",
+        "emulationMajor",
+        "emulationMinor",
+        "gitCommit",
+        "gitTreeState",
+        "gitVersion",
+        "goVersion",
+        "major",
+        "minCompatibilityMajor",
+        "minCompatibilityMinor",
+        "minor",
+        "platform",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.build_date = map.next_value()?,
+            1 => self.compiler = map.next_value()?,
+            2 => self.emulation_major = map.next_value()?,
+            3 => self.emulation_minor = map.next_value()?,
+            4 => self.git_commit = map.next_value()?,
+            5 => self.git_tree_state = map.next_value()?,
+            6 => self.git_version = map.next_value()?,
+            7 => self.go_version = map.next_value()?,
+            8 => self.major = map.next_value()?,
+            9 => self.min_compatibility_major = map.next_value()?,
+            10 => self.min_compatibility_minor = map.next_value()?,
+            11 => self.minor = map.next_value()?,
+            12 => self.platform = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -7,13 +7,11 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// HTTPIngressPath associates a path with a backend. Incoming urls matching the path are forwarded to the backend.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HTTPIngressPath {
     /// backend defines the referenced service endpoint to which the traffic will be forwarded to.
-    #[serde(rename = "backend", default)]
     pub backend: crate::api::networking::v1::IngressBackend,
     /// path is matched against the path of an incoming request. Currently it can contain characters disallowed from the conventional "path" part of a URL as defined by RFC 3986. Paths must begin with a '/' and must be present when using PathType with value "Exact" or "Prefix".
-    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
     pub path: Option<crate::primitives::Str>,
     /// pathType determines the interpretation of the path matching. PathType can be one of the following values: * Exact: Matches the URL path exactly. * Prefix: Matches based on a URL path prefix split by '/'. Matching is
     /// done on a path element by element basis. A path element refers is the
@@ -26,8 +24,46 @@ pub struct HTTPIngressPath {
     /// the IngressClass. Implementations can treat this as a separate PathType
     /// or treat it identically to Prefix or Exact path types.
     /// Implementations are required to support all path types.
-    #[serde(rename = "pathType", default)]
     pub path_type: crate::primitives::Str,
+}
+
+impl serde::Serialize for HTTPIngressPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("HTTPIngressPath", 2 + usize::from(self.path.is_some()))?;
+        st.serialize_field("backend", &self.backend)?;
+        if let Some(v) = &self.path {
+            st.serialize_field("path", v)?;
+        }
+        st.serialize_field("pathType", &self.path_type)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HTTPIngressPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HTTPIngressPath {
+    const NAME: &'static str = "HTTPIngressPath";
+    const KEYS: &'static [&'static str] = &["backend", "path", "pathType"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.backend = map.next_value()?,
+            1 => self.path = map.next_value()?,
+            2 => self.path_type = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HTTPIngressPath {
@@ -51,26 +87,54 @@ impl crate::protobuf::Message for HTTPIngressPath {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.path = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.backend = pb::get(wire, &mut buf)?,
-                (3, wire) => m.path_type = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.path),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.backend),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.path_type),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: <http://&lt;host&gt;/&lt;path&gt;?&lt;searchpart&gt>; -&gt; backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct HTTPIngressRuleValue {
     /// paths is a collection of paths that map requests to backends.
-    #[serde(
-        rename = "paths",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub paths: Vec<crate::api::networking::v1::HTTPIngressPath>,
+}
+
+impl serde::Serialize for HTTPIngressRuleValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("HTTPIngressRuleValue", 1)?;
+        st.serialize_field("paths", &self.paths)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HTTPIngressRuleValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for HTTPIngressRuleValue {
+    const NAME: &'static str = "HTTPIngressRuleValue";
+    const KEYS: &'static [&'static str] = &["paths"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.paths)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for HTTPIngressRuleValue {
@@ -90,9 +154,9 @@ impl crate::protobuf::Message for HTTPIngressRuleValue {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.paths)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.paths),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.paths.shrink_to_fit();
         Ok(m)
@@ -100,20 +164,55 @@ impl crate::protobuf::Message for HTTPIngressRuleValue {
 }
 
 /// IPAddress represents a single IP of a single IP Family. The object is designed to be used by APIs that operate on IP addresses. The object is used by the Service core API for allocation of IP addresses. An IP address can be represented in different formats, to guarantee the uniqueness of the IP, the name of the object is the IP address in canonical format, four decimal digits separated by dots suppressing leading zeros for IPv4 and the representation defined by RFC 5952 for IPv6. Valid: 192.168.1.5 or 2001:db8::1 or 2001:db8:aaaa:bbbb:cccc:dddd:eeee:1 Invalid: 10.01.2.3 or 2001:db8:0:0:0::1
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAddress {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the desired state of the IPAddress. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::networking::v1::IPAddressSpec,
+}
+
+impl serde::Serialize for IPAddress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IPAddress", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IPAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IPAddress {
+    const NAME: &'static str = "IPAddress";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IPAddress {
@@ -134,10 +233,10 @@ impl crate::protobuf::Message for IPAddress {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -161,24 +260,55 @@ impl crate::resource::Resource for IPAddress {
 }
 
 /// IPAddressList contains a list of IPAddress.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAddressList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of IPAddresses.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::networking::v1::IPAddress>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for IPAddressList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IPAddressList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IPAddressList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IPAddressList {
+    const NAME: &'static str = "IPAddressList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IPAddressList {
@@ -199,10 +329,10 @@ impl crate::protobuf::Message for IPAddressList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -215,11 +345,43 @@ impl crate::primitives::TypeInfo for IPAddressList {
 }
 
 /// IPAddressSpec describe the attributes in an IP Address.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPAddressSpec {
     /// parentRef references the resource that an IPAddress is attached to. An IPAddress must reference a parent object.
-    #[serde(rename = "parentRef", default)]
     pub parent_ref: crate::api::networking::v1::ParentReference,
+}
+
+impl serde::Serialize for IPAddressSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IPAddressSpec", 1)?;
+        st.serialize_field("parentRef", &self.parent_ref)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IPAddressSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IPAddressSpec {
+    const NAME: &'static str = "IPAddressSpec";
+    const KEYS: &'static [&'static str] = &["parentRef"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.parent_ref = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IPAddressSpec {
@@ -239,28 +401,58 @@ impl crate::protobuf::Message for IPAddressSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.parent_ref = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.parent_ref),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IPBlock describes a particular CIDR (Ex. "192.168.1.0/24","2001:db8::/64") that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The except entry describes CIDRs that should not be included within this rule.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IPBlock {
     /// cidr is a string representing the IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64"
-    #[serde(rename = "cidr", default)]
     pub cidr: crate::primitives::Str,
     /// except is a slice of CIDRs that should not be included within an IPBlock Valid examples are "192.168.1.0/24" or "2001:db8::/64" Except values will be rejected if they are outside the cidr range
-    #[serde(
-        rename = "except",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub except: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for IPBlock {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IPBlock", 1 + usize::from(self.except.is_some()))?;
+        st.serialize_field("cidr", &self.cidr)?;
+        if let Some(v) = &self.except {
+            st.serialize_field("except", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IPBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IPBlock {
+    const NAME: &'static str = "IPBlock";
+    const KEYS: &'static [&'static str] = &["cidr", "except"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.cidr = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.except)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IPBlock {
@@ -283,10 +475,10 @@ impl crate::protobuf::Message for IPBlock {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.cidr = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.except.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.cidr),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.except),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.except {
             v.shrink_to_fit();
@@ -296,23 +488,66 @@ impl crate::protobuf::Message for IPBlock {
 }
 
 /// Ingress is a collection of rules that allow inbound connections to reach the endpoints defined by a backend. An Ingress can be configured to give services externally-reachable urls, load balance traffic, terminate SSL, offer name based virtual hosting etc.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ingress {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the desired state of the Ingress. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::networking::v1::IngressSpec>>,
     /// status is the current state of the Ingress. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::networking::v1::IngressStatus>>,
+}
+
+impl serde::Serialize for Ingress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Ingress",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ingress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Ingress {
+    const NAME: &'static str = "Ingress";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Ingress {
@@ -336,11 +571,11 @@ impl crate::protobuf::Message for Ingress {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -364,14 +599,54 @@ impl crate::resource::Resource for Ingress {
 }
 
 /// IngressBackend describes all endpoints for a given service and port.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressBackend {
     /// resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. If resource is specified, a service.Name and service.Port must not be specified. This is a mutually exclusive setting with "Service".
-    #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<Box<crate::api::core::v1::TypedLocalObjectReference>>,
     /// service references a service as a backend. This is a mutually exclusive setting with "Resource".
-    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Box<crate::api::networking::v1::IngressServiceBackend>>,
+}
+
+impl serde::Serialize for IngressBackend {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressBackend",
+            usize::from(self.resource.is_some()) + usize::from(self.service.is_some()),
+        )?;
+        if let Some(v) = &self.resource {
+            st.serialize_field("resource", v)?;
+        }
+        if let Some(v) = &self.service {
+            st.serialize_field("service", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressBackend {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressBackend {
+    const NAME: &'static str = "IngressBackend";
+    const KEYS: &'static [&'static str] = &["resource", "service"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.resource = map.next_value()?,
+            1 => self.service = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressBackend {
@@ -392,30 +667,67 @@ impl crate::protobuf::Message for IngressBackend {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (3, wire) => m.resource = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.service = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.resource),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.service),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressClass represents the class of the Ingress, referenced by the Ingress Spec. The 'ingressclass.kubernetes.io/is-default-class' annotation can be used to indicate that an IngressClass should be considered default. When a single IngressClass resource has this annotation set to true, new Ingress resources without a class specified will be assigned this default class.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressClass {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the desired state of the IngressClass. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::networking::v1::IngressClassSpec>>,
+}
+
+impl serde::Serialize for IngressClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IngressClass", 3 + usize::from(self.spec.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressClass {
+    const NAME: &'static str = "IngressClass";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressClass {
@@ -436,10 +748,10 @@ impl crate::protobuf::Message for IngressClass {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -463,24 +775,55 @@ impl crate::resource::Resource for IngressClass {
 }
 
 /// IngressClassList is a collection of IngressClasses.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressClassList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of IngressClasses.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::networking::v1::IngressClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for IngressClassList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IngressClassList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressClassList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressClassList {
+    const NAME: &'static str = "IngressClassList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressClassList {
@@ -501,10 +844,10 @@ impl crate::protobuf::Message for IngressClassList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -517,23 +860,70 @@ impl crate::primitives::TypeInfo for IngressClassList {
 }
 
 /// IngressClassParametersReference identifies an API object. This can be used to specify a cluster or namespace-scoped resource.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressClassParametersReference {
     /// apiGroup is the group for the resource being referenced. If APIGroup is not specified, the specified Kind must be in the core API group. For any other third-party types, APIGroup is required.
-    #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<crate::primitives::Str>,
     /// kind is the type of resource being referenced.
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// name is the name of resource being referenced.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespace is the namespace of the resource being referenced. This field is required when scope is set to "Namespace" and must be unset when scope is set to "Cluster".
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
     /// scope represents if this refers to a cluster or namespace scoped resource. This may be set to "Cluster" (default) or "Namespace".
-    #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for IngressClassParametersReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressClassParametersReference",
+            2 + usize::from(self.api_group.is_some())
+                + usize::from(self.namespace.is_some())
+                + usize::from(self.scope.is_some()),
+        )?;
+        if let Some(v) = &self.api_group {
+            st.serialize_field("apiGroup", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        if let Some(v) = &self.scope {
+            st.serialize_field("scope", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressClassParametersReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressClassParametersReference {
+    const NAME: &'static str = "IngressClassParametersReference";
+    const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name", "namespace", "scope"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_group = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.namespace = map.next_value()?,
+            4 => self.scope = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressClassParametersReference {
@@ -561,35 +951,67 @@ impl crate::protobuf::Message for IngressClassParametersReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.api_group = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (3, wire) => m.name = pb::get(wire, &mut buf)?,
-                (4, wire) => m.scope = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.namespace = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.api_group),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.scope),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.namespace),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressClassSpec provides information about the class of an Ingress.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressClassSpec {
     /// controller refers to the name of the controller that should handle this class. This allows for different "flavors" that are controlled by the same controller. For example, you may have different parameters for the same implementing controller. This should be specified as a domain-prefixed path no more than 250 characters in length, e.g. "acme.io/ingress-controller". This field is immutable.
-    #[serde(
-        rename = "controller",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub controller: Option<crate::primitives::Str>,
     /// parameters is a link to a custom resource containing additional configuration for the controller. This is optional if the controller does not require extra parameters.
-    #[serde(
-        rename = "parameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub parameters: Option<Box<crate::api::networking::v1::IngressClassParametersReference>>,
+}
+
+impl serde::Serialize for IngressClassSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressClassSpec",
+            usize::from(self.controller.is_some()) + usize::from(self.parameters.is_some()),
+        )?;
+        if let Some(v) = &self.controller {
+            st.serialize_field("controller", v)?;
+        }
+        if let Some(v) = &self.parameters {
+            st.serialize_field("parameters", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressClassSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressClassSpec {
+    const NAME: &'static str = "IngressClassSpec";
+    const KEYS: &'static [&'static str] = &["controller", "parameters"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.controller = map.next_value()?,
+            1 => self.parameters = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressClassSpec {
@@ -611,34 +1033,65 @@ impl crate::protobuf::Message for IngressClassSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.controller = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.parameters = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.controller),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.parameters),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressList is a collection of Ingress.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Ingress.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::networking::v1::Ingress>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for IngressList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("IngressList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressList {
+    const NAME: &'static str = "IngressList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressList {
@@ -659,10 +1112,10 @@ impl crate::protobuf::Message for IngressList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -675,22 +1128,62 @@ impl crate::primitives::TypeInfo for IngressList {
 }
 
 /// IngressLoadBalancerIngress represents the status of a load-balancer ingress point.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressLoadBalancerIngress {
     /// hostname is set for load-balancer ingress points that are DNS based.
-    #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<crate::primitives::Str>,
     /// ip is set for load-balancer ingress points that are IP based.
-    #[serde(rename = "ip", default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<crate::primitives::Str>,
     /// ports provides information about the ports exposed by this LoadBalancer.
-    #[serde(
-        rename = "ports",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ports: Option<Vec<crate::api::networking::v1::IngressPortStatus>>,
+}
+
+impl serde::Serialize for IngressLoadBalancerIngress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressLoadBalancerIngress",
+            usize::from(self.hostname.is_some())
+                + usize::from(self.ip.is_some())
+                + usize::from(self.ports.is_some()),
+        )?;
+        if let Some(v) = &self.hostname {
+            st.serialize_field("hostname", v)?;
+        }
+        if let Some(v) = &self.ip {
+            st.serialize_field("ip", v)?;
+        }
+        if let Some(v) = &self.ports {
+            st.serialize_field("ports", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressLoadBalancerIngress {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressLoadBalancerIngress {
+    const NAME: &'static str = "IngressLoadBalancerIngress";
+    const KEYS: &'static [&'static str] = &["hostname", "ip", "ports"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.hostname = map.next_value()?,
+            1 => self.ip = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.ports)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressLoadBalancerIngress {
@@ -716,11 +1209,11 @@ impl crate::protobuf::Message for IngressLoadBalancerIngress {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.ip = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.hostname = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.ip),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.hostname),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.ports),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ports {
             v.shrink_to_fit();
@@ -730,16 +1223,48 @@ impl crate::protobuf::Message for IngressLoadBalancerIngress {
 }
 
 /// IngressLoadBalancerStatus represents the status of a load-balancer.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressLoadBalancerStatus {
     /// ingress is a list containing ingress points for the load-balancer.
-    #[serde(
-        rename = "ingress",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ingress: Option<Vec<crate::api::networking::v1::IngressLoadBalancerIngress>>,
+}
+
+impl serde::Serialize for IngressLoadBalancerStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressLoadBalancerStatus",
+            usize::from(self.ingress.is_some()),
+        )?;
+        if let Some(v) = &self.ingress {
+            st.serialize_field("ingress", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressLoadBalancerStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressLoadBalancerStatus {
+    const NAME: &'static str = "IngressLoadBalancerStatus";
+    const KEYS: &'static [&'static str] = &["ingress"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.ingress)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressLoadBalancerStatus {
@@ -761,9 +1286,9 @@ impl crate::protobuf::Message for IngressLoadBalancerStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.ingress.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.ingress),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ingress {
             v.shrink_to_fit();
@@ -773,20 +1298,57 @@ impl crate::protobuf::Message for IngressLoadBalancerStatus {
 }
 
 /// IngressPortStatus represents the error condition of a service port
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressPortStatus {
     /// error is to record the problem with the service port The format of the error shall comply with the following rules: - built-in error values shall be specified in this file and those shall use
     /// CamelCase names
     /// - cloud provider specific error values must have names that comply with the
     /// format foo.example.com/CamelCase.
-    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::primitives::Str>,
     /// port is the port number of the ingress port.
-    #[serde(rename = "port", default)]
     pub port: i32,
     /// protocol is the protocol of the ingress port. The supported values are: "TCP", "UDP", "SCTP"
-    #[serde(rename = "protocol", default)]
     pub protocol: crate::primitives::Str,
+}
+
+impl serde::Serialize for IngressPortStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("IngressPortStatus", 2 + usize::from(self.error.is_some()))?;
+        if let Some(v) = &self.error {
+            st.serialize_field("error", v)?;
+        }
+        st.serialize_field("port", &self.port)?;
+        st.serialize_field("protocol", &self.protocol)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressPortStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressPortStatus {
+    const NAME: &'static str = "IngressPortStatus";
+    const KEYS: &'static [&'static str] = &["error", "port", "protocol"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.error = map.next_value()?,
+            1 => self.port = map.next_value()?,
+            2 => self.protocol = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressPortStatus {
@@ -810,18 +1372,18 @@ impl crate::protobuf::Message for IngressPortStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.port = pb::get(wire, &mut buf)?,
-                (2, wire) => m.protocol = pb::get(wire, &mut buf)?,
-                (3, wire) => m.error = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.port),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.protocol),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.error),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressRule {
     /// host is the fully qualified domain name of a network host, as defined by RFC 3986. Note the following deviations from the "host" part of the URI as defined in RFC 3986: 1. IPs are not allowed. Currently an IngressRuleValue can only apply to
     /// the IP in the Spec of the parent Ingress.
@@ -831,11 +1393,51 @@ pub struct IngressRule {
     /// Both these may change in the future. Incoming requests are matched against the host before the IngressRuleValue. If the host is unspecified, the Ingress routes all traffic based on the specified IngressRuleValue.
     ///
     /// host can be "precise" which is a domain name without the terminating dot of a network host (e.g. "foo.bar.com") or "wildcard", which is a domain name prefixed with a single wildcard label (e.g. "*.foo.com"). The wildcard character '*' must appear by itself as the first DNS label and matches only a single label. You cannot have a wildcard label by itself (e.g. Host == "*"). Requests will be matched against the Host field in the following way: 1. If host is precise, the request matches this rule if the http host header is equal to Host. 2. If host is a wildcard, then the request matches this rule if the http host header is to equal to the suffix (removing the first label) of the wildcard rule.
-    #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
     pub host: Option<crate::primitives::Str>,
     /// http is a HTTP IngressRuleValue, which contains a list of http selectors
-    #[serde(rename = "http", default, skip_serializing_if = "Option::is_none")]
     pub http: Option<Box<crate::api::networking::v1::HTTPIngressRuleValue>>,
+}
+
+impl serde::Serialize for IngressRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressRule",
+            usize::from(self.host.is_some()) + usize::from(self.http.is_some()),
+        )?;
+        if let Some(v) = &self.host {
+            st.serialize_field("host", v)?;
+        }
+        if let Some(v) = &self.http {
+            st.serialize_field("http", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressRule {
+    const NAME: &'static str = "IngressRule";
+    const KEYS: &'static [&'static str] = &["host", "http"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.host = map.next_value()?,
+            1 => self.http = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressRule {
@@ -859,32 +1461,71 @@ impl crate::protobuf::Message for IngressRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.host = pb::get_nonzero(wire, &mut buf)?,
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.host),
                 (2, wire) => {
                     let mut g0 = pb::get_group(wire, &mut buf)?;
                     while !g0.is_empty() {
                         match pb::key(&mut g0)? {
-                            (1, wire) => m.http = Some(Box::new(pb::get(wire, &mut g0)?)),
-                            (_, wire) => pb::skip(wire, &mut g0)?,
-                        }
+                            (1, wire) => pb::set_box(wire, &mut g0, &mut m.http),
+                            (_, wire) => pb::skip(wire, &mut g0),
+                        }?;
                     }
+                    Ok(())
                 }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressServiceBackend references a Kubernetes Service as a Backend.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressServiceBackend {
     /// name is the referenced service. The service must exist in the same namespace as the Ingress object.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// port of the referenced service. A port name or port number is required for a IngressServiceBackend.
-    #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<Box<crate::api::networking::v1::ServiceBackendPort>>,
+}
+
+impl serde::Serialize for IngressServiceBackend {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressServiceBackend",
+            1 + usize::from(self.port.is_some()),
+        )?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.port {
+            st.serialize_field("port", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressServiceBackend {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressServiceBackend {
+    const NAME: &'static str = "IngressServiceBackend";
+    const KEYS: &'static [&'static str] = &["name", "port"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.port = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressServiceBackend {
@@ -905,48 +1546,79 @@ impl crate::protobuf::Message for IngressServiceBackend {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.port = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.port),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressSpec describes the Ingress the user wishes to exist.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressSpec {
     /// defaultBackend is the backend that should handle requests that don't match any rule. If Rules are not specified, DefaultBackend must be specified. If DefaultBackend is not set, the handling of requests that do not match any of the rules will be up to the Ingress controller.
-    #[serde(
-        rename = "defaultBackend",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub default_backend: Option<Box<crate::api::networking::v1::IngressBackend>>,
     /// ingressClassName is the name of an IngressClass cluster resource. Ingress controller implementations use this field to know whether they should be serving this Ingress resource, by a transitive connection (controller -&gt; IngressClass -&gt; Ingress resource). Although the 'kubernetes.io/ingress.class' annotation (simple constant name) was never formally defined, it was widely supported by Ingress controllers to create a direct binding between Ingress controller and Ingress resources. Newly created Ingress resources should prefer using the field. However, even though the annotation is officially deprecated, for backwards compatibility reasons, ingress controllers should still honor that annotation if present.
-    #[serde(
-        rename = "ingressClassName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub ingress_class_name: Option<crate::primitives::Str>,
     /// rules is a list of host rules used to configure the Ingress. If unspecified, or no rule matches, all traffic is sent to the default backend.
-    #[serde(
-        rename = "rules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub rules: Option<Vec<crate::api::networking::v1::IngressRule>>,
     /// tls represents the TLS configuration. Currently the Ingress only supports a single TLS port, 443. If multiple members of this list specify different hosts, they will be multiplexed on the same port according to the hostname specified through the SNI TLS extension, if the ingress controller fulfilling the ingress supports SNI.
-    #[serde(
-        rename = "tls",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub tls: Option<Vec<crate::api::networking::v1::IngressTLS>>,
+}
+
+impl serde::Serialize for IngressSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressSpec",
+            usize::from(self.default_backend.is_some())
+                + usize::from(self.ingress_class_name.is_some())
+                + usize::from(self.rules.is_some())
+                + usize::from(self.tls.is_some()),
+        )?;
+        if let Some(v) = &self.default_backend {
+            st.serialize_field("defaultBackend", v)?;
+        }
+        if let Some(v) = &self.ingress_class_name {
+            st.serialize_field("ingressClassName", v)?;
+        }
+        if let Some(v) = &self.rules {
+            st.serialize_field("rules", v)?;
+        }
+        if let Some(v) = &self.tls {
+            st.serialize_field("tls", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressSpec {
+    const NAME: &'static str = "IngressSpec";
+    const KEYS: &'static [&'static str] = &["defaultBackend", "ingressClassName", "rules", "tls"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.default_backend = map.next_value()?,
+            1 => self.ingress_class_name = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.rules)?,
+            3 => crate::json::read_option_vec(map, &mut self.tls)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressSpec {
@@ -976,12 +1648,12 @@ impl crate::protobuf::Message for IngressSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.default_backend = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => pb::push(wire, &mut buf, m.tls.get_or_insert_with(Vec::new))?,
-                (3, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.ingress_class_name = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.default_backend),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.tls),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.rules),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.ingress_class_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.tls {
             v.shrink_to_fit();
@@ -994,15 +1666,46 @@ impl crate::protobuf::Message for IngressSpec {
 }
 
 /// IngressStatus describe the current state of the Ingress.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressStatus {
     /// loadBalancer contains the current status of the load-balancer.
-    #[serde(
-        rename = "loadBalancer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub load_balancer: Option<Box<crate::api::networking::v1::IngressLoadBalancerStatus>>,
+}
+
+impl serde::Serialize for IngressStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("IngressStatus", usize::from(self.load_balancer.is_some()))?;
+        if let Some(v) = &self.load_balancer {
+            st.serialize_field("loadBalancer", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressStatus {
+    const NAME: &'static str = "IngressStatus";
+    const KEYS: &'static [&'static str] = &["loadBalancer"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.load_balancer = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressStatus {
@@ -1022,32 +1725,63 @@ impl crate::protobuf::Message for IngressStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.load_balancer = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.load_balancer),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// IngressTLS describes the transport layer security associated with an ingress.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressTLS {
     /// hosts is a list of hosts included in the TLS certificate. The values in this list must match the name/s used in the tlsSecret. Defaults to the wildcard host setting for the loadbalancer controller fulfilling this Ingress, if left unspecified.
-    #[serde(
-        rename = "hosts",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub hosts: Option<Vec<crate::primitives::Str>>,
     /// secretName is the name of the secret used to terminate TLS traffic on port 443. Field is left optional to allow TLS routing based on SNI hostname alone. If the SNI host in a listener conflicts with the "Host" header field used by an IngressRule, the SNI host is used for termination and value of the "Host" header is used for routing.
-    #[serde(
-        rename = "secretName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub secret_name: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for IngressTLS {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "IngressTLS",
+            usize::from(self.hosts.is_some()) + usize::from(self.secret_name.is_some()),
+        )?;
+        if let Some(v) = &self.hosts {
+            st.serialize_field("hosts", v)?;
+        }
+        if let Some(v) = &self.secret_name {
+            st.serialize_field("secretName", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IngressTLS {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for IngressTLS {
+    const NAME: &'static str = "IngressTLS";
+    const KEYS: &'static [&'static str] = &["hosts", "secretName"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.hosts)?,
+            1 => self.secret_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for IngressTLS {
@@ -1071,10 +1805,10 @@ impl crate::protobuf::Message for IngressTLS {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.hosts.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.secret_name = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.hosts),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.secret_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.hosts {
             v.shrink_to_fit();
@@ -1084,20 +1818,57 @@ impl crate::protobuf::Message for IngressTLS {
 }
 
 /// NetworkPolicy describes what network traffic is allowed for a set of Pods
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicy {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec represents the specification of the desired behavior for this NetworkPolicy.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::networking::v1::NetworkPolicySpec>>,
+}
+
+impl serde::Serialize for NetworkPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("NetworkPolicy", 3 + usize::from(self.spec.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicy {
+    const NAME: &'static str = "NetworkPolicy";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicy {
@@ -1118,10 +1889,10 @@ impl crate::protobuf::Message for NetworkPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1145,24 +1916,54 @@ impl crate::resource::Resource for NetworkPolicy {
 }
 
 /// NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to. This type is beta-level in 1.8
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyEgressRule {
     /// ports is a list of destination ports for outgoing traffic. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
-    #[serde(
-        rename = "ports",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ports: Option<Vec<crate::api::networking::v1::NetworkPolicyPort>>,
     /// to is a list of destinations for outgoing traffic of pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all destinations (traffic not restricted by destination). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the to list.
-    #[serde(
-        rename = "to",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub to: Option<Vec<crate::api::networking::v1::NetworkPolicyPeer>>,
+}
+
+impl serde::Serialize for NetworkPolicyEgressRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NetworkPolicyEgressRule",
+            usize::from(self.ports.is_some()) + usize::from(self.to.is_some()),
+        )?;
+        if let Some(v) = &self.ports {
+            st.serialize_field("ports", v)?;
+        }
+        if let Some(v) = &self.to {
+            st.serialize_field("to", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicyEgressRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicyEgressRule {
+    const NAME: &'static str = "NetworkPolicyEgressRule";
+    const KEYS: &'static [&'static str] = &["ports", "to"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.ports)?,
+            1 => crate::json::read_option_vec(map, &mut self.to)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicyEgressRule {
@@ -1188,10 +1989,10 @@ impl crate::protobuf::Message for NetworkPolicyEgressRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(wire, &mut buf, m.to.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.ports),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.to),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ports {
             v.shrink_to_fit();
@@ -1204,24 +2005,54 @@ impl crate::protobuf::Message for NetworkPolicyEgressRule {
 }
 
 /// NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and from.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyIngressRule {
     /// from is a list of sources which should be able to access the pods selected for this rule. Items in this list are combined using a logical OR operation. If this field is empty or missing, this rule matches all sources (traffic not restricted by source). If this field is present and contains at least one item, this rule allows traffic only if the traffic matches at least one item in the from list.
-    #[serde(
-        rename = "from",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub from: Option<Vec<crate::api::networking::v1::NetworkPolicyPeer>>,
     /// ports is a list of ports which should be made accessible on the pods selected for this rule. Each item in this list is combined using a logical OR. If this field is empty or missing, this rule matches all ports (traffic not restricted by port). If this field is present and contains at least one item, then this rule allows traffic only if the traffic matches at least one port in the list.
-    #[serde(
-        rename = "ports",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ports: Option<Vec<crate::api::networking::v1::NetworkPolicyPort>>,
+}
+
+impl serde::Serialize for NetworkPolicyIngressRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NetworkPolicyIngressRule",
+            usize::from(self.from.is_some()) + usize::from(self.ports.is_some()),
+        )?;
+        if let Some(v) = &self.from {
+            st.serialize_field("from", v)?;
+        }
+        if let Some(v) = &self.ports {
+            st.serialize_field("ports", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicyIngressRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicyIngressRule {
+    const NAME: &'static str = "NetworkPolicyIngressRule";
+    const KEYS: &'static [&'static str] = &["from", "ports"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.from)?,
+            1 => crate::json::read_option_vec(map, &mut self.ports)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicyIngressRule {
@@ -1247,10 +2078,10 @@ impl crate::protobuf::Message for NetworkPolicyIngressRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.ports.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(wire, &mut buf, m.from.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.ports),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.from),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ports {
             v.shrink_to_fit();
@@ -1263,24 +2094,55 @@ impl crate::protobuf::Message for NetworkPolicyIngressRule {
 }
 
 /// NetworkPolicyList is a list of NetworkPolicy objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is a list of schema objects.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::networking::v1::NetworkPolicy>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for NetworkPolicyList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("NetworkPolicyList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicyList {
+    const NAME: &'static str = "NetworkPolicyList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicyList {
@@ -1301,10 +2163,10 @@ impl crate::protobuf::Message for NetworkPolicyList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1317,29 +2179,66 @@ impl crate::primitives::TypeInfo for NetworkPolicyList {
 }
 
 /// NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of fields are allowed
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyPeer {
     /// ipBlock defines policy on a particular IPBlock. If this field is set then neither of the other fields can be.
-    #[serde(rename = "ipBlock", default, skip_serializing_if = "Option::is_none")]
     pub ip_block: Option<Box<crate::api::networking::v1::IPBlock>>,
     /// namespaceSelector selects namespaces using cluster-scoped labels. This field follows standard label selector semantics; if present but empty, it selects all namespaces.
     ///
     /// If podSelector is also set, then the NetworkPolicyPeer as a whole selects the pods matching podSelector in the namespaces selected by namespaceSelector. Otherwise it selects all pods in the namespaces selected by namespaceSelector.
-    #[serde(
-        rename = "namespaceSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub namespace_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// podSelector is a label selector which selects pods. This field follows standard label selector semantics; if present but empty, it selects all pods.
     ///
     /// If namespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the pods matching podSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects the pods matching podSelector in the policy's own namespace.
-    #[serde(
-        rename = "podSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pod_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
+}
+
+impl serde::Serialize for NetworkPolicyPeer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NetworkPolicyPeer",
+            usize::from(self.ip_block.is_some())
+                + usize::from(self.namespace_selector.is_some())
+                + usize::from(self.pod_selector.is_some()),
+        )?;
+        if let Some(v) = &self.ip_block {
+            st.serialize_field("ipBlock", v)?;
+        }
+        if let Some(v) = &self.namespace_selector {
+            st.serialize_field("namespaceSelector", v)?;
+        }
+        if let Some(v) = &self.pod_selector {
+            st.serialize_field("podSelector", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicyPeer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicyPeer {
+    const NAME: &'static str = "NetworkPolicyPeer";
+    const KEYS: &'static [&'static str] = &["ipBlock", "namespaceSelector", "podSelector"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.ip_block = map.next_value()?,
+            1 => self.namespace_selector = map.next_value()?,
+            2 => self.pod_selector = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicyPeer {
@@ -1363,28 +2262,73 @@ impl crate::protobuf::Message for NetworkPolicyPeer {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.pod_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.namespace_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.ip_block = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.pod_selector),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.namespace_selector),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.ip_block),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NetworkPolicyPort describes a port to allow traffic on
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicyPort {
     /// endPort indicates that the range of ports from port to endPort if set, inclusive, should be allowed by the policy. This field cannot be defined if the port field is not defined or if the port field is defined as a named (string) port. The endPort must be equal or greater than port.
-    #[serde(rename = "endPort", default, skip_serializing_if = "Option::is_none")]
     pub end_port: Option<i32>,
     /// port represents the port on the given protocol. This can either be a numerical or named port on a pod. If this field is not provided, this matches all port names and numbers. If present, only traffic on the specified protocol AND port will be matched.
-    #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<crate::primitives::IntOrString>,
     /// protocol represents the protocol (TCP, UDP, or SCTP) which traffic must match. If not specified, this field defaults to TCP.
-    #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for NetworkPolicyPort {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NetworkPolicyPort",
+            usize::from(self.end_port.is_some())
+                + usize::from(self.port.is_some())
+                + usize::from(self.protocol.is_some()),
+        )?;
+        if let Some(v) = &self.end_port {
+            st.serialize_field("endPort", v)?;
+        }
+        if let Some(v) = &self.port {
+            st.serialize_field("port", v)?;
+        }
+        if let Some(v) = &self.protocol {
+            st.serialize_field("protocol", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicyPort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicyPort {
+    const NAME: &'static str = "NetworkPolicyPort";
+    const KEYS: &'static [&'static str] = &["endPort", "port", "protocol"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.end_port = map.next_value()?,
+            1 => self.port = map.next_value()?,
+            2 => self.protocol = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicyPort {
@@ -1408,50 +2352,80 @@ impl crate::protobuf::Message for NetworkPolicyPort {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.protocol = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.port = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.end_port = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.protocol),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.port),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.end_port),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NetworkPolicySpec provides the specification of a NetworkPolicy
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPolicySpec {
     /// egress is a list of egress rules to be applied to the selected pods. Outgoing traffic is allowed if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic matches at least one egress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy limits all outgoing traffic (and serves solely to ensure that the pods it selects are isolated by default). This field is beta-level in 1.8
-    #[serde(
-        rename = "egress",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub egress: Option<Vec<crate::api::networking::v1::NetworkPolicyEgressRule>>,
     /// ingress is a list of ingress rules to be applied to the selected pods. Traffic is allowed to a pod if there are no NetworkPolicies selecting the pod (and cluster policy otherwise allows the traffic), OR if the traffic source is the pod's local node, OR if the traffic matches at least one ingress rule across all of the NetworkPolicy objects whose podSelector matches the pod. If this field is empty then this NetworkPolicy does not allow any traffic (and serves solely to ensure that the pods it selects are isolated by default)
-    #[serde(
-        rename = "ingress",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ingress: Option<Vec<crate::api::networking::v1::NetworkPolicyIngressRule>>,
     /// podSelector selects the pods to which this NetworkPolicy object applies. The array of rules is applied to any pods selected by this field. An empty selector matches all pods in the policy's namespace. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is optional. If it is not specified, it defaults to an empty selector.
-    #[serde(
-        rename = "podSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pod_selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// policyTypes is a list of rule types that the NetworkPolicy relates to. Valid options are \["Ingress"\], \["Egress"\], or \["Ingress", "Egress"\]. If this field is not specified, it will default based on the existence of ingress or egress rules; policies that contain an egress section are assumed to affect egress, and all policies (whether or not they contain an ingress section) are assumed to affect ingress. If you want to write an egress-only policy, you must explicitly specify policyTypes \[ "Egress" \]. Likewise, if you want to write a policy that specifies that no egress is allowed, you must specify a policyTypes value that include "Egress" (since such a policy would not include an egress section and would otherwise default to just \[ "Ingress" \]). This field is beta-level in 1.8
-    #[serde(
-        rename = "policyTypes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub policy_types: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for NetworkPolicySpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NetworkPolicySpec",
+            usize::from(self.egress.is_some())
+                + usize::from(self.ingress.is_some())
+                + usize::from(self.pod_selector.is_some())
+                + usize::from(self.policy_types.is_some()),
+        )?;
+        if let Some(v) = &self.egress {
+            st.serialize_field("egress", v)?;
+        }
+        if let Some(v) = &self.ingress {
+            st.serialize_field("ingress", v)?;
+        }
+        if let Some(v) = &self.pod_selector {
+            st.serialize_field("podSelector", v)?;
+        }
+        if let Some(v) = &self.policy_types {
+            st.serialize_field("policyTypes", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkPolicySpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkPolicySpec {
+    const NAME: &'static str = "NetworkPolicySpec";
+    const KEYS: &'static [&'static str] = &["egress", "ingress", "podSelector", "policyTypes"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.egress)?,
+            1 => crate::json::read_option_vec(map, &mut self.ingress)?,
+            2 => self.pod_selector = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.policy_types)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkPolicySpec {
@@ -1486,12 +2460,12 @@ impl crate::protobuf::Message for NetworkPolicySpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.pod_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => pb::push(wire, &mut buf, m.ingress.get_or_insert_with(Vec::new))?,
-                (3, wire) => pb::push(wire, &mut buf, m.egress.get_or_insert_with(Vec::new))?,
-                (4, wire) => pb::push(wire, &mut buf, m.policy_types.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.pod_selector),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.ingress),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.egress),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.policy_types),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ingress {
             v.shrink_to_fit();
@@ -1507,20 +2481,62 @@ impl crate::protobuf::Message for NetworkPolicySpec {
 }
 
 /// ParentReference describes a reference to a parent object.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParentReference {
     /// group is the group of the object being referenced.
-    #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<crate::primitives::Str>,
     /// name is the name of the object being referenced.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespace is the namespace of the object being referenced.
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
     /// resource is the resource of the object being referenced.
-    #[serde(rename = "resource", default)]
     pub resource: crate::primitives::Str,
+}
+
+impl serde::Serialize for ParentReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ParentReference",
+            2 + usize::from(self.group.is_some()) + usize::from(self.namespace.is_some()),
+        )?;
+        if let Some(v) = &self.group {
+            st.serialize_field("group", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        st.serialize_field("resource", &self.resource)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ParentReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ParentReference {
+    const NAME: &'static str = "ParentReference";
+    const KEYS: &'static [&'static str] = &["group", "name", "namespace", "resource"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.group = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.namespace = map.next_value()?,
+            3 => self.resource = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ParentReference {
@@ -1546,26 +2562,66 @@ impl crate::protobuf::Message for ParentReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.group = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.resource = pb::get(wire, &mut buf)?,
-                (3, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.group),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.resource),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ServiceBackendPort is the service port being referenced.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceBackendPort {
     /// name is the name of the port on the Service. This is a mutually exclusive setting with "Number".
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::primitives::Str>,
     /// number is the numerical port number (e.g. 80) on the Service. This is a mutually exclusive setting with "Name".
-    #[serde(rename = "number", default, skip_serializing_if = "Option::is_none")]
     pub number: Option<i32>,
+}
+
+impl serde::Serialize for ServiceBackendPort {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ServiceBackendPort",
+            usize::from(self.name.is_some()) + usize::from(self.number.is_some()),
+        )?;
+        if let Some(v) = &self.name {
+            st.serialize_field("name", v)?;
+        }
+        if let Some(v) = &self.number {
+            st.serialize_field("number", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceBackendPort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceBackendPort {
+    const NAME: &'static str = "ServiceBackendPort";
+    const KEYS: &'static [&'static str] = &["name", "number"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.number = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceBackendPort {
@@ -1586,33 +2642,76 @@ impl crate::protobuf::Message for ServiceBackendPort {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.number = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.number),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ServiceCIDR defines a range of IP addresses using CIDR format (e.g. 192.168.0.0/24 or 2001:db2::/64). This range is used to allocate ClusterIPs to Service objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCIDR {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the desired state of the ServiceCIDR. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::networking::v1::ServiceCIDRSpec>>,
     /// status represents the current state of the ServiceCIDR. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status>
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::networking::v1::ServiceCIDRStatus>>,
+}
+
+impl serde::Serialize for ServiceCIDR {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ServiceCIDR",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceCIDR {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceCIDR {
+    const NAME: &'static str = "ServiceCIDR";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceCIDR {
@@ -1636,11 +2735,11 @@ impl crate::protobuf::Message for ServiceCIDR {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1664,24 +2763,55 @@ impl crate::resource::Resource for ServiceCIDR {
 }
 
 /// ServiceCIDRList contains a list of ServiceCIDR objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCIDRList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of ServiceCIDRs.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::networking::v1::ServiceCIDR>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ServiceCIDRList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ServiceCIDRList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceCIDRList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceCIDRList {
+    const NAME: &'static str = "ServiceCIDRList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceCIDRList {
@@ -1702,10 +2832,10 @@ impl crate::protobuf::Message for ServiceCIDRList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1718,16 +2848,45 @@ impl crate::primitives::TypeInfo for ServiceCIDRList {
 }
 
 /// ServiceCIDRSpec define the CIDRs the user wants to use for allocating ClusterIPs for Services.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCIDRSpec {
     /// cidrs defines the IP blocks in CIDR notation (e.g. "192.168.0.0/24" or "2001:db8::/64") from which to assign service cluster IPs. Max of two CIDRs is allowed, one of each IP family. This field is immutable.
-    #[serde(
-        rename = "cidrs",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub cidrs: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for ServiceCIDRSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ServiceCIDRSpec", usize::from(self.cidrs.is_some()))?;
+        if let Some(v) = &self.cidrs {
+            st.serialize_field("cidrs", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceCIDRSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceCIDRSpec {
+    const NAME: &'static str = "ServiceCIDRSpec";
+    const KEYS: &'static [&'static str] = &["cidrs"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.cidrs)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceCIDRSpec {
@@ -1749,9 +2908,9 @@ impl crate::protobuf::Message for ServiceCIDRSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.cidrs.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.cidrs),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.cidrs {
             v.shrink_to_fit();
@@ -1761,16 +2920,46 @@ impl crate::protobuf::Message for ServiceCIDRSpec {
 }
 
 /// ServiceCIDRStatus describes the current state of the ServiceCIDR.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCIDRStatus {
     /// conditions holds an array of metav1.Condition that describe the state of the ServiceCIDR. Current service state
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
+}
+
+impl serde::Serialize for ServiceCIDRStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("ServiceCIDRStatus", usize::from(self.conditions.is_some()))?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ServiceCIDRStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ServiceCIDRStatus {
+    const NAME: &'static str = "ServiceCIDRStatus";
+    const KEYS: &'static [&'static str] = &["conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ServiceCIDRStatus {
@@ -1794,9 +2983,9 @@ impl crate::protobuf::Message for ServiceCIDRStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();

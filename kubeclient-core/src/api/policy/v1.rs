@@ -7,24 +7,58 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// Eviction evicts a pod from its node subject to certain policies and safety constraints. This is a subresource of Pod.  A request to cause such an eviction is created by POSTing to .../pods/&lt;pod name&gt;/evictions.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Eviction {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// deleteOptions may be provided
-    #[serde(
-        rename = "deleteOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub delete_options: Option<Box<crate::api::meta::v1::DeleteOptions>>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata describes the pod that is being evicted.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
+}
+
+impl serde::Serialize for Eviction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("Eviction", 3 + usize::from(self.delete_options.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        if let Some(v) = &self.delete_options {
+            st.serialize_field("deleteOptions", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Eviction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Eviction {
+    const NAME: &'static str = "Eviction";
+    const KEYS: &'static [&'static str] = &["apiVersion", "deleteOptions", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.delete_options = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Eviction {
@@ -45,10 +79,10 @@ impl crate::protobuf::Message for Eviction {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.delete_options = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.delete_options),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -60,23 +94,66 @@ impl crate::primitives::TypeInfo for Eviction {
 }
 
 /// PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDisruptionBudget {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the specification of the desired behavior of the PodDisruptionBudget.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::policy::v1::PodDisruptionBudgetSpec>>,
     /// status is the most recently observed status of the PodDisruptionBudget.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::policy::v1::PodDisruptionBudgetStatus>>,
+}
+
+impl serde::Serialize for PodDisruptionBudget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodDisruptionBudget",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodDisruptionBudget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodDisruptionBudget {
+    const NAME: &'static str = "PodDisruptionBudget";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodDisruptionBudget {
@@ -100,11 +177,11 @@ impl crate::protobuf::Message for PodDisruptionBudget {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -128,24 +205,55 @@ impl crate::resource::Resource for PodDisruptionBudget {
 }
 
 /// PodDisruptionBudgetList is a collection of PodDisruptionBudgets.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDisruptionBudgetList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of PodDisruptionBudgets
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::policy::v1::PodDisruptionBudget>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for PodDisruptionBudgetList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodDisruptionBudgetList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodDisruptionBudgetList {
+    const NAME: &'static str = "PodDisruptionBudgetList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodDisruptionBudgetList {
@@ -166,10 +274,10 @@ impl crate::protobuf::Message for PodDisruptionBudgetList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -182,24 +290,13 @@ impl crate::primitives::TypeInfo for PodDisruptionBudgetList {
 }
 
 /// PodDisruptionBudgetSpec is a description of a PodDisruptionBudget.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDisruptionBudgetSpec {
     /// maxUnavailable indicates that an eviction is allowed if at most "maxUnavailable" pods selected by "selector" are unavailable after the eviction, i.e. even in absence of the evicted pod. For example, one can prevent all voluntary evictions by specifying 0. This is a mutually exclusive setting with "minAvailable".
-    #[serde(
-        rename = "maxUnavailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub max_unavailable: Option<crate::primitives::IntOrString>,
     /// minAvailable indicates that an eviction is allowed if at least "minAvailable" pods selected by "selector" will still be available after the eviction, i.e. even in the absence of the evicted pod.  So for example you can prevent all voluntary evictions by specifying "100%".
-    #[serde(
-        rename = "minAvailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_available: Option<crate::primitives::IntOrString>,
     /// selector is a label query over pods whose evictions are managed by the disruption budget. A null selector will match no pods, while an empty ({}) selector will select all pods within the namespace.
-    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// unhealthyPodEvictionPolicy defines the criteria for when unhealthy pods should be considered for eviction. Current implementation considers healthy pods, as pods that have status.conditions item with type="Ready",status="True".
     ///
@@ -210,12 +307,65 @@ pub struct PodDisruptionBudgetSpec {
     /// AlwaysAllow policy means that all running pods (status.phase="Running"), but not yet healthy are considered disrupted and can be evicted regardless of whether the criteria in a PDB is met. This means perspective running pods of a disrupted application might not get a chance to become healthy. Healthy pods will be subject to the PDB for eviction.
     ///
     /// Additional policies may be added in the future. Clients making eviction decisions should disallow eviction of unhealthy pods if they encounter an unrecognized policy in this field.
-    #[serde(
-        rename = "unhealthyPodEvictionPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unhealthy_pod_eviction_policy: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for PodDisruptionBudgetSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodDisruptionBudgetSpec",
+            usize::from(self.max_unavailable.is_some())
+                + usize::from(self.min_available.is_some())
+                + usize::from(self.selector.is_some())
+                + usize::from(self.unhealthy_pod_eviction_policy.is_some()),
+        )?;
+        if let Some(v) = &self.max_unavailable {
+            st.serialize_field("maxUnavailable", v)?;
+        }
+        if let Some(v) = &self.min_available {
+            st.serialize_field("minAvailable", v)?;
+        }
+        if let Some(v) = &self.selector {
+            st.serialize_field("selector", v)?;
+        }
+        if let Some(v) = &self.unhealthy_pod_eviction_policy {
+            st.serialize_field("unhealthyPodEvictionPolicy", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodDisruptionBudgetSpec {
+    const NAME: &'static str = "PodDisruptionBudgetSpec";
+    const KEYS: &'static [&'static str] = &[
+        "maxUnavailable",
+        "minAvailable",
+        "selector",
+        "unhealthyPodEvictionPolicy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max_unavailable = map.next_value()?,
+            1 => self.min_available = map.next_value()?,
+            2 => self.selector = map.next_value()?,
+            3 => self.unhealthy_pod_eviction_policy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodDisruptionBudgetSpec {
@@ -241,19 +391,19 @@ impl crate::protobuf::Message for PodDisruptionBudgetSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.min_available = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.max_unavailable = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.unhealthy_pod_eviction_policy = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.min_available),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.selector),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.max_unavailable),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.unhealthy_pod_eviction_policy),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodDisruptionBudgetStatus {
     /// Conditions contain conditions for PDB. The disruption controller sets the DisruptionAllowed condition. The following are known values for the reason field (additional reasons could be added in the future): - SyncFailed: The controller encountered an error and wasn't able to compute
     /// the number of allowed disruptions. Therefore no disruptions are
@@ -264,55 +414,95 @@ pub struct PodDisruptionBudgetStatus {
     /// - SufficientPods: There are more pods than required by the PodDisruptionBudget.
     /// The condition will be True, and the number of allowed
     /// disruptions are provided by the disruptionsAllowed property.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// current number of healthy pods
-    #[serde(
-        rename = "currentHealthy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub current_healthy: Option<i32>,
     /// minimum desired number of healthy pods
-    #[serde(
-        rename = "desiredHealthy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub desired_healthy: Option<i32>,
     /// DisruptedPods contains information about pods whose eviction was processed by the API server eviction subresource handler but has not yet been observed by the PodDisruptionBudget controller. A pod will be in this map from the time when the API server processed the eviction request to the time when the pod is seen by PDB controller as having been marked for deletion (or after a timeout). The key in the map is the name of the pod and the value is the time when the API server processed the eviction request. If the deletion didn't occur and a pod is still there it will be removed from the list automatically by PodDisruptionBudget controller after some time. If everything goes smooth this map should be empty for the most of the time. Large number of entries in the map may indicate problems with pod deletions.
-    #[serde(
-        rename = "disruptedPods",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub disrupted_pods: Option<crate::primitives::Map<crate::primitives::Time>>,
     /// Number of pod disruptions that are currently allowed.
-    #[serde(
-        rename = "disruptionsAllowed",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub disruptions_allowed: Option<i32>,
     /// total number of pods counted by this disruption budget
-    #[serde(
-        rename = "expectedPods",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expected_pods: Option<i32>,
     /// Most recent generation observed when updating this PDB status. DisruptionsAllowed and other status information is valid only if observedGeneration equals to PDB's object generation.
-    #[serde(
-        rename = "observedGeneration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub observed_generation: Option<i64>,
+}
+
+impl serde::Serialize for PodDisruptionBudgetStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodDisruptionBudgetStatus",
+            usize::from(self.conditions.is_some())
+                + usize::from(self.current_healthy.is_some())
+                + usize::from(self.desired_healthy.is_some())
+                + usize::from(self.disrupted_pods.is_some())
+                + usize::from(self.disruptions_allowed.is_some())
+                + usize::from(self.expected_pods.is_some())
+                + usize::from(self.observed_generation.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.current_healthy {
+            st.serialize_field("currentHealthy", v)?;
+        }
+        if let Some(v) = &self.desired_healthy {
+            st.serialize_field("desiredHealthy", v)?;
+        }
+        if let Some(v) = &self.disrupted_pods {
+            st.serialize_field("disruptedPods", v)?;
+        }
+        if let Some(v) = &self.disruptions_allowed {
+            st.serialize_field("disruptionsAllowed", v)?;
+        }
+        if let Some(v) = &self.expected_pods {
+            st.serialize_field("expectedPods", v)?;
+        }
+        if let Some(v) = &self.observed_generation {
+            st.serialize_field("observedGeneration", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodDisruptionBudgetStatus {
+    const NAME: &'static str = "PodDisruptionBudgetStatus";
+    const KEYS: &'static [&'static str] = &[
+        "conditions",
+        "currentHealthy",
+        "desiredHealthy",
+        "disruptedPods",
+        "disruptionsAllowed",
+        "expectedPods",
+        "observedGeneration",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => self.current_healthy = map.next_value()?,
+            2 => self.desired_healthy = map.next_value()?,
+            3 => self.disrupted_pods = map.next_value()?,
+            4 => self.disruptions_allowed = map.next_value()?,
+            5 => self.expected_pods = map.next_value()?,
+            6 => self.observed_generation = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodDisruptionBudgetStatus {
@@ -355,15 +545,15 @@ impl crate::protobuf::Message for PodDisruptionBudgetStatus {
             Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.observed_generation = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => e_disrupted_pods.push(pb::entry(wire, &mut buf)?),
-                (3, wire) => m.disruptions_allowed = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.current_healthy = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.desired_healthy = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.expected_pods = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.observed_generation),
+                (2, wire) => pb::push_entry(wire, &mut buf, &mut e_disrupted_pods),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.disruptions_allowed),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.current_healthy),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.desired_healthy),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.expected_pods),
+                (7, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_disrupted_pods.is_empty() {
             m.disrupted_pods = Some(e_disrupted_pods.into_iter().collect());

@@ -7,16 +7,48 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationRule {
     /// clusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. If any of the selectors match, then the ClusterRole's permissions will be added
-    #[serde(
-        rename = "clusterRoleSelectors",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub cluster_role_selectors: Option<Vec<crate::api::meta::v1::LabelSelector>>,
+}
+
+impl serde::Serialize for AggregationRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "AggregationRule",
+            usize::from(self.cluster_role_selectors.is_some()),
+        )?;
+        if let Some(v) = &self.cluster_role_selectors {
+            st.serialize_field("clusterRoleSelectors", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AggregationRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for AggregationRule {
+    const NAME: &'static str = "AggregationRule";
+    const KEYS: &'static [&'static str] = &["clusterRoleSelectors"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.cluster_role_selectors)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for AggregationRule {
@@ -40,13 +72,9 @@ impl crate::protobuf::Message for AggregationRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.cluster_role_selectors.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.cluster_role_selectors),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.cluster_role_selectors {
             v.shrink_to_fit();
@@ -56,32 +84,67 @@ impl crate::protobuf::Message for AggregationRule {
 }
 
 /// ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterRole {
     /// aggregationRule is an optional field that describes how to build the Rules for this ClusterRole. If AggregationRule is set, then the Rules are controller managed and direct changes to Rules will be stomped by the controller.
-    #[serde(
-        rename = "aggregationRule",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub aggregation_rule: Option<Box<crate::api::rbac::v1::AggregationRule>>,
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// rules holds all the PolicyRules for this ClusterRole
-    #[serde(
-        rename = "rules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub rules: Option<Vec<crate::api::rbac::v1::PolicyRule>>,
+}
+
+impl serde::Serialize for ClusterRole {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ClusterRole",
+            3 + usize::from(self.aggregation_rule.is_some()) + usize::from(self.rules.is_some()),
+        )?;
+        if let Some(v) = &self.aggregation_rule {
+            st.serialize_field("aggregationRule", v)?;
+        }
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.rules {
+            st.serialize_field("rules", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterRole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterRole {
+    const NAME: &'static str = "ClusterRole";
+    const KEYS: &'static [&'static str] =
+        &["aggregationRule", "apiVersion", "kind", "metadata", "rules"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.aggregation_rule = map.next_value()?,
+            1 => self.api_version = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterRole {
@@ -107,11 +170,11 @@ impl crate::protobuf::Message for ClusterRole {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.aggregation_rule = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.rules),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.aggregation_rule),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.rules {
             v.shrink_to_fit();
@@ -138,28 +201,65 @@ impl crate::resource::Resource for ClusterRole {
 }
 
 /// ClusterRoleBinding references a ClusterRole, but not contain it.  It can reference a ClusterRole in the global namespace, and adds who information via Subject.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterRoleBinding {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// roleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.
-    #[serde(rename = "roleRef", default)]
     pub role_ref: crate::api::rbac::v1::RoleRef,
     /// subjects holds references to the objects the role applies to.
-    #[serde(
-        rename = "subjects",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub subjects: Option<Vec<crate::api::rbac::v1::Subject>>,
+}
+
+impl serde::Serialize for ClusterRoleBinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ClusterRoleBinding",
+            4 + usize::from(self.subjects.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("roleRef", &self.role_ref)?;
+        if let Some(v) = &self.subjects {
+            st.serialize_field("subjects", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterRoleBinding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterRoleBinding {
+    const NAME: &'static str = "ClusterRoleBinding";
+    const KEYS: &'static [&'static str] =
+        &["apiVersion", "kind", "metadata", "roleRef", "subjects"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.role_ref = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.subjects)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterRoleBinding {
@@ -185,11 +285,11 @@ impl crate::protobuf::Message for ClusterRoleBinding {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.subjects.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.role_ref = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.subjects),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.role_ref),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.subjects {
             v.shrink_to_fit();
@@ -216,24 +316,55 @@ impl crate::resource::Resource for ClusterRoleBinding {
 }
 
 /// ClusterRoleBindingList is a collection of ClusterRoleBindings
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterRoleBindingList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of ClusterRoleBindings
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::rbac::v1::ClusterRoleBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ClusterRoleBindingList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ClusterRoleBindingList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterRoleBindingList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterRoleBindingList {
+    const NAME: &'static str = "ClusterRoleBindingList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterRoleBindingList {
@@ -254,10 +385,10 @@ impl crate::protobuf::Message for ClusterRoleBindingList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -270,24 +401,55 @@ impl crate::primitives::TypeInfo for ClusterRoleBindingList {
 }
 
 /// ClusterRoleList is a collection of ClusterRoles
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterRoleList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of ClusterRoles
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::rbac::v1::ClusterRole>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ClusterRoleList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ClusterRoleList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClusterRoleList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ClusterRoleList {
+    const NAME: &'static str = "ClusterRoleList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ClusterRoleList {
@@ -308,10 +470,10 @@ impl crate::protobuf::Message for ClusterRoleList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -324,47 +486,79 @@ impl crate::primitives::TypeInfo for ClusterRoleList {
 }
 
 /// PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyRule {
     /// apiGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed. "" represents the core API group and "*" represents all API groups.
-    #[serde(
-        rename = "apiGroups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub api_groups: Option<Vec<crate::primitives::Str>>,
     /// nonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path Since non-resource URLs are not namespaced, this field is only applicable for ClusterRoles referenced from a ClusterRoleBinding. Rules can either apply to API resources (such as "pods" or "secrets") or non-resource URL paths (such as "/api"),  but not both.
-    #[serde(
-        rename = "nonResourceURLs",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub non_resource_urls: Option<Vec<crate::primitives::Str>>,
     /// resourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.
-    #[serde(
-        rename = "resourceNames",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_names: Option<Vec<crate::primitives::Str>>,
     /// resources is a list of resources this rule applies to. '*' represents all resources.
-    #[serde(
-        rename = "resources",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resources: Option<Vec<crate::primitives::Str>>,
     /// verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. '*' represents all verbs.
-    #[serde(
-        rename = "verbs",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub verbs: Vec<crate::primitives::Str>,
+}
+
+impl serde::Serialize for PolicyRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PolicyRule",
+            1 + usize::from(self.api_groups.is_some())
+                + usize::from(self.non_resource_urls.is_some())
+                + usize::from(self.resource_names.is_some())
+                + usize::from(self.resources.is_some()),
+        )?;
+        if let Some(v) = &self.api_groups {
+            st.serialize_field("apiGroups", v)?;
+        }
+        if let Some(v) = &self.non_resource_urls {
+            st.serialize_field("nonResourceURLs", v)?;
+        }
+        if let Some(v) = &self.resource_names {
+            st.serialize_field("resourceNames", v)?;
+        }
+        if let Some(v) = &self.resources {
+            st.serialize_field("resources", v)?;
+        }
+        st.serialize_field("verbs", &self.verbs)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PolicyRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PolicyRule {
+    const NAME: &'static str = "PolicyRule";
+    const KEYS: &'static [&'static str] = &[
+        "apiGroups",
+        "nonResourceURLs",
+        "resourceNames",
+        "resources",
+        "verbs",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.api_groups)?,
+            1 => crate::json::read_option_vec(map, &mut self.non_resource_urls)?,
+            2 => crate::json::read_option_vec(map, &mut self.resource_names)?,
+            3 => crate::json::read_option_vec(map, &mut self.resources)?,
+            4 => crate::json::read_vec(map, &mut self.verbs)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PolicyRule {
@@ -412,21 +606,13 @@ impl crate::protobuf::Message for PolicyRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs)?,
-                (2, wire) => pb::push(wire, &mut buf, m.api_groups.get_or_insert_with(Vec::new))?,
-                (3, wire) => pb::push(wire, &mut buf, m.resources.get_or_insert_with(Vec::new))?,
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_names.get_or_insert_with(Vec::new),
-                )?,
-                (5, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.non_resource_urls.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.verbs),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.api_groups),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.resources),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.resource_names),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.non_resource_urls),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.verbs.shrink_to_fit();
         if let Some(v) = &mut m.api_groups {
@@ -446,25 +632,57 @@ impl crate::protobuf::Message for PolicyRule {
 }
 
 /// Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Role {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// rules holds all the PolicyRules for this Role
-    #[serde(
-        rename = "rules",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub rules: Option<Vec<crate::api::rbac::v1::PolicyRule>>,
+}
+
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Role", 3 + usize::from(self.rules.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.rules {
+            st.serialize_field("rules", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Role {
+    const NAME: &'static str = "Role";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "rules"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.rules)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Role {
@@ -487,10 +705,10 @@ impl crate::protobuf::Message for Role {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.rules.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.rules),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.rules {
             v.shrink_to_fit();
@@ -517,28 +735,62 @@ impl crate::resource::Resource for Role {
 }
 
 /// RoleBinding references a role, but does not contain it.  It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in.  RoleBindings in a given namespace only have effect in that namespace.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleBinding {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// roleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.
-    #[serde(rename = "roleRef", default)]
     pub role_ref: crate::api::rbac::v1::RoleRef,
     /// subjects holds references to the objects the role applies to.
-    #[serde(
-        rename = "subjects",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub subjects: Option<Vec<crate::api::rbac::v1::Subject>>,
+}
+
+impl serde::Serialize for RoleBinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("RoleBinding", 4 + usize::from(self.subjects.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("roleRef", &self.role_ref)?;
+        if let Some(v) = &self.subjects {
+            st.serialize_field("subjects", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoleBinding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RoleBinding {
+    const NAME: &'static str = "RoleBinding";
+    const KEYS: &'static [&'static str] =
+        &["apiVersion", "kind", "metadata", "roleRef", "subjects"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.role_ref = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.subjects)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RoleBinding {
@@ -564,11 +816,11 @@ impl crate::protobuf::Message for RoleBinding {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.subjects.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.role_ref = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.subjects),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.role_ref),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.subjects {
             v.shrink_to_fit();
@@ -595,24 +847,55 @@ impl crate::resource::Resource for RoleBinding {
 }
 
 /// RoleBindingList is a collection of RoleBindings
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleBindingList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of RoleBindings
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::rbac::v1::RoleBinding>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for RoleBindingList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("RoleBindingList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoleBindingList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RoleBindingList {
+    const NAME: &'static str = "RoleBindingList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RoleBindingList {
@@ -633,10 +916,10 @@ impl crate::protobuf::Message for RoleBindingList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -649,24 +932,55 @@ impl crate::primitives::TypeInfo for RoleBindingList {
 }
 
 /// RoleList is a collection of Roles
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is a list of Roles
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::rbac::v1::Role>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object's metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for RoleList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("RoleList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoleList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RoleList {
+    const NAME: &'static str = "RoleList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RoleList {
@@ -687,10 +1001,10 @@ impl crate::protobuf::Message for RoleList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -703,17 +1017,53 @@ impl crate::primitives::TypeInfo for RoleList {
 }
 
 /// RoleRef contains information that points to the role being used
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleRef {
     /// apiGroup is the group for the resource being referenced
-    #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<crate::primitives::Str>,
     /// kind is the type of resource being referenced
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// name is the name of resource being referenced
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for RoleRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("RoleRef", 2 + usize::from(self.api_group.is_some()))?;
+        if let Some(v) = &self.api_group {
+            st.serialize_field("apiGroup", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoleRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for RoleRef {
+    const NAME: &'static str = "RoleRef";
+    const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_group = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for RoleRef {
@@ -737,31 +1087,73 @@ impl crate::protobuf::Message for RoleRef {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.api_group = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (3, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.api_group),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subject {
     /// apiGroup holds the API group of the referenced subject. Defaults to "" for ServiceAccount subjects. Defaults to "rbac.authorization.k8s.io" for User and Group subjects.
-    #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<crate::primitives::Str>,
     /// kind of object being referenced. Values defined by this API group are "User", "Group", and "ServiceAccount". If the Authorizer does not recognized the kind value, the Authorizer should report an error.
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// name of the object being referenced.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// namespace of the referenced object.  If the object kind is non-namespace, such as "User" or "Group", and this value is not empty the Authorizer should report an error.
-    #[serde(rename = "namespace", default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Subject",
+            2 + usize::from(self.api_group.is_some()) + usize::from(self.namespace.is_some()),
+        )?;
+        if let Some(v) = &self.api_group {
+            st.serialize_field("apiGroup", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.namespace {
+            st.serialize_field("namespace", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Subject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Subject {
+    const NAME: &'static str = "Subject";
+    const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name", "namespace"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_group = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.namespace = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Subject {
@@ -787,12 +1179,12 @@ impl crate::protobuf::Message for Subject {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (2, wire) => m.api_group = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.name = pb::get(wire, &mut buf)?,
-                (4, wire) => m.namespace = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_group),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.namespace),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }

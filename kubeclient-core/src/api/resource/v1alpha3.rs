@@ -7,24 +7,66 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// The device this taint is attached to has the "effect" on any claim which does not tolerate the taint and, through the claim, to pods using the claim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaint {
     /// The effect of the taint on claims that do not tolerate the taint and through such claims on the pods using them.
     ///
     /// Valid effects are None, NoSchedule and NoExecute. PreferNoSchedule as used for nodes is not valid here. More effects may get added in the future. Consumers must treat unknown effects like None.
-    #[serde(rename = "effect", default)]
     pub effect: crate::primitives::Str,
     /// The taint key to be applied to a device. Must be a label name.
-    #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
     /// TimeAdded represents the time at which the taint was added or (only in a DeviceTaintRule) the effect was modified. Added automatically during create or update if not set.
     ///
     /// In addition, in a DeviceTaintRule a value provided during an update gets replaced with the current time if the provided value is the same as the old one and the new effect is different. Changing the key and/or value while keeping the effect unchanged is possible and does not update the time stamp because the eviction which uses it is either already started (NoExecute) or not started yet (NoEffect, NoSchedule).
-    #[serde(rename = "timeAdded", default, skip_serializing_if = "Option::is_none")]
     pub time_added: Option<crate::primitives::Time>,
     /// The taint value corresponding to the taint key. Must be a label value.
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeviceTaint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaint",
+            2 + usize::from(self.time_added.is_some()) + usize::from(self.value.is_some()),
+        )?;
+        st.serialize_field("effect", &self.effect)?;
+        st.serialize_field("key", &self.key)?;
+        if let Some(v) = &self.time_added {
+            st.serialize_field("timeAdded", v)?;
+        }
+        if let Some(v) = &self.value {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaint {
+    const NAME: &'static str = "DeviceTaint";
+    const KEYS: &'static [&'static str] = &["effect", "key", "timeAdded", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.effect = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.time_added = map.next_value()?,
+            3 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaint {
@@ -50,37 +92,76 @@ impl crate::protobuf::Message for DeviceTaint {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get(wire, &mut buf)?,
-                (2, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.effect = pb::get(wire, &mut buf)?,
-                (4, wire) => m.time_added = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.key),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.value),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.effect),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.time_added),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceTaintRule adds one taint to all devices which match the selector. This has the same effect as if the taint was specified directly in the ResourceSlice by the DRA driver.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRule {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec specifies the selector and one taint.
     ///
     /// Changing the spec automatically increments the metadata.generation number.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::resource::v1alpha3::DeviceTaintRuleSpec,
     /// Status provides information about what was requested in the spec.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::resource::v1alpha3::DeviceTaintRuleStatus>>,
+}
+
+impl serde::Serialize for DeviceTaintRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("DeviceTaintRule", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRule {
+    const NAME: &'static str = "DeviceTaintRule";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRule {
@@ -104,11 +185,11 @@ impl crate::protobuf::Message for DeviceTaintRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -132,24 +213,55 @@ impl crate::resource::Resource for DeviceTaintRule {
 }
 
 /// DeviceTaintRuleList is a collection of DeviceTaintRules.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of DeviceTaintRules.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1alpha3::DeviceTaintRule>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for DeviceTaintRuleList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeviceTaintRuleList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRuleList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRuleList {
+    const NAME: &'static str = "DeviceTaintRuleList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRuleList {
@@ -170,10 +282,10 @@ impl crate::protobuf::Message for DeviceTaintRuleList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -186,18 +298,52 @@ impl crate::primitives::TypeInfo for DeviceTaintRuleList {
 }
 
 /// DeviceTaintRuleSpec specifies the selector and one taint.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleSpec {
     /// DeviceSelector defines which device(s) the taint is applied to. All selector criteria must be satisfied for a device to match. The empty selector matches all devices. Without a selector, no devices are matches.
-    #[serde(
-        rename = "deviceSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub device_selector: Option<Box<crate::api::resource::v1alpha3::DeviceTaintSelector>>,
     /// The taint that gets applied to matching devices.
-    #[serde(rename = "taint", default)]
     pub taint: crate::api::resource::v1alpha3::DeviceTaint,
+}
+
+impl serde::Serialize for DeviceTaintRuleSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaintRuleSpec",
+            1 + usize::from(self.device_selector.is_some()),
+        )?;
+        if let Some(v) = &self.device_selector {
+            st.serialize_field("deviceSelector", v)?;
+        }
+        st.serialize_field("taint", &self.taint)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRuleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRuleSpec {
+    const NAME: &'static str = "DeviceTaintRuleSpec";
+    const KEYS: &'static [&'static str] = &["deviceSelector", "taint"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.device_selector = map.next_value()?,
+            1 => self.taint = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRuleSpec {
@@ -218,17 +364,17 @@ impl crate::protobuf::Message for DeviceTaintRuleSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.device_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.taint = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.device_selector),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.taint),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceTaintRuleStatus provides information about an on-going pod eviction.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleStatus {
     /// Conditions provide information about the state of the DeviceTaintRule and the cluster at some point in time, in a machine-readable and human-readable format.
     ///
@@ -240,13 +386,45 @@ pub struct DeviceTaintRuleStatus {
     /// For 'effect: None', the condition above gets set once for each change to the spec, with the message containing information about what would happen if the effect was 'NoExecute'. This feedback can be used to decide whether changing the effect to 'NoExecute' will work as intended. It only gets set once to avoid having to constantly update the status.
     ///
     /// Must have 8 or fewer entries.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
+}
+
+impl serde::Serialize for DeviceTaintRuleStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaintRuleStatus",
+            usize::from(self.conditions.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRuleStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRuleStatus {
+    const NAME: &'static str = "DeviceTaintRuleStatus";
+    const KEYS: &'static [&'static str] = &["conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRuleStatus {
@@ -270,9 +448,9 @@ impl crate::protobuf::Message for DeviceTaintRuleStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -282,21 +460,66 @@ impl crate::protobuf::Message for DeviceTaintRuleStatus {
 }
 
 /// DeviceTaintSelector defines which device(s) a DeviceTaintRule applies to. The empty selector matches all devices. Without a selector, no devices are matched.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintSelector {
     /// If device is set, only devices with that name are selected. This field corresponds to slice.spec.devices\[\].name.
     ///
     /// Setting also driver and pool may be required to avoid ambiguity, but is not required.
-    #[serde(rename = "device", default, skip_serializing_if = "Option::is_none")]
     pub device: Option<crate::primitives::Str>,
     /// If driver is set, only devices from that driver are selected. This fields corresponds to slice.spec.driver.
-    #[serde(rename = "driver", default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<crate::primitives::Str>,
     /// If pool is set, only devices in that pool are selected.
     ///
     /// Also setting the driver name may be useful to avoid ambiguity when different drivers use the same pool name, but this is not required because selecting pools from different drivers may also be useful, for example when drivers with node-local devices use the node name as their pool name.
-    #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeviceTaintSelector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaintSelector",
+            usize::from(self.device.is_some())
+                + usize::from(self.driver.is_some())
+                + usize::from(self.pool.is_some()),
+        )?;
+        if let Some(v) = &self.device {
+            st.serialize_field("device", v)?;
+        }
+        if let Some(v) = &self.driver {
+            st.serialize_field("driver", v)?;
+        }
+        if let Some(v) = &self.pool {
+            st.serialize_field("pool", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintSelector {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintSelector {
+    const NAME: &'static str = "DeviceTaintSelector";
+    const KEYS: &'static [&'static str] = &["device", "driver", "pool"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.device = map.next_value()?,
+            1 => self.driver = map.next_value()?,
+            2 => self.pool = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintSelector {
@@ -320,31 +543,66 @@ impl crate::protobuf::Message for DeviceTaintSelector {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => m.driver = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.pool = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.device = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.driver),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.pool),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.device),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PartitionTypeStatus reports allocatability for a single partition type, identified by the value of a grouping attribute.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionTypeStatus {
     /// Allocatable is the number of additional devices of this partition type that could still be allocated given current shared-counter consumption.
-    #[serde(rename = "allocatable", default)]
     pub allocatable: i32,
     /// Attribute is the fully qualified name of the device attribute whose value groups this entry. It is the PartitionTypeAttribute declared by the devices' own slice, or the default named in the request when their slice declares none.
-    #[serde(rename = "attribute", default)]
     pub attribute: crate::primitives::Str,
     /// Total is the number of devices of this partition type in the pool.
-    #[serde(rename = "total", default)]
     pub total: i32,
     /// Type is the partition type value (e.g. "Full" or "Half").
-    #[serde(rename = "type", default)]
     pub type_: crate::primitives::Str,
+}
+
+impl serde::Serialize for PartitionTypeStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PartitionTypeStatus", 4)?;
+        st.serialize_field("allocatable", &self.allocatable)?;
+        st.serialize_field("attribute", &self.attribute)?;
+        st.serialize_field("total", &self.total)?;
+        st.serialize_field("type", &self.type_)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PartitionTypeStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PartitionTypeStatus {
+    const NAME: &'static str = "PartitionTypeStatus";
+    const KEYS: &'static [&'static str] = &["allocatable", "attribute", "total", "type"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allocatable = map.next_value()?,
+            1 => self.attribute = map.next_value()?,
+            2 => self.total = map.next_value()?,
+            3 => self.type_ = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PartitionTypeStatus {
@@ -370,89 +628,141 @@ impl crate::protobuf::Message for PartitionTypeStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.type_ = pb::get(wire, &mut buf)?,
-                (2, wire) => m.total = pb::get(wire, &mut buf)?,
-                (3, wire) => m.allocatable = pb::get(wire, &mut buf)?,
-                (4, wire) => m.attribute = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.type_),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.total),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.allocatable),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.attribute),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PoolStatus contains status information for a single resource pool.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PoolStatus {
     /// AllocatedDevices is the number of devices currently allocated to claims. A value of 0 means no devices are allocated. May be unset when validationError is set.
-    #[serde(
-        rename = "allocatedDevices",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allocated_devices: Option<i32>,
     /// AvailableDevices is the number of devices available for allocation. This equals TotalDevices - AllocatedDevices - UnavailableDevices. A value of 0 means no devices are currently available. May be unset when validationError is set.
-    #[serde(
-        rename = "availableDevices",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub available_devices: Option<i32>,
     /// Driver is the DRA driver name for this pool. Must be a DNS subdomain (e.g., "gpu.example.com").
-    #[serde(rename = "driver", default)]
     pub driver: crate::primitives::Str,
     /// Generation is the pool generation observed across all ResourceSlices in this pool. Only the latest generation is reported. During a generation rollout, if not all slices at the latest generation have been published, the pool is included with a validationError and device counts unset.
-    #[serde(rename = "generation", default)]
     pub generation: i64,
     /// NodeName is the node this pool is associated with. When omitted, the pool is not associated with a specific node. Must be a valid DNS subdomain name (RFC1123).
-    #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<crate::primitives::Str>,
     /// PartitionSummary reports allocatability per (attribute, partition type) for a partitionable pool that publishes SharedCounters. Each entry names the grouping attribute it was resolved from: the PartitionTypeAttribute declared by a device's own slice, or for devices whose slice declares none, the default named in the request. A pool that mixes partitions declared under different attributes reports each independently. When no slice declares an attribute and the request names no default, the pool reports no partition summary.
-    #[serde(
-        rename = "partitionSummary",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub partition_summary: Option<Vec<crate::api::resource::v1alpha3::PartitionTypeStatus>>,
     /// PoolName is the name of the pool. Must be a valid resource pool name (DNS subdomains separated by "/").
-    #[serde(rename = "poolName", default)]
     pub pool_name: crate::primitives::Str,
     /// ResourceSliceCount is the number of ResourceSlices that make up this pool. May be unset when validationError is set.
-    #[serde(
-        rename = "resourceSliceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_slice_count: Option<i32>,
     /// ShareableSummary reports aggregate capacity for a pool that contains devices with AllowMultipleAllocations. It is populated only when at least one device in the pool is shareable.
-    #[serde(
-        rename = "shareableSummary",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub shareable_summary: Option<Box<crate::api::resource::v1alpha3::ShareableSummaryStatus>>,
     /// TotalDevices is the total number of devices in the pool across all slices. A value of 0 means the pool has no devices. May be unset when validationError is set.
-    #[serde(
-        rename = "totalDevices",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub total_devices: Option<i32>,
     /// UnavailableDevices is the number of devices that are not available due to taints or other conditions, but are not allocated. A value of 0 means all unallocated devices are available. May be unset when validationError is set.
-    #[serde(
-        rename = "unavailableDevices",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unavailable_devices: Option<i32>,
     /// ValidationError is set when the pool's data could not be fully validated (e.g., incomplete slice publication). When set, device count fields and ResourceSliceCount may be unset.
-    #[serde(
-        rename = "validationError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub validation_error: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for PoolStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PoolStatus",
+            3 + usize::from(self.allocated_devices.is_some())
+                + usize::from(self.available_devices.is_some())
+                + usize::from(self.node_name.is_some())
+                + usize::from(self.partition_summary.is_some())
+                + usize::from(self.resource_slice_count.is_some())
+                + usize::from(self.shareable_summary.is_some())
+                + usize::from(self.total_devices.is_some())
+                + usize::from(self.unavailable_devices.is_some())
+                + usize::from(self.validation_error.is_some()),
+        )?;
+        if let Some(v) = &self.allocated_devices {
+            st.serialize_field("allocatedDevices", v)?;
+        }
+        if let Some(v) = &self.available_devices {
+            st.serialize_field("availableDevices", v)?;
+        }
+        st.serialize_field("driver", &self.driver)?;
+        st.serialize_field("generation", &self.generation)?;
+        if let Some(v) = &self.node_name {
+            st.serialize_field("nodeName", v)?;
+        }
+        if let Some(v) = &self.partition_summary {
+            st.serialize_field("partitionSummary", v)?;
+        }
+        st.serialize_field("poolName", &self.pool_name)?;
+        if let Some(v) = &self.resource_slice_count {
+            st.serialize_field("resourceSliceCount", v)?;
+        }
+        if let Some(v) = &self.shareable_summary {
+            st.serialize_field("shareableSummary", v)?;
+        }
+        if let Some(v) = &self.total_devices {
+            st.serialize_field("totalDevices", v)?;
+        }
+        if let Some(v) = &self.unavailable_devices {
+            st.serialize_field("unavailableDevices", v)?;
+        }
+        if let Some(v) = &self.validation_error {
+            st.serialize_field("validationError", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PoolStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PoolStatus {
+    const NAME: &'static str = "PoolStatus";
+    const KEYS: &'static [&'static str] = &[
+        "allocatedDevices",
+        "availableDevices",
+        "driver",
+        "generation",
+        "nodeName",
+        "partitionSummary",
+        "poolName",
+        "resourceSliceCount",
+        "shareableSummary",
+        "totalDevices",
+        "unavailableDevices",
+        "validationError",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allocated_devices = map.next_value()?,
+            1 => self.available_devices = map.next_value()?,
+            2 => self.driver = map.next_value()?,
+            3 => self.generation = map.next_value()?,
+            4 => self.node_name = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.partition_summary)?,
+            6 => self.pool_name = map.next_value()?,
+            7 => self.resource_slice_count = map.next_value()?,
+            8 => self.shareable_summary = map.next_value()?,
+            9 => self.total_devices = map.next_value()?,
+            10 => self.unavailable_devices = map.next_value()?,
+            11 => self.validation_error = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PoolStatus {
@@ -499,24 +809,20 @@ impl crate::protobuf::Message for PoolStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
-                (2, wire) => m.pool_name = pb::get(wire, &mut buf)?,
-                (3, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.total_devices = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.allocated_devices = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.available_devices = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.unavailable_devices = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => m.resource_slice_count = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => m.generation = pb::get(wire, &mut buf)?,
-                (10, wire) => m.validation_error = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.partition_summary.get_or_insert_with(Vec::new),
-                )?,
-                (13, wire) => m.shareable_summary = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.driver),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.pool_name),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.node_name),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.total_devices),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.allocated_devices),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.available_devices),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.unavailable_devices),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.resource_slice_count),
+                (9, wire) => pb::set(wire, &mut buf, &mut m.generation),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.validation_error),
+                (11, wire) => pb::push_some(wire, &mut buf, &mut m.partition_summary),
+                (13, wire) => pb::set_box(wire, &mut buf, &mut m.shareable_summary),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.partition_summary {
             v.shrink_to_fit();
@@ -526,23 +832,64 @@ impl crate::protobuf::Message for PoolStatus {
 }
 
 /// ResourcePoolStatusRequest triggers a one-time calculation of resource pool status based on the provided filters. Once status is set, the request is considered complete and will not be reprocessed. Users should delete and recreate requests to get updated information.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePoolStatusRequest {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec defines the filters for which pools to include in the status. The spec is immutable once created.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::resource::v1alpha3::ResourcePoolStatusRequestSpec,
     /// Status is populated by the controller with the calculated pool status. When status is non-nil, the request is considered complete and the entire object becomes immutable.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::resource::v1alpha3::ResourcePoolStatusRequestStatus>>,
+}
+
+impl serde::Serialize for ResourcePoolStatusRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourcePoolStatusRequest",
+            4 + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourcePoolStatusRequest {
+    const NAME: &'static str = "ResourcePoolStatusRequest";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourcePoolStatusRequest {
@@ -566,11 +913,11 @@ impl crate::protobuf::Message for ResourcePoolStatusRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -594,24 +941,55 @@ impl crate::resource::Resource for ResourcePoolStatusRequest {
 }
 
 /// ResourcePoolStatusRequestList is a collection of ResourcePoolStatusRequests.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePoolStatusRequestList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of ResourcePoolStatusRequests.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1alpha3::ResourcePoolStatusRequest>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ResourcePoolStatusRequestList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourcePoolStatusRequestList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourcePoolStatusRequestList {
+    const NAME: &'static str = "ResourcePoolStatusRequestList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourcePoolStatusRequestList {
@@ -632,10 +1010,10 @@ impl crate::protobuf::Message for ResourcePoolStatusRequestList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -648,30 +1026,77 @@ impl crate::primitives::TypeInfo for ResourcePoolStatusRequestList {
 }
 
 /// ResourcePoolStatusRequestSpec defines the filters for the pool status request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePoolStatusRequestSpec {
     /// DefaultPartitionTypeAttribute optionally names a device attribute (by its fully qualified name, e.g. "gpu.example.com/profile") to use as the default grouping attribute for partitionable devices whose slice has not declared one themselves.
     ///
     /// A slice's own PartitionTypeAttribute always takes precedence. This default applies only to devices whose slice does not declare one, so that a request can still get an accurate partitionSummary from a driver that has not been updated to declare it. When neither the slice nor this default names an attribute, a partitionable pool reports no partitionSummary.
     ///
     /// Must include the domain qualifier.
-    #[serde(
-        rename = "defaultPartitionTypeAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub default_partition_type_attribute: Option<crate::primitives::Str>,
     /// Driver specifies the DRA driver name to filter pools. Only pools from ResourceSlices with this driver will be included. Must be a DNS subdomain (e.g., "gpu.example.com").
-    #[serde(rename = "driver", default)]
     pub driver: crate::primitives::Str,
     /// Limit optionally specifies the maximum number of pools to return in the status. If more pools match the filter criteria, the response will be truncated (i.e., len(status.pools) &lt; status.poolCount).
     ///
     /// Default: 100 Minimum: 1 Maximum: 1000
-    #[serde(rename = "limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i32>,
     /// PoolName optionally filters to a specific pool name. If not specified, all pools from the specified driver are included. When specified, must be a non-empty valid resource pool name (DNS subdomains separated by "/").
-    #[serde(rename = "poolName", default, skip_serializing_if = "Option::is_none")]
     pub pool_name: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for ResourcePoolStatusRequestSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourcePoolStatusRequestSpec",
+            1 + usize::from(self.default_partition_type_attribute.is_some())
+                + usize::from(self.limit.is_some())
+                + usize::from(self.pool_name.is_some()),
+        )?;
+        if let Some(v) = &self.default_partition_type_attribute {
+            st.serialize_field("defaultPartitionTypeAttribute", v)?;
+        }
+        st.serialize_field("driver", &self.driver)?;
+        if let Some(v) = &self.limit {
+            st.serialize_field("limit", v)?;
+        }
+        if let Some(v) = &self.pool_name {
+            st.serialize_field("poolName", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourcePoolStatusRequestSpec {
+    const NAME: &'static str = "ResourcePoolStatusRequestSpec";
+    const KEYS: &'static [&'static str] = &[
+        "defaultPartitionTypeAttribute",
+        "driver",
+        "limit",
+        "poolName",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.default_partition_type_attribute = map.next_value()?,
+            1 => self.driver = map.next_value()?,
+            2 => self.limit = map.next_value()?,
+            3 => self.pool_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourcePoolStatusRequestSpec {
@@ -697,41 +1122,72 @@ impl crate::protobuf::Message for ResourcePoolStatusRequestSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
-                (2, wire) => m.pool_name = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.limit = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.default_partition_type_attribute = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.driver),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.pool_name),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.limit),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.default_partition_type_attribute),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourcePoolStatusRequestStatus contains the calculated pool status information.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePoolStatusRequestStatus {
     /// Conditions provide information about the state of the request. A condition with type=Complete or type=Failed will always be set when the status is populated.
     ///
     /// Known condition types: - "Complete": True when the request has been processed successfully - "Failed": True when the request could not be processed
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// PoolCount is the total number of pools that matched the filter criteria, regardless of truncation. This helps users understand how many pools exist even when the response is truncated. A value of 0 means no pools matched the filter criteria.
-    #[serde(rename = "poolCount", default)]
     pub pool_count: i32,
     /// Pools contains the first 'spec.limit' matching pools, sorted by driver then pool name. If 'len(pools) &lt; poolCount', the list was truncated. When omitted, no pools matched the request filters.
-    #[serde(
-        rename = "pools",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub pools: Option<Vec<crate::api::resource::v1alpha3::PoolStatus>>,
+}
+
+impl serde::Serialize for ResourcePoolStatusRequestStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourcePoolStatusRequestStatus",
+            1 + usize::from(self.conditions.is_some()) + usize::from(self.pools.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.serialize_field("poolCount", &self.pool_count)?;
+        if let Some(v) = &self.pools {
+            st.serialize_field("pools", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourcePoolStatusRequestStatus {
+    const NAME: &'static str = "ResourcePoolStatusRequestStatus";
+    const KEYS: &'static [&'static str] = &["conditions", "poolCount", "pools"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => self.pool_count = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.pools)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourcePoolStatusRequestStatus {
@@ -762,11 +1218,11 @@ impl crate::protobuf::Message for ResourcePoolStatusRequestStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => pb::push(wire, &mut buf, m.pools.get_or_insert_with(Vec::new))?,
-                (3, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (6, wire) => m.pool_count = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.pools),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (6, wire) => pb::set(wire, &mut buf, &mut m.pool_count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.pools {
             v.shrink_to_fit();
@@ -779,20 +1235,55 @@ impl crate::protobuf::Message for ResourcePoolStatusRequestStatus {
 }
 
 /// ShareableCapacityStatus reports aggregate amounts for a single shareable capacity key.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShareableCapacityStatus {
     /// Available is Total minus Consumed, never negative.
-    #[serde(rename = "available", default)]
     pub available: crate::primitives::Quantity,
     /// Consumed is the amount drawn by current allocations.
-    #[serde(rename = "consumed", default)]
     pub consumed: crate::primitives::Quantity,
     /// Name is the capacity name.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// Total is the sum of this capacity across shareable devices in the pool.
-    #[serde(rename = "total", default)]
     pub total: crate::primitives::Quantity,
+}
+
+impl serde::Serialize for ShareableCapacityStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ShareableCapacityStatus", 4)?;
+        st.serialize_field("available", &self.available)?;
+        st.serialize_field("consumed", &self.consumed)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("total", &self.total)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ShareableCapacityStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ShareableCapacityStatus {
+    const NAME: &'static str = "ShareableCapacityStatus";
+    const KEYS: &'static [&'static str] = &["available", "consumed", "name", "total"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.available = map.next_value()?,
+            1 => self.consumed = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => self.total = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ShareableCapacityStatus {
@@ -818,34 +1309,75 @@ impl crate::protobuf::Message for ShareableCapacityStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.total = pb::get(wire, &mut buf)?,
-                (3, wire) => m.consumed = pb::get(wire, &mut buf)?,
-                (4, wire) => m.available = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.total),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.consumed),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.available),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ShareableSummaryStatus reports aggregate capacity for a pool that contains devices with AllowMultipleAllocations.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShareableSummaryStatus {
     /// Capacity reports aggregate total, consumed, and available amounts per shareable capacity key across the pool.
-    #[serde(
-        rename = "capacity",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub capacity: Option<Vec<crate::api::resource::v1alpha3::ShareableCapacityStatus>>,
     /// FullyAvailableDevices is the number of shareable devices with no capacity consumed.
-    #[serde(rename = "fullyAvailableDevices", default)]
     pub fully_available_devices: i32,
     /// PartiallyAvailableDevices is the number of shareable devices with some but not all capacity consumed.
-    #[serde(rename = "partiallyAvailableDevices", default)]
     pub partially_available_devices: i32,
+}
+
+impl serde::Serialize for ShareableSummaryStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ShareableSummaryStatus",
+            2 + usize::from(self.capacity.is_some()),
+        )?;
+        if let Some(v) = &self.capacity {
+            st.serialize_field("capacity", v)?;
+        }
+        st.serialize_field("fullyAvailableDevices", &self.fully_available_devices)?;
+        st.serialize_field(
+            "partiallyAvailableDevices",
+            &self.partially_available_devices,
+        )?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ShareableSummaryStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ShareableSummaryStatus {
+    const NAME: &'static str = "ShareableSummaryStatus";
+    const KEYS: &'static [&'static str] = &[
+        "capacity",
+        "fullyAvailableDevices",
+        "partiallyAvailableDevices",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.capacity)?,
+            1 => self.fully_available_devices = map.next_value()?,
+            2 => self.partially_available_devices = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ShareableSummaryStatus {
@@ -871,11 +1403,11 @@ impl crate::protobuf::Message for ShareableSummaryStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.fully_available_devices = pb::get(wire, &mut buf)?,
-                (2, wire) => m.partially_available_devices = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.capacity.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.fully_available_devices),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.partially_available_devices),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.capacity),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.capacity {
             v.shrink_to_fit();

@@ -9,46 +9,97 @@
 /// AllocatedDeviceStatus contains the status of an allocated device, if the driver chooses to report it. This may include driver-specific information.
 ///
 /// The combination of Driver, Pool, Device, and ShareID must match the corresponding key in Status.Allocation.Devices.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocatedDeviceStatus {
     /// Conditions contains the latest observation of the device's state. If the device has been configured according to the class and claim config references, the 'Ready' condition should be True.
     ///
     /// Must not contain more than 8 entries.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// Data contains arbitrary driver-specific data.
     ///
     /// The length of the raw data must be smaller or equal to 10 Ki.
-    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::primitives::RawExtension>,
     /// Device references one device instance via its name in the driver's resource pool. It must be a DNS label.
-    #[serde(rename = "device", default)]
     pub device: crate::primitives::Str,
     /// Driver specifies the name of the DRA driver whose kubelet plugin should be invoked to process the allocation once the claim is needed on a node.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters.
-    #[serde(rename = "driver", default)]
     pub driver: crate::primitives::Str,
     /// NetworkData contains network-related information specific to the device.
-    #[serde(
-        rename = "networkData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub network_data: Option<Box<crate::api::resource::v1beta2::NetworkDeviceData>>,
     /// This name together with the driver name and the device name field identify which device was allocated ('&lt;driver name&gt;/&lt;pool name&gt;/&lt;device name&gt;').
     ///
     /// Must not be longer than 253 characters and may contain one or more DNS sub-domains separated by slashes.
-    #[serde(rename = "pool", default)]
     pub pool: crate::primitives::Str,
     /// ShareID uniquely identifies an individual allocation share of the device.
-    #[serde(rename = "shareID", default, skip_serializing_if = "Option::is_none")]
     pub share_id: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for AllocatedDeviceStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "AllocatedDeviceStatus",
+            3 + usize::from(self.conditions.is_some())
+                + usize::from(self.data.is_some())
+                + usize::from(self.network_data.is_some())
+                + usize::from(self.share_id.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.data {
+            st.serialize_field("data", v)?;
+        }
+        st.serialize_field("device", &self.device)?;
+        st.serialize_field("driver", &self.driver)?;
+        if let Some(v) = &self.network_data {
+            st.serialize_field("networkData", v)?;
+        }
+        st.serialize_field("pool", &self.pool)?;
+        if let Some(v) = &self.share_id {
+            st.serialize_field("shareID", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AllocatedDeviceStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for AllocatedDeviceStatus {
+    const NAME: &'static str = "AllocatedDeviceStatus";
+    const KEYS: &'static [&'static str] = &[
+        "conditions",
+        "data",
+        "device",
+        "driver",
+        "networkData",
+        "pool",
+        "shareID",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => self.data = map.next_value()?,
+            2 => self.device = map.next_value()?,
+            3 => self.driver = map.next_value()?,
+            4 => self.network_data = map.next_value()?,
+            5 => self.pool = map.next_value()?,
+            6 => self.share_id = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for AllocatedDeviceStatus {
@@ -85,15 +136,15 @@ impl crate::protobuf::Message for AllocatedDeviceStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
-                (2, wire) => m.pool = pb::get(wire, &mut buf)?,
-                (3, wire) => m.device = pb::get(wire, &mut buf)?,
-                (4, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (5, wire) => m.data = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.network_data = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (7, wire) => m.share_id = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.driver),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.pool),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.device),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.data),
+                (6, wire) => pb::set_box(wire, &mut buf, &mut m.network_data),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.share_id),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -103,27 +154,64 @@ impl crate::protobuf::Message for AllocatedDeviceStatus {
 }
 
 /// AllocationResult contains attributes of an allocated resource.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocationResult {
     /// AllocationTimestamp stores the time when the resources were allocated. This field is not guaranteed to be set, in which case that time is unknown.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gate.
-    #[serde(
-        rename = "allocationTimestamp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allocation_timestamp: Option<crate::primitives::Time>,
     /// Devices is the result of allocating devices.
-    #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Box<crate::api::resource::v1beta2::DeviceAllocationResult>>,
     /// NodeSelector defines where the allocated resources are available. If unset, they are available everywhere.
-    #[serde(
-        rename = "nodeSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub node_selector: Option<Box<crate::api::core::v1::NodeSelector>>,
+}
+
+impl serde::Serialize for AllocationResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "AllocationResult",
+            usize::from(self.allocation_timestamp.is_some())
+                + usize::from(self.devices.is_some())
+                + usize::from(self.node_selector.is_some()),
+        )?;
+        if let Some(v) = &self.allocation_timestamp {
+            st.serialize_field("allocationTimestamp", v)?;
+        }
+        if let Some(v) = &self.devices {
+            st.serialize_field("devices", v)?;
+        }
+        if let Some(v) = &self.node_selector {
+            st.serialize_field("nodeSelector", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AllocationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for AllocationResult {
+    const NAME: &'static str = "AllocationResult";
+    const KEYS: &'static [&'static str] = &["allocationTimestamp", "devices", "nodeSelector"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allocation_timestamp = map.next_value()?,
+            1 => self.devices = map.next_value()?,
+            2 => self.node_selector = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for AllocationResult {
@@ -147,18 +235,18 @@ impl crate::protobuf::Message for AllocationResult {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.devices = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.node_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.allocation_timestamp = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.devices),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.node_selector),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.allocation_timestamp),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CELDeviceSelector contains a CEL expression for selecting a device.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CELDeviceSelector {
     /// Expression is a CEL expression which evaluates a single device. It must evaluate to true when the device under consideration satisfies the desired criteria, and false when it does not. Any other result is an error and causes allocation of devices to abort.
     ///
@@ -202,8 +290,40 @@ pub struct CELDeviceSelector {
     /// device.attributes\["dra.example.com"\].models.includes("some-model")
     ///
     /// The length of the expression must be smaller or equal to 10 Ki. The cost of evaluating it is also limited based on the estimated number of logical steps.
-    #[serde(rename = "expression", default)]
     pub expression: crate::primitives::Str,
+}
+
+impl serde::Serialize for CELDeviceSelector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CELDeviceSelector", 1)?;
+        st.serialize_field("expression", &self.expression)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CELDeviceSelector {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CELDeviceSelector {
+    const NAME: &'static str = "CELDeviceSelector";
+    const KEYS: &'static [&'static str] = &["expression"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CELDeviceSelector {
@@ -223,9 +343,9 @@ impl crate::protobuf::Message for CELDeviceSelector {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.expression = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -234,10 +354,9 @@ impl crate::protobuf::Message for CELDeviceSelector {
 /// CapacityRequestPolicy defines how requests consume device capacity.
 ///
 /// Must not set more than one ValidRequestValues.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityRequestPolicy {
     /// Default specifies how much of this capacity is consumed by a request that does not contain an entry for it in DeviceRequest's Capacity.
-    #[serde(rename = "default", default, skip_serializing_if = "Option::is_none")]
     pub default: Option<crate::primitives::Quantity>,
     /// ValidRange defines an acceptable quantity value range in consuming requests.
     ///
@@ -246,11 +365,6 @@ pub struct CapacityRequestPolicy {
     /// If the requested amount does not fall within the defined range, the request violates the policy, and this device cannot be allocated.
     ///
     /// If the request doesn't contain this capacity entry, Default value is used.
-    #[serde(
-        rename = "validRange",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub valid_range: Option<Box<crate::api::resource::v1beta2::CapacityRequestPolicyRange>>,
     /// ValidValues defines a set of acceptable quantity values in consuming requests.
     ///
@@ -261,13 +375,55 @@ pub struct CapacityRequestPolicy {
     /// If the requested amount does not match any valid value but smaller than some valid values, the scheduler calculates the smallest valid value that is greater than or equal to the request. That is: min(ceil(requestedValue) ∈ validValues), where requestedValue ≤ max(validValues).
     ///
     /// If the requested amount exceeds all valid values, the request violates the policy, and this device cannot be allocated.
-    #[serde(
-        rename = "validValues",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub valid_values: Option<Vec<crate::primitives::Quantity>>,
+}
+
+impl serde::Serialize for CapacityRequestPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CapacityRequestPolicy",
+            usize::from(self.default.is_some())
+                + usize::from(self.valid_range.is_some())
+                + usize::from(self.valid_values.is_some()),
+        )?;
+        if let Some(v) = &self.default {
+            st.serialize_field("default", v)?;
+        }
+        if let Some(v) = &self.valid_range {
+            st.serialize_field("validRange", v)?;
+        }
+        if let Some(v) = &self.valid_values {
+            st.serialize_field("validValues", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CapacityRequestPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CapacityRequestPolicy {
+    const NAME: &'static str = "CapacityRequestPolicy";
+    const KEYS: &'static [&'static str] = &["default", "validRange", "validValues"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.default = map.next_value()?,
+            1 => self.valid_range = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.valid_values)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CapacityRequestPolicy {
@@ -296,11 +452,11 @@ impl crate::protobuf::Message for CapacityRequestPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.default = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => pb::push(wire, &mut buf, m.valid_values.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.valid_range = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.default),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.valid_values),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.valid_range),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.valid_values {
             v.shrink_to_fit();
@@ -319,23 +475,64 @@ impl crate::protobuf::Message for CapacityRequestPolicy {
 /// - If Step is not set, the requested amount is used as-is if it falls within the range Min to Max (if set).
 /// - If the requested or rounded amount exceeds Max (if set), the request does not satisfy the policy,
 /// and the device cannot be allocated.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityRequestPolicyRange {
     /// Max defines the upper limit for capacity that can be requested.
     ///
     /// Max must be less than or equal to the capacity value. Min and requestPolicy.default must be less than or equal to the maximum.
-    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
     pub max: Option<crate::primitives::Quantity>,
     /// Min specifies the minimum capacity allowed for a consumption request.
     ///
     /// Min must be greater than or equal to zero, and less than or equal to the capacity value. requestPolicy.default must be more than or equal to the minimum.
-    #[serde(rename = "min", default)]
     pub min: crate::primitives::Quantity,
     /// Step defines the step size between valid capacity amounts within the range.
     ///
     /// Max (if set) and requestPolicy.default must be a multiple of Step. Min + Step must be less than or equal to the capacity value.
-    #[serde(rename = "step", default, skip_serializing_if = "Option::is_none")]
     pub step: Option<crate::primitives::Quantity>,
+}
+
+impl serde::Serialize for CapacityRequestPolicyRange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CapacityRequestPolicyRange",
+            1 + usize::from(self.max.is_some()) + usize::from(self.step.is_some()),
+        )?;
+        if let Some(v) = &self.max {
+            st.serialize_field("max", v)?;
+        }
+        st.serialize_field("min", &self.min)?;
+        if let Some(v) = &self.step {
+            st.serialize_field("step", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CapacityRequestPolicyRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CapacityRequestPolicyRange {
+    const NAME: &'static str = "CapacityRequestPolicyRange";
+    const KEYS: &'static [&'static str] = &["max", "min", "step"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.max = map.next_value()?,
+            1 => self.min = map.next_value()?,
+            2 => self.step = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CapacityRequestPolicyRange {
@@ -359,18 +556,18 @@ impl crate::protobuf::Message for CapacityRequestPolicyRange {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.min = pb::get(wire, &mut buf)?,
-                (2, wire) => m.max = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.step = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.min),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.max),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.step),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CapacityRequirements defines the capacity requirements for a specific device request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityRequirements {
     /// Requests represent individual device resource requests for distinct resources, all of which must be provided by the device.
     ///
@@ -383,8 +580,43 @@ pub struct CapacityRequirements {
     /// - If a requestPolicy is set, the default consumed capacity is determined according to that policy.
     ///
     /// If the device allows multiple allocation, the aggregated amount across all requests must not exceed the capacity value. The consumed capacity, which may be adjusted based on the requestPolicy if defined, is recorded in the resource claim’s status.devices\[*\].consumedCapacity field.
-    #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<crate::primitives::Map<crate::primitives::Quantity>>,
+}
+
+impl serde::Serialize for CapacityRequirements {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("CapacityRequirements", usize::from(self.requests.is_some()))?;
+        if let Some(v) = &self.requests {
+            st.serialize_field("requests", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CapacityRequirements {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CapacityRequirements {
+    const NAME: &'static str = "CapacityRequirements";
+    const KEYS: &'static [&'static str] = &["requests"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.requests = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CapacityRequirements {
@@ -409,9 +641,9 @@ impl crate::protobuf::Message for CapacityRequirements {
         let mut e_requests: Vec<(crate::primitives::Str, crate::primitives::Quantity)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => e_requests.push(pb::entry(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_entry(wire, &mut buf, &mut e_requests),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_requests.is_empty() {
             m.requests = Some(e_requests.into_iter().collect());
@@ -421,11 +653,43 @@ impl crate::protobuf::Message for CapacityRequirements {
 }
 
 /// Counter describes a quantity associated with a device.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Counter {
     /// Value defines how much of a certain device counter is available.
-    #[serde(rename = "value", default)]
     pub value: crate::primitives::Quantity,
+}
+
+impl serde::Serialize for Counter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Counter", 1)?;
+        st.serialize_field("value", &self.value)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Counter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Counter {
+    const NAME: &'static str = "Counter";
+    const KEYS: &'static [&'static str] = &["value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Counter {
@@ -445,9 +709,9 @@ impl crate::protobuf::Message for Counter {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.value = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.value),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -456,16 +720,49 @@ impl crate::protobuf::Message for Counter {
 /// CounterSet defines a named set of counters that are available to be used by devices defined in the ResourcePool.
 ///
 /// The counters are not allocatable by themselves, but can be referenced by devices. When a device is allocated, the portion of counters it uses will no longer be available for use by other devices.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CounterSet {
     /// Counters defines the set of counters for this CounterSet The name of each counter must be unique in that set and must be a DNS label.
     ///
     /// The maximum number of counters is 32.
-    #[serde(rename = "counters", default)]
     pub counters: crate::primitives::Map<crate::api::resource::v1beta2::Counter>,
     /// Name defines the name of the counter set. It must be a DNS label.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for CounterSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CounterSet", 2)?;
+        st.serialize_field("counters", &self.counters)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CounterSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CounterSet {
+    const NAME: &'static str = "CounterSet";
+    const KEYS: &'static [&'static str] = &["counters", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.counters = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CounterSet {
@@ -491,10 +788,10 @@ impl crate::protobuf::Message for CounterSet {
         )> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => e_counters.push(pb::entry(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::push_entry(wire, &mut buf, &mut e_counters),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.counters = e_counters.into_iter().collect();
         Ok(m)
@@ -502,30 +799,19 @@ impl crate::protobuf::Message for CounterSet {
 }
 
 /// Device represents one individual hardware instance that can be selected based on its attributes. Besides the name, exactly one field must be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// AllNodes indicates that all nodes have access to the device.
     ///
     /// Must only be set if Spec.PerDeviceNodeSelection is set to true. At most one of NodeName, NodeSelector and AllNodes can be set.
-    #[serde(rename = "allNodes", default, skip_serializing_if = "Option::is_none")]
     pub all_nodes: Option<bool>,
     /// AllowMultipleAllocations marks whether the device is allowed to be allocated to multiple DeviceRequests.
     ///
     /// If AllowMultipleAllocations is set to true, the device can be allocated more than once, and all of its capacity is consumable, regardless of whether the requestPolicy is defined or not.
-    #[serde(
-        rename = "allowMultipleAllocations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_multiple_allocations: Option<bool>,
     /// Attributes defines the set of attributes for this device. The name of each attribute must be unique in that set.
     ///
     /// The maximum number of attributes and capacities combined is 32.
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attributes: Option<crate::primitives::Map<crate::api::resource::v1beta2::DeviceAttribute>>,
     /// BindingConditions defines the conditions for proceeding with binding. All of these conditions must be set in the per-device status conditions with a value of True to proceed with binding the pod to the node while scheduling the pod.
     ///
@@ -534,12 +820,6 @@ pub struct Device {
     /// The conditions must be a valid condition type string.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
-    #[serde(
-        rename = "bindingConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub binding_conditions: Option<Vec<crate::primitives::Str>>,
     /// BindingFailureConditions defines the conditions for binding failure. They may be set in the per-device status conditions. If any is set to "True", a binding failure occurred.
     ///
@@ -548,78 +828,151 @@ pub struct Device {
     /// The conditions must be a valid condition type string.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
-    #[serde(
-        rename = "bindingFailureConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub binding_failure_conditions: Option<Vec<crate::primitives::Str>>,
     /// BindsToNode indicates if the usage of an allocation involving this device has to be limited to exactly the node that was chosen when allocating the claim. If set to true, the scheduler will set the ResourceClaim.Status.Allocation.NodeSelector to match the node where the allocation was made.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
-    #[serde(
-        rename = "bindsToNode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub binds_to_node: Option<bool>,
     /// Capacity defines the set of capacities for this device. The name of each capacity must be unique in that set.
     ///
     /// The maximum number of attributes and capacities combined is 32.
-    #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<crate::primitives::Map<crate::api::resource::v1beta2::DeviceCapacity>>,
     /// ConsumesCounters defines a list of references to sharedCounters and the set of counters that the device will consume from those counter sets.
     ///
     /// There can only be a single entry per counterSet.
     ///
     /// The maximum number of device counter consumptions per device is 2.
-    #[serde(
-        rename = "consumesCounters",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub consumes_counters: Option<Vec<crate::api::resource::v1beta2::DeviceCounterConsumption>>,
     /// Name is unique identifier among all devices managed by the driver in the pool. It must be a DNS label.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// NodeAllocatableResources defines the mapping of node resources that are managed by the DRA driver exposing this device. This includes resources currently reported in v1.Node 'status.allocatable' that are not extended resources (see <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources>). Examples include "cpu", "memory", "ephemeral-storage", and hugepages. In addition to standard requests made through the Pod 'spec', these resources can also be requested through claims and allocated by the DRA driver. For example, a CPU DRA driver might allocate exclusive CPUs or auxiliary node memory dependencies of an accelerator device. The keys of this map are the node-allocatable resource names (e.g., "cpu", "memory"). Extended resource names are not permitted as keys.
-    #[serde(
-        rename = "nodeAllocatableResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub node_allocatable_resources:
         Option<crate::primitives::Map<crate::api::resource::v1beta2::NodeAllocatableResource>>,
     /// NodeName identifies the node where the device is available.
     ///
     /// Must only be set if Spec.PerDeviceNodeSelection is set to true. At most one of NodeName, NodeSelector and AllNodes can be set.
-    #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<crate::primitives::Str>,
     /// NodeSelector defines the nodes where the device is available.
     ///
     /// Must use exactly one term.
     ///
     /// Must only be set if Spec.PerDeviceNodeSelection is set to true. At most one of NodeName, NodeSelector and AllNodes can be set.
-    #[serde(
-        rename = "nodeSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub node_selector: Option<Box<crate::api::core::v1::NodeSelector>>,
     /// If specified, these are the driver-defined taints.
     ///
     /// The maximum number of taints is 16. If taints are set for any device in a ResourceSlice, then the maximum number of allowed devices per ResourceSlice is 64 instead of 128.
     ///
     /// This is a beta field and requires enabling the DRADeviceTaints feature gate.
-    #[serde(
-        rename = "taints",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub taints: Option<Vec<crate::api::resource::v1beta2::DeviceTaint>>,
+}
+
+impl serde::Serialize for Device {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "Device",
+            1 + usize::from(self.all_nodes.is_some())
+                + usize::from(self.allow_multiple_allocations.is_some())
+                + usize::from(self.attributes.is_some())
+                + usize::from(self.binding_conditions.is_some())
+                + usize::from(self.binding_failure_conditions.is_some())
+                + usize::from(self.binds_to_node.is_some())
+                + usize::from(self.capacity.is_some())
+                + usize::from(self.consumes_counters.is_some())
+                + usize::from(self.node_allocatable_resources.is_some())
+                + usize::from(self.node_name.is_some())
+                + usize::from(self.node_selector.is_some())
+                + usize::from(self.taints.is_some()),
+        )?;
+        if let Some(v) = &self.all_nodes {
+            st.serialize_field("allNodes", v)?;
+        }
+        if let Some(v) = &self.allow_multiple_allocations {
+            st.serialize_field("allowMultipleAllocations", v)?;
+        }
+        if let Some(v) = &self.attributes {
+            st.serialize_field("attributes", v)?;
+        }
+        if let Some(v) = &self.binding_conditions {
+            st.serialize_field("bindingConditions", v)?;
+        }
+        if let Some(v) = &self.binding_failure_conditions {
+            st.serialize_field("bindingFailureConditions", v)?;
+        }
+        if let Some(v) = &self.binds_to_node {
+            st.serialize_field("bindsToNode", v)?;
+        }
+        if let Some(v) = &self.capacity {
+            st.serialize_field("capacity", v)?;
+        }
+        if let Some(v) = &self.consumes_counters {
+            st.serialize_field("consumesCounters", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.node_allocatable_resources {
+            st.serialize_field("nodeAllocatableResources", v)?;
+        }
+        if let Some(v) = &self.node_name {
+            st.serialize_field("nodeName", v)?;
+        }
+        if let Some(v) = &self.node_selector {
+            st.serialize_field("nodeSelector", v)?;
+        }
+        if let Some(v) = &self.taints {
+            st.serialize_field("taints", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Device {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Device {
+    const NAME: &'static str = "Device";
+    const KEYS: &'static [&'static str] = &[
+        "allNodes",
+        "allowMultipleAllocations",
+        "attributes",
+        "bindingConditions",
+        "bindingFailureConditions",
+        "bindsToNode",
+        "capacity",
+        "consumesCounters",
+        "name",
+        "nodeAllocatableResources",
+        "nodeName",
+        "nodeSelector",
+        "taints",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.all_nodes = map.next_value()?,
+            1 => self.allow_multiple_allocations = map.next_value()?,
+            2 => self.attributes = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.binding_conditions)?,
+            4 => crate::json::read_option_vec(map, &mut self.binding_failure_conditions)?,
+            5 => self.binds_to_node = map.next_value()?,
+            6 => self.capacity = map.next_value()?,
+            7 => crate::json::read_option_vec(map, &mut self.consumes_counters)?,
+            8 => self.name = map.next_value()?,
+            9 => self.node_allocatable_resources = map.next_value()?,
+            10 => self.node_name = map.next_value()?,
+            11 => self.node_selector = map.next_value()?,
+            12 => crate::json::read_option_vec(map, &mut self.taints)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Device {
@@ -704,33 +1057,21 @@ impl crate::protobuf::Message for Device {
         )> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => e_attributes.push(pb::entry(wire, &mut buf)?),
-                (3, wire) => e_capacity.push(pb::entry(wire, &mut buf)?),
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.consumes_counters.get_or_insert_with(Vec::new),
-                )?,
-                (5, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.node_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (7, wire) => m.all_nodes = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => pb::push(wire, &mut buf, m.taints.get_or_insert_with(Vec::new))?,
-                (9, wire) => m.binds_to_node = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.binding_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (11, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.binding_failure_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (12, wire) => m.allow_multiple_allocations = Some(pb::get(wire, &mut buf)?),
-                (14, wire) => e_node_allocatable_resources.push(pb::entry(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::push_entry(wire, &mut buf, &mut e_attributes),
+                (3, wire) => pb::push_entry(wire, &mut buf, &mut e_capacity),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.consumes_counters),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.node_name),
+                (6, wire) => pb::set_box(wire, &mut buf, &mut m.node_selector),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.all_nodes),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.taints),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.binds_to_node),
+                (10, wire) => pb::push_some(wire, &mut buf, &mut m.binding_conditions),
+                (11, wire) => pb::push_some(wire, &mut buf, &mut m.binding_failure_conditions),
+                (12, wire) => pb::set_some(wire, &mut buf, &mut m.allow_multiple_allocations),
+                (14, wire) => pb::push_entry(wire, &mut buf, &mut e_node_allocatable_resources),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_attributes.is_empty() {
             m.attributes = Some(e_attributes.into_iter().collect());
@@ -758,24 +1099,60 @@ impl crate::protobuf::Message for Device {
 }
 
 /// DeviceAllocationConfiguration gets embedded in an AllocationResult.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceAllocationConfiguration {
     /// Opaque provides driver-specific configuration parameters.
-    #[serde(rename = "opaque", default, skip_serializing_if = "Option::is_none")]
     pub opaque: Option<Box<crate::api::resource::v1beta2::OpaqueDeviceConfiguration>>,
     /// Requests lists the names of requests where the configuration applies. If empty, its applies to all requests.
     ///
     /// References to subrequests must include the name of the main request and may include the subrequest using the format &lt;main request&gt;\[/&lt;subrequest&gt;\]. If just the main request is given, the configuration applies to all subrequests.
-    #[serde(
-        rename = "requests",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requests: Option<Vec<crate::primitives::Str>>,
     /// Source records whether the configuration comes from a class and thus is not something that a normal user would have been able to set or from a claim.
-    #[serde(rename = "source", default)]
     pub source: crate::primitives::Str,
+}
+
+impl serde::Serialize for DeviceAllocationConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceAllocationConfiguration",
+            1 + usize::from(self.opaque.is_some()) + usize::from(self.requests.is_some()),
+        )?;
+        if let Some(v) = &self.opaque {
+            st.serialize_field("opaque", v)?;
+        }
+        if let Some(v) = &self.requests {
+            st.serialize_field("requests", v)?;
+        }
+        st.serialize_field("source", &self.source)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceAllocationConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceAllocationConfiguration {
+    const NAME: &'static str = "DeviceAllocationConfiguration";
+    const KEYS: &'static [&'static str] = &["opaque", "requests", "source"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.opaque = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.requests)?,
+            2 => self.source = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceAllocationConfiguration {
@@ -803,19 +1180,20 @@ impl crate::protobuf::Message for DeviceAllocationConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.source = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
+                (1, wire) => pb::set(wire, &mut buf, &mut m.source),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.requests),
                 (3, wire) => {
                     let mut g0 = pb::get_group(wire, &mut buf)?;
                     while !g0.is_empty() {
                         match pb::key(&mut g0)? {
-                            (1, wire) => m.opaque = Some(Box::new(pb::get(wire, &mut g0)?)),
-                            (_, wire) => pb::skip(wire, &mut g0)?,
-                        }
+                            (1, wire) => pb::set_box(wire, &mut g0, &mut m.opaque),
+                            (_, wire) => pb::skip(wire, &mut g0),
+                        }?;
                     }
+                    Ok(())
                 }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.requests {
             v.shrink_to_fit();
@@ -825,26 +1203,56 @@ impl crate::protobuf::Message for DeviceAllocationConfiguration {
 }
 
 /// DeviceAllocationResult is the result of allocating devices.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceAllocationResult {
     /// This field is a combination of all the claim and class configuration parameters. Drivers can distinguish between those based on a flag.
     ///
     /// This includes configuration parameters for drivers which have no allocated devices in the result because it is up to the drivers which configuration parameters they support. They can silently ignore unknown configuration parameters.
-    #[serde(
-        rename = "config",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub config: Option<Vec<crate::api::resource::v1beta2::DeviceAllocationConfiguration>>,
     /// Results lists all allocated devices.
-    #[serde(
-        rename = "results",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub results: Option<Vec<crate::api::resource::v1beta2::DeviceRequestAllocationResult>>,
+}
+
+impl serde::Serialize for DeviceAllocationResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceAllocationResult",
+            usize::from(self.config.is_some()) + usize::from(self.results.is_some()),
+        )?;
+        if let Some(v) = &self.config {
+            st.serialize_field("config", v)?;
+        }
+        if let Some(v) = &self.results {
+            st.serialize_field("results", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceAllocationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceAllocationResult {
+    const NAME: &'static str = "DeviceAllocationResult";
+    const KEYS: &'static [&'static str] = &["config", "results"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.config)?,
+            1 => crate::json::read_option_vec(map, &mut self.results)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceAllocationResult {
@@ -870,10 +1278,10 @@ impl crate::protobuf::Message for DeviceAllocationResult {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.results.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(wire, &mut buf, m.config.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.results),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.config),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.results {
             v.shrink_to_fit();
@@ -886,58 +1294,105 @@ impl crate::protobuf::Message for DeviceAllocationResult {
 }
 
 /// DeviceAttribute must have exactly one field set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceAttribute {
     /// BoolValue is a true/false value.
-    #[serde(rename = "bool", default, skip_serializing_if = "Option::is_none")]
     pub bool: Option<bool>,
     /// BoolValues is a non-empty list of true/false values.
-    #[serde(
-        rename = "bools",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub bools: Option<Vec<bool>>,
     /// IntValue is a number.
-    #[serde(rename = "int", default, skip_serializing_if = "Option::is_none")]
     pub int: Option<i64>,
     /// IntValues is a non-empty list of numbers.
     ///
     /// This is an alpha field and requires enabling the DRAListTypeAttributes feature gate.
-    #[serde(
-        rename = "ints",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ints: Option<Vec<i64>>,
     /// StringValue is a string. Must not be longer than 64 characters.
-    #[serde(rename = "string", default, skip_serializing_if = "Option::is_none")]
     pub string: Option<crate::primitives::Str>,
     /// StringValues is a non-empty list of strings. Each string must not be longer than 64 characters.
     ///
     /// This is an alpha field and requires enabling the DRAListTypeAttributes feature gate.
-    #[serde(
-        rename = "strings",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub strings: Option<Vec<crate::primitives::Str>>,
     /// VersionValue is a semantic version according to semver.org spec 2.0.0. Must not be longer than 64 characters.
-    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<crate::primitives::Str>,
     /// VersionValues is a non-empty list of semantic versions according to semver.org spec 2.0.0. Each version string must not be longer than 64 characters.
     ///
     /// This is an alpha field and requires enabling the DRAListTypeAttributes feature gate.
-    #[serde(
-        rename = "versions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub versions: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for DeviceAttribute {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceAttribute",
+            usize::from(self.bool.is_some())
+                + usize::from(self.bools.is_some())
+                + usize::from(self.int.is_some())
+                + usize::from(self.ints.is_some())
+                + usize::from(self.string.is_some())
+                + usize::from(self.strings.is_some())
+                + usize::from(self.version.is_some())
+                + usize::from(self.versions.is_some()),
+        )?;
+        if let Some(v) = &self.bool {
+            st.serialize_field("bool", v)?;
+        }
+        if let Some(v) = &self.bools {
+            st.serialize_field("bools", v)?;
+        }
+        if let Some(v) = &self.int {
+            st.serialize_field("int", v)?;
+        }
+        if let Some(v) = &self.ints {
+            st.serialize_field("ints", v)?;
+        }
+        if let Some(v) = &self.string {
+            st.serialize_field("string", v)?;
+        }
+        if let Some(v) = &self.strings {
+            st.serialize_field("strings", v)?;
+        }
+        if let Some(v) = &self.version {
+            st.serialize_field("version", v)?;
+        }
+        if let Some(v) = &self.versions {
+            st.serialize_field("versions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceAttribute {
+    const NAME: &'static str = "DeviceAttribute";
+    const KEYS: &'static [&'static str] = &[
+        "bool", "bools", "int", "ints", "string", "strings", "version", "versions",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.bool = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.bools)?,
+            2 => self.int = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.ints)?,
+            4 => self.string = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.strings)?,
+            6 => self.version = map.next_value()?,
+            7 => crate::json::read_option_vec(map, &mut self.versions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceAttribute {
@@ -979,16 +1434,16 @@ impl crate::protobuf::Message for DeviceAttribute {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => m.int = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.bool = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.string = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.version = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => pb::push(wire, &mut buf, m.ints.get_or_insert_with(Vec::new))?,
-                (7, wire) => pb::push(wire, &mut buf, m.bools.get_or_insert_with(Vec::new))?,
-                (8, wire) => pb::push(wire, &mut buf, m.strings.get_or_insert_with(Vec::new))?,
-                (9, wire) => pb::push(wire, &mut buf, m.versions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.int),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.bool),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.string),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.version),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.ints),
+                (7, wire) => pb::push_some(wire, &mut buf, &mut m.bools),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.strings),
+                (9, wire) => pb::push_some(wire, &mut buf, &mut m.versions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ints {
             v.shrink_to_fit();
@@ -1007,24 +1462,58 @@ impl crate::protobuf::Message for DeviceAttribute {
 }
 
 /// DeviceCapacity describes a quantity associated with a device.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceCapacity {
     /// RequestPolicy defines how this DeviceCapacity must be consumed when the device is allowed to be shared by multiple allocations.
     ///
     /// The Device must have allowMultipleAllocations set to true in order to set a requestPolicy.
     ///
     /// If unset, capacity requests are unconstrained: requests can consume any amount of capacity, as long as the total consumed across all allocations does not exceed the device's defined capacity. If request is also unset, default is the full capacity value.
-    #[serde(
-        rename = "requestPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub request_policy: Option<Box<crate::api::resource::v1beta2::CapacityRequestPolicy>>,
     /// Value defines how much of a certain capacity that device has.
     ///
     /// This field reflects the fixed total capacity and does not change. The consumed amount is tracked separately by scheduler and does not affect this value.
-    #[serde(rename = "value", default)]
     pub value: crate::primitives::Quantity,
+}
+
+impl serde::Serialize for DeviceCapacity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceCapacity",
+            1 + usize::from(self.request_policy.is_some()),
+        )?;
+        if let Some(v) = &self.request_policy {
+            st.serialize_field("requestPolicy", v)?;
+        }
+        st.serialize_field("value", &self.value)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceCapacity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceCapacity {
+    const NAME: &'static str = "DeviceCapacity";
+    const KEYS: &'static [&'static str] = &["requestPolicy", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.request_policy = map.next_value()?,
+            1 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceCapacity {
@@ -1045,42 +1534,72 @@ impl crate::protobuf::Message for DeviceCapacity {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.value = pb::get(wire, &mut buf)?,
-                (2, wire) => m.request_policy = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.value),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.request_policy),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceClaim defines how to request devices with a ResourceClaim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClaim {
     /// This field holds configuration for multiple potential drivers which could satisfy requests in this claim. It is ignored while allocating the claim.
-    #[serde(
-        rename = "config",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub config: Option<Vec<crate::api::resource::v1beta2::DeviceClaimConfiguration>>,
     /// These constraints must be satisfied by the set of devices that get allocated for the claim.
-    #[serde(
-        rename = "constraints",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub constraints: Option<Vec<crate::api::resource::v1beta2::DeviceConstraint>>,
     /// Requests represent individual requests for distinct devices which must all be satisfied. If empty, nothing needs to be allocated.
-    #[serde(
-        rename = "requests",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requests: Option<Vec<crate::api::resource::v1beta2::DeviceRequest>>,
+}
+
+impl serde::Serialize for DeviceClaim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceClaim",
+            usize::from(self.config.is_some())
+                + usize::from(self.constraints.is_some())
+                + usize::from(self.requests.is_some()),
+        )?;
+        if let Some(v) = &self.config {
+            st.serialize_field("config", v)?;
+        }
+        if let Some(v) = &self.constraints {
+            st.serialize_field("constraints", v)?;
+        }
+        if let Some(v) = &self.requests {
+            st.serialize_field("requests", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceClaim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceClaim {
+    const NAME: &'static str = "DeviceClaim";
+    const KEYS: &'static [&'static str] = &["config", "constraints", "requests"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.config)?,
+            1 => crate::json::read_option_vec(map, &mut self.constraints)?,
+            2 => crate::json::read_option_vec(map, &mut self.requests)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceClaim {
@@ -1113,11 +1632,11 @@ impl crate::protobuf::Message for DeviceClaim {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(wire, &mut buf, m.constraints.get_or_insert_with(Vec::new))?,
-                (3, wire) => pb::push(wire, &mut buf, m.config.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.requests),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.constraints),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.config),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.requests {
             v.shrink_to_fit();
@@ -1133,21 +1652,56 @@ impl crate::protobuf::Message for DeviceClaim {
 }
 
 /// DeviceClaimConfiguration is used for configuration parameters in DeviceClaim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClaimConfiguration {
     /// Opaque provides driver-specific configuration parameters.
-    #[serde(rename = "opaque", default, skip_serializing_if = "Option::is_none")]
     pub opaque: Option<Box<crate::api::resource::v1beta2::OpaqueDeviceConfiguration>>,
     /// Requests lists the names of requests where the configuration applies. If empty, it applies to all requests.
     ///
     /// References to subrequests must include the name of the main request and may include the subrequest using the format &lt;main request&gt;\[/&lt;subrequest&gt;\]. If just the main request is given, the configuration applies to all subrequests.
-    #[serde(
-        rename = "requests",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requests: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for DeviceClaimConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceClaimConfiguration",
+            usize::from(self.opaque.is_some()) + usize::from(self.requests.is_some()),
+        )?;
+        if let Some(v) = &self.opaque {
+            st.serialize_field("opaque", v)?;
+        }
+        if let Some(v) = &self.requests {
+            st.serialize_field("requests", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceClaimConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceClaimConfiguration {
+    const NAME: &'static str = "DeviceClaimConfiguration";
+    const KEYS: &'static [&'static str] = &["opaque", "requests"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.opaque = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.requests)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceClaimConfiguration {
@@ -1173,18 +1727,19 @@ impl crate::protobuf::Message for DeviceClaimConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.requests),
                 (2, wire) => {
                     let mut g0 = pb::get_group(wire, &mut buf)?;
                     while !g0.is_empty() {
                         match pb::key(&mut g0)? {
-                            (1, wire) => m.opaque = Some(Box::new(pb::get(wire, &mut g0)?)),
-                            (_, wire) => pb::skip(wire, &mut g0)?,
-                        }
+                            (1, wire) => pb::set_box(wire, &mut g0, &mut m.opaque),
+                            (_, wire) => pb::skip(wire, &mut g0),
+                        }?;
                     }
+                    Ok(())
                 }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.requests {
             v.shrink_to_fit();
@@ -1196,24 +1751,61 @@ impl crate::protobuf::Message for DeviceClaimConfiguration {
 /// DeviceClass is a vendor- or admin-provided resource that contains device configuration and selectors. It can be referenced in the device requests of a claim to apply these presets. Cluster scoped.
 ///
 /// This is an alpha type and requires enabling the DynamicResourceAllocation feature gate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClass {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec defines what can be allocated and how to configure it.
     ///
     /// This is mutable. Consumers have to be prepared for classes changing at any time, either because they get updated or replaced. Claim allocations are done once based on whatever was set in classes at the time of allocation.
     ///
     /// Changing the spec automatically increments the metadata.generation number.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::resource::v1beta2::DeviceClassSpec>>,
+}
+
+impl serde::Serialize for DeviceClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeviceClass", 3 + usize::from(self.spec.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceClass {
+    const NAME: &'static str = "DeviceClass";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceClass {
@@ -1234,10 +1826,10 @@ impl crate::protobuf::Message for DeviceClass {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1261,11 +1853,48 @@ impl crate::resource::Resource for DeviceClass {
 }
 
 /// DeviceClassConfiguration is used in DeviceClass.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClassConfiguration {
     /// Opaque provides driver-specific configuration parameters.
-    #[serde(rename = "opaque", default, skip_serializing_if = "Option::is_none")]
     pub opaque: Option<Box<crate::api::resource::v1beta2::OpaqueDeviceConfiguration>>,
+}
+
+impl serde::Serialize for DeviceClassConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceClassConfiguration",
+            usize::from(self.opaque.is_some()),
+        )?;
+        if let Some(v) = &self.opaque {
+            st.serialize_field("opaque", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceClassConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceClassConfiguration {
+    const NAME: &'static str = "DeviceClassConfiguration";
+    const KEYS: &'static [&'static str] = &["opaque"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.opaque = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceClassConfiguration {
@@ -1291,37 +1920,69 @@ impl crate::protobuf::Message for DeviceClassConfiguration {
                     let mut g0 = pb::get_group(wire, &mut buf)?;
                     while !g0.is_empty() {
                         match pb::key(&mut g0)? {
-                            (1, wire) => m.opaque = Some(Box::new(pb::get(wire, &mut g0)?)),
-                            (_, wire) => pb::skip(wire, &mut g0)?,
-                        }
+                            (1, wire) => pb::set_box(wire, &mut g0, &mut m.opaque),
+                            (_, wire) => pb::skip(wire, &mut g0),
+                        }?;
                     }
+                    Ok(())
                 }
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceClassList is a collection of classes.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClassList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource classes.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1beta2::DeviceClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for DeviceClassList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeviceClassList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceClassList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceClassList {
+    const NAME: &'static str = "DeviceClassList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceClassList {
@@ -1342,10 +2003,10 @@ impl crate::protobuf::Message for DeviceClassList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1358,33 +2019,64 @@ impl crate::primitives::TypeInfo for DeviceClassList {
 }
 
 /// DeviceClassSpec is used in a \[DeviceClass\] to define what can be allocated and how to configure it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceClassSpec {
     /// Config defines configuration parameters that apply to each device that is claimed via this class. Some classses may potentially be satisfied by multiple drivers, so each instance of a vendor configuration applies to exactly one driver.
     ///
     /// They are passed to the driver, but are not considered while allocating the claim.
-    #[serde(
-        rename = "config",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub config: Option<Vec<crate::api::resource::v1beta2::DeviceClassConfiguration>>,
     /// ExtendedResourceName is the extended resource name for the devices of this class. The devices of this class can be used to satisfy a pod's extended resource requests. It has the same format as the name of a pod's extended resource. It should be unique among all the device classes in a cluster. If two device classes have the same name, then the class created later is picked to satisfy a pod's extended resource requests. If two classes are created at the same time, then the name of the class lexicographically sorted first is picked.
-    #[serde(
-        rename = "extendedResourceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub extended_resource_name: Option<crate::primitives::Str>,
     /// Each selector must be satisfied by a device which is claimed via this class.
-    #[serde(
-        rename = "selectors",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub selectors: Option<Vec<crate::api::resource::v1beta2::DeviceSelector>>,
+}
+
+impl serde::Serialize for DeviceClassSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceClassSpec",
+            usize::from(self.config.is_some())
+                + usize::from(self.extended_resource_name.is_some())
+                + usize::from(self.selectors.is_some()),
+        )?;
+        if let Some(v) = &self.config {
+            st.serialize_field("config", v)?;
+        }
+        if let Some(v) = &self.extended_resource_name {
+            st.serialize_field("extendedResourceName", v)?;
+        }
+        if let Some(v) = &self.selectors {
+            st.serialize_field("selectors", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceClassSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceClassSpec {
+    const NAME: &'static str = "DeviceClassSpec";
+    const KEYS: &'static [&'static str] = &["config", "extendedResourceName", "selectors"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.config)?,
+            1 => self.extended_resource_name = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.selectors)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceClassSpec {
@@ -1414,11 +2106,11 @@ impl crate::protobuf::Message for DeviceClassSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.selectors.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(wire, &mut buf, m.config.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.extended_resource_name = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.selectors),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.config),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.extended_resource_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.selectors {
             v.shrink_to_fit();
@@ -1431,7 +2123,7 @@ impl crate::protobuf::Message for DeviceClassSpec {
 }
 
 /// DeviceConstraint must have exactly one field set besides Requests.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceConstraint {
     /// DistinctAttribute requires that all devices in question have this attribute and that its type and value are unique across those devices.
     ///
@@ -1442,11 +2134,6 @@ pub struct DeviceConstraint {
     /// This constraint is used to avoid allocating multiple requests to the same device by ensuring attribute-level differentiation.
     ///
     /// This is useful for scenarios where resource requests must be fulfilled by separate physical devices. For example, a container requests two network interfaces that must be allocated from two different physical NICs.
-    #[serde(
-        rename = "distinctAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub distinct_attribute: Option<crate::primitives::Str>,
     /// MatchAttribute requires that all devices in question have this attribute and that its type and value are the same across those devices.
     ///
@@ -1455,22 +2142,59 @@ pub struct DeviceConstraint {
     /// When the DRAListTypeAttributes feature gate is enabled, comparison uses set semantics(i.e., element order and duplicates are ignored): list-valued attributes match when the intersection across all devices is non-empty. Scalar values are treated as singleton sets for backward compatibility.
     ///
     /// Must include the domain qualifier.
-    #[serde(
-        rename = "matchAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub match_attribute: Option<crate::primitives::Str>,
     /// Requests is a list of the one or more requests in this claim which must co-satisfy this constraint. If a request is fulfilled by multiple devices, then all of the devices must satisfy the constraint. If this is not specified, this constraint applies to all requests in this claim.
     ///
     /// References to subrequests must include the name of the main request and may include the subrequest using the format &lt;main request&gt;\[/&lt;subrequest&gt;\]. If just the main request is given, the constraint applies to all subrequests.
-    #[serde(
-        rename = "requests",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub requests: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for DeviceConstraint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceConstraint",
+            usize::from(self.distinct_attribute.is_some())
+                + usize::from(self.match_attribute.is_some())
+                + usize::from(self.requests.is_some()),
+        )?;
+        if let Some(v) = &self.distinct_attribute {
+            st.serialize_field("distinctAttribute", v)?;
+        }
+        if let Some(v) = &self.match_attribute {
+            st.serialize_field("matchAttribute", v)?;
+        }
+        if let Some(v) = &self.requests {
+            st.serialize_field("requests", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceConstraint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceConstraint {
+    const NAME: &'static str = "DeviceConstraint";
+    const KEYS: &'static [&'static str] = &["distinctAttribute", "matchAttribute", "requests"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.distinct_attribute = map.next_value()?,
+            1 => self.match_attribute = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.requests)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceConstraint {
@@ -1496,11 +2220,11 @@ impl crate::protobuf::Message for DeviceConstraint {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.requests.get_or_insert_with(Vec::new))?,
-                (2, wire) => m.match_attribute = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.distinct_attribute = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.requests),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.match_attribute),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.distinct_attribute),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.requests {
             v.shrink_to_fit();
@@ -1510,7 +2234,7 @@ impl crate::protobuf::Message for DeviceConstraint {
 }
 
 /// DeviceCounterConsumption defines a set of counters that a device will consume from a CounterSet.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceCounterConsumption {
     /// CompatibilityGroups is a list of opaque group names for this counter set consumption.
     ///
@@ -1521,21 +2245,55 @@ pub struct DeviceCounterConsumption {
     /// Group names are opaque and meaningful only within the publishing driver's pool.
     ///
     /// The maximum number of groups is 2, and the names must be unique.
-    #[serde(
-        rename = "compatibilityGroups",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub compatibility_groups: Option<Vec<crate::primitives::Str>>,
     /// CounterSet is the name of the set from which the counters defined will be consumed.
-    #[serde(rename = "counterSet", default)]
     pub counter_set: crate::primitives::Str,
     /// Counters defines the counters that will be consumed by the device.
     ///
     /// The maximum number of counters is 32.
-    #[serde(rename = "counters", default)]
     pub counters: crate::primitives::Map<crate::api::resource::v1beta2::Counter>,
+}
+
+impl serde::Serialize for DeviceCounterConsumption {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceCounterConsumption",
+            2 + usize::from(self.compatibility_groups.is_some()),
+        )?;
+        if let Some(v) = &self.compatibility_groups {
+            st.serialize_field("compatibilityGroups", v)?;
+        }
+        st.serialize_field("counterSet", &self.counter_set)?;
+        st.serialize_field("counters", &self.counters)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceCounterConsumption {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceCounterConsumption {
+    const NAME: &'static str = "DeviceCounterConsumption";
+    const KEYS: &'static [&'static str] = &["compatibilityGroups", "counterSet", "counters"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.compatibility_groups)?,
+            1 => self.counter_set = map.next_value()?,
+            2 => self.counters = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceCounterConsumption {
@@ -1568,15 +2326,11 @@ impl crate::protobuf::Message for DeviceCounterConsumption {
         )> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.counter_set = pb::get(wire, &mut buf)?,
-                (2, wire) => e_counters.push(pb::entry(wire, &mut buf)?),
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.compatibility_groups.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.counter_set),
+                (2, wire) => pb::push_entry(wire, &mut buf, &mut e_counters),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.compatibility_groups),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.counters = e_counters.into_iter().collect();
         if let Some(v) = &mut m.compatibility_groups {
@@ -1587,7 +2341,7 @@ impl crate::protobuf::Message for DeviceCounterConsumption {
 }
 
 /// DeviceDerivedAttribute defines a derived attribute computed via CEL.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceDerivedAttribute {
     /// Expression is a CEL expression evaluated against each candidate device. The expression must evaluate to a primitive scalar (string, integer, boolean, or semver) or a list of these scalars (\[\]string, \[\]int64, \[\]bool, \[\]semver) to act as a virtual grouping key. Any other return type is an error and causes CEL evaluation for the device to fail.
     ///
@@ -1598,7 +2352,6 @@ pub struct DeviceDerivedAttribute {
     /// The expression gets evaluated after a device has passed the other selector expressions for the request in which this expression is used. This allows writing expressions that are tailored towards the specific devices being requested (for example, by assuming the device is from a certain vendor and skipping those checks).
     ///
     /// The length of the expression must be smaller or equal to 10 Ki. The cost of evaluating it is also limited based on the estimated number of logical steps; the combined cost of all derived attributes in a claim is capped by a shared CEL cost budget.
-    #[serde(rename = "expression", default)]
     pub expression: crate::primitives::Str,
     /// Name is the identifier for this derived attribute, used in constraints.
     ///
@@ -1607,8 +2360,42 @@ pub struct DeviceDerivedAttribute {
     /// If the chosen name matches an existing physical attribute from a driver, the derived attribute's expression will shadow the physical attribute, and its evaluated value will be used in constraints instead. When the goal is to define a derived attribute that is only used within the ResourceClaim and not meant to shadow an existing attribute, use a domain prefix that no DRA driver should be using (e.g. "derived/myAttribute").
     ///
     /// It is not valid to define a derived attribute that isn't used in at least one constraint.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for DeviceDerivedAttribute {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeviceDerivedAttribute", 2)?;
+        st.serialize_field("expression", &self.expression)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceDerivedAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceDerivedAttribute {
+    const NAME: &'static str = "DeviceDerivedAttribute";
+    const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.expression = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceDerivedAttribute {
@@ -1629,40 +2416,76 @@ impl crate::protobuf::Message for DeviceDerivedAttribute {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.expression = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.expression),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceRequest is a request for devices required for a claim. This is typically a request for a single resource like a device, but can also ask for several identical devices. With FirstAvailable it is also possible to provide a prioritized list of requests.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceRequest {
     /// Exactly specifies the details for a single request that must be met exactly for the request to be satisfied.
     ///
     /// One of Exactly or FirstAvailable must be set.
-    #[serde(rename = "exactly", default, skip_serializing_if = "Option::is_none")]
     pub exactly: Option<Box<crate::api::resource::v1beta2::ExactDeviceRequest>>,
     /// FirstAvailable contains subrequests, of which exactly one will be selected by the scheduler. It tries to satisfy them in the order in which they are listed here. So if there are two entries in the list, the scheduler will only check the second one if it determines that the first one can not be used.
     ///
     /// DRA does not yet implement scoring, so the scheduler will select the first set of devices that satisfies all the requests in the claim. And if the requirements can be satisfied on more than one node, other scheduling features will determine which node is chosen. This means that the set of devices allocated to a claim might not be the optimal set available to the cluster. Scoring will be implemented later.
-    #[serde(
-        rename = "firstAvailable",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub first_available: Option<Vec<crate::api::resource::v1beta2::DeviceSubRequest>>,
     /// Name can be used to reference this request in a pod.spec.containers\[\].resources.claims entry and in a constraint of the claim.
     ///
     /// References using the name in the DeviceRequest will uniquely identify a request when the Exactly field is set. When the FirstAvailable field is set, a reference to the name of the DeviceRequest will match whatever subrequest is chosen by the scheduler.
     ///
     /// Must be a DNS label.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for DeviceRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceRequest",
+            1 + usize::from(self.exactly.is_some()) + usize::from(self.first_available.is_some()),
+        )?;
+        if let Some(v) = &self.exactly {
+            st.serialize_field("exactly", v)?;
+        }
+        if let Some(v) = &self.first_available {
+            st.serialize_field("firstAvailable", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceRequest {
+    const NAME: &'static str = "DeviceRequest";
+    const KEYS: &'static [&'static str] = &["exactly", "firstAvailable", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.exactly = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.first_available)?,
+            2 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceRequest {
@@ -1691,15 +2514,11 @@ impl crate::protobuf::Message for DeviceRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.exactly = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.first_available.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.exactly),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.first_available),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.first_available {
             v.shrink_to_fit();
@@ -1709,89 +2528,138 @@ impl crate::protobuf::Message for DeviceRequest {
 }
 
 /// DeviceRequestAllocationResult contains the allocation result for one request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceRequestAllocationResult {
     /// AdminAccess indicates that this device was allocated for administrative access. See the corresponding request field for a definition of mode.
     ///
     /// This is an alpha field and requires enabling the DRAAdminAccess feature gate. Admin access is disabled if this field is unset or set to false, otherwise it is enabled.
-    #[serde(
-        rename = "adminAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub admin_access: Option<bool>,
     /// BindingConditions contains a copy of the BindingConditions from the corresponding ResourceSlice at the time of allocation.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
-    #[serde(
-        rename = "bindingConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub binding_conditions: Option<Vec<crate::primitives::Str>>,
     /// BindingFailureConditions contains a copy of the BindingFailureConditions from the corresponding ResourceSlice at the time of allocation.
     ///
     /// This is a beta field and requires enabling the DRADeviceBindingConditions and DRAResourceClaimDeviceStatus feature gates.
-    #[serde(
-        rename = "bindingFailureConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub binding_failure_conditions: Option<Vec<crate::primitives::Str>>,
     /// ConsumedCapacity tracks the amount of capacity consumed per device as part of the claim request. The consumed amount may differ from the requested amount: it is rounded up to the nearest valid value based on the device’s requestPolicy if applicable (i.e., may not be less than the requested amount).
     ///
     /// The total consumed capacity for each device must not exceed the DeviceCapacity's Value.
     ///
     /// This field is populated only for devices that allow multiple allocations. All capacity entries are included, even if the consumed amount is zero.
-    #[serde(
-        rename = "consumedCapacity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub consumed_capacity: Option<crate::primitives::Map<crate::primitives::Quantity>>,
     /// Device references one device instance via its name in the driver's resource pool. It must be a DNS label.
-    #[serde(rename = "device", default)]
     pub device: crate::primitives::Str,
     /// Driver specifies the name of the DRA driver whose kubelet plugin should be invoked to process the allocation once the claim is needed on a node.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters.
-    #[serde(rename = "driver", default)]
     pub driver: crate::primitives::Str,
     /// This name together with the driver name and the device name field identify which device was allocated ('&lt;driver name&gt;/&lt;pool name&gt;/&lt;device name&gt;').
     ///
     /// Must not be longer than 253 characters and may contain one or more DNS sub-domains separated by slashes.
-    #[serde(rename = "pool", default)]
     pub pool: crate::primitives::Str,
     /// Request is the name of the request in the claim which caused this device to be allocated. If it references a subrequest in the firstAvailable list on a DeviceRequest, this field must include both the name of the main request and the subrequest using the format &lt;main request&gt;/&lt;subrequest&gt;.
     ///
     /// Multiple devices may have been allocated per request.
-    #[serde(rename = "request", default)]
     pub request: crate::primitives::Str,
     /// ShareID uniquely identifies an individual allocation share of the device, used when the device supports multiple simultaneous allocations. It serves as an additional map key to differentiate concurrent shares of the same device.
-    #[serde(rename = "shareID", default, skip_serializing_if = "Option::is_none")]
     pub share_id: Option<crate::primitives::Str>,
     /// SkipNodeOperations lists node-local resource operations (gRPC calls) that will be skipped for this allocated device when determining whether operations are necessary on the node. If all allocated devices for a driver in a claim skip an operation, that gRPC call will be skipped. It is a copy of the ResourceSlice.spec.skipNodeOperations value at the time when the device was allocated.
-    #[serde(
-        rename = "skipNodeOperations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub skip_node_operations: Option<Vec<crate::primitives::Str>>,
     /// A copy of all tolerations specified in the request at the time when the device got allocated.
     ///
     /// The maximum number of tolerations is 16.
     ///
     /// This is a beta field and requires enabling the DRADeviceTaints feature gate.
-    #[serde(
-        rename = "tolerations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub tolerations: Option<Vec<crate::api::resource::v1beta2::DeviceToleration>>,
+}
+
+impl serde::Serialize for DeviceRequestAllocationResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceRequestAllocationResult",
+            4 + usize::from(self.admin_access.is_some())
+                + usize::from(self.binding_conditions.is_some())
+                + usize::from(self.binding_failure_conditions.is_some())
+                + usize::from(self.consumed_capacity.is_some())
+                + usize::from(self.share_id.is_some())
+                + usize::from(self.skip_node_operations.is_some())
+                + usize::from(self.tolerations.is_some()),
+        )?;
+        if let Some(v) = &self.admin_access {
+            st.serialize_field("adminAccess", v)?;
+        }
+        if let Some(v) = &self.binding_conditions {
+            st.serialize_field("bindingConditions", v)?;
+        }
+        if let Some(v) = &self.binding_failure_conditions {
+            st.serialize_field("bindingFailureConditions", v)?;
+        }
+        if let Some(v) = &self.consumed_capacity {
+            st.serialize_field("consumedCapacity", v)?;
+        }
+        st.serialize_field("device", &self.device)?;
+        st.serialize_field("driver", &self.driver)?;
+        st.serialize_field("pool", &self.pool)?;
+        st.serialize_field("request", &self.request)?;
+        if let Some(v) = &self.share_id {
+            st.serialize_field("shareID", v)?;
+        }
+        if let Some(v) = &self.skip_node_operations {
+            st.serialize_field("skipNodeOperations", v)?;
+        }
+        if let Some(v) = &self.tolerations {
+            st.serialize_field("tolerations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceRequestAllocationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceRequestAllocationResult {
+    const NAME: &'static str = "DeviceRequestAllocationResult";
+    const KEYS: &'static [&'static str] = &[
+        "adminAccess",
+        "bindingConditions",
+        "bindingFailureConditions",
+        "consumedCapacity",
+        "device",
+        "driver",
+        "pool",
+        "request",
+        "shareID",
+        "skipNodeOperations",
+        "tolerations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.admin_access = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.binding_conditions)?,
+            2 => crate::json::read_option_vec(map, &mut self.binding_failure_conditions)?,
+            3 => self.consumed_capacity = map.next_value()?,
+            4 => self.device = map.next_value()?,
+            5 => self.driver = map.next_value()?,
+            6 => self.pool = map.next_value()?,
+            7 => self.request = map.next_value()?,
+            8 => self.share_id = map.next_value()?,
+            9 => crate::json::read_option_vec(map, &mut self.skip_node_operations)?,
+            10 => crate::json::read_option_vec(map, &mut self.tolerations)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceRequestAllocationResult {
@@ -1857,31 +2725,19 @@ impl crate::protobuf::Message for DeviceRequestAllocationResult {
             Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.request = pb::get(wire, &mut buf)?,
-                (2, wire) => m.driver = pb::get(wire, &mut buf)?,
-                (3, wire) => m.pool = pb::get(wire, &mut buf)?,
-                (4, wire) => m.device = pb::get(wire, &mut buf)?,
-                (5, wire) => m.admin_access = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
-                (7, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.binding_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (8, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.binding_failure_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (9, wire) => m.share_id = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => e_consumed_capacity.push(pb::entry(wire, &mut buf)?),
-                (11, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.skip_node_operations.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.request),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.driver),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.pool),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.device),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.admin_access),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.tolerations),
+                (7, wire) => pb::push_some(wire, &mut buf, &mut m.binding_conditions),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.binding_failure_conditions),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.share_id),
+                (10, wire) => pb::push_entry(wire, &mut buf, &mut e_consumed_capacity),
+                (11, wire) => pb::push_some(wire, &mut buf, &mut m.skip_node_operations),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.tolerations {
             v.shrink_to_fit();
@@ -1903,11 +2759,45 @@ impl crate::protobuf::Message for DeviceRequestAllocationResult {
 }
 
 /// DeviceSelector must have exactly one field set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceSelector {
     /// CEL contains a CEL expression for selecting a device.
-    #[serde(rename = "cel", default, skip_serializing_if = "Option::is_none")]
     pub cel: Option<Box<crate::api::resource::v1beta2::CELDeviceSelector>>,
+}
+
+impl serde::Serialize for DeviceSelector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeviceSelector", usize::from(self.cel.is_some()))?;
+        if let Some(v) = &self.cel {
+            st.serialize_field("cel", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceSelector {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceSelector {
+    const NAME: &'static str = "DeviceSelector";
+    const KEYS: &'static [&'static str] = &["cel"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.cel = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceSelector {
@@ -1927,9 +2817,9 @@ impl crate::protobuf::Message for DeviceSelector {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.cel = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.cel),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1938,7 +2828,7 @@ impl crate::protobuf::Message for DeviceSelector {
 /// DeviceSubRequest describes a request for device provided in the claim.spec.devices.requests\[\].firstAvailable array. Each is typically a request for a single resource like a device, but can also ask for several identical devices.
 ///
 /// DeviceSubRequest is similar to ExactDeviceRequest, but doesn't expose the AdminAccess field as that one is only supported when requesting a specific device.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceSubRequest {
     /// AllocationMode and its related fields define how devices are allocated to satisfy this subrequest. Supported values are:
     ///
@@ -1953,21 +2843,14 @@ pub struct DeviceSubRequest {
     /// If AllocationMode is not specified, the default mode is ExactCount. If the mode is ExactCount and count is not specified, the default count is one. Any other subrequests must specify this field.
     ///
     /// More modes may get added in the future. Clients must refuse to handle requests with unknown modes.
-    #[serde(
-        rename = "allocationMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allocation_mode: Option<crate::primitives::Str>,
     /// Capacity define resource requirements against each capacity.
     ///
     /// If this field is unset and the device supports multiple allocations, the default value will be applied to each capacity according to requestPolicy. For the capacity that has no requestPolicy, default is the full capacity value.
     ///
     /// Applies to each device allocation. If Count &gt; 1, the request fails if there aren't enough devices that meet the requirements. If AllocationMode is set to All, the request fails if there are devices that otherwise match the request, and have this capacity, with a value &gt;= the requested amount, but which cannot be allocated to this request.
-    #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Box<crate::api::resource::v1beta2::CapacityRequirements>>,
     /// Count is used only when the count mode is "ExactCount". Must be greater than zero. If AllocationMode is ExactCount and this field is not specified, the default is one.
-    #[serde(rename = "count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// DerivedAttributes defines a set of virtual attributes computed via CEL expressions for each candidate device. These virtual attributes can be referenced in '.devices.constraints' to align and match different devices (e.g., co-allocating a GPU and a NIC on the same NUMA node) even if their drivers publish different attributes. Derived attributes are not available via 'device.attributes' in the CEL environment when evaluating selector expressions.
     ///
@@ -1978,32 +2861,18 @@ pub struct DeviceSubRequest {
     /// The maximum number of derived attributes is 32.
     ///
     /// This is an alpha field and requires enabling the DRADerivedAttributes feature gate.
-    #[serde(
-        rename = "derivedAttributes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub derived_attributes: Option<Vec<crate::api::resource::v1beta2::DeviceDerivedAttribute>>,
     /// DeviceClassName references a specific DeviceClass, which can define additional configuration and selectors to be inherited by this subrequest.
     ///
     /// A class is required. Which classes are available depends on the cluster.
     ///
     /// Administrators may use this to restrict which devices may get requested by only installing classes with selectors for permitted devices. If users are free to request anything without restrictions, then administrators can create an empty DeviceClass for users to reference.
-    #[serde(rename = "deviceClassName", default)]
     pub device_class_name: crate::primitives::Str,
     /// Name can be used to reference this subrequest in the list of constraints or the list of configurations for the claim. References must use the format &lt;main request&gt;/&lt;subrequest&gt;.
     ///
     /// Must be a DNS label.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// Selectors define criteria which must be satisfied by a specific device in order for that device to be considered for this subrequest. All selectors must be satisfied for a device to be considered.
-    #[serde(
-        rename = "selectors",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub selectors: Option<Vec<crate::api::resource::v1beta2::DeviceSelector>>,
     /// If specified, the request's tolerations.
     ///
@@ -2014,13 +2883,83 @@ pub struct DeviceSubRequest {
     /// The maximum number of tolerations is 16.
     ///
     /// This is a beta field and requires enabling the DRADeviceTaints feature gate.
-    #[serde(
-        rename = "tolerations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub tolerations: Option<Vec<crate::api::resource::v1beta2::DeviceToleration>>,
+}
+
+impl serde::Serialize for DeviceSubRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceSubRequest",
+            2 + usize::from(self.allocation_mode.is_some())
+                + usize::from(self.capacity.is_some())
+                + usize::from(self.count.is_some())
+                + usize::from(self.derived_attributes.is_some())
+                + usize::from(self.selectors.is_some())
+                + usize::from(self.tolerations.is_some()),
+        )?;
+        if let Some(v) = &self.allocation_mode {
+            st.serialize_field("allocationMode", v)?;
+        }
+        if let Some(v) = &self.capacity {
+            st.serialize_field("capacity", v)?;
+        }
+        if let Some(v) = &self.count {
+            st.serialize_field("count", v)?;
+        }
+        if let Some(v) = &self.derived_attributes {
+            st.serialize_field("derivedAttributes", v)?;
+        }
+        st.serialize_field("deviceClassName", &self.device_class_name)?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.selectors {
+            st.serialize_field("selectors", v)?;
+        }
+        if let Some(v) = &self.tolerations {
+            st.serialize_field("tolerations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceSubRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceSubRequest {
+    const NAME: &'static str = "DeviceSubRequest";
+    const KEYS: &'static [&'static str] = &[
+        "allocationMode",
+        "capacity",
+        "count",
+        "derivedAttributes",
+        "deviceClassName",
+        "name",
+        "selectors",
+        "tolerations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allocation_mode = map.next_value()?,
+            1 => self.capacity = map.next_value()?,
+            2 => self.count = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.derived_attributes)?,
+            4 => self.device_class_name = map.next_value()?,
+            5 => self.name = map.next_value()?,
+            6 => crate::json::read_option_vec(map, &mut self.selectors)?,
+            7 => crate::json::read_option_vec(map, &mut self.tolerations)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceSubRequest {
@@ -2069,20 +3008,16 @@ impl crate::protobuf::Message for DeviceSubRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.device_class_name = pb::get(wire, &mut buf)?,
-                (3, wire) => pb::push(wire, &mut buf, m.selectors.get_or_insert_with(Vec::new))?,
-                (4, wire) => m.allocation_mode = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.count = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
-                (7, wire) => m.capacity = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (8, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.derived_attributes.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.device_class_name),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.selectors),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.allocation_mode),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.count),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.tolerations),
+                (7, wire) => pb::set_box(wire, &mut buf, &mut m.capacity),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.derived_attributes),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.selectors {
             v.shrink_to_fit();
@@ -2098,24 +3033,66 @@ impl crate::protobuf::Message for DeviceSubRequest {
 }
 
 /// The device this taint is attached to has the "effect" on any claim which does not tolerate the taint and, through the claim, to pods using the claim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaint {
     /// The effect of the taint on claims that do not tolerate the taint and through such claims on the pods using them.
     ///
     /// Valid effects are None, NoSchedule and NoExecute. PreferNoSchedule as used for nodes is not valid here. More effects may get added in the future. Consumers must treat unknown effects like None.
-    #[serde(rename = "effect", default)]
     pub effect: crate::primitives::Str,
     /// The taint key to be applied to a device. Must be a label name.
-    #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
     /// TimeAdded represents the time at which the taint was added or (only in a DeviceTaintRule) the effect was modified. Added automatically during create or update if not set.
     ///
     /// In addition, in a DeviceTaintRule a value provided during an update gets replaced with the current time if the provided value is the same as the old one and the new effect is different. Changing the key and/or value while keeping the effect unchanged is possible and does not update the time stamp because the eviction which uses it is either already started (NoExecute) or not started yet (NoEffect, NoSchedule).
-    #[serde(rename = "timeAdded", default, skip_serializing_if = "Option::is_none")]
     pub time_added: Option<crate::primitives::Time>,
     /// The taint value corresponding to the taint key. Must be a label value.
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeviceTaint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaint",
+            2 + usize::from(self.time_added.is_some()) + usize::from(self.value.is_some()),
+        )?;
+        st.serialize_field("effect", &self.effect)?;
+        st.serialize_field("key", &self.key)?;
+        if let Some(v) = &self.time_added {
+            st.serialize_field("timeAdded", v)?;
+        }
+        if let Some(v) = &self.value {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaint {
+    const NAME: &'static str = "DeviceTaint";
+    const KEYS: &'static [&'static str] = &["effect", "key", "timeAdded", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.effect = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.time_added = map.next_value()?,
+            3 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaint {
@@ -2141,37 +3118,76 @@ impl crate::protobuf::Message for DeviceTaint {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get(wire, &mut buf)?,
-                (2, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.effect = pb::get(wire, &mut buf)?,
-                (4, wire) => m.time_added = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.key),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.value),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.effect),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.time_added),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceTaintRule adds one taint to all devices which match the selector. This has the same effect as if the taint was specified directly in the ResourceSlice by the DRA driver.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRule {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec specifies the selector and one taint.
     ///
     /// Changing the spec automatically increments the metadata.generation number.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::resource::v1beta2::DeviceTaintRuleSpec,
     /// Status provides information about what was requested in the spec.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::resource::v1beta2::DeviceTaintRuleStatus>>,
+}
+
+impl serde::Serialize for DeviceTaintRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("DeviceTaintRule", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRule {
+    const NAME: &'static str = "DeviceTaintRule";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRule {
@@ -2195,11 +3211,11 @@ impl crate::protobuf::Message for DeviceTaintRule {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -2223,24 +3239,55 @@ impl crate::resource::Resource for DeviceTaintRule {
 }
 
 /// DeviceTaintRuleList is a collection of DeviceTaintRules.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of DeviceTaintRules.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1beta2::DeviceTaintRule>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for DeviceTaintRuleList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("DeviceTaintRuleList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRuleList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRuleList {
+    const NAME: &'static str = "DeviceTaintRuleList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRuleList {
@@ -2261,10 +3308,10 @@ impl crate::protobuf::Message for DeviceTaintRuleList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -2277,18 +3324,52 @@ impl crate::primitives::TypeInfo for DeviceTaintRuleList {
 }
 
 /// DeviceTaintRuleSpec specifies the selector and one taint.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleSpec {
     /// DeviceSelector defines which device(s) the taint is applied to. All selector criteria must be satisfied for a device to match. The empty selector matches all devices. Without a selector, no devices are matches.
-    #[serde(
-        rename = "deviceSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub device_selector: Option<Box<crate::api::resource::v1beta2::DeviceTaintSelector>>,
     /// The taint that gets applied to matching devices.
-    #[serde(rename = "taint", default)]
     pub taint: crate::api::resource::v1beta2::DeviceTaint,
+}
+
+impl serde::Serialize for DeviceTaintRuleSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaintRuleSpec",
+            1 + usize::from(self.device_selector.is_some()),
+        )?;
+        if let Some(v) = &self.device_selector {
+            st.serialize_field("deviceSelector", v)?;
+        }
+        st.serialize_field("taint", &self.taint)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRuleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRuleSpec {
+    const NAME: &'static str = "DeviceTaintRuleSpec";
+    const KEYS: &'static [&'static str] = &["deviceSelector", "taint"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.device_selector = map.next_value()?,
+            1 => self.taint = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRuleSpec {
@@ -2309,17 +3390,17 @@ impl crate::protobuf::Message for DeviceTaintRuleSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.device_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.taint = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.device_selector),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.taint),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// DeviceTaintRuleStatus provides information about an on-going pod eviction.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintRuleStatus {
     /// Conditions provide information about the state of the DeviceTaintRule and the cluster at some point in time, in a machine-readable and human-readable format.
     ///
@@ -2331,13 +3412,45 @@ pub struct DeviceTaintRuleStatus {
     /// For 'effect: None', the condition above gets set once for each change to the spec, with the message containing information about what would happen if the effect was 'NoExecute'. This feedback can be used to decide whether changing the effect to 'NoExecute' will work as intended. It only gets set once to avoid having to constantly update the status.
     ///
     /// Must have 8 or fewer entries.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
+}
+
+impl serde::Serialize for DeviceTaintRuleStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaintRuleStatus",
+            usize::from(self.conditions.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintRuleStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintRuleStatus {
+    const NAME: &'static str = "DeviceTaintRuleStatus";
+    const KEYS: &'static [&'static str] = &["conditions"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintRuleStatus {
@@ -2361,9 +3474,9 @@ impl crate::protobuf::Message for DeviceTaintRuleStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -2373,21 +3486,66 @@ impl crate::protobuf::Message for DeviceTaintRuleStatus {
 }
 
 /// DeviceTaintSelector defines which device(s) a DeviceTaintRule applies to. The empty selector matches all devices. Without a selector, no devices are matched.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceTaintSelector {
     /// If device is set, only devices with that name are selected. This field corresponds to slice.spec.devices\[\].name.
     ///
     /// Setting also driver and pool may be required to avoid ambiguity, but is not required.
-    #[serde(rename = "device", default, skip_serializing_if = "Option::is_none")]
     pub device: Option<crate::primitives::Str>,
     /// If driver is set, only devices from that driver are selected. This fields corresponds to slice.spec.driver.
-    #[serde(rename = "driver", default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<crate::primitives::Str>,
     /// If pool is set, only devices in that pool are selected.
     ///
     /// Also setting the driver name may be useful to avoid ambiguity when different drivers use the same pool name, but this is not required because selecting pools from different drivers may also be useful, for example when drivers with node-local devices use the node name as their pool name.
-    #[serde(rename = "pool", default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeviceTaintSelector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceTaintSelector",
+            usize::from(self.device.is_some())
+                + usize::from(self.driver.is_some())
+                + usize::from(self.pool.is_some()),
+        )?;
+        if let Some(v) = &self.device {
+            st.serialize_field("device", v)?;
+        }
+        if let Some(v) = &self.driver {
+            st.serialize_field("driver", v)?;
+        }
+        if let Some(v) = &self.pool {
+            st.serialize_field("pool", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceTaintSelector {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceTaintSelector {
+    const NAME: &'static str = "DeviceTaintSelector";
+    const KEYS: &'static [&'static str] = &["device", "driver", "pool"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.device = map.next_value()?,
+            1 => self.driver = map.next_value()?,
+            2 => self.pool = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceTaintSelector {
@@ -2411,38 +3569,88 @@ impl crate::protobuf::Message for DeviceTaintSelector {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (2, wire) => m.driver = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.pool = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.device = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.driver),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.pool),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.device),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// The ResourceClaim this DeviceToleration is attached to tolerates any taint that matches the triple &lt;key,value,effect&gt; using the matching operator &lt;operator&gt;.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceToleration {
     /// Effect indicates the taint effect to match. Empty means match all taint effects. When specified, allowed values are NoSchedule and NoExecute.
-    #[serde(rename = "effect", default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<crate::primitives::Str>,
     /// Key is the taint key that the toleration applies to. Empty means match all taint keys. If the key is empty, operator must be Exists; this combination means to match all values and all keys. Must be a label name.
-    #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<crate::primitives::Str>,
     /// Operator represents a key's relationship to the value. Valid operators are Exists and Equal. Defaults to Equal. Exists is equivalent to wildcard for value, so that a ResourceClaim can tolerate all taints of a particular category.
-    #[serde(rename = "operator", default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<crate::primitives::Str>,
     /// TolerationSeconds represents the period of time the toleration (which must be of effect NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not set, which means tolerate the taint forever (do not evict). Zero and negative values will be treated as 0 (evict immediately) by the system. If larger than zero, the time when the pod needs to be evicted is calculated as &lt;time when taint was adedd&gt; + &lt;toleration seconds&gt;.
-    #[serde(
-        rename = "tolerationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub toleration_seconds: Option<i64>,
     /// Value is the taint value the toleration matches to. If the operator is Exists, the value must be empty, otherwise just a regular string. Must be a label value.
-    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for DeviceToleration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DeviceToleration",
+            usize::from(self.effect.is_some())
+                + usize::from(self.key.is_some())
+                + usize::from(self.operator.is_some())
+                + usize::from(self.toleration_seconds.is_some())
+                + usize::from(self.value.is_some()),
+        )?;
+        if let Some(v) = &self.effect {
+            st.serialize_field("effect", v)?;
+        }
+        if let Some(v) = &self.key {
+            st.serialize_field("key", v)?;
+        }
+        if let Some(v) = &self.operator {
+            st.serialize_field("operator", v)?;
+        }
+        if let Some(v) = &self.toleration_seconds {
+            st.serialize_field("tolerationSeconds", v)?;
+        }
+        if let Some(v) = &self.value {
+            st.serialize_field("value", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceToleration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DeviceToleration {
+    const NAME: &'static str = "DeviceToleration";
+    const KEYS: &'static [&'static str] =
+        &["effect", "key", "operator", "tolerationSeconds", "value"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.effect = map.next_value()?,
+            1 => self.key = map.next_value()?,
+            2 => self.operator = map.next_value()?,
+            3 => self.toleration_seconds = map.next_value()?,
+            4 => self.value = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DeviceToleration {
@@ -2470,29 +3678,24 @@ impl crate::protobuf::Message for DeviceToleration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.operator = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.value = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.effect = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.toleration_seconds = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.key),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.operator),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.value),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.effect),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.toleration_seconds),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ExactDeviceRequest is a request for one or more identical devices.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExactDeviceRequest {
     /// AdminAccess indicates that this is a claim for administrative access to the device(s). Claims with AdminAccess are expected to be used for monitoring or other management services for a device.  They ignore all ordinary claims to the device with respect to access modes and any resource allocations.
     ///
     /// This is an alpha field and requires enabling the DRAAdminAccess feature gate. Admin access is disabled if this field is unset or set to false, otherwise it is enabled.
-    #[serde(
-        rename = "adminAccess",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub admin_access: Option<bool>,
     /// AllocationMode and its related fields define how devices are allocated to satisfy this request. Supported values are:
     ///
@@ -2508,21 +3711,14 @@ pub struct ExactDeviceRequest {
     /// If AllocationMode is not specified, the default mode is ExactCount. If the mode is ExactCount and count is not specified, the default count is one. Any other requests must specify this field.
     ///
     /// More modes may get added in the future. Clients must refuse to handle requests with unknown modes.
-    #[serde(
-        rename = "allocationMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allocation_mode: Option<crate::primitives::Str>,
     /// Capacity define resource requirements against each capacity.
     ///
     /// If this field is unset and the device supports multiple allocations, the default value will be applied to each capacity according to requestPolicy. For the capacity that has no requestPolicy, default is the full capacity value.
     ///
     /// Applies to each device allocation. If Count &gt; 1, the request fails if there aren't enough devices that meet the requirements. If AllocationMode is set to All, the request fails if there are devices that otherwise match the request, and have this capacity, with a value &gt;= the requested amount, but which cannot be allocated to this request.
-    #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<Box<crate::api::resource::v1beta2::CapacityRequirements>>,
     /// Count is used only when the count mode is "ExactCount". Must be greater than zero. If AllocationMode is ExactCount and this field is not specified, the default is one.
-    #[serde(rename = "count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     /// DerivedAttributes defines a set of virtual attributes computed via CEL expressions for each candidate device. These virtual attributes can be referenced in '.devices.constraints' to align and match different devices (e.g., co-allocating a GPU and a NIC on the same NUMA node) even if their drivers publish different attributes. Derived attributes are not available via 'device.attributes' in the CEL environment when evaluating selector expressions.
     ///
@@ -2533,27 +3729,14 @@ pub struct ExactDeviceRequest {
     /// The maximum number of derived attributes is 32.
     ///
     /// This is an alpha field and requires enabling the DRADerivedAttributes feature gate.
-    #[serde(
-        rename = "derivedAttributes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub derived_attributes: Option<Vec<crate::api::resource::v1beta2::DeviceDerivedAttribute>>,
     /// DeviceClassName references a specific DeviceClass, which can define additional configuration and selectors to be inherited by this request.
     ///
     /// A DeviceClassName is required.
     ///
     /// Administrators may use this to restrict which devices may get requested by only installing classes with selectors for permitted devices. If users are free to request anything without restrictions, then administrators can create an empty DeviceClass for users to reference.
-    #[serde(rename = "deviceClassName", default)]
     pub device_class_name: crate::primitives::Str,
     /// Selectors define criteria which must be satisfied by a specific device in order for that device to be considered for this request. All selectors must be satisfied for a device to be considered.
-    #[serde(
-        rename = "selectors",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub selectors: Option<Vec<crate::api::resource::v1beta2::DeviceSelector>>,
     /// If specified, the request's tolerations.
     ///
@@ -2564,13 +3747,86 @@ pub struct ExactDeviceRequest {
     /// The maximum number of tolerations is 16.
     ///
     /// This is a beta field and requires enabling the DRADeviceTaints feature gate.
-    #[serde(
-        rename = "tolerations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub tolerations: Option<Vec<crate::api::resource::v1beta2::DeviceToleration>>,
+}
+
+impl serde::Serialize for ExactDeviceRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ExactDeviceRequest",
+            1 + usize::from(self.admin_access.is_some())
+                + usize::from(self.allocation_mode.is_some())
+                + usize::from(self.capacity.is_some())
+                + usize::from(self.count.is_some())
+                + usize::from(self.derived_attributes.is_some())
+                + usize::from(self.selectors.is_some())
+                + usize::from(self.tolerations.is_some()),
+        )?;
+        if let Some(v) = &self.admin_access {
+            st.serialize_field("adminAccess", v)?;
+        }
+        if let Some(v) = &self.allocation_mode {
+            st.serialize_field("allocationMode", v)?;
+        }
+        if let Some(v) = &self.capacity {
+            st.serialize_field("capacity", v)?;
+        }
+        if let Some(v) = &self.count {
+            st.serialize_field("count", v)?;
+        }
+        if let Some(v) = &self.derived_attributes {
+            st.serialize_field("derivedAttributes", v)?;
+        }
+        st.serialize_field("deviceClassName", &self.device_class_name)?;
+        if let Some(v) = &self.selectors {
+            st.serialize_field("selectors", v)?;
+        }
+        if let Some(v) = &self.tolerations {
+            st.serialize_field("tolerations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExactDeviceRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ExactDeviceRequest {
+    const NAME: &'static str = "ExactDeviceRequest";
+    const KEYS: &'static [&'static str] = &[
+        "adminAccess",
+        "allocationMode",
+        "capacity",
+        "count",
+        "derivedAttributes",
+        "deviceClassName",
+        "selectors",
+        "tolerations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.admin_access = map.next_value()?,
+            1 => self.allocation_mode = map.next_value()?,
+            2 => self.capacity = map.next_value()?,
+            3 => self.count = map.next_value()?,
+            4 => crate::json::read_option_vec(map, &mut self.derived_attributes)?,
+            5 => self.device_class_name = map.next_value()?,
+            6 => crate::json::read_option_vec(map, &mut self.selectors)?,
+            7 => crate::json::read_option_vec(map, &mut self.tolerations)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ExactDeviceRequest {
@@ -2619,20 +3875,16 @@ impl crate::protobuf::Message for ExactDeviceRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.device_class_name = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.selectors.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.allocation_mode = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.count = pb::get_nonzero(wire, &mut buf)?,
-                (5, wire) => m.admin_access = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => pb::push(wire, &mut buf, m.tolerations.get_or_insert_with(Vec::new))?,
-                (7, wire) => m.capacity = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (8, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.derived_attributes.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.device_class_name),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.selectors),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.allocation_mode),
+                (4, wire) => pb::set_nonzero(wire, &mut buf, &mut m.count),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.admin_access),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.tolerations),
+                (7, wire) => pb::set_box(wire, &mut buf, &mut m.capacity),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.derived_attributes),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.selectors {
             v.shrink_to_fit();
@@ -2648,34 +3900,66 @@ impl crate::protobuf::Message for ExactDeviceRequest {
 }
 
 /// NetworkDeviceData provides network-related details for the allocated device. This information may be filled by drivers or other components to configure or identify the device within a network context.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkDeviceData {
     /// HardwareAddress represents the hardware address (e.g. MAC Address) of the device's network interface.
     ///
     /// Must not be longer than 128 bytes.
-    #[serde(
-        rename = "hardwareAddress",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hardware_address: Option<crate::primitives::Str>,
     /// InterfaceName specifies the name of the network interface associated with the allocated device. This might be the name of a physical or virtual network interface being configured in the pod.
     ///
     /// Must not be longer than 256 bytes.
-    #[serde(
-        rename = "interfaceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub interface_name: Option<crate::primitives::Str>,
     /// IPs lists the network addresses assigned to the device's network interface. This can include both IPv4 and IPv6 addresses. The IPs are in the CIDR notation, which includes both the address and the associated subnet mask. e.g.: "192.0.2.5/24" for IPv4 and "2001:db8::5/64" for IPv6.
-    #[serde(
-        rename = "ips",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub ips: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for NetworkDeviceData {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NetworkDeviceData",
+            usize::from(self.hardware_address.is_some())
+                + usize::from(self.interface_name.is_some())
+                + usize::from(self.ips.is_some()),
+        )?;
+        if let Some(v) = &self.hardware_address {
+            st.serialize_field("hardwareAddress", v)?;
+        }
+        if let Some(v) = &self.interface_name {
+            st.serialize_field("interfaceName", v)?;
+        }
+        if let Some(v) = &self.ips {
+            st.serialize_field("ips", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NetworkDeviceData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NetworkDeviceData {
+    const NAME: &'static str = "NetworkDeviceData";
+    const KEYS: &'static [&'static str] = &["hardwareAddress", "interfaceName", "ips"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.hardware_address = map.next_value()?,
+            1 => self.interface_name = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.ips)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NetworkDeviceData {
@@ -2701,11 +3985,11 @@ impl crate::protobuf::Message for NetworkDeviceData {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.interface_name = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, m.ips.get_or_insert_with(Vec::new))?,
-                (3, wire) => m.hardware_address = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.interface_name),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.ips),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.hardware_address),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.ips {
             v.shrink_to_fit();
@@ -2715,29 +3999,63 @@ impl crate::protobuf::Message for NetworkDeviceData {
 }
 
 /// NodeAllocatableMapping defines how a DRA allocation directly translates into a node allocatable resource quantity. The mapping can be derived from either the count of allocated devices (via deviceMultiplier) or the specific capacity consumed (via capacityKey and capacityMultiplier). These options are mutually exclusive. Kubelet adds this mapped resource quantity from claim to both requests and limits at the pod-level cgroup, and to limits at the container-level cgroup for each container referencing the claim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeAllocatableMapping {
     /// CapacityKey references a capacity name defined as a key in the 'spec.devices\[*\].capacity' map. When this field is set, the value associated with this key in the 'status.allocation.devices.results\[*\].consumedCapacity' map (for a specific claim allocation) determines the base quantity for the node allocatable resource. 'capacityMultiplier' must also be set and is multiplied with the base quantity. For example, if 'spec.devices\[*\].capacity' has an entry "dra.example.com/memory": "128Gi", and this field is set to "dra.example.com/memory", then for a claim allocation that consumes { "dra.example.com/memory": "4Gi" } the base quantity for the node allocatable resource mapping will be "4Gi". The final node allocatable resource amount is 'consumedCapacity\[capacityKey\]' * 'capacityMultiplier'.
-    #[serde(
-        rename = "capacityKey",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub capacity_key: Option<crate::primitives::Str>,
     /// CapacityMultiplier is used as a multiplier for the allocated capacity consumed. It is only valid if 'capacityKey' is set. The final node allocatable resource amount is 'consumedCapacity\[capacityKey\]' * 'capacityMultiplier'. For example, if a Device's capacity "dra.example.com/cores" is consumed, and each "core" provides 2 "cpu"s, the mapping would be: {ResourceName: "cpu", capacityKey: "dra.example.com/cores", capacityMultiplier: "2"}. If a claim consumes 8 "dra.example.com/cores", the CPU footprint is 8 * 2 = 16.
-    #[serde(
-        rename = "capacityMultiplier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub capacity_multiplier: Option<crate::primitives::Quantity>,
     /// DeviceMultiplier is used as a multiplier for the allocated device count in the claim. The final node allocatable resource amount is 'deviceCount' * 'deviceMultiplier'. For example, a DRA driver representing each cache complex (CCX) as a device would have {ResourceName: "cpu", deviceMultiplier: "8"} in its 'nodeAllocatableResources'. If 2 devices (CCX) are allocated to the claim, 2 * 8 = 16 CPUs would be considered as allocated. It is only valid when 'capacityKey' and 'capacityMultiplier' are not set.
-    #[serde(
-        rename = "deviceMultiplier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub device_multiplier: Option<crate::primitives::Quantity>,
+}
+
+impl serde::Serialize for NodeAllocatableMapping {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NodeAllocatableMapping",
+            usize::from(self.capacity_key.is_some())
+                + usize::from(self.capacity_multiplier.is_some())
+                + usize::from(self.device_multiplier.is_some()),
+        )?;
+        if let Some(v) = &self.capacity_key {
+            st.serialize_field("capacityKey", v)?;
+        }
+        if let Some(v) = &self.capacity_multiplier {
+            st.serialize_field("capacityMultiplier", v)?;
+        }
+        if let Some(v) = &self.device_multiplier {
+            st.serialize_field("deviceMultiplier", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NodeAllocatableMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NodeAllocatableMapping {
+    const NAME: &'static str = "NodeAllocatableMapping";
+    const KEYS: &'static [&'static str] =
+        &["capacityKey", "capacityMultiplier", "deviceMultiplier"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.capacity_key = map.next_value()?,
+            1 => self.capacity_multiplier = map.next_value()?,
+            2 => self.device_multiplier = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NodeAllocatableMapping {
@@ -2761,29 +4079,65 @@ impl crate::protobuf::Message for NodeAllocatableMapping {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.capacity_key = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.capacity_multiplier = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.device_multiplier = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.capacity_key),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.capacity_multiplier),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.device_multiplier),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NodeAllocatableOverhead defines auxiliary resource overheads incurred when allocating a device. Overheads can be specified as a fixed cost per pod referencing the claim, a variable cost per container reference, or both. Kubelet accounts for this overhead by adding it to both the pod-level and container-level cgroups of referencing containers.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeAllocatableOverhead {
     /// PerContainer is applied per container reference to the claim. This models overhead scaling linearly with the number of containers actively using the device. When both PerPod and PerContainer are specified, the total overhead allocated for each pod referencing the claim is computed as: Quantity = PerPod + (PerContainer * NumReferences) Kubelet accounts for this overhead in cgroups: - Pod-level cgroup (requests and limits): Kubelet adds PerPod + (PerContainer * NumReferences). - Container-level cgroup (limits only): Kubelet adds PerPod + PerContainer for each referencing container. This allows any single container to access the pod-level overhead, while the parent cgroup caps the total usage to account for PerPod exactly once.
-    #[serde(
-        rename = "perContainer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub per_container: Option<crate::primitives::Quantity>,
     /// PerPod is overhead applied once per pod referencing the claim on this node. This is a flat overhead incurred for every pod referencing the claim.
-    #[serde(rename = "perPod", default, skip_serializing_if = "Option::is_none")]
     pub per_pod: Option<crate::primitives::Quantity>,
+}
+
+impl serde::Serialize for NodeAllocatableOverhead {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NodeAllocatableOverhead",
+            usize::from(self.per_container.is_some()) + usize::from(self.per_pod.is_some()),
+        )?;
+        if let Some(v) = &self.per_container {
+            st.serialize_field("perContainer", v)?;
+        }
+        if let Some(v) = &self.per_pod {
+            st.serialize_field("perPod", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NodeAllocatableOverhead {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NodeAllocatableOverhead {
+    const NAME: &'static str = "NodeAllocatableOverhead";
+    const KEYS: &'static [&'static str] = &["perContainer", "perPod"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.per_container = map.next_value()?,
+            1 => self.per_pod = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NodeAllocatableOverhead {
@@ -2804,24 +4158,64 @@ impl crate::protobuf::Message for NodeAllocatableOverhead {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.per_pod = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.per_container = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.per_pod),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.per_container),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// NodeAllocatableResource defines the translation between the DRA device/capacity units requested to the corresponding quantity of the node allocatable resource. At least one of Mapping or Overhead must be specified. Not specifying either is an invalid configuration.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeAllocatableResource {
     /// Mapping is used when the device directly models a node allocatable resource like standard CPU or memory (e.g., with a CPU DRA driver). The calculated quantity is accounted for exactly once per claim instance on the node. To prevent node cgroup isolation friction, the scheduler explicitly blocks sharing mapped device claims across multiple pods.
-    #[serde(rename = "mapping", default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<Box<crate::api::resource::v1beta2::NodeAllocatableMapping>>,
     /// Overhead contains fields for modeling auxiliary overhead incurred on node allocatable resources when allocating devices that are not themselves modeling a node allocatable resource (e.g., host memory overhead for GPUs). Sharing overhead-mapped claims across multiple pods is allowed. The node allocatable overhead is accounted for individually for each pod referencing the claim. Overhead is always subtracted from the node's allocatable capacity for the resource, even when mapping is specified for the same resource. Eg: If a device models memory capacity per socket as a consumable capacity pool via Mapping (with CapacityKey), any overhead specified for the same resource will be subtracted from the node's general allocatable capacity and not from the per-socket capacity pool in Mapping.
-    #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<Box<crate::api::resource::v1beta2::NodeAllocatableOverhead>>,
+}
+
+impl serde::Serialize for NodeAllocatableResource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "NodeAllocatableResource",
+            usize::from(self.mapping.is_some()) + usize::from(self.overhead.is_some()),
+        )?;
+        if let Some(v) = &self.mapping {
+            st.serialize_field("mapping", v)?;
+        }
+        if let Some(v) = &self.overhead {
+            st.serialize_field("overhead", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NodeAllocatableResource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for NodeAllocatableResource {
+    const NAME: &'static str = "NodeAllocatableResource";
+    const KEYS: &'static [&'static str] = &["mapping", "overhead"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.mapping = map.next_value()?,
+            1 => self.overhead = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for NodeAllocatableResource {
@@ -2842,30 +4236,63 @@ impl crate::protobuf::Message for NodeAllocatableResource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (3, wire) => m.mapping = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.overhead = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.mapping),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.overhead),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// OpaqueDeviceConfiguration contains configuration parameters for a driver in a format defined by the driver vendor.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpaqueDeviceConfiguration {
     /// Driver is used to determine which kubelet plugin needs to be passed these configuration parameters.
     ///
     /// An admission policy provided by the driver developer could use this to decide whether it needs to validate them.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters.
-    #[serde(rename = "driver", default)]
     pub driver: crate::primitives::Str,
     /// Parameters can contain arbitrary data. It is the responsibility of the driver developer to handle validation and versioning. Typically this includes self-identification and a version ("kind" + "apiVersion" for Kubernetes types), with conversion between different versions.
     ///
     /// The length of the raw data must be smaller or equal to 10 Ki.
-    #[serde(rename = "parameters", default)]
     pub parameters: crate::primitives::RawExtension,
+}
+
+impl serde::Serialize for OpaqueDeviceConfiguration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("OpaqueDeviceConfiguration", 2)?;
+        st.serialize_field("driver", &self.driver)?;
+        st.serialize_field("parameters", &self.parameters)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OpaqueDeviceConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for OpaqueDeviceConfiguration {
+    const NAME: &'static str = "OpaqueDeviceConfiguration";
+    const KEYS: &'static [&'static str] = &["driver", "parameters"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.driver = map.next_value()?,
+            1 => self.parameters = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for OpaqueDeviceConfiguration {
@@ -2886,10 +4313,10 @@ impl crate::protobuf::Message for OpaqueDeviceConfiguration {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
-                (2, wire) => m.parameters = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.driver),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.parameters),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -2898,23 +4325,66 @@ impl crate::protobuf::Message for OpaqueDeviceConfiguration {
 /// ResourceClaim describes a request for access to resources in the cluster, for use by workloads. For example, if a workload needs an accelerator device with specific properties, this is how that request is expressed. The status stanza tracks whether this claim has been satisfied and what specific resources have been allocated.
 ///
 /// This is an alpha type and requires enabling the DynamicResourceAllocation feature gate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaim {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Spec describes what is being requested and how to configure it. The spec is immutable.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::resource::v1beta2::ResourceClaimSpec>>,
     /// Status describes whether the claim is ready to use and what has been allocated.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::resource::v1beta2::ResourceClaimStatus>>,
+}
+
+impl serde::Serialize for ResourceClaim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceClaim",
+            3 + usize::from(self.spec.is_some()) + usize::from(self.status.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaim {
+    const NAME: &'static str = "ResourceClaim";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaim {
@@ -2938,11 +4408,11 @@ impl crate::protobuf::Message for ResourceClaim {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -2966,20 +4436,60 @@ impl crate::resource::Resource for ResourceClaim {
 }
 
 /// ResourceClaimConsumerReference contains enough information to let you locate the consumer of a ResourceClaim. The user must be a resource in the same namespace as the ResourceClaim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimConsumerReference {
     /// APIGroup is the group for the resource being referenced. It is empty for the core API. This matches the group in the APIVersion that is used when creating the resources.
-    #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<crate::primitives::Str>,
     /// Name is the name of resource being referenced.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// Resource is the type of resource being referenced, for example "pods".
-    #[serde(rename = "resource", default)]
     pub resource: crate::primitives::Str,
     /// UID identifies exactly one incarnation of the resource.
-    #[serde(rename = "uid", default)]
     pub uid: crate::primitives::Str,
+}
+
+impl serde::Serialize for ResourceClaimConsumerReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceClaimConsumerReference",
+            3 + usize::from(self.api_group.is_some()),
+        )?;
+        if let Some(v) = &self.api_group {
+            st.serialize_field("apiGroup", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("resource", &self.resource)?;
+        st.serialize_field("uid", &self.uid)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimConsumerReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimConsumerReference {
+    const NAME: &'static str = "ResourceClaimConsumerReference";
+    const KEYS: &'static [&'static str] = &["apiGroup", "name", "resource", "uid"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_group = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.resource = map.next_value()?,
+            3 => self.uid = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimConsumerReference {
@@ -3005,36 +4515,67 @@ impl crate::protobuf::Message for ResourceClaimConsumerReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.api_group = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.resource = pb::get(wire, &mut buf)?,
-                (4, wire) => m.name = pb::get(wire, &mut buf)?,
-                (5, wire) => m.uid = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_group),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.resource),
+                (4, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (5, wire) => pb::set(wire, &mut buf, &mut m.uid),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourceClaimList is a collection of claims.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource claims.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1beta2::ResourceClaim>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ResourceClaimList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourceClaimList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimList {
+    const NAME: &'static str = "ResourceClaimList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimList {
@@ -3055,10 +4596,10 @@ impl crate::protobuf::Message for ResourceClaimList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -3071,11 +4612,46 @@ impl crate::primitives::TypeInfo for ResourceClaimList {
 }
 
 /// ResourceClaimSpec defines what is being requested in a ResourceClaim and how to configure it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimSpec {
     /// Devices defines how to request devices.
-    #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Box<crate::api::resource::v1beta2::DeviceClaim>>,
+}
+
+impl serde::Serialize for ResourceClaimSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("ResourceClaimSpec", usize::from(self.devices.is_some()))?;
+        if let Some(v) = &self.devices {
+            st.serialize_field("devices", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimSpec {
+    const NAME: &'static str = "ResourceClaimSpec";
+    const KEYS: &'static [&'static str] = &["devices"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.devices = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimSpec {
@@ -3095,31 +4671,20 @@ impl crate::protobuf::Message for ResourceClaimSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.devices = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.devices),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourceClaimStatus tracks whether the resource has been allocated and what the result of that was.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimStatus {
     /// Allocation is set once the claim has been allocated successfully.
-    #[serde(
-        rename = "allocation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allocation: Option<Box<crate::api::resource::v1beta2::AllocationResult>>,
     /// Devices contains the status of each device allocated for this claim, as reported by the driver. This can include driver-specific information. Entries are owned by their respective drivers.
-    #[serde(
-        rename = "devices",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub devices: Option<Vec<crate::api::resource::v1beta2::AllocatedDeviceStatus>>,
     /// ReservedFor indicates which entities are currently allowed to use the claim. A Pod which references a ResourceClaim which is not reserved for that Pod will not be started. A claim that is in use or might be in use because it has been reserved must not get deallocated.
     ///
@@ -3128,13 +4693,55 @@ pub struct ResourceClaimStatus {
     /// Both schedulers try to add their pod to the claim.status.reservedFor field, but only the update that reaches the API server first gets stored. The other one fails with an error and the scheduler which issued it knows that it must put the pod back into the queue, waiting for the ResourceClaim to become usable again.
     ///
     /// There can be at most 256 such reservations. This may get increased in the future, but not reduced.
-    #[serde(
-        rename = "reservedFor",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub reserved_for: Option<Vec<crate::api::resource::v1beta2::ResourceClaimConsumerReference>>,
+}
+
+impl serde::Serialize for ResourceClaimStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceClaimStatus",
+            usize::from(self.allocation.is_some())
+                + usize::from(self.devices.is_some())
+                + usize::from(self.reserved_for.is_some()),
+        )?;
+        if let Some(v) = &self.allocation {
+            st.serialize_field("allocation", v)?;
+        }
+        if let Some(v) = &self.devices {
+            st.serialize_field("devices", v)?;
+        }
+        if let Some(v) = &self.reserved_for {
+            st.serialize_field("reservedFor", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimStatus {
+    const NAME: &'static str = "ResourceClaimStatus";
+    const KEYS: &'static [&'static str] = &["allocation", "devices", "reservedFor"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allocation = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.devices)?,
+            2 => crate::json::read_option_vec(map, &mut self.reserved_for)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimStatus {
@@ -3165,11 +4772,11 @@ impl crate::protobuf::Message for ResourceClaimStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.allocation = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => pb::push(wire, &mut buf, m.reserved_for.get_or_insert_with(Vec::new))?,
-                (4, wire) => pb::push(wire, &mut buf, m.devices.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.allocation),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.reserved_for),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.devices),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.reserved_for {
             v.shrink_to_fit();
@@ -3184,22 +4791,62 @@ impl crate::protobuf::Message for ResourceClaimStatus {
 /// ResourceClaimTemplate is used to produce ResourceClaim objects.
 ///
 /// This is an alpha type and requires enabling the DynamicResourceAllocation feature gate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimTemplate {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Describes the ResourceClaim that is to be generated.
     ///
     /// This field is immutable. A ResourceClaim will get created by the control plane for a Pod when needed and then not get updated anymore.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::resource::v1beta2::ResourceClaimTemplateSpec>>,
+}
+
+impl serde::Serialize for ResourceClaimTemplate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceClaimTemplate",
+            3 + usize::from(self.spec.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimTemplate {
+    const NAME: &'static str = "ResourceClaimTemplate";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimTemplate {
@@ -3220,10 +4867,10 @@ impl crate::protobuf::Message for ResourceClaimTemplate {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -3247,24 +4894,55 @@ impl crate::resource::Resource for ResourceClaimTemplate {
 }
 
 /// ResourceClaimTemplateList is a collection of claim templates.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimTemplateList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource claim templates.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1beta2::ResourceClaimTemplate>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ResourceClaimTemplateList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourceClaimTemplateList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimTemplateList {
+    const NAME: &'static str = "ResourceClaimTemplateList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimTemplateList {
@@ -3285,10 +4963,10 @@ impl crate::protobuf::Message for ResourceClaimTemplateList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -3301,14 +4979,54 @@ impl crate::primitives::TypeInfo for ResourceClaimTemplateList {
 }
 
 /// ResourceClaimTemplateSpec contains the metadata and fields for a ResourceClaim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceClaimTemplateSpec {
     /// ObjectMeta may contain labels and annotations that will be copied into the ResourceClaim when creating it. No other fields are allowed and will be rejected during validation.
-    #[serde(rename = "metadata", default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Box<crate::api::meta::v1::ObjectMeta>>,
     /// Spec for the ResourceClaim. The entire content is copied unchanged into the ResourceClaim that gets created from this template. The same fields as in a ResourceClaim are also valid here.
-    #[serde(rename = "spec", default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Box<crate::api::resource::v1beta2::ResourceClaimSpec>>,
+}
+
+impl serde::Serialize for ResourceClaimTemplateSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceClaimTemplateSpec",
+            usize::from(self.metadata.is_some()) + usize::from(self.spec.is_some()),
+        )?;
+        if let Some(v) = &self.metadata {
+            st.serialize_field("metadata", v)?;
+        }
+        if let Some(v) = &self.spec {
+            st.serialize_field("spec", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceClaimTemplateSpec {
+    const NAME: &'static str = "ResourceClaimTemplateSpec";
+    const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.metadata = map.next_value()?,
+            1 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceClaimTemplateSpec {
@@ -3329,33 +5047,67 @@ impl crate::protobuf::Message for ResourceClaimTemplateSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// ResourcePool describes the pool that ResourceSlices belong to.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePool {
     /// Generation tracks the change in a pool over time. Whenever a driver changes something about one or more of the resources in a pool, it must change the generation in all ResourceSlices which are part of that pool. Consumers of ResourceSlices should only consider resources from the pool with the highest generation number. The generation may be reset by drivers, which should be fine for consumers, assuming that all ResourceSlices in a pool are updated to match or deleted.
     ///
     /// Combined with ResourceSliceCount, this mechanism enables consumers to detect pools which are comprised of multiple ResourceSlices and are in an incomplete state.
-    #[serde(rename = "generation", default)]
     pub generation: i64,
     /// Name is used to identify the pool. For node-local devices, this is often the node name, but this is not required. A field selector can be used to list only ResourceSlice objects belonging to a certain pool.
     ///
     /// It must not be longer than 253 characters and must consist of one or more DNS sub-domains separated by slashes. This field is immutable.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// ResourceSliceCount is the total number of ResourceSlices in the pool at this generation number. Must be greater than zero.
     ///
     /// Consumers can use this to check whether they have seen all ResourceSlices belonging to the same pool.
-    #[serde(rename = "resourceSliceCount", default)]
     pub resource_slice_count: i64,
+}
+
+impl serde::Serialize for ResourcePool {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourcePool", 3)?;
+        st.serialize_field("generation", &self.generation)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("resourceSliceCount", &self.resource_slice_count)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourcePool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourcePool {
+    const NAME: &'static str = "ResourcePool";
+    const KEYS: &'static [&'static str] = &["generation", "name", "resourceSliceCount"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.generation = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.resource_slice_count = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourcePool {
@@ -3379,11 +5131,11 @@ impl crate::protobuf::Message for ResourcePool {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.generation = pb::get(wire, &mut buf)?,
-                (3, wire) => m.resource_slice_count = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.generation),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.resource_slice_count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -3400,22 +5152,57 @@ impl crate::protobuf::Message for ResourcePool {
 /// For resources that are not local to a node, the node name is not set. Instead, the driver may use a node selector to specify where the devices are available.
 ///
 /// This is an alpha type and requires enabling the DynamicResourceAllocation feature gate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSlice {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard object metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// Contains the information published by the driver.
     ///
     /// Changing the spec automatically increments the metadata.generation number.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::resource::v1beta2::ResourceSliceSpec,
+}
+
+impl serde::Serialize for ResourceSlice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourceSlice", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceSlice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceSlice {
+    const NAME: &'static str = "ResourceSlice";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceSlice {
@@ -3436,10 +5223,10 @@ impl crate::protobuf::Message for ResourceSlice {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -3463,24 +5250,55 @@ impl crate::resource::Resource for ResourceSlice {
 }
 
 /// ResourceSliceList is a collection of ResourceSlices.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSliceList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of resource ResourceSlices.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::resource::v1beta2::ResourceSlice>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for ResourceSliceList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("ResourceSliceList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceSliceList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceSliceList {
+    const NAME: &'static str = "ResourceSliceList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceSliceList {
@@ -3501,10 +5319,10 @@ impl crate::protobuf::Message for ResourceSliceList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -3517,68 +5335,43 @@ impl crate::primitives::TypeInfo for ResourceSliceList {
 }
 
 /// ResourceSliceSpec contains the information published by the driver in one ResourceSlice.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSliceSpec {
     /// AllNodes indicates that all nodes have access to the resources in the pool.
     ///
     /// Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set.
-    #[serde(rename = "allNodes", default, skip_serializing_if = "Option::is_none")]
     pub all_nodes: Option<bool>,
     /// Devices lists some or all of the devices in this pool.
     ///
     /// Must not have more than 128 entries. If any device uses taints or consumes counters the limit is 64.
     ///
     /// Only one of Devices and SharedCounters can be set in a ResourceSlice.
-    #[serde(
-        rename = "devices",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub devices: Option<Vec<crate::api::resource::v1beta2::Device>>,
     /// Driver identifies the DRA driver providing the capacity information. A field selector can be used to list only ResourceSlice objects with a certain driver name.
     ///
     /// Must be a DNS subdomain and should end with a DNS domain owned by the vendor of the driver. It should use only lower case characters. This field is immutable.
-    #[serde(rename = "driver", default)]
     pub driver: crate::primitives::Str,
     /// NodeName identifies the node which provides the resources in this pool. A field selector can be used to list only ResourceSlice objects belonging to a certain node.
     ///
     /// This field can be used to limit access from nodes to ResourceSlices with the same node name. It also indicates to autoscalers that adding new nodes of the same type as some old node might also make new resources available.
     ///
     /// Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set. This field is immutable.
-    #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<crate::primitives::Str>,
     /// NodeSelector defines which nodes have access to the resources in the pool, when that pool is not limited to a single node.
     ///
     /// Must use exactly one term.
     ///
     /// Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set.
-    #[serde(
-        rename = "nodeSelector",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub node_selector: Option<Box<crate::api::core::v1::NodeSelector>>,
     /// PartitionTypeAttribute names a string device attribute (by fully qualified name, e.g. "gpu.example.com/profile") whose value labels each device with its partition type, such as "Full" or "Half" for a MIG-style GPU.
     ///
     /// When set, every partitionable device in the slice must carry the attribute and devices sharing a value must share the same ConsumesCounters cost.
-    #[serde(
-        rename = "partitionTypeAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub partition_type_attribute: Option<crate::primitives::Str>,
     /// PerDeviceNodeSelection defines whether the access from nodes to resources in the pool is set on the ResourceSlice level or on each device. If it is set to true, every device defined the ResourceSlice must specify this individually.
     ///
     /// Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set.
-    #[serde(
-        rename = "perDeviceNodeSelection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub per_device_node_selection: Option<bool>,
     /// Pool describes the pool that this ResourceSlice belongs to.
-    #[serde(rename = "pool", default)]
     pub pool: crate::api::resource::v1beta2::ResourcePool,
     /// SharedCounters defines a list of counter sets, each of which has a name and a list of counters available.
     ///
@@ -3587,12 +5380,6 @@ pub struct ResourceSliceSpec {
     /// Only one of Devices and SharedCounters can be set in a ResourceSlice.
     ///
     /// The maximum number of counter sets is 8.
-    #[serde(
-        rename = "sharedCounters",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub shared_counters: Option<Vec<crate::api::resource::v1beta2::CounterSet>>,
     /// SkipNodeOperations lists node-local resource operations (gRPC calls) that will be skipped for the devices in this slice when determining whether operations are necessary on the node. If all allocated devices for a driver in a claim skip an operation, that gRPC call will be skipped. Valid values are:
     ///
@@ -3602,13 +5389,95 @@ pub struct ResourceSliceSpec {
     /// - "NodeUnprepareResources": NodeUnprepareResources gRPC calls are skipped. - "*": All node-local resource operations are skipped.
     ///
     /// Other values may be added in the future. The kubelet must ignore unknown values.
-    #[serde(
-        rename = "skipNodeOperations",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub skip_node_operations: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for ResourceSliceSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "ResourceSliceSpec",
+            2 + usize::from(self.all_nodes.is_some())
+                + usize::from(self.devices.is_some())
+                + usize::from(self.node_name.is_some())
+                + usize::from(self.node_selector.is_some())
+                + usize::from(self.partition_type_attribute.is_some())
+                + usize::from(self.per_device_node_selection.is_some())
+                + usize::from(self.shared_counters.is_some())
+                + usize::from(self.skip_node_operations.is_some()),
+        )?;
+        if let Some(v) = &self.all_nodes {
+            st.serialize_field("allNodes", v)?;
+        }
+        if let Some(v) = &self.devices {
+            st.serialize_field("devices", v)?;
+        }
+        st.serialize_field("driver", &self.driver)?;
+        if let Some(v) = &self.node_name {
+            st.serialize_field("nodeName", v)?;
+        }
+        if let Some(v) = &self.node_selector {
+            st.serialize_field("nodeSelector", v)?;
+        }
+        if let Some(v) = &self.partition_type_attribute {
+            st.serialize_field("partitionTypeAttribute", v)?;
+        }
+        if let Some(v) = &self.per_device_node_selection {
+            st.serialize_field("perDeviceNodeSelection", v)?;
+        }
+        st.serialize_field("pool", &self.pool)?;
+        if let Some(v) = &self.shared_counters {
+            st.serialize_field("sharedCounters", v)?;
+        }
+        if let Some(v) = &self.skip_node_operations {
+            st.serialize_field("skipNodeOperations", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceSliceSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for ResourceSliceSpec {
+    const NAME: &'static str = "ResourceSliceSpec";
+    const KEYS: &'static [&'static str] = &[
+        "allNodes",
+        "devices",
+        "driver",
+        "nodeName",
+        "nodeSelector",
+        "partitionTypeAttribute",
+        "perDeviceNodeSelection",
+        "pool",
+        "sharedCounters",
+        "skipNodeOperations",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.all_nodes = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.devices)?,
+            2 => self.driver = map.next_value()?,
+            3 => self.node_name = map.next_value()?,
+            4 => self.node_selector = map.next_value()?,
+            5 => self.partition_type_attribute = map.next_value()?,
+            6 => self.per_device_node_selection = map.next_value()?,
+            7 => self.pool = map.next_value()?,
+            8 => crate::json::read_option_vec(map, &mut self.shared_counters)?,
+            9 => crate::json::read_option_vec(map, &mut self.skip_node_operations)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for ResourceSliceSpec {
@@ -3658,26 +5527,18 @@ impl crate::protobuf::Message for ResourceSliceSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.driver = pb::get(wire, &mut buf)?,
-                (2, wire) => m.pool = pb::get(wire, &mut buf)?,
-                (3, wire) => m.node_name = Some(pb::get(wire, &mut buf)?),
-                (4, wire) => m.node_selector = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.all_nodes = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => pb::push(wire, &mut buf, m.devices.get_or_insert_with(Vec::new))?,
-                (7, wire) => m.per_device_node_selection = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.shared_counters.get_or_insert_with(Vec::new),
-                )?,
-                (9, wire) => m.partition_type_attribute = Some(pb::get(wire, &mut buf)?),
-                (10, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.skip_node_operations.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.driver),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.pool),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.node_name),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.node_selector),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.all_nodes),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.devices),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.per_device_node_selection),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.shared_counters),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.partition_type_attribute),
+                (10, wire) => pb::push_some(wire, &mut buf, &mut m.skip_node_operations),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.devices {
             v.shrink_to_fit();

@@ -7,8 +7,36 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// AllCompositeDisruptionMode means that children of a CompositePodGroup can only be disrupted or preempted together.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllCompositeDisruptionMode {}
+
+impl serde::Serialize for AllCompositeDisruptionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("AllCompositeDisruptionMode", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AllCompositeDisruptionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for AllCompositeDisruptionMode {
+    const NAME: &'static str = "AllCompositeDisruptionMode";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for AllCompositeDisruptionMode {
     const NAME: &'static str = "AllCompositeDisruptionMode";
@@ -32,8 +60,36 @@ impl crate::protobuf::Message for AllCompositeDisruptionMode {
 }
 
 /// AllDisruptionMode specifies that children can only be disrupted together.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllDisruptionMode {}
+
+impl serde::Serialize for AllDisruptionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("AllDisruptionMode", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AllDisruptionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for AllDisruptionMode {
+    const NAME: &'static str = "AllDisruptionMode";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for AllDisruptionMode {
     const NAME: &'static str = "AllDisruptionMode";
@@ -57,8 +113,36 @@ impl crate::protobuf::Message for AllDisruptionMode {
 }
 
 /// BasicSchedulingPolicy indicates that standard Kubernetes scheduling behavior should be used.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicSchedulingPolicy {}
+
+impl serde::Serialize for BasicSchedulingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("BasicSchedulingPolicy", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BasicSchedulingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for BasicSchedulingPolicy {
+    const NAME: &'static str = "BasicSchedulingPolicy";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for BasicSchedulingPolicy {
     const NAME: &'static str = "BasicSchedulingPolicy";
@@ -82,8 +166,36 @@ impl crate::protobuf::Message for BasicSchedulingPolicy {
 }
 
 /// CompositeBasicSchedulingPolicy indicates that the groups belonging to the composite group should be scheduled independently.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeBasicSchedulingPolicy {}
+
+impl serde::Serialize for CompositeBasicSchedulingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("CompositeBasicSchedulingPolicy", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompositeBasicSchedulingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CompositeBasicSchedulingPolicy {
+    const NAME: &'static str = "CompositeBasicSchedulingPolicy";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for CompositeBasicSchedulingPolicy {
     const NAME: &'static str = "CompositeBasicSchedulingPolicy";
@@ -107,14 +219,54 @@ impl crate::protobuf::Message for CompositeBasicSchedulingPolicy {
 }
 
 /// CompositeDisruptionMode defines how individual entities within a composite pod group can be disrupted. Exactly one mode must be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeDisruptionMode {
     /// all specifies that all children groups can only be disrupted together.
-    #[serde(rename = "all", default, skip_serializing_if = "Option::is_none")]
     pub all: Option<Box<crate::api::scheduling::v1beta1::AllCompositeDisruptionMode>>,
     /// single specifies that children groups can be disrupted independently from each other.
-    #[serde(rename = "single", default, skip_serializing_if = "Option::is_none")]
     pub single: Option<Box<crate::api::scheduling::v1beta1::SingleCompositeDisruptionMode>>,
+}
+
+impl serde::Serialize for CompositeDisruptionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CompositeDisruptionMode",
+            usize::from(self.all.is_some()) + usize::from(self.single.is_some()),
+        )?;
+        if let Some(v) = &self.all {
+            st.serialize_field("all", v)?;
+        }
+        if let Some(v) = &self.single {
+            st.serialize_field("single", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompositeDisruptionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CompositeDisruptionMode {
+    const NAME: &'static str = "CompositeDisruptionMode";
+    const KEYS: &'static [&'static str] = &["all", "single"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.all = map.next_value()?,
+            1 => self.single = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CompositeDisruptionMode {
@@ -135,21 +287,53 @@ impl crate::protobuf::Message for CompositeDisruptionMode {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.single = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.all = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.single),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.all),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CompositeGangSchedulingPolicy indicates that the groups belonging to the composite group should be scheduled using all-or-nothing semantics.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeGangSchedulingPolicy {
     /// minGroupCount is the minimum number of child groups that must be schedulable or scheduled at the same time for the scheduler to admit the entire group. It must be a positive integer.
-    #[serde(rename = "minGroupCount", default)]
     pub min_group_count: i32,
+}
+
+impl serde::Serialize for CompositeGangSchedulingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CompositeGangSchedulingPolicy", 1)?;
+        st.serialize_field("minGroupCount", &self.min_group_count)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompositeGangSchedulingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CompositeGangSchedulingPolicy {
+    const NAME: &'static str = "CompositeGangSchedulingPolicy";
+    const KEYS: &'static [&'static str] = &["minGroupCount"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.min_group_count = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CompositeGangSchedulingPolicy {
@@ -169,25 +353,57 @@ impl crate::protobuf::Message for CompositeGangSchedulingPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.min_group_count = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.min_group_count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CompositePodGroupSchedulingConstraints defines scheduling constraints (e.g. topology) for a CompositePodGroup.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositePodGroupSchedulingConstraints {
     /// topology defines the topology constraints for the composite pod group. Currently only a single topology constraint can be specified. This may change in the future.
-    #[serde(
-        rename = "topology",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub topology: Option<Vec<crate::api::scheduling::v1beta1::TopologyConstraint>>,
+}
+
+impl serde::Serialize for CompositePodGroupSchedulingConstraints {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CompositePodGroupSchedulingConstraints",
+            usize::from(self.topology.is_some()),
+        )?;
+        if let Some(v) = &self.topology {
+            st.serialize_field("topology", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompositePodGroupSchedulingConstraints {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CompositePodGroupSchedulingConstraints {
+    const NAME: &'static str = "CompositePodGroupSchedulingConstraints";
+    const KEYS: &'static [&'static str] = &["topology"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.topology)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CompositePodGroupSchedulingConstraints {
@@ -209,9 +425,9 @@ impl crate::protobuf::Message for CompositePodGroupSchedulingConstraints {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.topology.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.topology),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.topology {
             v.shrink_to_fit();
@@ -221,14 +437,54 @@ impl crate::protobuf::Message for CompositePodGroupSchedulingConstraints {
 }
 
 /// CompositePodGroupSchedulingPolicy defines the scheduling configuration for a CompositePodGroup. Exactly one policy must be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositePodGroupSchedulingPolicy {
     /// basic specifies that the groups of this composite group should be scheduled independently. This field is immutable.
-    #[serde(rename = "basic", default, skip_serializing_if = "Option::is_none")]
     pub basic: Option<Box<crate::api::scheduling::v1beta1::CompositeBasicSchedulingPolicy>>,
     /// gang specifies that the groups of this composite group should be scheduled using all-or-nothing semantics.
-    #[serde(rename = "gang", default, skip_serializing_if = "Option::is_none")]
     pub gang: Option<Box<crate::api::scheduling::v1beta1::CompositeGangSchedulingPolicy>>,
+}
+
+impl serde::Serialize for CompositePodGroupSchedulingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CompositePodGroupSchedulingPolicy",
+            usize::from(self.basic.is_some()) + usize::from(self.gang.is_some()),
+        )?;
+        if let Some(v) = &self.basic {
+            st.serialize_field("basic", v)?;
+        }
+        if let Some(v) = &self.gang {
+            st.serialize_field("gang", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompositePodGroupSchedulingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CompositePodGroupSchedulingPolicy {
+    const NAME: &'static str = "CompositePodGroupSchedulingPolicy";
+    const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.basic = map.next_value()?,
+            1 => self.gang = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CompositePodGroupSchedulingPolicy {
@@ -249,73 +505,120 @@ impl crate::protobuf::Message for CompositePodGroupSchedulingPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.basic = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.gang = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.basic),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.gang),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// CompositePodGroupTemplate represents a template for a CompositePodGroup with a scheduling policy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositePodGroupTemplate {
     /// compositePodGroupTemplates is the list of templates for children CompositePodGroups. The maximum number of templates is 8. At least one entry in CompositePodGroupTemplates or PodGroupTemplates must be set.
-    #[serde(
-        rename = "compositePodGroupTemplates",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub composite_pod_group_templates:
         Option<Vec<crate::api::scheduling::v1beta1::CompositePodGroupTemplate>>,
     /// disruptionMode defines the mode in which a given CompositePodGroup can be disrupted. One of Single, All. This field is immutable.
-    #[serde(
-        rename = "disruptionMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub disruption_mode: Option<Box<crate::api::scheduling::v1beta1::CompositeDisruptionMode>>,
     /// name is a unique identifier for the CompositePodGroupTemplate within the Workload. It must be a DNS label. This field is required.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// podGroupTemplates is the list of templates for children PodGroups. The maximum number of templates is 8. At least one entry in CompositePodGroupTemplates or PodGroupTemplates must be set.
-    #[serde(
-        rename = "podGroupTemplates",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub pod_group_templates: Option<Vec<crate::api::scheduling::v1beta1::PodGroupTemplate>>,
     /// preemptionPolicy is the Policy for preempting pods/podgroups with lower priority. One of Never, PreemptLowerPriority. This field is immutable. This field is available only when the PodGroupPreemptionPolicy feature gate is enabled.
-    #[serde(
-        rename = "preemptionPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preemption_policy: Option<crate::primitives::Str>,
     /// priority is the value of priority of composite pod groups created from this template. Various system components use this field to find the priority of the composite pod group. When Priority Admission Controller is enabled, it prevents users from setting this field. The admission controller populates this field from PriorityClassName. The higher the value, the higher the priority. This field is immutable.
-    #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// priorityClassName indicates the priority that should be considered when scheduling a composite pod group created from this template. If no priority class is specified, admission control can set this to the global default priority class if it exists. Otherwise, composite pod groups created from this template will have the priority set to zero. This field is immutable.
-    #[serde(
-        rename = "priorityClassName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub priority_class_name: Option<crate::primitives::Str>,
     /// schedulingConstraints defines optional scheduling constraints (e.g. topology) for this CompositePodGroupTemplate. This field is immutable.
-    #[serde(
-        rename = "schedulingConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub scheduling_constraints:
         Option<Box<crate::api::scheduling::v1beta1::CompositePodGroupSchedulingConstraints>>,
     /// schedulingPolicy defines the scheduling policy for this template.
-    #[serde(rename = "schedulingPolicy", default)]
     pub scheduling_policy: crate::api::scheduling::v1beta1::CompositePodGroupSchedulingPolicy,
+}
+
+impl serde::Serialize for CompositePodGroupTemplate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CompositePodGroupTemplate",
+            2 + usize::from(self.composite_pod_group_templates.is_some())
+                + usize::from(self.disruption_mode.is_some())
+                + usize::from(self.pod_group_templates.is_some())
+                + usize::from(self.preemption_policy.is_some())
+                + usize::from(self.priority.is_some())
+                + usize::from(self.priority_class_name.is_some())
+                + usize::from(self.scheduling_constraints.is_some()),
+        )?;
+        if let Some(v) = &self.composite_pod_group_templates {
+            st.serialize_field("compositePodGroupTemplates", v)?;
+        }
+        if let Some(v) = &self.disruption_mode {
+            st.serialize_field("disruptionMode", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.pod_group_templates {
+            st.serialize_field("podGroupTemplates", v)?;
+        }
+        if let Some(v) = &self.preemption_policy {
+            st.serialize_field("preemptionPolicy", v)?;
+        }
+        if let Some(v) = &self.priority {
+            st.serialize_field("priority", v)?;
+        }
+        if let Some(v) = &self.priority_class_name {
+            st.serialize_field("priorityClassName", v)?;
+        }
+        if let Some(v) = &self.scheduling_constraints {
+            st.serialize_field("schedulingConstraints", v)?;
+        }
+        st.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompositePodGroupTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CompositePodGroupTemplate {
+    const NAME: &'static str = "CompositePodGroupTemplate";
+    const KEYS: &'static [&'static str] = &[
+        "compositePodGroupTemplates",
+        "disruptionMode",
+        "name",
+        "podGroupTemplates",
+        "preemptionPolicy",
+        "priority",
+        "priorityClassName",
+        "schedulingConstraints",
+        "schedulingPolicy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.composite_pod_group_templates)?,
+            1 => self.disruption_mode = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.pod_group_templates)?,
+            4 => self.preemption_policy = map.next_value()?,
+            5 => self.priority = map.next_value()?,
+            6 => self.priority_class_name = map.next_value()?,
+            7 => self.scheduling_constraints = map.next_value()?,
+            8 => self.scheduling_policy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CompositePodGroupTemplate {
@@ -361,25 +664,17 @@ impl crate::protobuf::Message for CompositePodGroupTemplate {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.scheduling_policy = pb::get(wire, &mut buf)?,
-                (3, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
-                (6, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.pod_group_templates.get_or_insert_with(Vec::new),
-                )?,
-                (9, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.composite_pod_group_templates.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.scheduling_policy),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.scheduling_constraints),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.disruption_mode),
+                (5, wire) => pb::set_nonzero(wire, &mut buf, &mut m.priority_class_name),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.priority),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.preemption_policy),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.pod_group_templates),
+                (9, wire) => pb::push_some(wire, &mut buf, &mut m.composite_pod_group_templates),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.pod_group_templates {
             v.shrink_to_fit();
@@ -392,14 +687,54 @@ impl crate::protobuf::Message for CompositePodGroupTemplate {
 }
 
 /// DisruptionMode defines how individual entities within a group can be disrupted. Exactly one mode can be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DisruptionMode {
     /// all specifies that all children can only be disrupted together.
-    #[serde(rename = "all", default, skip_serializing_if = "Option::is_none")]
     pub all: Option<Box<crate::api::scheduling::v1beta1::AllDisruptionMode>>,
     /// single specifies that children can be disrupted independently from each other.
-    #[serde(rename = "single", default, skip_serializing_if = "Option::is_none")]
     pub single: Option<Box<crate::api::scheduling::v1beta1::SingleDisruptionMode>>,
+}
+
+impl serde::Serialize for DisruptionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "DisruptionMode",
+            usize::from(self.all.is_some()) + usize::from(self.single.is_some()),
+        )?;
+        if let Some(v) = &self.all {
+            st.serialize_field("all", v)?;
+        }
+        if let Some(v) = &self.single {
+            st.serialize_field("single", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DisruptionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for DisruptionMode {
+    const NAME: &'static str = "DisruptionMode";
+    const KEYS: &'static [&'static str] = &["all", "single"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.all = map.next_value()?,
+            1 => self.single = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for DisruptionMode {
@@ -420,23 +755,55 @@ impl crate::protobuf::Message for DisruptionMode {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.single = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.all = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.single),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.all),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// GangSchedulingPolicy defines the parameters for gang scheduling.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GangSchedulingPolicy {
     /// minCount is the minimum number of pods that must be schedulable or scheduled at the same time for the scheduler to admit the entire group. It must be a positive integer. This field is mutable to support workload scaling.
     ///
     /// Note that the scheduler operates on an eventually consistent model. Updates to minCount may not be immediately reflected in scheduling decisions due to propagation delays. If minCount is updated while a scheduling cycle is in progress for that group, the new value may not take effect until the next cycle. Moreover, minCount is only enforced during scheduling, meaning that modifications to this field do not affect already-scheduled pods, applying only to those evaluated in future cycles.
-    #[serde(rename = "minCount", default)]
     pub min_count: i32,
+}
+
+impl serde::Serialize for GangSchedulingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("GangSchedulingPolicy", 1)?;
+        st.serialize_field("minCount", &self.min_count)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GangSchedulingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for GangSchedulingPolicy {
+    const NAME: &'static str = "GangSchedulingPolicy";
+    const KEYS: &'static [&'static str] = &["minCount"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.min_count = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for GangSchedulingPolicy {
@@ -456,32 +823,70 @@ impl crate::protobuf::Message for GangSchedulingPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.min_count = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.min_count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodGroup represents a runtime instance of pods grouped together. PodGroups are created by workload controllers (Job, LWS, JobSet, etc...) from Workload.podGroupTemplates. PodGroup API enablement is toggled by the GenericWorkload feature gate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroup {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the desired state of the PodGroup.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::scheduling::v1beta1::PodGroupSpec,
     /// status represents the current observed state of the PodGroup.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::scheduling::v1beta1::PodGroupStatus>>,
+}
+
+impl serde::Serialize for PodGroup {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodGroup", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroup {
+    const NAME: &'static str = "PodGroup";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroup {
@@ -505,11 +910,11 @@ impl crate::protobuf::Message for PodGroup {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -533,24 +938,55 @@ impl crate::resource::Resource for PodGroup {
 }
 
 /// PodGroupList contains a list of PodGroup resources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Items is the list of PodGroups.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::scheduling::v1beta1::PodGroup>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for PodGroupList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("PodGroupList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupList {
+    const NAME: &'static str = "PodGroupList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupList {
@@ -571,10 +1007,10 @@ impl crate::protobuf::Message for PodGroupList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -589,19 +1025,13 @@ impl crate::primitives::TypeInfo for PodGroupList {
 /// PodGroupResourceClaim references exactly one ResourceClaim, either directly or by naming a ResourceClaimTemplate which is then turned into a ResourceClaim for the PodGroup.
 ///
 /// It adds a name to it that uniquely identifies the ResourceClaim inside the PodGroup. Pods that need access to the ResourceClaim define a matching reference in its own Spec.ResourceClaims. The Pod's claim must match all fields of the PodGroup's claim exactly.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupResourceClaim {
     /// name uniquely identifies this resource claim inside the PodGroup. This must be a DNS_LABEL.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// resourceClaimName is the name of a ResourceClaim object in the same namespace as this PodGroup. The ResourceClaim will be reserved for the PodGroup instead of its individual pods.
     ///
     /// Exactly one of ResourceClaimName and ResourceClaimTemplateName must be set.
-    #[serde(
-        rename = "resourceClaimName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_claim_name: Option<crate::primitives::Str>,
     /// resourceClaimTemplateName is the name of a ResourceClaimTemplate object in the same namespace as this PodGroup.
     ///
@@ -610,12 +1040,53 @@ pub struct PodGroupResourceClaim {
     /// This field is immutable and no changes will be made to the corresponding ResourceClaim by the control plane after creating the ResourceClaim.
     ///
     /// Exactly one of ResourceClaimName and ResourceClaimTemplateName must be set.
-    #[serde(
-        rename = "resourceClaimTemplateName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_claim_template_name: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for PodGroupResourceClaim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupResourceClaim",
+            1 + usize::from(self.resource_claim_name.is_some())
+                + usize::from(self.resource_claim_template_name.is_some()),
+        )?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.resource_claim_name {
+            st.serialize_field("resourceClaimName", v)?;
+        }
+        if let Some(v) = &self.resource_claim_template_name {
+            st.serialize_field("resourceClaimTemplateName", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupResourceClaim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupResourceClaim {
+    const NAME: &'static str = "PodGroupResourceClaim";
+    const KEYS: &'static [&'static str] =
+        &["name", "resourceClaimName", "resourceClaimTemplateName"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.resource_claim_name = map.next_value()?,
+            2 => self.resource_claim_template_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupResourceClaim {
@@ -639,29 +1110,63 @@ impl crate::protobuf::Message for PodGroupResourceClaim {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.resource_claim_name = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => m.resource_claim_template_name = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.resource_claim_name),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.resource_claim_template_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodGroupResourceClaimStatus is stored in the PodGroupStatus for each PodGroupResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupResourceClaimStatus {
     /// name uniquely identifies this resource claim inside the PodGroup. This must match the name of an entry in podgroup.spec.resourceClaims, which implies that the string must be a DNS_LABEL.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// resourceClaimName is the name of the ResourceClaim that was generated for the PodGroup in the namespace of the PodGroup. If this is unset, then generating a ResourceClaim was not necessary. The podgroup.spec.resourceClaims entry can be ignored in this case.
-    #[serde(
-        rename = "resourceClaimName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub resource_claim_name: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for PodGroupResourceClaimStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupResourceClaimStatus",
+            1 + usize::from(self.resource_claim_name.is_some()),
+        )?;
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.resource_claim_name {
+            st.serialize_field("resourceClaimName", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupResourceClaimStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupResourceClaimStatus {
+    const NAME: &'static str = "PodGroupResourceClaimStatus";
+    const KEYS: &'static [&'static str] = &["name", "resourceClaimName"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.name = map.next_value()?,
+            1 => self.resource_claim_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupResourceClaimStatus {
@@ -682,26 +1187,58 @@ impl crate::protobuf::Message for PodGroupResourceClaimStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.resource_claim_name = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.resource_claim_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodGroupSchedulingConstraints defines scheduling constraints (e.g. topology) for a PodGroup.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupSchedulingConstraints {
     /// topology defines the topology constraints for the pod group. Currently only a single topology constraint can be specified. This may change in the future.
-    #[serde(
-        rename = "topology",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub topology: Option<Vec<crate::api::scheduling::v1beta1::TopologyConstraint>>,
+}
+
+impl serde::Serialize for PodGroupSchedulingConstraints {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupSchedulingConstraints",
+            usize::from(self.topology.is_some()),
+        )?;
+        if let Some(v) = &self.topology {
+            st.serialize_field("topology", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupSchedulingConstraints {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupSchedulingConstraints {
+    const NAME: &'static str = "PodGroupSchedulingConstraints";
+    const KEYS: &'static [&'static str] = &["topology"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.topology)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupSchedulingConstraints {
@@ -723,9 +1260,9 @@ impl crate::protobuf::Message for PodGroupSchedulingConstraints {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.topology.get_or_insert_with(Vec::new))?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.topology),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.topology {
             v.shrink_to_fit();
@@ -735,14 +1272,54 @@ impl crate::protobuf::Message for PodGroupSchedulingConstraints {
 }
 
 /// PodGroupSchedulingPolicy defines the scheduling configuration for a PodGroup. Exactly one policy must be set. The policy is chosen at creation time by setting either the Basic or Gang field. The PodGroup may not change policy after creation. Fields within chosen policy may be updated after creation when their individual fields allow it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupSchedulingPolicy {
     /// basic specifies that the pods in this group should be scheduled using standard Kubernetes scheduling behavior. Setting this field at group creation time opts this group to basic scheduling; this field cannot be changed afterward.
-    #[serde(rename = "basic", default, skip_serializing_if = "Option::is_none")]
     pub basic: Option<Box<crate::api::scheduling::v1beta1::BasicSchedulingPolicy>>,
     /// gang specifies that the pods in this group should be scheduled using all-or-nothing semantics. Setting this field at group creation time opts this group to gang scheduling; this field cannot be set or unset afterward. The minCount field within Gang scheduling policy remains mutable after group creation.
-    #[serde(rename = "gang", default, skip_serializing_if = "Option::is_none")]
     pub gang: Option<Box<crate::api::scheduling::v1beta1::GangSchedulingPolicy>>,
+}
+
+impl serde::Serialize for PodGroupSchedulingPolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupSchedulingPolicy",
+            usize::from(self.basic.is_some()) + usize::from(self.gang.is_some()),
+        )?;
+        if let Some(v) = &self.basic {
+            st.serialize_field("basic", v)?;
+        }
+        if let Some(v) = &self.gang {
+            st.serialize_field("gang", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupSchedulingPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupSchedulingPolicy {
+    const NAME: &'static str = "PodGroupSchedulingPolicy";
+    const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.basic = map.next_value()?,
+            1 => self.gang = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupSchedulingPolicy {
@@ -763,79 +1340,126 @@ impl crate::protobuf::Message for PodGroupSchedulingPolicy {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.basic = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => m.gang = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.basic),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.gang),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// PodGroupSpec defines the desired state of a PodGroup.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupSpec {
     /// disruptionMode defines the mode in which a given PodGroup can be disrupted. Controllers are expected to fill this field by copying it from a PodGroupTemplate. One of Single, All. Defaults to Single if unset. This field is immutable.
-    #[serde(
-        rename = "disruptionMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub disruption_mode: Option<Box<crate::api::scheduling::v1beta1::DisruptionMode>>,
     /// parentCompositePodGroupName contains the name of the parent composite pod group within the same namespace as this pod group. If it's nil, then this pod group is a root of a workload's hierarchy. This field is used only when the CompositePodGroup feature gate is enabled. This field is immutable.
-    #[serde(
-        rename = "parentCompositePodGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub parent_composite_pod_group_name: Option<crate::primitives::Str>,
     /// preemptionPolicy is the Policy for preempting pods/podgroups with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset. When Priority Admission Controller is enabled, it populates this field from PriorityClassName, and defaults to PreemptLowerPriority if value is unset in PriorityClass. This field is immutable. This field is available only when the PodGroupPreemptionPolicy feature gate is enabled.
-    #[serde(
-        rename = "preemptionPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preemption_policy: Option<crate::primitives::Str>,
     /// priority is the value of priority of this pod group. Various system components use this field to find the priority of the pod group. When Priority Admission Controller is enabled, it prevents users from setting this field. The admission controller populates this field from PriorityClassName. The higher the value, the higher the priority. This field is immutable.
-    #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// priorityClassName defines the priority that should be considered when scheduling this pod group. Controllers are expected to fill this field by copying it from a PodGroupTemplate. Otherwise, it is validated and resolved similarly to the PriorityClassName on PodGroupTemplate (i.e. if no priority class is specified, admission control can set this to the global default priority class if it exists. Otherwise, the pod group's priority will be zero). This field is immutable.
-    #[serde(
-        rename = "priorityClassName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub priority_class_name: Option<crate::primitives::Str>,
     /// resourceClaims defines which ResourceClaims may be shared among Pods in the group. Pods consume the devices allocated to a PodGroup's claim by defining a claim in its own Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the same name and refer to the same ResourceClaim or ResourceClaimTemplate.
     ///
     /// This is a beta-level field and requires that the DRAWorkloadResourceClaims feature gate is enabled.
     ///
     /// This field is immutable.
-    #[serde(
-        rename = "resourceClaims",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_claims: Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaim>>,
     /// schedulingConstraints defines optional scheduling constraints (e.g. topology) for this PodGroup. Controllers are expected to fill this field by copying it from a PodGroupTemplate. This field is immutable. This field is only available when the TopologyAwareWorkloadScheduling feature gate is enabled.
-    #[serde(
-        rename = "schedulingConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub scheduling_constraints:
         Option<Box<crate::api::scheduling::v1beta1::PodGroupSchedulingConstraints>>,
     /// schedulingPolicy defines the scheduling policy for this instance of the PodGroup. Controllers are expected to fill this field by copying it from a PodGroupTemplate.
-    #[serde(rename = "schedulingPolicy", default)]
     pub scheduling_policy: crate::api::scheduling::v1beta1::PodGroupSchedulingPolicy,
     /// workloadRef references an optional PodGroup template within the Workload object that was used to create the PodGroup. This field is immutable.
-    #[serde(
-        rename = "workloadRef",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub workload_ref: Option<Box<crate::api::scheduling::v1beta1::WorkloadReference>>,
+}
+
+impl serde::Serialize for PodGroupSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupSpec",
+            1 + usize::from(self.disruption_mode.is_some())
+                + usize::from(self.parent_composite_pod_group_name.is_some())
+                + usize::from(self.preemption_policy.is_some())
+                + usize::from(self.priority.is_some())
+                + usize::from(self.priority_class_name.is_some())
+                + usize::from(self.resource_claims.is_some())
+                + usize::from(self.scheduling_constraints.is_some())
+                + usize::from(self.workload_ref.is_some()),
+        )?;
+        if let Some(v) = &self.disruption_mode {
+            st.serialize_field("disruptionMode", v)?;
+        }
+        if let Some(v) = &self.parent_composite_pod_group_name {
+            st.serialize_field("parentCompositePodGroupName", v)?;
+        }
+        if let Some(v) = &self.preemption_policy {
+            st.serialize_field("preemptionPolicy", v)?;
+        }
+        if let Some(v) = &self.priority {
+            st.serialize_field("priority", v)?;
+        }
+        if let Some(v) = &self.priority_class_name {
+            st.serialize_field("priorityClassName", v)?;
+        }
+        if let Some(v) = &self.resource_claims {
+            st.serialize_field("resourceClaims", v)?;
+        }
+        if let Some(v) = &self.scheduling_constraints {
+            st.serialize_field("schedulingConstraints", v)?;
+        }
+        st.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
+        if let Some(v) = &self.workload_ref {
+            st.serialize_field("workloadRef", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupSpec {
+    const NAME: &'static str = "PodGroupSpec";
+    const KEYS: &'static [&'static str] = &[
+        "disruptionMode",
+        "parentCompositePodGroupName",
+        "preemptionPolicy",
+        "priority",
+        "priorityClassName",
+        "resourceClaims",
+        "schedulingConstraints",
+        "schedulingPolicy",
+        "workloadRef",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.disruption_mode = map.next_value()?,
+            1 => self.parent_composite_pod_group_name = map.next_value()?,
+            2 => self.preemption_policy = map.next_value()?,
+            3 => self.priority = map.next_value()?,
+            4 => self.priority_class_name = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.resource_claims)?,
+            6 => self.scheduling_constraints = map.next_value()?,
+            7 => self.scheduling_policy = map.next_value()?,
+            8 => self.workload_ref = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupSpec {
@@ -876,21 +1500,17 @@ impl crate::protobuf::Message for PodGroupSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.parent_composite_pod_group_name = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.workload_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.scheduling_policy = pb::get(wire, &mut buf)?,
-                (4, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (5, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_claims.get_or_insert_with(Vec::new),
-                )?,
-                (6, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (7, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
-                (8, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.parent_composite_pod_group_name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.workload_ref),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.scheduling_policy),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.scheduling_constraints),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.resource_claims),
+                (6, wire) => pb::set_box(wire, &mut buf, &mut m.disruption_mode),
+                (7, wire) => pb::set_nonzero(wire, &mut buf, &mut m.priority_class_name),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.priority),
+                (9, wire) => pb::set_some(wire, &mut buf, &mut m.preemption_policy),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.resource_claims {
             v.shrink_to_fit();
@@ -900,7 +1520,7 @@ impl crate::protobuf::Message for PodGroupSpec {
 }
 
 /// PodGroupStatus represents information about the status of a pod group.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupStatus {
     /// conditions represent the latest observations of the PodGroup's state.
     ///
@@ -914,22 +1534,53 @@ pub struct PodGroupStatus {
     ///
     /// Known reasons for the DisruptionTarget condition: - "PreemptionByScheduler": The PodGroup was preempted by the scheduler to make room for
     /// higher-priority PodGroups or Pods.
-    #[serde(
-        rename = "conditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub conditions: Option<Vec<crate::api::meta::v1::Condition>>,
     /// resourceClaimStatuses is status of resource claims.
-    #[serde(
-        rename = "resourceClaimStatuses",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_claim_statuses:
         Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaimStatus>>,
+}
+
+impl serde::Serialize for PodGroupStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupStatus",
+            usize::from(self.conditions.is_some())
+                + usize::from(self.resource_claim_statuses.is_some()),
+        )?;
+        if let Some(v) = &self.conditions {
+            st.serialize_field("conditions", v)?;
+        }
+        if let Some(v) = &self.resource_claim_statuses {
+            st.serialize_field("resourceClaimStatuses", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupStatus {
+    const NAME: &'static str = "PodGroupStatus";
+    const KEYS: &'static [&'static str] = &["conditions", "resourceClaimStatuses"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.conditions)?,
+            1 => crate::json::read_option_vec(map, &mut self.resource_claim_statuses)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupStatus {
@@ -960,14 +1611,10 @@ impl crate::protobuf::Message for PodGroupStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, m.conditions.get_or_insert_with(Vec::new))?,
-                (2, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_claim_statuses.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.conditions),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.resource_claim_statuses),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.conditions {
             v.shrink_to_fit();
@@ -980,58 +1627,105 @@ impl crate::protobuf::Message for PodGroupStatus {
 }
 
 /// PodGroupTemplate represents a template for a set of pods with a scheduling policy.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodGroupTemplate {
     /// disruptionMode defines the mode in which a given PodGroup can be disrupted. One of Single, All. This field is immutable.
-    #[serde(
-        rename = "disruptionMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub disruption_mode: Option<Box<crate::api::scheduling::v1beta1::DisruptionMode>>,
     /// name is a unique identifier for the PodGroupTemplate within the Workload. It must be a DNS label. This field is immutable.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// preemptionPolicy is the Policy for preempting pods/podgroups with lower priority. One of Never, PreemptLowerPriority. This field is immutable. This field is available only when the PodGroupPreemptionPolicy feature gate is enabled.
-    #[serde(
-        rename = "preemptionPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub preemption_policy: Option<crate::primitives::Str>,
     /// priority is the value of priority of pod groups created from this template. Various system components use this field to find the priority of the pod group. The higher the value, the higher the priority. This field is immutable.
-    #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// priorityClassName indicates the priority that should be considered when scheduling a pod group created from this template. This field is immutable.
-    #[serde(
-        rename = "priorityClassName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub priority_class_name: Option<crate::primitives::Str>,
     /// resourceClaims defines which ResourceClaims may be shared among Pods in the group. Pods consume the devices allocated to a PodGroup's claim by defining a claim in its own Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the same name and refer to the same ResourceClaim or ResourceClaimTemplate.
     ///
     /// This is a beta-level field and requires that the DRAWorkloadResourceClaims feature gate is enabled.
     ///
     /// This field is immutable.
-    #[serde(
-        rename = "resourceClaims",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub resource_claims: Option<Vec<crate::api::scheduling::v1beta1::PodGroupResourceClaim>>,
     /// schedulingConstraints defines optional scheduling constraints (e.g. topology) for this PodGroupTemplate. This field is only available when the TopologyAwareWorkloadScheduling feature gate is enabled. This field is immutable.
-    #[serde(
-        rename = "schedulingConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub scheduling_constraints:
         Option<Box<crate::api::scheduling::v1beta1::PodGroupSchedulingConstraints>>,
     /// schedulingPolicy defines the scheduling policy for this PodGroupTemplate.
-    #[serde(rename = "schedulingPolicy", default)]
     pub scheduling_policy: crate::api::scheduling::v1beta1::PodGroupSchedulingPolicy,
+}
+
+impl serde::Serialize for PodGroupTemplate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "PodGroupTemplate",
+            2 + usize::from(self.disruption_mode.is_some())
+                + usize::from(self.preemption_policy.is_some())
+                + usize::from(self.priority.is_some())
+                + usize::from(self.priority_class_name.is_some())
+                + usize::from(self.resource_claims.is_some())
+                + usize::from(self.scheduling_constraints.is_some()),
+        )?;
+        if let Some(v) = &self.disruption_mode {
+            st.serialize_field("disruptionMode", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        if let Some(v) = &self.preemption_policy {
+            st.serialize_field("preemptionPolicy", v)?;
+        }
+        if let Some(v) = &self.priority {
+            st.serialize_field("priority", v)?;
+        }
+        if let Some(v) = &self.priority_class_name {
+            st.serialize_field("priorityClassName", v)?;
+        }
+        if let Some(v) = &self.resource_claims {
+            st.serialize_field("resourceClaims", v)?;
+        }
+        if let Some(v) = &self.scheduling_constraints {
+            st.serialize_field("schedulingConstraints", v)?;
+        }
+        st.serialize_field("schedulingPolicy", &self.scheduling_policy)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PodGroupTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for PodGroupTemplate {
+    const NAME: &'static str = "PodGroupTemplate";
+    const KEYS: &'static [&'static str] = &[
+        "disruptionMode",
+        "name",
+        "preemptionPolicy",
+        "priority",
+        "priorityClassName",
+        "resourceClaims",
+        "schedulingConstraints",
+        "schedulingPolicy",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.disruption_mode = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.preemption_policy = map.next_value()?,
+            3 => self.priority = map.next_value()?,
+            4 => self.priority_class_name = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.resource_claims)?,
+            6 => self.scheduling_constraints = map.next_value()?,
+            7 => self.scheduling_policy = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for PodGroupTemplate {
@@ -1070,20 +1764,16 @@ impl crate::protobuf::Message for PodGroupTemplate {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.scheduling_policy = pb::get(wire, &mut buf)?,
-                (3, wire) => m.scheduling_constraints = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.resource_claims.get_or_insert_with(Vec::new),
-                )?,
-                (5, wire) => m.disruption_mode = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (6, wire) => m.priority_class_name = pb::get_nonzero(wire, &mut buf)?,
-                (7, wire) => m.priority = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => m.preemption_policy = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.scheduling_policy),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.scheduling_constraints),
+                (4, wire) => pb::push_some(wire, &mut buf, &mut m.resource_claims),
+                (5, wire) => pb::set_box(wire, &mut buf, &mut m.disruption_mode),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.priority_class_name),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.priority),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.preemption_policy),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.resource_claims {
             v.shrink_to_fit();
@@ -1093,8 +1783,36 @@ impl crate::protobuf::Message for PodGroupTemplate {
 }
 
 /// SingleCompositeDisruptionMode means that individual children of a CompositePodGroup can be disrupted or preempted independently.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleCompositeDisruptionMode {}
+
+impl serde::Serialize for SingleCompositeDisruptionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("SingleCompositeDisruptionMode", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SingleCompositeDisruptionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SingleCompositeDisruptionMode {
+    const NAME: &'static str = "SingleCompositeDisruptionMode";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for SingleCompositeDisruptionMode {
     const NAME: &'static str = "SingleCompositeDisruptionMode";
@@ -1118,8 +1836,36 @@ impl crate::protobuf::Message for SingleCompositeDisruptionMode {
 }
 
 /// SingleDisruptionMode specifies that children can be disrupted independently.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleDisruptionMode {}
+
+impl serde::Serialize for SingleDisruptionMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let st = s.serialize_struct("SingleDisruptionMode", 0)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SingleDisruptionMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for SingleDisruptionMode {
+    const NAME: &'static str = "SingleDisruptionMode";
+    const KEYS: &'static [&'static str] = &[];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = index;
+        map.next_value::<serde::de::IgnoredAny>()?;
+        Ok(())
+    }
+}
 
 impl crate::protobuf::Message for SingleDisruptionMode {
     const NAME: &'static str = "SingleDisruptionMode";
@@ -1143,11 +1889,43 @@ impl crate::protobuf::Message for SingleDisruptionMode {
 }
 
 /// TopologyConstraint defines a topology constraint for a PodGroup.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopologyConstraint {
     /// key specifies the key of the node label representing the topology domain. All pods within the PodGroup must be colocated within the same domain instance. Different PodGroups can land on different domain instances even if they derive from the same PodGroupTemplate. Examples: "topology.kubernetes.io/rack"
-    #[serde(rename = "key", default)]
     pub key: crate::primitives::Str,
+}
+
+impl serde::Serialize for TopologyConstraint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("TopologyConstraint", 1)?;
+        st.serialize_field("key", &self.key)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TopologyConstraint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TopologyConstraint {
+    const NAME: &'static str = "TopologyConstraint";
+    const KEYS: &'static [&'static str] = &["key"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.key = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TopologyConstraint {
@@ -1167,26 +1945,65 @@ impl crate::protobuf::Message for TopologyConstraint {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.key = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.key),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// TypedLocalObjectReference allows to reference typed object inside the same namespace.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypedLocalObjectReference {
     /// apiGroup is the group for the resource being referenced. If apiGroup is empty, the specified Kind must be in the core API group. For any other third-party types, setting apiGroup is required. It must be a DNS subdomain.
-    #[serde(rename = "apiGroup", default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<crate::primitives::Str>,
     /// kind is the type of resource being referenced. It must be a path segment name.
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Str,
     /// name is the name of resource being referenced. It must be a path segment name.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for TypedLocalObjectReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TypedLocalObjectReference",
+            2 + usize::from(self.api_group.is_some()),
+        )?;
+        if let Some(v) = &self.api_group {
+            st.serialize_field("apiGroup", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypedLocalObjectReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TypedLocalObjectReference {
+    const NAME: &'static str = "TypedLocalObjectReference";
+    const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_group = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TypedLocalObjectReference {
@@ -1210,31 +2027,66 @@ impl crate::protobuf::Message for TypedLocalObjectReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.api_group = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.kind = pb::get(wire, &mut buf)?,
-                (3, wire) => m.name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.api_group),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.kind),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// Workload allows for expressing scheduling constraints that should be used when managing the lifecycle of workloads from the scheduling perspective, including scheduling, preemption, eviction and other phases. Workload API enablement is toggled by the GenericWorkload feature gate.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workload {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec defines the desired behavior of a Workload.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::scheduling::v1beta1::WorkloadSpec,
+}
+
+impl serde::Serialize for Workload {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Workload", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Workload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for Workload {
+    const NAME: &'static str = "Workload";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for Workload {
@@ -1255,10 +2107,10 @@ impl crate::protobuf::Message for Workload {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1282,24 +2134,55 @@ impl crate::resource::Resource for Workload {
 }
 
 /// WorkloadList contains a list of Workload resources.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of Workloads.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::scheduling::v1beta1::Workload>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard list metadata.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for WorkloadList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("WorkloadList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkloadList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WorkloadList {
+    const NAME: &'static str = "WorkloadList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WorkloadList {
@@ -1320,10 +2203,10 @@ impl crate::protobuf::Message for WorkloadList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1336,14 +2219,47 @@ impl crate::primitives::TypeInfo for WorkloadList {
 }
 
 /// WorkloadReference references the Workload object together with the template that was used to create a particular PodGroup.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadReference {
     /// templateName is the name of a template within the Workload object that was used to create a pod group. It must be a DNS label. This field is required.
-    #[serde(rename = "templateName", default)]
     pub template_name: crate::primitives::Str,
     /// workloadName is the name of the Workload object that contains a template that was used when creating a pod group. It must be a DNS name. This field is required.
-    #[serde(rename = "workloadName", default)]
     pub workload_name: crate::primitives::Str,
+}
+
+impl serde::Serialize for WorkloadReference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("WorkloadReference", 2)?;
+        st.serialize_field("templateName", &self.template_name)?;
+        st.serialize_field("workloadName", &self.workload_name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkloadReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WorkloadReference {
+    const NAME: &'static str = "WorkloadReference";
+    const KEYS: &'static [&'static str] = &["templateName", "workloadName"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.template_name = map.next_value()?,
+            1 => self.workload_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WorkloadReference {
@@ -1364,44 +2280,79 @@ impl crate::protobuf::Message for WorkloadReference {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.workload_name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.template_name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.workload_name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.template_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// WorkloadSpec defines the desired state of a Workload.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadSpec {
     /// compositePodGroupTemplates is the list of CompositePodGroup templates that make up the Workload. The maximum number of templates is 8. This field is immutable. Exactly one of CompositePodGroupTemplates and PodGroupTemplates must be set.
     ///
     /// This field is used only when the CompositePodGroup feature gate is enabled.
-    #[serde(
-        rename = "compositePodGroupTemplates",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub composite_pod_group_templates:
         Option<Vec<crate::api::scheduling::v1beta1::CompositePodGroupTemplate>>,
     /// controllerRef is an optional reference to the controlling object, such as a Deployment or Job. This field is intended for use by tools like CLIs to provide a link back to the original workload definition. This field is immutable.
-    #[serde(
-        rename = "controllerRef",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub controller_ref: Option<Box<crate::api::scheduling::v1beta1::TypedLocalObjectReference>>,
     /// podGroupTemplates is the list of templates that make up the Workload. The maximum number of templates is 8. Templates cannot be added or removed after the workload is created. Existing templates may still be updated where their individual fields allow it. Exactly one of CompositePodGroupTemplates and PodGroupTemplates must be set.
-    #[serde(
-        rename = "podGroupTemplates",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub pod_group_templates: Option<Vec<crate::api::scheduling::v1beta1::PodGroupTemplate>>,
+}
+
+impl serde::Serialize for WorkloadSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "WorkloadSpec",
+            usize::from(self.composite_pod_group_templates.is_some())
+                + usize::from(self.controller_ref.is_some())
+                + usize::from(self.pod_group_templates.is_some()),
+        )?;
+        if let Some(v) = &self.composite_pod_group_templates {
+            st.serialize_field("compositePodGroupTemplates", v)?;
+        }
+        if let Some(v) = &self.controller_ref {
+            st.serialize_field("controllerRef", v)?;
+        }
+        if let Some(v) = &self.pod_group_templates {
+            st.serialize_field("podGroupTemplates", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkloadSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for WorkloadSpec {
+    const NAME: &'static str = "WorkloadSpec";
+    const KEYS: &'static [&'static str] = &[
+        "compositePodGroupTemplates",
+        "controllerRef",
+        "podGroupTemplates",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.composite_pod_group_templates)?,
+            1 => self.controller_ref = map.next_value()?,
+            2 => crate::json::read_option_vec(map, &mut self.pod_group_templates)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for WorkloadSpec {
@@ -1435,19 +2386,11 @@ impl crate::protobuf::Message for WorkloadSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.controller_ref = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (2, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.pod_group_templates.get_or_insert_with(Vec::new),
-                )?,
-                (3, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.composite_pod_group_templates.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_box(wire, &mut buf, &mut m.controller_ref),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.pod_group_templates),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.composite_pod_group_templates),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.pod_group_templates {
             v.shrink_to_fit();

@@ -7,20 +7,55 @@
 #![allow(clippy::doc_lazy_continuation)]
 
 /// CSIDriver captures information about a Container Storage Interface (CSI) volume driver deployed on the cluster. Kubernetes attach detach controller uses this object to determine whether attach is required. Kubelet uses this object to determine whether pod information needs to be passed on mount. CSIDriver objects are non-namespaced.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSIDriver {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. metadata.Name indicates the name of the CSI driver that this object refers to; it MUST be the same name returned by the CSI GetPluginName() call for that driver. The driver name must be 63 characters or less, beginning and ending with an alphanumeric character (\[a-z0-9A-Z\]) with dashes (-), dots (.), and alphanumerics between. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec represents the specification of the CSI Driver.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::storage::v1::CSIDriverSpec,
+}
+
+impl serde::Serialize for CSIDriver {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CSIDriver", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSIDriver {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSIDriver {
+    const NAME: &'static str = "CSIDriver";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSIDriver {
@@ -41,10 +76,10 @@ impl crate::protobuf::Message for CSIDriver {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -68,24 +103,55 @@ impl crate::resource::Resource for CSIDriver {
 }
 
 /// CSIDriverList is a collection of CSIDriver objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSIDriverList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CSIDriver
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::storage::v1::CSIDriver>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for CSIDriverList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CSIDriverList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSIDriverList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSIDriverList {
+    const NAME: &'static str = "CSIDriverList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSIDriverList {
@@ -106,10 +172,10 @@ impl crate::protobuf::Message for CSIDriverList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -122,38 +188,23 @@ impl crate::primitives::TypeInfo for CSIDriverList {
 }
 
 /// CSIDriverSpec is the specification of a CSIDriver.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSIDriverSpec {
     /// attachRequired indicates this CSI volume driver requires an attach operation (because it implements the CSI ControllerPublishVolume() method), and that the Kubernetes attach detach controller should call the attach volume interface which checks the volumeattachment status and waits until the volume is attached before proceeding to mounting. The CSI external-attacher coordinates with CSI volume driver and updates the volumeattachment status when the attach operation is complete. If the value is specified to false, the attach operation will be skipped. Otherwise the attach operation will be called.
     ///
     /// This field is immutable.
-    #[serde(
-        rename = "attachRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attach_required: Option<bool>,
     /// fsGroupPolicy defines if the underlying volume supports changing ownership and permission of the volume before being mounted. Refer to the specific FSGroupPolicy values for additional details.
     ///
     /// This field was immutable in Kubernetes &lt; 1.29 and now is mutable.
     ///
     /// Defaults to ReadWriteOnceWithFSType, which will examine each volume to determine if Kubernetes should modify ownership and permissions of the volume. With the default policy the defined fsGroup will only be applied if a fstype is defined and the volume's access mode contains ReadWriteOnce.
-    #[serde(
-        rename = "fsGroupPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub fs_group_policy: Option<crate::primitives::Str>,
     /// nodeAllocatableUpdatePeriodSeconds specifies the interval between periodic updates of the CSINode allocatable capacity for this driver. When set, both periodic updates and updates triggered by capacity-related failures are enabled. If not set, no updates occur (neither periodic nor upon detecting capacity-related failures), and the allocatable.count remains static. The minimum allowed value for this field is 10 seconds.
     ///
     /// This feature requires the MutableCSINodeAllocatableCount feature gate to be enabled.
     ///
     /// This field is mutable.
-    #[serde(
-        rename = "nodeAllocatableUpdatePeriodSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub node_allocatable_update_period_seconds: Option<i64>,
     /// podInfoOnMount indicates this CSI volume driver requires additional pod information (like podName, podUID, etc.) during mount operations, if set to true. If set to false, pod information will not be passed on mount. Default is false.
     ///
@@ -165,11 +216,6 @@ pub struct CSIDriverSpec {
     /// "csi.storage.k8s.io/ephemeral" is a new feature in Kubernetes 1.16. It is only required for drivers which support both the "Persistent" and "Ephemeral" VolumeLifecycleMode. Other drivers can leave pod info disabled and/or ignore this field. As Kubernetes 1.15 doesn't support this field, drivers can only support one mode when deployed on such a cluster and the deployment determines which mode that is, for example via a command line parameter of the driver.
     ///
     /// This field was immutable in Kubernetes &lt; 1.29 and now is mutable.
-    #[serde(
-        rename = "podInfoOnMount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub pod_info_on_mount: Option<bool>,
     /// preventPodSchedulingIfMissing indicates that the CSI driver wants to prevent pod scheduling if the CSI driver on the node is missing.
     ///
@@ -178,20 +224,10 @@ pub struct CSIDriverSpec {
     /// For components(such as cluster-autoscaler) that embed the scheduler and run pod placement simulations using scheduler plugins, they MUST be aware of CSI driver registration information via CSINode object. They must create simulated CSINode objects in addition to Node objects during scheduling simulation, otherwise if PreventPodSchedulingIfMissing is enabled globally for CSIDriver object, any newly created node may be rejected by the scheduler because of missing CSI driver information from the node.
     ///
     /// This is a beta feature and requires the VolumeLimitScaling feature gate to be enabled. Default is "false".
-    #[serde(
-        rename = "preventPodSchedulingIfMissing",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub prevent_pod_scheduling_if_missing: Option<bool>,
     /// requiresRepublish indicates the CSI driver wants 'NodePublishVolume' being periodically called to reflect any possible change in the mounted volume. This field defaults to false.
     ///
     /// Note: After a successful initial NodePublishVolume call, subsequent calls to NodePublishVolume should only update the contents of the volume. New mount points will not be seen by a running container.
-    #[serde(
-        rename = "requiresRepublish",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub requires_republish: Option<bool>,
     /// seLinuxMount specifies if the CSI driver supports "-o context" mount option.
     ///
@@ -200,11 +236,6 @@ pub struct CSIDriverSpec {
     /// When "false", Kubernetes won't pass any special SELinux mount options to the driver. This is typical for volumes that represent subdirectories of a bigger shared filesystem.
     ///
     /// Default is "false".
-    #[serde(
-        rename = "seLinuxMount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub se_linux_mount: Option<bool>,
     /// serviceAccountTokenInSecrets is an opt-in for CSI drivers to indicate that service account tokens should be passed via the Secrets field in NodePublishVolumeRequest instead of the VolumeContext field. The CSI specification provides a dedicated Secrets field for sensitive information like tokens, which is the appropriate mechanism for handling credentials. This addresses security concerns where sensitive tokens were being logged as part of volume context.
     ///
@@ -215,11 +246,6 @@ pub struct CSIDriverSpec {
     /// This field can only be set when TokenRequests is configured. The API server will reject CSIDriver specs that set this field without TokenRequests.
     ///
     /// Default behavior if unset is to pass tokens in the VolumeContext field.
-    #[serde(
-        rename = "serviceAccountTokenInSecrets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub service_account_token_in_secrets: Option<bool>,
     /// storageCapacity indicates that the CSI volume driver wants pod scheduling to consider the storage capacity that the driver deployment will report by creating CSIStorageCapacity objects with capacity information, if set to true.
     ///
@@ -228,11 +254,6 @@ pub struct CSIDriverSpec {
     /// Alternatively, the driver can be deployed with the field unset or false and it can be flipped later when storage capacity information has been published.
     ///
     /// This field was immutable in Kubernetes &lt;= 1.22 and now is mutable.
-    #[serde(
-        rename = "storageCapacity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub storage_capacity: Option<bool>,
     /// tokenRequests indicates the CSI driver needs pods' service account tokens it is mounting volume for to do necessary authentication. Kubelet will pass the tokens in VolumeContext in the CSI NodePublishVolume calls. The CSI driver should parse and validate the following VolumeContext: "csi.storage.k8s.io/serviceAccount.tokens": {
     /// "&lt;audience&gt;": {
@@ -243,12 +264,6 @@ pub struct CSIDriverSpec {
     /// }
     ///
     /// Note: Audience in each TokenRequest should be different and at most one token is empty string. To receive a new token after expiry, RequiresRepublish can be used to trigger NodePublishVolume periodically.
-    #[serde(
-        rename = "tokenRequests",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub token_requests: Option<Vec<crate::api::storage::v1::TokenRequest>>,
     /// volumeLifecycleModes defines what kind of volumes this CSI volume driver supports. The default if the list is empty is "Persistent", which is the usage defined by the CSI specification and implemented in Kubernetes via the usual PV/PVC mechanism.
     ///
@@ -257,13 +272,107 @@ pub struct CSIDriverSpec {
     /// For more information about implementing this mode, see <https://kubernetes-csi.github.io/docs/ephemeral-local-volumes.html> A driver can support one or more of these modes and more modes may be added in the future.
     ///
     /// This field is beta. This field is immutable.
-    #[serde(
-        rename = "volumeLifecycleModes",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub volume_lifecycle_modes: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for CSIDriverSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CSIDriverSpec",
+            usize::from(self.attach_required.is_some())
+                + usize::from(self.fs_group_policy.is_some())
+                + usize::from(self.node_allocatable_update_period_seconds.is_some())
+                + usize::from(self.pod_info_on_mount.is_some())
+                + usize::from(self.prevent_pod_scheduling_if_missing.is_some())
+                + usize::from(self.requires_republish.is_some())
+                + usize::from(self.se_linux_mount.is_some())
+                + usize::from(self.service_account_token_in_secrets.is_some())
+                + usize::from(self.storage_capacity.is_some())
+                + usize::from(self.token_requests.is_some())
+                + usize::from(self.volume_lifecycle_modes.is_some()),
+        )?;
+        if let Some(v) = &self.attach_required {
+            st.serialize_field("attachRequired", v)?;
+        }
+        if let Some(v) = &self.fs_group_policy {
+            st.serialize_field("fsGroupPolicy", v)?;
+        }
+        if let Some(v) = &self.node_allocatable_update_period_seconds {
+            st.serialize_field("nodeAllocatableUpdatePeriodSeconds", v)?;
+        }
+        if let Some(v) = &self.pod_info_on_mount {
+            st.serialize_field("podInfoOnMount", v)?;
+        }
+        if let Some(v) = &self.prevent_pod_scheduling_if_missing {
+            st.serialize_field("preventPodSchedulingIfMissing", v)?;
+        }
+        if let Some(v) = &self.requires_republish {
+            st.serialize_field("requiresRepublish", v)?;
+        }
+        if let Some(v) = &self.se_linux_mount {
+            st.serialize_field("seLinuxMount", v)?;
+        }
+        if let Some(v) = &self.service_account_token_in_secrets {
+            st.serialize_field("serviceAccountTokenInSecrets", v)?;
+        }
+        if let Some(v) = &self.storage_capacity {
+            st.serialize_field("storageCapacity", v)?;
+        }
+        if let Some(v) = &self.token_requests {
+            st.serialize_field("tokenRequests", v)?;
+        }
+        if let Some(v) = &self.volume_lifecycle_modes {
+            st.serialize_field("volumeLifecycleModes", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSIDriverSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSIDriverSpec {
+    const NAME: &'static str = "CSIDriverSpec";
+    const KEYS: &'static [&'static str] = &[
+        "attachRequired",
+        "fsGroupPolicy",
+        "nodeAllocatableUpdatePeriodSeconds",
+        "podInfoOnMount",
+        "preventPodSchedulingIfMissing",
+        "requiresRepublish",
+        "seLinuxMount",
+        "serviceAccountTokenInSecrets",
+        "storageCapacity",
+        "tokenRequests",
+        "volumeLifecycleModes",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.attach_required = map.next_value()?,
+            1 => self.fs_group_policy = map.next_value()?,
+            2 => self.node_allocatable_update_period_seconds = map.next_value()?,
+            3 => self.pod_info_on_mount = map.next_value()?,
+            4 => self.prevent_pod_scheduling_if_missing = map.next_value()?,
+            5 => self.requires_republish = map.next_value()?,
+            6 => self.se_linux_mount = map.next_value()?,
+            7 => self.service_account_token_in_secrets = map.next_value()?,
+            8 => self.storage_capacity = map.next_value()?,
+            9 => crate::json::read_option_vec(map, &mut self.token_requests)?,
+            10 => crate::json::read_option_vec(map, &mut self.volume_lifecycle_modes)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSIDriverSpec {
@@ -313,29 +422,25 @@ impl crate::protobuf::Message for CSIDriverSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.attach_required = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.pod_info_on_mount = Some(pb::get(wire, &mut buf)?),
-                (3, wire) => pb::push(
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.attach_required),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.pod_info_on_mount),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.volume_lifecycle_modes),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.storage_capacity),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.fs_group_policy),
+                (6, wire) => pb::push_some(wire, &mut buf, &mut m.token_requests),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.requires_republish),
+                (8, wire) => pb::set_some(wire, &mut buf, &mut m.se_linux_mount),
+                (9, wire) => pb::set_some(
                     wire,
                     &mut buf,
-                    m.volume_lifecycle_modes.get_or_insert_with(Vec::new),
-                )?,
-                (4, wire) => m.storage_capacity = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.fs_group_policy = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.token_requests.get_or_insert_with(Vec::new),
-                )?,
-                (7, wire) => m.requires_republish = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => m.se_linux_mount = Some(pb::get(wire, &mut buf)?),
-                (9, wire) => {
-                    m.node_allocatable_update_period_seconds = Some(pb::get(wire, &mut buf)?)
+                    &mut m.node_allocatable_update_period_seconds,
+                ),
+                (10, wire) => pb::set_some(wire, &mut buf, &mut m.service_account_token_in_secrets),
+                (11, wire) => {
+                    pb::set_some(wire, &mut buf, &mut m.prevent_pod_scheduling_if_missing)
                 }
-                (10, wire) => m.service_account_token_in_secrets = Some(pb::get(wire, &mut buf)?),
-                (11, wire) => m.prevent_pod_scheduling_if_missing = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.volume_lifecycle_modes {
             v.shrink_to_fit();
@@ -348,23 +453,61 @@ impl crate::protobuf::Message for CSIDriverSpec {
 }
 
 /// CSINode holds information about all CSI drivers installed on a node. CSI drivers do not need to create the CSINode object directly. As long as they use the node-driver-registrar sidecar container, the kubelet will automatically populate the CSINode object for the CSI driver as part of kubelet plugin registration. CSINode has the same name as a node. If the object is missing, it means either there are no CSI Drivers available on the node, or the Kubelet version is low enough that it doesn't create this object. CSINode has an OwnerReference that points to the corresponding node object.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINode {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. metadata.name must be the Kubernetes node name.
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec is the specification of CSINode
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::storage::v1::CSINodeSpec,
     /// status contains health and status information for the node's storage.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::storage::v1::CSINodeStatus>>,
+}
+
+impl serde::Serialize for CSINode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CSINode", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSINode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSINode {
+    const NAME: &'static str = "CSINode";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSINode {
@@ -388,11 +531,11 @@ impl crate::protobuf::Message for CSINode {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -416,29 +559,62 @@ impl crate::resource::Resource for CSINode {
 }
 
 /// CSINodeDriver holds information about the specification of one CSI driver installed on a node
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINodeDriver {
     /// allocatable represents the volume resources of a node that are available for scheduling. This field is beta.
-    #[serde(
-        rename = "allocatable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allocatable: Option<Box<crate::api::storage::v1::VolumeNodeResources>>,
     /// name represents the name of the CSI driver that this object refers to. This MUST be the same name returned by the CSI GetPluginName() call for that driver.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
     /// nodeID of the node from the driver point of view. This field enables Kubernetes to communicate with storage systems that do not share the same nomenclature for nodes. For example, Kubernetes may refer to a given node as "node1", but the storage system may refer to the same node as "nodeA". When Kubernetes issues a command to the storage system to attach a volume to a specific node, it can use this field to refer to the node name using the ID that the storage system will understand, e.g. "nodeA" instead of "node1". This field is required.
-    #[serde(rename = "nodeID", default)]
     pub node_id: crate::primitives::Str,
     /// topologyKeys is the list of keys supported by the driver. When a driver is initialized on a cluster, it provides a set of topology keys that it understands (e.g. "company.com/zone", "company.com/region"). When a driver is initialized on a node, it provides the same topology keys along with values. Kubelet will expose these topology keys as labels on its own node object. When Kubernetes does topology aware provisioning, it can use this list to determine which labels it should retrieve from the node object and pass back to the driver. It is possible for different nodes to use different topology keys. This can be empty if driver does not support topology.
-    #[serde(
-        rename = "topologyKeys",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub topology_keys: Option<Vec<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for CSINodeDriver {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CSINodeDriver",
+            2 + usize::from(self.allocatable.is_some()) + usize::from(self.topology_keys.is_some()),
+        )?;
+        if let Some(v) = &self.allocatable {
+            st.serialize_field("allocatable", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("nodeID", &self.node_id)?;
+        if let Some(v) = &self.topology_keys {
+            st.serialize_field("topologyKeys", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSINodeDriver {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSINodeDriver {
+    const NAME: &'static str = "CSINodeDriver";
+    const KEYS: &'static [&'static str] = &["allocatable", "name", "nodeID", "topologyKeys"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allocatable = map.next_value()?,
+            1 => self.name = map.next_value()?,
+            2 => self.node_id = map.next_value()?,
+            3 => crate::json::read_option_vec(map, &mut self.topology_keys)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSINodeDriver {
@@ -469,14 +645,12 @@ impl crate::protobuf::Message for CSINodeDriver {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => m.node_id = pb::get(wire, &mut buf)?,
-                (3, wire) => {
-                    pb::push(wire, &mut buf, m.topology_keys.get_or_insert_with(Vec::new))?
-                }
-                (4, wire) => m.allocatable = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.node_id),
+                (3, wire) => pb::push_some(wire, &mut buf, &mut m.topology_keys),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.allocatable),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.topology_keys {
             v.shrink_to_fit();
@@ -486,24 +660,55 @@ impl crate::protobuf::Message for CSINodeDriver {
 }
 
 /// CSINodeList is a collection of CSINode objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINodeList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CSINode
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::storage::v1::CSINode>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for CSINodeList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CSINodeList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSINodeList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSINodeList {
+    const NAME: &'static str = "CSINodeList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSINodeList {
@@ -524,10 +729,10 @@ impl crate::protobuf::Message for CSINodeList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -540,15 +745,43 @@ impl crate::primitives::TypeInfo for CSINodeList {
 }
 
 /// CSINodeSpec holds information about the specification of all CSI drivers installed on a node
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINodeSpec {
     /// drivers is a list of information of all CSI Drivers existing on a node. If all drivers in the list are uninstalled, this can become empty.
-    #[serde(
-        rename = "drivers",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub drivers: Vec<crate::api::storage::v1::CSINodeDriver>,
+}
+
+impl serde::Serialize for CSINodeSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CSINodeSpec", 1)?;
+        st.serialize_field("drivers", &self.drivers)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSINodeSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSINodeSpec {
+    const NAME: &'static str = "CSINodeSpec";
+    const KEYS: &'static [&'static str] = &["drivers"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_vec(map, &mut self.drivers)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSINodeSpec {
@@ -568,9 +801,9 @@ impl crate::protobuf::Message for CSINodeSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(wire, &mut buf, &mut m.drivers)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push(wire, &mut buf, &mut m.drivers),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.drivers.shrink_to_fit();
         Ok(m)
@@ -578,16 +811,46 @@ impl crate::protobuf::Message for CSINodeSpec {
 }
 
 /// CSINodeStatus contains health and status information for storage on a node.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSINodeStatus {
     /// storageHealth contains backend health reports for CSI drivers registered on the node.
-    #[serde(
-        rename = "storageHealth",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub storage_health: Option<Vec<crate::api::storage::v1::StorageHealth>>,
+}
+
+impl serde::Serialize for CSINodeStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("CSINodeStatus", usize::from(self.storage_health.is_some()))?;
+        if let Some(v) = &self.storage_health {
+            st.serialize_field("storageHealth", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSINodeStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSINodeStatus {
+    const NAME: &'static str = "CSINodeStatus";
+    const KEYS: &'static [&'static str] = &["storageHealth"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.storage_health)?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSINodeStatus {
@@ -611,13 +874,9 @@ impl crate::protobuf::Message for CSINodeStatus {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.storage_health.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::push_some(wire, &mut buf, &mut m.storage_health),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.storage_health {
             v.shrink_to_fit();
@@ -635,45 +894,94 @@ impl crate::protobuf::Message for CSINodeStatus {
 /// The producer of these objects can decide which approach is more suitable.
 ///
 /// They are consumed by the kube-scheduler when a CSI driver opts into capacity-aware scheduling with CSIDriverSpec.StorageCapacity. The scheduler compares the MaximumVolumeSize against the requested size of pending volumes to filter out unsuitable nodes. If MaximumVolumeSize is unset, it falls back to a comparison against the less precise Capacity. If that is also unset, the scheduler assumes that capacity is insufficient and tries some other node.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSIStorageCapacity {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// capacity is the value reported by the CSI driver in its GetCapacityResponse for a GetCapacityRequest with topology and parameters that match the previous fields.
     ///
     /// The semantic is currently (CSI spec 1.2) defined as: The available capacity, in bytes, of the storage that can be used to provision volumes. If not set, that information is currently unavailable.
-    #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<crate::primitives::Quantity>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// maximumVolumeSize is the value reported by the CSI driver in its GetCapacityResponse for a GetCapacityRequest with topology and parameters that match the previous fields.
     ///
     /// This is defined since CSI spec 1.4.0 as the largest size that may be used in a CreateVolumeRequest.capacity_range.required_bytes field to create a volume with the same parameters as those in GetCapacityRequest. The corresponding value in the Kubernetes API is ResourceRequirements.Requests in a volume claim.
-    #[serde(
-        rename = "maximumVolumeSize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub maximum_volume_size: Option<crate::primitives::Quantity>,
     /// metadata is the standard object metadata. The name has no particular meaning. It must be a DNS subdomain (dots allowed, 253 characters). To ensure that there are no conflicts with other CSI drivers on the cluster, the recommendation is to use csisc-&lt;uuid&gt;, a generated name, or a reverse-domain name which ends with the unique CSI driver name.
     ///
     /// Objects are namespaced.
     ///
     /// More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// nodeTopology defines which nodes have access to the storage for which capacity was reported. If not set, the storage is not accessible from any node in the cluster. If empty, the storage is accessible from all nodes. This field is immutable.
-    #[serde(
-        rename = "nodeTopology",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub node_topology: Option<Box<crate::api::meta::v1::LabelSelector>>,
     /// storageClassName represents the name of the StorageClass that the reported capacity applies to. It must meet the same requirements as the name of a StorageClass object (non-empty, DNS subdomain). If that object no longer exists, the CSIStorageCapacity object is obsolete and should be removed by its creator. This field is immutable.
-    #[serde(rename = "storageClassName", default)]
     pub storage_class_name: crate::primitives::Str,
+}
+
+impl serde::Serialize for CSIStorageCapacity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "CSIStorageCapacity",
+            4 + usize::from(self.capacity.is_some())
+                + usize::from(self.maximum_volume_size.is_some())
+                + usize::from(self.node_topology.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        if let Some(v) = &self.capacity {
+            st.serialize_field("capacity", v)?;
+        }
+        st.serialize_field("kind", &self.kind)?;
+        if let Some(v) = &self.maximum_volume_size {
+            st.serialize_field("maximumVolumeSize", v)?;
+        }
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.node_topology {
+            st.serialize_field("nodeTopology", v)?;
+        }
+        st.serialize_field("storageClassName", &self.storage_class_name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSIStorageCapacity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSIStorageCapacity {
+    const NAME: &'static str = "CSIStorageCapacity";
+    const KEYS: &'static [&'static str] = &[
+        "apiVersion",
+        "capacity",
+        "kind",
+        "maximumVolumeSize",
+        "metadata",
+        "nodeTopology",
+        "storageClassName",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.capacity = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.maximum_volume_size = map.next_value()?,
+            4 => self.metadata = map.next_value()?,
+            5 => self.node_topology = map.next_value()?,
+            6 => self.storage_class_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSIStorageCapacity {
@@ -701,13 +1009,13 @@ impl crate::protobuf::Message for CSIStorageCapacity {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.node_topology = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (3, wire) => m.storage_class_name = pb::get(wire, &mut buf)?,
-                (4, wire) => m.capacity = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.maximum_volume_size = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.node_topology),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.storage_class_name),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.capacity),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.maximum_volume_size),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -731,24 +1039,55 @@ impl crate::resource::Resource for CSIStorageCapacity {
 }
 
 /// CSIStorageCapacityList is a collection of CSIStorageCapacity objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CSIStorageCapacityList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of CSIStorageCapacity objects.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::storage::v1::CSIStorageCapacity>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for CSIStorageCapacityList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("CSIStorageCapacityList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CSIStorageCapacityList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for CSIStorageCapacityList {
+    const NAME: &'static str = "CSIStorageCapacityList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for CSIStorageCapacityList {
@@ -769,10 +1108,10 @@ impl crate::protobuf::Message for CSIStorageCapacityList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -787,64 +1126,110 @@ impl crate::primitives::TypeInfo for CSIStorageCapacityList {
 /// StorageClass describes the parameters for a class of storage for which PersistentVolumes can be dynamically provisioned.
 ///
 /// StorageClasses are non-namespaced; the name of the storage class according to etcd is in ObjectMeta.Name.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageClass {
     /// allowVolumeExpansion shows whether the storage class allow volume expand.
-    #[serde(
-        rename = "allowVolumeExpansion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_volume_expansion: Option<bool>,
     /// allowedTopologies restrict the node topologies where volumes can be dynamically provisioned. Each volume plugin defines its own supported topology specifications. An empty TopologySelectorTerm list means there is no topology restriction. This field is only honored by servers that enable the VolumeScheduling feature.
-    #[serde(
-        rename = "allowedTopologies",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub allowed_topologies: Option<Vec<crate::api::core::v1::TopologySelectorTerm>>,
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// mountOptions controls the mountOptions for dynamically provisioned PersistentVolumes of this storage class. e.g. \["ro", "soft"\]. Not validated - mount of the PVs will simply fail if one is invalid.
-    #[serde(
-        rename = "mountOptions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub mount_options: Option<Vec<crate::primitives::Str>>,
     /// parameters holds the parameters for the provisioner that should create volumes of this storage class.
-    #[serde(
-        rename = "parameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub parameters: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// provisioner indicates the type of the provisioner.
-    #[serde(rename = "provisioner", default)]
     pub provisioner: crate::primitives::Str,
     /// reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete.
-    #[serde(
-        rename = "reclaimPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub reclaim_policy: Option<crate::primitives::Str>,
     /// volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature.
-    #[serde(
-        rename = "volumeBindingMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub volume_binding_mode: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StorageClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StorageClass",
+            4 + usize::from(self.allow_volume_expansion.is_some())
+                + usize::from(self.allowed_topologies.is_some())
+                + usize::from(self.mount_options.is_some())
+                + usize::from(self.parameters.is_some())
+                + usize::from(self.reclaim_policy.is_some())
+                + usize::from(self.volume_binding_mode.is_some()),
+        )?;
+        if let Some(v) = &self.allow_volume_expansion {
+            st.serialize_field("allowVolumeExpansion", v)?;
+        }
+        if let Some(v) = &self.allowed_topologies {
+            st.serialize_field("allowedTopologies", v)?;
+        }
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.mount_options {
+            st.serialize_field("mountOptions", v)?;
+        }
+        if let Some(v) = &self.parameters {
+            st.serialize_field("parameters", v)?;
+        }
+        st.serialize_field("provisioner", &self.provisioner)?;
+        if let Some(v) = &self.reclaim_policy {
+            st.serialize_field("reclaimPolicy", v)?;
+        }
+        if let Some(v) = &self.volume_binding_mode {
+            st.serialize_field("volumeBindingMode", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageClass {
+    const NAME: &'static str = "StorageClass";
+    const KEYS: &'static [&'static str] = &[
+        "allowVolumeExpansion",
+        "allowedTopologies",
+        "apiVersion",
+        "kind",
+        "metadata",
+        "mountOptions",
+        "parameters",
+        "provisioner",
+        "reclaimPolicy",
+        "volumeBindingMode",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.allow_volume_expansion = map.next_value()?,
+            1 => crate::json::read_option_vec(map, &mut self.allowed_topologies)?,
+            2 => self.api_version = map.next_value()?,
+            3 => self.kind = map.next_value()?,
+            4 => self.metadata = map.next_value()?,
+            5 => crate::json::read_option_vec(map, &mut self.mount_options)?,
+            6 => self.parameters = map.next_value()?,
+            7 => self.provisioner = map.next_value()?,
+            8 => self.reclaim_policy = map.next_value()?,
+            9 => self.volume_binding_mode = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageClass {
@@ -893,22 +1278,16 @@ impl crate::protobuf::Message for StorageClass {
         let mut e_parameters: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.provisioner = pb::get(wire, &mut buf)?,
-                (3, wire) => e_parameters.push(pb::entry(wire, &mut buf)?),
-                (4, wire) => m.reclaim_policy = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => {
-                    pb::push(wire, &mut buf, m.mount_options.get_or_insert_with(Vec::new))?
-                }
-                (6, wire) => m.allow_volume_expansion = Some(pb::get(wire, &mut buf)?),
-                (7, wire) => m.volume_binding_mode = Some(pb::get(wire, &mut buf)?),
-                (8, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.allowed_topologies.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.provisioner),
+                (3, wire) => pb::push_entry(wire, &mut buf, &mut e_parameters),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.reclaim_policy),
+                (5, wire) => pb::push_some(wire, &mut buf, &mut m.mount_options),
+                (6, wire) => pb::set_some(wire, &mut buf, &mut m.allow_volume_expansion),
+                (7, wire) => pb::set_some(wire, &mut buf, &mut m.volume_binding_mode),
+                (8, wire) => pb::push_some(wire, &mut buf, &mut m.allowed_topologies),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_parameters.is_empty() {
             m.parameters = Some(e_parameters.into_iter().collect());
@@ -941,24 +1320,55 @@ impl crate::resource::Resource for StorageClass {
 }
 
 /// StorageClassList is a collection of storage classes.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageClassList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of StorageClasses
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::storage::v1::StorageClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for StorageClassList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("StorageClassList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageClassList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageClassList {
+    const NAME: &'static str = "StorageClassList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageClassList {
@@ -979,10 +1389,10 @@ impl crate::protobuf::Message for StorageClassList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -995,19 +1405,52 @@ impl crate::primitives::TypeInfo for StorageClassList {
 }
 
 /// StorageHealth contains storage backend health reported by a CSI driver on a node.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageHealth {
     /// healthConditions are the adverse storage backend conditions reported by the CSI driver. At most 16 conditions may be reported.
-    #[serde(
-        rename = "healthConditions",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::primitives::deserialize_option_vec"
-    )]
     pub health_conditions: Option<Vec<crate::api::storage::v1::StorageHealthCondition>>,
     /// name is the CSI driver name, matching CSINodeDriver.name.
-    #[serde(rename = "name", default)]
     pub name: crate::primitives::Str,
+}
+
+impl serde::Serialize for StorageHealth {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StorageHealth",
+            1 + usize::from(self.health_conditions.is_some()),
+        )?;
+        if let Some(v) = &self.health_conditions {
+            st.serialize_field("healthConditions", v)?;
+        }
+        st.serialize_field("name", &self.name)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageHealth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageHealth {
+    const NAME: &'static str = "StorageHealth";
+    const KEYS: &'static [&'static str] = &["healthConditions", "name"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => crate::json::read_option_vec(map, &mut self.health_conditions)?,
+            1 => self.name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageHealth {
@@ -1034,14 +1477,10 @@ impl crate::protobuf::Message for StorageHealth {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.name = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(
-                    wire,
-                    &mut buf,
-                    m.health_conditions.get_or_insert_with(Vec::new),
-                )?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.name),
+                (2, wire) => pb::push_some(wire, &mut buf, &mut m.health_conditions),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if let Some(v) = &mut m.health_conditions {
             v.shrink_to_fit();
@@ -1051,38 +1490,84 @@ impl crate::protobuf::Message for StorageHealth {
 }
 
 /// StorageHealthCondition represents an adverse health condition reported by a CSI driver for its storage backend on a node.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageHealthCondition {
     /// accessMode is the access mode affected. Nil means all access modes are affected.
-    #[serde(
-        rename = "accessMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub access_mode: Option<crate::primitives::Str>,
     /// lastTransitionTime is when this condition first appeared at its current state.
-    #[serde(
-        rename = "lastTransitionTime",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_transition_time: Option<crate::primitives::Time>,
     /// message is a human-readable description. Maximum permitted length of a message is 1024 characters.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// reason is a brief CamelCase machine-parseable reason. Maximum permitted length of a reason is 256 characters.
-    #[serde(rename = "reason", default)]
     pub reason: crate::primitives::Str,
     /// status is the health status category. One of "StorageUnreachable", "StorageDegraded".
-    #[serde(rename = "status", default)]
     pub status: crate::primitives::Str,
     /// volumeMode is the volume mode affected. Nil means both are affected.
-    #[serde(
-        rename = "volumeMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub volume_mode: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for StorageHealthCondition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "StorageHealthCondition",
+            2 + usize::from(self.access_mode.is_some())
+                + usize::from(self.last_transition_time.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.volume_mode.is_some()),
+        )?;
+        if let Some(v) = &self.access_mode {
+            st.serialize_field("accessMode", v)?;
+        }
+        if let Some(v) = &self.last_transition_time {
+            st.serialize_field("lastTransitionTime", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("status", &self.status)?;
+        if let Some(v) = &self.volume_mode {
+            st.serialize_field("volumeMode", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StorageHealthCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for StorageHealthCondition {
+    const NAME: &'static str = "StorageHealthCondition";
+    const KEYS: &'static [&'static str] = &[
+        "accessMode",
+        "lastTransitionTime",
+        "message",
+        "reason",
+        "status",
+        "volumeMode",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.access_mode = map.next_value()?,
+            1 => self.last_transition_time = map.next_value()?,
+            2 => self.message = map.next_value()?,
+            3 => self.reason = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            5 => self.volume_mode = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for StorageHealthCondition {
@@ -1112,32 +1597,66 @@ impl crate::protobuf::Message for StorageHealthCondition {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.status = pb::get(wire, &mut buf)?,
-                (2, wire) => m.reason = pb::get(wire, &mut buf)?,
-                (3, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (4, wire) => m.access_mode = Some(pb::get(wire, &mut buf)?),
-                (5, wire) => m.volume_mode = Some(pb::get(wire, &mut buf)?),
-                (6, wire) => m.last_transition_time = pb::get_nonzero(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.status),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.reason),
+                (3, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (4, wire) => pb::set_some(wire, &mut buf, &mut m.access_mode),
+                (5, wire) => pb::set_some(wire, &mut buf, &mut m.volume_mode),
+                (6, wire) => pb::set_nonzero(wire, &mut buf, &mut m.last_transition_time),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// TokenRequest contains parameters of a service account token.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenRequest {
     /// audience is the intended audience of the token in "TokenRequestSpec". It will default to the audiences of kube apiserver.
-    #[serde(rename = "audience", default)]
     pub audience: crate::primitives::Str,
     /// expirationSeconds is the duration of validity of the token in "TokenRequestSpec". It has the same default value of "ExpirationSeconds" in "TokenRequestSpec".
-    #[serde(
-        rename = "expirationSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub expiration_seconds: Option<i64>,
+}
+
+impl serde::Serialize for TokenRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "TokenRequest",
+            1 + usize::from(self.expiration_seconds.is_some()),
+        )?;
+        st.serialize_field("audience", &self.audience)?;
+        if let Some(v) = &self.expiration_seconds {
+            st.serialize_field("expirationSeconds", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for TokenRequest {
+    const NAME: &'static str = "TokenRequest";
+    const KEYS: &'static [&'static str] = &["audience", "expirationSeconds"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.audience = map.next_value()?,
+            1 => self.expiration_seconds = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for TokenRequest {
@@ -1158,10 +1677,10 @@ impl crate::protobuf::Message for TokenRequest {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.audience = pb::get(wire, &mut buf)?,
-                (2, wire) => m.expiration_seconds = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.audience),
+                (2, wire) => pb::set_some(wire, &mut buf, &mut m.expiration_seconds),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1170,23 +1689,62 @@ impl crate::protobuf::Message for TokenRequest {
 /// VolumeAttachment captures the intent to attach or detach the specified volume to/from the specified node.
 ///
 /// VolumeAttachment objects are non-namespaced.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachment {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// spec represents specification of the desired attach/detach volume behavior. Populated by the Kubernetes system.
-    #[serde(rename = "spec", default)]
     pub spec: crate::api::storage::v1::VolumeAttachmentSpec,
     /// status represents status of the VolumeAttachment request. Populated by the entity completing the attach or detach operation, i.e. the external-attacher.
-    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Box<crate::api::storage::v1::VolumeAttachmentStatus>>,
+}
+
+impl serde::Serialize for VolumeAttachment {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("VolumeAttachment", 4 + usize::from(self.status.is_some()))?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.serialize_field("spec", &self.spec)?;
+        if let Some(v) = &self.status {
+            st.serialize_field("status", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttachment {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttachment {
+    const NAME: &'static str = "VolumeAttachment";
+    const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.kind = map.next_value()?,
+            2 => self.metadata = map.next_value()?,
+            3 => self.spec = map.next_value()?,
+            4 => self.status = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttachment {
@@ -1210,11 +1768,11 @@ impl crate::protobuf::Message for VolumeAttachment {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.spec = pb::get(wire, &mut buf)?,
-                (3, wire) => m.status = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.spec),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.status),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
@@ -1238,24 +1796,55 @@ impl crate::resource::Resource for VolumeAttachment {
 }
 
 /// VolumeAttachmentList is a collection of VolumeAttachment objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachmentList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of VolumeAttachments
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::storage::v1::VolumeAttachment>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for VolumeAttachmentList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("VolumeAttachmentList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttachmentList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttachmentList {
+    const NAME: &'static str = "VolumeAttachmentList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttachmentList {
@@ -1276,10 +1865,10 @@ impl crate::protobuf::Message for VolumeAttachmentList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1292,22 +1881,55 @@ impl crate::primitives::TypeInfo for VolumeAttachmentList {
 }
 
 /// VolumeAttachmentSource represents a volume that should be attached. Right now only PersistentVolumes can be attached via external attacher, in the future we may allow also inline volumes in pods. Exactly one member can be set.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachmentSource {
     /// inlineVolumeSpec contains all the information necessary to attach a persistent volume defined by a pod's inline VolumeSource. This field is populated only for the CSIMigration feature. It contains translated fields from a pod's inline VolumeSource to a PersistentVolumeSpec. This field is beta-level and is only honored by servers that enabled the CSIMigration feature.
-    #[serde(
-        rename = "inlineVolumeSpec",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub inline_volume_spec: Option<Box<crate::api::core::v1::PersistentVolumeSpec>>,
     /// persistentVolumeName represents the name of the persistent volume to attach.
-    #[serde(
-        rename = "persistentVolumeName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub persistent_volume_name: Option<crate::primitives::Str>,
+}
+
+impl serde::Serialize for VolumeAttachmentSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "VolumeAttachmentSource",
+            usize::from(self.inline_volume_spec.is_some())
+                + usize::from(self.persistent_volume_name.is_some()),
+        )?;
+        if let Some(v) = &self.inline_volume_spec {
+            st.serialize_field("inlineVolumeSpec", v)?;
+        }
+        if let Some(v) = &self.persistent_volume_name {
+            st.serialize_field("persistentVolumeName", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttachmentSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttachmentSource {
+    const NAME: &'static str = "VolumeAttachmentSource";
+    const KEYS: &'static [&'static str] = &["inlineVolumeSpec", "persistentVolumeName"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.inline_volume_spec = map.next_value()?,
+            1 => self.persistent_volume_name = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttachmentSource {
@@ -1329,27 +1951,61 @@ impl crate::protobuf::Message for VolumeAttachmentSource {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.persistent_volume_name = Some(pb::get(wire, &mut buf)?),
-                (2, wire) => m.inline_volume_spec = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.persistent_volume_name),
+                (2, wire) => pb::set_box(wire, &mut buf, &mut m.inline_volume_spec),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// VolumeAttachmentSpec is the specification of a VolumeAttachment request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachmentSpec {
     /// attacher indicates the name of the volume driver that MUST handle this request. This is the name returned by GetPluginName().
-    #[serde(rename = "attacher", default)]
     pub attacher: crate::primitives::Str,
     /// nodeName represents the node that the volume should be attached to.
-    #[serde(rename = "nodeName", default)]
     pub node_name: crate::primitives::Str,
     /// source represents the volume that should be attached.
-    #[serde(rename = "source", default)]
     pub source: crate::api::storage::v1::VolumeAttachmentSource,
+}
+
+impl serde::Serialize for VolumeAttachmentSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("VolumeAttachmentSpec", 3)?;
+        st.serialize_field("attacher", &self.attacher)?;
+        st.serialize_field("nodeName", &self.node_name)?;
+        st.serialize_field("source", &self.source)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttachmentSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttachmentSpec {
+    const NAME: &'static str = "VolumeAttachmentSpec";
+    const KEYS: &'static [&'static str] = &["attacher", "nodeName", "source"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.attacher = map.next_value()?,
+            1 => self.node_name = map.next_value()?,
+            2 => self.source = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttachmentSpec {
@@ -1373,43 +2029,82 @@ impl crate::protobuf::Message for VolumeAttachmentSpec {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.attacher = pb::get(wire, &mut buf)?,
-                (2, wire) => m.source = pb::get(wire, &mut buf)?,
-                (3, wire) => m.node_name = pb::get(wire, &mut buf)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.attacher),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.source),
+                (3, wire) => pb::set(wire, &mut buf, &mut m.node_name),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// VolumeAttachmentStatus is the status of a VolumeAttachment request.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachmentStatus {
     /// attachError represents the last error encountered during attach operation, if any. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
-    #[serde(
-        rename = "attachError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attach_error: Option<Box<crate::api::storage::v1::VolumeError>>,
     /// attached indicates the volume is successfully attached. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
-    #[serde(rename = "attached", default)]
     pub attached: bool,
     /// attachmentMetadata is populated with any information returned by the attach operation, upon successful attach, that must be passed into subsequent WaitForAttach or Mount calls. This field must only be set by the entity completing the attach operation, i.e. the external-attacher.
-    #[serde(
-        rename = "attachmentMetadata",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub attachment_metadata: Option<crate::primitives::Map<crate::primitives::Str>>,
     /// detachError represents the last error encountered during detach operation, if any. This field must only be set by the entity completing the detach operation, i.e. the external-attacher.
-    #[serde(
-        rename = "detachError",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub detach_error: Option<Box<crate::api::storage::v1::VolumeError>>,
+}
+
+impl serde::Serialize for VolumeAttachmentStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "VolumeAttachmentStatus",
+            1 + usize::from(self.attach_error.is_some())
+                + usize::from(self.attachment_metadata.is_some())
+                + usize::from(self.detach_error.is_some()),
+        )?;
+        if let Some(v) = &self.attach_error {
+            st.serialize_field("attachError", v)?;
+        }
+        st.serialize_field("attached", &self.attached)?;
+        if let Some(v) = &self.attachment_metadata {
+            st.serialize_field("attachmentMetadata", v)?;
+        }
+        if let Some(v) = &self.detach_error {
+            st.serialize_field("detachError", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttachmentStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttachmentStatus {
+    const NAME: &'static str = "VolumeAttachmentStatus";
+    const KEYS: &'static [&'static str] = &[
+        "attachError",
+        "attached",
+        "attachmentMetadata",
+        "detachError",
+    ];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.attach_error = map.next_value()?,
+            1 => self.attached = map.next_value()?,
+            2 => self.attachment_metadata = map.next_value()?,
+            3 => self.detach_error = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttachmentStatus {
@@ -1441,12 +2136,12 @@ impl crate::protobuf::Message for VolumeAttachmentStatus {
             Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.attached = pb::get(wire, &mut buf)?,
-                (2, wire) => e_attachment_metadata.push(pb::entry(wire, &mut buf)?),
-                (3, wire) => m.attach_error = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (4, wire) => m.detach_error = Some(Box::new(pb::get(wire, &mut buf)?)),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.attached),
+                (2, wire) => pb::push_entry(wire, &mut buf, &mut e_attachment_metadata),
+                (3, wire) => pb::set_box(wire, &mut buf, &mut m.attach_error),
+                (4, wire) => pb::set_box(wire, &mut buf, &mut m.detach_error),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_attachment_metadata.is_empty() {
             m.attachment_metadata = Some(e_attachment_metadata.into_iter().collect());
@@ -1456,29 +2151,67 @@ impl crate::protobuf::Message for VolumeAttachmentStatus {
 }
 
 /// VolumeAttributesClass represents a specification of mutable volume attributes defined by the CSI driver. The class can be specified during dynamic provisioning of PersistentVolumeClaims, and changed in the PersistentVolumeClaim spec after provisioning.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttributesClass {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// driverName is the name of the CSI driver This field is immutable.
-    #[serde(rename = "driverName", default)]
     pub driver_name: crate::primitives::Str,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// metadata is the standard object metadata. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ObjectMeta,
     /// parameters hold volume attributes defined by the CSI driver. These values are opaque to the Kubernetes and are passed directly to the CSI driver. The underlying storage provider supports changing these attributes on an existing volume, however the parameters field itself is immutable. To invoke a volume update, a new VolumeAttributesClass should be created with new parameters, and the PersistentVolumeClaim should be updated to reference the new VolumeAttributesClass.
     ///
     /// This field is required and must contain at least one key/value pair. The keys cannot be empty, and the maximum number of parameters is 512, with a cumulative max size of 256K. If the CSI driver rejects invalid parameters, the target PersistentVolumeClaim will be set to an "Infeasible" state in the modifyVolumeStatus field.
-    #[serde(
-        rename = "parameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub parameters: Option<crate::primitives::Map<crate::primitives::Str>>,
+}
+
+impl serde::Serialize for VolumeAttributesClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "VolumeAttributesClass",
+            4 + usize::from(self.parameters.is_some()),
+        )?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("driverName", &self.driver_name)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        if let Some(v) = &self.parameters {
+            st.serialize_field("parameters", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttributesClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttributesClass {
+    const NAME: &'static str = "VolumeAttributesClass";
+    const KEYS: &'static [&'static str] =
+        &["apiVersion", "driverName", "kind", "metadata", "parameters"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => self.driver_name = map.next_value()?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            4 => self.parameters = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttributesClass {
@@ -1507,11 +2240,11 @@ impl crate::protobuf::Message for VolumeAttributesClass {
         let mut e_parameters: Vec<(crate::primitives::Str, crate::primitives::Str)> = Vec::new();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => m.driver_name = pb::get(wire, &mut buf)?,
-                (3, wire) => e_parameters.push(pb::entry(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::set(wire, &mut buf, &mut m.driver_name),
+                (3, wire) => pb::push_entry(wire, &mut buf, &mut e_parameters),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         if !e_parameters.is_empty() {
             m.parameters = Some(e_parameters.into_iter().collect());
@@ -1538,24 +2271,55 @@ impl crate::resource::Resource for VolumeAttributesClass {
 }
 
 /// VolumeAttributesClassList is a collection of VolumeAttributesClass objects.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttributesClassList {
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
-    #[serde(rename = "apiVersion", default)]
     pub api_version: crate::primitives::ApiVersion<Self>,
     /// items is the list of VolumeAttributesClass objects.
-    #[serde(
-        rename = "items",
-        default,
-        deserialize_with = "crate::primitives::deserialize_vec"
-    )]
     pub items: Vec<crate::api::storage::v1::VolumeAttributesClass>,
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
-    #[serde(rename = "kind", default)]
     pub kind: crate::primitives::Kind<Self>,
     /// Standard list metadata More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata>
-    #[serde(rename = "metadata", default)]
     pub metadata: crate::api::meta::v1::ListMeta,
+}
+
+impl serde::Serialize for VolumeAttributesClassList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("VolumeAttributesClassList", 4)?;
+        st.serialize_field("apiVersion", &self.api_version)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("metadata", &self.metadata)?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeAttributesClassList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeAttributesClassList {
+    const NAME: &'static str = "VolumeAttributesClassList";
+    const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.api_version = map.next_value()?,
+            1 => crate::json::read_vec(map, &mut self.items)?,
+            2 => self.kind = map.next_value()?,
+            3 => self.metadata = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeAttributesClassList {
@@ -1576,10 +2340,10 @@ impl crate::protobuf::Message for VolumeAttributesClassList {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.metadata = pb::get(wire, &mut buf)?,
-                (2, wire) => pb::push(wire, &mut buf, &mut m.items)?,
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set(wire, &mut buf, &mut m.metadata),
+                (2, wire) => pb::push(wire, &mut buf, &mut m.items),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         m.items.shrink_to_fit();
         Ok(m)
@@ -1592,19 +2356,64 @@ impl crate::primitives::TypeInfo for VolumeAttributesClassList {
 }
 
 /// VolumeError captures an error encountered during a volume operation.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeError {
     /// errorCode is a numeric gRPC code representing the error encountered during Attach or Detach operations.
     ///
     /// This field requires the MutableCSINodeAllocatableCount feature gate being enabled to be set.
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<i32>,
     /// message represents the error encountered during Attach or Detach operation. This string may be logged, so it should not contain sensitive information.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<crate::primitives::Str>,
     /// time represents the time the error was encountered.
-    #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::primitives::Time>,
+}
+
+impl serde::Serialize for VolumeError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct(
+            "VolumeError",
+            usize::from(self.error_code.is_some())
+                + usize::from(self.message.is_some())
+                + usize::from(self.time.is_some()),
+        )?;
+        if let Some(v) = &self.error_code {
+            st.serialize_field("errorCode", v)?;
+        }
+        if let Some(v) = &self.message {
+            st.serialize_field("message", v)?;
+        }
+        if let Some(v) = &self.time {
+            st.serialize_field("time", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeError {
+    const NAME: &'static str = "VolumeError";
+    const KEYS: &'static [&'static str] = &["errorCode", "message", "time"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.error_code = map.next_value()?,
+            1 => self.message = map.next_value()?,
+            2 => self.time = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeError {
@@ -1628,22 +2437,57 @@ impl crate::protobuf::Message for VolumeError {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.time = pb::get_nonzero(wire, &mut buf)?,
-                (2, wire) => m.message = pb::get_nonzero(wire, &mut buf)?,
-                (3, wire) => m.error_code = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_nonzero(wire, &mut buf, &mut m.time),
+                (2, wire) => pb::set_nonzero(wire, &mut buf, &mut m.message),
+                (3, wire) => pb::set_some(wire, &mut buf, &mut m.error_code),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
 }
 
 /// VolumeNodeResources is a set of resource limits for scheduling of volumes.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeNodeResources {
     /// count indicates the maximum number of unique volumes managed by the CSI driver that can be used on a node. A volume that is both attached and mounted on a node is considered to be used once, not twice. The same rule applies for a unique volume that is shared among multiple pods on the same node. If this field is not specified, then the supported number of volumes on this node is unbounded.
-    #[serde(rename = "count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
+}
+
+impl serde::Serialize for VolumeNodeResources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st =
+            s.serialize_struct("VolumeNodeResources", usize::from(self.count.is_some()))?;
+        if let Some(v) = &self.count {
+            st.serialize_field("count", v)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VolumeNodeResources {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(d)
+    }
+}
+
+impl crate::json::ReadFields for VolumeNodeResources {
+    const NAME: &'static str = "VolumeNodeResources";
+    const KEYS: &'static [&'static str] = &["count"];
+    fn read_field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match index {
+            0 => self.count = map.next_value()?,
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl crate::protobuf::Message for VolumeNodeResources {
@@ -1663,9 +2507,9 @@ impl crate::protobuf::Message for VolumeNodeResources {
         let mut m = Self::default();
         while !buf.is_empty() {
             match pb::key(&mut buf)? {
-                (1, wire) => m.count = Some(pb::get(wire, &mut buf)?),
-                (_, wire) => pb::skip(wire, &mut buf)?,
-            }
+                (1, wire) => pb::set_some(wire, &mut buf, &mut m.count),
+                (_, wire) => pb::skip(wire, &mut buf),
+            }?;
         }
         Ok(m)
     }
