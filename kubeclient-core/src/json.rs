@@ -1,8 +1,8 @@
 //! How the generated API types read and write JSON through serde.
 //!
 //! The generator writes each type's `Deserialize` as [`deserialize`] over the type's
-//! [`ReadFields`]: a sorted table of its JSON keys and one `match` that reads the value of a
-//! key into its field. serde's derive writes several visitors per type; with thousands of
+//! [`ReadFields`]: a `match` from its JSON keys to their indices and one that reads the
+//! value of a key into its field. serde's derive writes several visitors per type; with thousands of
 //! types this shared reader builds in a fraction of the time and makes smaller programs.
 //!
 //! Reading follows the derive it replaces, with `#[serde(default)]` on every field: a missing
@@ -19,8 +19,11 @@ use serde::{Deserialize, Serialize, Serializer};
 pub trait ReadFields: Default {
     /// The type's name, for errors.
     const NAME: &'static str;
-    /// The JSON keys of the fields, sorted (byte order).
+    /// The JSON keys of the fields.
     const KEYS: &'static [&'static str];
+    /// The index of `key` in [`ReadFields::KEYS`]; `None` for a key the type does not have.
+    /// (Not generic: each type's is compiled once, as a `match`.)
+    fn key_index(key: &str) -> Option<usize>;
     /// Reads the value of the key `KEYS[index]` from `map` into its field.
     fn read_field<'de, A: MapAccess<'de>>(
         &mut self,
@@ -78,7 +81,7 @@ impl<'de, T: ReadFields> Visitor<'de> for Fields<T> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut out = T::default();
-        while let Some(key) = map.next_key_seed(Key(T::KEYS))? {
+        while let Some(key) = map.next_key_seed(Key(T::key_index))? {
             match key {
                 Some(index) => out.read_field(index, &mut map)?,
                 None => {
@@ -96,8 +99,8 @@ fn expecting_object(name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "an object ({name})")
 }
 
-/// A key: its index in the sorted keys, `None` for a key the type does not have.
-struct Key(&'static [&'static str]);
+/// A key: its index in the type's keys, `None` for a key the type does not have.
+struct Key(fn(&str) -> Option<usize>);
 
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = Option<usize>;
@@ -115,13 +118,11 @@ impl<'de> Visitor<'de> for Key {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.binary_search(&key).ok())
+        Ok((self.0)(key))
     }
 
     fn visit_bytes<E: serde::de::Error>(self, key: &[u8]) -> Result<Option<usize>, E> {
-        Ok(std::str::from_utf8(key)
-            .ok()
-            .and_then(|key| self.0.binary_search(&key).ok()))
+        Ok(std::str::from_utf8(key).ok().and_then(self.0))
     }
 }
 
@@ -140,6 +141,14 @@ mod tests {
     impl ReadFields for Sample {
         const NAME: &'static str = "Sample";
         const KEYS: &'static [&'static str] = &["count", "list", "name"];
+        fn key_index(key: &str) -> Option<usize> {
+            match key {
+                "count" => Some(0),
+                "list" => Some(1),
+                "name" => Some(2),
+                _ => None,
+            }
+        }
         fn read_field<'de, A: MapAccess<'de>>(
             &mut self,
             index: usize,

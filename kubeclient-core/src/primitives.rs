@@ -357,30 +357,58 @@ impl<'de> Deserialize<'de> for ByteString {
 
 /// JSON kept as the text received: compact in memory (one allocation) and written back
 /// exactly. Read it with [`RawJson::get`] or parse it with `serde_json::from_str`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RawJson(pub Box<RawValue>);
+///
+/// Read from JSON, the text has been parsed; read from protobuf (where it is bytes, as Go
+/// keeps it) it is checked to be UTF-8 only, and checked to be JSON when it is written as
+/// JSON: writing text that is not JSON is an error, never a broken document.
+#[derive(Clone, Debug)]
+pub struct RawJson(Box<str>);
 
 impl RawJson {
     /// The JSON text.
     pub fn get(&self) -> &str {
-        self.0.get()
+        &self.0
+    }
+
+    /// `text`, when it is one JSON value.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        let raw: &RawValue = serde_json::from_str(text)?;
+        Ok(RawJson(raw.get().into()))
+    }
+
+    /// Text that should be JSON, taken as it is (see the type's documentation).
+    pub(crate) fn unchecked(text: &str) -> Self {
+        RawJson(text.into())
     }
 }
 
 impl Default for RawJson {
     fn default() -> Self {
-        // `{}` is valid JSON, so this does not fail (the fallback would be `null`).
-        RawJson(RawValue::from_string("{}".to_string()).unwrap_or_default())
+        RawJson("{}".into())
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_str(&self.0).map_err(|e| {
+            serde::ser::Error::custom(format!("embedded JSON that is not JSON: {e}"))
+        })?;
+        raw.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(RawJson(Box::<RawValue>::deserialize(d)?.into()))
     }
 }
 
 impl PartialEq for RawJson {
     /// Equal when the JSON values are equal (whatever the spacing or key order).
     fn eq(&self, other: &Self) -> bool {
+        let parse = |raw: &RawJson| serde_json::from_str::<serde_json::Value>(raw.get()).ok();
         self.get() == other.get()
-            || serde_json::from_str::<serde_json::Value>(self.get()).ok()
-                == serde_json::from_str::<serde_json::Value>(other.get()).ok()
+            || matches!((parse(self), parse(other)), (Some(a), Some(b)) if a == b)
     }
 }
 
@@ -499,6 +527,18 @@ mod tests {
         let b: RawJson = serde_json::from_str(r#"{ "f:b": {".": {}}, "f:a": {} }"#).expect("raw");
         assert_eq!(a, b);
         assert_eq!(RawJson::default().get(), "{}");
+        assert_eq!(
+            RawJson::from_json(r#" {"a": [1]} "#).expect("json").get(),
+            r#"{"a": [1]}"#
+        );
+        assert!(RawJson::from_json("{").is_err());
+        assert_ne!(RawJson::unchecked("{"), RawJson::unchecked("["));
+        let broken = RawJson::unchecked(r#"{"a": "#);
+        let err = serde_json::to_string(&broken).expect_err("not JSON");
+        assert!(
+            err.to_string().contains("embedded JSON that is not JSON"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -528,7 +528,7 @@ impl JsonField {
 }
 
 /// `Serialize`, `Deserialize` and `kubeclient_core::json::ReadFields` for a struct: fields
-/// are written in the order given and read through a table of the keys, sorted.
+/// are written in the order given; a key is found by a `match`.
 fn json_impls(name: &str, fields: &[JsonField]) -> String {
     let mut out = String::new();
     let required = fields.iter().filter(|f| !f.optional()).count();
@@ -584,11 +584,11 @@ impl<'de> serde::Deserialize<'de> for {name} {{
 }}
 "
     );
-    let mut sorted: Vec<&JsonField> = fields.iter().collect();
-    sorted.sort_by(|a, b| a.json.cmp(&b.json));
-    let keys: Vec<String> = sorted.iter().map(|f| format!("{:?}", f.json)).collect();
+    let keys: Vec<String> = fields.iter().map(|f| format!("{:?}", f.json)).collect();
+    let mut index_arms = String::new();
     let mut arms = String::new();
-    for (i, f) in sorted.iter().enumerate() {
+    for (i, f) in fields.iter().enumerate() {
+        let _ = writeln!(index_arms, "            {:?} => Some({i}),", f.json);
         let field = &f.field;
         let _ = match f.kind {
             JsonKind::List => writeln!(
@@ -602,6 +602,11 @@ impl<'de> serde::Deserialize<'de> for {name} {{
             _ => writeln!(arms, "            {i} => self.{field} = map.next_value()?,"),
         };
     }
+    let key_index = if fields.is_empty() {
+        "        let _ = key;\n        None\n".to_string()
+    } else {
+        format!("        match key {{\n{index_arms}            _ => None,\n        }}\n")
+    };
     let body = if fields.is_empty() {
         "        let _ = index;\n        map.next_value::<serde::de::IgnoredAny>()?;\n".to_string()
     } else {
@@ -614,6 +619,8 @@ impl<'de> serde::Deserialize<'de> for {name} {{
         "impl crate::json::ReadFields for {name} {{
     const NAME: &'static str = {name:?};
     const KEYS: &'static [&'static str] = &[{}];
+    fn key_index(key: &str) -> Option<usize> {{
+{key_index}    }}
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -61,6 +61,12 @@ impl<'de> serde::Deserialize<'de> for ApplyConfiguration {
 impl crate::json::ReadFields for ApplyConfiguration {
     const NAME: &'static str = "ApplyConfiguration";
     const KEYS: &'static [&'static str] = &["expression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -139,6 +145,13 @@ impl<'de> serde::Deserialize<'de> for AuditAnnotation {
 impl crate::json::ReadFields for AuditAnnotation {
     const NAME: &'static str = "AuditAnnotation";
     const KEYS: &'static [&'static str] = &["key", "valueExpression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "valueExpression" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -210,6 +223,13 @@ impl<'de> serde::Deserialize<'de> for ExpressionWarning {
 impl crate::json::ReadFields for ExpressionWarning {
     const NAME: &'static str = "ExpressionWarning";
     const KEYS: &'static [&'static str] = &["fieldRef", "warning"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fieldRef" => Some(0),
+            "warning" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -333,6 +353,12 @@ impl<'de> serde::Deserialize<'de> for JSONPatch {
 impl crate::json::ReadFields for JSONPatch {
     const NAME: &'static str = "JSONPatch";
     const KEYS: &'static [&'static str] = &["expression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -411,6 +437,13 @@ impl<'de> serde::Deserialize<'de> for MatchCondition {
 impl crate::json::ReadFields for MatchCondition {
     const NAME: &'static str = "MatchCondition";
     const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -551,6 +584,16 @@ impl crate::json::ReadFields for MatchResources {
         "objectSelector",
         "resourceRules",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "excludeResourceRules" => Some(0),
+            "matchPolicy" => Some(1),
+            "namespaceSelector" => Some(2),
+            "objectSelector" => Some(3),
+            "resourceRules" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -662,6 +705,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicy {
 impl crate::json::ReadFields for MutatingAdmissionPolicy {
     const NAME: &'static str = "MutatingAdmissionPolicy";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -768,6 +820,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBinding {
 impl crate::json::ReadFields for MutatingAdmissionPolicyBinding {
     const NAME: &'static str = "MutatingAdmissionPolicyBinding";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -864,6 +925,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingList {
 impl crate::json::ReadFields for MutatingAdmissionPolicyBindingList {
     const NAME: &'static str = "MutatingAdmissionPolicyBindingList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -957,6 +1027,14 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingSpec {
 impl crate::json::ReadFields for MutatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "MutatingAdmissionPolicyBindingSpec";
     const KEYS: &'static [&'static str] = &["matchResources", "paramRef", "policyName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchResources" => Some(0),
+            "paramRef" => Some(1),
+            "policyName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1039,6 +1117,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyList {
 impl crate::json::ReadFields for MutatingAdmissionPolicyList {
     const NAME: &'static str = "MutatingAdmissionPolicyList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1185,6 +1272,18 @@ impl crate::json::ReadFields for MutatingAdmissionPolicySpec {
         "reinvocationPolicy",
         "variables",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "failurePolicy" => Some(0),
+            "matchConditions" => Some(1),
+            "matchConstraints" => Some(2),
+            "mutations" => Some(3),
+            "paramKind" => Some(4),
+            "reinvocationPolicy" => Some(5),
+            "variables" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1419,6 +1518,23 @@ impl crate::json::ReadFields for MutatingWebhook {
         "sideEffects",
         "timeoutSeconds",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "admissionReviewVersions" => Some(0),
+            "clientConfig" => Some(1),
+            "failurePolicy" => Some(2),
+            "matchConditions" => Some(3),
+            "matchPolicy" => Some(4),
+            "name" => Some(5),
+            "namespaceSelector" => Some(6),
+            "objectSelector" => Some(7),
+            "reinvocationPolicy" => Some(8),
+            "rules" => Some(9),
+            "sideEffects" => Some(10),
+            "timeoutSeconds" => Some(11),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1556,6 +1672,15 @@ impl<'de> serde::Deserialize<'de> for MutatingWebhookConfiguration {
 impl crate::json::ReadFields for MutatingWebhookConfiguration {
     const NAME: &'static str = "MutatingWebhookConfiguration";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "webhooks"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "webhooks" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1658,6 +1783,15 @@ impl<'de> serde::Deserialize<'de> for MutatingWebhookConfigurationList {
 impl crate::json::ReadFields for MutatingWebhookConfigurationList {
     const NAME: &'static str = "MutatingWebhookConfigurationList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1748,6 +1882,14 @@ impl<'de> serde::Deserialize<'de> for Mutation {
 impl crate::json::ReadFields for Mutation {
     const NAME: &'static str = "Mutation";
     const KEYS: &'static [&'static str] = &["applyConfiguration", "jsonPatch", "patchType"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "applyConfiguration" => Some(0),
+            "jsonPatch" => Some(1),
+            "patchType" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1869,6 +2011,17 @@ impl crate::json::ReadFields for NamedRuleWithOperations {
         "resources",
         "scope",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroups" => Some(0),
+            "apiVersions" => Some(1),
+            "operations" => Some(2),
+            "resourceNames" => Some(3),
+            "resources" => Some(4),
+            "scope" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2071,6 +2224,13 @@ impl<'de> serde::Deserialize<'de> for ParamKind {
 impl crate::json::ReadFields for ParamKind {
     const NAME: &'static str = "ParamKind";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2181,6 +2341,15 @@ impl crate::json::ReadFields for ParamRef {
     const NAME: &'static str = "ParamRef";
     const KEYS: &'static [&'static str] =
         &["name", "namespace", "parameterNotFoundAction", "selector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            "parameterNotFoundAction" => Some(2),
+            "selector" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2299,6 +2468,16 @@ impl crate::json::ReadFields for RuleWithOperations {
         "resources",
         "scope",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroups" => Some(0),
+            "apiVersions" => Some(1),
+            "operations" => Some(2),
+            "resources" => Some(3),
+            "scope" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2456,6 +2635,15 @@ impl<'de> serde::Deserialize<'de> for ServiceReference {
 impl crate::json::ReadFields for ServiceReference {
     const NAME: &'static str = "ServiceReference";
     const KEYS: &'static [&'static str] = &["name", "namespace", "path", "port"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            "path" => Some(2),
+            "port" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2538,6 +2726,12 @@ impl<'de> serde::Deserialize<'de> for TypeChecking {
 impl crate::json::ReadFields for TypeChecking {
     const NAME: &'static str = "TypeChecking";
     const KEYS: &'static [&'static str] = &["expressionWarnings"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expressionWarnings" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2629,6 +2823,16 @@ impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicy {
 impl crate::json::ReadFields for ValidatingAdmissionPolicy {
     const NAME: &'static str = "ValidatingAdmissionPolicy";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2734,6 +2938,15 @@ impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBinding {
 impl crate::json::ReadFields for ValidatingAdmissionPolicyBinding {
     const NAME: &'static str = "ValidatingAdmissionPolicyBinding";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2830,6 +3043,15 @@ impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyBindingList {
 impl crate::json::ReadFields for ValidatingAdmissionPolicyBindingList {
     const NAME: &'static str = "ValidatingAdmissionPolicyBindingList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2945,6 +3167,15 @@ impl crate::json::ReadFields for ValidatingAdmissionPolicyBindingSpec {
         "policyName",
         "validationActions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchResources" => Some(0),
+            "paramRef" => Some(1),
+            "policyName" => Some(2),
+            "validationActions" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3032,6 +3263,15 @@ impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyList {
 impl crate::json::ReadFields for ValidatingAdmissionPolicyList {
     const NAME: &'static str = "ValidatingAdmissionPolicyList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3176,6 +3416,18 @@ impl crate::json::ReadFields for ValidatingAdmissionPolicySpec {
         "validations",
         "variables",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "auditAnnotations" => Some(0),
+            "failurePolicy" => Some(1),
+            "matchConditions" => Some(2),
+            "matchConstraints" => Some(3),
+            "paramKind" => Some(4),
+            "validations" => Some(5),
+            "variables" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3314,6 +3566,14 @@ impl<'de> serde::Deserialize<'de> for ValidatingAdmissionPolicyStatus {
 impl crate::json::ReadFields for ValidatingAdmissionPolicyStatus {
     const NAME: &'static str = "ValidatingAdmissionPolicyStatus";
     const KEYS: &'static [&'static str] = &["conditions", "observedGeneration", "typeChecking"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "observedGeneration" => Some(1),
+            "typeChecking" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3503,6 +3763,22 @@ impl crate::json::ReadFields for ValidatingWebhook {
         "sideEffects",
         "timeoutSeconds",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "admissionReviewVersions" => Some(0),
+            "clientConfig" => Some(1),
+            "failurePolicy" => Some(2),
+            "matchConditions" => Some(3),
+            "matchPolicy" => Some(4),
+            "name" => Some(5),
+            "namespaceSelector" => Some(6),
+            "objectSelector" => Some(7),
+            "rules" => Some(8),
+            "sideEffects" => Some(9),
+            "timeoutSeconds" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3636,6 +3912,15 @@ impl<'de> serde::Deserialize<'de> for ValidatingWebhookConfiguration {
 impl crate::json::ReadFields for ValidatingWebhookConfiguration {
     const NAME: &'static str = "ValidatingWebhookConfiguration";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "webhooks"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "webhooks" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3738,6 +4023,15 @@ impl<'de> serde::Deserialize<'de> for ValidatingWebhookConfigurationList {
 impl crate::json::ReadFields for ValidatingWebhookConfigurationList {
     const NAME: &'static str = "ValidatingWebhookConfigurationList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3859,6 +4153,15 @@ impl<'de> serde::Deserialize<'de> for Validation {
 impl crate::json::ReadFields for Validation {
     const NAME: &'static str = "Validation";
     const KEYS: &'static [&'static str] = &["expression", "message", "messageExpression", "reason"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "message" => Some(1),
+            "messageExpression" => Some(2),
+            "reason" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3939,6 +4242,13 @@ impl<'de> serde::Deserialize<'de> for Variable {
 impl crate::json::ReadFields for Variable {
     const NAME: &'static str = "Variable";
     const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4036,6 +4346,14 @@ impl<'de> serde::Deserialize<'de> for WebhookClientConfig {
 impl crate::json::ReadFields for WebhookClientConfig {
     const NAME: &'static str = "WebhookClientConfig";
     const KEYS: &'static [&'static str] = &["caBundle", "service", "url"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "caBundle" => Some(0),
+            "service" => Some(1),
+            "url" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

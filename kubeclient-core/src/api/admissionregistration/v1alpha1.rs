@@ -61,6 +61,12 @@ impl<'de> serde::Deserialize<'de> for ApplyConfiguration {
 impl crate::json::ReadFields for ApplyConfiguration {
     const NAME: &'static str = "ApplyConfiguration";
     const KEYS: &'static [&'static str] = &["expression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -181,6 +187,12 @@ impl<'de> serde::Deserialize<'de> for JSONPatch {
 impl crate::json::ReadFields for JSONPatch {
     const NAME: &'static str = "JSONPatch";
     const KEYS: &'static [&'static str] = &["expression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -259,6 +271,13 @@ impl<'de> serde::Deserialize<'de> for MatchCondition {
 impl crate::json::ReadFields for MatchCondition {
     const NAME: &'static str = "MatchCondition";
     const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -400,6 +419,16 @@ impl crate::json::ReadFields for MatchResources {
         "objectSelector",
         "resourceRules",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "excludeResourceRules" => Some(0),
+            "matchPolicy" => Some(1),
+            "namespaceSelector" => Some(2),
+            "objectSelector" => Some(3),
+            "resourceRules" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -511,6 +540,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicy {
 impl crate::json::ReadFields for MutatingAdmissionPolicy {
     const NAME: &'static str = "MutatingAdmissionPolicy";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -618,6 +656,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBinding {
 impl crate::json::ReadFields for MutatingAdmissionPolicyBinding {
     const NAME: &'static str = "MutatingAdmissionPolicyBinding";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -714,6 +761,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingList {
 impl crate::json::ReadFields for MutatingAdmissionPolicyBindingList {
     const NAME: &'static str = "MutatingAdmissionPolicyBindingList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -807,6 +863,14 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyBindingSpec {
 impl crate::json::ReadFields for MutatingAdmissionPolicyBindingSpec {
     const NAME: &'static str = "MutatingAdmissionPolicyBindingSpec";
     const KEYS: &'static [&'static str] = &["matchResources", "paramRef", "policyName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchResources" => Some(0),
+            "paramRef" => Some(1),
+            "policyName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -889,6 +953,15 @@ impl<'de> serde::Deserialize<'de> for MutatingAdmissionPolicyList {
 impl crate::json::ReadFields for MutatingAdmissionPolicyList {
     const NAME: &'static str = "MutatingAdmissionPolicyList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1035,6 +1108,18 @@ impl crate::json::ReadFields for MutatingAdmissionPolicySpec {
         "reinvocationPolicy",
         "variables",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "failurePolicy" => Some(0),
+            "matchConditions" => Some(1),
+            "matchConstraints" => Some(2),
+            "mutations" => Some(3),
+            "paramKind" => Some(4),
+            "reinvocationPolicy" => Some(5),
+            "variables" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1163,6 +1248,14 @@ impl<'de> serde::Deserialize<'de> for Mutation {
 impl crate::json::ReadFields for Mutation {
     const NAME: &'static str = "Mutation";
     const KEYS: &'static [&'static str] = &["applyConfiguration", "jsonPatch", "patchType"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "applyConfiguration" => Some(0),
+            "jsonPatch" => Some(1),
+            "patchType" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1284,6 +1377,17 @@ impl crate::json::ReadFields for NamedRuleWithOperations {
         "resources",
         "scope",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroups" => Some(0),
+            "apiVersions" => Some(1),
+            "operations" => Some(2),
+            "resourceNames" => Some(3),
+            "resources" => Some(4),
+            "scope" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1486,6 +1590,13 @@ impl<'de> serde::Deserialize<'de> for ParamKind {
 impl crate::json::ReadFields for ParamKind {
     const NAME: &'static str = "ParamKind";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1592,6 +1703,15 @@ impl crate::json::ReadFields for ParamRef {
     const NAME: &'static str = "ParamRef";
     const KEYS: &'static [&'static str] =
         &["name", "namespace", "parameterNotFoundAction", "selector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            "parameterNotFoundAction" => Some(2),
+            "selector" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1672,6 +1792,13 @@ impl<'de> serde::Deserialize<'de> for Variable {
 impl crate::json::ReadFields for Variable {
     const NAME: &'static str = "Variable";
     const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -64,6 +64,17 @@ impl crate::json::ReadFields for CustomResourceColumnDefinition {
         "priority",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "description" => Some(0),
+            "format" => Some(1),
+            "jsonPath" => Some(2),
+            "name" => Some(3),
+            "priority" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -158,6 +169,13 @@ impl<'de> serde::Deserialize<'de> for CustomResourceConversion {
 impl crate::json::ReadFields for CustomResourceConversion {
     const NAME: &'static str = "CustomResourceConversion";
     const KEYS: &'static [&'static str] = &["strategy", "webhook"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "strategy" => Some(0),
+            "webhook" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -243,6 +261,16 @@ impl<'de> serde::Deserialize<'de> for CustomResourceDefinition {
 impl crate::json::ReadFields for CustomResourceDefinition {
     const NAME: &'static str = "CustomResourceDefinition";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -337,6 +365,17 @@ impl crate::json::ReadFields for CustomResourceDefinitionCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "observedGeneration" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -431,6 +470,15 @@ impl<'de> serde::Deserialize<'de> for CustomResourceDefinitionList {
 impl crate::json::ReadFields for CustomResourceDefinitionList {
     const NAME: &'static str = "CustomResourceDefinitionList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -515,6 +563,17 @@ impl crate::json::ReadFields for CustomResourceDefinitionNames {
         "shortNames",
         "singular",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "categories" => Some(0),
+            "kind" => Some(1),
+            "listKind" => Some(2),
+            "plural" => Some(3),
+            "shortNames" => Some(4),
+            "singular" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -646,6 +705,17 @@ impl crate::json::ReadFields for CustomResourceDefinitionSpec {
         "scope",
         "versions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conversion" => Some(0),
+            "group" => Some(1),
+            "names" => Some(2),
+            "preserveUnknownFields" => Some(3),
+            "scope" => Some(4),
+            "versions" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -719,6 +789,15 @@ impl crate::json::ReadFields for CustomResourceDefinitionStatus {
         "observedGeneration",
         "storedVersions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "acceptedNames" => Some(0),
+            "conditions" => Some(1),
+            "observedGeneration" => Some(2),
+            "storedVersions" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -866,6 +945,20 @@ impl crate::json::ReadFields for CustomResourceDefinitionVersion {
         "storage",
         "subresources",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "additionalPrinterColumns" => Some(0),
+            "deprecated" => Some(1),
+            "deprecationWarning" => Some(2),
+            "name" => Some(3),
+            "schema" => Some(4),
+            "selectableFields" => Some(5),
+            "served" => Some(6),
+            "storage" => Some(7),
+            "subresources" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -929,6 +1022,14 @@ impl crate::json::ReadFields for CustomResourceSubresourceScale {
         "specReplicasPath",
         "statusReplicasPath",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "labelSelectorPath" => Some(0),
+            "specReplicasPath" => Some(1),
+            "statusReplicasPath" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -998,6 +1099,10 @@ impl<'de> serde::Deserialize<'de> for CustomResourceSubresourceStatus {
 impl crate::json::ReadFields for CustomResourceSubresourceStatus {
     const NAME: &'static str = "CustomResourceSubresourceStatus";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1065,6 +1170,13 @@ impl<'de> serde::Deserialize<'de> for CustomResourceSubresources {
 impl crate::json::ReadFields for CustomResourceSubresources {
     const NAME: &'static str = "CustomResourceSubresources";
     const KEYS: &'static [&'static str] = &["scale", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "scale" => Some(0),
+            "status" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1138,6 +1250,12 @@ impl<'de> serde::Deserialize<'de> for CustomResourceValidation {
 impl crate::json::ReadFields for CustomResourceValidation {
     const NAME: &'static str = "CustomResourceValidation";
     const KEYS: &'static [&'static str] = &["openAPIV3Schema"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "openAPIV3Schema" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1188,6 +1306,13 @@ impl<'de> serde::Deserialize<'de> for ExternalDocumentation {
 impl crate::json::ReadFields for ExternalDocumentation {
     const NAME: &'static str = "ExternalDocumentation";
     const KEYS: &'static [&'static str] = &["description", "url"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "description" => Some(0),
+            "url" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1600,6 +1725,55 @@ impl crate::json::ReadFields for JSONSchemaProps {
         "x-kubernetes-preserve-unknown-fields",
         "x-kubernetes-validations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "$ref" => Some(0),
+            "$schema" => Some(1),
+            "additionalItems" => Some(2),
+            "additionalProperties" => Some(3),
+            "allOf" => Some(4),
+            "anyOf" => Some(5),
+            "default" => Some(6),
+            "definitions" => Some(7),
+            "dependencies" => Some(8),
+            "description" => Some(9),
+            "enum" => Some(10),
+            "example" => Some(11),
+            "exclusiveMaximum" => Some(12),
+            "exclusiveMinimum" => Some(13),
+            "externalDocs" => Some(14),
+            "format" => Some(15),
+            "id" => Some(16),
+            "items" => Some(17),
+            "maxItems" => Some(18),
+            "maxLength" => Some(19),
+            "maxProperties" => Some(20),
+            "maximum" => Some(21),
+            "minItems" => Some(22),
+            "minLength" => Some(23),
+            "minProperties" => Some(24),
+            "minimum" => Some(25),
+            "multipleOf" => Some(26),
+            "not" => Some(27),
+            "nullable" => Some(28),
+            "oneOf" => Some(29),
+            "pattern" => Some(30),
+            "patternProperties" => Some(31),
+            "properties" => Some(32),
+            "required" => Some(33),
+            "title" => Some(34),
+            "type" => Some(35),
+            "uniqueItems" => Some(36),
+            "x-kubernetes-embedded-resource" => Some(37),
+            "x-kubernetes-int-or-string" => Some(38),
+            "x-kubernetes-list-map-keys" => Some(39),
+            "x-kubernetes-list-type" => Some(40),
+            "x-kubernetes-map-type" => Some(41),
+            "x-kubernetes-preserve-unknown-fields" => Some(42),
+            "x-kubernetes-validations" => Some(43),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1683,6 +1857,12 @@ impl<'de> serde::Deserialize<'de> for SelectableField {
 impl crate::json::ReadFields for SelectableField {
     const NAME: &'static str = "SelectableField";
     const KEYS: &'static [&'static str] = &["jsonPath"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "jsonPath" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1764,6 +1944,15 @@ impl<'de> serde::Deserialize<'de> for ServiceReference {
 impl crate::json::ReadFields for ServiceReference {
     const NAME: &'static str = "ServiceReference";
     const KEYS: &'static [&'static str] = &["name", "namespace", "path", "port"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            "path" => Some(2),
+            "port" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1918,6 +2107,17 @@ impl crate::json::ReadFields for ValidationRule {
         "reason",
         "rule",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fieldPath" => Some(0),
+            "message" => Some(1),
+            "messageExpression" => Some(2),
+            "optionalOldSelf" => Some(3),
+            "reason" => Some(4),
+            "rule" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2032,6 +2232,14 @@ impl<'de> serde::Deserialize<'de> for WebhookClientConfig {
 impl crate::json::ReadFields for WebhookClientConfig {
     const NAME: &'static str = "WebhookClientConfig";
     const KEYS: &'static [&'static str] = &["caBundle", "service", "url"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "caBundle" => Some(0),
+            "service" => Some(1),
+            "url" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2113,6 +2321,13 @@ impl<'de> serde::Deserialize<'de> for WebhookConversion {
 impl crate::json::ReadFields for WebhookConversion {
     const NAME: &'static str = "WebhookConversion";
     const KEYS: &'static [&'static str] = &["clientConfig", "conversionReviewVersions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "clientConfig" => Some(0),
+            "conversionReviewVersions" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

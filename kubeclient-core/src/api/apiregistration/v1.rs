@@ -50,6 +50,16 @@ impl<'de> serde::Deserialize<'de> for APIService {
 impl crate::json::ReadFields for APIService {
     const NAME: &'static str = "APIService";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -166,6 +176,16 @@ impl crate::json::ReadFields for APIServiceCondition {
     const NAME: &'static str = "APIServiceCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -256,6 +276,15 @@ impl<'de> serde::Deserialize<'de> for APIServiceList {
 impl crate::json::ReadFields for APIServiceList {
     const NAME: &'static str = "APIServiceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -375,6 +404,18 @@ impl crate::json::ReadFields for APIServiceSpec {
         "version",
         "versionPriority",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "caBundle" => Some(0),
+            "group" => Some(1),
+            "groupPriorityMinimum" => Some(2),
+            "insecureSkipTLSVerify" => Some(3),
+            "service" => Some(4),
+            "version" => Some(5),
+            "versionPriority" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -467,6 +508,12 @@ impl<'de> serde::Deserialize<'de> for APIServiceStatus {
 impl crate::json::ReadFields for APIServiceStatus {
     const NAME: &'static str = "APIServiceStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -556,6 +603,14 @@ impl<'de> serde::Deserialize<'de> for ServiceReference {
 impl crate::json::ReadFields for ServiceReference {
     const NAME: &'static str = "ServiceReference";
     const KEYS: &'static [&'static str] = &["name", "namespace", "port"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            "port" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -50,6 +50,15 @@ impl crate::json::ReadFields for ServerStorageVersion {
         "encodingVersion",
         "servedVersions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiServerID" => Some(0),
+            "decodableVersions" => Some(1),
+            "encodingVersion" => Some(2),
+            "servedVersions" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -155,6 +164,16 @@ impl<'de> serde::Deserialize<'de> for StorageVersion {
 impl crate::json::ReadFields for StorageVersion {
     const NAME: &'static str = "StorageVersion";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -277,6 +296,17 @@ impl crate::json::ReadFields for StorageVersionCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "observedGeneration" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -371,6 +401,15 @@ impl<'de> serde::Deserialize<'de> for StorageVersionList {
 impl crate::json::ReadFields for StorageVersionList {
     const NAME: &'static str = "StorageVersionList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -443,6 +482,10 @@ impl<'de> serde::Deserialize<'de> for StorageVersionSpec {
 impl crate::json::ReadFields for StorageVersionSpec {
     const NAME: &'static str = "StorageVersionSpec";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -519,6 +562,14 @@ impl crate::json::ReadFields for StorageVersionStatus {
     const NAME: &'static str = "StorageVersionStatus";
     const KEYS: &'static [&'static str] =
         &["commonEncodingVersion", "conditions", "storageVersions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "commonEncodingVersion" => Some(0),
+            "conditions" => Some(1),
+            "storageVersions" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -48,6 +48,16 @@ impl<'de> serde::Deserialize<'de> for ControllerRevision {
 impl crate::json::ReadFields for ControllerRevision {
     const NAME: &'static str = "ControllerRevision";
     const KEYS: &'static [&'static str] = &["apiVersion", "data", "kind", "metadata", "revision"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "data" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            "revision" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -149,6 +159,15 @@ impl<'de> serde::Deserialize<'de> for ControllerRevisionList {
 impl crate::json::ReadFields for ControllerRevisionList {
     const NAME: &'static str = "ControllerRevisionList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -239,6 +258,16 @@ impl<'de> serde::Deserialize<'de> for DaemonSet {
 impl crate::json::ReadFields for DaemonSet {
     const NAME: &'static str = "DaemonSet";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -361,6 +390,16 @@ impl crate::json::ReadFields for DaemonSetCondition {
     const NAME: &'static str = "DaemonSetCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -451,6 +490,15 @@ impl<'de> serde::Deserialize<'de> for DaemonSetList {
 impl crate::json::ReadFields for DaemonSetList {
     const NAME: &'static str = "DaemonSetList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -556,6 +604,16 @@ impl crate::json::ReadFields for DaemonSetSpec {
         "template",
         "updateStrategy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minReadySeconds" => Some(0),
+            "revisionHistoryLimit" => Some(1),
+            "selector" => Some(2),
+            "template" => Some(3),
+            "updateStrategy" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -695,6 +753,21 @@ impl crate::json::ReadFields for DaemonSetStatus {
         "observedGeneration",
         "updatedNumberScheduled",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "collisionCount" => Some(0),
+            "conditions" => Some(1),
+            "currentNumberScheduled" => Some(2),
+            "desiredNumberScheduled" => Some(3),
+            "numberAvailable" => Some(4),
+            "numberMisscheduled" => Some(5),
+            "numberReady" => Some(6),
+            "numberUnavailable" => Some(7),
+            "observedGeneration" => Some(8),
+            "updatedNumberScheduled" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -814,6 +887,13 @@ impl<'de> serde::Deserialize<'de> for DaemonSetUpdateStrategy {
 impl crate::json::ReadFields for DaemonSetUpdateStrategy {
     const NAME: &'static str = "DaemonSetUpdateStrategy";
     const KEYS: &'static [&'static str] = &["rollingUpdate", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rollingUpdate" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -896,6 +976,16 @@ impl<'de> serde::Deserialize<'de> for Deployment {
 impl crate::json::ReadFields for Deployment {
     const NAME: &'static str = "Deployment";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1030,6 +1120,17 @@ impl crate::json::ReadFields for DeploymentCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "lastUpdateTime" => Some(1),
+            "message" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1124,6 +1225,15 @@ impl<'de> serde::Deserialize<'de> for DeploymentList {
 impl crate::json::ReadFields for DeploymentList {
     const NAME: &'static str = "DeploymentList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1250,6 +1360,19 @@ impl crate::json::ReadFields for DeploymentSpec {
         "strategy",
         "template",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minReadySeconds" => Some(0),
+            "paused" => Some(1),
+            "progressDeadlineSeconds" => Some(2),
+            "replicas" => Some(3),
+            "revisionHistoryLimit" => Some(4),
+            "selector" => Some(5),
+            "strategy" => Some(6),
+            "template" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1408,6 +1531,20 @@ impl crate::json::ReadFields for DeploymentStatus {
         "unavailableReplicas",
         "updatedReplicas",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "availableReplicas" => Some(0),
+            "collisionCount" => Some(1),
+            "conditions" => Some(2),
+            "observedGeneration" => Some(3),
+            "readyReplicas" => Some(4),
+            "replicas" => Some(5),
+            "terminatingReplicas" => Some(6),
+            "unavailableReplicas" => Some(7),
+            "updatedReplicas" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1523,6 +1660,13 @@ impl<'de> serde::Deserialize<'de> for DeploymentStrategy {
 impl crate::json::ReadFields for DeploymentStrategy {
     const NAME: &'static str = "DeploymentStrategy";
     const KEYS: &'static [&'static str] = &["rollingUpdate", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rollingUpdate" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1605,6 +1749,16 @@ impl<'de> serde::Deserialize<'de> for ReplicaSet {
 impl crate::json::ReadFields for ReplicaSet {
     const NAME: &'static str = "ReplicaSet";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1727,6 +1881,16 @@ impl crate::json::ReadFields for ReplicaSetCondition {
     const NAME: &'static str = "ReplicaSetCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1817,6 +1981,15 @@ impl<'de> serde::Deserialize<'de> for ReplicaSetList {
 impl crate::json::ReadFields for ReplicaSetList {
     const NAME: &'static str = "ReplicaSetList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1913,6 +2086,15 @@ impl<'de> serde::Deserialize<'de> for ReplicaSetSpec {
 impl crate::json::ReadFields for ReplicaSetSpec {
     const NAME: &'static str = "ReplicaSetSpec";
     const KEYS: &'static [&'static str] = &["minReadySeconds", "replicas", "selector", "template"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minReadySeconds" => Some(0),
+            "replicas" => Some(1),
+            "selector" => Some(2),
+            "template" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2038,6 +2220,18 @@ impl crate::json::ReadFields for ReplicaSetStatus {
         "replicas",
         "terminatingReplicas",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "availableReplicas" => Some(0),
+            "conditions" => Some(1),
+            "fullyLabeledReplicas" => Some(2),
+            "observedGeneration" => Some(3),
+            "readyReplicas" => Some(4),
+            "replicas" => Some(5),
+            "terminatingReplicas" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2145,6 +2339,13 @@ impl<'de> serde::Deserialize<'de> for RollingUpdateDaemonSet {
 impl crate::json::ReadFields for RollingUpdateDaemonSet {
     const NAME: &'static str = "RollingUpdateDaemonSet";
     const KEYS: &'static [&'static str] = &["maxSurge", "maxUnavailable"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxSurge" => Some(0),
+            "maxUnavailable" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2224,6 +2425,13 @@ impl<'de> serde::Deserialize<'de> for RollingUpdateDeployment {
 impl crate::json::ReadFields for RollingUpdateDeployment {
     const NAME: &'static str = "RollingUpdateDeployment";
     const KEYS: &'static [&'static str] = &["maxSurge", "maxUnavailable"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxSurge" => Some(0),
+            "maxUnavailable" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2303,6 +2511,13 @@ impl<'de> serde::Deserialize<'de> for RollingUpdateStatefulSetStrategy {
 impl crate::json::ReadFields for RollingUpdateStatefulSetStrategy {
     const NAME: &'static str = "RollingUpdateStatefulSetStrategy";
     const KEYS: &'static [&'static str] = &["maxUnavailable", "partition"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxUnavailable" => Some(0),
+            "partition" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2390,6 +2605,16 @@ impl<'de> serde::Deserialize<'de> for StatefulSet {
 impl crate::json::ReadFields for StatefulSet {
     const NAME: &'static str = "StatefulSet";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2512,6 +2737,16 @@ impl crate::json::ReadFields for StatefulSetCondition {
     const NAME: &'static str = "StatefulSetCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2602,6 +2837,15 @@ impl<'de> serde::Deserialize<'de> for StatefulSetList {
 impl crate::json::ReadFields for StatefulSetList {
     const NAME: &'static str = "StatefulSetList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2684,6 +2928,12 @@ impl<'de> serde::Deserialize<'de> for StatefulSetOrdinals {
 impl crate::json::ReadFields for StatefulSetOrdinals {
     const NAME: &'static str = "StatefulSetOrdinals";
     const KEYS: &'static [&'static str] = &["start"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "start" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2759,6 +3009,13 @@ impl<'de> serde::Deserialize<'de> for StatefulSetPersistentVolumeClaimRetentionP
 impl crate::json::ReadFields for StatefulSetPersistentVolumeClaimRetentionPolicy {
     const NAME: &'static str = "StatefulSetPersistentVolumeClaimRetentionPolicy";
     const KEYS: &'static [&'static str] = &["whenDeleted", "whenScaled"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "whenDeleted" => Some(0),
+            "whenScaled" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2900,6 +3157,22 @@ impl crate::json::ReadFields for StatefulSetSpec {
         "updateStrategy",
         "volumeClaimTemplates",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minReadySeconds" => Some(0),
+            "ordinals" => Some(1),
+            "persistentVolumeClaimRetentionPolicy" => Some(2),
+            "podManagementPolicy" => Some(3),
+            "replicas" => Some(4),
+            "revisionHistoryLimit" => Some(5),
+            "selector" => Some(6),
+            "serviceName" => Some(7),
+            "template" => Some(8),
+            "updateStrategy" => Some(9),
+            "volumeClaimTemplates" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3088,6 +3361,21 @@ impl crate::json::ReadFields for StatefulSetStatus {
         "updateRevision",
         "updatedReplicas",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "availableReplicas" => Some(0),
+            "collisionCount" => Some(1),
+            "conditions" => Some(2),
+            "currentReplicas" => Some(3),
+            "currentRevision" => Some(4),
+            "observedGeneration" => Some(5),
+            "readyReplicas" => Some(6),
+            "replicas" => Some(7),
+            "updateRevision" => Some(8),
+            "updatedReplicas" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3207,6 +3495,13 @@ impl<'de> serde::Deserialize<'de> for StatefulSetUpdateStrategy {
 impl crate::json::ReadFields for StatefulSetUpdateStrategy {
     const NAME: &'static str = "StatefulSetUpdateStrategy";
     const KEYS: &'static [&'static str] = &["rollingUpdate", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rollingUpdate" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -54,6 +54,15 @@ impl<'de> serde::Deserialize<'de> for BoundObjectReference {
 impl crate::json::ReadFields for BoundObjectReference {
     const NAME: &'static str = "BoundObjectReference";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "name", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            "uid" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -143,6 +152,15 @@ impl<'de> serde::Deserialize<'de> for SelfSubjectReview {
 impl crate::json::ReadFields for SelfSubjectReview {
     const NAME: &'static str = "SelfSubjectReview";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "status" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -235,6 +253,12 @@ impl<'de> serde::Deserialize<'de> for SelfSubjectReviewStatus {
 impl crate::json::ReadFields for SelfSubjectReviewStatus {
     const NAME: &'static str = "SelfSubjectReviewStatus";
     const KEYS: &'static [&'static str] = &["userInfo"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "userInfo" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -319,6 +343,16 @@ impl<'de> serde::Deserialize<'de> for TokenRequest {
 impl crate::json::ReadFields for TokenRequest {
     const NAME: &'static str = "TokenRequest";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -427,6 +461,15 @@ impl crate::json::ReadFields for TokenRequestSpec {
         "boundObjectRef",
         "expirationSeconds",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "attestations" => Some(0),
+            "audiences" => Some(1),
+            "boundObjectRef" => Some(2),
+            "expirationSeconds" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -530,6 +573,13 @@ impl<'de> serde::Deserialize<'de> for TokenRequestStatus {
 impl crate::json::ReadFields for TokenRequestStatus {
     const NAME: &'static str = "TokenRequestStatus";
     const KEYS: &'static [&'static str] = &["expirationTimestamp", "token"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expirationTimestamp" => Some(0),
+            "token" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -613,6 +663,16 @@ impl<'de> serde::Deserialize<'de> for TokenReview {
 impl crate::json::ReadFields for TokenReview {
     const NAME: &'static str = "TokenReview";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -711,6 +771,13 @@ impl<'de> serde::Deserialize<'de> for TokenReviewSpec {
 impl crate::json::ReadFields for TokenReviewSpec {
     const NAME: &'static str = "TokenReviewSpec";
     const KEYS: &'static [&'static str] = &["audiences", "token"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "audiences" => Some(0),
+            "token" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -811,6 +878,15 @@ impl<'de> serde::Deserialize<'de> for TokenReviewStatus {
 impl crate::json::ReadFields for TokenReviewStatus {
     const NAME: &'static str = "TokenReviewStatus";
     const KEYS: &'static [&'static str] = &["audiences", "authenticated", "error", "user"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "audiences" => Some(0),
+            "authenticated" => Some(1),
+            "error" => Some(2),
+            "user" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -919,6 +995,15 @@ impl<'de> serde::Deserialize<'de> for UserInfo {
 impl crate::json::ReadFields for UserInfo {
     const NAME: &'static str = "UserInfo";
     const KEYS: &'static [&'static str] = &["extra", "groups", "uid", "username"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "extra" => Some(0),
+            "groups" => Some(1),
+            "uid" => Some(2),
+            "username" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -41,6 +41,13 @@ impl<'de> serde::Deserialize<'de> for FieldSelectorAttributes {
 impl crate::json::ReadFields for FieldSelectorAttributes {
     const NAME: &'static str = "FieldSelectorAttributes";
     const KEYS: &'static [&'static str] = &["rawSelector", "requirements"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rawSelector" => Some(0),
+            "requirements" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -128,6 +135,13 @@ impl<'de> serde::Deserialize<'de> for LabelSelectorAttributes {
 impl crate::json::ReadFields for LabelSelectorAttributes {
     const NAME: &'static str = "LabelSelectorAttributes";
     const KEYS: &'static [&'static str] = &["rawSelector", "requirements"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rawSelector" => Some(0),
+            "requirements" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -222,6 +236,16 @@ impl<'de> serde::Deserialize<'de> for LocalSubjectAccessReview {
 impl crate::json::ReadFields for LocalSubjectAccessReview {
     const NAME: &'static str = "LocalSubjectAccessReview";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -324,6 +348,13 @@ impl<'de> serde::Deserialize<'de> for NonResourceAttributes {
 impl crate::json::ReadFields for NonResourceAttributes {
     const NAME: &'static str = "NonResourceAttributes";
     const KEYS: &'static [&'static str] = &["path", "verb"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "path" => Some(0),
+            "verb" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -400,6 +431,13 @@ impl<'de> serde::Deserialize<'de> for NonResourceRule {
 impl crate::json::ReadFields for NonResourceRule {
     const NAME: &'static str = "NonResourceRule";
     const KEYS: &'static [&'static str] = &["nonResourceURLs", "verbs"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nonResourceURLs" => Some(0),
+            "verbs" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -541,6 +579,20 @@ impl crate::json::ReadFields for ResourceAttributes {
         "verb",
         "version",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fieldSelector" => Some(0),
+            "group" => Some(1),
+            "labelSelector" => Some(2),
+            "name" => Some(3),
+            "namespace" => Some(4),
+            "resource" => Some(5),
+            "subresource" => Some(6),
+            "verb" => Some(7),
+            "version" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -659,6 +711,15 @@ impl<'de> serde::Deserialize<'de> for ResourceRule {
 impl crate::json::ReadFields for ResourceRule {
     const NAME: &'static str = "ResourceRule";
     const KEYS: &'static [&'static str] = &["apiGroups", "resourceNames", "resources", "verbs"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroups" => Some(0),
+            "resourceNames" => Some(1),
+            "resources" => Some(2),
+            "verbs" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -778,6 +839,16 @@ impl<'de> serde::Deserialize<'de> for SelfSubjectAccessReview {
 impl crate::json::ReadFields for SelfSubjectAccessReview {
     const NAME: &'static str = "SelfSubjectAccessReview";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -881,6 +952,13 @@ impl<'de> serde::Deserialize<'de> for SelfSubjectAccessReviewSpec {
 impl crate::json::ReadFields for SelfSubjectAccessReviewSpec {
     const NAME: &'static str = "SelfSubjectAccessReviewSpec";
     const KEYS: &'static [&'static str] = &["nonResourceAttributes", "resourceAttributes"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nonResourceAttributes" => Some(0),
+            "resourceAttributes" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -967,6 +1045,16 @@ impl<'de> serde::Deserialize<'de> for SelfSubjectRulesReview {
 impl crate::json::ReadFields for SelfSubjectRulesReview {
     const NAME: &'static str = "SelfSubjectRulesReview";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1064,6 +1152,12 @@ impl<'de> serde::Deserialize<'de> for SelfSubjectRulesReviewSpec {
 impl crate::json::ReadFields for SelfSubjectRulesReviewSpec {
     const NAME: &'static str = "SelfSubjectRulesReviewSpec";
     const KEYS: &'static [&'static str] = &["namespace"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "namespace" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1146,6 +1240,16 @@ impl<'de> serde::Deserialize<'de> for SubjectAccessReview {
 impl crate::json::ReadFields for SubjectAccessReview {
     const NAME: &'static str = "SubjectAccessReview";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1280,6 +1384,17 @@ impl crate::json::ReadFields for SubjectAccessReviewSpec {
         "uid",
         "user",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "extra" => Some(0),
+            "groups" => Some(1),
+            "nonResourceAttributes" => Some(2),
+            "resourceAttributes" => Some(3),
+            "uid" => Some(4),
+            "user" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1398,6 +1513,15 @@ impl<'de> serde::Deserialize<'de> for SubjectAccessReviewStatus {
 impl crate::json::ReadFields for SubjectAccessReviewStatus {
     const NAME: &'static str = "SubjectAccessReviewStatus";
     const KEYS: &'static [&'static str] = &["allowed", "denied", "evaluationError", "reason"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allowed" => Some(0),
+            "denied" => Some(1),
+            "evaluationError" => Some(2),
+            "reason" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1494,6 +1618,15 @@ impl crate::json::ReadFields for SubjectRulesReviewStatus {
         "nonResourceRules",
         "resourceRules",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "evaluationError" => Some(0),
+            "incomplete" => Some(1),
+            "nonResourceRules" => Some(2),
+            "resourceRules" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

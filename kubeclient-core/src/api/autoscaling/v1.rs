@@ -42,6 +42,14 @@ impl<'de> serde::Deserialize<'de> for CrossVersionObjectReference {
 impl crate::json::ReadFields for CrossVersionObjectReference {
     const NAME: &'static str = "CrossVersionObjectReference";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -132,6 +140,16 @@ impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscaler {
 impl crate::json::ReadFields for HorizontalPodAutoscaler {
     const NAME: &'static str = "HorizontalPodAutoscaler";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -233,6 +251,15 @@ impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerList {
 impl crate::json::ReadFields for HorizontalPodAutoscalerList {
     const NAME: &'static str = "HorizontalPodAutoscalerList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -331,6 +358,15 @@ impl crate::json::ReadFields for HorizontalPodAutoscalerSpec {
         "scaleTargetRef",
         "targetCPUUtilizationPercentage",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxReplicas" => Some(0),
+            "minReplicas" => Some(1),
+            "scaleTargetRef" => Some(2),
+            "targetCPUUtilizationPercentage" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -437,6 +473,16 @@ impl crate::json::ReadFields for HorizontalPodAutoscalerStatus {
         "lastScaleTime",
         "observedGeneration",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "currentCPUUtilizationPercentage" => Some(0),
+            "currentReplicas" => Some(1),
+            "desiredReplicas" => Some(2),
+            "lastScaleTime" => Some(3),
+            "observedGeneration" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -539,6 +585,16 @@ impl<'de> serde::Deserialize<'de> for Scale {
 impl crate::json::ReadFields for Scale {
     const NAME: &'static str = "Scale";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -621,6 +677,12 @@ impl<'de> serde::Deserialize<'de> for ScaleSpec {
 impl crate::json::ReadFields for ScaleSpec {
     const NAME: &'static str = "ScaleSpec";
     const KEYS: &'static [&'static str] = &["replicas"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "replicas" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -691,6 +753,13 @@ impl<'de> serde::Deserialize<'de> for ScaleStatus {
 impl crate::json::ReadFields for ScaleStatus {
     const NAME: &'static str = "ScaleStatus";
     const KEYS: &'static [&'static str] = &["replicas", "selector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "replicas" => Some(0),
+            "selector" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -37,6 +37,14 @@ impl<'de> serde::Deserialize<'de> for ContainerResourceMetricSource {
 impl crate::json::ReadFields for ContainerResourceMetricSource {
     const NAME: &'static str = "ContainerResourceMetricSource";
     const KEYS: &'static [&'static str] = &["container", "name", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "container" => Some(0),
+            "name" => Some(1),
+            "target" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -114,6 +122,14 @@ impl<'de> serde::Deserialize<'de> for ContainerResourceMetricStatus {
 impl crate::json::ReadFields for ContainerResourceMetricStatus {
     const NAME: &'static str = "ContainerResourceMetricStatus";
     const KEYS: &'static [&'static str] = &["container", "current", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "container" => Some(0),
+            "current" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -196,6 +212,14 @@ impl<'de> serde::Deserialize<'de> for CrossVersionObjectReference {
 impl crate::json::ReadFields for CrossVersionObjectReference {
     const NAME: &'static str = "CrossVersionObjectReference";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -272,6 +296,13 @@ impl<'de> serde::Deserialize<'de> for ExternalMetricSource {
 impl crate::json::ReadFields for ExternalMetricSource {
     const NAME: &'static str = "ExternalMetricSource";
     const KEYS: &'static [&'static str] = &["metric", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metric" => Some(0),
+            "target" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -343,6 +374,13 @@ impl<'de> serde::Deserialize<'de> for ExternalMetricStatus {
 impl crate::json::ReadFields for ExternalMetricStatus {
     const NAME: &'static str = "ExternalMetricStatus";
     const KEYS: &'static [&'static str] = &["current", "metric"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "current" => Some(0),
+            "metric" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -417,6 +455,14 @@ impl<'de> serde::Deserialize<'de> for HPAScalingPolicy {
 impl crate::json::ReadFields for HPAScalingPolicy {
     const NAME: &'static str = "HPAScalingPolicy";
     const KEYS: &'static [&'static str] = &["periodSeconds", "type", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "periodSeconds" => Some(0),
+            "type" => Some(1),
+            "value" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -524,6 +570,15 @@ impl crate::json::ReadFields for HPAScalingRules {
         "stabilizationWindowSeconds",
         "tolerance",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "policies" => Some(0),
+            "selectPolicy" => Some(1),
+            "stabilizationWindowSeconds" => Some(2),
+            "tolerance" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -623,6 +678,16 @@ impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscaler {
 impl crate::json::ReadFields for HorizontalPodAutoscaler {
     const NAME: &'static str = "HorizontalPodAutoscaler";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -728,6 +793,13 @@ impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerBehavior {
 impl crate::json::ReadFields for HorizontalPodAutoscalerBehavior {
     const NAME: &'static str = "HorizontalPodAutoscalerBehavior";
     const KEYS: &'static [&'static str] = &["scaleDown", "scaleUp"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "scaleDown" => Some(0),
+            "scaleUp" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -833,6 +905,17 @@ impl crate::json::ReadFields for HorizontalPodAutoscalerCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "observedGeneration" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -927,6 +1010,15 @@ impl<'de> serde::Deserialize<'de> for HorizontalPodAutoscalerList {
 impl crate::json::ReadFields for HorizontalPodAutoscalerList {
     const NAME: &'static str = "HorizontalPodAutoscalerList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1032,6 +1124,16 @@ impl crate::json::ReadFields for HorizontalPodAutoscalerSpec {
         "minReplicas",
         "scaleTargetRef",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "behavior" => Some(0),
+            "maxReplicas" => Some(1),
+            "metrics" => Some(2),
+            "minReplicas" => Some(3),
+            "scaleTargetRef" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1157,6 +1259,17 @@ impl crate::json::ReadFields for HorizontalPodAutoscalerStatus {
         "lastScaleTime",
         "observedGeneration",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "currentMetrics" => Some(1),
+            "currentReplicas" => Some(2),
+            "desiredReplicas" => Some(3),
+            "lastScaleTime" => Some(4),
+            "observedGeneration" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1264,6 +1377,13 @@ impl<'de> serde::Deserialize<'de> for MetricIdentifier {
 impl crate::json::ReadFields for MetricIdentifier {
     const NAME: &'static str = "MetricIdentifier";
     const KEYS: &'static [&'static str] = &["name", "selector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "selector" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1371,6 +1491,17 @@ impl crate::json::ReadFields for MetricSpec {
         "resource",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerResource" => Some(0),
+            "external" => Some(1),
+            "object" => Some(2),
+            "pods" => Some(3),
+            "resource" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1495,6 +1626,17 @@ impl crate::json::ReadFields for MetricStatus {
         "resource",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerResource" => Some(0),
+            "external" => Some(1),
+            "object" => Some(2),
+            "pods" => Some(3),
+            "resource" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1600,6 +1742,15 @@ impl<'de> serde::Deserialize<'de> for MetricTarget {
 impl crate::json::ReadFields for MetricTarget {
     const NAME: &'static str = "MetricTarget";
     const KEYS: &'static [&'static str] = &["averageUtilization", "averageValue", "type", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "averageUtilization" => Some(0),
+            "averageValue" => Some(1),
+            "type" => Some(2),
+            "value" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1694,6 +1845,14 @@ impl<'de> serde::Deserialize<'de> for MetricValueStatus {
 impl crate::json::ReadFields for MetricValueStatus {
     const NAME: &'static str = "MetricValueStatus";
     const KEYS: &'static [&'static str] = &["averageUtilization", "averageValue", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "averageUtilization" => Some(0),
+            "averageValue" => Some(1),
+            "value" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1773,6 +1932,14 @@ impl<'de> serde::Deserialize<'de> for ObjectMetricSource {
 impl crate::json::ReadFields for ObjectMetricSource {
     const NAME: &'static str = "ObjectMetricSource";
     const KEYS: &'static [&'static str] = &["describedObject", "metric", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "describedObject" => Some(0),
+            "metric" => Some(1),
+            "target" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1852,6 +2019,14 @@ impl<'de> serde::Deserialize<'de> for ObjectMetricStatus {
 impl crate::json::ReadFields for ObjectMetricStatus {
     const NAME: &'static str = "ObjectMetricStatus";
     const KEYS: &'static [&'static str] = &["current", "describedObject", "metric"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "current" => Some(0),
+            "describedObject" => Some(1),
+            "metric" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1928,6 +2103,13 @@ impl<'de> serde::Deserialize<'de> for PodsMetricSource {
 impl crate::json::ReadFields for PodsMetricSource {
     const NAME: &'static str = "PodsMetricSource";
     const KEYS: &'static [&'static str] = &["metric", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metric" => Some(0),
+            "target" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1999,6 +2181,13 @@ impl<'de> serde::Deserialize<'de> for PodsMetricStatus {
 impl crate::json::ReadFields for PodsMetricStatus {
     const NAME: &'static str = "PodsMetricStatus";
     const KEYS: &'static [&'static str] = &["current", "metric"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "current" => Some(0),
+            "metric" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2070,6 +2259,13 @@ impl<'de> serde::Deserialize<'de> for ResourceMetricSource {
 impl crate::json::ReadFields for ResourceMetricSource {
     const NAME: &'static str = "ResourceMetricSource";
     const KEYS: &'static [&'static str] = &["name", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "target" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2141,6 +2337,13 @@ impl<'de> serde::Deserialize<'de> for ResourceMetricStatus {
 impl crate::json::ReadFields for ResourceMetricStatus {
     const NAME: &'static str = "ResourceMetricStatus";
     const KEYS: &'static [&'static str] = &["current", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "current" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

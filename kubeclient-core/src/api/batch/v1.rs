@@ -45,6 +45,16 @@ impl<'de> serde::Deserialize<'de> for CronJob {
 impl crate::json::ReadFields for CronJob {
     const NAME: &'static str = "CronJob";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -146,6 +156,15 @@ impl<'de> serde::Deserialize<'de> for CronJobList {
 impl crate::json::ReadFields for CronJobList {
     const NAME: &'static str = "CronJobList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -274,6 +293,19 @@ impl crate::json::ReadFields for CronJobSpec {
         "suspend",
         "timeZone",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "concurrencyPolicy" => Some(0),
+            "failedJobsHistoryLimit" => Some(1),
+            "jobTemplate" => Some(2),
+            "schedule" => Some(3),
+            "startingDeadlineSeconds" => Some(4),
+            "successfulJobsHistoryLimit" => Some(5),
+            "suspend" => Some(6),
+            "timeZone" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -384,6 +416,14 @@ impl<'de> serde::Deserialize<'de> for CronJobStatus {
 impl crate::json::ReadFields for CronJobStatus {
     const NAME: &'static str = "CronJobStatus";
     const KEYS: &'static [&'static str] = &["active", "lastScheduleTime", "lastSuccessfulTime"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "active" => Some(0),
+            "lastScheduleTime" => Some(1),
+            "lastSuccessfulTime" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -481,6 +521,16 @@ impl<'de> serde::Deserialize<'de> for Job {
 impl crate::json::ReadFields for Job {
     const NAME: &'static str = "Job";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -609,6 +659,17 @@ impl crate::json::ReadFields for JobCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastProbeTime" => Some(0),
+            "lastTransitionTime" => Some(1),
+            "message" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -703,6 +764,15 @@ impl<'de> serde::Deserialize<'de> for JobList {
 impl crate::json::ReadFields for JobList {
     const NAME: &'static str = "JobList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -811,6 +881,15 @@ impl crate::json::ReadFields for JobSchedulingConfiguration {
         "schedulingConstraints",
         "schedulingPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disruptionMode" => Some(0),
+            "resourceClaims" => Some(1),
+            "schedulingConstraints" => Some(2),
+            "schedulingPolicy" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1023,6 +1102,28 @@ impl crate::json::ReadFields for JobSpec {
         "template",
         "ttlSecondsAfterFinished",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "activeDeadlineSeconds" => Some(0),
+            "backoffLimit" => Some(1),
+            "backoffLimitPerIndex" => Some(2),
+            "completionMode" => Some(3),
+            "completions" => Some(4),
+            "managedBy" => Some(5),
+            "manualSelector" => Some(6),
+            "maxFailedIndexes" => Some(7),
+            "parallelism" => Some(8),
+            "podFailurePolicy" => Some(9),
+            "podReplacementPolicy" => Some(10),
+            "scheduling" => Some(11),
+            "selector" => Some(12),
+            "successPolicy" => Some(13),
+            "suspend" => Some(14),
+            "template" => Some(15),
+            "ttlSecondsAfterFinished" => Some(16),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1242,6 +1343,22 @@ impl crate::json::ReadFields for JobStatus {
         "terminating",
         "uncountedTerminatedPods",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "active" => Some(0),
+            "completedIndexes" => Some(1),
+            "completionTime" => Some(2),
+            "conditions" => Some(3),
+            "failed" => Some(4),
+            "failedIndexes" => Some(5),
+            "ready" => Some(6),
+            "startTime" => Some(7),
+            "succeeded" => Some(8),
+            "terminating" => Some(9),
+            "uncountedTerminatedPods" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1364,6 +1481,13 @@ impl<'de> serde::Deserialize<'de> for JobTemplateSpec {
 impl crate::json::ReadFields for JobTemplateSpec {
     const NAME: &'static str = "JobTemplateSpec";
     const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0),
+            "spec" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1432,6 +1556,12 @@ impl<'de> serde::Deserialize<'de> for PodFailurePolicy {
 impl crate::json::ReadFields for PodFailurePolicy {
     const NAME: &'static str = "PodFailurePolicy";
     const KEYS: &'static [&'static str] = &["rules"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rules" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1517,6 +1647,14 @@ impl<'de> serde::Deserialize<'de> for PodFailurePolicyOnExitCodesRequirement {
 impl crate::json::ReadFields for PodFailurePolicyOnExitCodesRequirement {
     const NAME: &'static str = "PodFailurePolicyOnExitCodesRequirement";
     const KEYS: &'static [&'static str] = &["containerName", "operator", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerName" => Some(0),
+            "operator" => Some(1),
+            "values" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1599,6 +1737,13 @@ impl<'de> serde::Deserialize<'de> for PodFailurePolicyOnPodConditionsPattern {
 impl crate::json::ReadFields for PodFailurePolicyOnPodConditionsPattern {
     const NAME: &'static str = "PodFailurePolicyOnPodConditionsPattern";
     const KEYS: &'static [&'static str] = &["status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1692,6 +1837,14 @@ impl<'de> serde::Deserialize<'de> for PodFailurePolicyRule {
 impl crate::json::ReadFields for PodFailurePolicyRule {
     const NAME: &'static str = "PodFailurePolicyRule";
     const KEYS: &'static [&'static str] = &["action", "onExitCodes", "onPodConditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "action" => Some(0),
+            "onExitCodes" => Some(1),
+            "onPodConditions" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1773,6 +1926,12 @@ impl<'de> serde::Deserialize<'de> for SuccessPolicy {
 impl crate::json::ReadFields for SuccessPolicy {
     const NAME: &'static str = "SuccessPolicy";
     const KEYS: &'static [&'static str] = &["rules"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "rules" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1850,6 +2009,13 @@ impl<'de> serde::Deserialize<'de> for SuccessPolicyRule {
 impl crate::json::ReadFields for SuccessPolicyRule {
     const NAME: &'static str = "SuccessPolicyRule";
     const KEYS: &'static [&'static str] = &["succeededCount", "succeededIndexes"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "succeededCount" => Some(0),
+            "succeededIndexes" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1929,6 +2095,13 @@ impl<'de> serde::Deserialize<'de> for UncountedTerminatedPods {
 impl crate::json::ReadFields for UncountedTerminatedPods {
     const NAME: &'static str = "UncountedTerminatedPods";
     const KEYS: &'static [&'static str] = &["failed", "succeeded"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "failed" => Some(0),
+            "succeeded" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

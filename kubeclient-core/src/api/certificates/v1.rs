@@ -54,6 +54,16 @@ impl<'de> serde::Deserialize<'de> for CertificateSigningRequest {
 impl crate::json::ReadFields for CertificateSigningRequest {
     const NAME: &'static str = "CertificateSigningRequest";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -192,6 +202,17 @@ impl crate::json::ReadFields for CertificateSigningRequestCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "lastUpdateTime" => Some(1),
+            "message" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -286,6 +307,15 @@ impl<'de> serde::Deserialize<'de> for CertificateSigningRequestList {
 impl crate::json::ReadFields for CertificateSigningRequestList {
     const NAME: &'static str = "CertificateSigningRequestList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -456,6 +486,19 @@ impl crate::json::ReadFields for CertificateSigningRequestSpec {
         "usages",
         "username",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expirationSeconds" => Some(0),
+            "extra" => Some(1),
+            "groups" => Some(2),
+            "request" => Some(3),
+            "signerName" => Some(4),
+            "uid" => Some(5),
+            "usages" => Some(6),
+            "username" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -598,6 +641,13 @@ impl<'de> serde::Deserialize<'de> for CertificateSigningRequestStatus {
 impl crate::json::ReadFields for CertificateSigningRequestStatus {
     const NAME: &'static str = "CertificateSigningRequestStatus";
     const KEYS: &'static [&'static str] = &["certificate", "conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "certificate" => Some(0),
+            "conditions" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -687,6 +737,15 @@ impl<'de> serde::Deserialize<'de> for ClusterTrustBundle {
 impl crate::json::ReadFields for ClusterTrustBundle {
     const NAME: &'static str = "ClusterTrustBundle";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -783,6 +842,15 @@ impl<'de> serde::Deserialize<'de> for ClusterTrustBundleList {
 impl crate::json::ReadFields for ClusterTrustBundleList {
     const NAME: &'static str = "ClusterTrustBundleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -879,6 +947,13 @@ impl<'de> serde::Deserialize<'de> for ClusterTrustBundleSpec {
 impl crate::json::ReadFields for ClusterTrustBundleSpec {
     const NAME: &'static str = "ClusterTrustBundleSpec";
     const KEYS: &'static [&'static str] = &["signerName", "trustBundle"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "signerName" => Some(0),
+            "trustBundle" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -966,6 +1041,16 @@ impl<'de> serde::Deserialize<'de> for PodCertificateRequest {
 impl crate::json::ReadFields for PodCertificateRequest {
     const NAME: &'static str = "PodCertificateRequest";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1067,6 +1152,15 @@ impl<'de> serde::Deserialize<'de> for PodCertificateRequestList {
 impl crate::json::ReadFields for PodCertificateRequestList {
     const NAME: &'static str = "PodCertificateRequestList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1205,6 +1299,21 @@ impl crate::json::ReadFields for PodCertificateRequestSpec {
         "stubPKCS10Request",
         "unverifiedUserAnnotations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxExpirationSeconds" => Some(0),
+            "nodeName" => Some(1),
+            "nodeUID" => Some(2),
+            "podName" => Some(3),
+            "podUID" => Some(4),
+            "serviceAccountName" => Some(5),
+            "serviceAccountUID" => Some(6),
+            "signerName" => Some(7),
+            "stubPKCS10Request" => Some(8),
+            "unverifiedUserAnnotations" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1368,6 +1477,16 @@ impl crate::json::ReadFields for PodCertificateRequestStatus {
         "notAfter",
         "notBefore",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "beginRefreshAt" => Some(0),
+            "certificateChain" => Some(1),
+            "conditions" => Some(2),
+            "notAfter" => Some(3),
+            "notBefore" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

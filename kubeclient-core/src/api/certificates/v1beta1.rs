@@ -44,6 +44,15 @@ impl<'de> serde::Deserialize<'de> for ClusterTrustBundle {
 impl crate::json::ReadFields for ClusterTrustBundle {
     const NAME: &'static str = "ClusterTrustBundle";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -140,6 +149,15 @@ impl<'de> serde::Deserialize<'de> for ClusterTrustBundleList {
 impl crate::json::ReadFields for ClusterTrustBundleList {
     const NAME: &'static str = "ClusterTrustBundleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -236,6 +254,13 @@ impl<'de> serde::Deserialize<'de> for ClusterTrustBundleSpec {
 impl crate::json::ReadFields for ClusterTrustBundleSpec {
     const NAME: &'static str = "ClusterTrustBundleSpec";
     const KEYS: &'static [&'static str] = &["signerName", "trustBundle"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "signerName" => Some(0),
+            "trustBundle" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -323,6 +348,16 @@ impl<'de> serde::Deserialize<'de> for PodCertificateRequest {
 impl crate::json::ReadFields for PodCertificateRequest {
     const NAME: &'static str = "PodCertificateRequest";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -424,6 +459,15 @@ impl<'de> serde::Deserialize<'de> for PodCertificateRequestList {
 impl crate::json::ReadFields for PodCertificateRequestList {
     const NAME: &'static str = "PodCertificateRequestList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -594,6 +638,23 @@ impl crate::json::ReadFields for PodCertificateRequestSpec {
         "stubPKCS10Request",
         "unverifiedUserAnnotations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxExpirationSeconds" => Some(0),
+            "nodeName" => Some(1),
+            "nodeUID" => Some(2),
+            "pkixPublicKey" => Some(3),
+            "podName" => Some(4),
+            "podUID" => Some(5),
+            "proofOfPossession" => Some(6),
+            "serviceAccountName" => Some(7),
+            "serviceAccountUID" => Some(8),
+            "signerName" => Some(9),
+            "stubPKCS10Request" => Some(10),
+            "unverifiedUserAnnotations" => Some(11),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -765,6 +826,16 @@ impl crate::json::ReadFields for PodCertificateRequestStatus {
         "notAfter",
         "notBefore",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "beginRefreshAt" => Some(0),
+            "certificateChain" => Some(1),
+            "conditions" => Some(2),
+            "notAfter" => Some(3),
+            "notBefore" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -42,6 +42,15 @@ impl<'de> serde::Deserialize<'de> for Lease {
 impl crate::json::ReadFields for Lease {
     const NAME: &'static str = "Lease";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -138,6 +147,15 @@ impl<'de> serde::Deserialize<'de> for LeaseList {
 impl crate::json::ReadFields for LeaseList {
     const NAME: &'static str = "LeaseList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -263,6 +281,18 @@ impl crate::json::ReadFields for LeaseSpec {
         "renewTime",
         "strategy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "acquireTime" => Some(0),
+            "holderIdentity" => Some(1),
+            "leaseDurationSeconds" => Some(2),
+            "leaseTransitions" => Some(3),
+            "preferredHolder" => Some(4),
+            "renewTime" => Some(5),
+            "strategy" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -40,6 +40,15 @@ impl<'de> serde::Deserialize<'de> for LeaseCandidate {
 impl crate::json::ReadFields for LeaseCandidate {
     const NAME: &'static str = "LeaseCandidate";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -136,6 +145,15 @@ impl<'de> serde::Deserialize<'de> for LeaseCandidateList {
 impl crate::json::ReadFields for LeaseCandidateList {
     const NAME: &'static str = "LeaseCandidateList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -245,6 +263,17 @@ impl crate::json::ReadFields for LeaseCandidateSpec {
         "renewTime",
         "strategy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "binaryVersion" => Some(0),
+            "emulationVersion" => Some(1),
+            "leaseName" => Some(2),
+            "pingTime" => Some(3),
+            "renewTime" => Some(4),
+            "strategy" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

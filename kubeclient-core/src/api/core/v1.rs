@@ -53,6 +53,15 @@ impl<'de> serde::Deserialize<'de> for AWSElasticBlockStoreVolumeSource {
 impl crate::json::ReadFields for AWSElasticBlockStoreVolumeSource {
     const NAME: &'static str = "AWSElasticBlockStoreVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "partition", "readOnly", "volumeID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "partition" => Some(1),
+            "readOnly" => Some(2),
+            "volumeID" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -147,6 +156,14 @@ impl<'de> serde::Deserialize<'de> for Affinity {
 impl crate::json::ReadFields for Affinity {
     const NAME: &'static str = "Affinity";
     const KEYS: &'static [&'static str] = &["nodeAffinity", "podAffinity", "podAntiAffinity"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nodeAffinity" => Some(0),
+            "podAffinity" => Some(1),
+            "podAntiAffinity" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -231,6 +248,13 @@ impl<'de> serde::Deserialize<'de> for AppArmorProfile {
 impl crate::json::ReadFields for AppArmorProfile {
     const NAME: &'static str = "AppArmorProfile";
     const KEYS: &'static [&'static str] = &["localhostProfile", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "localhostProfile" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -302,6 +326,13 @@ impl<'de> serde::Deserialize<'de> for AttachedVolume {
 impl crate::json::ReadFields for AttachedVolume {
     const NAME: &'static str = "AttachedVolume";
     const KEYS: &'static [&'static str] = &["devicePath", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "devicePath" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -406,6 +437,17 @@ impl crate::json::ReadFields for AzureDiskVolumeSource {
         "kind",
         "readOnly",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "cachingMode" => Some(0),
+            "diskName" => Some(1),
+            "diskURI" => Some(2),
+            "fsType" => Some(3),
+            "kind" => Some(4),
+            "readOnly" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -509,6 +551,15 @@ impl crate::json::ReadFields for AzureFilePersistentVolumeSource {
     const NAME: &'static str = "AzureFilePersistentVolumeSource";
     const KEYS: &'static [&'static str] =
         &["readOnly", "secretName", "secretNamespace", "shareName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "readOnly" => Some(0),
+            "secretName" => Some(1),
+            "secretNamespace" => Some(2),
+            "shareName" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -597,6 +648,14 @@ impl<'de> serde::Deserialize<'de> for AzureFileVolumeSource {
 impl crate::json::ReadFields for AzureFileVolumeSource {
     const NAME: &'static str = "AzureFileVolumeSource";
     const KEYS: &'static [&'static str] = &["readOnly", "secretName", "shareName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "readOnly" => Some(0),
+            "secretName" => Some(1),
+            "shareName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -679,6 +738,15 @@ impl<'de> serde::Deserialize<'de> for Binding {
 impl crate::json::ReadFields for Binding {
     const NAME: &'static str = "Binding";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "target" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -830,6 +898,21 @@ impl crate::json::ReadFields for CSIPersistentVolumeSource {
         "volumeAttributes",
         "volumeHandle",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "controllerExpandSecretRef" => Some(0),
+            "controllerPublishSecretRef" => Some(1),
+            "driver" => Some(2),
+            "fsType" => Some(3),
+            "nodeExpandSecretRef" => Some(4),
+            "nodePublishSecretRef" => Some(5),
+            "nodeStageSecretRef" => Some(6),
+            "readOnly" => Some(7),
+            "volumeAttributes" => Some(8),
+            "volumeHandle" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -972,6 +1055,16 @@ impl crate::json::ReadFields for CSIVolumeSource {
         "readOnly",
         "volumeAttributes",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "driver" => Some(0),
+            "fsType" => Some(1),
+            "nodePublishSecretRef" => Some(2),
+            "readOnly" => Some(3),
+            "volumeAttributes" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1072,6 +1165,13 @@ impl<'de> serde::Deserialize<'de> for Capabilities {
 impl crate::json::ReadFields for Capabilities {
     const NAME: &'static str = "Capabilities";
     const KEYS: &'static [&'static str] = &["add", "drop"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "add" => Some(0),
+            "drop" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1190,6 +1290,17 @@ impl crate::json::ReadFields for CephFSPersistentVolumeSource {
         "secretRef",
         "user",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "monitors" => Some(0),
+            "path" => Some(1),
+            "readOnly" => Some(2),
+            "secretFile" => Some(3),
+            "secretRef" => Some(4),
+            "user" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1315,6 +1426,17 @@ impl crate::json::ReadFields for CephFSVolumeSource {
         "secretRef",
         "user",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "monitors" => Some(0),
+            "path" => Some(1),
+            "readOnly" => Some(2),
+            "secretFile" => Some(3),
+            "secretRef" => Some(4),
+            "user" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1421,6 +1543,15 @@ impl<'de> serde::Deserialize<'de> for CinderPersistentVolumeSource {
 impl crate::json::ReadFields for CinderPersistentVolumeSource {
     const NAME: &'static str = "CinderPersistentVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "readOnly", "secretRef", "volumeID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "readOnly" => Some(1),
+            "secretRef" => Some(2),
+            "volumeID" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1518,6 +1649,15 @@ impl<'de> serde::Deserialize<'de> for CinderVolumeSource {
 impl crate::json::ReadFields for CinderVolumeSource {
     const NAME: &'static str = "CinderVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "readOnly", "secretRef", "volumeID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "readOnly" => Some(1),
+            "secretRef" => Some(2),
+            "volumeID" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1600,6 +1740,12 @@ impl<'de> serde::Deserialize<'de> for ClientIPConfig {
 impl crate::json::ReadFields for ClientIPConfig {
     const NAME: &'static str = "ClientIPConfig";
     const KEYS: &'static [&'static str] = &["timeoutSeconds"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "timeoutSeconds" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1704,6 +1850,17 @@ impl crate::json::ReadFields for ClusterTrustBundleProjection {
         "signerName",
         "user",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "labelSelector" => Some(0),
+            "name" => Some(1),
+            "optional" => Some(2),
+            "path" => Some(3),
+            "signerName" => Some(4),
+            "user" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1805,6 +1962,15 @@ impl<'de> serde::Deserialize<'de> for ComponentCondition {
 impl crate::json::ReadFields for ComponentCondition {
     const NAME: &'static str = "ComponentCondition";
     const KEYS: &'static [&'static str] = &["error", "message", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "error" => Some(0),
+            "message" => Some(1),
+            "status" => Some(2),
+            "type" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1896,6 +2062,15 @@ impl<'de> serde::Deserialize<'de> for ComponentStatus {
 impl crate::json::ReadFields for ComponentStatus {
     const NAME: &'static str = "ComponentStatus";
     const KEYS: &'static [&'static str] = &["apiVersion", "conditions", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "conditions" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2001,6 +2176,15 @@ impl<'de> serde::Deserialize<'de> for ComponentStatusList {
 impl crate::json::ReadFields for ComponentStatusList {
     const NAME: &'static str = "ComponentStatusList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2110,6 +2294,17 @@ impl crate::json::ReadFields for ConfigMap {
         "kind",
         "metadata",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "binaryData" => Some(1),
+            "data" => Some(2),
+            "immutable" => Some(3),
+            "kind" => Some(4),
+            "metadata" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2235,6 +2430,13 @@ impl<'de> serde::Deserialize<'de> for ConfigMapEnvSource {
 impl crate::json::ReadFields for ConfigMapEnvSource {
     const NAME: &'static str = "ConfigMapEnvSource";
     const KEYS: &'static [&'static str] = &["name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "optional" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2328,6 +2530,14 @@ impl<'de> serde::Deserialize<'de> for ConfigMapKeySelector {
 impl crate::json::ReadFields for ConfigMapKeySelector {
     const NAME: &'static str = "ConfigMapKeySelector";
     const KEYS: &'static [&'static str] = &["key", "name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "name" => Some(1),
+            "optional" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2421,6 +2631,15 @@ impl<'de> serde::Deserialize<'de> for ConfigMapList {
 impl crate::json::ReadFields for ConfigMapList {
     const NAME: &'static str = "ConfigMapList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2522,6 +2741,16 @@ impl crate::json::ReadFields for ConfigMapNodeConfigSource {
         "resourceVersion",
         "uid",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "kubeletConfigKey" => Some(0),
+            "name" => Some(1),
+            "namespace" => Some(2),
+            "resourceVersion" => Some(3),
+            "uid" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2622,6 +2851,14 @@ impl<'de> serde::Deserialize<'de> for ConfigMapProjection {
 impl crate::json::ReadFields for ConfigMapProjection {
     const NAME: &'static str = "ConfigMapProjection";
     const KEYS: &'static [&'static str] = &["items", "name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "items" => Some(0),
+            "name" => Some(1),
+            "optional" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2743,6 +2980,16 @@ impl crate::json::ReadFields for ConfigMapVolumeSource {
     const NAME: &'static str = "ConfigMapVolumeSource";
     const KEYS: &'static [&'static str] =
         &["defaultMode", "defaultUser", "items", "name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "defaultMode" => Some(0),
+            "defaultUser" => Some(1),
+            "items" => Some(2),
+            "name" => Some(3),
+            "optional" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3012,6 +3259,36 @@ impl crate::json::ReadFields for Container {
         "volumeMounts",
         "workingDir",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "args" => Some(0),
+            "command" => Some(1),
+            "env" => Some(2),
+            "envFrom" => Some(3),
+            "image" => Some(4),
+            "imagePullPolicy" => Some(5),
+            "lifecycle" => Some(6),
+            "livenessProbe" => Some(7),
+            "name" => Some(8),
+            "ports" => Some(9),
+            "readinessProbe" => Some(10),
+            "resizePolicy" => Some(11),
+            "resources" => Some(12),
+            "restartPolicy" => Some(13),
+            "restartPolicyRules" => Some(14),
+            "securityContext" => Some(15),
+            "startupProbe" => Some(16),
+            "stdin" => Some(17),
+            "stdinOnce" => Some(18),
+            "terminationMessagePath" => Some(19),
+            "terminationMessagePolicy" => Some(20),
+            "tty" => Some(21),
+            "volumeDevices" => Some(22),
+            "volumeMounts" => Some(23),
+            "workingDir" => Some(24),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3239,6 +3516,14 @@ impl<'de> serde::Deserialize<'de> for ContainerExtendedResourceRequest {
 impl crate::json::ReadFields for ContainerExtendedResourceRequest {
     const NAME: &'static str = "ContainerExtendedResourceRequest";
     const KEYS: &'static [&'static str] = &["containerName", "requestName", "resourceName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerName" => Some(0),
+            "requestName" => Some(1),
+            "resourceName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3322,6 +3607,13 @@ impl<'de> serde::Deserialize<'de> for ContainerImage {
 impl crate::json::ReadFields for ContainerImage {
     const NAME: &'static str = "ContainerImage";
     const KEYS: &'static [&'static str] = &["names", "sizeBytes"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "names" => Some(0),
+            "sizeBytes" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3423,6 +3715,16 @@ impl crate::json::ReadFields for ContainerPort {
     const NAME: &'static str = "ContainerPort";
     const KEYS: &'static [&'static str] =
         &["containerPort", "hostIP", "hostPort", "name", "protocol"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerPort" => Some(0),
+            "hostIP" => Some(1),
+            "hostPort" => Some(2),
+            "name" => Some(3),
+            "protocol" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3507,6 +3809,13 @@ impl<'de> serde::Deserialize<'de> for ContainerResizePolicy {
 impl crate::json::ReadFields for ContainerResizePolicy {
     const NAME: &'static str = "ContainerResizePolicy";
     const KEYS: &'static [&'static str] = &["resourceName", "restartPolicy"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "resourceName" => Some(0),
+            "restartPolicy" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3583,6 +3892,13 @@ impl<'de> serde::Deserialize<'de> for ContainerRestartRule {
 impl crate::json::ReadFields for ContainerRestartRule {
     const NAME: &'static str = "ContainerRestartRule";
     const KEYS: &'static [&'static str] = &["action", "exitCodes"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "action" => Some(0),
+            "exitCodes" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3662,6 +3978,13 @@ impl<'de> serde::Deserialize<'de> for ContainerRestartRuleOnExitCodes {
 impl crate::json::ReadFields for ContainerRestartRuleOnExitCodes {
     const NAME: &'static str = "ContainerRestartRuleOnExitCodes";
     const KEYS: &'static [&'static str] = &["operator", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "operator" => Some(0),
+            "values" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3752,6 +4075,14 @@ impl<'de> serde::Deserialize<'de> for ContainerState {
 impl crate::json::ReadFields for ContainerState {
     const NAME: &'static str = "ContainerState";
     const KEYS: &'static [&'static str] = &["running", "terminated", "waiting"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "running" => Some(0),
+            "terminated" => Some(1),
+            "waiting" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3830,6 +4161,12 @@ impl<'de> serde::Deserialize<'de> for ContainerStateRunning {
 impl crate::json::ReadFields for ContainerStateRunning {
     const NAME: &'static str = "ContainerStateRunning";
     const KEYS: &'static [&'static str] = &["startedAt"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "startedAt" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3941,6 +4278,18 @@ impl crate::json::ReadFields for ContainerStateTerminated {
         "signal",
         "startedAt",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerID" => Some(0),
+            "exitCode" => Some(1),
+            "finishedAt" => Some(2),
+            "message" => Some(3),
+            "reason" => Some(4),
+            "signal" => Some(5),
+            "startedAt" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4040,6 +4389,13 @@ impl<'de> serde::Deserialize<'de> for ContainerStateWaiting {
 impl crate::json::ReadFields for ContainerStateWaiting {
     const NAME: &'static str = "ContainerStateWaiting";
     const KEYS: &'static [&'static str] = &["message", "reason"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "message" => Some(0),
+            "reason" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4200,6 +4556,26 @@ impl crate::json::ReadFields for ContainerStatus {
         "user",
         "volumeMounts",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocatedResources" => Some(0),
+            "allocatedResourcesStatus" => Some(1),
+            "containerID" => Some(2),
+            "image" => Some(3),
+            "imageID" => Some(4),
+            "lastState" => Some(5),
+            "name" => Some(6),
+            "ready" => Some(7),
+            "resources" => Some(8),
+            "restartCount" => Some(9),
+            "started" => Some(10),
+            "state" => Some(11),
+            "stopSignal" => Some(12),
+            "user" => Some(13),
+            "volumeMounts" => Some(14),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4348,6 +4724,12 @@ impl<'de> serde::Deserialize<'de> for ContainerUser {
 impl crate::json::ReadFields for ContainerUser {
     const NAME: &'static str = "ContainerUser";
     const KEYS: &'static [&'static str] = &["linux"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "linux" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4413,6 +4795,12 @@ impl<'de> serde::Deserialize<'de> for DaemonEndpoint {
 impl crate::json::ReadFields for DaemonEndpoint {
     const NAME: &'static str = "DaemonEndpoint";
     const KEYS: &'static [&'static str] = &["Port"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "Port" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4481,6 +4869,12 @@ impl<'de> serde::Deserialize<'de> for DownwardAPIProjection {
 impl crate::json::ReadFields for DownwardAPIProjection {
     const NAME: &'static str = "DownwardAPIProjection";
     const KEYS: &'static [&'static str] = &["items"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "items" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4577,6 +4971,16 @@ impl<'de> serde::Deserialize<'de> for DownwardAPIVolumeFile {
 impl crate::json::ReadFields for DownwardAPIVolumeFile {
     const NAME: &'static str = "DownwardAPIVolumeFile";
     const KEYS: &'static [&'static str] = &["fieldRef", "mode", "path", "resourceFieldRef", "user"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fieldRef" => Some(0),
+            "mode" => Some(1),
+            "path" => Some(2),
+            "resourceFieldRef" => Some(3),
+            "user" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4675,6 +5079,14 @@ impl<'de> serde::Deserialize<'de> for DownwardAPIVolumeSource {
 impl crate::json::ReadFields for DownwardAPIVolumeSource {
     const NAME: &'static str = "DownwardAPIVolumeSource";
     const KEYS: &'static [&'static str] = &["defaultMode", "defaultUser", "items"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "defaultMode" => Some(0),
+            "defaultUser" => Some(1),
+            "items" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4770,6 +5182,14 @@ impl<'de> serde::Deserialize<'de> for EmptyDirVolumeSource {
 impl crate::json::ReadFields for EmptyDirVolumeSource {
     const NAME: &'static str = "EmptyDirVolumeSource";
     const KEYS: &'static [&'static str] = &["medium", "mode", "sizeLimit"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "medium" => Some(0),
+            "mode" => Some(1),
+            "sizeLimit" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4863,6 +5283,15 @@ impl<'de> serde::Deserialize<'de> for EndpointAddress {
 impl crate::json::ReadFields for EndpointAddress {
     const NAME: &'static str = "EndpointAddress";
     const KEYS: &'static [&'static str] = &["hostname", "ip", "nodeName", "targetRef"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hostname" => Some(0),
+            "ip" => Some(1),
+            "nodeName" => Some(2),
+            "targetRef" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4969,6 +5398,15 @@ impl<'de> serde::Deserialize<'de> for EndpointPort {
 impl crate::json::ReadFields for EndpointPort {
     const NAME: &'static str = "EndpointPort";
     const KEYS: &'static [&'static str] = &["appProtocol", "name", "port", "protocol"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "appProtocol" => Some(0),
+            "name" => Some(1),
+            "port" => Some(2),
+            "protocol" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5075,6 +5513,14 @@ impl<'de> serde::Deserialize<'de> for EndpointSubset {
 impl crate::json::ReadFields for EndpointSubset {
     const NAME: &'static str = "EndpointSubset";
     const KEYS: &'static [&'static str] = &["addresses", "notReadyAddresses", "ports"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "addresses" => Some(0),
+            "notReadyAddresses" => Some(1),
+            "ports" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5195,6 +5641,15 @@ impl<'de> serde::Deserialize<'de> for Endpoints {
 impl crate::json::ReadFields for Endpoints {
     const NAME: &'static str = "Endpoints";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "subsets"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "subsets" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5296,6 +5751,15 @@ impl<'de> serde::Deserialize<'de> for EndpointsList {
 impl crate::json::ReadFields for EndpointsList {
     const NAME: &'static str = "EndpointsList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5389,6 +5853,14 @@ impl<'de> serde::Deserialize<'de> for EnvFromSource {
 impl crate::json::ReadFields for EnvFromSource {
     const NAME: &'static str = "EnvFromSource";
     const KEYS: &'static [&'static str] = &["configMapRef", "prefix", "secretRef"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "configMapRef" => Some(0),
+            "prefix" => Some(1),
+            "secretRef" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5475,6 +5947,14 @@ impl<'de> serde::Deserialize<'de> for EnvVar {
 impl crate::json::ReadFields for EnvVar {
     const NAME: &'static str = "EnvVar";
     const KEYS: &'static [&'static str] = &["name", "value", "valueFrom"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "value" => Some(1),
+            "valueFrom" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5583,6 +6063,16 @@ impl crate::json::ReadFields for EnvVarSource {
         "resourceFieldRef",
         "secretKeyRef",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "configMapKeyRef" => Some(0),
+            "fieldRef" => Some(1),
+            "fileKeyRef" => Some(2),
+            "resourceFieldRef" => Some(3),
+            "secretKeyRef" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5847,6 +6337,37 @@ impl crate::json::ReadFields for EphemeralContainer {
         "volumeMounts",
         "workingDir",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "args" => Some(0),
+            "command" => Some(1),
+            "env" => Some(2),
+            "envFrom" => Some(3),
+            "image" => Some(4),
+            "imagePullPolicy" => Some(5),
+            "lifecycle" => Some(6),
+            "livenessProbe" => Some(7),
+            "name" => Some(8),
+            "ports" => Some(9),
+            "readinessProbe" => Some(10),
+            "resizePolicy" => Some(11),
+            "resources" => Some(12),
+            "restartPolicy" => Some(13),
+            "restartPolicyRules" => Some(14),
+            "securityContext" => Some(15),
+            "startupProbe" => Some(16),
+            "stdin" => Some(17),
+            "stdinOnce" => Some(18),
+            "targetContainerName" => Some(19),
+            "terminationMessagePath" => Some(20),
+            "terminationMessagePolicy" => Some(21),
+            "tty" => Some(22),
+            "volumeDevices" => Some(23),
+            "volumeMounts" => Some(24),
+            "workingDir" => Some(25),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6144,6 +6665,12 @@ impl<'de> serde::Deserialize<'de> for EphemeralVolumeSource {
 impl crate::json::ReadFields for EphemeralVolumeSource {
     const NAME: &'static str = "EphemeralVolumeSource";
     const KEYS: &'static [&'static str] = &["volumeClaimTemplate"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "volumeClaimTemplate" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6316,6 +6843,28 @@ impl crate::json::ReadFields for Event {
         "source",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "action" => Some(0),
+            "apiVersion" => Some(1),
+            "count" => Some(2),
+            "eventTime" => Some(3),
+            "firstTimestamp" => Some(4),
+            "involvedObject" => Some(5),
+            "kind" => Some(6),
+            "lastTimestamp" => Some(7),
+            "message" => Some(8),
+            "metadata" => Some(9),
+            "reason" => Some(10),
+            "related" => Some(11),
+            "reportingComponent" => Some(12),
+            "reportingInstance" => Some(13),
+            "series" => Some(14),
+            "source" => Some(15),
+            "type" => Some(16),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6465,6 +7014,15 @@ impl<'de> serde::Deserialize<'de> for EventList {
 impl crate::json::ReadFields for EventList {
     const NAME: &'static str = "EventList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6551,6 +7109,13 @@ impl<'de> serde::Deserialize<'de> for EventSeries {
 impl crate::json::ReadFields for EventSeries {
     const NAME: &'static str = "EventSeries";
     const KEYS: &'static [&'static str] = &["count", "lastObservedTime"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "count" => Some(0),
+            "lastObservedTime" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6630,6 +7195,13 @@ impl<'de> serde::Deserialize<'de> for EventSource {
 impl crate::json::ReadFields for EventSource {
     const NAME: &'static str = "EventSource";
     const KEYS: &'static [&'static str] = &["component", "host"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "component" => Some(0),
+            "host" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6707,6 +7279,13 @@ impl<'de> serde::Deserialize<'de> for EvictionResponder {
 impl crate::json::ReadFields for EvictionResponder {
     const NAME: &'static str = "EvictionResponder";
     const KEYS: &'static [&'static str] = &["name", "priority"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "priority" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6777,6 +7356,12 @@ impl<'de> serde::Deserialize<'de> for ExecAction {
 impl crate::json::ReadFields for ExecAction {
     const NAME: &'static str = "ExecAction";
     const KEYS: &'static [&'static str] = &["command"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "command" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6876,6 +7461,16 @@ impl<'de> serde::Deserialize<'de> for FCVolumeSource {
 impl crate::json::ReadFields for FCVolumeSource {
     const NAME: &'static str = "FCVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "lun", "readOnly", "targetWWNs", "wwids"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "lun" => Some(1),
+            "readOnly" => Some(2),
+            "targetWWNs" => Some(3),
+            "wwids" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -6983,6 +7578,15 @@ impl<'de> serde::Deserialize<'de> for FileKeySelector {
 impl crate::json::ReadFields for FileKeySelector {
     const NAME: &'static str = "FileKeySelector";
     const KEYS: &'static [&'static str] = &["key", "optional", "path", "volumeName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "optional" => Some(1),
+            "path" => Some(2),
+            "volumeName" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7086,6 +7690,16 @@ impl<'de> serde::Deserialize<'de> for FlexPersistentVolumeSource {
 impl crate::json::ReadFields for FlexPersistentVolumeSource {
     const NAME: &'static str = "FlexPersistentVolumeSource";
     const KEYS: &'static [&'static str] = &["driver", "fsType", "options", "readOnly", "secretRef"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "driver" => Some(0),
+            "fsType" => Some(1),
+            "options" => Some(2),
+            "readOnly" => Some(3),
+            "secretRef" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7201,6 +7815,16 @@ impl<'de> serde::Deserialize<'de> for FlexVolumeSource {
 impl crate::json::ReadFields for FlexVolumeSource {
     const NAME: &'static str = "FlexVolumeSource";
     const KEYS: &'static [&'static str] = &["driver", "fsType", "options", "readOnly", "secretRef"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "driver" => Some(0),
+            "fsType" => Some(1),
+            "options" => Some(2),
+            "readOnly" => Some(3),
+            "secretRef" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7300,6 +7924,13 @@ impl<'de> serde::Deserialize<'de> for FlockerVolumeSource {
 impl crate::json::ReadFields for FlockerVolumeSource {
     const NAME: &'static str = "FlockerVolumeSource";
     const KEYS: &'static [&'static str] = &["datasetName", "datasetUUID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "datasetName" => Some(0),
+            "datasetUUID" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7391,6 +8022,15 @@ impl<'de> serde::Deserialize<'de> for GCEPersistentDiskVolumeSource {
 impl crate::json::ReadFields for GCEPersistentDiskVolumeSource {
     const NAME: &'static str = "GCEPersistentDiskVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "partition", "pdName", "readOnly"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "partition" => Some(1),
+            "pdName" => Some(2),
+            "readOnly" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7483,6 +8123,14 @@ impl<'de> serde::Deserialize<'de> for GRPCAction {
 impl crate::json::ReadFields for GRPCAction {
     const NAME: &'static str = "GRPCAction";
     const KEYS: &'static [&'static str] = &["mode", "port", "service"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "mode" => Some(0),
+            "port" => Some(1),
+            "service" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7571,6 +8219,14 @@ impl<'de> serde::Deserialize<'de> for GitRepoVolumeSource {
 impl crate::json::ReadFields for GitRepoVolumeSource {
     const NAME: &'static str = "GitRepoVolumeSource";
     const KEYS: &'static [&'static str] = &["directory", "repository", "revision"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "directory" => Some(0),
+            "repository" => Some(1),
+            "revision" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7661,6 +8317,15 @@ impl<'de> serde::Deserialize<'de> for GlusterfsPersistentVolumeSource {
 impl crate::json::ReadFields for GlusterfsPersistentVolumeSource {
     const NAME: &'static str = "GlusterfsPersistentVolumeSource";
     const KEYS: &'static [&'static str] = &["endpoints", "endpointsNamespace", "path", "readOnly"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "endpoints" => Some(0),
+            "endpointsNamespace" => Some(1),
+            "path" => Some(2),
+            "readOnly" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7749,6 +8414,14 @@ impl<'de> serde::Deserialize<'de> for GlusterfsVolumeSource {
 impl crate::json::ReadFields for GlusterfsVolumeSource {
     const NAME: &'static str = "GlusterfsVolumeSource";
     const KEYS: &'static [&'static str] = &["endpoints", "path", "readOnly"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "endpoints" => Some(0),
+            "path" => Some(1),
+            "readOnly" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7855,6 +8528,17 @@ impl crate::json::ReadFields for HTTPGetAction {
     const NAME: &'static str = "HTTPGetAction";
     const KEYS: &'static [&'static str] =
         &["host", "httpHeaders", "path", "port", "protocol", "scheme"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "host" => Some(0),
+            "httpHeaders" => Some(1),
+            "path" => Some(2),
+            "port" => Some(3),
+            "protocol" => Some(4),
+            "scheme" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -7951,6 +8635,13 @@ impl<'de> serde::Deserialize<'de> for HTTPHeader {
 impl crate::json::ReadFields for HTTPHeader {
     const NAME: &'static str = "HTTPHeader";
     const KEYS: &'static [&'static str] = &["name", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "value" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8024,6 +8715,13 @@ impl<'de> serde::Deserialize<'de> for HostAlias {
 impl crate::json::ReadFields for HostAlias {
     const NAME: &'static str = "HostAlias";
     const KEYS: &'static [&'static str] = &["hostnames", "ip"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hostnames" => Some(0),
+            "ip" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8101,6 +8799,12 @@ impl<'de> serde::Deserialize<'de> for HostIP {
 impl crate::json::ReadFields for HostIP {
     const NAME: &'static str = "HostIP";
     const KEYS: &'static [&'static str] = &["ip"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ip" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8174,6 +8878,13 @@ impl<'de> serde::Deserialize<'de> for HostPathVolumeSource {
 impl crate::json::ReadFields for HostPathVolumeSource {
     const NAME: &'static str = "HostPathVolumeSource";
     const KEYS: &'static [&'static str] = &["path", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "path" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8310,6 +9021,22 @@ impl crate::json::ReadFields for ISCSIPersistentVolumeSource {
         "secretRef",
         "targetPortal",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "chapAuthDiscovery" => Some(0),
+            "chapAuthSession" => Some(1),
+            "fsType" => Some(2),
+            "initiatorName" => Some(3),
+            "iqn" => Some(4),
+            "iscsiInterface" => Some(5),
+            "lun" => Some(6),
+            "portals" => Some(7),
+            "readOnly" => Some(8),
+            "secretRef" => Some(9),
+            "targetPortal" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8488,6 +9215,22 @@ impl crate::json::ReadFields for ISCSIVolumeSource {
         "secretRef",
         "targetPortal",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "chapAuthDiscovery" => Some(0),
+            "chapAuthSession" => Some(1),
+            "fsType" => Some(2),
+            "initiatorName" => Some(3),
+            "iqn" => Some(4),
+            "iscsiInterface" => Some(5),
+            "lun" => Some(6),
+            "portals" => Some(7),
+            "readOnly" => Some(8),
+            "secretRef" => Some(9),
+            "targetPortal" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8608,6 +9351,13 @@ impl<'de> serde::Deserialize<'de> for ImageVolumeSource {
 impl crate::json::ReadFields for ImageVolumeSource {
     const NAME: &'static str = "ImageVolumeSource";
     const KEYS: &'static [&'static str] = &["pullPolicy", "reference"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "pullPolicy" => Some(0),
+            "reference" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8676,6 +9426,12 @@ impl<'de> serde::Deserialize<'de> for ImageVolumeStatus {
 impl crate::json::ReadFields for ImageVolumeStatus {
     const NAME: &'static str = "ImageVolumeStatus";
     const KEYS: &'static [&'static str] = &["imageRef"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "imageRef" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8757,6 +9513,15 @@ impl<'de> serde::Deserialize<'de> for KeyToPath {
 impl crate::json::ReadFields for KeyToPath {
     const NAME: &'static str = "KeyToPath";
     const KEYS: &'static [&'static str] = &["key", "mode", "path", "user"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "mode" => Some(1),
+            "path" => Some(2),
+            "user" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8851,6 +9616,14 @@ impl<'de> serde::Deserialize<'de> for Lifecycle {
 impl crate::json::ReadFields for Lifecycle {
     const NAME: &'static str = "Lifecycle";
     const KEYS: &'static [&'static str] = &["postStart", "preStop", "stopSignal"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "postStart" => Some(0),
+            "preStop" => Some(1),
+            "stopSignal" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -8947,6 +9720,15 @@ impl<'de> serde::Deserialize<'de> for LifecycleHandler {
 impl crate::json::ReadFields for LifecycleHandler {
     const NAME: &'static str = "LifecycleHandler";
     const KEYS: &'static [&'static str] = &["exec", "httpGet", "sleep", "tcpSocket"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "exec" => Some(0),
+            "httpGet" => Some(1),
+            "sleep" => Some(2),
+            "tcpSocket" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9035,6 +9817,15 @@ impl<'de> serde::Deserialize<'de> for LimitRange {
 impl crate::json::ReadFields for LimitRange {
     const NAME: &'static str = "LimitRange";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9161,6 +9952,17 @@ impl crate::json::ReadFields for LimitRangeItem {
         "min",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "default" => Some(0),
+            "defaultRequest" => Some(1),
+            "max" => Some(2),
+            "maxLimitRequestRatio" => Some(3),
+            "min" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9299,6 +10101,15 @@ impl<'de> serde::Deserialize<'de> for LimitRangeList {
 impl crate::json::ReadFields for LimitRangeList {
     const NAME: &'static str = "LimitRangeList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9375,6 +10186,12 @@ impl<'de> serde::Deserialize<'de> for LimitRangeSpec {
 impl crate::json::ReadFields for LimitRangeSpec {
     const NAME: &'static str = "LimitRangeSpec";
     const KEYS: &'static [&'static str] = &["limits"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "limits" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9452,6 +10269,14 @@ impl<'de> serde::Deserialize<'de> for LinuxContainerUser {
 impl crate::json::ReadFields for LinuxContainerUser {
     const NAME: &'static str = "LinuxContainerUser";
     const KEYS: &'static [&'static str] = &["gid", "supplementalGroups", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "gid" => Some(0),
+            "supplementalGroups" => Some(1),
+            "uid" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9556,6 +10381,15 @@ impl<'de> serde::Deserialize<'de> for LoadBalancerIngress {
 impl crate::json::ReadFields for LoadBalancerIngress {
     const NAME: &'static str = "LoadBalancerIngress";
     const KEYS: &'static [&'static str] = &["hostname", "ip", "ipMode", "ports"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hostname" => Some(0),
+            "ip" => Some(1),
+            "ipMode" => Some(2),
+            "ports" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9641,6 +10475,12 @@ impl<'de> serde::Deserialize<'de> for LoadBalancerStatus {
 impl crate::json::ReadFields for LoadBalancerStatus {
     const NAME: &'static str = "LoadBalancerStatus";
     const KEYS: &'static [&'static str] = &["ingress"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ingress" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9714,6 +10554,12 @@ impl<'de> serde::Deserialize<'de> for LocalObjectReference {
 impl crate::json::ReadFields for LocalObjectReference {
     const NAME: &'static str = "LocalObjectReference";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9785,6 +10631,13 @@ impl<'de> serde::Deserialize<'de> for LocalVolumeSource {
 impl crate::json::ReadFields for LocalVolumeSource {
     const NAME: &'static str = "LocalVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "path"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "path" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9870,6 +10723,13 @@ impl<'de> serde::Deserialize<'de> for ModifyVolumeStatus {
 impl crate::json::ReadFields for ModifyVolumeStatus {
     const NAME: &'static str = "ModifyVolumeStatus";
     const KEYS: &'static [&'static str] = &["status", "targetVolumeAttributesClassName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "status" => Some(0),
+            "targetVolumeAttributesClassName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -9950,6 +10810,14 @@ impl<'de> serde::Deserialize<'de> for NFSVolumeSource {
 impl crate::json::ReadFields for NFSVolumeSource {
     const NAME: &'static str = "NFSVolumeSource";
     const KEYS: &'static [&'static str] = &["path", "readOnly", "server"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "path" => Some(0),
+            "readOnly" => Some(1),
+            "server" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10042,6 +10910,16 @@ impl<'de> serde::Deserialize<'de> for Namespace {
 impl crate::json::ReadFields for Namespace {
     const NAME: &'static str = "Namespace";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10158,6 +11036,16 @@ impl crate::json::ReadFields for NamespaceCondition {
     const NAME: &'static str = "NamespaceCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10248,6 +11136,15 @@ impl<'de> serde::Deserialize<'de> for NamespaceList {
 impl crate::json::ReadFields for NamespaceList {
     const NAME: &'static str = "NamespaceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10326,6 +11223,12 @@ impl<'de> serde::Deserialize<'de> for NamespaceSpec {
 impl crate::json::ReadFields for NamespaceSpec {
     const NAME: &'static str = "NamespaceSpec";
     const KEYS: &'static [&'static str] = &["finalizers"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "finalizers" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10408,6 +11311,13 @@ impl<'de> serde::Deserialize<'de> for NamespaceStatus {
 impl crate::json::ReadFields for NamespaceStatus {
     const NAME: &'static str = "NamespaceStatus";
     const KEYS: &'static [&'static str] = &["conditions", "phase"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "phase" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10504,6 +11414,16 @@ impl<'de> serde::Deserialize<'de> for Node {
 impl crate::json::ReadFields for Node {
     const NAME: &'static str = "Node";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10599,6 +11519,13 @@ impl<'de> serde::Deserialize<'de> for NodeAddress {
 impl crate::json::ReadFields for NodeAddress {
     const NAME: &'static str = "NodeAddress";
     const KEYS: &'static [&'static str] = &["address", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "address" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10688,6 +11615,13 @@ impl crate::json::ReadFields for NodeAffinity {
         "preferredDuringSchedulingIgnoredDuringExecution",
         "requiredDuringSchedulingIgnoredDuringExecution",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "preferredDuringSchedulingIgnoredDuringExecution" => Some(0),
+            "requiredDuringSchedulingIgnoredDuringExecution" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10787,6 +11721,13 @@ impl<'de> serde::Deserialize<'de> for NodeAllocatableMappedResources {
 impl crate::json::ReadFields for NodeAllocatableMappedResources {
     const NAME: &'static str = "NodeAllocatableMappedResources";
     const KEYS: &'static [&'static str] = &["name", "quantity"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "quantity" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10868,6 +11809,14 @@ impl<'de> serde::Deserialize<'de> for NodeAllocatableOverheadResources {
 impl crate::json::ReadFields for NodeAllocatableOverheadResources {
     const NAME: &'static str = "NodeAllocatableOverheadResources";
     const KEYS: &'static [&'static str] = &["name", "perContainer", "perPod"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "perContainer" => Some(1),
+            "perPod" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -10962,6 +11911,15 @@ impl crate::json::ReadFields for NodeAllocatableResourceClaimStatus {
     const NAME: &'static str = "NodeAllocatableResourceClaimStatus";
     const KEYS: &'static [&'static str] =
         &["containers", "mapping", "overhead", "resourceClaimName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containers" => Some(0),
+            "mapping" => Some(1),
+            "overhead" => Some(2),
+            "resourceClaimName" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11093,6 +12051,17 @@ impl crate::json::ReadFields for NodeCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastHeartbeatTime" => Some(0),
+            "lastTransitionTime" => Some(1),
+            "message" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11181,6 +12150,12 @@ impl<'de> serde::Deserialize<'de> for NodeConfigSource {
 impl crate::json::ReadFields for NodeConfigSource {
     const NAME: &'static str = "NodeConfigSource";
     const KEYS: &'static [&'static str] = &["configMap"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "configMap" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11269,6 +12244,15 @@ impl<'de> serde::Deserialize<'de> for NodeConfigStatus {
 impl crate::json::ReadFields for NodeConfigStatus {
     const NAME: &'static str = "NodeConfigStatus";
     const KEYS: &'static [&'static str] = &["active", "assigned", "error", "lastKnownGood"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "active" => Some(0),
+            "assigned" => Some(1),
+            "error" => Some(2),
+            "lastKnownGood" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11351,6 +12335,12 @@ impl<'de> serde::Deserialize<'de> for NodeDaemonEndpoints {
 impl crate::json::ReadFields for NodeDaemonEndpoints {
     const NAME: &'static str = "NodeDaemonEndpoints";
     const KEYS: &'static [&'static str] = &["kubeletEndpoint"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "kubeletEndpoint" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11421,6 +12411,12 @@ impl<'de> serde::Deserialize<'de> for NodeFeatures {
 impl crate::json::ReadFields for NodeFeatures {
     const NAME: &'static str = "NodeFeatures";
     const KEYS: &'static [&'static str] = &["supplementalGroupsPolicy"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "supplementalGroupsPolicy" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11495,6 +12491,15 @@ impl<'de> serde::Deserialize<'de> for NodeList {
 impl crate::json::ReadFields for NodeList {
     const NAME: &'static str = "NodeList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11576,6 +12581,12 @@ impl<'de> serde::Deserialize<'de> for NodePodPreemptionPolicy {
 impl crate::json::ReadFields for NodePodPreemptionPolicy {
     const NAME: &'static str = "NodePodPreemptionPolicy";
     const KEYS: &'static [&'static str] = &["disableResizePreemption"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disableResizePreemption" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11658,6 +12669,13 @@ impl<'de> serde::Deserialize<'de> for NodeRuntimeHandler {
 impl crate::json::ReadFields for NodeRuntimeHandler {
     const NAME: &'static str = "NodeRuntimeHandler";
     const KEYS: &'static [&'static str] = &["features", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "features" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11737,6 +12755,13 @@ impl<'de> serde::Deserialize<'de> for NodeRuntimeHandlerFeatures {
 impl crate::json::ReadFields for NodeRuntimeHandlerFeatures {
     const NAME: &'static str = "NodeRuntimeHandlerFeatures";
     const KEYS: &'static [&'static str] = &["recursiveReadOnlyMounts", "userNamespaces"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "recursiveReadOnlyMounts" => Some(0),
+            "userNamespaces" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11806,6 +12831,12 @@ impl<'de> serde::Deserialize<'de> for NodeSelector {
 impl crate::json::ReadFields for NodeSelector {
     const NAME: &'static str = "NodeSelector";
     const KEYS: &'static [&'static str] = &["nodeSelectorTerms"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nodeSelectorTerms" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11883,6 +12914,14 @@ impl<'de> serde::Deserialize<'de> for NodeSelectorRequirement {
 impl crate::json::ReadFields for NodeSelectorRequirement {
     const NAME: &'static str = "NodeSelectorRequirement";
     const KEYS: &'static [&'static str] = &["key", "operator", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "operator" => Some(1),
+            "values" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -11972,6 +13011,13 @@ impl<'de> serde::Deserialize<'de> for NodeSelectorTerm {
 impl crate::json::ReadFields for NodeSelectorTerm {
     const NAME: &'static str = "NodeSelectorTerm";
     const KEYS: &'static [&'static str] = &["matchExpressions", "matchFields"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchExpressions" => Some(0),
+            "matchFields" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12112,6 +13158,19 @@ impl crate::json::ReadFields for NodeSpec {
         "taints",
         "unschedulable",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "configSource" => Some(0),
+            "externalID" => Some(1),
+            "podCIDR" => Some(2),
+            "podCIDRs" => Some(3),
+            "podPreemptionPolicy" => Some(4),
+            "providerID" => Some(5),
+            "taints" => Some(6),
+            "unschedulable" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12316,6 +13375,25 @@ impl crate::json::ReadFields for NodeStatus {
         "volumesAttached",
         "volumesInUse",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "addresses" => Some(0),
+            "allocatable" => Some(1),
+            "capacity" => Some(2),
+            "conditions" => Some(3),
+            "config" => Some(4),
+            "daemonEndpoints" => Some(5),
+            "declaredFeatures" => Some(6),
+            "features" => Some(7),
+            "images" => Some(8),
+            "nodeInfo" => Some(9),
+            "phase" => Some(10),
+            "runtimeHandlers" => Some(11),
+            "volumesAttached" => Some(12),
+            "volumesInUse" => Some(13),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12503,6 +13581,12 @@ impl<'de> serde::Deserialize<'de> for NodeSwapStatus {
 impl crate::json::ReadFields for NodeSwapStatus {
     const NAME: &'static str = "NodeSwapStatus";
     const KEYS: &'static [&'static str] = &["capacity"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "capacity" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12622,6 +13706,23 @@ impl crate::json::ReadFields for NodeSystemInfo {
         "swap",
         "systemUUID",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "architecture" => Some(0),
+            "bootID" => Some(1),
+            "containerRuntimeVersion" => Some(2),
+            "kernelVersion" => Some(3),
+            "kubeProxyVersion" => Some(4),
+            "kubeletVersion" => Some(5),
+            "machineID" => Some(6),
+            "operatingSystem" => Some(7),
+            "osImage" => Some(8),
+            "runningInUserNamespace" => Some(9),
+            "swap" => Some(10),
+            "systemUUID" => Some(11),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12739,6 +13840,13 @@ impl<'de> serde::Deserialize<'de> for ObjectFieldSelector {
 impl crate::json::ReadFields for ObjectFieldSelector {
     const NAME: &'static str = "ObjectFieldSelector";
     const KEYS: &'static [&'static str] = &["apiVersion", "fieldPath"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "fieldPath" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12856,6 +13964,18 @@ impl crate::json::ReadFields for ObjectReference {
         "resourceVersion",
         "uid",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "fieldPath" => Some(1),
+            "kind" => Some(2),
+            "name" => Some(3),
+            "namespace" => Some(4),
+            "resourceVersion" => Some(5),
+            "uid" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -12964,6 +14084,16 @@ impl<'de> serde::Deserialize<'de> for PersistentVolume {
 impl crate::json::ReadFields for PersistentVolume {
     const NAME: &'static str = "PersistentVolume";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13075,6 +14205,16 @@ impl<'de> serde::Deserialize<'de> for PersistentVolumeClaim {
 impl crate::json::ReadFields for PersistentVolumeClaim {
     const NAME: &'static str = "PersistentVolumeClaim";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13203,6 +14343,17 @@ impl crate::json::ReadFields for PersistentVolumeClaimCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastProbeTime" => Some(0),
+            "lastTransitionTime" => Some(1),
+            "message" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13297,6 +14448,15 @@ impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimList {
 impl crate::json::ReadFields for PersistentVolumeClaimList {
     const NAME: &'static str = "PersistentVolumeClaimList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13443,6 +14603,20 @@ impl crate::json::ReadFields for PersistentVolumeClaimSpec {
         "volumeMode",
         "volumeName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "accessModes" => Some(0),
+            "dataSource" => Some(1),
+            "dataSourceRef" => Some(2),
+            "resources" => Some(3),
+            "selector" => Some(4),
+            "storageClassName" => Some(5),
+            "volumeAttributesClassName" => Some(6),
+            "volumeMode" => Some(7),
+            "volumeName" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13645,6 +14819,20 @@ impl crate::json::ReadFields for PersistentVolumeClaimStatus {
         "modifyVolumeStatus",
         "phase",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "accessModes" => Some(0),
+            "allocatedResourceStatuses" => Some(1),
+            "allocatedResources" => Some(2),
+            "capacity" => Some(3),
+            "conditions" => Some(4),
+            "currentVolumeAttributesClassName" => Some(5),
+            "healthStatus" => Some(6),
+            "modifyVolumeStatus" => Some(7),
+            "phase" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13797,6 +14985,13 @@ impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimTemplate {
 impl crate::json::ReadFields for PersistentVolumeClaimTemplate {
     const NAME: &'static str = "PersistentVolumeClaimTemplate";
     const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0),
+            "spec" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13873,6 +15068,13 @@ impl<'de> serde::Deserialize<'de> for PersistentVolumeClaimVolumeSource {
 impl crate::json::ReadFields for PersistentVolumeClaimVolumeSource {
     const NAME: &'static str = "PersistentVolumeClaimVolumeSource";
     const KEYS: &'static [&'static str] = &["claimName", "readOnly"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "claimName" => Some(0),
+            "readOnly" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -13950,6 +15152,15 @@ impl<'de> serde::Deserialize<'de> for PersistentVolumeList {
 impl crate::json::ReadFields for PersistentVolumeList {
     const NAME: &'static str = "PersistentVolumeList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -14244,6 +15455,42 @@ impl crate::json::ReadFields for PersistentVolumeSpec {
         "volumeMode",
         "vsphereVolume",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "accessModes" => Some(0),
+            "awsElasticBlockStore" => Some(1),
+            "azureDisk" => Some(2),
+            "azureFile" => Some(3),
+            "capacity" => Some(4),
+            "cephfs" => Some(5),
+            "cinder" => Some(6),
+            "claimRef" => Some(7),
+            "csi" => Some(8),
+            "fc" => Some(9),
+            "flexVolume" => Some(10),
+            "flocker" => Some(11),
+            "gcePersistentDisk" => Some(12),
+            "glusterfs" => Some(13),
+            "hostPath" => Some(14),
+            "iscsi" => Some(15),
+            "local" => Some(16),
+            "mountOptions" => Some(17),
+            "nfs" => Some(18),
+            "nodeAffinity" => Some(19),
+            "persistentVolumeReclaimPolicy" => Some(20),
+            "photonPersistentDisk" => Some(21),
+            "portworxVolume" => Some(22),
+            "quobyte" => Some(23),
+            "rbd" => Some(24),
+            "scaleIO" => Some(25),
+            "storageClassName" => Some(26),
+            "storageos" => Some(27),
+            "volumeAttributesClassName" => Some(28),
+            "volumeMode" => Some(29),
+            "vsphereVolume" => Some(30),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -14517,6 +15764,15 @@ impl crate::json::ReadFields for PersistentVolumeStatus {
     const NAME: &'static str = "PersistentVolumeStatus";
     const KEYS: &'static [&'static str] =
         &["lastPhaseTransitionTime", "message", "phase", "reason"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastPhaseTransitionTime" => Some(0),
+            "message" => Some(1),
+            "phase" => Some(2),
+            "reason" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -14602,6 +15858,13 @@ impl<'de> serde::Deserialize<'de> for PhotonPersistentDiskVolumeSource {
 impl crate::json::ReadFields for PhotonPersistentDiskVolumeSource {
     const NAME: &'static str = "PhotonPersistentDiskVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "pdID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "pdID" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -14689,6 +15952,16 @@ impl<'de> serde::Deserialize<'de> for Pod {
 impl crate::json::ReadFields for Pod {
     const NAME: &'static str = "Pod";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -14802,6 +16075,13 @@ impl crate::json::ReadFields for PodAffinity {
         "preferredDuringSchedulingIgnoredDuringExecution",
         "requiredDuringSchedulingIgnoredDuringExecution",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "preferredDuringSchedulingIgnoredDuringExecution" => Some(0),
+            "requiredDuringSchedulingIgnoredDuringExecution" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -14939,6 +16219,17 @@ impl crate::json::ReadFields for PodAffinityTerm {
         "namespaces",
         "topologyKey",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "labelSelector" => Some(0),
+            "matchLabelKeys" => Some(1),
+            "mismatchLabelKeys" => Some(2),
+            "namespaceSelector" => Some(3),
+            "namespaces" => Some(4),
+            "topologyKey" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15069,6 +16360,13 @@ impl crate::json::ReadFields for PodAntiAffinity {
         "preferredDuringSchedulingIgnoredDuringExecution",
         "requiredDuringSchedulingIgnoredDuringExecution",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "preferredDuringSchedulingIgnoredDuringExecution" => Some(0),
+            "requiredDuringSchedulingIgnoredDuringExecution" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15241,6 +16539,19 @@ impl crate::json::ReadFields for PodCertificateProjection {
         "user",
         "userAnnotations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "certificateChainPath" => Some(0),
+            "credentialBundlePath" => Some(1),
+            "keyPath" => Some(2),
+            "keyType" => Some(3),
+            "maxExpirationSeconds" => Some(4),
+            "signerName" => Some(5),
+            "user" => Some(6),
+            "userAnnotations" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15386,6 +16697,18 @@ impl crate::json::ReadFields for PodCondition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastProbeTime" => Some(0),
+            "lastTransitionTime" => Some(1),
+            "message" => Some(2),
+            "observedGeneration" => Some(3),
+            "reason" => Some(4),
+            "status" => Some(5),
+            "type" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15492,6 +16815,14 @@ impl<'de> serde::Deserialize<'de> for PodDNSConfig {
 impl crate::json::ReadFields for PodDNSConfig {
     const NAME: &'static str = "PodDNSConfig";
     const KEYS: &'static [&'static str] = &["nameservers", "options", "searches"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nameservers" => Some(0),
+            "options" => Some(1),
+            "searches" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15592,6 +16923,13 @@ impl<'de> serde::Deserialize<'de> for PodDNSConfigOption {
 impl crate::json::ReadFields for PodDNSConfigOption {
     const NAME: &'static str = "PodDNSConfigOption";
     const KEYS: &'static [&'static str] = &["name", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "value" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15663,6 +17001,13 @@ impl<'de> serde::Deserialize<'de> for PodExtendedResourceClaimStatus {
 impl crate::json::ReadFields for PodExtendedResourceClaimStatus {
     const NAME: &'static str = "PodExtendedResourceClaimStatus";
     const KEYS: &'static [&'static str] = &["requestMappings", "resourceClaimName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "requestMappings" => Some(0),
+            "resourceClaimName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15732,6 +17077,12 @@ impl<'de> serde::Deserialize<'de> for PodIP {
 impl crate::json::ReadFields for PodIP {
     const NAME: &'static str = "PodIP";
     const KEYS: &'static [&'static str] = &["ip"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ip" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15806,6 +17157,15 @@ impl<'de> serde::Deserialize<'de> for PodList {
 impl crate::json::ReadFields for PodList {
     const NAME: &'static str = "PodList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15882,6 +17242,12 @@ impl<'de> serde::Deserialize<'de> for PodOS {
 impl crate::json::ReadFields for PodOS {
     const NAME: &'static str = "PodOS";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -15947,6 +17313,12 @@ impl<'de> serde::Deserialize<'de> for PodReadinessGate {
 impl crate::json::ReadFields for PodReadinessGate {
     const NAME: &'static str = "PodReadinessGate";
     const KEYS: &'static [&'static str] = &["conditionType"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditionType" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -16041,6 +17413,14 @@ impl crate::json::ReadFields for PodResourceClaim {
     const NAME: &'static str = "PodResourceClaim";
     const KEYS: &'static [&'static str] =
         &["name", "resourceClaimName", "resourceClaimTemplateName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            "resourceClaimTemplateName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -16126,6 +17506,13 @@ impl<'de> serde::Deserialize<'de> for PodResourceClaimStatus {
 impl crate::json::ReadFields for PodResourceClaimStatus {
     const NAME: &'static str = "PodResourceClaimStatus";
     const KEYS: &'static [&'static str] = &["name", "resourceClaimName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -16194,6 +17581,12 @@ impl<'de> serde::Deserialize<'de> for PodSchedulingGate {
 impl crate::json::ReadFields for PodSchedulingGate {
     const NAME: &'static str = "PodSchedulingGate";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -16264,6 +17657,12 @@ impl<'de> serde::Deserialize<'de> for PodSchedulingGroup {
 impl crate::json::ReadFields for PodSchedulingGroup {
     const NAME: &'static str = "PodSchedulingGroup";
     const KEYS: &'static [&'static str] = &["podGroupName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "podGroupName" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -16434,6 +17833,24 @@ impl crate::json::ReadFields for PodSecurityContext {
         "sysctls",
         "windowsOptions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "appArmorProfile" => Some(0),
+            "fsGroup" => Some(1),
+            "fsGroupChangePolicy" => Some(2),
+            "runAsGroup" => Some(3),
+            "runAsNonRoot" => Some(4),
+            "runAsUser" => Some(5),
+            "seLinuxChangePolicy" => Some(6),
+            "seLinuxOptions" => Some(7),
+            "seccompProfile" => Some(8),
+            "supplementalGroups" => Some(9),
+            "supplementalGroupsPolicy" => Some(10),
+            "sysctls" => Some(11),
+            "windowsOptions" => Some(12),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -16878,6 +18295,54 @@ impl crate::json::ReadFields for PodSpec {
         "topologySpreadConstraints",
         "volumes",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "activeDeadlineSeconds" => Some(0),
+            "affinity" => Some(1),
+            "automountServiceAccountToken" => Some(2),
+            "containers" => Some(3),
+            "dnsConfig" => Some(4),
+            "dnsPolicy" => Some(5),
+            "enableServiceLinks" => Some(6),
+            "ephemeralContainers" => Some(7),
+            "evictionResponders" => Some(8),
+            "hostAliases" => Some(9),
+            "hostIPC" => Some(10),
+            "hostNetwork" => Some(11),
+            "hostPID" => Some(12),
+            "hostUsers" => Some(13),
+            "hostname" => Some(14),
+            "hostnameOverride" => Some(15),
+            "imagePullSecrets" => Some(16),
+            "initContainers" => Some(17),
+            "nodeName" => Some(18),
+            "nodeSelector" => Some(19),
+            "os" => Some(20),
+            "overhead" => Some(21),
+            "preemptionPolicy" => Some(22),
+            "priority" => Some(23),
+            "priorityClassName" => Some(24),
+            "readinessGates" => Some(25),
+            "resourceClaims" => Some(26),
+            "resources" => Some(27),
+            "restartPolicy" => Some(28),
+            "runtimeClassName" => Some(29),
+            "schedulerName" => Some(30),
+            "schedulingGates" => Some(31),
+            "schedulingGroup" => Some(32),
+            "securityContext" => Some(33),
+            "serviceAccount" => Some(34),
+            "serviceAccountName" => Some(35),
+            "setHostnameAsFQDN" => Some(36),
+            "shareProcessNamespace" => Some(37),
+            "subdomain" => Some(38),
+            "terminationGracePeriodSeconds" => Some(39),
+            "tolerations" => Some(40),
+            "topologySpreadConstraints" => Some(41),
+            "volumes" => Some(42),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -17373,6 +18838,33 @@ impl crate::json::ReadFields for PodStatus {
         "startTime",
         "volumeHealth",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocatedResources" => Some(0),
+            "conditions" => Some(1),
+            "containerStatuses" => Some(2),
+            "ephemeralContainerStatuses" => Some(3),
+            "extendedResourceClaimStatus" => Some(4),
+            "hostIP" => Some(5),
+            "hostIPs" => Some(6),
+            "initContainerStatuses" => Some(7),
+            "message" => Some(8),
+            "nodeAllocatableResourceClaimStatuses" => Some(9),
+            "nominatedNodeName" => Some(10),
+            "observedGeneration" => Some(11),
+            "phase" => Some(12),
+            "podIP" => Some(13),
+            "podIPs" => Some(14),
+            "qosClass" => Some(15),
+            "reason" => Some(16),
+            "resize" => Some(17),
+            "resourceClaimStatuses" => Some(18),
+            "resources" => Some(19),
+            "startTime" => Some(20),
+            "volumeHealth" => Some(21),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -17618,6 +19110,15 @@ impl<'de> serde::Deserialize<'de> for PodTemplate {
 impl crate::json::ReadFields for PodTemplate {
     const NAME: &'static str = "PodTemplate";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "template"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "template" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -17714,6 +19215,15 @@ impl<'de> serde::Deserialize<'de> for PodTemplateList {
 impl crate::json::ReadFields for PodTemplateList {
     const NAME: &'static str = "PodTemplateList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -17800,6 +19310,13 @@ impl<'de> serde::Deserialize<'de> for PodTemplateSpec {
 impl crate::json::ReadFields for PodTemplateSpec {
     const NAME: &'static str = "PodTemplateSpec";
     const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0),
+            "spec" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -17882,6 +19399,14 @@ impl<'de> serde::Deserialize<'de> for PodVolumeHealth {
 impl crate::json::ReadFields for PodVolumeHealth {
     const NAME: &'static str = "PodVolumeHealth";
     const KEYS: &'static [&'static str] = &["healthConditions", "lastTransitionTime", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "healthConditions" => Some(0),
+            "lastTransitionTime" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -17974,6 +19499,14 @@ impl<'de> serde::Deserialize<'de> for PortStatus {
 impl crate::json::ReadFields for PortStatus {
     const NAME: &'static str = "PortStatus";
     const KEYS: &'static [&'static str] = &["error", "port", "protocol"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "error" => Some(0),
+            "port" => Some(1),
+            "protocol" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18060,6 +19593,14 @@ impl<'de> serde::Deserialize<'de> for PortworxVolumeSource {
 impl crate::json::ReadFields for PortworxVolumeSource {
     const NAME: &'static str = "PortworxVolumeSource";
     const KEYS: &'static [&'static str] = &["fsType", "readOnly", "volumeID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "readOnly" => Some(1),
+            "volumeID" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18136,6 +19677,13 @@ impl<'de> serde::Deserialize<'de> for PreferredSchedulingTerm {
 impl crate::json::ReadFields for PreferredSchedulingTerm {
     const NAME: &'static str = "PreferredSchedulingTerm";
     const KEYS: &'static [&'static str] = &["preference", "weight"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "preference" => Some(0),
+            "weight" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18274,6 +19822,21 @@ impl crate::json::ReadFields for Probe {
         "terminationGracePeriodSeconds",
         "timeoutSeconds",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "exec" => Some(0),
+            "failureThreshold" => Some(1),
+            "grpc" => Some(2),
+            "httpGet" => Some(3),
+            "initialDelaySeconds" => Some(4),
+            "periodSeconds" => Some(5),
+            "successThreshold" => Some(6),
+            "tcpSocket" => Some(7),
+            "terminationGracePeriodSeconds" => Some(8),
+            "timeoutSeconds" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18413,6 +19976,14 @@ impl<'de> serde::Deserialize<'de> for ProjectedVolumeSource {
 impl crate::json::ReadFields for ProjectedVolumeSource {
     const NAME: &'static str = "ProjectedVolumeSource";
     const KEYS: &'static [&'static str] = &["defaultMode", "defaultUser", "sources"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "defaultMode" => Some(0),
+            "defaultUser" => Some(1),
+            "sources" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18521,6 +20092,17 @@ impl crate::json::ReadFields for QuobyteVolumeSource {
     const NAME: &'static str = "QuobyteVolumeSource";
     const KEYS: &'static [&'static str] =
         &["group", "readOnly", "registry", "tenant", "user", "volume"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "group" => Some(0),
+            "readOnly" => Some(1),
+            "registry" => Some(2),
+            "tenant" => Some(3),
+            "user" => Some(4),
+            "volume" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18656,6 +20238,19 @@ impl crate::json::ReadFields for RBDPersistentVolumeSource {
         "secretRef",
         "user",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "image" => Some(1),
+            "keyring" => Some(2),
+            "monitors" => Some(3),
+            "pool" => Some(4),
+            "readOnly" => Some(5),
+            "secretRef" => Some(6),
+            "user" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18800,6 +20395,19 @@ impl crate::json::ReadFields for RBDVolumeSource {
         "secretRef",
         "user",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "image" => Some(1),
+            "keyring" => Some(2),
+            "monitors" => Some(3),
+            "pool" => Some(4),
+            "readOnly" => Some(5),
+            "secretRef" => Some(6),
+            "user" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -18913,6 +20521,16 @@ impl<'de> serde::Deserialize<'de> for ReplicationController {
 impl crate::json::ReadFields for ReplicationController {
     const NAME: &'static str = "ReplicationController";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19029,6 +20647,16 @@ impl crate::json::ReadFields for ReplicationControllerCondition {
     const NAME: &'static str = "ReplicationControllerCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19119,6 +20747,15 @@ impl<'de> serde::Deserialize<'de> for ReplicationControllerList {
 impl crate::json::ReadFields for ReplicationControllerList {
     const NAME: &'static str = "ReplicationControllerList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19218,6 +20855,15 @@ impl<'de> serde::Deserialize<'de> for ReplicationControllerSpec {
 impl crate::json::ReadFields for ReplicationControllerSpec {
     const NAME: &'static str = "ReplicationControllerSpec";
     const KEYS: &'static [&'static str] = &["minReadySeconds", "replicas", "selector", "template"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minReadySeconds" => Some(0),
+            "replicas" => Some(1),
+            "selector" => Some(2),
+            "template" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19342,6 +20988,17 @@ impl crate::json::ReadFields for ReplicationControllerStatus {
         "readyReplicas",
         "replicas",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "availableReplicas" => Some(0),
+            "conditions" => Some(1),
+            "fullyLabeledReplicas" => Some(2),
+            "observedGeneration" => Some(3),
+            "readyReplicas" => Some(4),
+            "replicas" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19441,6 +21098,13 @@ impl<'de> serde::Deserialize<'de> for ResourceClaim {
 impl crate::json::ReadFields for ResourceClaim {
     const NAME: &'static str = "ResourceClaim";
     const KEYS: &'static [&'static str] = &["name", "request"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "request" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19522,6 +21186,14 @@ impl<'de> serde::Deserialize<'de> for ResourceFieldSelector {
 impl crate::json::ReadFields for ResourceFieldSelector {
     const NAME: &'static str = "ResourceFieldSelector";
     const KEYS: &'static [&'static str] = &["containerName", "divisor", "resource"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "containerName" => Some(0),
+            "divisor" => Some(1),
+            "resource" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19616,6 +21288,14 @@ impl<'de> serde::Deserialize<'de> for ResourceHealth {
 impl crate::json::ReadFields for ResourceHealth {
     const NAME: &'static str = "ResourceHealth";
     const KEYS: &'static [&'static str] = &["health", "message", "resourceID"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "health" => Some(0),
+            "message" => Some(1),
+            "resourceID" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19708,6 +21388,16 @@ impl<'de> serde::Deserialize<'de> for ResourceQuota {
 impl crate::json::ReadFields for ResourceQuota {
     const NAME: &'static str = "ResourceQuota";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19809,6 +21499,15 @@ impl<'de> serde::Deserialize<'de> for ResourceQuotaList {
 impl crate::json::ReadFields for ResourceQuotaList {
     const NAME: &'static str = "ResourceQuotaList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19902,6 +21601,14 @@ impl<'de> serde::Deserialize<'de> for ResourceQuotaSpec {
 impl crate::json::ReadFields for ResourceQuotaSpec {
     const NAME: &'static str = "ResourceQuotaSpec";
     const KEYS: &'static [&'static str] = &["hard", "scopeSelector", "scopes"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hard" => Some(0),
+            "scopeSelector" => Some(1),
+            "scopes" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -19997,6 +21704,13 @@ impl<'de> serde::Deserialize<'de> for ResourceQuotaStatus {
 impl crate::json::ReadFields for ResourceQuotaStatus {
     const NAME: &'static str = "ResourceQuotaStatus";
     const KEYS: &'static [&'static str] = &["hard", "used"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hard" => Some(0),
+            "used" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20102,6 +21816,14 @@ impl<'de> serde::Deserialize<'de> for ResourceRequirements {
 impl crate::json::ReadFields for ResourceRequirements {
     const NAME: &'static str = "ResourceRequirements";
     const KEYS: &'static [&'static str] = &["claims", "limits", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "claims" => Some(0),
+            "limits" => Some(1),
+            "requests" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20200,6 +21922,13 @@ impl<'de> serde::Deserialize<'de> for ResourceStatus {
 impl crate::json::ReadFields for ResourceStatus {
     const NAME: &'static str = "ResourceStatus";
     const KEYS: &'static [&'static str] = &["name", "resources"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resources" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20300,6 +22029,15 @@ impl<'de> serde::Deserialize<'de> for SELinuxOptions {
 impl crate::json::ReadFields for SELinuxOptions {
     const NAME: &'static str = "SELinuxOptions";
     const KEYS: &'static [&'static str] = &["level", "role", "type", "user"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "level" => Some(0),
+            "role" => Some(1),
+            "type" => Some(2),
+            "user" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20438,6 +22176,21 @@ impl crate::json::ReadFields for ScaleIOPersistentVolumeSource {
         "system",
         "volumeName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "gateway" => Some(1),
+            "protectionDomain" => Some(2),
+            "readOnly" => Some(3),
+            "secretRef" => Some(4),
+            "sslEnabled" => Some(5),
+            "storageMode" => Some(6),
+            "storagePool" => Some(7),
+            "system" => Some(8),
+            "volumeName" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20600,6 +22353,21 @@ impl crate::json::ReadFields for ScaleIOVolumeSource {
         "system",
         "volumeName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "gateway" => Some(1),
+            "protectionDomain" => Some(2),
+            "readOnly" => Some(3),
+            "secretRef" => Some(4),
+            "sslEnabled" => Some(5),
+            "storageMode" => Some(6),
+            "storagePool" => Some(7),
+            "system" => Some(8),
+            "volumeName" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20706,6 +22474,12 @@ impl<'de> serde::Deserialize<'de> for ScopeSelector {
 impl crate::json::ReadFields for ScopeSelector {
     const NAME: &'static str = "ScopeSelector";
     const KEYS: &'static [&'static str] = &["matchExpressions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchExpressions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20789,6 +22563,14 @@ impl<'de> serde::Deserialize<'de> for ScopedResourceSelectorRequirement {
 impl crate::json::ReadFields for ScopedResourceSelectorRequirement {
     const NAME: &'static str = "ScopedResourceSelectorRequirement";
     const KEYS: &'static [&'static str] = &["operator", "scopeName", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "operator" => Some(0),
+            "scopeName" => Some(1),
+            "values" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20877,6 +22659,13 @@ impl<'de> serde::Deserialize<'de> for SeccompProfile {
 impl crate::json::ReadFields for SeccompProfile {
     const NAME: &'static str = "SeccompProfile";
     const KEYS: &'static [&'static str] = &["localhostProfile", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "localhostProfile" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -20985,6 +22774,18 @@ impl crate::json::ReadFields for Secret {
         "stringData",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "data" => Some(1),
+            "immutable" => Some(2),
+            "kind" => Some(3),
+            "metadata" => Some(4),
+            "stringData" => Some(5),
+            "type" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21113,6 +22914,13 @@ impl<'de> serde::Deserialize<'de> for SecretEnvSource {
 impl crate::json::ReadFields for SecretEnvSource {
     const NAME: &'static str = "SecretEnvSource";
     const KEYS: &'static [&'static str] = &["name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "optional" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21206,6 +23014,14 @@ impl<'de> serde::Deserialize<'de> for SecretKeySelector {
 impl crate::json::ReadFields for SecretKeySelector {
     const NAME: &'static str = "SecretKeySelector";
     const KEYS: &'static [&'static str] = &["key", "name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "name" => Some(1),
+            "optional" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21299,6 +23115,15 @@ impl<'de> serde::Deserialize<'de> for SecretList {
 impl crate::json::ReadFields for SecretList {
     const NAME: &'static str = "SecretList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21394,6 +23219,14 @@ impl<'de> serde::Deserialize<'de> for SecretProjection {
 impl crate::json::ReadFields for SecretProjection {
     const NAME: &'static str = "SecretProjection";
     const KEYS: &'static [&'static str] = &["items", "name", "optional"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "items" => Some(0),
+            "name" => Some(1),
+            "optional" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21493,6 +23326,13 @@ impl<'de> serde::Deserialize<'de> for SecretReference {
 impl crate::json::ReadFields for SecretReference {
     const NAME: &'static str = "SecretReference";
     const KEYS: &'static [&'static str] = &["name", "namespace"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21598,6 +23438,16 @@ impl crate::json::ReadFields for SecretVolumeSource {
         "optional",
         "secretName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "defaultMode" => Some(0),
+            "defaultUser" => Some(1),
+            "items" => Some(2),
+            "optional" => Some(3),
+            "secretName" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21768,6 +23618,23 @@ impl crate::json::ReadFields for SecurityContext {
         "seccompProfile",
         "windowsOptions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allowPrivilegeEscalation" => Some(0),
+            "appArmorProfile" => Some(1),
+            "capabilities" => Some(2),
+            "privileged" => Some(3),
+            "procMount" => Some(4),
+            "readOnlyRootFilesystem" => Some(5),
+            "runAsGroup" => Some(6),
+            "runAsNonRoot" => Some(7),
+            "runAsUser" => Some(8),
+            "seLinuxOptions" => Some(9),
+            "seccompProfile" => Some(10),
+            "windowsOptions" => Some(11),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -21896,6 +23763,16 @@ impl<'de> serde::Deserialize<'de> for Service {
 impl crate::json::ReadFields for Service {
     const NAME: &'static str = "Service";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22021,6 +23898,17 @@ impl crate::json::ReadFields for ServiceAccount {
         "metadata",
         "secrets",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "automountServiceAccountToken" => Some(1),
+            "imagePullSecrets" => Some(2),
+            "kind" => Some(3),
+            "metadata" => Some(4),
+            "secrets" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22139,6 +24027,15 @@ impl<'de> serde::Deserialize<'de> for ServiceAccountList {
 impl crate::json::ReadFields for ServiceAccountList {
     const NAME: &'static str = "ServiceAccountList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22235,6 +24132,15 @@ impl<'de> serde::Deserialize<'de> for ServiceAccountTokenProjection {
 impl crate::json::ReadFields for ServiceAccountTokenProjection {
     const NAME: &'static str = "ServiceAccountTokenProjection";
     const KEYS: &'static [&'static str] = &["audience", "expirationSeconds", "path", "user"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "audience" => Some(0),
+            "expirationSeconds" => Some(1),
+            "path" => Some(2),
+            "user" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22321,6 +24227,15 @@ impl<'de> serde::Deserialize<'de> for ServiceList {
 impl crate::json::ReadFields for ServiceList {
     const NAME: &'static str = "ServiceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22445,6 +24360,17 @@ impl crate::json::ReadFields for ServicePort {
         "protocol",
         "targetPort",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "appProtocol" => Some(0),
+            "name" => Some(1),
+            "nodePort" => Some(2),
+            "port" => Some(3),
+            "protocol" => Some(4),
+            "targetPort" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22674,6 +24600,31 @@ impl crate::json::ReadFields for ServiceSpec {
         "trafficDistribution",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocateLoadBalancerNodePorts" => Some(0),
+            "clusterIP" => Some(1),
+            "clusterIPs" => Some(2),
+            "externalIPs" => Some(3),
+            "externalName" => Some(4),
+            "externalTrafficPolicy" => Some(5),
+            "healthCheckNodePort" => Some(6),
+            "internalTrafficPolicy" => Some(7),
+            "ipFamilies" => Some(8),
+            "ipFamilyPolicy" => Some(9),
+            "loadBalancerClass" => Some(10),
+            "loadBalancerIP" => Some(11),
+            "loadBalancerSourceRanges" => Some(12),
+            "ports" => Some(13),
+            "publishNotReadyAddresses" => Some(14),
+            "selector" => Some(15),
+            "sessionAffinity" => Some(16),
+            "sessionAffinityConfig" => Some(17),
+            "trafficDistribution" => Some(18),
+            "type" => Some(19),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22872,6 +24823,13 @@ impl<'de> serde::Deserialize<'de> for ServiceStatus {
 impl crate::json::ReadFields for ServiceStatus {
     const NAME: &'static str = "ServiceStatus";
     const KEYS: &'static [&'static str] = &["conditions", "loadBalancer"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "loadBalancer" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -22954,6 +24912,12 @@ impl<'de> serde::Deserialize<'de> for SessionAffinityConfig {
 impl crate::json::ReadFields for SessionAffinityConfig {
     const NAME: &'static str = "SessionAffinityConfig";
     const KEYS: &'static [&'static str] = &["clientIP"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "clientIP" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23019,6 +24983,12 @@ impl<'de> serde::Deserialize<'de> for SleepAction {
 impl crate::json::ReadFields for SleepAction {
     const NAME: &'static str = "SleepAction";
     const KEYS: &'static [&'static str] = &["seconds"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "seconds" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23119,6 +25089,16 @@ impl crate::json::ReadFields for StorageOSPersistentVolumeSource {
         "volumeName",
         "volumeNamespace",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "readOnly" => Some(1),
+            "secretRef" => Some(2),
+            "volumeName" => Some(3),
+            "volumeNamespace" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23235,6 +25215,16 @@ impl crate::json::ReadFields for StorageOSVolumeSource {
         "volumeName",
         "volumeNamespace",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "readOnly" => Some(1),
+            "secretRef" => Some(2),
+            "volumeName" => Some(3),
+            "volumeNamespace" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23319,6 +25309,13 @@ impl<'de> serde::Deserialize<'de> for Sysctl {
 impl crate::json::ReadFields for Sysctl {
     const NAME: &'static str = "Sysctl";
     const KEYS: &'static [&'static str] = &["name", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "value" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23392,6 +25389,13 @@ impl<'de> serde::Deserialize<'de> for TCPSocketAction {
 impl crate::json::ReadFields for TCPSocketAction {
     const NAME: &'static str = "TCPSocketAction";
     const KEYS: &'static [&'static str] = &["host", "port"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "host" => Some(0),
+            "port" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23476,6 +25480,15 @@ impl<'de> serde::Deserialize<'de> for Taint {
 impl crate::json::ReadFields for Taint {
     const NAME: &'static str = "Taint";
     const KEYS: &'static [&'static str] = &["effect", "key", "timeAdded", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "timeAdded" => Some(2),
+            "value" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23583,6 +25596,16 @@ impl crate::json::ReadFields for Toleration {
     const NAME: &'static str = "Toleration";
     const KEYS: &'static [&'static str] =
         &["effect", "key", "operator", "tolerationSeconds", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "operator" => Some(2),
+            "tolerationSeconds" => Some(3),
+            "value" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23667,6 +25690,13 @@ impl<'de> serde::Deserialize<'de> for TopologySelectorLabelRequirement {
 impl crate::json::ReadFields for TopologySelectorLabelRequirement {
     const NAME: &'static str = "TopologySelectorLabelRequirement";
     const KEYS: &'static [&'static str] = &["key", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "values" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23742,6 +25772,12 @@ impl<'de> serde::Deserialize<'de> for TopologySelectorTerm {
 impl crate::json::ReadFields for TopologySelectorTerm {
     const NAME: &'static str = "TopologySelectorTerm";
     const KEYS: &'static [&'static str] = &["matchLabelExpressions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchLabelExpressions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23872,6 +25908,19 @@ impl crate::json::ReadFields for TopologySpreadConstraint {
         "topologyKey",
         "whenUnsatisfiable",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "labelSelector" => Some(0),
+            "matchLabelKeys" => Some(1),
+            "maxSkew" => Some(2),
+            "minDomains" => Some(3),
+            "nodeAffinityPolicy" => Some(4),
+            "nodeTaintsPolicy" => Some(5),
+            "topologyKey" => Some(6),
+            "whenUnsatisfiable" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -23984,6 +26033,14 @@ impl<'de> serde::Deserialize<'de> for TypedLocalObjectReference {
 impl crate::json::ReadFields for TypedLocalObjectReference {
     const NAME: &'static str = "TypedLocalObjectReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -24073,6 +26130,15 @@ impl<'de> serde::Deserialize<'de> for TypedObjectReference {
 impl crate::json::ReadFields for TypedObjectReference {
     const NAME: &'static str = "TypedObjectReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name", "namespace"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            "namespace" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -24383,6 +26449,42 @@ impl crate::json::ReadFields for Volume {
         "storageos",
         "vsphereVolume",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "awsElasticBlockStore" => Some(0),
+            "azureDisk" => Some(1),
+            "azureFile" => Some(2),
+            "cephfs" => Some(3),
+            "cinder" => Some(4),
+            "configMap" => Some(5),
+            "csi" => Some(6),
+            "downwardAPI" => Some(7),
+            "emptyDir" => Some(8),
+            "ephemeral" => Some(9),
+            "fc" => Some(10),
+            "flexVolume" => Some(11),
+            "flocker" => Some(12),
+            "gcePersistentDisk" => Some(13),
+            "gitRepo" => Some(14),
+            "glusterfs" => Some(15),
+            "hostPath" => Some(16),
+            "image" => Some(17),
+            "iscsi" => Some(18),
+            "name" => Some(19),
+            "nfs" => Some(20),
+            "persistentVolumeClaim" => Some(21),
+            "photonPersistentDisk" => Some(22),
+            "portworxVolume" => Some(23),
+            "projected" => Some(24),
+            "quobyte" => Some(25),
+            "rbd" => Some(26),
+            "scaleIO" => Some(27),
+            "secret" => Some(28),
+            "storageos" => Some(29),
+            "vsphereVolume" => Some(30),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -24621,6 +26723,13 @@ impl<'de> serde::Deserialize<'de> for VolumeDevice {
 impl crate::json::ReadFields for VolumeDevice {
     const NAME: &'static str = "VolumeDevice";
     const KEYS: &'static [&'static str] = &["devicePath", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "devicePath" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -24700,6 +26809,14 @@ impl<'de> serde::Deserialize<'de> for VolumeHealthCondition {
 impl crate::json::ReadFields for VolumeHealthCondition {
     const NAME: &'static str = "VolumeHealthCondition";
     const KEYS: &'static [&'static str] = &["message", "reason", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "message" => Some(0),
+            "reason" => Some(1),
+            "status" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -24784,6 +26901,13 @@ impl<'de> serde::Deserialize<'de> for VolumeHealthStatus {
 impl crate::json::ReadFields for VolumeHealthStatus {
     const NAME: &'static str = "VolumeHealthStatus";
     const KEYS: &'static [&'static str] = &["healthConditions", "lastTransitionTime"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "healthConditions" => Some(0),
+            "lastTransitionTime" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -24918,6 +27042,19 @@ impl crate::json::ReadFields for VolumeMount {
         "subPath",
         "subPathExpr",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "bindMountOptions" => Some(0),
+            "mountPath" => Some(1),
+            "mountPropagation" => Some(2),
+            "name" => Some(3),
+            "readOnly" => Some(4),
+            "recursiveReadOnly" => Some(5),
+            "subPath" => Some(6),
+            "subPathExpr" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25048,6 +27185,16 @@ impl crate::json::ReadFields for VolumeMountStatus {
         "recursiveReadOnly",
         "volumeStatus",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "mountPath" => Some(0),
+            "name" => Some(1),
+            "readOnly" => Some(2),
+            "recursiveReadOnly" => Some(3),
+            "volumeStatus" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25132,6 +27279,12 @@ impl<'de> serde::Deserialize<'de> for VolumeNodeAffinity {
 impl crate::json::ReadFields for VolumeNodeAffinity {
     const NAME: &'static str = "VolumeNodeAffinity";
     const KEYS: &'static [&'static str] = &["required"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "required" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25257,6 +27410,17 @@ impl crate::json::ReadFields for VolumeProjection {
         "secret",
         "serviceAccountToken",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "clusterTrustBundle" => Some(0),
+            "configMap" => Some(1),
+            "downwardAPI" => Some(2),
+            "podCertificate" => Some(3),
+            "secret" => Some(4),
+            "serviceAccountToken" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25352,6 +27516,13 @@ impl<'de> serde::Deserialize<'de> for VolumeResourceRequirements {
 impl crate::json::ReadFields for VolumeResourceRequirements {
     const NAME: &'static str = "VolumeResourceRequirements";
     const KEYS: &'static [&'static str] = &["limits", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "limits" => Some(0),
+            "requests" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25438,6 +27609,12 @@ impl<'de> serde::Deserialize<'de> for VolumeStatus {
 impl crate::json::ReadFields for VolumeStatus {
     const NAME: &'static str = "VolumeStatus";
     const KEYS: &'static [&'static str] = &["image"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "image" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25528,6 +27705,15 @@ impl crate::json::ReadFields for VsphereVirtualDiskVolumeSource {
         "storagePolicyName",
         "volumePath",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "fsType" => Some(0),
+            "storagePolicyID" => Some(1),
+            "storagePolicyName" => Some(2),
+            "volumePath" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25608,6 +27794,13 @@ impl<'de> serde::Deserialize<'de> for WeightedPodAffinityTerm {
 impl crate::json::ReadFields for WeightedPodAffinityTerm {
     const NAME: &'static str = "WeightedPodAffinityTerm";
     const KEYS: &'static [&'static str] = &["podAffinityTerm", "weight"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "podAffinityTerm" => Some(0),
+            "weight" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -25704,6 +27897,15 @@ impl crate::json::ReadFields for WindowsSecurityContextOptions {
         "hostProcess",
         "runAsUserName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "gmsaCredentialSpec" => Some(0),
+            "gmsaCredentialSpecName" => Some(1),
+            "hostProcess" => Some(2),
+            "runAsUserName" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

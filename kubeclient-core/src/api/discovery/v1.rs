@@ -84,6 +84,19 @@ impl crate::json::ReadFields for Endpoint {
         "targetRef",
         "zone",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "addresses" => Some(0),
+            "conditions" => Some(1),
+            "deprecatedTopology" => Some(2),
+            "hints" => Some(3),
+            "hostname" => Some(4),
+            "nodeName" => Some(5),
+            "targetRef" => Some(6),
+            "zone" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -204,6 +217,14 @@ impl<'de> serde::Deserialize<'de> for EndpointConditions {
 impl crate::json::ReadFields for EndpointConditions {
     const NAME: &'static str = "EndpointConditions";
     const KEYS: &'static [&'static str] = &["ready", "serving", "terminating"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ready" => Some(0),
+            "serving" => Some(1),
+            "terminating" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -287,6 +308,13 @@ impl<'de> serde::Deserialize<'de> for EndpointHints {
 impl crate::json::ReadFields for EndpointHints {
     const NAME: &'static str = "EndpointHints";
     const KEYS: &'static [&'static str] = &["forNodes", "forZones"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "forNodes" => Some(0),
+            "forZones" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -403,6 +431,15 @@ impl<'de> serde::Deserialize<'de> for EndpointPort {
 impl crate::json::ReadFields for EndpointPort {
     const NAME: &'static str = "EndpointPort";
     const KEYS: &'static [&'static str] = &["appProtocol", "name", "port", "protocol"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "appProtocol" => Some(0),
+            "name" => Some(1),
+            "port" => Some(2),
+            "protocol" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -509,6 +546,17 @@ impl crate::json::ReadFields for EndpointSlice {
         "metadata",
         "ports",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "addressType" => Some(0),
+            "apiVersion" => Some(1),
+            "endpoints" => Some(2),
+            "kind" => Some(3),
+            "metadata" => Some(4),
+            "ports" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -627,6 +675,15 @@ impl<'de> serde::Deserialize<'de> for EndpointSliceList {
 impl crate::json::ReadFields for EndpointSliceList {
     const NAME: &'static str = "EndpointSliceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -703,6 +760,12 @@ impl<'de> serde::Deserialize<'de> for ForNode {
 impl crate::json::ReadFields for ForNode {
     const NAME: &'static str = "ForNode";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -768,6 +831,12 @@ impl<'de> serde::Deserialize<'de> for ForZone {
 impl crate::json::ReadFields for ForZone {
     const NAME: &'static str = "ForZone";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

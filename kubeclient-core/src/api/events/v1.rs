@@ -138,6 +138,28 @@ impl crate::json::ReadFields for Event {
         "series",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "action" => Some(0),
+            "apiVersion" => Some(1),
+            "deprecatedCount" => Some(2),
+            "deprecatedFirstTimestamp" => Some(3),
+            "deprecatedLastTimestamp" => Some(4),
+            "deprecatedSource" => Some(5),
+            "eventTime" => Some(6),
+            "kind" => Some(7),
+            "metadata" => Some(8),
+            "note" => Some(9),
+            "reason" => Some(10),
+            "regarding" => Some(11),
+            "related" => Some(12),
+            "reportingController" => Some(13),
+            "reportingInstance" => Some(14),
+            "series" => Some(15),
+            "type" => Some(16),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -287,6 +309,15 @@ impl<'de> serde::Deserialize<'de> for EventList {
 impl crate::json::ReadFields for EventList {
     const NAME: &'static str = "EventList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -366,6 +397,13 @@ impl<'de> serde::Deserialize<'de> for EventSeries {
 impl crate::json::ReadFields for EventSeries {
     const NAME: &'static str = "EventSeries";
     const KEYS: &'static [&'static str] = &["count", "lastObservedTime"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "count" => Some(0),
+            "lastObservedTime" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

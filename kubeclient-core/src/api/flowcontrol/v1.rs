@@ -48,6 +48,13 @@ impl<'de> serde::Deserialize<'de> for ExemptPriorityLevelConfiguration {
 impl crate::json::ReadFields for ExemptPriorityLevelConfiguration {
     const NAME: &'static str = "ExemptPriorityLevelConfiguration";
     const KEYS: &'static [&'static str] = &["lendablePercent", "nominalConcurrencyShares"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lendablePercent" => Some(0),
+            "nominalConcurrencyShares" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -117,6 +124,12 @@ impl<'de> serde::Deserialize<'de> for FlowDistinguisherMethod {
 impl crate::json::ReadFields for FlowDistinguisherMethod {
     const NAME: &'static str = "FlowDistinguisherMethod";
     const KEYS: &'static [&'static str] = &["type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "type" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -196,6 +209,16 @@ impl<'de> serde::Deserialize<'de> for FlowSchema {
 impl crate::json::ReadFields for FlowSchema {
     const NAME: &'static str = "FlowSchema";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -315,6 +338,16 @@ impl crate::json::ReadFields for FlowSchemaCondition {
     const NAME: &'static str = "FlowSchemaCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -405,6 +438,15 @@ impl<'de> serde::Deserialize<'de> for FlowSchemaList {
 impl crate::json::ReadFields for FlowSchemaList {
     const NAME: &'static str = "FlowSchemaList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -510,6 +552,15 @@ impl crate::json::ReadFields for FlowSchemaSpec {
         "priorityLevelConfiguration",
         "rules",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "distinguisherMethod" => Some(0),
+            "matchingPrecedence" => Some(1),
+            "priorityLevelConfiguration" => Some(2),
+            "rules" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -595,6 +646,12 @@ impl<'de> serde::Deserialize<'de> for FlowSchemaStatus {
 impl crate::json::ReadFields for FlowSchemaStatus {
     const NAME: &'static str = "FlowSchemaStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -667,6 +724,12 @@ impl<'de> serde::Deserialize<'de> for GroupSubject {
 impl crate::json::ReadFields for GroupSubject {
     const NAME: &'static str = "GroupSubject";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -738,6 +801,13 @@ impl<'de> serde::Deserialize<'de> for LimitResponse {
 impl crate::json::ReadFields for LimitResponse {
     const NAME: &'static str = "LimitResponse";
     const KEYS: &'static [&'static str] = &["queuing", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "queuing" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -847,6 +917,15 @@ impl crate::json::ReadFields for LimitedPriorityLevelConfiguration {
         "limitResponse",
         "nominalConcurrencyShares",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "borrowingLimitPercent" => Some(0),
+            "lendablePercent" => Some(1),
+            "limitResponse" => Some(2),
+            "nominalConcurrencyShares" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -933,6 +1012,13 @@ impl<'de> serde::Deserialize<'de> for NonResourcePolicyRule {
 impl crate::json::ReadFields for NonResourcePolicyRule {
     const NAME: &'static str = "NonResourcePolicyRule";
     const KEYS: &'static [&'static str] = &["nonResourceURLs", "verbs"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nonResourceURLs" => Some(0),
+            "verbs" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1017,6 +1103,14 @@ impl<'de> serde::Deserialize<'de> for PolicyRulesWithSubjects {
 impl crate::json::ReadFields for PolicyRulesWithSubjects {
     const NAME: &'static str = "PolicyRulesWithSubjects";
     const KEYS: &'static [&'static str] = &["nonResourceRules", "resourceRules", "subjects"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nonResourceRules" => Some(0),
+            "resourceRules" => Some(1),
+            "subjects" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1124,6 +1218,16 @@ impl<'de> serde::Deserialize<'de> for PriorityLevelConfiguration {
 impl crate::json::ReadFields for PriorityLevelConfiguration {
     const NAME: &'static str = "PriorityLevelConfiguration";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1243,6 +1347,16 @@ impl crate::json::ReadFields for PriorityLevelConfigurationCondition {
     const NAME: &'static str = "PriorityLevelConfigurationCondition";
     const KEYS: &'static [&'static str] =
         &["lastTransitionTime", "message", "reason", "status", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            "status" => Some(3),
+            "type" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1333,6 +1447,15 @@ impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationList {
 impl crate::json::ReadFields for PriorityLevelConfigurationList {
     const NAME: &'static str = "PriorityLevelConfigurationList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1409,6 +1532,12 @@ impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationReference {
 impl crate::json::ReadFields for PriorityLevelConfigurationReference {
     const NAME: &'static str = "PriorityLevelConfigurationReference";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1487,6 +1616,14 @@ impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationSpec {
 impl crate::json::ReadFields for PriorityLevelConfigurationSpec {
     const NAME: &'static str = "PriorityLevelConfigurationSpec";
     const KEYS: &'static [&'static str] = &["exempt", "limited", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "exempt" => Some(0),
+            "limited" => Some(1),
+            "type" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1565,6 +1702,12 @@ impl<'de> serde::Deserialize<'de> for PriorityLevelConfigurationStatus {
 impl crate::json::ReadFields for PriorityLevelConfigurationStatus {
     const NAME: &'static str = "PriorityLevelConfigurationStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1654,6 +1797,14 @@ impl<'de> serde::Deserialize<'de> for QueuingConfiguration {
 impl crate::json::ReadFields for QueuingConfiguration {
     const NAME: &'static str = "QueuingConfiguration";
     const KEYS: &'static [&'static str] = &["handSize", "queueLengthLimit", "queues"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "handSize" => Some(0),
+            "queueLengthLimit" => Some(1),
+            "queues" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1752,6 +1903,16 @@ impl crate::json::ReadFields for ResourcePolicyRule {
         "resources",
         "verbs",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroups" => Some(0),
+            "clusterScope" => Some(1),
+            "namespaces" => Some(2),
+            "resources" => Some(3),
+            "verbs" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1847,6 +2008,13 @@ impl<'de> serde::Deserialize<'de> for ServiceAccountSubject {
 impl crate::json::ReadFields for ServiceAccountSubject {
     const NAME: &'static str = "ServiceAccountSubject";
     const KEYS: &'static [&'static str] = &["name", "namespace"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "namespace" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1935,6 +2103,15 @@ impl<'de> serde::Deserialize<'de> for Subject {
 impl crate::json::ReadFields for Subject {
     const NAME: &'static str = "Subject";
     const KEYS: &'static [&'static str] = &["group", "kind", "serviceAccount", "user"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "group" => Some(0),
+            "kind" => Some(1),
+            "serviceAccount" => Some(2),
+            "user" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2012,6 +2189,12 @@ impl<'de> serde::Deserialize<'de> for UserSubject {
 impl crate::json::ReadFields for UserSubject {
     const NAME: &'static str = "UserSubject";
     const KEYS: &'static [&'static str] = &["name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

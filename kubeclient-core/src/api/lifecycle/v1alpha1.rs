@@ -57,6 +57,16 @@ impl<'de> serde::Deserialize<'de> for Eviction {
 impl crate::json::ReadFields for Eviction {
     const NAME: &'static str = "Eviction";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -158,6 +168,15 @@ impl<'de> serde::Deserialize<'de> for EvictionList {
 impl crate::json::ReadFields for EvictionList {
     const NAME: &'static str = "EvictionList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -237,6 +256,13 @@ impl<'de> serde::Deserialize<'de> for EvictionPodReference {
 impl crate::json::ReadFields for EvictionPodReference {
     const NAME: &'static str = "EvictionPodReference";
     const KEYS: &'static [&'static str] = &["name", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "uid" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -330,6 +356,16 @@ impl<'de> serde::Deserialize<'de> for EvictionRequest {
 impl crate::json::ReadFields for EvictionRequest {
     const NAME: &'static str = "EvictionRequest";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -431,6 +467,15 @@ impl<'de> serde::Deserialize<'de> for EvictionRequestList {
 impl crate::json::ReadFields for EvictionRequestList {
     const NAME: &'static str = "EvictionRequestList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -510,6 +555,13 @@ impl<'de> serde::Deserialize<'de> for EvictionRequestPodReference {
 impl crate::json::ReadFields for EvictionRequestPodReference {
     const NAME: &'static str = "EvictionRequestPodReference";
     const KEYS: &'static [&'static str] = &["name", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "uid" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -593,6 +645,14 @@ impl<'de> serde::Deserialize<'de> for EvictionRequestSpec {
 impl crate::json::ReadFields for EvictionRequestSpec {
     const NAME: &'static str = "EvictionRequestSpec";
     const KEYS: &'static [&'static str] = &["intent", "requester", "target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "intent" => Some(0),
+            "requester" => Some(1),
+            "target" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -686,6 +746,13 @@ impl<'de> serde::Deserialize<'de> for EvictionRequestStatus {
 impl crate::json::ReadFields for EvictionRequestStatus {
     const NAME: &'static str = "EvictionRequestStatus";
     const KEYS: &'static [&'static str] = &["conditions", "observedGeneration"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "observedGeneration" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -765,6 +832,12 @@ impl<'de> serde::Deserialize<'de> for EvictionRequestTarget {
 impl crate::json::ReadFields for EvictionRequestTarget {
     const NAME: &'static str = "EvictionRequestTarget";
     const KEYS: &'static [&'static str] = &["pod"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "pod" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -830,6 +903,12 @@ impl<'de> serde::Deserialize<'de> for EvictionSpec {
 impl crate::json::ReadFields for EvictionSpec {
     const NAME: &'static str = "EvictionSpec";
     const KEYS: &'static [&'static str] = &["target"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "target" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -952,6 +1031,16 @@ impl crate::json::ReadFields for EvictionStatus {
         "responders",
         "targetResponders",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "observedGeneration" => Some(1),
+            "requesters" => Some(2),
+            "responders" => Some(3),
+            "targetResponders" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1066,6 +1155,12 @@ impl<'de> serde::Deserialize<'de> for EvictionTarget {
 impl crate::json::ReadFields for EvictionTarget {
     const NAME: &'static str = "EvictionTarget";
     const KEYS: &'static [&'static str] = &["pod"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "pod" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1143,6 +1238,13 @@ impl<'de> serde::Deserialize<'de> for Requester {
 impl crate::json::ReadFields for Requester {
     const NAME: &'static str = "Requester";
     const KEYS: &'static [&'static str] = &["intent", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "intent" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1252,6 +1354,17 @@ impl crate::json::ReadFields for ResponderStatus {
         "name",
         "startTime",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "completionTime" => Some(0),
+            "expectedCompletionTime" => Some(1),
+            "heartbeatTime" => Some(2),
+            "message" => Some(3),
+            "name" => Some(4),
+            "startTime" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1365,6 +1478,14 @@ impl<'de> serde::Deserialize<'de> for TargetResponder {
 impl crate::json::ReadFields for TargetResponder {
     const NAME: &'static str = "TargetResponder";
     const KEYS: &'static [&'static str] = &["name", "priority", "state"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "priority" => Some(1),
+            "state" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

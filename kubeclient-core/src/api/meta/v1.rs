@@ -62,6 +62,17 @@ impl crate::json::ReadFields for APIGroup {
         "serverAddressByClientCIDRs",
         "versions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            "preferredVersion" => Some(3),
+            "serverAddressByClientCIDRs" => Some(4),
+            "versions" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -161,6 +172,14 @@ impl<'de> serde::Deserialize<'de> for APIGroupList {
 impl crate::json::ReadFields for APIGroupList {
     const NAME: &'static str = "APIGroupList";
     const KEYS: &'static [&'static str] = &["apiVersion", "groups", "kind"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "groups" => Some(1),
+            "kind" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -289,6 +308,21 @@ impl crate::json::ReadFields for APIResource {
         "verbs",
         "version",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "categories" => Some(0),
+            "group" => Some(1),
+            "kind" => Some(2),
+            "name" => Some(3),
+            "namespaced" => Some(4),
+            "shortNames" => Some(5),
+            "singularName" => Some(6),
+            "storageVersionHash" => Some(7),
+            "verbs" => Some(8),
+            "version" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -415,6 +449,15 @@ impl<'de> serde::Deserialize<'de> for APIResourceList {
 impl crate::json::ReadFields for APIResourceList {
     const NAME: &'static str = "APIResourceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "groupVersion", "kind", "resources"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "groupVersion" => Some(1),
+            "kind" => Some(2),
+            "resources" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -508,6 +551,15 @@ impl crate::json::ReadFields for APIVersions {
         "serverAddressByClientCIDRs",
         "versions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "serverAddressByClientCIDRs" => Some(2),
+            "versions" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -613,6 +665,17 @@ impl crate::json::ReadFields for Condition {
         "status",
         "type",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "lastTransitionTime" => Some(0),
+            "message" => Some(1),
+            "observedGeneration" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "type" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -757,6 +820,19 @@ impl crate::json::ReadFields for DeleteOptions {
         "preconditions",
         "propagationPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "dryRun" => Some(1),
+            "gracePeriodSeconds" => Some(2),
+            "ignoreStoreReadErrorWithClusterBreakingPotential" => Some(3),
+            "kind" => Some(4),
+            "orphanDependents" => Some(5),
+            "preconditions" => Some(6),
+            "propagationPolicy" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -873,6 +949,14 @@ impl<'de> serde::Deserialize<'de> for FieldSelectorRequirement {
 impl crate::json::ReadFields for FieldSelectorRequirement {
     const NAME: &'static str = "FieldSelectorRequirement";
     const KEYS: &'static [&'static str] = &["key", "operator", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "operator" => Some(1),
+            "values" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -954,6 +1038,13 @@ impl<'de> serde::Deserialize<'de> for GroupResource {
 impl crate::json::ReadFields for GroupResource {
     const NAME: &'static str = "GroupResource";
     const KEYS: &'static [&'static str] = &["group", "resource"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "group" => Some(0),
+            "resource" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1025,6 +1116,13 @@ impl<'de> serde::Deserialize<'de> for GroupVersionForDiscovery {
 impl crate::json::ReadFields for GroupVersionForDiscovery {
     const NAME: &'static str = "GroupVersionForDiscovery";
     const KEYS: &'static [&'static str] = &["groupVersion", "version"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "groupVersion" => Some(0),
+            "version" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1104,6 +1202,13 @@ impl<'de> serde::Deserialize<'de> for LabelSelector {
 impl crate::json::ReadFields for LabelSelector {
     const NAME: &'static str = "LabelSelector";
     const KEYS: &'static [&'static str] = &["matchExpressions", "matchLabels"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "matchExpressions" => Some(0),
+            "matchLabels" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1199,6 +1304,14 @@ impl<'de> serde::Deserialize<'de> for LabelSelectorRequirement {
 impl crate::json::ReadFields for LabelSelectorRequirement {
     const NAME: &'static str = "LabelSelectorRequirement";
     const KEYS: &'static [&'static str] = &["key", "operator", "values"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            "operator" => Some(1),
+            "values" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1314,6 +1427,16 @@ impl crate::json::ReadFields for ListMeta {
         "selfLink",
         "shardInfo",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "continue" => Some(0),
+            "remainingItemCount" => Some(1),
+            "resourceVersion" => Some(2),
+            "selfLink" => Some(3),
+            "shardInfo" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1444,6 +1567,18 @@ impl crate::json::ReadFields for ManagedFieldsEntry {
         "subresource",
         "time",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "fieldsType" => Some(1),
+            "fieldsV1" => Some(2),
+            "manager" => Some(3),
+            "operation" => Some(4),
+            "subresource" => Some(5),
+            "time" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1652,6 +1787,26 @@ impl crate::json::ReadFields for ObjectMeta {
         "selfLink",
         "uid",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "annotations" => Some(0),
+            "creationTimestamp" => Some(1),
+            "deletionGracePeriodSeconds" => Some(2),
+            "deletionTimestamp" => Some(3),
+            "finalizers" => Some(4),
+            "generateName" => Some(5),
+            "generation" => Some(6),
+            "labels" => Some(7),
+            "managedFields" => Some(8),
+            "name" => Some(9),
+            "namespace" => Some(10),
+            "ownerReferences" => Some(11),
+            "resourceVersion" => Some(12),
+            "selfLink" => Some(13),
+            "uid" => Some(14),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1837,6 +1992,17 @@ impl crate::json::ReadFields for OwnerReference {
         "name",
         "uid",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "blockOwnerDeletion" => Some(1),
+            "controller" => Some(2),
+            "kind" => Some(3),
+            "name" => Some(4),
+            "uid" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1932,6 +2098,13 @@ impl<'de> serde::Deserialize<'de> for Preconditions {
 impl crate::json::ReadFields for Preconditions {
     const NAME: &'static str = "Preconditions";
     const KEYS: &'static [&'static str] = &["resourceVersion", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "resourceVersion" => Some(0),
+            "uid" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2003,6 +2176,13 @@ impl<'de> serde::Deserialize<'de> for ServerAddressByClientCIDR {
 impl crate::json::ReadFields for ServerAddressByClientCIDR {
     const NAME: &'static str = "ServerAddressByClientCIDR";
     const KEYS: &'static [&'static str] = &["clientCIDR", "serverAddress"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "clientCIDR" => Some(0),
+            "serverAddress" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2071,6 +2251,12 @@ impl<'de> serde::Deserialize<'de> for ShardInfo {
 impl crate::json::ReadFields for ShardInfo {
     const NAME: &'static str = "ShardInfo";
     const KEYS: &'static [&'static str] = &["selector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "selector" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2183,6 +2369,19 @@ impl crate::json::ReadFields for Status {
         "reason",
         "status",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "code" => Some(1),
+            "details" => Some(2),
+            "kind" => Some(3),
+            "message" => Some(4),
+            "metadata" => Some(5),
+            "reason" => Some(6),
+            "status" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2296,6 +2495,14 @@ impl<'de> serde::Deserialize<'de> for StatusCause {
 impl crate::json::ReadFields for StatusCause {
     const NAME: &'static str = "StatusCause";
     const KEYS: &'static [&'static str] = &["field", "message", "reason"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "field" => Some(0),
+            "message" => Some(1),
+            "reason" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2411,6 +2618,17 @@ impl crate::json::ReadFields for StatusDetails {
         "retryAfterSeconds",
         "uid",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "causes" => Some(0),
+            "group" => Some(1),
+            "kind" => Some(2),
+            "name" => Some(3),
+            "retryAfterSeconds" => Some(4),
+            "uid" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2508,6 +2726,13 @@ impl<'de> serde::Deserialize<'de> for WatchEvent {
 impl crate::json::ReadFields for WatchEvent {
     const NAME: &'static str = "WatchEvent";
     const KEYS: &'static [&'static str] = &["object", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "object" => Some(0),
+            "type" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2640,6 +2865,24 @@ impl crate::json::ReadFields for Info {
         "minor",
         "platform",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "buildDate" => Some(0),
+            "compiler" => Some(1),
+            "emulationMajor" => Some(2),
+            "emulationMinor" => Some(3),
+            "gitCommit" => Some(4),
+            "gitTreeState" => Some(5),
+            "gitVersion" => Some(6),
+            "goVersion" => Some(7),
+            "major" => Some(8),
+            "minCompatibilityMajor" => Some(9),
+            "minCompatibilityMinor" => Some(10),
+            "minor" => Some(11),
+            "platform" => Some(12),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -49,6 +49,14 @@ impl<'de> serde::Deserialize<'de> for HTTPIngressPath {
 impl crate::json::ReadFields for HTTPIngressPath {
     const NAME: &'static str = "HTTPIngressPath";
     const KEYS: &'static [&'static str] = &["backend", "path", "pathType"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "backend" => Some(0),
+            "path" => Some(1),
+            "pathType" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -122,6 +130,12 @@ impl<'de> serde::Deserialize<'de> for HTTPIngressRuleValue {
 impl crate::json::ReadFields for HTTPIngressRuleValue {
     const NAME: &'static str = "HTTPIngressRuleValue";
     const KEYS: &'static [&'static str] = &["paths"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "paths" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -197,6 +211,15 @@ impl<'de> serde::Deserialize<'de> for IPAddress {
 impl crate::json::ReadFields for IPAddress {
     const NAME: &'static str = "IPAddress";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -293,6 +316,15 @@ impl<'de> serde::Deserialize<'de> for IPAddressList {
 impl crate::json::ReadFields for IPAddressList {
     const NAME: &'static str = "IPAddressList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -369,6 +401,12 @@ impl<'de> serde::Deserialize<'de> for IPAddressSpec {
 impl crate::json::ReadFields for IPAddressSpec {
     const NAME: &'static str = "IPAddressSpec";
     const KEYS: &'static [&'static str] = &["parentRef"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "parentRef" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -439,6 +477,13 @@ impl<'de> serde::Deserialize<'de> for IPBlock {
 impl crate::json::ReadFields for IPBlock {
     const NAME: &'static str = "IPBlock";
     const KEYS: &'static [&'static str] = &["cidr", "except"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "cidr" => Some(0),
+            "except" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -531,6 +576,16 @@ impl<'de> serde::Deserialize<'de> for Ingress {
 impl crate::json::ReadFields for Ingress {
     const NAME: &'static str = "Ingress";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -633,6 +688,13 @@ impl<'de> serde::Deserialize<'de> for IngressBackend {
 impl crate::json::ReadFields for IngressBackend {
     const NAME: &'static str = "IngressBackend";
     const KEYS: &'static [&'static str] = &["resource", "service"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "resource" => Some(0),
+            "service" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -712,6 +774,15 @@ impl<'de> serde::Deserialize<'de> for IngressClass {
 impl crate::json::ReadFields for IngressClass {
     const NAME: &'static str = "IngressClass";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -808,6 +879,15 @@ impl<'de> serde::Deserialize<'de> for IngressClassList {
 impl crate::json::ReadFields for IngressClassList {
     const NAME: &'static str = "IngressClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -907,6 +987,16 @@ impl<'de> serde::Deserialize<'de> for IngressClassParametersReference {
 impl crate::json::ReadFields for IngressClassParametersReference {
     const NAME: &'static str = "IngressClassParametersReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name", "namespace", "scope"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            "namespace" => Some(3),
+            "scope" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -998,6 +1088,13 @@ impl<'de> serde::Deserialize<'de> for IngressClassSpec {
 impl crate::json::ReadFields for IngressClassSpec {
     const NAME: &'static str = "IngressClassSpec";
     const KEYS: &'static [&'static str] = &["controller", "parameters"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "controller" => Some(0),
+            "parameters" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1076,6 +1173,15 @@ impl<'de> serde::Deserialize<'de> for IngressList {
 impl crate::json::ReadFields for IngressList {
     const NAME: &'static str = "IngressList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1169,6 +1275,14 @@ impl<'de> serde::Deserialize<'de> for IngressLoadBalancerIngress {
 impl crate::json::ReadFields for IngressLoadBalancerIngress {
     const NAME: &'static str = "IngressLoadBalancerIngress";
     const KEYS: &'static [&'static str] = &["hostname", "ip", "ports"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hostname" => Some(0),
+            "ip" => Some(1),
+            "ports" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1252,6 +1366,12 @@ impl<'de> serde::Deserialize<'de> for IngressLoadBalancerStatus {
 impl crate::json::ReadFields for IngressLoadBalancerStatus {
     const NAME: &'static str = "IngressLoadBalancerStatus";
     const KEYS: &'static [&'static str] = &["ingress"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ingress" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1334,6 +1454,14 @@ impl<'de> serde::Deserialize<'de> for IngressPortStatus {
 impl crate::json::ReadFields for IngressPortStatus {
     const NAME: &'static str = "IngressPortStatus";
     const KEYS: &'static [&'static str] = &["error", "port", "protocol"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "error" => Some(0),
+            "port" => Some(1),
+            "protocol" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1424,6 +1552,13 @@ impl<'de> serde::Deserialize<'de> for IngressRule {
 impl crate::json::ReadFields for IngressRule {
     const NAME: &'static str = "IngressRule";
     const KEYS: &'static [&'static str] = &["host", "http"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "host" => Some(0),
+            "http" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1512,6 +1647,13 @@ impl<'de> serde::Deserialize<'de> for IngressServiceBackend {
 impl crate::json::ReadFields for IngressServiceBackend {
     const NAME: &'static str = "IngressServiceBackend";
     const KEYS: &'static [&'static str] = &["name", "port"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "port" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1603,6 +1745,15 @@ impl<'de> serde::Deserialize<'de> for IngressSpec {
 impl crate::json::ReadFields for IngressSpec {
     const NAME: &'static str = "IngressSpec";
     const KEYS: &'static [&'static str] = &["defaultBackend", "ingressClassName", "rules", "tls"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "defaultBackend" => Some(0),
+            "ingressClassName" => Some(1),
+            "rules" => Some(2),
+            "tls" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1693,6 +1844,12 @@ impl<'de> serde::Deserialize<'de> for IngressStatus {
 impl crate::json::ReadFields for IngressStatus {
     const NAME: &'static str = "IngressStatus";
     const KEYS: &'static [&'static str] = &["loadBalancer"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "loadBalancer" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1768,6 +1925,13 @@ impl<'de> serde::Deserialize<'de> for IngressTLS {
 impl crate::json::ReadFields for IngressTLS {
     const NAME: &'static str = "IngressTLS";
     const KEYS: &'static [&'static str] = &["hosts", "secretName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hosts" => Some(0),
+            "secretName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1853,6 +2017,15 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicy {
 impl crate::json::ReadFields for NetworkPolicy {
     const NAME: &'static str = "NetworkPolicy";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1950,6 +2123,13 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyEgressRule {
 impl crate::json::ReadFields for NetworkPolicyEgressRule {
     const NAME: &'static str = "NetworkPolicyEgressRule";
     const KEYS: &'static [&'static str] = &["ports", "to"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ports" => Some(0),
+            "to" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2039,6 +2219,13 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyIngressRule {
 impl crate::json::ReadFields for NetworkPolicyIngressRule {
     const NAME: &'static str = "NetworkPolicyIngressRule";
     const KEYS: &'static [&'static str] = &["from", "ports"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "from" => Some(0),
+            "ports" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2127,6 +2314,15 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyList {
 impl crate::json::ReadFields for NetworkPolicyList {
     const NAME: &'static str = "NetworkPolicyList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2224,6 +2420,14 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyPeer {
 impl crate::json::ReadFields for NetworkPolicyPeer {
     const NAME: &'static str = "NetworkPolicyPeer";
     const KEYS: &'static [&'static str] = &["ipBlock", "namespaceSelector", "podSelector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "ipBlock" => Some(0),
+            "namespaceSelector" => Some(1),
+            "podSelector" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2314,6 +2518,14 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicyPort {
 impl crate::json::ReadFields for NetworkPolicyPort {
     const NAME: &'static str = "NetworkPolicyPort";
     const KEYS: &'static [&'static str] = &["endPort", "port", "protocol"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "endPort" => Some(0),
+            "port" => Some(1),
+            "protocol" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2410,6 +2622,15 @@ impl<'de> serde::Deserialize<'de> for NetworkPolicySpec {
 impl crate::json::ReadFields for NetworkPolicySpec {
     const NAME: &'static str = "NetworkPolicySpec";
     const KEYS: &'static [&'static str] = &["egress", "ingress", "podSelector", "policyTypes"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "egress" => Some(0),
+            "ingress" => Some(1),
+            "podSelector" => Some(2),
+            "policyTypes" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2521,6 +2742,15 @@ impl<'de> serde::Deserialize<'de> for ParentReference {
 impl crate::json::ReadFields for ParentReference {
     const NAME: &'static str = "ParentReference";
     const KEYS: &'static [&'static str] = &["group", "name", "namespace", "resource"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "group" => Some(0),
+            "name" => Some(1),
+            "namespace" => Some(2),
+            "resource" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2608,6 +2838,13 @@ impl<'de> serde::Deserialize<'de> for ServiceBackendPort {
 impl crate::json::ReadFields for ServiceBackendPort {
     const NAME: &'static str = "ServiceBackendPort";
     const KEYS: &'static [&'static str] = &["name", "number"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "number" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2695,6 +2932,16 @@ impl<'de> serde::Deserialize<'de> for ServiceCIDR {
 impl crate::json::ReadFields for ServiceCIDR {
     const NAME: &'static str = "ServiceCIDR";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2796,6 +3043,15 @@ impl<'de> serde::Deserialize<'de> for ServiceCIDRList {
 impl crate::json::ReadFields for ServiceCIDRList {
     const NAME: &'static str = "ServiceCIDRList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2874,6 +3130,12 @@ impl<'de> serde::Deserialize<'de> for ServiceCIDRSpec {
 impl crate::json::ReadFields for ServiceCIDRSpec {
     const NAME: &'static str = "ServiceCIDRSpec";
     const KEYS: &'static [&'static str] = &["cidrs"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "cidrs" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2947,6 +3209,12 @@ impl<'de> serde::Deserialize<'de> for ServiceCIDRStatus {
 impl crate::json::ReadFields for ServiceCIDRStatus {
     const NAME: &'static str = "ServiceCIDRStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -33,6 +33,12 @@ impl<'de> serde::Deserialize<'de> for Overhead {
 impl crate::json::ReadFields for Overhead {
     const NAME: &'static str = "Overhead";
     const KEYS: &'static [&'static str] = &["podFixed"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "podFixed" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -137,6 +143,17 @@ impl crate::json::ReadFields for RuntimeClass {
         "overhead",
         "scheduling",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "handler" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            "overhead" => Some(4),
+            "scheduling" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -242,6 +259,15 @@ impl<'de> serde::Deserialize<'de> for RuntimeClassList {
 impl crate::json::ReadFields for RuntimeClassList {
     const NAME: &'static str = "RuntimeClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -328,6 +354,13 @@ impl<'de> serde::Deserialize<'de> for Scheduling {
 impl crate::json::ReadFields for Scheduling {
     const NAME: &'static str = "Scheduling";
     const KEYS: &'static [&'static str] = &["nodeSelector", "tolerations"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "nodeSelector" => Some(0),
+            "tolerations" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

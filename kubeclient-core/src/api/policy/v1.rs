@@ -43,6 +43,15 @@ impl<'de> serde::Deserialize<'de> for Eviction {
 impl crate::json::ReadFields for Eviction {
     const NAME: &'static str = "Eviction";
     const KEYS: &'static [&'static str] = &["apiVersion", "deleteOptions", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "deleteOptions" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -137,6 +146,16 @@ impl<'de> serde::Deserialize<'de> for PodDisruptionBudget {
 impl crate::json::ReadFields for PodDisruptionBudget {
     const NAME: &'static str = "PodDisruptionBudget";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -238,6 +257,15 @@ impl<'de> serde::Deserialize<'de> for PodDisruptionBudgetList {
 impl crate::json::ReadFields for PodDisruptionBudgetList {
     const NAME: &'static str = "PodDisruptionBudgetList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -350,6 +378,15 @@ impl crate::json::ReadFields for PodDisruptionBudgetSpec {
         "selector",
         "unhealthyPodEvictionPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "maxUnavailable" => Some(0),
+            "minAvailable" => Some(1),
+            "selector" => Some(2),
+            "unhealthyPodEvictionPolicy" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -484,6 +521,18 @@ impl crate::json::ReadFields for PodDisruptionBudgetStatus {
         "expectedPods",
         "observedGeneration",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "currentHealthy" => Some(1),
+            "desiredHealthy" => Some(2),
+            "disruptedPods" => Some(3),
+            "disruptionsAllowed" => Some(4),
+            "expectedPods" => Some(5),
+            "observedGeneration" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -36,6 +36,12 @@ impl<'de> serde::Deserialize<'de> for AggregationRule {
 impl crate::json::ReadFields for AggregationRule {
     const NAME: &'static str = "AggregationRule";
     const KEYS: &'static [&'static str] = &["clusterRoleSelectors"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "clusterRoleSelectors" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -128,6 +134,16 @@ impl crate::json::ReadFields for ClusterRole {
     const NAME: &'static str = "ClusterRole";
     const KEYS: &'static [&'static str] =
         &["aggregationRule", "apiVersion", "kind", "metadata", "rules"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "aggregationRule" => Some(0),
+            "apiVersion" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            "rules" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -243,6 +259,16 @@ impl crate::json::ReadFields for ClusterRoleBinding {
     const NAME: &'static str = "ClusterRoleBinding";
     const KEYS: &'static [&'static str] =
         &["apiVersion", "kind", "metadata", "roleRef", "subjects"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "roleRef" => Some(3),
+            "subjects" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -349,6 +375,15 @@ impl<'de> serde::Deserialize<'de> for ClusterRoleBindingList {
 impl crate::json::ReadFields for ClusterRoleBindingList {
     const NAME: &'static str = "ClusterRoleBindingList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -434,6 +469,15 @@ impl<'de> serde::Deserialize<'de> for ClusterRoleList {
 impl crate::json::ReadFields for ClusterRoleList {
     const NAME: &'static str = "ClusterRoleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -542,6 +586,16 @@ impl crate::json::ReadFields for PolicyRule {
         "resources",
         "verbs",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroups" => Some(0),
+            "nonResourceURLs" => Some(1),
+            "resourceNames" => Some(2),
+            "resources" => Some(3),
+            "verbs" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -667,6 +721,15 @@ impl<'de> serde::Deserialize<'de> for Role {
 impl crate::json::ReadFields for Role {
     const NAME: &'static str = "Role";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "rules"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "rules" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -774,6 +837,16 @@ impl crate::json::ReadFields for RoleBinding {
     const NAME: &'static str = "RoleBinding";
     const KEYS: &'static [&'static str] =
         &["apiVersion", "kind", "metadata", "roleRef", "subjects"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "roleRef" => Some(3),
+            "subjects" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -880,6 +953,15 @@ impl<'de> serde::Deserialize<'de> for RoleBindingList {
 impl crate::json::ReadFields for RoleBindingList {
     const NAME: &'static str = "RoleBindingList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -965,6 +1047,15 @@ impl<'de> serde::Deserialize<'de> for RoleList {
 impl crate::json::ReadFields for RoleList {
     const NAME: &'static str = "RoleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1049,6 +1140,14 @@ impl<'de> serde::Deserialize<'de> for RoleRef {
 impl crate::json::ReadFields for RoleRef {
     const NAME: &'static str = "RoleRef";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1138,6 +1237,15 @@ impl<'de> serde::Deserialize<'de> for Subject {
 impl crate::json::ReadFields for Subject {
     const NAME: &'static str = "Subject";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name", "namespace"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            "namespace" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -81,6 +81,18 @@ impl crate::json::ReadFields for AllocatedDeviceStatus {
         "pool",
         "shareID",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "data" => Some(1),
+            "device" => Some(2),
+            "driver" => Some(3),
+            "networkData" => Some(4),
+            "pool" => Some(5),
+            "shareID" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -197,6 +209,14 @@ impl<'de> serde::Deserialize<'de> for AllocationResult {
 impl crate::json::ReadFields for AllocationResult {
     const NAME: &'static str = "AllocationResult";
     const KEYS: &'static [&'static str] = &["allocationTimestamp", "devices", "nodeSelector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocationTimestamp" => Some(0),
+            "devices" => Some(1),
+            "nodeSelector" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -311,6 +331,12 @@ impl<'de> serde::Deserialize<'de> for CELDeviceSelector {
 impl crate::json::ReadFields for CELDeviceSelector {
     const NAME: &'static str = "CELDeviceSelector";
     const KEYS: &'static [&'static str] = &["expression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -409,6 +435,14 @@ impl<'de> serde::Deserialize<'de> for CapacityRequestPolicy {
 impl crate::json::ReadFields for CapacityRequestPolicy {
     const NAME: &'static str = "CapacityRequestPolicy";
     const KEYS: &'static [&'static str] = &["default", "validRange", "validValues"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "default" => Some(0),
+            "validRange" => Some(1),
+            "validValues" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -518,6 +552,14 @@ impl<'de> serde::Deserialize<'de> for CapacityRequestPolicyRange {
 impl crate::json::ReadFields for CapacityRequestPolicyRange {
     const NAME: &'static str = "CapacityRequestPolicyRange";
     const KEYS: &'static [&'static str] = &["max", "min", "step"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "max" => Some(0),
+            "min" => Some(1),
+            "step" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -604,6 +646,12 @@ impl<'de> serde::Deserialize<'de> for CapacityRequirements {
 impl crate::json::ReadFields for CapacityRequirements {
     const NAME: &'static str = "CapacityRequirements";
     const KEYS: &'static [&'static str] = &["requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "requests" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -677,6 +725,12 @@ impl<'de> serde::Deserialize<'de> for Counter {
 impl crate::json::ReadFields for Counter {
     const NAME: &'static str = "Counter";
     const KEYS: &'static [&'static str] = &["value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "value" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -749,6 +803,13 @@ impl<'de> serde::Deserialize<'de> for CounterSet {
 impl crate::json::ReadFields for CounterSet {
     const NAME: &'static str = "CounterSet";
     const KEYS: &'static [&'static str] = &["counters", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "counters" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -946,6 +1007,24 @@ impl crate::json::ReadFields for Device {
         "nodeSelector",
         "taints",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allNodes" => Some(0),
+            "allowMultipleAllocations" => Some(1),
+            "attributes" => Some(2),
+            "bindingConditions" => Some(3),
+            "bindingFailureConditions" => Some(4),
+            "bindsToNode" => Some(5),
+            "capacity" => Some(6),
+            "consumesCounters" => Some(7),
+            "name" => Some(8),
+            "nodeAllocatableResources" => Some(9),
+            "nodeName" => Some(10),
+            "nodeSelector" => Some(11),
+            "taints" => Some(12),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1136,6 +1215,14 @@ impl<'de> serde::Deserialize<'de> for DeviceAllocationConfiguration {
 impl crate::json::ReadFields for DeviceAllocationConfiguration {
     const NAME: &'static str = "DeviceAllocationConfiguration";
     const KEYS: &'static [&'static str] = &["opaque", "requests", "source"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "opaque" => Some(0),
+            "requests" => Some(1),
+            "source" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1237,6 +1324,13 @@ impl<'de> serde::Deserialize<'de> for DeviceAllocationResult {
 impl crate::json::ReadFields for DeviceAllocationResult {
     const NAME: &'static str = "DeviceAllocationResult";
     const KEYS: &'static [&'static str] = &["config", "results"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "config" => Some(0),
+            "results" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1371,6 +1465,19 @@ impl crate::json::ReadFields for DeviceAttribute {
     const KEYS: &'static [&'static str] = &[
         "bool", "bools", "int", "ints", "string", "strings", "version", "versions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "bool" => Some(0),
+            "bools" => Some(1),
+            "int" => Some(2),
+            "ints" => Some(3),
+            "string" => Some(4),
+            "strings" => Some(5),
+            "version" => Some(6),
+            "versions" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1498,6 +1605,13 @@ impl<'de> serde::Deserialize<'de> for DeviceCapacity {
 impl crate::json::ReadFields for DeviceCapacity {
     const NAME: &'static str = "DeviceCapacity";
     const KEYS: &'static [&'static str] = &["requestPolicy", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "requestPolicy" => Some(0),
+            "value" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1583,6 +1697,14 @@ impl<'de> serde::Deserialize<'de> for DeviceClaim {
 impl crate::json::ReadFields for DeviceClaim {
     const NAME: &'static str = "DeviceClaim";
     const KEYS: &'static [&'static str] = &["config", "constraints", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "config" => Some(0),
+            "constraints" => Some(1),
+            "requests" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1686,6 +1808,13 @@ impl<'de> serde::Deserialize<'de> for DeviceClaimConfiguration {
 impl crate::json::ReadFields for DeviceClaimConfiguration {
     const NAME: &'static str = "DeviceClaimConfiguration";
     const KEYS: &'static [&'static str] = &["opaque", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "opaque" => Some(0),
+            "requests" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1786,6 +1915,15 @@ impl<'de> serde::Deserialize<'de> for DeviceClass {
 impl crate::json::ReadFields for DeviceClass {
     const NAME: &'static str = "DeviceClass";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1878,6 +2016,12 @@ impl<'de> serde::Deserialize<'de> for DeviceClassConfiguration {
 impl crate::json::ReadFields for DeviceClassConfiguration {
     const NAME: &'static str = "DeviceClassConfiguration";
     const KEYS: &'static [&'static str] = &["opaque"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "opaque" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1963,6 +2107,15 @@ impl<'de> serde::Deserialize<'de> for DeviceClassList {
 impl crate::json::ReadFields for DeviceClassList {
     const NAME: &'static str = "DeviceClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2058,6 +2211,14 @@ impl<'de> serde::Deserialize<'de> for DeviceClassSpec {
 impl crate::json::ReadFields for DeviceClassSpec {
     const NAME: &'static str = "DeviceClassSpec";
     const KEYS: &'static [&'static str] = &["config", "extendedResourceName", "selectors"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "config" => Some(0),
+            "extendedResourceName" => Some(1),
+            "selectors" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2176,6 +2337,14 @@ impl<'de> serde::Deserialize<'de> for DeviceConstraint {
 impl crate::json::ReadFields for DeviceConstraint {
     const NAME: &'static str = "DeviceConstraint";
     const KEYS: &'static [&'static str] = &["distinctAttribute", "matchAttribute", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "distinctAttribute" => Some(0),
+            "matchAttribute" => Some(1),
+            "requests" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2275,6 +2444,14 @@ impl<'de> serde::Deserialize<'de> for DeviceCounterConsumption {
 impl crate::json::ReadFields for DeviceCounterConsumption {
     const NAME: &'static str = "DeviceCounterConsumption";
     const KEYS: &'static [&'static str] = &["compatibilityGroups", "counterSet", "counters"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "compatibilityGroups" => Some(0),
+            "counterSet" => Some(1),
+            "counters" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2376,6 +2553,13 @@ impl<'de> serde::Deserialize<'de> for DeviceDerivedAttribute {
 impl crate::json::ReadFields for DeviceDerivedAttribute {
     const NAME: &'static str = "DeviceDerivedAttribute";
     const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2465,6 +2649,14 @@ impl<'de> serde::Deserialize<'de> for DeviceRequest {
 impl crate::json::ReadFields for DeviceRequest {
     const NAME: &'static str = "DeviceRequest";
     const KEYS: &'static [&'static str] = &["exactly", "firstAvailable", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "exactly" => Some(0),
+            "firstAvailable" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2631,6 +2823,22 @@ impl crate::json::ReadFields for DeviceRequestAllocationResult {
         "skipNodeOperations",
         "tolerations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "adminAccess" => Some(0),
+            "bindingConditions" => Some(1),
+            "bindingFailureConditions" => Some(2),
+            "consumedCapacity" => Some(3),
+            "device" => Some(4),
+            "driver" => Some(5),
+            "pool" => Some(6),
+            "request" => Some(7),
+            "shareID" => Some(8),
+            "skipNodeOperations" => Some(9),
+            "tolerations" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2779,6 +2987,12 @@ impl<'de> serde::Deserialize<'de> for DeviceSelector {
 impl crate::json::ReadFields for DeviceSelector {
     const NAME: &'static str = "DeviceSelector";
     const KEYS: &'static [&'static str] = &["cel"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "cel" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2934,6 +3148,19 @@ impl crate::json::ReadFields for DeviceSubRequest {
         "selectors",
         "tolerations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocationMode" => Some(0),
+            "capacity" => Some(1),
+            "count" => Some(2),
+            "derivedAttributes" => Some(3),
+            "deviceClassName" => Some(4),
+            "name" => Some(5),
+            "selectors" => Some(6),
+            "tolerations" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3071,6 +3298,15 @@ impl<'de> serde::Deserialize<'de> for DeviceTaint {
 impl crate::json::ReadFields for DeviceTaint {
     const NAME: &'static str = "DeviceTaint";
     const KEYS: &'static [&'static str] = &["effect", "key", "timeAdded", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "timeAdded" => Some(2),
+            "value" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3165,6 +3401,16 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRule {
 impl crate::json::ReadFields for DeviceTaintRule {
     const NAME: &'static str = "DeviceTaintRule";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3266,6 +3512,15 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleList {
 impl crate::json::ReadFields for DeviceTaintRuleList {
     const NAME: &'static str = "DeviceTaintRuleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3350,6 +3605,13 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleSpec {
 impl crate::json::ReadFields for DeviceTaintRuleSpec {
     const NAME: &'static str = "DeviceTaintRuleSpec";
     const KEYS: &'static [&'static str] = &["deviceSelector", "taint"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "deviceSelector" => Some(0),
+            "taint" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3432,6 +3694,12 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleStatus {
 impl crate::json::ReadFields for DeviceTaintRuleStatus {
     const NAME: &'static str = "DeviceTaintRuleStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3525,6 +3793,14 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintSelector {
 impl crate::json::ReadFields for DeviceTaintSelector {
     const NAME: &'static str = "DeviceTaintSelector";
     const KEYS: &'static [&'static str] = &["device", "driver", "pool"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "device" => Some(0),
+            "driver" => Some(1),
+            "pool" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3628,6 +3904,16 @@ impl crate::json::ReadFields for DeviceToleration {
     const NAME: &'static str = "DeviceToleration";
     const KEYS: &'static [&'static str] =
         &["effect", "key", "operator", "tolerationSeconds", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "operator" => Some(2),
+            "tolerationSeconds" => Some(3),
+            "value" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3801,6 +4087,19 @@ impl crate::json::ReadFields for ExactDeviceRequest {
         "selectors",
         "tolerations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "adminAccess" => Some(0),
+            "allocationMode" => Some(1),
+            "capacity" => Some(2),
+            "count" => Some(3),
+            "derivedAttributes" => Some(4),
+            "deviceClassName" => Some(5),
+            "selectors" => Some(6),
+            "tolerations" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3939,6 +4238,14 @@ impl<'de> serde::Deserialize<'de> for NetworkDeviceData {
 impl crate::json::ReadFields for NetworkDeviceData {
     const NAME: &'static str = "NetworkDeviceData";
     const KEYS: &'static [&'static str] = &["hardwareAddress", "interfaceName", "ips"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hardwareAddress" => Some(0),
+            "interfaceName" => Some(1),
+            "ips" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4035,6 +4342,14 @@ impl crate::json::ReadFields for NodeAllocatableMapping {
     const NAME: &'static str = "NodeAllocatableMapping";
     const KEYS: &'static [&'static str] =
         &["capacityKey", "capacityMultiplier", "deviceMultiplier"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "capacityKey" => Some(0),
+            "capacityMultiplier" => Some(1),
+            "deviceMultiplier" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4118,6 +4433,13 @@ impl<'de> serde::Deserialize<'de> for NodeAllocatableOverhead {
 impl crate::json::ReadFields for NodeAllocatableOverhead {
     const NAME: &'static str = "NodeAllocatableOverhead";
     const KEYS: &'static [&'static str] = &["perContainer", "perPod"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "perContainer" => Some(0),
+            "perPod" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4196,6 +4518,13 @@ impl<'de> serde::Deserialize<'de> for NodeAllocatableResource {
 impl crate::json::ReadFields for NodeAllocatableResource {
     const NAME: &'static str = "NodeAllocatableResource";
     const KEYS: &'static [&'static str] = &["mapping", "overhead"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "mapping" => Some(0),
+            "overhead" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4273,6 +4602,13 @@ impl<'de> serde::Deserialize<'de> for OpaqueDeviceConfiguration {
 impl crate::json::ReadFields for OpaqueDeviceConfiguration {
     const NAME: &'static str = "OpaqueDeviceConfiguration";
     const KEYS: &'static [&'static str] = &["driver", "parameters"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "driver" => Some(0),
+            "parameters" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4360,6 +4696,16 @@ impl<'de> serde::Deserialize<'de> for ResourceClaim {
 impl crate::json::ReadFields for ResourceClaim {
     const NAME: &'static str = "ResourceClaim";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4466,6 +4812,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimConsumerReference {
 impl crate::json::ReadFields for ResourceClaimConsumerReference {
     const NAME: &'static str = "ResourceClaimConsumerReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "name", "resource", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "name" => Some(1),
+            "resource" => Some(2),
+            "uid" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4552,6 +4907,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimList {
 impl crate::json::ReadFields for ResourceClaimList {
     const NAME: &'static str = "ResourceClaimList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4631,6 +4995,12 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimSpec {
 impl crate::json::ReadFields for ResourceClaimSpec {
     const NAME: &'static str = "ResourceClaimSpec";
     const KEYS: &'static [&'static str] = &["devices"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "devices" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4719,6 +5089,14 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimStatus {
 impl crate::json::ReadFields for ResourceClaimStatus {
     const NAME: &'static str = "ResourceClaimStatus";
     const KEYS: &'static [&'static str] = &["allocation", "devices", "reservedFor"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocation" => Some(0),
+            "devices" => Some(1),
+            "reservedFor" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4821,6 +5199,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimTemplate {
 impl crate::json::ReadFields for ResourceClaimTemplate {
     const NAME: &'static str = "ResourceClaimTemplate";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4917,6 +5304,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateList {
 impl crate::json::ReadFields for ResourceClaimTemplateList {
     const NAME: &'static str = "ResourceClaimTemplateList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5003,6 +5399,13 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateSpec {
 impl crate::json::ReadFields for ResourceClaimTemplateSpec {
     const NAME: &'static str = "ResourceClaimTemplateSpec";
     const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0),
+            "spec" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5083,6 +5486,14 @@ impl<'de> serde::Deserialize<'de> for ResourcePool {
 impl crate::json::ReadFields for ResourcePool {
     const NAME: &'static str = "ResourcePool";
     const KEYS: &'static [&'static str] = &["generation", "name", "resourceSliceCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "generation" => Some(0),
+            "name" => Some(1),
+            "resourceSliceCount" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5175,6 +5586,15 @@ impl<'de> serde::Deserialize<'de> for ResourceSlice {
 impl crate::json::ReadFields for ResourceSlice {
     const NAME: &'static str = "ResourceSlice";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5271,6 +5691,15 @@ impl<'de> serde::Deserialize<'de> for ResourceSliceList {
 impl crate::json::ReadFields for ResourceSliceList {
     const NAME: &'static str = "ResourceSliceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5444,6 +5873,21 @@ impl crate::json::ReadFields for ResourceSliceSpec {
         "sharedCounters",
         "skipNodeOperations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allNodes" => Some(0),
+            "devices" => Some(1),
+            "driver" => Some(2),
+            "nodeName" => Some(3),
+            "nodeSelector" => Some(4),
+            "partitionTypeAttribute" => Some(5),
+            "perDeviceNodeSelection" => Some(6),
+            "pool" => Some(7),
+            "sharedCounters" => Some(8),
+            "skipNodeOperations" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -51,6 +51,15 @@ impl<'de> serde::Deserialize<'de> for DeviceTaint {
 impl crate::json::ReadFields for DeviceTaint {
     const NAME: &'static str = "DeviceTaint";
     const KEYS: &'static [&'static str] = &["effect", "key", "timeAdded", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "timeAdded" => Some(2),
+            "value" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -145,6 +154,16 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRule {
 impl crate::json::ReadFields for DeviceTaintRule {
     const NAME: &'static str = "DeviceTaintRule";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -246,6 +265,15 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleList {
 impl crate::json::ReadFields for DeviceTaintRuleList {
     const NAME: &'static str = "DeviceTaintRuleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -330,6 +358,13 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleSpec {
 impl crate::json::ReadFields for DeviceTaintRuleSpec {
     const NAME: &'static str = "DeviceTaintRuleSpec";
     const KEYS: &'static [&'static str] = &["deviceSelector", "taint"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "deviceSelector" => Some(0),
+            "taint" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -412,6 +447,12 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleStatus {
 impl crate::json::ReadFields for DeviceTaintRuleStatus {
     const NAME: &'static str = "DeviceTaintRuleStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -505,6 +546,14 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintSelector {
 impl crate::json::ReadFields for DeviceTaintSelector {
     const NAME: &'static str = "DeviceTaintSelector";
     const KEYS: &'static [&'static str] = &["device", "driver", "pool"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "device" => Some(0),
+            "driver" => Some(1),
+            "pool" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -587,6 +636,15 @@ impl<'de> serde::Deserialize<'de> for PartitionTypeStatus {
 impl crate::json::ReadFields for PartitionTypeStatus {
     const NAME: &'static str = "PartitionTypeStatus";
     const KEYS: &'static [&'static str] = &["allocatable", "attribute", "total", "type"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocatable" => Some(0),
+            "attribute" => Some(1),
+            "total" => Some(2),
+            "type" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -739,6 +797,23 @@ impl crate::json::ReadFields for PoolStatus {
         "unavailableDevices",
         "validationError",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocatedDevices" => Some(0),
+            "availableDevices" => Some(1),
+            "driver" => Some(2),
+            "generation" => Some(3),
+            "nodeName" => Some(4),
+            "partitionSummary" => Some(5),
+            "poolName" => Some(6),
+            "resourceSliceCount" => Some(7),
+            "shareableSummary" => Some(8),
+            "totalDevices" => Some(9),
+            "unavailableDevices" => Some(10),
+            "validationError" => Some(11),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -873,6 +948,16 @@ impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequest {
 impl crate::json::ReadFields for ResourcePoolStatusRequest {
     const NAME: &'static str = "ResourcePoolStatusRequest";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -974,6 +1059,15 @@ impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestList {
 impl crate::json::ReadFields for ResourcePoolStatusRequestList {
     const NAME: &'static str = "ResourcePoolStatusRequestList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1081,6 +1175,15 @@ impl crate::json::ReadFields for ResourcePoolStatusRequestSpec {
         "limit",
         "poolName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "defaultPartitionTypeAttribute" => Some(0),
+            "driver" => Some(1),
+            "limit" => Some(2),
+            "poolName" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1173,6 +1276,14 @@ impl<'de> serde::Deserialize<'de> for ResourcePoolStatusRequestStatus {
 impl crate::json::ReadFields for ResourcePoolStatusRequestStatus {
     const NAME: &'static str = "ResourcePoolStatusRequestStatus";
     const KEYS: &'static [&'static str] = &["conditions", "poolCount", "pools"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "poolCount" => Some(1),
+            "pools" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1268,6 +1379,15 @@ impl<'de> serde::Deserialize<'de> for ShareableCapacityStatus {
 impl crate::json::ReadFields for ShareableCapacityStatus {
     const NAME: &'static str = "ShareableCapacityStatus";
     const KEYS: &'static [&'static str] = &["available", "consumed", "name", "total"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "available" => Some(0),
+            "consumed" => Some(1),
+            "name" => Some(2),
+            "total" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1363,6 +1483,14 @@ impl crate::json::ReadFields for ShareableSummaryStatus {
         "fullyAvailableDevices",
         "partiallyAvailableDevices",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "capacity" => Some(0),
+            "fullyAvailableDevices" => Some(1),
+            "partiallyAvailableDevices" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

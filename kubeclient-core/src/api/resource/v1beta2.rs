@@ -81,6 +81,18 @@ impl crate::json::ReadFields for AllocatedDeviceStatus {
         "pool",
         "shareID",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "data" => Some(1),
+            "device" => Some(2),
+            "driver" => Some(3),
+            "networkData" => Some(4),
+            "pool" => Some(5),
+            "shareID" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -197,6 +209,14 @@ impl<'de> serde::Deserialize<'de> for AllocationResult {
 impl crate::json::ReadFields for AllocationResult {
     const NAME: &'static str = "AllocationResult";
     const KEYS: &'static [&'static str] = &["allocationTimestamp", "devices", "nodeSelector"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocationTimestamp" => Some(0),
+            "devices" => Some(1),
+            "nodeSelector" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -311,6 +331,12 @@ impl<'de> serde::Deserialize<'de> for CELDeviceSelector {
 impl crate::json::ReadFields for CELDeviceSelector {
     const NAME: &'static str = "CELDeviceSelector";
     const KEYS: &'static [&'static str] = &["expression"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -409,6 +435,14 @@ impl<'de> serde::Deserialize<'de> for CapacityRequestPolicy {
 impl crate::json::ReadFields for CapacityRequestPolicy {
     const NAME: &'static str = "CapacityRequestPolicy";
     const KEYS: &'static [&'static str] = &["default", "validRange", "validValues"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "default" => Some(0),
+            "validRange" => Some(1),
+            "validValues" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -518,6 +552,14 @@ impl<'de> serde::Deserialize<'de> for CapacityRequestPolicyRange {
 impl crate::json::ReadFields for CapacityRequestPolicyRange {
     const NAME: &'static str = "CapacityRequestPolicyRange";
     const KEYS: &'static [&'static str] = &["max", "min", "step"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "max" => Some(0),
+            "min" => Some(1),
+            "step" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -604,6 +646,12 @@ impl<'de> serde::Deserialize<'de> for CapacityRequirements {
 impl crate::json::ReadFields for CapacityRequirements {
     const NAME: &'static str = "CapacityRequirements";
     const KEYS: &'static [&'static str] = &["requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "requests" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -677,6 +725,12 @@ impl<'de> serde::Deserialize<'de> for Counter {
 impl crate::json::ReadFields for Counter {
     const NAME: &'static str = "Counter";
     const KEYS: &'static [&'static str] = &["value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "value" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -749,6 +803,13 @@ impl<'de> serde::Deserialize<'de> for CounterSet {
 impl crate::json::ReadFields for CounterSet {
     const NAME: &'static str = "CounterSet";
     const KEYS: &'static [&'static str] = &["counters", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "counters" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -948,6 +1009,24 @@ impl crate::json::ReadFields for Device {
         "nodeSelector",
         "taints",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allNodes" => Some(0),
+            "allowMultipleAllocations" => Some(1),
+            "attributes" => Some(2),
+            "bindingConditions" => Some(3),
+            "bindingFailureConditions" => Some(4),
+            "bindsToNode" => Some(5),
+            "capacity" => Some(6),
+            "consumesCounters" => Some(7),
+            "name" => Some(8),
+            "nodeAllocatableResources" => Some(9),
+            "nodeName" => Some(10),
+            "nodeSelector" => Some(11),
+            "taints" => Some(12),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1138,6 +1217,14 @@ impl<'de> serde::Deserialize<'de> for DeviceAllocationConfiguration {
 impl crate::json::ReadFields for DeviceAllocationConfiguration {
     const NAME: &'static str = "DeviceAllocationConfiguration";
     const KEYS: &'static [&'static str] = &["opaque", "requests", "source"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "opaque" => Some(0),
+            "requests" => Some(1),
+            "source" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1239,6 +1326,13 @@ impl<'de> serde::Deserialize<'de> for DeviceAllocationResult {
 impl crate::json::ReadFields for DeviceAllocationResult {
     const NAME: &'static str = "DeviceAllocationResult";
     const KEYS: &'static [&'static str] = &["config", "results"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "config" => Some(0),
+            "results" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1373,6 +1467,19 @@ impl crate::json::ReadFields for DeviceAttribute {
     const KEYS: &'static [&'static str] = &[
         "bool", "bools", "int", "ints", "string", "strings", "version", "versions",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "bool" => Some(0),
+            "bools" => Some(1),
+            "int" => Some(2),
+            "ints" => Some(3),
+            "string" => Some(4),
+            "strings" => Some(5),
+            "version" => Some(6),
+            "versions" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1500,6 +1607,13 @@ impl<'de> serde::Deserialize<'de> for DeviceCapacity {
 impl crate::json::ReadFields for DeviceCapacity {
     const NAME: &'static str = "DeviceCapacity";
     const KEYS: &'static [&'static str] = &["requestPolicy", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "requestPolicy" => Some(0),
+            "value" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1585,6 +1699,14 @@ impl<'de> serde::Deserialize<'de> for DeviceClaim {
 impl crate::json::ReadFields for DeviceClaim {
     const NAME: &'static str = "DeviceClaim";
     const KEYS: &'static [&'static str] = &["config", "constraints", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "config" => Some(0),
+            "constraints" => Some(1),
+            "requests" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1688,6 +1810,13 @@ impl<'de> serde::Deserialize<'de> for DeviceClaimConfiguration {
 impl crate::json::ReadFields for DeviceClaimConfiguration {
     const NAME: &'static str = "DeviceClaimConfiguration";
     const KEYS: &'static [&'static str] = &["opaque", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "opaque" => Some(0),
+            "requests" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1790,6 +1919,15 @@ impl<'de> serde::Deserialize<'de> for DeviceClass {
 impl crate::json::ReadFields for DeviceClass {
     const NAME: &'static str = "DeviceClass";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1882,6 +2020,12 @@ impl<'de> serde::Deserialize<'de> for DeviceClassConfiguration {
 impl crate::json::ReadFields for DeviceClassConfiguration {
     const NAME: &'static str = "DeviceClassConfiguration";
     const KEYS: &'static [&'static str] = &["opaque"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "opaque" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1967,6 +2111,15 @@ impl<'de> serde::Deserialize<'de> for DeviceClassList {
 impl crate::json::ReadFields for DeviceClassList {
     const NAME: &'static str = "DeviceClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2062,6 +2215,14 @@ impl<'de> serde::Deserialize<'de> for DeviceClassSpec {
 impl crate::json::ReadFields for DeviceClassSpec {
     const NAME: &'static str = "DeviceClassSpec";
     const KEYS: &'static [&'static str] = &["config", "extendedResourceName", "selectors"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "config" => Some(0),
+            "extendedResourceName" => Some(1),
+            "selectors" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2180,6 +2341,14 @@ impl<'de> serde::Deserialize<'de> for DeviceConstraint {
 impl crate::json::ReadFields for DeviceConstraint {
     const NAME: &'static str = "DeviceConstraint";
     const KEYS: &'static [&'static str] = &["distinctAttribute", "matchAttribute", "requests"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "distinctAttribute" => Some(0),
+            "matchAttribute" => Some(1),
+            "requests" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2279,6 +2448,14 @@ impl<'de> serde::Deserialize<'de> for DeviceCounterConsumption {
 impl crate::json::ReadFields for DeviceCounterConsumption {
     const NAME: &'static str = "DeviceCounterConsumption";
     const KEYS: &'static [&'static str] = &["compatibilityGroups", "counterSet", "counters"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "compatibilityGroups" => Some(0),
+            "counterSet" => Some(1),
+            "counters" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2382,6 +2559,13 @@ impl<'de> serde::Deserialize<'de> for DeviceDerivedAttribute {
 impl crate::json::ReadFields for DeviceDerivedAttribute {
     const NAME: &'static str = "DeviceDerivedAttribute";
     const KEYS: &'static [&'static str] = &["expression", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "expression" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2471,6 +2655,14 @@ impl<'de> serde::Deserialize<'de> for DeviceRequest {
 impl crate::json::ReadFields for DeviceRequest {
     const NAME: &'static str = "DeviceRequest";
     const KEYS: &'static [&'static str] = &["exactly", "firstAvailable", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "exactly" => Some(0),
+            "firstAvailable" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2637,6 +2829,22 @@ impl crate::json::ReadFields for DeviceRequestAllocationResult {
         "skipNodeOperations",
         "tolerations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "adminAccess" => Some(0),
+            "bindingConditions" => Some(1),
+            "bindingFailureConditions" => Some(2),
+            "consumedCapacity" => Some(3),
+            "device" => Some(4),
+            "driver" => Some(5),
+            "pool" => Some(6),
+            "request" => Some(7),
+            "shareID" => Some(8),
+            "skipNodeOperations" => Some(9),
+            "tolerations" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2785,6 +2993,12 @@ impl<'de> serde::Deserialize<'de> for DeviceSelector {
 impl crate::json::ReadFields for DeviceSelector {
     const NAME: &'static str = "DeviceSelector";
     const KEYS: &'static [&'static str] = &["cel"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "cel" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2940,6 +3154,19 @@ impl crate::json::ReadFields for DeviceSubRequest {
         "selectors",
         "tolerations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocationMode" => Some(0),
+            "capacity" => Some(1),
+            "count" => Some(2),
+            "derivedAttributes" => Some(3),
+            "deviceClassName" => Some(4),
+            "name" => Some(5),
+            "selectors" => Some(6),
+            "tolerations" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3077,6 +3304,15 @@ impl<'de> serde::Deserialize<'de> for DeviceTaint {
 impl crate::json::ReadFields for DeviceTaint {
     const NAME: &'static str = "DeviceTaint";
     const KEYS: &'static [&'static str] = &["effect", "key", "timeAdded", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "timeAdded" => Some(2),
+            "value" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3171,6 +3407,16 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRule {
 impl crate::json::ReadFields for DeviceTaintRule {
     const NAME: &'static str = "DeviceTaintRule";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3272,6 +3518,15 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleList {
 impl crate::json::ReadFields for DeviceTaintRuleList {
     const NAME: &'static str = "DeviceTaintRuleList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3356,6 +3611,13 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleSpec {
 impl crate::json::ReadFields for DeviceTaintRuleSpec {
     const NAME: &'static str = "DeviceTaintRuleSpec";
     const KEYS: &'static [&'static str] = &["deviceSelector", "taint"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "deviceSelector" => Some(0),
+            "taint" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3438,6 +3700,12 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintRuleStatus {
 impl crate::json::ReadFields for DeviceTaintRuleStatus {
     const NAME: &'static str = "DeviceTaintRuleStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3531,6 +3799,14 @@ impl<'de> serde::Deserialize<'de> for DeviceTaintSelector {
 impl crate::json::ReadFields for DeviceTaintSelector {
     const NAME: &'static str = "DeviceTaintSelector";
     const KEYS: &'static [&'static str] = &["device", "driver", "pool"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "device" => Some(0),
+            "driver" => Some(1),
+            "pool" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3634,6 +3910,16 @@ impl crate::json::ReadFields for DeviceToleration {
     const NAME: &'static str = "DeviceToleration";
     const KEYS: &'static [&'static str] =
         &["effect", "key", "operator", "tolerationSeconds", "value"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "effect" => Some(0),
+            "key" => Some(1),
+            "operator" => Some(2),
+            "tolerationSeconds" => Some(3),
+            "value" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3807,6 +4093,19 @@ impl crate::json::ReadFields for ExactDeviceRequest {
         "selectors",
         "tolerations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "adminAccess" => Some(0),
+            "allocationMode" => Some(1),
+            "capacity" => Some(2),
+            "count" => Some(3),
+            "derivedAttributes" => Some(4),
+            "deviceClassName" => Some(5),
+            "selectors" => Some(6),
+            "tolerations" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3945,6 +4244,14 @@ impl<'de> serde::Deserialize<'de> for NetworkDeviceData {
 impl crate::json::ReadFields for NetworkDeviceData {
     const NAME: &'static str = "NetworkDeviceData";
     const KEYS: &'static [&'static str] = &["hardwareAddress", "interfaceName", "ips"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "hardwareAddress" => Some(0),
+            "interfaceName" => Some(1),
+            "ips" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4041,6 +4348,14 @@ impl crate::json::ReadFields for NodeAllocatableMapping {
     const NAME: &'static str = "NodeAllocatableMapping";
     const KEYS: &'static [&'static str] =
         &["capacityKey", "capacityMultiplier", "deviceMultiplier"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "capacityKey" => Some(0),
+            "capacityMultiplier" => Some(1),
+            "deviceMultiplier" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4124,6 +4439,13 @@ impl<'de> serde::Deserialize<'de> for NodeAllocatableOverhead {
 impl crate::json::ReadFields for NodeAllocatableOverhead {
     const NAME: &'static str = "NodeAllocatableOverhead";
     const KEYS: &'static [&'static str] = &["perContainer", "perPod"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "perContainer" => Some(0),
+            "perPod" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4202,6 +4524,13 @@ impl<'de> serde::Deserialize<'de> for NodeAllocatableResource {
 impl crate::json::ReadFields for NodeAllocatableResource {
     const NAME: &'static str = "NodeAllocatableResource";
     const KEYS: &'static [&'static str] = &["mapping", "overhead"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "mapping" => Some(0),
+            "overhead" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4279,6 +4608,13 @@ impl<'de> serde::Deserialize<'de> for OpaqueDeviceConfiguration {
 impl crate::json::ReadFields for OpaqueDeviceConfiguration {
     const NAME: &'static str = "OpaqueDeviceConfiguration";
     const KEYS: &'static [&'static str] = &["driver", "parameters"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "driver" => Some(0),
+            "parameters" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4368,6 +4704,16 @@ impl<'de> serde::Deserialize<'de> for ResourceClaim {
 impl crate::json::ReadFields for ResourceClaim {
     const NAME: &'static str = "ResourceClaim";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4474,6 +4820,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimConsumerReference {
 impl crate::json::ReadFields for ResourceClaimConsumerReference {
     const NAME: &'static str = "ResourceClaimConsumerReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "name", "resource", "uid"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "name" => Some(1),
+            "resource" => Some(2),
+            "uid" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4560,6 +4915,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimList {
 impl crate::json::ReadFields for ResourceClaimList {
     const NAME: &'static str = "ResourceClaimList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4639,6 +5003,12 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimSpec {
 impl crate::json::ReadFields for ResourceClaimSpec {
     const NAME: &'static str = "ResourceClaimSpec";
     const KEYS: &'static [&'static str] = &["devices"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "devices" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4727,6 +5097,14 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimStatus {
 impl crate::json::ReadFields for ResourceClaimStatus {
     const NAME: &'static str = "ResourceClaimStatus";
     const KEYS: &'static [&'static str] = &["allocation", "devices", "reservedFor"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocation" => Some(0),
+            "devices" => Some(1),
+            "reservedFor" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4831,6 +5209,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimTemplate {
 impl crate::json::ReadFields for ResourceClaimTemplate {
     const NAME: &'static str = "ResourceClaimTemplate";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -4927,6 +5314,15 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateList {
 impl crate::json::ReadFields for ResourceClaimTemplateList {
     const NAME: &'static str = "ResourceClaimTemplateList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5013,6 +5409,13 @@ impl<'de> serde::Deserialize<'de> for ResourceClaimTemplateSpec {
 impl crate::json::ReadFields for ResourceClaimTemplateSpec {
     const NAME: &'static str = "ResourceClaimTemplateSpec";
     const KEYS: &'static [&'static str] = &["metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "metadata" => Some(0),
+            "spec" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5093,6 +5496,14 @@ impl<'de> serde::Deserialize<'de> for ResourcePool {
 impl crate::json::ReadFields for ResourcePool {
     const NAME: &'static str = "ResourcePool";
     const KEYS: &'static [&'static str] = &["generation", "name", "resourceSliceCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "generation" => Some(0),
+            "name" => Some(1),
+            "resourceSliceCount" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5187,6 +5598,15 @@ impl<'de> serde::Deserialize<'de> for ResourceSlice {
 impl crate::json::ReadFields for ResourceSlice {
     const NAME: &'static str = "ResourceSlice";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5283,6 +5703,15 @@ impl<'de> serde::Deserialize<'de> for ResourceSliceList {
 impl crate::json::ReadFields for ResourceSliceList {
     const NAME: &'static str = "ResourceSliceList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -5456,6 +5885,21 @@ impl crate::json::ReadFields for ResourceSliceSpec {
         "sharedCounters",
         "skipNodeOperations",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allNodes" => Some(0),
+            "devices" => Some(1),
+            "driver" => Some(2),
+            "nodeName" => Some(3),
+            "nodeSelector" => Some(4),
+            "partitionTypeAttribute" => Some(5),
+            "perDeviceNodeSelection" => Some(6),
+            "pool" => Some(7),
+            "sharedCounters" => Some(8),
+            "skipNodeOperations" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

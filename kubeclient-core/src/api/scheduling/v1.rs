@@ -71,6 +71,18 @@ impl crate::json::ReadFields for PriorityClass {
         "preemptionPolicy",
         "value",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "description" => Some(1),
+            "globalDefault" => Some(2),
+            "kind" => Some(3),
+            "metadata" => Some(4),
+            "preemptionPolicy" => Some(5),
+            "value" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -180,6 +192,15 @@ impl<'de> serde::Deserialize<'de> for PriorityClassList {
 impl crate::json::ReadFields for PriorityClassList {
     const NAME: &'static str = "PriorityClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

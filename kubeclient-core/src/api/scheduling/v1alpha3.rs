@@ -27,6 +27,10 @@ impl<'de> serde::Deserialize<'de> for AllCompositeDisruptionMode {
 impl crate::json::ReadFields for AllCompositeDisruptionMode {
     const NAME: &'static str = "AllCompositeDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -80,6 +84,10 @@ impl<'de> serde::Deserialize<'de> for AllDisruptionMode {
 impl crate::json::ReadFields for AllDisruptionMode {
     const NAME: &'static str = "AllDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -133,6 +141,10 @@ impl<'de> serde::Deserialize<'de> for BasicSchedulingPolicy {
 impl crate::json::ReadFields for BasicSchedulingPolicy {
     const NAME: &'static str = "BasicSchedulingPolicy";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -186,6 +198,10 @@ impl<'de> serde::Deserialize<'de> for CompositeBasicSchedulingPolicy {
 impl crate::json::ReadFields for CompositeBasicSchedulingPolicy {
     const NAME: &'static str = "CompositeBasicSchedulingPolicy";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -253,6 +269,13 @@ impl<'de> serde::Deserialize<'de> for CompositeDisruptionMode {
 impl crate::json::ReadFields for CompositeDisruptionMode {
     const NAME: &'static str = "CompositeDisruptionMode";
     const KEYS: &'static [&'static str] = &["all", "single"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "all" => Some(0),
+            "single" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -321,6 +344,12 @@ impl<'de> serde::Deserialize<'de> for CompositeGangSchedulingPolicy {
 impl crate::json::ReadFields for CompositeGangSchedulingPolicy {
     const NAME: &'static str = "CompositeGangSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["minGroupCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minGroupCount" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -401,6 +430,16 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroup {
 impl crate::json::ReadFields for CompositePodGroup {
     const NAME: &'static str = "CompositePodGroup";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -502,6 +541,15 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroupList {
 impl crate::json::ReadFields for CompositePodGroupList {
     const NAME: &'static str = "CompositePodGroupList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -583,6 +631,12 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroupSchedulingConstraints {
 impl crate::json::ReadFields for CompositePodGroupSchedulingConstraints {
     const NAME: &'static str = "CompositePodGroupSchedulingConstraints";
     const KEYS: &'static [&'static str] = &["topology"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "topology" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -663,6 +717,13 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroupSchedulingPolicy {
 impl crate::json::ReadFields for CompositePodGroupSchedulingPolicy {
     const NAME: &'static str = "CompositePodGroupSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "basic" => Some(0),
+            "gang" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -782,6 +843,19 @@ impl crate::json::ReadFields for CompositePodGroupSpec {
         "schedulingPolicy",
         "workloadRef",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disruptionMode" => Some(0),
+            "parentCompositePodGroupName" => Some(1),
+            "preemptionPolicy" => Some(2),
+            "priority" => Some(3),
+            "priorityClassName" => Some(4),
+            "schedulingConstraints" => Some(5),
+            "schedulingPolicy" => Some(6),
+            "workloadRef" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -898,6 +972,12 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroupStatus {
 impl crate::json::ReadFields for CompositePodGroupStatus {
     const NAME: &'static str = "CompositePodGroupStatus";
     const KEYS: &'static [&'static str] = &["conditions"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1029,6 +1109,20 @@ impl crate::json::ReadFields for CompositePodGroupTemplate {
         "schedulingConstraints",
         "schedulingPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "compositePodGroupTemplates" => Some(0),
+            "disruptionMode" => Some(1),
+            "name" => Some(2),
+            "podGroupTemplates" => Some(3),
+            "preemptionPolicy" => Some(4),
+            "priority" => Some(5),
+            "priorityClassName" => Some(6),
+            "schedulingConstraints" => Some(7),
+            "schedulingPolicy" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1152,6 +1246,13 @@ impl<'de> serde::Deserialize<'de> for DisruptionMode {
 impl crate::json::ReadFields for DisruptionMode {
     const NAME: &'static str = "DisruptionMode";
     const KEYS: &'static [&'static str] = &["all", "single"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "all" => Some(0),
+            "single" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1222,6 +1323,12 @@ impl<'de> serde::Deserialize<'de> for GangSchedulingPolicy {
 impl crate::json::ReadFields for GangSchedulingPolicy {
     const NAME: &'static str = "GangSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["minCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minCount" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1301,6 +1408,16 @@ impl<'de> serde::Deserialize<'de> for PodGroup {
 impl crate::json::ReadFields for PodGroup {
     const NAME: &'static str = "PodGroup";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1402,6 +1519,15 @@ impl<'de> serde::Deserialize<'de> for PodGroupList {
 impl crate::json::ReadFields for PodGroupList {
     const NAME: &'static str = "PodGroupList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1503,6 +1629,14 @@ impl crate::json::ReadFields for PodGroupResourceClaim {
     const NAME: &'static str = "PodGroupResourceClaim";
     const KEYS: &'static [&'static str] =
         &["name", "resourceClaimName", "resourceClaimTemplateName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            "resourceClaimTemplateName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1584,6 +1718,13 @@ impl<'de> serde::Deserialize<'de> for PodGroupResourceClaimStatus {
 impl crate::json::ReadFields for PodGroupResourceClaimStatus {
     const NAME: &'static str = "PodGroupResourceClaimStatus";
     const KEYS: &'static [&'static str] = &["name", "resourceClaimName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1657,6 +1798,12 @@ impl<'de> serde::Deserialize<'de> for PodGroupSchedulingConstraints {
 impl crate::json::ReadFields for PodGroupSchedulingConstraints {
     const NAME: &'static str = "PodGroupSchedulingConstraints";
     const KEYS: &'static [&'static str] = &["topology"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "topology" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1737,6 +1884,13 @@ impl<'de> serde::Deserialize<'de> for PodGroupSchedulingPolicy {
 impl crate::json::ReadFields for PodGroupSchedulingPolicy {
     const NAME: &'static str = "PodGroupSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "basic" => Some(0),
+            "gang" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1870,6 +2024,20 @@ impl crate::json::ReadFields for PodGroupSpec {
         "schedulingPolicy",
         "workloadRef",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disruptionMode" => Some(0),
+            "parentCompositePodGroupName" => Some(1),
+            "preemptionPolicy" => Some(2),
+            "priority" => Some(3),
+            "priorityClassName" => Some(4),
+            "resourceClaims" => Some(5),
+            "schedulingConstraints" => Some(6),
+            "schedulingPolicy" => Some(7),
+            "workloadRef" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1998,6 +2166,13 @@ impl<'de> serde::Deserialize<'de> for PodGroupStatus {
 impl crate::json::ReadFields for PodGroupStatus {
     const NAME: &'static str = "PodGroupStatus";
     const KEYS: &'static [&'static str] = &["conditions", "resourceClaimStatuses"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "resourceClaimStatuses" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2137,6 +2312,19 @@ impl crate::json::ReadFields for PodGroupTemplate {
         "schedulingConstraints",
         "schedulingPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disruptionMode" => Some(0),
+            "name" => Some(1),
+            "preemptionPolicy" => Some(2),
+            "priority" => Some(3),
+            "priorityClassName" => Some(4),
+            "resourceClaims" => Some(5),
+            "schedulingConstraints" => Some(6),
+            "schedulingPolicy" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2234,6 +2422,10 @@ impl<'de> serde::Deserialize<'de> for SingleCompositeDisruptionMode {
 impl crate::json::ReadFields for SingleCompositeDisruptionMode {
     const NAME: &'static str = "SingleCompositeDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2287,6 +2479,10 @@ impl<'de> serde::Deserialize<'de> for SingleDisruptionMode {
 impl crate::json::ReadFields for SingleDisruptionMode {
     const NAME: &'static str = "SingleDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2344,6 +2540,12 @@ impl<'de> serde::Deserialize<'de> for TopologyConstraint {
 impl crate::json::ReadFields for TopologyConstraint {
     const NAME: &'static str = "TopologyConstraint";
     const KEYS: &'static [&'static str] = &["key"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2420,6 +2622,14 @@ impl<'de> serde::Deserialize<'de> for TypedLocalObjectReference {
 impl crate::json::ReadFields for TypedLocalObjectReference {
     const NAME: &'static str = "TypedLocalObjectReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2502,6 +2712,15 @@ impl<'de> serde::Deserialize<'de> for Workload {
 impl crate::json::ReadFields for Workload {
     const NAME: &'static str = "Workload";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2598,6 +2817,15 @@ impl<'de> serde::Deserialize<'de> for WorkloadList {
 impl crate::json::ReadFields for WorkloadList {
     const NAME: &'static str = "WorkloadList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2670,6 +2898,10 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupAllDisruptionMode {
 impl crate::json::ReadFields for WorkloadPodGroupAllDisruptionMode {
     const NAME: &'static str = "WorkloadPodGroupAllDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2723,6 +2955,10 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupBasicSchedulingPolicy {
 impl crate::json::ReadFields for WorkloadPodGroupBasicSchedulingPolicy {
     const NAME: &'static str = "WorkloadPodGroupBasicSchedulingPolicy";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2790,6 +3026,13 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupDisruptionMode {
 impl crate::json::ReadFields for WorkloadPodGroupDisruptionMode {
     const NAME: &'static str = "WorkloadPodGroupDisruptionMode";
     const KEYS: &'static [&'static str] = &["all", "single"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "all" => Some(0),
+            "single" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2863,6 +3106,12 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupGangSchedulingPolicy {
 impl crate::json::ReadFields for WorkloadPodGroupGangSchedulingPolicy {
     const NAME: &'static str = "WorkloadPodGroupGangSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["minCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minCount" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2943,6 +3192,14 @@ impl crate::json::ReadFields for WorkloadPodGroupResourceClaim {
     const NAME: &'static str = "WorkloadPodGroupResourceClaim";
     const KEYS: &'static [&'static str] =
         &["name", "resourceClaimName", "resourceClaimTemplateName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            "resourceClaimTemplateName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3021,6 +3278,12 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupSchedulingConstraints {
 impl crate::json::ReadFields for WorkloadPodGroupSchedulingConstraints {
     const NAME: &'static str = "WorkloadPodGroupSchedulingConstraints";
     const KEYS: &'static [&'static str] = &["topology"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "topology" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3101,6 +3364,13 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupSchedulingPolicy {
 impl crate::json::ReadFields for WorkloadPodGroupSchedulingPolicy {
     const NAME: &'static str = "WorkloadPodGroupSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "basic" => Some(0),
+            "gang" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3165,6 +3435,10 @@ impl<'de> serde::Deserialize<'de> for WorkloadPodGroupSingleDisruptionMode {
 impl crate::json::ReadFields for WorkloadPodGroupSingleDisruptionMode {
     const NAME: &'static str = "WorkloadPodGroupSingleDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3225,6 +3499,13 @@ impl<'de> serde::Deserialize<'de> for WorkloadReference {
 impl crate::json::ReadFields for WorkloadReference {
     const NAME: &'static str = "WorkloadReference";
     const KEYS: &'static [&'static str] = &["templateName", "workloadName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "templateName" => Some(0),
+            "workloadName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -3317,6 +3598,14 @@ impl crate::json::ReadFields for WorkloadSpec {
         "controllerRef",
         "podGroupTemplates",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "compositePodGroupTemplates" => Some(0),
+            "controllerRef" => Some(1),
+            "podGroupTemplates" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

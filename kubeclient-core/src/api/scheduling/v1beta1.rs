@@ -27,6 +27,10 @@ impl<'de> serde::Deserialize<'de> for AllCompositeDisruptionMode {
 impl crate::json::ReadFields for AllCompositeDisruptionMode {
     const NAME: &'static str = "AllCompositeDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -80,6 +84,10 @@ impl<'de> serde::Deserialize<'de> for AllDisruptionMode {
 impl crate::json::ReadFields for AllDisruptionMode {
     const NAME: &'static str = "AllDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -133,6 +141,10 @@ impl<'de> serde::Deserialize<'de> for BasicSchedulingPolicy {
 impl crate::json::ReadFields for BasicSchedulingPolicy {
     const NAME: &'static str = "BasicSchedulingPolicy";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -186,6 +198,10 @@ impl<'de> serde::Deserialize<'de> for CompositeBasicSchedulingPolicy {
 impl crate::json::ReadFields for CompositeBasicSchedulingPolicy {
     const NAME: &'static str = "CompositeBasicSchedulingPolicy";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -253,6 +269,13 @@ impl<'de> serde::Deserialize<'de> for CompositeDisruptionMode {
 impl crate::json::ReadFields for CompositeDisruptionMode {
     const NAME: &'static str = "CompositeDisruptionMode";
     const KEYS: &'static [&'static str] = &["all", "single"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "all" => Some(0),
+            "single" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -321,6 +344,12 @@ impl<'de> serde::Deserialize<'de> for CompositeGangSchedulingPolicy {
 impl crate::json::ReadFields for CompositeGangSchedulingPolicy {
     const NAME: &'static str = "CompositeGangSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["minGroupCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minGroupCount" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -391,6 +420,12 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroupSchedulingConstraints {
 impl crate::json::ReadFields for CompositePodGroupSchedulingConstraints {
     const NAME: &'static str = "CompositePodGroupSchedulingConstraints";
     const KEYS: &'static [&'static str] = &["topology"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "topology" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -471,6 +506,13 @@ impl<'de> serde::Deserialize<'de> for CompositePodGroupSchedulingPolicy {
 impl crate::json::ReadFields for CompositePodGroupSchedulingPolicy {
     const NAME: &'static str = "CompositePodGroupSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "basic" => Some(0),
+            "gang" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -598,6 +640,20 @@ impl crate::json::ReadFields for CompositePodGroupTemplate {
         "schedulingConstraints",
         "schedulingPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "compositePodGroupTemplates" => Some(0),
+            "disruptionMode" => Some(1),
+            "name" => Some(2),
+            "podGroupTemplates" => Some(3),
+            "preemptionPolicy" => Some(4),
+            "priority" => Some(5),
+            "priorityClassName" => Some(6),
+            "schedulingConstraints" => Some(7),
+            "schedulingPolicy" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -721,6 +777,13 @@ impl<'de> serde::Deserialize<'de> for DisruptionMode {
 impl crate::json::ReadFields for DisruptionMode {
     const NAME: &'static str = "DisruptionMode";
     const KEYS: &'static [&'static str] = &["all", "single"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "all" => Some(0),
+            "single" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -791,6 +854,12 @@ impl<'de> serde::Deserialize<'de> for GangSchedulingPolicy {
 impl crate::json::ReadFields for GangSchedulingPolicy {
     const NAME: &'static str = "GangSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["minCount"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "minCount" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -870,6 +939,16 @@ impl<'de> serde::Deserialize<'de> for PodGroup {
 impl crate::json::ReadFields for PodGroup {
     const NAME: &'static str = "PodGroup";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -971,6 +1050,15 @@ impl<'de> serde::Deserialize<'de> for PodGroupList {
 impl crate::json::ReadFields for PodGroupList {
     const NAME: &'static str = "PodGroupList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1072,6 +1160,14 @@ impl crate::json::ReadFields for PodGroupResourceClaim {
     const NAME: &'static str = "PodGroupResourceClaim";
     const KEYS: &'static [&'static str] =
         &["name", "resourceClaimName", "resourceClaimTemplateName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            "resourceClaimTemplateName" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1153,6 +1249,13 @@ impl<'de> serde::Deserialize<'de> for PodGroupResourceClaimStatus {
 impl crate::json::ReadFields for PodGroupResourceClaimStatus {
     const NAME: &'static str = "PodGroupResourceClaimStatus";
     const KEYS: &'static [&'static str] = &["name", "resourceClaimName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "name" => Some(0),
+            "resourceClaimName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1226,6 +1329,12 @@ impl<'de> serde::Deserialize<'de> for PodGroupSchedulingConstraints {
 impl crate::json::ReadFields for PodGroupSchedulingConstraints {
     const NAME: &'static str = "PodGroupSchedulingConstraints";
     const KEYS: &'static [&'static str] = &["topology"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "topology" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1306,6 +1415,13 @@ impl<'de> serde::Deserialize<'de> for PodGroupSchedulingPolicy {
 impl crate::json::ReadFields for PodGroupSchedulingPolicy {
     const NAME: &'static str = "PodGroupSchedulingPolicy";
     const KEYS: &'static [&'static str] = &["basic", "gang"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "basic" => Some(0),
+            "gang" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1439,6 +1555,20 @@ impl crate::json::ReadFields for PodGroupSpec {
         "schedulingPolicy",
         "workloadRef",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disruptionMode" => Some(0),
+            "parentCompositePodGroupName" => Some(1),
+            "preemptionPolicy" => Some(2),
+            "priority" => Some(3),
+            "priorityClassName" => Some(4),
+            "resourceClaims" => Some(5),
+            "schedulingConstraints" => Some(6),
+            "schedulingPolicy" => Some(7),
+            "workloadRef" => Some(8),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1567,6 +1697,13 @@ impl<'de> serde::Deserialize<'de> for PodGroupStatus {
 impl crate::json::ReadFields for PodGroupStatus {
     const NAME: &'static str = "PodGroupStatus";
     const KEYS: &'static [&'static str] = &["conditions", "resourceClaimStatuses"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "resourceClaimStatuses" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1706,6 +1843,19 @@ impl crate::json::ReadFields for PodGroupTemplate {
         "schedulingConstraints",
         "schedulingPolicy",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "disruptionMode" => Some(0),
+            "name" => Some(1),
+            "preemptionPolicy" => Some(2),
+            "priority" => Some(3),
+            "priorityClassName" => Some(4),
+            "resourceClaims" => Some(5),
+            "schedulingConstraints" => Some(6),
+            "schedulingPolicy" => Some(7),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1803,6 +1953,10 @@ impl<'de> serde::Deserialize<'de> for SingleCompositeDisruptionMode {
 impl crate::json::ReadFields for SingleCompositeDisruptionMode {
     const NAME: &'static str = "SingleCompositeDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1856,6 +2010,10 @@ impl<'de> serde::Deserialize<'de> for SingleDisruptionMode {
 impl crate::json::ReadFields for SingleDisruptionMode {
     const NAME: &'static str = "SingleDisruptionMode";
     const KEYS: &'static [&'static str] = &[];
+    fn key_index(key: &str) -> Option<usize> {
+        let _ = key;
+        None
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1913,6 +2071,12 @@ impl<'de> serde::Deserialize<'de> for TopologyConstraint {
 impl crate::json::ReadFields for TopologyConstraint {
     const NAME: &'static str = "TopologyConstraint";
     const KEYS: &'static [&'static str] = &["key"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1989,6 +2153,14 @@ impl<'de> serde::Deserialize<'de> for TypedLocalObjectReference {
 impl crate::json::ReadFields for TypedLocalObjectReference {
     const NAME: &'static str = "TypedLocalObjectReference";
     const KEYS: &'static [&'static str] = &["apiGroup", "kind", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiGroup" => Some(0),
+            "kind" => Some(1),
+            "name" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2071,6 +2243,15 @@ impl<'de> serde::Deserialize<'de> for Workload {
 impl crate::json::ReadFields for Workload {
     const NAME: &'static str = "Workload";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2167,6 +2348,15 @@ impl<'de> serde::Deserialize<'de> for WorkloadList {
 impl crate::json::ReadFields for WorkloadList {
     const NAME: &'static str = "WorkloadList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2246,6 +2436,13 @@ impl<'de> serde::Deserialize<'de> for WorkloadReference {
 impl crate::json::ReadFields for WorkloadReference {
     const NAME: &'static str = "WorkloadReference";
     const KEYS: &'static [&'static str] = &["templateName", "workloadName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "templateName" => Some(0),
+            "workloadName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2338,6 +2535,14 @@ impl crate::json::ReadFields for WorkloadSpec {
         "controllerRef",
         "podGroupTemplates",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "compositePodGroupTemplates" => Some(0),
+            "controllerRef" => Some(1),
+            "podGroupTemplates" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -40,6 +40,15 @@ impl<'de> serde::Deserialize<'de> for CSIDriver {
 impl crate::json::ReadFields for CSIDriver {
     const NAME: &'static str = "CSIDriver";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -136,6 +145,15 @@ impl<'de> serde::Deserialize<'de> for CSIDriverList {
 impl crate::json::ReadFields for CSIDriverList {
     const NAME: &'static str = "CSIDriverList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -350,6 +368,22 @@ impl crate::json::ReadFields for CSIDriverSpec {
         "tokenRequests",
         "volumeLifecycleModes",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "attachRequired" => Some(0),
+            "fsGroupPolicy" => Some(1),
+            "nodeAllocatableUpdatePeriodSeconds" => Some(2),
+            "podInfoOnMount" => Some(3),
+            "preventPodSchedulingIfMissing" => Some(4),
+            "requiresRepublish" => Some(5),
+            "seLinuxMount" => Some(6),
+            "serviceAccountTokenInSecrets" => Some(7),
+            "storageCapacity" => Some(8),
+            "tokenRequests" => Some(9),
+            "volumeLifecycleModes" => Some(10),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -491,6 +525,16 @@ impl<'de> serde::Deserialize<'de> for CSINode {
 impl crate::json::ReadFields for CSINode {
     const NAME: &'static str = "CSINode";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -599,6 +643,15 @@ impl<'de> serde::Deserialize<'de> for CSINodeDriver {
 impl crate::json::ReadFields for CSINodeDriver {
     const NAME: &'static str = "CSINodeDriver";
     const KEYS: &'static [&'static str] = &["allocatable", "name", "nodeID", "topologyKeys"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allocatable" => Some(0),
+            "name" => Some(1),
+            "nodeID" => Some(2),
+            "topologyKeys" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -693,6 +746,15 @@ impl<'de> serde::Deserialize<'de> for CSINodeList {
 impl crate::json::ReadFields for CSINodeList {
     const NAME: &'static str = "CSINodeList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -769,6 +831,12 @@ impl<'de> serde::Deserialize<'de> for CSINodeSpec {
 impl crate::json::ReadFields for CSINodeSpec {
     const NAME: &'static str = "CSINodeSpec";
     const KEYS: &'static [&'static str] = &["drivers"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "drivers" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -838,6 +906,12 @@ impl<'de> serde::Deserialize<'de> for CSINodeStatus {
 impl crate::json::ReadFields for CSINodeStatus {
     const NAME: &'static str = "CSINodeStatus";
     const KEYS: &'static [&'static str] = &["storageHealth"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "storageHealth" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -963,6 +1037,18 @@ impl crate::json::ReadFields for CSIStorageCapacity {
         "nodeTopology",
         "storageClassName",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "capacity" => Some(1),
+            "kind" => Some(2),
+            "maximumVolumeSize" => Some(3),
+            "metadata" => Some(4),
+            "nodeTopology" => Some(5),
+            "storageClassName" => Some(6),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1072,6 +1158,15 @@ impl<'de> serde::Deserialize<'de> for CSIStorageCapacityList {
 impl crate::json::ReadFields for CSIStorageCapacityList {
     const NAME: &'static str = "CSIStorageCapacityList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1208,6 +1303,21 @@ impl crate::json::ReadFields for StorageClass {
         "reclaimPolicy",
         "volumeBindingMode",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "allowVolumeExpansion" => Some(0),
+            "allowedTopologies" => Some(1),
+            "apiVersion" => Some(2),
+            "kind" => Some(3),
+            "metadata" => Some(4),
+            "mountOptions" => Some(5),
+            "parameters" => Some(6),
+            "provisioner" => Some(7),
+            "reclaimPolicy" => Some(8),
+            "volumeBindingMode" => Some(9),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1353,6 +1463,15 @@ impl<'de> serde::Deserialize<'de> for StorageClassList {
 impl crate::json::ReadFields for StorageClassList {
     const NAME: &'static str = "StorageClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1437,6 +1556,13 @@ impl<'de> serde::Deserialize<'de> for StorageHealth {
 impl crate::json::ReadFields for StorageHealth {
     const NAME: &'static str = "StorageHealth";
     const KEYS: &'static [&'static str] = &["healthConditions", "name"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "healthConditions" => Some(0),
+            "name" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1550,6 +1676,17 @@ impl crate::json::ReadFields for StorageHealthCondition {
         "status",
         "volumeMode",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "accessMode" => Some(0),
+            "lastTransitionTime" => Some(1),
+            "message" => Some(2),
+            "reason" => Some(3),
+            "status" => Some(4),
+            "volumeMode" => Some(5),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1643,6 +1780,13 @@ impl<'de> serde::Deserialize<'de> for TokenRequest {
 impl crate::json::ReadFields for TokenRequest {
     const NAME: &'static str = "TokenRequest";
     const KEYS: &'static [&'static str] = &["audience", "expirationSeconds"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "audience" => Some(0),
+            "expirationSeconds" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1728,6 +1872,16 @@ impl<'de> serde::Deserialize<'de> for VolumeAttachment {
 impl crate::json::ReadFields for VolumeAttachment {
     const NAME: &'static str = "VolumeAttachment";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1829,6 +1983,15 @@ impl<'de> serde::Deserialize<'de> for VolumeAttachmentList {
 impl crate::json::ReadFields for VolumeAttachmentList {
     const NAME: &'static str = "VolumeAttachmentList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1916,6 +2079,13 @@ impl<'de> serde::Deserialize<'de> for VolumeAttachmentSource {
 impl crate::json::ReadFields for VolumeAttachmentSource {
     const NAME: &'static str = "VolumeAttachmentSource";
     const KEYS: &'static [&'static str] = &["inlineVolumeSpec", "persistentVolumeName"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "inlineVolumeSpec" => Some(0),
+            "persistentVolumeName" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -1991,6 +2161,14 @@ impl<'de> serde::Deserialize<'de> for VolumeAttachmentSpec {
 impl crate::json::ReadFields for VolumeAttachmentSpec {
     const NAME: &'static str = "VolumeAttachmentSpec";
     const KEYS: &'static [&'static str] = &["attacher", "nodeName", "source"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "attacher" => Some(0),
+            "nodeName" => Some(1),
+            "source" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2089,6 +2267,15 @@ impl crate::json::ReadFields for VolumeAttachmentStatus {
         "attachmentMetadata",
         "detachError",
     ];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "attachError" => Some(0),
+            "attached" => Some(1),
+            "attachmentMetadata" => Some(2),
+            "detachError" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2195,6 +2382,16 @@ impl crate::json::ReadFields for VolumeAttributesClass {
     const NAME: &'static str = "VolumeAttributesClass";
     const KEYS: &'static [&'static str] =
         &["apiVersion", "driverName", "kind", "metadata", "parameters"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "driverName" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            "parameters" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2304,6 +2501,15 @@ impl<'de> serde::Deserialize<'de> for VolumeAttributesClassList {
 impl crate::json::ReadFields for VolumeAttributesClassList {
     const NAME: &'static str = "VolumeAttributesClassList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2399,6 +2605,14 @@ impl<'de> serde::Deserialize<'de> for VolumeError {
 impl crate::json::ReadFields for VolumeError {
     const NAME: &'static str = "VolumeError";
     const KEYS: &'static [&'static str] = &["errorCode", "message", "time"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "errorCode" => Some(0),
+            "message" => Some(1),
+            "time" => Some(2),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -2475,6 +2689,12 @@ impl<'de> serde::Deserialize<'de> for VolumeNodeResources {
 impl crate::json::ReadFields for VolumeNodeResources {
     const NAME: &'static str = "VolumeNodeResources";
     const KEYS: &'static [&'static str] = &["count"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "count" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,

@@ -50,6 +50,16 @@ impl<'de> serde::Deserialize<'de> for StorageVersionMigration {
 impl crate::json::ReadFields for StorageVersionMigration {
     const NAME: &'static str = "StorageVersionMigration";
     const KEYS: &'static [&'static str] = &["apiVersion", "kind", "metadata", "spec", "status"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "kind" => Some(1),
+            "metadata" => Some(2),
+            "spec" => Some(3),
+            "status" => Some(4),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -151,6 +161,15 @@ impl<'de> serde::Deserialize<'de> for StorageVersionMigrationList {
 impl crate::json::ReadFields for StorageVersionMigrationList {
     const NAME: &'static str = "StorageVersionMigrationList";
     const KEYS: &'static [&'static str] = &["apiVersion", "items", "kind", "metadata"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "apiVersion" => Some(0),
+            "items" => Some(1),
+            "kind" => Some(2),
+            "metadata" => Some(3),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -227,6 +246,12 @@ impl<'de> serde::Deserialize<'de> for StorageVersionMigrationSpec {
 impl crate::json::ReadFields for StorageVersionMigrationSpec {
     const NAME: &'static str = "StorageVersionMigrationSpec";
     const KEYS: &'static [&'static str] = &["resource"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "resource" => Some(0),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
@@ -302,6 +327,13 @@ impl<'de> serde::Deserialize<'de> for StorageVersionMigrationStatus {
 impl crate::json::ReadFields for StorageVersionMigrationStatus {
     const NAME: &'static str = "StorageVersionMigrationStatus";
     const KEYS: &'static [&'static str] = &["conditions", "resourceVersion"];
+    fn key_index(key: &str) -> Option<usize> {
+        match key {
+            "conditions" => Some(0),
+            "resourceVersion" => Some(1),
+            _ => None,
+        }
+    }
     fn read_field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
         index: usize,
