@@ -486,44 +486,32 @@ fn codec_mark(name: &str) -> String {
 }
 
 /// Marks where a struct's protobuf `Message` impl goes.
-/// How a field is read from and written to JSON.
+/// What a field's JSON value is, beyond its type.
 #[derive(Clone, Copy, PartialEq)]
-enum JsonKind {
-    /// Always written.
+enum JsonShape {
     Plain,
-    /// A number, always written as Go writes it.
+    /// A number, written as Go writes it.
     Float,
-    /// A list, always written; read without spare capacity.
+    /// A list, read without spare capacity.
     List,
-    /// Written when present.
-    Optional,
-    /// [`JsonKind::Float`], written when present.
-    OptionalFloat,
-    /// [`JsonKind::List`], written when present.
-    OptionalList,
 }
 
-/// A field of a generated struct as JSON sees it.
+/// A field of a generated struct as JSON sees it: an optional one is written when present.
 struct JsonField {
     json: String,
     field: String,
-    kind: JsonKind,
+    shape: JsonShape,
+    optional: bool,
 }
 
 impl JsonField {
-    fn new(json: &str, field: &str, kind: JsonKind) -> Self {
+    fn new(json: &str, field: &str, shape: JsonShape, optional: bool) -> Self {
         JsonField {
             json: json.to_string(),
             field: field.to_string(),
-            kind,
+            shape,
+            optional,
         }
-    }
-
-    fn optional(&self) -> bool {
-        matches!(
-            self.kind,
-            JsonKind::Optional | JsonKind::OptionalFloat | JsonKind::OptionalList
-        )
     }
 }
 
@@ -531,7 +519,7 @@ impl JsonField {
 /// are written in the order given; a key is found by a `match`.
 fn json_impls(name: &str, fields: &[JsonField]) -> String {
     let mut out = String::new();
-    let required = fields.iter().filter(|f| !f.optional()).count();
+    let required = fields.iter().filter(|f| !f.optional).count();
     let mut len: Vec<String> = Vec::new();
     if required > 0 {
         len.push(required.to_string());
@@ -539,27 +527,25 @@ fn json_impls(name: &str, fields: &[JsonField]) -> String {
     let mut writes = String::new();
     for f in fields {
         let (json, field) = (&f.json, &f.field);
-        let _ = match f.kind {
-            JsonKind::Plain | JsonKind::List => writeln!(
-                writes,
-                "        st.serialize_field({json:?}, &self.{field})?;"
-            ),
-            JsonKind::Float => writeln!(
-                writes,
-                "        st.serialize_field({json:?}, &crate::json::Number(&self.{field}))?;"
-            ),
-            JsonKind::Optional | JsonKind::OptionalList => writeln!(
-                writes,
-                "        if let Some(v) = &self.{field} {{\n            st.serialize_field({json:?}, v)?;\n        }}"
-            ),
-            JsonKind::OptionalFloat => writeln!(
-                writes,
-                "        if let Some(v) = &self.{field} {{\n            st.serialize_field({json:?}, &crate::json::Number(v))?;\n        }}"
-            ),
+        let place = if f.optional {
+            "v".to_string()
+        } else {
+            format!("&self.{field}")
         };
-        if f.optional() {
+        let value = if f.shape == JsonShape::Float {
+            format!("&crate::json::Number({place})")
+        } else {
+            place
+        };
+        let _ = if f.optional {
             len.push(format!("usize::from(self.{field}.is_some())"));
-        }
+            writeln!(
+                writes,
+                "        if let Some(v) = &self.{field} {{\n            st.serialize_field({json:?}, {value})?;\n        }}"
+            )
+        } else {
+            writeln!(writes, "        st.serialize_field({json:?}, {value})?;")
+        };
     }
     let len = if len.is_empty() {
         "0".to_string()
@@ -590,12 +576,12 @@ impl<'de> serde::Deserialize<'de> for {name} {{
     for (i, f) in fields.iter().enumerate() {
         let _ = writeln!(index_arms, "            {:?} => Some({i}),", f.json);
         let field = &f.field;
-        let _ = match f.kind {
-            JsonKind::List => writeln!(
+        let _ = match (f.shape, f.optional) {
+            (JsonShape::List, false) => writeln!(
                 arms,
                 "            {i} => crate::json::read_vec(map, &mut self.{field})?,"
             ),
-            JsonKind::OptionalList => writeln!(
+            (JsonShape::List, true) => writeln!(
                 arms,
                 "            {i} => crate::json::read_option_vec(map, &mut self.{field})?,"
             ),
@@ -688,7 +674,7 @@ fn render_struct(
                 "Kind"
             };
             let _ = writeln!(out, "    pub {field}: crate::primitives::{marker}<Self>,");
-            json_fields.push(JsonField::new(json, &field, JsonKind::Plain));
+            json_fields.push(JsonField::new(json, &field, JsonShape::Plain, false));
             continue;
         }
         let target = reference(prop);
@@ -709,7 +695,7 @@ fn render_struct(
                 optional: false,
             });
             let _ = writeln!(out, "    pub {field}: {ty},");
-            json_fields.push(JsonField::new(json, &field, JsonKind::Plain));
+            json_fields.push(JsonField::new(json, &field, JsonShape::Plain, false));
             continue;
         }
         let is_required = required.contains(json.as_str());
@@ -722,7 +708,7 @@ fn render_struct(
                 out,
                 "    pub {field}: Option<std::collections::BTreeMap<String, String>>,"
             );
-            json_fields.push(JsonField::new(json, &field, JsonKind::Optional));
+            json_fields.push(JsonField::new(json, &field, JsonShape::Plain, true));
             rust_fields.push(proto::RustField {
                 json: json.clone(),
                 field: field.clone(),
@@ -732,33 +718,22 @@ fn render_struct(
             continue;
         }
         let boxed = target.is_some_and(|t| is_struct(inputs, t));
-        // Numbers are written as Go writes them (100, not 100.0).
-        let float = prop["type"] == "number";
-        // Lists are read without spare capacity.
-        let list = prop["type"] == "array";
+        // Numbers are written as Go writes them (100, not 100.0); lists are read without
+        // spare capacity.
+        let shape = match prop["type"].as_str() {
+            Some("number") => JsonShape::Float,
+            Some("array") => JsonShape::List,
+            _ => JsonShape::Plain,
+        };
         let (ty, optional) = if is_required {
             let ty = rust_type(inputs, prop, false, &mut module.deps)?;
-            let kind = if float {
-                JsonKind::Float
-            } else if list {
-                JsonKind::List
-            } else {
-                JsonKind::Plain
-            };
             let _ = writeln!(out, "    pub {field}: {ty},");
-            json_fields.push(JsonField::new(json, &field, kind));
+            json_fields.push(JsonField::new(json, &field, shape, false));
             (ty, false)
         } else {
             let ty = rust_type(inputs, prop, boxed, &mut module.deps)?;
-            let kind = if float {
-                JsonKind::OptionalFloat
-            } else if list {
-                JsonKind::OptionalList
-            } else {
-                JsonKind::Optional
-            };
             let _ = writeln!(out, "    pub {field}: Option<{ty}>,");
-            json_fields.push(JsonField::new(json, &field, kind));
+            json_fields.push(JsonField::new(json, &field, shape, true));
             (ty, true)
         };
         rust_fields.push(proto::RustField {
